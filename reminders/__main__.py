@@ -1,0 +1,5 @@
+import sys
+
+from reminders.cli import main
+
+sys.exit(main())

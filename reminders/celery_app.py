@@ -1,0 +1,96 @@
+"""The Celery adapter: the app, its configuration, and the two tasks of the contract.
+
+Configuration is added lazily (Celery reads it on first use), so importing this module reads no
+environment and connects to nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from celery import Celery, Task
+from celery.signals import worker_init
+
+from reminders.delivery import RetryLater
+from reminders.services import Services, build
+from reminders.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+app = Celery("reminders")
+
+
+@cache
+def services() -> Services:
+    """One set of services per process (built after the prefork, on first use)."""
+    return build(load_settings())
+
+
+def _config() -> dict[str, Any]:
+    settings = services().settings
+    late_seconds = settings.late_limit_minutes * 60
+    return {
+        "broker_url": settings.redis_url,
+        "broker_connection_retry_on_startup": True,
+        # Unacknowledged tasks come back after this long: shorter than the late limit, so a
+        # task whose worker was killed is redelivered while its evening is still young.
+        "broker_transport_options": {"visibility_timeout": min(300, late_seconds // 3)},
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "result_backend": None,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "dispatch-due": {
+                "task": "reminders.dispatch_due",
+                "schedule": settings.dispatch_interval_seconds,
+                # A tick nobody ran in time is worthless: the next one claims the same people.
+                "options": {"expires": max(1.0, settings.dispatch_interval_seconds)},
+            }
+        },
+    }
+
+
+app.add_defaults(_config)
+
+
+@worker_init.connect
+def _check_on_start(**_: Any) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    services().check()
+
+
+@app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)
+def dispatch_due() -> dict[str, int]:
+    svc = services()
+
+    def enqueue(subscriber_id: str, local_date: date) -> None:
+        send_reminder.apply_async((subscriber_id, local_date.isoformat()))
+
+    report = svc.dispatcher.tick(datetime.now(UTC), enqueue)
+    if report.claimed:
+        log.info("dispatch claimed=%d enqueued=%d missed=%d dropped=%d", report.claimed,
+                 report.enqueued, report.missed, report.dropped)
+    return {"claimed": report.claimed, "enqueued": report.enqueued, "missed": report.missed}
+
+
+@app.task(name="reminders.send_reminder", bind=True, ignore_result=True, max_retries=None)
+def send_reminder(self: Task, subscriber_id: str, local_date: str) -> dict[str, str]:
+    svc = services()
+    try:
+        outcome = svc.sender.deliver(subscriber_id, date.fromisoformat(local_date),
+                                     datetime.now(UTC))
+    except RetryLater as exc:
+        # Exponential backoff with jitter, or the provider's Retry-After; the late limit
+        # (checked on every attempt) bounds how long this can go on.
+        backoff = min(300.0, 5.0 * 2 ** min(self.request.retries, 6)) * random.uniform(0.5, 1.5)
+        delay = exc.delay if exc.delay is not None and exc.delay > 0 else backoff
+        raise self.retry(countdown=delay, exc=exc) from None
+    return outcome.channels

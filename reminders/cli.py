@@ -1,0 +1,244 @@
+"""`reminders ...`: the operator's command line (contract in DESIGN.md).
+
+Exit status: 0 success, 2 bad input (one clear line on stderr), 1 when a needed service is down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import redis
+
+from reminders import preferences
+from reminders.content import LibraryError
+from reminders.preferences import Enrolment
+from reminders.report import describe, iso_z
+from reminders.schedule import upcoming
+from reminders.services import RedisUnavailable, Services, build
+from reminders.settings import ConfigError, load_settings
+from reminders.validation import InvalidInput, parse_date
+
+Handler = Callable[[argparse.Namespace, Services], int]
+
+
+class UsageError(InvalidInput):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse prints usage and exits 2; we keep 2 but print one clear line.
+        raise UsageError(message)
+
+
+def _out(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.confirmations import send_confirmation
+
+    if args.phone and "@" in args.phone and not args.email:
+        args.email, args.phone = args.phone, None
+    sub = preferences.enrol(svc.store, svc.settings, Enrolment(
+        phone=args.phone, email=args.email, name=args.name or "", timezone=args.timezone,
+        time=args.time, channel=args.channel, confirmed=args.confirmed,
+    ))
+    print(f"subscribed {sub.handle()} at {sub.send_time:%H:%M} {sub.timezone} "
+          f"({'confirmed' if args.confirmed else 'awaiting confirmation'})")
+    if not args.confirmed:
+        send_confirmation(svc, sub)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, svc: Services) -> int:
+    info = describe(svc.store, svc.store.require(args.phone))
+    if args.json:
+        _out(info)
+    else:
+        for key, value in info.items():
+            print(f"{key:>14}: {value if value is not None else '-'}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, svc: Services) -> int:
+    rows = sorted((describe(svc.store, s) for s in svc.store.all()),
+                  key=lambda r: (r["phone"] or r["email"] or ""))
+    if args.json:
+        _out(rows)
+        return 0
+    for r in rows:
+        print(f"{r['phone'] or '-':<16} {r['email'] or '-':<28} {r['time']} {r['timezone']:<22} "
+              f"{r['channel']:<5} sms={r['sms_status']:<9} email={r['email_status']:<12} "
+              f"next={r['next_send_utc'] or '-'}")
+    print(f"{len(rows)} subscriber(s)")
+    return 0
+
+
+def cmd_set(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    changes = preferences.parse_assignments(sub, args.assignments)
+    after = preferences.change(svc.store, sub, changes)
+    nxt = svc.store.next_due(after.id)
+    print(f"updated {after.handle()}; next reminder {iso_z(nxt) if nxt else 'not scheduled'}")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    day = parse_date(args.date) if args.date else _tonight(sub.timezone, sub.send_time)
+    tonight = svc.renderer.tonight(sub, day)
+    if args.json:
+        _out(tonight.preview())
+    else:
+        print(f"SMS for {day} ({tonight.sms.segments} segment(s), {tonight.sms.encoding}):\n")
+        print(tonight.sms.body)
+        print(f"\nEmail subject: {tonight.email.subject}\n\n{tonight.email.text}")
+    return 0
+
+
+def _tonight(timezone: str, send_time: object) -> date:
+    """The local date of the next evening (today if the send time has not passed yet)."""
+    now = datetime.now(UTC)
+    nxt = upcoming(send_time, ZoneInfo(timezone), now, 1)[0]  # type: ignore[arg-type]
+    return nxt.local_date
+
+
+def cmd_schedule(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    start = _parse_instant(args.start) if args.start else datetime.now(UTC)
+    if not 1 <= args.days <= 3660:
+        raise InvalidInput("--days must be between 1 and 3660")
+    tz = ZoneInfo(sub.timezone)
+    rows = [{"utc": iso_z(i.utc), "local": i.utc.astimezone(tz).isoformat()}
+            for i in upcoming(sub.send_time, tz, start, args.days)]
+    if args.json:
+        _out(rows)
+    else:
+        for row in rows:
+            print(f"{row['utc']}  {row['local']}")
+    return 0
+
+
+def _parse_instant(raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"not an ISO 8601 date-time: {raw!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cmd_send_now(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    day = datetime.now(UTC).astimezone(ZoneInfo(sub.timezone)).date()
+    outcome = svc.sender.deliver(sub.id, day, datetime.now(UTC), ignore_late=True)
+    for channel, result in outcome.channels.items() or [("sms", "nothing to send")]:
+        print(f"{channel}: {result} ({day})")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    svc.store.delete(sub, suppress=True)
+    kept = sub.sms_status == "opted_out" or sub.email_status == "unsubscribed"
+    print(f"forgot {sub.handle()}" + ("; kept only their opt-out" if kept else ""))
+    return 0
+
+
+def cmd_web(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.web import create_app
+
+    create_app(svc).run(host=args.host, port=args.port, debug=False, threaded=True)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.runner import run_all
+
+    return run_all(svc, demo=not args.no_demo, port=args.port)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="reminders", description="Nightly foot-care reminders")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("subscribe", help="enrol a person")
+    p.add_argument("phone", nargs="?")
+    p.add_argument("--email")
+    p.add_argument("--name")
+    p.add_argument("--timezone")
+    p.add_argument("--time")
+    p.add_argument("--channel")
+    p.add_argument("--confirmed", action="store_true", help="consent already given (no YES asked)")
+    p.set_defaults(handler=cmd_subscribe)
+
+    p = sub.add_parser("show", help="one subscriber")
+    p.add_argument("phone")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("list", help="all subscribers")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("set", help="change preferences: KEY=VALUE ...")
+    p.add_argument("phone")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(handler=cmd_set)
+
+    p = sub.add_parser("preview", help="exactly what would be sent that evening")
+    p.add_argument("phone")
+    p.add_argument("--date")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_preview)
+
+    p = sub.add_parser("schedule", help="the next send instants")
+    p.add_argument("phone")
+    p.add_argument("--from", dest="start")
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_schedule)
+
+    p = sub.add_parser("send-now", help="send tonight's reminder now (once per local date)")
+    p.add_argument("phone")
+    p.set_defaults(handler=cmd_send_now)
+
+    p = sub.add_parser("forget", help="erase a subscriber, keeping only their opt-out")
+    p.add_argument("phone")
+    p.set_defaults(handler=cmd_forget)
+
+    p = sub.add_parser("web", help="the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(handler=cmd_web)
+
+    p = sub.add_parser("run", help="web + worker + beat together")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-demo", action="store_true", help="do not enrol the demo subscriber")
+    p.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        svc = build(load_settings())
+        handler: Handler = args.handler
+        return handler(args, svc)
+    except (InvalidInput, ConfigError, LibraryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (RedisUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:
+        print(f"error: Redis is not reachable ({exc}); is REDIS_URL right?", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The double opt-in text: enrolled people get nothing else until they reply YES."""
+
+from __future__ import annotations
+
+import logging
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from reminders.gsm import to_gsm7
+from reminders.services import Services
+from reminders.subscribers import Subscriber
+from reminders.transports.base import DeliveryError
+
+log = logging.getLogger(__name__)
+
+
+def render_sms(svc: Services, name: str, **context: object) -> str:
+    env = Environment(loader=FileSystemLoader(str(svc.settings.templates_dir)),
+                      undefined=StrictUndefined, autoescape=False)
+    text = env.get_template(f"sms/{name}.txt.j2").render(
+        program_name=svc.settings.program_name, **context)
+    return to_gsm7(" ".join(text.split()))
+
+
+def send_confirmation(svc: Services, sub: Subscriber) -> bool:
+    if not (sub.phone and sub.sms_status == "pending"):
+        return False
+    body = render_sms(svc, "confirm", time=sub.send_time.strftime("%H:%M"))
+    try:
+        svc.sms.send_sms(sub.phone, body)
+    except DeliveryError as exc:
+        log.warning("confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
+        print(f"warning: the confirmation text could not be sent ({exc.message})")
+        return False
+    return True

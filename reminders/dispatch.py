@@ -1,0 +1,128 @@
+"""The dispatcher: claim the subscribers who are due, hand each evening to a sender, reschedule.
+
+Claiming is one Lua script, so two beats (or two dispatchers) never take the same person. A
+claim is a lease: if the dispatcher dies before it reschedules someone, the next tick puts them
+back at their original due instant, so nobody is dropped from the schedule. Sending twice is
+prevented further down, by the per-night record (see nights.py): enqueueing twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import redis
+
+from reminders import keys, nights
+from reminders.schedule import from_epoch, local_date_for_instant, next_send_after
+from reminders.store import Store
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE_SECONDS = 300
+
+_CLAIM = """
+local now = tonumber(ARGV[1])
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+for _, id in ipairs(expired) do
+  local origin = redis.call('HGET', KEYS[3], id)
+  if origin and not redis.call('ZSCORE', KEYS[1], id) then
+    redis.call('ZADD', KEYS[1], origin, id)
+  end
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+end
+local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, ARGV[3],
+                       'WITHSCORES')
+for i = 1, #due, 2 do
+  redis.call('ZREM', KEYS[1], due[i])
+  redis.call('ZADD', KEYS[2], ARGV[2], due[i])
+  redis.call('HSET', KEYS[3], due[i], due[i + 1])
+end
+return due
+"""
+
+# Reschedule only if this dispatcher still holds the claim (it may have expired and moved on).
+_FINISH = """
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) end
+return 1
+"""
+
+Enqueue = Callable[[str, date], None]
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    enqueued: int = 0
+    missed: int = 0
+    dropped: int = 0
+    lag_seconds: list[float] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(self, client: redis.Redis, late_limit: timedelta, batch_size: int = 500) -> None:
+        self.redis = client
+        self.store = Store(client)
+        self.late_limit = late_limit
+        self.batch_size = batch_size
+        self._claim = client.register_script(_CLAIM)
+        self._finish = client.register_script(_FINISH)
+
+    def claim(self, now: datetime) -> list[tuple[str, float]]:
+        lease_until = now.timestamp() + CLAIM_LEASE_SECONDS
+        raw = self._claim(
+            keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
+            args=[now.timestamp(), lease_until, self.batch_size],
+        )
+        pairs = []
+        for i in range(0, len(raw), 2):
+            member = raw[i].decode() if isinstance(raw[i], bytes) else raw[i]
+            pairs.append((member, float(raw[i + 1])))
+        return pairs
+
+    def tick(self, now: datetime, enqueue: Enqueue) -> DispatchReport:
+        """Claim everyone due at `now`, in batches, and hand each evening to `enqueue`."""
+        report = DispatchReport()
+        while True:
+            batch = self.claim(now)
+            for subscriber_id, origin in batch:
+                self._handle(subscriber_id, from_epoch(origin), now, enqueue, report)
+            report.claimed += len(batch)
+            if len(batch) < self.batch_size:
+                return report
+
+    def _handle(
+        self, subscriber_id: str, due: datetime, now: datetime, enqueue: Enqueue,
+        report: DispatchReport,
+    ) -> None:
+        sub = self.store.get(subscriber_id)
+        if sub is None or not sub.schedulable:
+            log.info("dispatch skip subscriber=%s reason=%s", subscriber_id,
+                     "gone" if sub is None else "no active channel")
+            self._finish(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN], args=[subscriber_id, ""])
+            report.dropped += 1
+            return
+        tz = ZoneInfo(sub.timezone)
+        local_date = local_date_for_instant(due, sub.send_time, tz) or due.astimezone(tz).date()
+        if now - due > self.late_limit:
+            # Never send a reminder long after its evening: record it as missed instead.
+            nights.record_missed(self.redis, sub, local_date, reason="dispatch late")
+            log.warning("dispatch missed subscriber=%s date=%s lag=%.0fs", sub.id, local_date,
+                        (now - due).total_seconds())
+            report.missed += 1
+        else:
+            enqueue(sub.id, local_date)  # raises if the broker is down: the claim then expires
+            report.enqueued += 1
+            report.lag_seconds.append((now - due).total_seconds())
+        nxt = next_send_after(sub.send_time, tz, max(due, now - self.late_limit))
+        self._finish(
+            keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
+            args=[sub.id, int(nxt.utc.timestamp())],
+        )

@@ -1,0 +1,146 @@
+"""Per-night send records: the reason each person gets at most one reminder per local evening.
+
+One hash per (subscriber, local date), one set of fields per channel:
+  <ch>          state: sending | retry | sent | failed | missed | skipped
+  <ch>_lease    epoch until which the current sender owns the attempt
+  <ch>_since    when the current attempt started (to look the message up after a crash)
+  <ch>_attempts how many attempts were claimed
+  <ch>_id       provider message id (Twilio SID, Message-ID)
+  <ch>_status   provider delivery status (queued, sent, delivered, undelivered, failed)
+  <ch>_error    provider error code
+  <ch>_reason   why it was skipped or missed
+  <ch>_uncertain  start of an attempt that timed out (the provider may have the message)
+The claim is a Lua script, so two workers running the same task can never both send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+import redis
+
+from reminders import keys
+from reminders.subscribers import Subscriber
+
+FINAL_STATES = ("sent", "failed", "missed", "skipped")
+
+_CLAIM = """
+local ch = ARGV[1]
+local now = tonumber(ARGV[2])
+local state = redis.call('HGET', KEYS[1], ch)
+local since = ''
+if state == 'sending' then
+  local lease = tonumber(redis.call('HGET', KEYS[1], ch .. '_lease') or '0')
+  if lease > now then return {'busy', tostring(lease)} end
+  since = redis.call('HGET', KEYS[1], ch .. '_since') or ''
+elseif state == 'retry' then
+  -- after a timeout the provider may have the message: the next sender must look first
+  since = redis.call('HGET', KEYS[1], ch .. '_uncertain') or ''
+  redis.call('HDEL', KEYS[1], ch .. '_uncertain')
+elseif state then
+  return {'done', state}
+end
+redis.call('HSET', KEYS[1], ch, 'sending', ch .. '_lease', ARGV[3], ch .. '_since', ARGV[2])
+redis.call('HINCRBY', KEYS[1], ch .. '_attempts', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if since ~= '' then return {'reclaimed', since} end
+return {'claimed', ''}
+"""
+
+# Set a final state only once; count it in the night's stats the first time.
+_FINISH = """
+local ch = ARGV[1]
+local state = redis.call('HGET', KEYS[1], ch)
+if state and state ~= 'sending' and state ~= 'retry' then return 0 end
+redis.call('HSET', KEYS[1], ch, ARGV[2])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HDEL', KEYS[1], ch .. '_lease')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2], 1)
+redis.call('EXPIRE', KEYS[2], ARGV[3] * 9)
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: str  # claimed | reclaimed | busy | done
+    detail: str  # reclaimed: when the dead attempt started; busy: lease end; done: the state
+
+    @property
+    def owned(self) -> bool:
+        return self.outcome in ("claimed", "reclaimed")
+
+
+def _script(client: redis.Redis, source: str) -> redis.commands.core.Script:
+    # register_script only hashes the source; EVALSHA falls back to EVAL when it is not cached.
+    return client.register_script(source)
+
+
+def claim(
+    client: redis.Redis, subscriber_id: str, local_date: date, channel: str, now: datetime,
+    lease_seconds: float,
+) -> Claim:
+    raw = _script(client, _CLAIM)(
+        keys=[keys.night(subscriber_id, local_date)],
+        args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS],
+    )
+    outcome, detail = (x.decode() if isinstance(x, bytes) else str(x) for x in raw)
+    return Claim(outcome, detail)
+
+
+def finish(
+    client: redis.Redis, subscriber_id: str, local_date: date, channel: str, state: str,
+    **fields: str,
+) -> bool:
+    """Record the final state of a channel's send for that night; False if already final."""
+    args: list[str | int] = [channel, state, keys.NIGHT_TTL_SECONDS]
+    for name, value in fields.items():
+        args += [f"{channel}_{name}", value]
+    done = _script(client, _FINISH)(
+        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)], args=args
+    )
+    return bool(done)
+
+
+def release_for_retry(
+    client: redis.Redis, subscriber_id: str, local_date: date, channel: str, error: str,
+    uncertain_since: float | None = None,
+) -> None:
+    """A transient failure: let the next attempt claim the night again.
+
+    `uncertain_since` (a timeout, a dropped connection): the provider may have accepted the
+    message anyway, so the next attempt checks with the provider before sending again.
+    """
+    key = keys.night(subscriber_id, local_date)
+    fields = {channel: "retry", f"{channel}_error": error}
+    if uncertain_since is not None:
+        fields[f"{channel}_uncertain"] = str(uncertain_since)
+    with client.pipeline() as pipe:
+        pipe.hset(key, mapping=cast(Any, fields))
+        pipe.hdel(key, f"{channel}_lease")
+        pipe.execute()
+
+
+def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason: str) -> None:
+    for channel in _channels(sub):
+        finish(client, sub.id, local_date, channel, "missed", reason=reason)
+
+
+def read(client: redis.Redis, subscriber_id: str, local_date: date) -> dict[str, str]:
+    raw = client.hgetall(keys.night(subscriber_id, local_date))
+    return {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }
+
+
+def _channels(sub: Subscriber) -> list[str]:
+    found = []
+    if sub.sms_deliverable:
+        found.append("sms")
+    if sub.email_deliverable:
+        found.append("email")
+    return found or ["sms" if sub.wants_sms else "email"]

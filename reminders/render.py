@@ -1,0 +1,150 @@
+"""Tonight's message for one person: choose the items, render the templates, fit the SMS budget.
+
+Message wording lives only in templates/ (Jinja2, StrictUndefined: a missing variable is an
+error, not an empty string). The SMS is normalised to GSM-7 after rendering and, when it would
+cost more than SMS_MAX_SEGMENTS, re-rendered with shorter variants until it fits; it is never
+cut mid-sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from reminders.content import Item, Selection, load_library, select
+from reminders.gsm import count_segments, to_gsm7
+from reminders.subscribers import Subscriber
+
+MAX_NAME_IN_SMS = 20
+
+
+class BudgetError(RuntimeError):
+    """Not even the shortest variant fits the SMS budget (the content library is too long)."""
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    body: str
+    segments: int
+    encoding: str
+    texts: tuple[str, str, str]  # the wording used for routine, tip, safety
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Tonight:
+    date: date
+    selection: Selection
+    sms: RenderedSms
+    email: RenderedEmail
+
+    def preview(self) -> dict[str, object]:
+        """The `preview --json` object of the contract."""
+        return {
+            "date": self.date.isoformat(),
+            "sms": {"body": self.sms.body, "segments": self.sms.segments,
+                    "encoding": self.sms.encoding},
+            "email": {"subject": self.email.subject, "text": self.email.text,
+                      "html": self.email.html},
+            "items": [
+                {"id": item.id, "kind": item.kind, "tags": list(item.tags), "text": text}
+                for item, text in zip(self.selection.items, self.sms.texts, strict=True)
+            ],
+        }
+
+
+@lru_cache(maxsize=4)
+def _environment(templates_dir: Path) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        undefined=StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        keep_trailing_newline=False,
+        trim_blocks=True,  # block tags on their own line leave no blank line behind
+    )
+
+
+class Renderer:
+    def __init__(self, templates_dir: Path, program_name: str, max_segments: int) -> None:
+        self.templates_dir = templates_dir
+        self.program_name = program_name
+        self.max_segments = max_segments
+        self.library = load_library(templates_dir / "content" / "library.toml")
+        env = _environment(templates_dir)
+        self._sms = env.get_template("sms/nightly.txt.j2")
+        self._subject = env.get_template("email/nightly_subject.txt.j2")
+        self._text = env.get_template("email/nightly.txt.j2")
+        self._html = env.get_template("email/nightly.html.j2")
+
+    def tonight(self, sub: Subscriber, day: date, unsubscribe_url: str | None = None) -> Tonight:
+        selection = select(self.library, sub.id, day, sub.heat_ok, sub.massage_ok)
+        return Tonight(day, selection, self.sms(sub, selection),
+                       self.email(sub, selection, day, unsubscribe_url))
+
+    def sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
+        name = sms_name(sub.name)
+        for texts, long_footer, with_name in _variants(selection, name):
+            body = to_gsm7(self._sms.render(
+                name=name if with_name else "", routine=texts[0], tip=texts[1], safety=texts[2],
+                long_footer=long_footer,
+            ).strip())
+            count = count_segments(body)
+            if count.encoding == "GSM-7" and count.segments <= self.max_segments:
+                return RenderedSms(body, count.segments, count.encoding, texts)
+        raise BudgetError(
+            f"no variant of tonight's text fits {self.max_segments} segment(s) "
+            f"({', '.join(i.id for i in selection.items)})"
+        )
+
+    def email(
+        self, sub: Subscriber, selection: Selection, day: date, unsubscribe_url: str | None
+    ) -> RenderedEmail:
+        name = " ".join(sub.name.split()[:1])
+        context = {
+            "name": name, "program_name": self.program_name, "weekday": day.strftime("%A"),
+            "routine": selection.routine, "tip": selection.tip, "safety": selection.safety,
+            "unsubscribe_url": unsubscribe_url,
+        }
+        subject = " ".join(self._subject.render(**context).split())
+        sections = [
+            ("Tonight's routine", selection.routine, "Why it helps"),
+            ("Feet up or stretch", selection.tip, "Why it helps"),
+            ("Safety note", selection.safety, "Why it matters"),
+        ]
+        return RenderedEmail(
+            subject=subject,
+            text=self._text.render(**context).strip() + "\n",
+            html=self._html.render(subject=subject, sections=sections, **context),
+        )
+
+
+def sms_name(full_name: str) -> str:
+    """First name only, in GSM-7; left out when it would crowd the advice."""
+    first = to_gsm7(" ".join(full_name.split()[:1])).strip()
+    return first if len(first) <= MAX_NAME_IN_SMS else ""
+
+
+def _variants(
+    selection: Selection, name: str
+) -> Iterator[tuple[tuple[str, str, str], bool, bool]]:
+    """Candidate wordings, richest first: shorten the longest item, then the footer, the name."""
+    items: list[Item] = list(selection.items)
+    texts = [i.text for i in items]
+    yield (texts[0], texts[1], texts[2]), True, True
+    for index in sorted(range(3), key=lambda i: len(items[i].text), reverse=True):
+        texts[index] = items[index].short
+        yield (texts[0], texts[1], texts[2]), True, True
+    yield (texts[0], texts[1], texts[2]), False, True
+    if name:
+        yield (texts[0], texts[1], texts[2]), False, False

@@ -1,0 +1,220 @@
+"""Subscribers in Redis: one small hash each, phone/email indexes, the due index, consent log.
+
+Every write that touches more than one key runs in one MULTI/EXEC transaction (with WATCH on the
+indexes it relies on), so a crash or a failed check never leaves half a record behind.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import redis
+
+from reminders import keys
+from reminders.schedule import next_send_after
+from reminders.subscribers import Subscriber, from_hash, now_iso, to_hash
+from reminders.validation import InvalidInput, looks_like_email, normalise_email, normalise_phone
+
+
+class AlreadySubscribed(InvalidInput):
+    """The phone or email already belongs to a subscriber."""
+
+
+class NotFound(InvalidInput):
+    """No subscriber has that phone or email."""
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One line of the append-only consent and audit log."""
+
+    channel: str  # sms | email
+    action: str  # subscribed, confirmed, opted_out, opted_in, unsubscribed, invalid, ...
+    source: str  # cli, sms, email, import, provider
+    words: str = ""
+
+    def fields(self, subscriber_id: str, at: datetime) -> dict[str, str]:
+        return {
+            "sub": subscriber_id,
+            "channel": self.channel,
+            "action": self.action,
+            "source": self.source,
+            "words": self.words[:160],
+            "at": now_iso(at),
+        }
+
+
+def new_subscriber_id() -> str:
+    # Random, short and meaningless: it appears in logs instead of phone numbers.
+    return secrets.token_hex(6)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    # -- reading -------------------------------------------------------------------------------
+    def get(self, subscriber_id: str) -> Subscriber | None:
+        raw = self.redis.hgetall(keys.subscriber(subscriber_id))
+        return from_hash(_decode(raw)) if raw else None
+
+    def id_for(self, handle: str) -> str | None:
+        """Subscriber id for a phone number or an email address (raises InvalidInput if neither)."""
+        if looks_like_email(handle):
+            key = keys.email_index(normalise_email(handle))
+        else:
+            key = keys.phone_index(normalise_phone(handle))
+        value = self.redis.get(key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def find(self, handle: str) -> Subscriber | None:
+        subscriber_id = self.id_for(handle)
+        return self.get(subscriber_id) if subscriber_id else None
+
+    def require(self, handle: str) -> Subscriber:
+        sub = self.find(handle)
+        if sub is None:
+            raise NotFound(f"no subscriber with {handle.strip()!r}")
+        return sub
+
+    def all(self) -> Iterator[Subscriber]:
+        for key in self.redis.scan_iter(match=keys.subscriber_pattern(), count=1000):
+            raw = self.redis.hgetall(key)
+            if raw:
+                yield from_hash(_decode(raw))
+
+    def next_due(self, subscriber_id: str) -> datetime | None:
+        score = self.redis.zscore(keys.DUE, subscriber_id)
+        return datetime.fromtimestamp(score, tz=UTC) if score is not None else None
+
+    def consent_history(self, subscriber_id: str) -> list[dict[str, str]]:
+        """This person's consent events, oldest first (a scan: only for show/forget)."""
+        return [fields for _eid, fields in self._consent_entries() if fields.get("sub") ==
+                subscriber_id]
+
+    def _consent_entries(self) -> list[tuple[str, dict[str, str]]]:
+        raw: Any = self.redis.xrange(keys.CONSENT_LOG)
+        return [(eid.decode() if isinstance(eid, bytes) else eid, _decode(fields))
+                for eid, fields in raw or []]
+
+    def is_suppressed_phone(self, e164: str) -> bool:
+        return bool(self.redis.sismember(keys.SUPPRESSED_PHONES, e164))
+
+    # -- writing -------------------------------------------------------------------------------
+    def create(
+        self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime | None = None
+    ) -> Subscriber:
+        """Store a new subscriber; AlreadySubscribed if its phone or email is taken."""
+        now = now or utcnow()
+        index_keys = _index_keys(sub)
+        with self.redis.pipeline() as pipe:
+            pipe.watch(*index_keys)
+            for key in index_keys:
+                if pipe.exists(key):
+                    raise AlreadySubscribed(f"{_what(key)} is already subscribed")
+            pipe.multi()
+            for key in index_keys:
+                pipe.set(key, sub.id)
+            self._write(pipe, sub, events, now)
+            pipe.execute()  # WatchError if someone took the phone meanwhile: nothing written
+        return sub
+
+    def save(
+        self,
+        before: Subscriber,
+        after: Subscriber,
+        events: Sequence[ConsentEvent] = (),
+        now: datetime | None = None,
+    ) -> Subscriber:
+        """Replace a subscriber's record (and its indexes, if phone/email changed) atomically."""
+        now = now or utcnow()
+        old_keys, new_keys = set(_index_keys(before)), set(_index_keys(after))
+        added = sorted(new_keys - old_keys)
+        with self.redis.pipeline() as pipe:
+            if added:
+                pipe.watch(*added)
+            for key in added:
+                if pipe.exists(key):
+                    raise AlreadySubscribed(f"{_what(key)} is already subscribed")
+            pipe.multi()
+            for key in sorted(old_keys - new_keys):
+                pipe.delete(key)
+            for key in added:
+                pipe.set(key, after.id)
+            self._write(pipe, after, events, now)
+            pipe.execute()
+        return after
+
+    def delete(self, sub: Subscriber, suppress: bool, now: datetime | None = None) -> None:
+        """Erase everything about a subscriber; with `suppress`, remember only the opt-outs."""
+        now = now or utcnow()
+        own_entries = [eid for eid, f in self._consent_entries() if f.get("sub") == sub.id]
+        with self.redis.pipeline() as pipe:
+            pipe.multi()
+            pipe.delete(keys.subscriber(sub.id), *_index_keys(sub))
+            pipe.zrem(keys.DUE, sub.id)
+            if own_entries:
+                pipe.xdel(keys.CONSENT_LOG, *own_entries)
+            if suppress and sub.phone and sub.sms_status == "opted_out":
+                pipe.sadd(keys.SUPPRESSED_PHONES, sub.phone)
+            if suppress and sub.email and sub.email_status == "unsubscribed":
+                pipe.sadd(keys.SUPPRESSED_EMAILS, sub.email)
+            pipe.xadd(keys.CONSENT_LOG, {"sub": sub.id, "action": "forgotten", "at": now_iso(now)})
+            pipe.execute()
+
+    def reschedule(self, sub: Subscriber, now: datetime | None = None) -> datetime | None:
+        """Put the subscriber in the due index at their next evening (or take them out)."""
+        with self.redis.pipeline() as pipe:
+            pipe.multi()
+            nxt = self._schedule(pipe, sub, now or utcnow())
+            pipe.execute()
+        return nxt
+
+    def _write(
+        self, pipe: redis.client.Pipeline, sub: Subscriber, events: Sequence[ConsentEvent],
+        now: datetime,
+    ) -> None:
+        key = keys.subscriber(sub.id)
+        pipe.delete(key)
+        pipe.hset(key, mapping=cast(Any, to_hash(sub)))
+        for event in events:
+            pipe.xadd(keys.CONSENT_LOG, cast(Any, event.fields(sub.id, now)))
+        self._schedule(pipe, sub, now)
+
+    @staticmethod
+    def _schedule(pipe: redis.client.Pipeline, sub: Subscriber, now: datetime) -> datetime | None:
+        if not sub.schedulable:
+            pipe.zrem(keys.DUE, sub.id)
+            return None
+        nxt = next_send_after(sub.send_time, ZoneInfo(sub.timezone), now)
+        pipe.zadd(keys.DUE, {sub.id: nxt.utc.timestamp()})
+        return nxt.utc
+
+
+def _index_keys(sub: Subscriber) -> list[str]:
+    found = []
+    if sub.phone:
+        found.append(keys.phone_index(sub.phone))
+    if sub.email:
+        found.append(keys.email_index(sub.email))
+    return found
+
+
+def _what(index_key: str) -> str:
+    return index_key.split(":", 2)[2]
+
+
+def _decode(raw: dict) -> dict[str, str]:
+    return {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }

@@ -1,0 +1,46 @@
+"""The interface every delivery channel implements, and the one error they raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Protocol
+
+
+class DeliveryError(Exception):
+    """A send did not happen.
+
+    `permanent` errors are never retried (opted-out recipient, invalid number, hard bounce);
+    the others are retried with backoff while the evening is still young. `retry_after` is the
+    provider's own hint in seconds, when it gave one.
+    """
+
+    def __init__(
+        self, message: str, permanent: bool = False, code: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.code = code
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SmsReceipt:
+    provider_id: str
+    status: str  # the provider's first status (queued, accepted, ...)
+    segments: int
+
+
+class SmsTransport(Protocol):
+    def send_sms(self, to: str, body: str) -> SmsReceipt: ...
+
+    def find_sent(self, to: str, since: datetime) -> SmsReceipt | None:
+        """A message already accepted for `to` since `since` (after a crash mid-send)."""
+        ...
+
+
+class EmailTransport(Protocol):
+    def send_email(self, message: EmailMessage) -> str: ...

@@ -1,0 +1,165 @@
+"""Parsing and validating what people and operators type: phones, emails, times, zones.
+
+Each parser returns a clean value or raises `InvalidInput` with a message fit to show a person.
+Nothing here touches Redis, so a failed validation cannot write anything.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezones
+
+EARLIEST_SEND = time(16, 0)
+LATEST_SEND = time(23, 0)
+CHANNELS = ("sms", "email", "both")
+DEFAULT_REGION = "US"
+
+
+class InvalidInput(ValueError):
+    """Input a person typed is not acceptable; str(e) says why in one line."""
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return the number in E.164, or raise InvalidInput."""
+    text = (raw or "").strip()
+    if not text or len(text) > 32:
+        raise InvalidInput(f"not a phone number: {raw!r}")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(f"not a phone number: {raw!r}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(f"not a valid phone number: {raw!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def timezone_for_phone(e164: str) -> str | None:
+    """The time zone of a number when the number pins down exactly one; else None."""
+    parsed = phonenumbers.parse(e164, None)
+    zones = [z for z in phone_timezones.time_zones_for_number(parsed) if z != "Etc/Unknown"]
+    if len(zones) == 1 and is_known_timezone(zones[0]):
+        return zones[0]
+    return None
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def normalise_email(raw: str) -> str:
+    text = (raw or "").strip()
+    if len(text) > 254 or not _EMAIL.match(text):
+        raise InvalidInput(f"not an email address: {raw!r}")
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def looks_like_email(raw: str) -> bool:
+    return "@" in (raw or "")
+
+
+def is_known_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _zones_by_city() -> dict[str, str]:
+    """'chicago' -> 'America/Chicago', for people who type a city rather than an IANA name."""
+    by_city: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+            continue
+        city = name.rsplit("/", 1)[1].replace("_", " ").lower()
+        by_city.setdefault(city, name)
+    return by_city
+
+
+def parse_timezone(raw: str) -> str:
+    """An IANA name ('America/Chicago') or a city ('Chicago', 'new york')."""
+    text = (raw or "").strip()
+    if not text or len(text) > 64:
+        raise InvalidInput(f"unknown time zone: {raw!r}")
+    if "/" in text or text.upper() == "UTC":
+        if is_known_timezone(text):
+            return text
+        for name in available_timezones():  # case-insensitive exact name
+            if name.lower() == text.lower():
+                return name
+        raise InvalidInput(f"unknown time zone: {raw!r} (try a name like America/Chicago)")
+    city = " ".join(text.replace("_", " ").split()).lower()
+    if city in _zones_by_city():
+        return _zones_by_city()[city]
+    raise InvalidInput(f"unknown time zone: {raw!r} (try a name like America/Chicago)")
+
+
+_TIME = re.compile(
+    r"^(?P<h>\d{1,2})(?:[:.h](?P<m>\d{2}))?\s*(?P<ampm>[ap]\.?\s*m\.?)?$", re.IGNORECASE
+)
+
+
+def parse_clock(raw: str) -> time:
+    """'21:15', '9:15pm', '9 PM', '9.15 p.m.' -> time. Raises InvalidInput."""
+    text = (raw or "").strip().lower()
+    match = _TIME.match(text) if len(text) <= 16 else None
+    if not match:
+        raise InvalidInput(f"not a time: {raw!r} (use HH:MM, like 20:30 or 8:30pm)")
+    hour, minute = int(match.group("h")), int(match.group("m") or 0)
+    ampm = (match.group("ampm") or "").replace(".", "").replace(" ", "")
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise InvalidInput(f"not a time: {raw!r}")
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise InvalidInput(f"not a time: {raw!r}")
+    return time(hour, minute)
+
+
+def parse_send_time(raw: str) -> time:
+    """A clock time inside the allowed evening window."""
+    value = parse_clock(raw)
+    if not EARLIEST_SEND <= value <= LATEST_SEND:
+        raise InvalidInput(
+            f"time {value:%H:%M} is outside the evening window "
+            f"{EARLIEST_SEND:%H:%M}-{LATEST_SEND:%H:%M}"
+        )
+    return value
+
+
+def parse_channel(raw: str) -> str:
+    value = (raw or "").strip().lower()
+    if value not in CHANNELS:
+        raise InvalidInput(f"unknown channel: {raw!r} (use sms, email or both)")
+    return value
+
+
+def parse_bool(raw: str) -> bool:
+    value = (raw or "").strip().lower()
+    if value in {"1", "true", "yes", "y", "on"}:
+        return True
+    if value in {"0", "false", "no", "n", "off"}:
+        return False
+    raise InvalidInput(f"not true or false: {raw!r}")
+
+
+def parse_date(raw: str) -> date:
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise InvalidInput(f"not a date: {raw!r} (use YYYY-MM-DD)") from None
+
+
+def clean_name(raw: str) -> str:
+    """Collapse whitespace and drop control characters; names are only ever greeted with."""
+    text = "".join(ch for ch in (raw or "") if ch.isprintable())
+    text = " ".join(text.split())
+    if len(text) > 80:
+        raise InvalidInput("name is longer than 80 characters")
+    return text

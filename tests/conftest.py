@@ -1,0 +1,232 @@
+"""Shared fixtures: a private Redis server, the fake Twilio API, settings, real Celery processes.
+
+Nothing of our own is patched: tests configure the service through its environment variables,
+exactly as an operator would, and watch what reaches the wire.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from reminders.services import Services, build
+from reminders.settings import PROJECT_ROOT, Settings, load_settings
+from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+
+FROM_NUMBER = "+15005550006"
+SUPPORT = "help@example.org"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """A private redis-server on a free port; REDIS_URL when none is installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        url = os.environ.get("REDIS_URL")
+        if not url:
+            pytest.exit("redis-server is not installed and REDIS_URL is not set", returncode=3)
+        yield url
+        return
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="reminders-redis-")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir, "--maxmemory-policy", "noeviction"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    try:
+        wait_until(lambda: _pings(client), 10, "redis-server to start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> Iterator[str]:
+    client = redis.Redis.from_url(redis_server)
+    client.flushdb()
+    yield redis_server
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def base_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for the console backends (the embedded default)."""
+    return {
+        "REDIS_URL": redis_url,
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SMS_BACKEND": "console",
+        "EMAIL_BACKEND": "console",
+    }
+
+
+@pytest.fixture
+def twilio_env(base_env: dict[str, str], fake_twilio: FakeTwilio) -> dict[str, str]:
+    """Environment for the Twilio backend, pointed at the local fake API."""
+    return {
+        **base_env,
+        "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_URL": fake_twilio.url,
+        "TWILIO_TIMEOUT_SECONDS": "2",
+        "SUPPORT_CONTACT": SUPPORT,
+        "SECRET_KEY": "test-secret",
+        "PUBLIC_URL": "https://reminders.example.org",
+    }
+
+
+def make_services(env: dict[str, str]) -> Services:
+    settings: Settings = load_settings(env)
+    return build(settings)
+
+
+@pytest.fixture
+def console_services(base_env: dict[str, str]) -> Services:
+    return make_services(base_env)
+
+
+@pytest.fixture
+def twilio_services(twilio_env: dict[str, str]) -> Services:
+    return make_services(twilio_env)
+
+
+class Cli:
+    """Runs `python -m reminders ...` as a separate process with a given environment."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
+        env.update(self.env)
+        return subprocess.run(
+            [sys.executable, "-m", "reminders", *args], cwd=PROJECT_ROOT, env=env,
+            capture_output=True, text=True, timeout=60,
+        )
+
+
+@pytest.fixture
+def cli(base_env: dict[str, str]) -> Cli:
+    return Cli(base_env)
+
+
+@pytest.fixture
+def twilio_cli(twilio_env: dict[str, str]) -> Cli:
+    return Cli(twilio_env)
+
+
+class CeleryProcess:
+    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
+        full_env.update(env)
+        full_env["PYTHONUNBUFFERED"] = "1"
+        self._log = log_path.open("wb")
+        self.proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=full_env, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., CeleryProcess]]:
+    """Start a real `celery -A worker worker` (prefork) and wait until it is ready."""
+    started: list[CeleryProcess] = []
+
+    def start(env: dict[str, str], concurrency: int = 2, name: str = "w1") -> CeleryProcess:
+        celery = str(Path(sys.executable).parent / "celery")
+        proc = CeleryProcess(
+            [celery, "-A", "worker", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+             f"--hostname={name}@%h", "--without-gossip", "--without-mingle"],
+            env, tmp_path / f"worker-{name}.log",
+        )
+        started.append(proc)
+        wait_until(lambda: "ready." in proc.log() or proc.proc.poll() is not None, 60,
+                   "the celery worker to be ready")
+        assert proc.proc.poll() is None, proc.log()
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture
+def start_beat(tmp_path: Path) -> Iterator[Callable[..., CeleryProcess]]:
+    started: list[CeleryProcess] = []
+
+    def start(env: dict[str, str], name: str = "b1") -> CeleryProcess:
+        celery = str(Path(sys.executable).parent / "celery")
+        proc = CeleryProcess(
+            [celery, "-A", "worker", "beat", "--loglevel=INFO",
+             "--schedule", str(tmp_path / f"beat-{name}.db")],
+            env, tmp_path / f"beat-{name}.log",
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
