@@ -21,7 +21,7 @@ from reminders.report import describe, iso_z
 from reminders.schedule import upcoming
 from reminders.services import RedisUnavailable, Services, build
 from reminders.settings import ConfigError, load_settings
-from reminders.validation import InvalidInput, parse_date
+from reminders.validation import InvalidInput, normalise_phone, parse_date
 
 Handler = Callable[[argparse.Namespace, Services], int]
 
@@ -142,6 +142,14 @@ def cmd_send_now(args: argparse.Namespace, svc: Services) -> int:
     return 0
 
 
+def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
+    """Run TEXT through the inbound handler as if PHONE had texted it; print the reply."""
+    phone = normalise_phone(args.phone)
+    reply = svc.inbound(datetime.now(UTC)).handle(phone, " ".join(args.text))
+    print(reply if reply is not None else "(no reply)")
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
     svc.store.delete(sub, suppress=True)
@@ -207,6 +215,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("send-now", help="send tonight's reminder now (once per local date)")
     p.add_argument("phone")
     p.set_defaults(handler=cmd_send_now)
+
+    p = sub.add_parser("reply", help="feed TEXT through the inbound-SMS handler")
+    p.add_argument("phone")
+    p.add_argument("text", nargs="+")
+    p.set_defaults(handler=cmd_reply)
 
     p = sub.add_parser("forget", help="erase a subscriber, keeping only their opt-out")
     p.add_argument("phone")

@@ -10,6 +10,7 @@ from reminders.gsm import to_gsm7
 from reminders.services import Services
 from reminders.subscribers import Subscriber
 from reminders.transports.base import DeliveryError
+from reminders.validation import format_clock
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def render_sms(svc: Services, name: str, **context: object) -> str:
 def send_confirmation(svc: Services, sub: Subscriber) -> bool:
     if not (sub.phone and sub.sms_status == "pending"):
         return False
-    body = render_sms(svc, "confirm", time=sub.send_time.strftime("%H:%M"))
+    body = render_sms(svc, "confirm", time=format_clock(sub.send_time))
     try:
         svc.sms.send_sms(sub.phone, body)
     except DeliveryError as exc:

@@ -57,3 +57,8 @@ def night_stats(local_date: date) -> str:
 def message_index(provider_id: str) -> str:
     """Provider message id (Twilio SID) -> the night record it belongs to."""
     return f"{PREFIX}msg:{provider_id}"
+
+
+def inbound_counter(e164: str) -> str:
+    """Replies sent to one number this hour (the inbound rate limit)."""
+    return f"{PREFIX}inbound:{e164}"

@@ -35,7 +35,8 @@ if state == 'sending' then
   local lease = tonumber(redis.call('HGET', KEYS[1], ch .. '_lease') or '0')
   if lease > now then return {'busy', tostring(lease)} end
   since = redis.call('HGET', KEYS[1], ch .. '_since') or ''
-elseif state == 'retry' then
+elseif state == 'retry' or state == 'skipped' then
+  -- a skip (opted out, paused, unconfirmed) is re-checked: START before the late limit sends
   -- after a timeout the provider may have the message: the next sender must look first
   since = redis.call('HGET', KEYS[1], ch .. '_uncertain') or ''
   redis.call('HDEL', KEYS[1], ch .. '_uncertain')

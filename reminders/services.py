@@ -6,14 +6,16 @@ Nothing is built at import time; each entry point (CLI, worker, web) calls `buil
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 
 import redis
 
 from reminders.delivery import Sender
 from reminders.dispatch import Dispatcher
+from reminders.inbound import Inbound
 from reminders.render import Renderer
+from reminders.replies import Replies
 from reminders.settings import ConfigError, Settings
 from reminders.store import Store
 from reminders.transports.base import SmsTransport
@@ -91,6 +93,18 @@ class Services:
         s = self.settings
         return Dispatcher(self.redis, timedelta(minutes=s.late_limit_minutes),
                           s.dispatch_batch_size)
+
+    @cached_property
+    def replies(self) -> Replies:
+        return Replies(self.settings.templates_dir)
+
+    def inbound(self, now: datetime) -> Inbound:
+        return Inbound(self.store, self.redis, self.settings, self.replies, now)
+
+    def apply_provider_error(self, subscriber_id: str, code: str) -> None:
+        sub = self.store.get(subscriber_id)
+        if sub is not None:
+            self.sender.apply_provider_error(sub, code)
 
     def check(self) -> None:
         """Fail fast at start: Redis reachable and safe, templates loadable."""

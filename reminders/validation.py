@@ -163,3 +163,9 @@ def clean_name(raw: str) -> str:
     if len(text) > 80:
         raise InvalidInput("name is longer than 80 characters")
     return text
+
+
+def format_clock(value: time) -> str:
+    """9:15pm style, for texts: what most people read fastest."""
+    hour = value.hour % 12 or 12
+    return f"{hour}:{value.minute:02d}{'pm' if value.hour >= 12 else 'am'}"

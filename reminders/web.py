@@ -1,24 +1,117 @@
-"""The Flask adapter: webhooks and health. Thin: it parses HTTP and calls the core."""
+"""The Flask adapter: signed Twilio webhooks, health. It parses HTTP and calls the core.
+
+Every webhook is checked with twilio's RequestValidator against PUBLIC_URL + path (not the URL
+Flask sees, which behind a TLS-terminating proxy is http://internal-host/...); the validator
+also tries the URL with and without the default port, which Twilio may or may not have signed.
+A bad or missing signature is a 403 and changes nothing; unreadable input is a 400; never a 500.
+"""
 
 from __future__ import annotations
 
-import redis
-from flask import Flask, jsonify
+import logging
+from datetime import UTC, datetime
+from typing import Any
 
+import redis
+from flask import Flask, Response, jsonify, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import HTTPException
+
+from reminders.delivery_status import UnknownMessage, advance
 from reminders.services import Services
+from reminders.validation import InvalidInput, normalise_phone
+
+log = logging.getLogger(__name__)
+
+
+def twiml(message: str | None) -> Response:
+    response = MessagingResponse()
+    if message:
+        response.message(message)
+    return Response(str(response), status=200, mimetype="text/xml")
+
+
+def _error(message: str, status: int) -> Any:
+    return jsonify(error=message), status
+
+
+class Webhooks:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.validator = RequestValidator(svc.settings.twilio_auth_token)
+
+    def signed(self) -> bool:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not self.svc.settings.twilio_auth_token or not signature:
+            return False
+        url = self.svc.settings.public_url + request.path
+        if request.query_string:
+            url += "?" + request.query_string.decode("latin-1")
+        params = {k: v[0] if len(v) == 1 else v for k, v in request.form.lists()}
+        return bool(self.validator.validate(url, params, signature))
+
+    def healthz(self) -> Any:
+        try:
+            self.svc.redis.ping()
+        except redis.RedisError:
+            return jsonify(redis="unavailable"), 503
+        return jsonify(redis="ok")
+
+    def sms_inbound(self) -> Any:
+        if not self.signed():
+            log.warning("inbound rejected: bad or missing signature")
+            return _error("invalid signature", 403)
+        sender, body = request.form.get("From"), request.form.get("Body")
+        if sender is None or body is None:
+            return _error("From and Body are required", 400)
+        try:
+            phone = normalise_phone(sender)
+        except InvalidInput:
+            return _error("From is not a phone number", 400)
+        return twiml(self.svc.inbound(datetime.now(UTC)).handle(phone, body))
+
+    def sms_status(self) -> Any:
+        if not self.signed():
+            log.warning("status rejected: bad or missing signature")
+            return _error("invalid signature", 403)
+        sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+        status = request.form.get("MessageStatus") or request.form.get("SmsStatus") or ""
+        if not sid or not status or len(sid) > 64 or len(status) > 32:
+            return _error("MessageSid and MessageStatus are required", 400)
+        error_code = (request.form.get("ErrorCode") or "")[:16]
+        try:
+            changed, subscriber_id = advance(self.svc.redis, sid, status, error_code)
+        except UnknownMessage:
+            return Response(status=204)  # not ours (or expired): acknowledge, change nothing
+        if changed and error_code:
+            self.svc.apply_provider_error(subscriber_id, error_code)
+        return Response(status=204)
 
 
 def create_app(svc: Services) -> Flask:
     app = Flask("reminders")
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook body is a few hundred bytes
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
+    hooks = Webhooks(svc)
+    app.add_url_rule("/healthz", view_func=hooks.healthz, methods=["GET"])
+    app.add_url_rule("/sms/inbound", view_func=hooks.sms_inbound, methods=["POST"])
+    app.add_url_rule("/sms/status", view_func=hooks.sms_status, methods=["POST"])
 
-    @app.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
-        try:
-            svc.redis.ping()
-        except redis.RedisError:
-            return jsonify(redis="unavailable"), 503
-        return jsonify(redis="ok")
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        return _error(exc.name, exc.code or 500)
+
+    @app.errorhandler(redis.RedisError)
+    def redis_down(exc: redis.RedisError) -> Any:
+        # Twilio shows the sender nothing; the operator sees the log line and /healthz.
+        log.error("redis unavailable on %s: %s", request.path, exc)
+        return _error("storage unavailable", 503)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        # Logged with its traceback for us; the caller sees a clean body, never a traceback.
+        log.exception("unhandled error on %s", request.path)
+        return _error("internal error", 500)
 
     return app
 

@@ -22,7 +22,8 @@ from reminders.transports.base import DeliveryError, SmsReceipt
 TWILIO_BASE = "https://api.twilio.com"
 # Error codes after which retrying is pointless (DESIGN.md, "Domain facts").
 OPTED_OUT = "21610"
-INVALID_NUMBER = ("21211", "21614")
+# 30006 arrives only in status callbacks: a landline or an unreachable carrier.
+INVALID_NUMBER = ("21211", "21614", "30006")
 PERMANENT_CODES = {OPTED_OUT, *INVALID_NUMBER, "21408", "21612", "21603", "21606", "21602"}
 
 

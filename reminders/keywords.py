@@ -1,0 +1,138 @@
+"""What a person meant by a text: a keyword, a command with its argument, a score, or nothing.
+
+Pure functions, no I/O. Case, spacing, trailing punctuation and emoji do not matter. A message
+that plainly asks to stop is a STOP; one that merely contains the word ("can't stop the
+tingling") is not: anything we are unsure about becomes UNKNOWN, which earns a hint, never an
+action the person did not ask for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Only the start of a message is read: keywords are short, and a 10 kB text is not a command.
+MAX_READ = 200
+
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
+                        "revoke"})
+START_WORDS = frozenset({"start", "yes", "unstop"})
+HELP_WORDS = frozenset({"help", "info"})
+
+# Words that may surround a stop keyword without changing its meaning.
+_FILLER = frozenset({
+    "please", "pls", "plz", "now", "me", "all", "it", "this", "that", "these", "texts", "text",
+    "messages", "message", "msgs", "sms", "reminders", "reminder", "thanks", "thank", "you",
+    "thx", "ty", "the", "my", "subscription", "right", "away", "ok", "okay", "just", "from",
+    "list", "them", "for", "good", "sending", "texting", "messaging", "to", "y", "u", "us",
+})
+_STOP_PHRASES = (
+    r"no more (texts?|messages?|msgs?|reminders?|sms)",
+    r"(stop|quit|end) (texting|messaging|sending|contacting)( me)?",
+    r"(do not|don't|dont|never) (text|message|contact|sms) me( again| anymore| any more)?",
+    r"(i )?(do not|don't|dont) want( these| this| your| the| any| any more)? "
+    r"(texts?|messages?|reminders?|sms)( anymore| any more)?",
+    r"(take|remove|delete) me (off|from)( (this|the|your) (list|program|service))?",
+    r"(remove|delete|unsubscribe) me",
+    r"opt me out|opt out|i want to (stop|opt out|unsubscribe)|i (wish|would like) to (stop|"
+    r"unsubscribe|opt out)",
+    r"leave me alone",
+)
+# One-word spellings people use for the same keyword.
+_SPELLINGS = {"opt-out": "optout", "un-subscribe": "unsubscribe", "stop-all": "stopall",
+              "opt-in": "start", "optin": "start"}
+# Politeness around a phrase does not change it ("please don't text me anymore, thank you").
+_POLITE = r"(?:please |pls |plz )?"
+_THANKS = r"(?: please| pls| now| thanks| thank you| thx| ty)*"
+_STOP_PHRASE = re.compile(r"^" + _POLITE + r"(?:" + "|".join(_STOP_PHRASES) + r")" + _THANKS + "$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
+    unknown. `arg` carries the raw argument (a time, a zone, days, a score, an address)."""
+
+    kind: str
+    arg: str = ""
+    words: str = ""  # the person's own words (trimmed), for the consent log
+
+
+def normalise(text: str) -> str:
+    """Lower case, emoji and symbols gone, spaces collapsed, trailing punctuation dropped."""
+    text = unicodedata.normalize("NFKC", text[:MAX_READ])
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category[0] in "LN" or ch in " :/@.+-_'\u2019,!?":
+            kept.append(ch)
+        elif category[0] in "ZC":
+            kept.append(" ")
+        # symbols (emoji, arrows, dingbats) and the rest are dropped
+    cleaned = "".join(kept).replace("\u2019", "'").lower()
+    cleaned = " ".join(cleaned.split())
+    return cleaned.strip(" .,!?;:-'")
+
+
+def parse(text: str) -> Command:
+    words_raw = " ".join((text or "")[:MAX_READ].split())[:160]
+    clean = normalise(text or "")
+    if not clean:
+        return Command("unknown", words=words_raw)
+    command = _keyword(clean) or _with_argument(clean) or _score(clean)
+    return Command(command.kind, command.arg, words_raw) if command else Command(
+        "unknown", words=words_raw)
+
+
+def _keyword(clean: str) -> Command | None:
+    words = clean.replace(",", " ").replace("!", " ").replace("?", " ").split()
+    words = [_SPELLINGS.get(w, w) for w in words]
+    first = words[0]
+    rest = [w for w in words[1:] if w not in _FILLER]
+    if first in STOP_WORDS and not rest:
+        return Command("stop")
+    if first == "opt" and words[1:2] == ["out"] and not [w for w in words[2:] if w not in _FILLER]:
+        return Command("stop")
+    if _STOP_PHRASE.match(" ".join(words)):
+        return Command("stop")
+    if words[-1] in STOP_WORDS and all(w in _FILLER for w in words[:-1]):
+        return Command("stop")  # "please stop", "pls unsubscribe"
+    if len(words) == 1:
+        single = {**dict.fromkeys(START_WORDS, "start"), **dict.fromkeys(HELP_WORDS, "help"),
+                  "join": "join", "resume": "resume", "done": "done", "pause": "pause"}
+        if first in single:
+            return Command(single[first])
+    if first in ("done", "resume") and all(w in _FILLER or w in ("for", "tonight", "today")
+                                           for w in words[1:]):
+        return Command(first)
+    return None
+
+
+_TIME = re.compile(r"^(?:time|set time|change time to|time to)\s*:?\s*(.+)$")
+_TZ = re.compile(r"^(?:tz|timezone|time zone)\s*:?\s*(.+)$")
+_PAUSE = re.compile(r"^pause(?:\s+(?:for\s+)?(\S+)(?:\s+days?|\s+nights?)?)?$")
+_EMAIL = re.compile(r"^e-?mail\s*:?\s*(.+)$")
+
+
+def _with_argument(clean: str) -> Command | None:
+    for kind, pattern in (("tz", _TZ), ("time", _TIME), ("email", _EMAIL)):
+        match = pattern.match(clean)
+        if match:
+            return Command(kind, match.group(1).strip())
+    match = _PAUSE.match(clean)
+    if match:
+        return Command("pause", match.group(1) or "")
+    return None
+
+
+_SCORE = re.compile(
+    r"^(?:(?:pain|score|symptoms?|tonight|level)\s*(?:is|was|=|:)?\s*)?"
+    r"(\d{1,2})(?:\s*(?:/|out of|of)\s*10)?$"
+)
+
+
+def _score(clean: str) -> Command | None:
+    match = _SCORE.match(clean)
+    if match and 0 <= int(match.group(1)) <= 10:
+        return Command("score", str(int(match.group(1))))
+    return None
