@@ -41,7 +41,7 @@ def _out(data: object) -> None:
 
 
 def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
-    from reminders.confirmations import send_confirmation
+    from reminders.confirmations import send_confirmation, send_email_confirmation
 
     if args.phone and "@" in args.phone and not args.email:
         args.email, args.phone = args.phone, None
@@ -53,6 +53,7 @@ def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
           f"({'confirmed' if args.confirmed else 'awaiting confirmation'})")
     if not args.confirmed:
         send_confirmation(svc, sub)
+        send_email_confirmation(svc, sub)
     return 0
 
 

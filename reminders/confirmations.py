@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -32,5 +33,18 @@ def send_confirmation(svc: Services, sub: Subscriber) -> bool:
     except DeliveryError as exc:
         log.warning("confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
         print(f"warning: the confirmation text could not be sent ({exc.message})")
+        return False
+    return True
+
+
+def send_email_confirmation(svc: Services, sub: Subscriber) -> bool:
+    if not (sub.email and sub.email_status == "pending"):
+        return False
+    message = svc.composer.confirmation(sub.email, datetime.now(UTC))
+    try:
+        svc.email.send_email(message)
+    except DeliveryError as exc:
+        log.warning("email confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
+        print(f"warning: the confirmation email could not be sent ({exc.message})")
         return False
     return True

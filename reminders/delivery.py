@@ -2,8 +2,8 @@
 
 Tasks hand us ids, never objects: we reload the subscriber, then claim the night's record
 before any send (claim before send), so a task delivered twice, retried, or run by two workers
-sends one message. A sender that died mid-send leaves an expired lease; whoever reclaims it
-first asks the provider whether the message went out before sending again.
+sends one message per channel. A sender that died mid-send leaves an expired lease; whoever
+reclaims it first asks the SMS provider whether the message went out before sending again.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import redis
 
 from reminders import keys, nights
+from reminders.emailmsg import EmailComposer
 from reminders.render import Renderer, Tonight
 from reminders.schedule import send_instant
 from reminders.store import ConsentEvent, Store
 from reminders.subscribers import Subscriber
-from reminders.transports.base import DeliveryError, SmsTransport
+from reminders.transports.base import DeliveryError, EmailTransport, SmsTransport
 from reminders.transports.twilio_sms import INVALID_NUMBER, OPTED_OUT
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,15 @@ class Outcome:
 class Sender:
     def __init__(
         self, client: redis.Redis, renderer: Renderer, sms: SmsTransport,
-        late_limit: timedelta, lease_seconds: float = 60.0,
+        email: EmailTransport, composer: EmailComposer, late_limit: timedelta,
+        lease_seconds: float = 60.0,
     ) -> None:
         self.redis = client
         self.store = Store(client)
         self.renderer = renderer
         self.sms = sms
+        self.email = email
+        self.composer = composer
         self.late_limit = late_limit
         self.lease_seconds = lease_seconds
 
@@ -70,41 +74,64 @@ class Sender:
             log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
                         local_date, (now - due).total_seconds())
             nights.record_missed(self.redis, sub, local_date, reason="late")
-            outcome.channels["sms"] = "missed"
+            outcome.channels["sms" if sub.wants_sms else "email"] = "missed"
             return outcome
-        if sub.wants_sms and sub.phone:
-            outcome.channels["sms"] = self._deliver_sms(sub, local_date, now)
+        retry: RetryLater | None = None
+        for channel in ("sms", "email"):
+            if not self._wants(sub, channel):
+                continue
+            try:
+                outcome.channels[channel] = self._deliver(sub, channel, local_date, now)
+            except RetryLater as exc:
+                # Let the other channel go out now; the task retries only what is left.
+                outcome.channels[channel] = "retry"
+                retry = exc if retry is None or (exc.delay or 0) < (retry.delay or 0) else retry
+        if retry is not None:
+            raise retry
         return outcome
 
-    def _skip_reason(self, sub: Subscriber, local_date: date) -> str | None:
-        if sub.sms_status != "active":
-            return sub.sms_status  # pending (not confirmed), opted_out, invalid
+    @staticmethod
+    def _wants(sub: Subscriber, channel: str) -> bool:
+        if channel == "sms":
+            return sub.wants_sms and sub.phone is not None
+        return sub.wants_email and sub.email is not None
+
+    @staticmethod
+    def _skip_reason(sub: Subscriber, channel: str, local_date: date) -> str | None:
+        status = sub.sms_status if channel == "sms" else sub.email_status
+        if status != "active":
+            return status  # pending (not confirmed), opted_out, invalid, unsubscribed, bouncing
         if sub.is_paused_on(local_date):
             return "paused"
         return None
 
-    def _deliver_sms(self, sub: Subscriber, local_date: date, now: datetime) -> str:
-        assert sub.phone is not None
-        reason = self._skip_reason(sub, local_date)
+    def _deliver(self, sub: Subscriber, channel: str, local_date: date, now: datetime) -> str:
+        reason = self._skip_reason(sub, channel, local_date)
         if reason:
-            if nights.finish(self.redis, sub.id, local_date, "sms", "skipped", reason=reason):
-                log.info("send skip subscriber=%s date=%s channel=sms reason=%s", sub.id,
-                         local_date, reason)
+            if nights.finish(self.redis, sub.id, local_date, channel, "skipped", reason=reason):
+                log.info("send skip subscriber=%s date=%s channel=%s reason=%s", sub.id,
+                         local_date, channel, reason)
             return "skipped"
-        claim = nights.claim(self.redis, sub.id, local_date, "sms", now, self.lease_seconds)
+        claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds)
         if claim.outcome == "done":
-            log.info("send skip subscriber=%s date=%s channel=sms reason=already-%s", sub.id,
-                     local_date, claim.detail)
+            log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
+                     local_date, channel, claim.detail)
             return f"already {claim.detail}"
         if claim.outcome == "busy":
             # Usually the holder finishes within a second: look again soon, not at lease end.
             remaining = float(claim.detail) - now.timestamp()
             raise RetryLater(min(max(remaining, 1.0), BUSY_RECHECK_SECONDS),
                              "another attempt holds it")
-        if claim.outcome == "reclaimed" and self._recover(sub, local_date, float(claim.detail)):
+        if (claim.outcome == "reclaimed" and channel == "sms"
+                and self._recover(sub, local_date, float(claim.detail))):
             return "sent"
-        tonight = self.renderer.tonight(sub, local_date)
-        return self._send(sub, local_date, tonight, now)
+        tonight = self.renderer.tonight(sub, local_date, self._unsubscribe_url(sub))
+        if channel == "sms":
+            return self._send_sms(sub, local_date, tonight, now)
+        return self._send_email(sub, local_date, tonight, now)
+
+    def _unsubscribe_url(self, sub: Subscriber) -> str | None:
+        return self.composer.unsubscribe_url(sub.email) if sub.email else None
 
     def _recover(self, sub: Subscriber, local_date: date, since_epoch: float) -> bool:
         """An earlier attempt died mid-send: if the provider has its message, record it."""
@@ -113,56 +140,81 @@ class Sender:
         try:
             found = self.sms.find_sent(sub.phone, since)
         except DeliveryError as exc:
-            nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code)
+            nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code,
+                                     since_epoch)
             raise RetryLater(exc.retry_after, f"cannot check earlier attempt: {exc}") from exc
         if found is None:
             return False
         log.warning("send recovered subscriber=%s date=%s sid=%s", sub.id, local_date,
                     found.provider_id)
-        self._record_sent(sub, local_date, found.provider_id, found.status)
+        self._record_sent(sub, local_date, "sms", found.provider_id, found.status)
         return True
 
-    def _send(self, sub: Subscriber, local_date: date, tonight: Tonight, now: datetime) -> str:
+    def _send_sms(self, sub: Subscriber, local_date: date, tonight: Tonight, now: datetime
+                  ) -> str:
         assert sub.phone is not None
         try:
             receipt = self.sms.send_sms(sub.phone, tonight.sms.body)
         except DeliveryError as exc:
-            return self._failed(sub, local_date, exc, now)
-        self._record_sent(sub, local_date, receipt.provider_id, receipt.status)
+            return self._failed(sub, local_date, "sms", exc, now)
+        self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status)
         log.info("send ok subscriber=%s date=%s channel=sms sid=%s segments=%d", sub.id,
                  local_date, receipt.provider_id, receipt.segments)
         return "sent"
 
-    def _record_sent(self, sub: Subscriber, local_date: date, provider_id: str, status: str
-                     ) -> None:
-        nights.finish(self.redis, sub.id, local_date, "sms", "sent", id=provider_id,
-                      status=status)
-        # Status callbacks name only the SID: remember which night it belongs to.
-        self.redis.set(keys.message_index(provider_id), f"{sub.id}:{local_date.isoformat()}",
-                       ex=keys.NIGHT_TTL_SECONDS)
+    def _send_email(self, sub: Subscriber, local_date: date, tonight: Tonight, now: datetime
+                    ) -> str:
+        assert sub.email is not None
+        message = self.composer.nightly(sub.email, tonight.email, now)
+        try:
+            message_id = self.email.send_email(message)
+        except DeliveryError as exc:
+            return self._failed(sub, local_date, "email", exc, now)
+        self._record_sent(sub, local_date, "email", message_id, "sent")
+        log.info("send ok subscriber=%s date=%s channel=email", sub.id, local_date)
+        return "sent"
 
-    def _failed(self, sub: Subscriber, local_date: date, exc: DeliveryError, now: datetime
-                ) -> str:
+    def _record_sent(self, sub: Subscriber, local_date: date, channel: str, provider_id: str,
+                     status: str) -> None:
+        nights.finish(self.redis, sub.id, local_date, channel, "sent", id=provider_id,
+                      status=status)
+        if channel == "sms":
+            # Status callbacks name only the SID: remember which night it belongs to.
+            self.redis.set(keys.message_index(provider_id),
+                           f"{sub.id}:{local_date.isoformat()}", ex=keys.NIGHT_TTL_SECONDS)
+
+    def _failed(self, sub: Subscriber, local_date: date, channel: str, exc: DeliveryError,
+                now: datetime) -> str:
         if not exc.permanent:
             uncertain = now.timestamp() if exc.code in AMBIGUOUS_CODES else None
-            nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code, uncertain)
-            log.warning("send retry subscriber=%s date=%s channel=sms code=%s", sub.id,
-                        local_date, exc.code)
+            nights.release_for_retry(self.redis, sub.id, local_date, channel, exc.code,
+                                     uncertain)
+            log.warning("send retry subscriber=%s date=%s channel=%s code=%s", sub.id,
+                        local_date, channel, exc.code)
             raise RetryLater(exc.retry_after, f"{exc.code}: {exc.message}")
-        nights.finish(self.redis, sub.id, local_date, "sms", "failed", error=exc.code)
-        log.warning("send failed subscriber=%s date=%s channel=sms code=%s", sub.id, local_date,
-                    exc.code)
-        self.apply_provider_error(sub, exc.code)
+        nights.finish(self.redis, sub.id, local_date, channel, "failed", error=exc.code)
+        log.warning("send failed subscriber=%s date=%s channel=%s code=%s", sub.id, local_date,
+                    channel, exc.code)
+        if channel == "sms":
+            self.apply_provider_error(sub, exc.code)
+        else:
+            self._mark_bouncing(sub, exc.code)
         return "failed"
+
+    def _mark_bouncing(self, sub: Subscriber, code: str) -> None:
+        fresh = self.store.get(sub.id) or sub
+        if fresh.email_status != "bouncing":
+            self.store.save(fresh, fresh.with_changes(email_status="bouncing"),
+                            [ConsentEvent("email", "bouncing", "provider", f"smtp {code}")])
 
     def apply_provider_error(self, sub: Subscriber, code: str) -> None:
         """Errors that say something about the person: stop texting them."""
         if code == OPTED_OUT and sub.sms_status != "opted_out":
-            state, action = "opted_out", "opted_out"
+            state = "opted_out"
         elif code in INVALID_NUMBER and sub.sms_status != "invalid":
-            state, action = "invalid", "invalid"
+            state = "invalid"
         else:
             return
         fresh = self.store.get(sub.id) or sub
         self.store.save(fresh, fresh.with_changes(sms_status=state),
-                        [ConsentEvent("sms", action, "provider", f"error {code}")])
+                        [ConsentEvent("sms", state, "provider", f"error {code}")])

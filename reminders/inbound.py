@@ -21,7 +21,7 @@ from reminders.preferences import Enrolment, enrol
 from reminders.replies import Replies
 from reminders.schedule import next_send_after
 from reminders.settings import Settings
-from reminders.store import ConsentEvent, Store
+from reminders.store import AlreadySubscribed, ConsentEvent, Store
 from reminders.subscribers import Subscriber
 from reminders.validation import (
     EARLIEST_SEND,
@@ -50,6 +50,8 @@ class Inbound:
     settings: Settings
     replies: Replies
     now: datetime
+    # Called with the subscriber after EMAIL adds an address (sends the confirmation link).
+    on_email_added: Callable[[Subscriber], object] | None = None
 
     def handle(self, phone: str, body: str) -> str | None:
         command = parse(body)
@@ -195,8 +197,13 @@ class Inbound:
         except InvalidInput:
             return self.replies.render("email_invalid")
         after = sub.with_changes(email=address, channel="both", email_status="pending")
-        self.store.save(sub, after, [ConsentEvent("email", "subscribed", "sms", command.words)],
-                        self.now)
+        try:
+            self.store.save(sub, after, [ConsentEvent("email", "subscribed", "sms",
+                                                      command.words)], self.now)
+        except AlreadySubscribed:
+            return self.replies.render("email_taken")
+        if self.on_email_added is not None:
+            self.on_email_added(after)
         return self.replies.render("email_set", address=address)
 
     # -- local time helpers ----------------------------------------------------------------

@@ -27,6 +27,8 @@ _FILLER = frozenset({
     "thx", "ty", "the", "my", "subscription", "right", "away", "ok", "okay", "just", "from",
     "list", "them", "for", "good", "sending", "texting", "messaging", "to", "y", "u", "us",
 })
+_BEFORE_STOP = frozenset({"please", "pls", "plz", "just", "ok", "okay", "now", "thanks", "thx",
+                          "ty"})
 _STOP_PHRASES = (
     r"no more (texts?|messages?|msgs?|reminders?|sms)",
     r"(stop|quit|end) (texting|messaging|sending|contacting)( me)?",
@@ -66,12 +68,15 @@ def normalise(text: str) -> str:
         category = unicodedata.category(ch)
         if category[0] in "LN" or ch in " :/@.+-_'\u2019,!?":
             kept.append(ch)
+        elif category == "Pd" or ch == "\u2212":
+            kept.append("-")  # en dash, em dash, minus: "-1" must stay negative, not become 1
         elif category[0] in "ZC":
             kept.append(" ")
         # symbols (emoji, arrows, dingbats) and the rest are dropped
     cleaned = "".join(kept).replace("\u2019", "'").lower()
     cleaned = " ".join(cleaned.split())
-    return cleaned.strip(" .,!?;:-'")
+    # A leading dash is kept: it is a sign ("-1"), and a sign makes a score out of range.
+    return cleaned.lstrip(" .,!?;:'").rstrip(" .,!?;:-'")
 
 
 def parse(text: str) -> Command:
@@ -84,34 +89,59 @@ def parse(text: str) -> Command:
         "unknown", words=words_raw)
 
 
+def _words(clean: str) -> list[str]:
+    """Words without the punctuation around them ("Stop. Please." -> stop, please)."""
+    tokens = re.split(r"[\s,!?;]+", clean)
+    words = [token.strip(".:'-") for token in tokens]
+    return [_SPELLINGS.get(w, w) for w in words if w]
+
+
 def _keyword(clean: str) -> Command | None:
-    words = clean.replace(",", " ").replace("!", " ").replace("?", " ").split()
-    words = [_SPELLINGS.get(w, w) for w in words]
-    first = words[0]
-    rest = [w for w in words[1:] if w not in _FILLER]
-    if first in STOP_WORDS and not rest:
+    words = _words(clean)
+    if not words:
+        return None
+    if _is_stop(words):
         return Command("stop")
-    if first == "opt" and words[1:2] == ["out"] and not [w for w in words[2:] if w not in _FILLER]:
-        return Command("stop")
-    if _STOP_PHRASE.match(" ".join(words)):
-        return Command("stop")
-    if words[-1] in STOP_WORDS and all(w in _FILLER for w in words[:-1]):
-        return Command("stop")  # "please stop", "pls unsubscribe"
     if len(words) == 1:
         single = {**dict.fromkeys(START_WORDS, "start"), **dict.fromkeys(HELP_WORDS, "help"),
                   "join": "join", "resume": "resume", "done": "done", "pause": "pause"}
-        if first in single:
-            return Command(single[first])
-    if first in ("done", "resume") and all(w in _FILLER or w in ("for", "tonight", "today")
-                                           for w in words[1:]):
-        return Command(first)
+        if words[0] in single:
+            return Command(single[words[0]])
+    return _done_or_resume(words)
+
+
+def _is_stop(words: list[str]) -> bool:
+    first = words[0]
+    # Fillers and repeated stop words ("STOP STOP STOP") add nothing to the request.
+    rest = [w for w in words[1:] if w not in _FILLER and w not in STOP_WORDS]
+    if first in STOP_WORDS and not rest:
+        return True
+    if words[:2] == ["opt", "out"] and all(w in _FILLER for w in words[2:]):
+        return True  # "opt out from this list"
+    if _STOP_PHRASE.match(" ".join(words)):
+        return True
+    # Before the keyword only politeness: "please stop" is a request, "all good from my end" or
+    # "the end" is not, though every word in them is a filler.
+    return words[-1] in STOP_WORDS and all(w in _BEFORE_STOP for w in words[:-1])
+
+
+def _done_or_resume(words: list[str]) -> Command | None:
+    if words[:2] == ["all", "done"]:
+        words = words[1:]  # "All done!" is the commonest way to say DONE
+    if words[0] in ("done", "resume") and all(w in _FILLER or w in ("for", "tonight", "today")
+                                              for w in words[1:]):
+        return Command(words[0])
     return None
 
 
-_TIME = re.compile(r"^(?:time|set time|change time to|time to)\s*:?\s*(.+)$")
-_TZ = re.compile(r"^(?:tz|timezone|time zone)\s*:?\s*(.+)$")
-_PAUSE = re.compile(r"^pause(?:\s+(?:for\s+)?(\S+)(?:\s+days?|\s+nights?)?)?$")
-_EMAIL = re.compile(r"^e-?mail\s*:?\s*(.+)$")
+# An argument must look like one: "time to go to bed" is talk, not a badly written TIME.
+_TIME = re.compile(r"^(?:time|set time|change time|set time to|change time to|time to)"
+                   r"\s*:?\s*(\d.*)$")
+# A separator after the keyword, so that "tzatziki" or "emails are annoying" are not commands.
+_TZ = re.compile(r"^(?:tz|timezone|time zone)(?:\s*:\s*|\s+)(.+)$")
+_PAUSE = re.compile(r"^pause(?:(?:\s*:\s*|\s+)(?:for\s+)?(\d+)(?:\s+days?|\s+nights?)?)?"
+                    r"(?:\s+please|\s+pls|\s+thanks)?$")
+_EMAIL = re.compile(r"^e-?mail(?:\s*:\s*|\s+)(.+)$")
 
 
 def _with_argument(clean: str) -> Command | None:

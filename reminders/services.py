@@ -13,13 +13,14 @@ import redis
 
 from reminders.delivery import Sender
 from reminders.dispatch import Dispatcher
+from reminders.emailmsg import EmailComposer
 from reminders.inbound import Inbound
 from reminders.render import Renderer
 from reminders.replies import Replies
 from reminders.settings import ConfigError, Settings
 from reminders.store import Store
-from reminders.transports.base import SmsTransport
-from reminders.transports.console import ConsoleSms
+from reminders.transports.base import EmailTransport, SmsTransport
+from reminders.transports.console import ConsoleEmail, ConsoleSms
 
 
 class RedisUnavailable(RuntimeError):
@@ -81,11 +82,27 @@ class Services:
         )
 
     @cached_property
+    def email(self) -> EmailTransport:
+        s = self.settings
+        if s.email_backend == "console":
+            return ConsoleEmail(s.outbox_dir)
+        from reminders.transports.smtp_email import SmtpEmail
+
+        return SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_username, s.smtp_password,
+                         s.smtp_starttls, s.smtp_implicit_tls, s.smtp_timeout_seconds)
+
+    @cached_property
+    def composer(self) -> EmailComposer:
+        s = self.settings
+        return EmailComposer(s.public_url, s.secret_key, s.email_from, s.program_name,
+                             s.templates_dir)
+
+    @cached_property
     def sender(self) -> Sender:
         s = self.settings
         # The lease must outlast one provider call, or a slow send could be taken over.
-        lease = max(60.0, s.twilio_timeout_seconds * 3)
-        return Sender(self.redis, self.renderer, self.sms,
+        lease = max(60.0, s.twilio_timeout_seconds * 3, s.smtp_timeout_seconds * 3)
+        return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
                       timedelta(minutes=s.late_limit_minutes), lease)
 
     @cached_property
@@ -99,7 +116,10 @@ class Services:
         return Replies(self.settings.templates_dir)
 
     def inbound(self, now: datetime) -> Inbound:
-        return Inbound(self.store, self.redis, self.settings, self.replies, now)
+        from reminders.confirmations import send_email_confirmation
+
+        return Inbound(self.store, self.redis, self.settings, self.replies, now,
+                       on_email_added=lambda sub: send_email_confirmation(self, sub))
 
     def apply_provider_error(self, subscriber_id: str, code: str) -> None:
         sub = self.store.get(subscriber_id)

@@ -42,7 +42,9 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = True
-    email_from: str = ""
+    smtp_implicit_tls: bool = False  # SMTPS (usually port 465) instead of STARTTLS
+    smtp_timeout_seconds: float = 20.0
+    email_from: str = "reminders@localhost"
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
     default_send_time: time = time(20, 0)
@@ -130,6 +132,13 @@ def _url(name: str, raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
         raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return value
+
+
+def _email_address(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^[^@\s]+@[^@\s]+$", value):
+        raise ConfigError(f"{name} must be an email address, got {raw!r}")
     return value
 
 
@@ -222,7 +231,13 @@ def _read_email(env: Mapping[str, str], out: dict[str, object]) -> None:
     out["smtp_password"] = env.get("SMTP_PASSWORD", "")
     if "SMTP_STARTTLS" in env:
         out["smtp_starttls"] = _bool("SMTP_STARTTLS", env["SMTP_STARTTLS"])
-    out["email_from"] = env.get("EMAIL_FROM", "").strip()
+    implicit = env.get("SMTP_IMPLICIT_TLS", "true" if out.get("smtp_port") == 465 else "false")
+    out["smtp_implicit_tls"] = _bool("SMTP_IMPLICIT_TLS", implicit)
+    if "SMTP_TIMEOUT_SECONDS" in env:
+        out["smtp_timeout_seconds"] = _float("SMTP_TIMEOUT_SECONDS", env["SMTP_TIMEOUT_SECONDS"],
+                                             0.1, 300)
+    if "EMAIL_FROM" in env:
+        out["email_from"] = _email_address("EMAIL_FROM", env["EMAIL_FROM"])
 
 
 def _read_content(env: Mapping[str, str], out: dict[str, object]) -> None:
@@ -256,7 +271,7 @@ def _check_consistency(s: Settings) -> None:
     if s.email_backend == "smtp":
         if not s.smtp_host:
             raise ConfigError("SMTP_HOST is required when EMAIL_BACKEND=smtp")
-        if not s.email_from:
+        if s.email_from.endswith("@localhost"):
             raise ConfigError("EMAIL_FROM is required when EMAIL_BACKEND=smtp")
     if not s.console_mode and not s.secret_key:
         raise ConfigError("SECRET_KEY is required outside console mode")

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
+from reminders import email_consent, tokens
 from reminders.delivery_status import UnknownMessage, advance
 from reminders.services import Services
 from reminders.validation import InvalidInput, normalise_phone
@@ -89,13 +90,64 @@ class Webhooks:
         return Response(status=204)
 
 
+class EmailPages:
+    """Unsubscribe (RFC 8058 one-click) and confirmation pages for email links.
+
+    GET only shows a page with a button: mail scanners follow links, and a scanner must not
+    unsubscribe or confirm anyone. POST does the change.
+    """
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def _page(self, title: str, message: str, status: int = 200, button: str = "") -> Any:
+        action = request.full_path.rstrip("?") if button else ""
+        return render_template("page.html", title=title, message=message, button=button,
+                               action=action, program_name=self.svc.settings.program_name
+                               ), status
+
+    def _address(self, purpose: str) -> str | None:
+        try:
+            return tokens.read_token(self.svc.settings.secret_key, purpose,
+                                     request.args.get("token", ""))
+        except tokens.BadToken:
+            return None
+
+    def unsubscribe(self) -> Any:
+        address = self._address(tokens.UNSUBSCRIBE)
+        if address is None:
+            return self._page("Link not valid", "This unsubscribe link is not valid. Please "
+                              "use the link from your most recent email.", 400)
+        if request.method == "GET":
+            return self._page("Stop these emails?", f"We will stop emailing {address}. "
+                              "Your text messages, if any, are not affected.",
+                              button="Unsubscribe")
+        email_consent.unsubscribe(self.svc.store, address, datetime.now(UTC))
+        return self._page("You are unsubscribed", f"No more emails will be sent to {address}.")
+
+    def confirm(self) -> Any:
+        address = self._address(tokens.CONFIRM_EMAIL)
+        if address is None:
+            return self._page("Link not valid", "This confirmation link is not valid.", 400)
+        if request.method == "GET":
+            return self._page("Confirm your emails", f"Send the evening foot-care routine to "
+                              f"{address}?", button="Yes, send them")
+        if email_consent.confirm(self.svc.store, address, datetime.now(UTC)) is None:
+            return self._page("Nothing to confirm", "This address is not waiting for "
+                              "confirmation (it may have been unsubscribed).", 404)
+        return self._page("Confirmed", f"Your evening routine will be emailed to {address}.")
+
+
 def create_app(svc: Services) -> Flask:
-    app = Flask("reminders")
+    app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
     hooks = Webhooks(svc)
     app.add_url_rule("/healthz", view_func=hooks.healthz, methods=["GET"])
     app.add_url_rule("/sms/inbound", view_func=hooks.sms_inbound, methods=["POST"])
     app.add_url_rule("/sms/status", view_func=hooks.sms_status, methods=["POST"])
+    pages = EmailPages(svc)
+    app.add_url_rule("/unsubscribe", view_func=pages.unsubscribe, methods=["GET", "POST"])
+    app.add_url_rule("/email/confirm", view_func=pages.confirm, methods=["GET", "POST"])
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
