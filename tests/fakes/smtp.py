@@ -10,6 +10,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
+
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
