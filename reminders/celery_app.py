@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
+import redis
 from celery import Celery, Task
 from celery.signals import worker_init
 
@@ -32,13 +33,12 @@ def services() -> Services:
 
 def _config() -> dict[str, Any]:
     settings = services().settings
-    late_seconds = settings.late_limit_minutes * 60
     return {
         "broker_url": settings.redis_url,
         "broker_connection_retry_on_startup": True,
         # Unacknowledged tasks come back after this long: shorter than the late limit, so a
         # task whose worker was killed is redelivered while its evening is still young.
-        "broker_transport_options": {"visibility_timeout": min(300, late_seconds // 3)},
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -88,9 +88,21 @@ def send_reminder(self: Task, subscriber_id: str, local_date: str) -> dict[str, 
         outcome = svc.sender.deliver(subscriber_id, date.fromisoformat(local_date),
                                      datetime.now(UTC))
     except RetryLater as exc:
-        # Exponential backoff with jitter, or the provider's Retry-After; the late limit
-        # (checked on every attempt) bounds how long this can go on.
-        backoff = min(300.0, 5.0 * 2 ** min(self.request.retries, 6)) * random.uniform(0.5, 1.5)
-        delay = exc.delay if exc.delay is not None and exc.delay > 0 else backoff
-        raise self.retry(countdown=delay, exc=exc) from None
+        raise self.retry(countdown=_backoff(self.request.retries, exc.delay), exc=exc) from None
+    except redis.RedisError as exc:
+        # Redis restarting: the night record is intact (AOF); try again shortly.
+        log.warning("send retry subscriber=%s reason=redis %s", subscriber_id, exc)
+        raise self.retry(countdown=_backoff(self.request.retries, None), exc=exc) from None
     return outcome.channels
+
+
+def _backoff(retries: int, hint: float | None) -> float:
+    """Exponential backoff with jitter, or the provider's Retry-After.
+
+    The late limit (checked on every attempt) bounds how long retrying goes on; the cap keeps
+    a waiting task below the broker's visibility timeout, so it is not handed out twice.
+    """
+    cap = services().settings.visibility_timeout * 0.8
+    if hint is not None and hint > 0:
+        return min(hint, cap)
+    return min(cap, 300.0, 2.0 * 2 ** min(retries, 8)) * random.uniform(0.5, 1.5)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import preferences
+from reminders import importer, preferences, stats, tables
 from reminders.content import LibraryError
 from reminders.preferences import Enrolment
 from reminders.report import describe, iso_z
@@ -73,11 +73,33 @@ def cmd_list(args: argparse.Namespace, svc: Services) -> int:
     if args.json:
         _out(rows)
         return 0
-    for r in rows:
-        print(f"{r['phone'] or '-':<16} {r['email'] or '-':<28} {r['time']} {r['timezone']:<22} "
-              f"{r['channel']:<5} sms={r['sms_status']:<9} email={r['email_status']:<12} "
-              f"next={r['next_send_utc'] or '-'}")
-    print(f"{len(rows)} subscriber(s)")
+    tables.stdout_console().print(tables.subscribers_table(rows))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, svc: Services) -> int:
+    rows = importer.read_csv(args.file)  # the whole file first: a broken one changes nothing
+    with tables.progress(len(rows), "importing") as advance:
+        report = importer.import_rows(svc.store, svc.settings, rows, on_row=advance)
+    for line, reason in report.errors:
+        print(f"line {line}: {reason}")
+    print(report.summary())
+    if report.pending:
+        print(f"note: {report.pending} imported subscriber(s) without confirmed=yes are pending: "
+              "import sends no confirmation text, so they start only after replying YES")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
+    if not 1 <= args.days <= stats.MAX_DAYS:
+        raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
+    result = stats.compute(svc.redis, args.days)
+    if args.json:
+        _out(result)
+        return 0
+    console = tables.stdout_console()
+    console.print(tables.states_table(result["subscribers"]))
+    console.print(tables.nights_table(result["nights"]))
     return 0
 
 
@@ -194,6 +216,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="all subscribers")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("import", help="bulk enrol from a CSV file (phone,email,name,...)")
+    p.add_argument("file", help="CSV file with a header line; - reads standard input")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("stats", help="subscribers by state; sends and deliveries per night")
+    p.add_argument("--days", type=int, default=7, help="how many local nights (default 7)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_stats)
 
     p = sub.add_parser("set", help="change preferences: KEY=VALUE ...")
     p.add_argument("phone")

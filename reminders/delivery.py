@@ -9,6 +9,7 @@ reclaims it first asks the SMS provider whether the message went out before send
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ import redis
 
 from reminders import keys, nights
 from reminders.emailmsg import EmailComposer
+from reminders.ratelimit import RateLimiter
 from reminders.render import Renderer, Tonight
 from reminders.schedule import send_instant
 from reminders.store import ConsentEvent, Store
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 # Failures after which the provider may still have accepted the message.
 AMBIGUOUS_CODES = ("timeout", "connection")
 BUSY_RECHECK_SECONDS = 5.0
+# send-now ignores the late limit, but still waits its turn at most this long.
+MIN_PACING_WAIT = 300.0
 
 
 class RetryLater(Exception):
@@ -51,7 +55,7 @@ class Sender:
     def __init__(
         self, client: redis.Redis, renderer: Renderer, sms: SmsTransport,
         email: EmailTransport, composer: EmailComposer, late_limit: timedelta,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 60.0, limiter: RateLimiter | None = None,
     ) -> None:
         self.redis = client
         self.store = Store(client)
@@ -61,6 +65,7 @@ class Sender:
         self.composer = composer
         self.late_limit = late_limit
         self.lease_seconds = lease_seconds
+        self.limiter = limiter
 
     def deliver(self, subscriber_id: str, local_date: date, now: datetime,
                 ignore_late: bool = False) -> Outcome:
@@ -112,6 +117,12 @@ class Sender:
                 log.info("send skip subscriber=%s date=%s channel=%s reason=%s", sub.id,
                          local_date, channel, reason)
             return "skipped"
+        tonight = self.renderer.tonight(sub, local_date, self._unsubscribe_url(sub))
+        if channel == "sms" and self.limiter is not None:
+            paced = self._pace(sub, local_date, tonight.sms.segments, now)
+            if isinstance(paced, str):
+                return paced
+            now = paced
         claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds)
         if claim.outcome == "done":
             log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
@@ -125,10 +136,26 @@ class Sender:
         if (claim.outcome == "reclaimed" and channel == "sms"
                 and self._recover(sub, local_date, float(claim.detail))):
             return "sent"
-        tonight = self.renderer.tonight(sub, local_date, self._unsubscribe_url(sub))
         if channel == "sms":
             return self._send_sms(sub, local_date, tonight, now)
         return self._send_email(sub, local_date, tonight, now)
+
+    def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime
+              ) -> datetime | str:
+        """Wait for the shared segments-per-second budget; the new `now`, or an outcome."""
+        assert self.limiter is not None
+        state = nights.read(self.redis, sub.id, local_date).get("sms")
+        if state in nights.FINAL_STATES and state != "skipped":
+            return f"already {state}"  # a duplicate task: do not spend the budget on it
+        due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
+        left = (due + self.late_limit - now).total_seconds()
+        started = time.monotonic()
+        if not self.limiter.acquire(segments, give_up_after=max(left, MIN_PACING_WAIT)):
+            log.warning("send missed subscriber=%s date=%s reason=rate-limit", sub.id,
+                        local_date)
+            nights.finish(self.redis, sub.id, local_date, "sms", "missed", reason="rate-limit")
+            return "missed"
+        return now + timedelta(seconds=time.monotonic() - started)
 
     def _unsubscribe_url(self, sub: Subscriber) -> str | None:
         return self.composer.unsubscribe_url(sub.email) if sub.email else None

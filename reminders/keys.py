@@ -62,3 +62,6 @@ def message_index(provider_id: str) -> str:
 def inbound_counter(e164: str) -> str:
     """Replies sent to one number this hour (the inbound rate limit)."""
     return f"{PREFIX}inbound:{e164}"
+
+# The shared SMS pacing state: the instant (Redis clock) from which the next send may start.
+SMS_RATE = PREFIX + "rate:sms"

@@ -56,11 +56,12 @@ local ch = ARGV[1]
 local state = redis.call('HGET', KEYS[1], ch)
 if state and state ~= 'sending' and state ~= 'retry' then return 0 end
 redis.call('HSET', KEYS[1], ch, ARGV[2])
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HDEL', KEYS[1], ch .. '_lease')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2], 1)
-redis.call('EXPIRE', KEYS[2], ARGV[3] * 9)
+if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2] .. ':' .. ARGV[5], 1) end
+redis.call('EXPIRE', KEYS[2], ARGV[4])
 return 1
 """
 
@@ -97,7 +98,9 @@ def finish(
     **fields: str,
 ) -> bool:
     """Record the final state of a channel's send for that night; False if already final."""
-    args: list[str | int] = [channel, state, keys.NIGHT_TTL_SECONDS]
+    # Per-night counters (fc:stats:<date>): <ch>_<state> and, for skips/misses, the reason.
+    args: list[str | int] = [channel, state, keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
+                             fields.get("reason", "")]
     for name, value in fields.items():
         args += [f"{channel}_{name}", value]
     done = _script(client, _FINISH)(

@@ -15,6 +15,7 @@ from reminders.delivery import Sender
 from reminders.dispatch import Dispatcher
 from reminders.emailmsg import EmailComposer
 from reminders.inbound import Inbound
+from reminders.ratelimit import RateLimiter
 from reminders.render import Renderer
 from reminders.replies import Replies
 from reminders.settings import ConfigError, Settings
@@ -100,10 +101,9 @@ class Services:
     @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        # The lease must outlast one provider call, or a slow send could be taken over.
-        lease = max(60.0, s.twilio_timeout_seconds * 3, s.smtp_timeout_seconds * 3)
+        limiter = RateLimiter(self.redis, s.twilio_mps) if s.sms_backend == "twilio" else None
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
-                      timedelta(minutes=s.late_limit_minutes), lease)
+                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

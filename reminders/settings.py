@@ -60,6 +60,20 @@ class Settings:
     # How many due subscribers one claim takes from the index at a time.
     dispatch_batch_size: int = 500
 
+    # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
+    broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
+
+    @property
+    def send_lease_seconds(self) -> float:
+        """How long one send attempt owns a night: longer than any single provider call."""
+        return max(15.0, 3 * max(self.twilio_timeout_seconds, self.smtp_timeout_seconds) + 5)
+
+    @property
+    def visibility_timeout(self) -> int:
+        if self.broker_visibility_timeout:
+            return self.broker_visibility_timeout
+        return int(min(300, self.late_limit_minutes * 60 // 3))
+
     @property
     def console_mode(self) -> bool:
         return self.sms_backend == "console" and self.email_backend == "console"
@@ -192,6 +206,10 @@ def _read_core(env: Mapping[str, str], out: dict[str, object]) -> None:
         out["dispatch_batch_size"] = _int(
             "DISPATCH_BATCH_SIZE", env["DISPATCH_BATCH_SIZE"], 1, 100000
         )
+    if "BROKER_VISIBILITY_TIMEOUT" in env:
+        out["broker_visibility_timeout"] = _int(
+            "BROKER_VISIBILITY_TIMEOUT", env["BROKER_VISIBILITY_TIMEOUT"], 1, 86400
+        )
     if "OPT_OUT_HANDLED_BY" in env:
         out["opt_out_handled_by"] = _choice(
             "OPT_OUT_HANDLED_BY", env["OPT_OUT_HANDLED_BY"], ("twilio", "app")
@@ -273,5 +291,19 @@ def _check_consistency(s: Settings) -> None:
             raise ConfigError("SMTP_HOST is required when EMAIL_BACKEND=smtp")
         if s.email_from.endswith("@localhost"):
             raise ConfigError("EMAIL_FROM is required when EMAIL_BACKEND=smtp")
+    _check_timing(s)
     if not s.console_mode and not s.secret_key:
         raise ConfigError("SECRET_KEY is required outside console mode")
+
+
+def _check_timing(s: Settings) -> None:
+    if s.visibility_timeout >= s.late_limit_minutes * 60:
+        raise ConfigError(
+            "BROKER_VISIBILITY_TIMEOUT must be shorter than LATE_LIMIT_MINUTES, or a task lost "
+            "with a killed worker would only come back after its evening is over"
+        )
+    if s.visibility_timeout <= s.send_lease_seconds:
+        raise ConfigError(
+            "BROKER_VISIBILITY_TIMEOUT must be longer than one send attempt "
+            f"({s.send_lease_seconds:.0f}s), or running tasks would be handed out twice"
+        )

@@ -120,6 +120,7 @@ def twilio_env(base_env: dict[str, str], fake_twilio: FakeTwilio) -> dict[str, s
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "TWILIO_API_URL": fake_twilio.url,
         "TWILIO_TIMEOUT_SECONDS": "2",
+        "TWILIO_MPS": "100",
         "SUPPORT_CONTACT": SUPPORT,
         "SECRET_KEY": "test-secret",
         "PUBLIC_URL": "https://reminders.example.org",

@@ -1,0 +1,95 @@
+"""Human output of the command line with rich: tables on stdout, a progress bar on stderr.
+
+Cell values are wrapped in `Text`, never passed as strings, because rich would read a name like
+"[bold]" or ":smile:" as markup. When stdout is not a terminal the table is not squeezed into 80
+columns (a pipe has no width), so every value stays on one line for grep and friends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+PIPE_WIDTH = 1000
+
+
+def stdout_console() -> Console:
+    console = Console(highlight=False, emoji=False, markup=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, emoji=False, markup=False, width=PIPE_WIDTH)
+    return console
+
+
+@contextmanager
+def progress(total: int, description: str) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr; invisible (and free) when stderr is not a terminal."""
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), console=console, transient=True,
+                   disable=not console.is_terminal, redirect_stdout=False,
+                   redirect_stderr=False)
+    with bar:
+        task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)
+
+
+def _cell(value: object) -> Text:
+    return Text("-" if value is None or value == "" else str(value))
+
+
+SUBSCRIBER_COLUMNS = (("phone", "phone"), ("email", "email"), ("name", "name"),
+                      ("time", "time"), ("timezone", "timezone"), ("channel", "channel"),
+                      ("sms", "sms_status"), ("email", "email_status"),
+                      ("next send", "next_send_utc"))
+
+
+def subscribers_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(rows)} subscriber(s)", title_justify="left")
+    for header, key in SUBSCRIBER_COLUMNS:
+        # Phones, addresses and instants are copied from here: never fold them.
+        table.add_column(header, no_wrap=key in ("phone", "email", "next_send_utc", "time"),
+                         overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row[key]) for _header, key in SUBSCRIBER_COLUMNS))
+    return table
+
+
+def states_table(subscribers: dict[str, Any]) -> Table:
+    sms, email = subscribers["sms"], subscribers["email"]
+    table = Table(title=f"Subscribers: {subscribers['total']} "
+                        f"({subscribers['paused']} paused)", title_justify="left")
+    table.add_column("state")
+    table.add_column("sms", justify="right")
+    table.add_column("email", justify="right")
+    for state in dict.fromkeys([*sms, *email]):
+        table.add_row(Text(state), _cell(sms.get(state, 0)), _cell(email.get(state, 0)))
+    return table
+
+
+NIGHT_COLUMNS = ("sent", "delivered", "failed", "missed", "skipped")
+REASON_COLUMNS = (("opted out", "opted_out"), ("paused", "paused"), ("other", "other"))
+
+
+def nights_table(nights: list[dict[str, Any]]) -> Table:
+    table = Table(title="Nights (local dates)", title_justify="left")
+    table.add_column("date", no_wrap=True)
+    table.add_column("channel")
+    for name in NIGHT_COLUMNS:
+        table.add_column(name, justify="right")
+    for header, _key in REASON_COLUMNS:
+        table.add_column(f"skipped: {header}", justify="right")
+    for night in nights:
+        for channel in ("sms", "email"):
+            numbers = night[channel]
+            reasons = numbers["skipped_by_reason"]
+            table.add_row(Text(night["date"] if channel == "sms" else ""), Text(channel),
+                          *(_cell(numbers[name]) for name in NIGHT_COLUMNS),
+                          *(_cell(reasons[key]) for _header, key in REASON_COLUMNS),
+                          end_section=channel == "email")
+    return table
