@@ -1,0 +1,49 @@
+# Nightly foot-care reminders: developer entry points. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help bootstrap run test lint bench clean distclean redis-stop
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+bootstrap: ## create .venv/ and install the project (only when pyproject.toml changed)
+	@scripts/bootstrap.sh
+
+run: bootstrap ## web + worker + beat with console backends, plus a demo reminder in ~2 minutes
+	@url="$$(scripts/ensure_redis.sh)"; \
+	echo "Using REDIS_URL=$$url"; \
+	REDIS_URL="$$url" exec $(BIN)/reminders run
+
+test: bootstrap ## lint, then the whole test suite against a real (private) Redis
+	@scripts/ensure_redis.sh --installed
+	@$(MAKE) --no-print-directory lint
+	@status=0; $(BIN)/pytest -q || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest: no tests were collected"; status=0; fi; \
+	exit $$status
+
+lint: bootstrap ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: ## run benchmarks/ (python -m benchmarks) when there are any
+	@if [ -f benchmarks/__main__.py ]; then \
+		scripts/bootstrap.sh && $(BIN)/python -m benchmarks; \
+	else \
+		echo "no benchmarks yet"; \
+	fi
+
+redis-stop: ## stop the private redis-server that `make run` may have started (data is kept)
+	@scripts/ensure_redis.sh --stop
+
+clean: ## remove caches, build leftovers, the outbox and the beat schedule (keeps .venv and Redis data)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf var/outbox var/celerybeat-schedule*
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: redis-stop clean ## clean, and also remove .venv/ and var/ (the private Redis data too)
+	rm -rf $(VENV) var
