@@ -74,6 +74,7 @@ def cmd_list(args: argparse.Namespace, svc: Services) -> int:
         _out(rows)
         return 0
     tables.stdout_console().print(tables.subscribers_table(rows))
+    print(f"{len(rows)} subscriber(s)")
     return 0
 
 
@@ -97,8 +98,11 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     if args.json:
         _out(result)
         return 0
+    subscribers = result["subscribers"]
     console = tables.stdout_console()
-    console.print(tables.states_table(result["subscribers"]))
+    console.print(f"Subscribers: {subscribers['total']}, paused: {subscribers['paused']}")
+    console.print(tables.states_table(subscribers))
+    console.print(f"Last {args.days} night(s), newest first (skipped: opt-out / paused / other)")
     console.print(tables.nights_table(result["nights"]))
     return 0
 

@@ -55,7 +55,8 @@ class Report:
 def read_csv(path: str) -> list[Row]:
     """Every data row of the file; InvalidInput when the file as a whole is unusable."""
     text = _decode(_read_bytes(path), path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unclosed quote is an error, not a cell that silently swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[Row] = []
     previous_end = 0

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -49,12 +50,21 @@ SUBSCRIBER_COLUMNS = (("phone", "phone"), ("email", "email"), ("name", "name"),
                       ("next send", "next_send_utc"))
 
 
+# Phones and times are copied from here: never folded. Names, zones and instants may fold on a
+# narrow terminal; the consent states keep their full width (they are short).
+NO_WRAP = ("phone", "time", "channel", "sms_status", "email_status")
+
+
+def _table() -> Table:
+    # Compact (two spaces between columns, no frame): a night of stats fits 80 columns.
+    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                 header_style="bold")
+
+
 def subscribers_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"{len(rows)} subscriber(s)", title_justify="left")
+    table = _table()
     for header, key in SUBSCRIBER_COLUMNS:
-        # Phones, addresses and instants are copied from here: never fold them.
-        table.add_column(header, no_wrap=key in ("phone", "email", "next_send_utc", "time"),
-                         overflow="fold")
+        table.add_column(header, no_wrap=key in NO_WRAP, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(row[key]) for _header, key in SUBSCRIBER_COLUMNS))
     return table
@@ -62,8 +72,7 @@ def subscribers_table(rows: list[dict[str, Any]]) -> Table:
 
 def states_table(subscribers: dict[str, Any]) -> Table:
     sms, email = subscribers["sms"], subscribers["email"]
-    table = Table(title=f"Subscribers: {subscribers['total']} "
-                        f"({subscribers['paused']} paused)", title_justify="left")
+    table = _table()
     table.add_column("state")
     table.add_column("sms", justify="right")
     table.add_column("email", justify="right")
@@ -72,24 +81,24 @@ def states_table(subscribers: dict[str, Any]) -> Table:
     return table
 
 
-NIGHT_COLUMNS = ("sent", "delivered", "failed", "missed", "skipped")
-REASON_COLUMNS = (("opted out", "opted_out"), ("paused", "paused"), ("other", "other"))
+NIGHT_COLUMNS = (("sent", "sent"), ("deliv.", "delivered"), ("failed", "failed"),
+                 ("missed", "missed"), ("skipped", "skipped"))
+REASON_COLUMNS = (("opt-out", "opted_out"), ("paused", "paused"), ("other", "other"))
 
 
 def nights_table(nights: list[dict[str, Any]]) -> Table:
-    table = Table(title="Nights (local dates)", title_justify="left")
-    table.add_column("date", no_wrap=True)
-    table.add_column("channel")
-    for name in NIGHT_COLUMNS:
-        table.add_column(name, justify="right")
-    for header, _key in REASON_COLUMNS:
-        table.add_column(f"skipped: {header}", justify="right")
+    """Two rows a night (sms, email); the last three columns break `skipped` down by reason."""
+    table = _table()
+    table.add_column("local date", no_wrap=True)
+    table.add_column("ch", no_wrap=True)
+    for header, _key in (*NIGHT_COLUMNS, *REASON_COLUMNS):
+        table.add_column(header, justify="right", no_wrap=True)
     for night in nights:
         for channel in ("sms", "email"):
             numbers = night[channel]
             reasons = numbers["skipped_by_reason"]
             table.add_row(Text(night["date"] if channel == "sms" else ""), Text(channel),
-                          *(_cell(numbers[name]) for name in NIGHT_COLUMNS),
+                          *(_cell(numbers[key]) for _header, key in NIGHT_COLUMNS),
                           *(_cell(reasons[key]) for _header, key in REASON_COLUMNS),
                           end_section=channel == "email")
     return table
