@@ -47,6 +47,8 @@ def _config() -> dict[str, Any]:
         "timezone": "UTC",
         "enable_utc": True,
         "worker_hijack_root_logger": False,
+        # The console backend prints reminders: show them as plain output, not as warnings.
+        "worker_redirect_stdouts_level": "INFO",
         "beat_schedule": {
             "dispatch-due": {
                 "task": "reminders.dispatch_due",
@@ -75,9 +77,9 @@ def dispatch_due() -> dict[str, int]:
         send_reminder.apply_async((subscriber_id, local_date.isoformat()))
 
     report = svc.dispatcher.tick(datetime.now(UTC), enqueue)
-    if report.claimed:
-        log.info("dispatch claimed=%d enqueued=%d missed=%d dropped=%d", report.claimed,
-                 report.enqueued, report.missed, report.dropped)
+    if report.claimed or report.resent:
+        log.info("dispatch claimed=%d enqueued=%d missed=%d dropped=%d resent=%d",
+                 report.claimed, report.enqueued, report.missed, report.dropped, report.resent)
     return {"claimed": report.claimed, "enqueued": report.enqueued, "missed": report.missed}
 
 

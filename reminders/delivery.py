@@ -73,6 +73,7 @@ class Sender:
         sub = self.store.get(subscriber_id)
         if sub is None:
             log.info("send skip subscriber=%s date=%s reason=forgotten", subscriber_id, local_date)
+            self._settled(subscriber_id, local_date)
             return outcome
         due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
         if not ignore_late and now - due > self.late_limit:
@@ -80,6 +81,7 @@ class Sender:
                         local_date, (now - due).total_seconds())
             nights.record_missed(self.redis, sub, local_date, reason="late")
             outcome.channels["sms" if sub.wants_sms else "email"] = "missed"
+            self._settled(sub.id, local_date)
             return outcome
         retry: RetryLater | None = None
         for channel in ("sms", "email"):
@@ -93,7 +95,12 @@ class Sender:
                 retry = exc if retry is None or (exc.delay or 0) < (retry.delay or 0) else retry
         if retry is not None:
             raise retry
+        self._settled(sub.id, local_date)
         return outcome
+
+    def _settled(self, subscriber_id: str, local_date: date) -> None:
+        """Nothing left to do for this evening: the dispatcher need not hand it out again."""
+        self.redis.zrem(keys.INFLIGHT, keys.inflight_member(subscriber_id, local_date))
 
     @staticmethod
     def _wants(sub: Subscriber, channel: str) -> bool:

@@ -54,6 +54,13 @@ if ARGV[2] ~= '' then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) end
 return 1
 """
 
+# Hand out again the evenings whose send task has not finished within the grace period.
+_SWEEP = """
+local stale = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[3])
+for _, member in ipairs(stale) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+return stale
+"""
+
 Enqueue = Callable[[str, date], None]
 
 
@@ -63,17 +70,21 @@ class DispatchReport:
     enqueued: int = 0
     missed: int = 0
     dropped: int = 0
+    resent: int = 0
     lag_seconds: list[float] = field(default_factory=list)
 
 
 class Dispatcher:
-    def __init__(self, client: redis.Redis, late_limit: timedelta, batch_size: int = 500) -> None:
+    def __init__(self, client: redis.Redis, late_limit: timedelta, batch_size: int = 500,
+                 grace: timedelta = timedelta(minutes=5)) -> None:
         self.redis = client
         self.store = Store(client)
         self.late_limit = late_limit
         self.batch_size = batch_size
+        self.grace = grace
         self._claim = client.register_script(_CLAIM)
         self._finish = client.register_script(_FINISH)
+        self._sweep = client.register_script(_SWEEP)
 
     def claim(self, now: datetime) -> list[tuple[str, float]]:
         lease_until = now.timestamp() + CLAIM_LEASE_SECONDS
@@ -96,7 +107,26 @@ class Dispatcher:
                 self._handle(subscriber_id, from_epoch(origin), now, enqueue, report)
             report.claimed += len(batch)
             if len(batch) < self.batch_size:
-                return report
+                break
+        self.resend_stale(now, enqueue, report)
+        return report
+
+    def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport) -> None:
+        """Evenings whose task vanished (broker restart, worker killed): hand them out again.
+
+        Sending twice is impossible (the night record decides), so a task that was only slow
+        costs one extra no-op task.
+        """
+        cutoff = (now - self.grace).timestamp()
+        stale = self._sweep(keys=[keys.INFLIGHT], args=[cutoff, now.timestamp(),
+                                                        self.batch_size])
+        for raw in stale:
+            member = raw.decode() if isinstance(raw, bytes) else str(raw)
+            subscriber_id, _, day = member.partition(":")
+            log.warning("dispatch resend subscriber=%s date=%s reason=unfinished", subscriber_id,
+                        day)
+            enqueue(subscriber_id, date.fromisoformat(day))
+            report.resent += 1
 
     def _handle(
         self, subscriber_id: str, due: datetime, now: datetime, enqueue: Enqueue,
@@ -118,6 +148,9 @@ class Dispatcher:
                         (now - due).total_seconds())
             report.missed += 1
         else:
+            # Marked before the hand-off, so a crash between the two still gets it resent.
+            self.redis.zadd(keys.INFLIGHT, {keys.inflight_member(sub.id, local_date):
+                                            now.timestamp()})
             enqueue(sub.id, local_date)  # raises if the broker is down: the claim then expires
             report.enqueued += 1
             report.lag_seconds.append((now - due).total_seconds())

@@ -16,6 +16,9 @@ DUE = PREFIX + "due"
 CLAIMS = PREFIX + "claims"
 # Original due instant of each claimed subscriber, so an expired claim goes back unchanged.
 CLAIM_ORIGIN = PREFIX + "claims:origin"
+# Evenings handed to a sender but not finished yet: member "<id>:<date>", score = last hand-off.
+# The dispatcher hands stale ones out again, so a task lost with a broker or worker is retried.
+INFLIGHT = PREFIX + "inflight"
 # Append-only consent and audit log (a stream); entries name the subscriber id.
 CONSENT_LOG = PREFIX + "consent"
 # Numbers and addresses that asked us to stop; kept after `forget` so we keep honouring it.
@@ -65,3 +68,7 @@ def inbound_counter(e164: str) -> str:
 
 # The shared SMS pacing state: the instant (Redis clock) from which the next send may start.
 SMS_RATE = PREFIX + "rate:sms"
+
+
+def inflight_member(subscriber_id: str, local_date: date) -> str:
+    return f"{subscriber_id}:{local_date.isoformat()}"

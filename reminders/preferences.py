@@ -48,6 +48,8 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
     _check_channel(channel, phone, email)
     if phone and store.is_suppressed_phone(phone) and request.source != "sms":
         raise InvalidInput(f"{phone} asked us to stop; they can text START to join again")
+    if email and store.is_suppressed_email(email) and request.source != "email":
+        raise InvalidInput(f"{email} unsubscribed from our emails earlier")
     send_time = parse_send_time(request.time) if request.time else settings.default_send_time
     state = "active" if request.confirmed else "pending"
     sub = Subscriber(

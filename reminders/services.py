@@ -108,8 +108,9 @@ class Services:
     @cached_property
     def dispatcher(self) -> Dispatcher:
         s = self.settings
+        # A send task unfinished after the broker's visibility timeout is presumed lost.
         return Dispatcher(self.redis, timedelta(minutes=s.late_limit_minutes),
-                          s.dispatch_batch_size)
+                          s.dispatch_batch_size, timedelta(seconds=s.visibility_timeout))
 
     @cached_property
     def replies(self) -> Replies:

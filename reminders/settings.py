@@ -66,7 +66,9 @@ class Settings:
     @property
     def send_lease_seconds(self) -> float:
         """How long one send attempt owns a night: longer than any single provider call."""
-        return max(15.0, 3 * max(self.twilio_timeout_seconds, self.smtp_timeout_seconds) + 5)
+        timeouts = [self.twilio_timeout_seconds if self.sms_backend == "twilio" else 0.0,
+                    self.smtp_timeout_seconds if self.email_backend == "smtp" else 0.0]
+        return max(15.0, 3 * max(timeouts) + 5)
 
     @property
     def visibility_timeout(self) -> int:

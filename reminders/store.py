@@ -109,6 +109,9 @@ class Store:
     def is_suppressed_phone(self, e164: str) -> bool:
         return bool(self.redis.sismember(keys.SUPPRESSED_PHONES, e164))
 
+    def is_suppressed_email(self, address: str) -> bool:
+        return bool(self.redis.sismember(keys.SUPPRESSED_EMAILS, address.lower()))
+
     # -- writing -------------------------------------------------------------------------------
     def create(
         self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime | None = None
@@ -125,7 +128,10 @@ class Store:
             for key in index_keys:
                 pipe.set(key, sub.id)
             self._write(pipe, sub, events, now)
-            pipe.execute()  # WatchError if someone took the phone meanwhile: nothing written
+            try:
+                pipe.execute()
+            except redis.WatchError:  # someone took the phone or email meanwhile
+                raise AlreadySubscribed("that phone or email was just subscribed") from None
         return sub
 
     def save(
@@ -151,7 +157,10 @@ class Store:
             for key in added:
                 pipe.set(key, after.id)
             self._write(pipe, after, events, now)
-            pipe.execute()
+            try:
+                pipe.execute()
+            except redis.WatchError:
+                raise AlreadySubscribed("that phone or email was just subscribed") from None
         return after
 
     def delete(self, sub: Subscriber, suppress: bool, now: datetime | None = None) -> None:
@@ -167,7 +176,7 @@ class Store:
             if suppress and sub.phone and sub.sms_status == "opted_out":
                 pipe.sadd(keys.SUPPRESSED_PHONES, sub.phone)
             if suppress and sub.email and sub.email_status == "unsubscribed":
-                pipe.sadd(keys.SUPPRESSED_EMAILS, sub.email)
+                pipe.sadd(keys.SUPPRESSED_EMAILS, sub.email.lower())
             pipe.xadd(keys.CONSENT_LOG, {"sub": sub.id, "action": "forgotten", "at": now_iso(now)})
             pipe.execute()
 

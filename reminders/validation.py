@@ -158,7 +158,7 @@ def parse_date(raw: str) -> date:
 
 def clean_name(raw: str) -> str:
     """Collapse whitespace and drop control characters; names are only ever greeted with."""
-    text = "".join(ch for ch in (raw or "") if ch.isprintable())
+    text = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
     text = " ".join(text.split())
     if len(text) > 80:
         raise InvalidInput("name is longer than 80 characters")
