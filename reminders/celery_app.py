@@ -14,9 +14,10 @@ from typing import Any
 
 import redis
 from celery import Celery, Task
-from celery.signals import worker_init
+from celery.signals import setup_logging, worker_init
 
 from reminders.delivery import RetryLater
+from reminders.logs import install
 from reminders.services import Services, build
 from reminders.settings import load_settings
 
@@ -65,8 +66,13 @@ app.add_defaults(_config)
 
 @worker_init.connect
 def _check_on_start(**_: Any) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     services().check()
+
+
+@setup_logging.connect
+def _logging(**_: Any) -> None:
+    # Connecting this signal tells Celery to leave logging to us: masked, one line per event.
+    install()
 
 
 @app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)

@@ -16,6 +16,7 @@ import redis
 
 from reminders import importer, preferences, stats, tables
 from reminders.content import LibraryError
+from reminders.logs import install
 from reminders.preferences import Enrolment
 from reminders.report import describe, iso_z
 from reminders.schedule import upcoming
@@ -276,6 +277,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
+        # Operators read command output on stdout; only problems are logged (to stderr).
+        install("INFO" if args.command in ("web", "run") else "WARNING")
         svc = build(load_settings())
         handler: Handler = args.handler
         return handler(args, svc)

@@ -87,16 +87,31 @@ class Sender:
         for channel in ("sms", "email"):
             if not self._wants(sub, channel):
                 continue
+            started = time.monotonic()
             try:
                 outcome.channels[channel] = self._deliver(sub, channel, local_date, now)
             except RetryLater as exc:
                 # Let the other channel go out now; the task retries only what is left.
                 outcome.channels[channel] = "retry"
                 retry = exc if retry is None or (exc.delay or 0) < (retry.delay or 0) else retry
+            self._log_attempt(sub, channel, local_date, outcome.channels[channel],
+                              time.monotonic() - started, retry)
         if retry is not None:
             raise retry
         self._settled(sub.id, local_date)
         return outcome
+
+    def _log_attempt(self, sub: Subscriber, channel: str, local_date: date, result: str,
+                     seconds: float, retry: RetryLater | None) -> None:
+        """One structured line per delivery attempt (what operators grep and alert on)."""
+        error = ""
+        if result == "retry" and retry is not None:
+            error = retry.reason.split(":", 1)[0]
+        elif result == "failed":
+            error = nights.read(self.redis, sub.id, local_date).get(f"{channel}_error", "")
+        log.info("delivery subscriber=%s channel=%s date=%s outcome=%s duration_ms=%d error=%s",
+                 sub.id, channel, local_date, result.replace(" ", "_"), seconds * 1000,
+                 error or "-")
 
     def _settled(self, subscriber_id: str, local_date: date) -> None:
         """Nothing left to do for this evening: the dispatcher need not hand it out again."""
@@ -192,8 +207,8 @@ class Sender:
         except DeliveryError as exc:
             return self._failed(sub, local_date, "sms", exc, now)
         self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status)
-        log.info("send ok subscriber=%s date=%s channel=sms sid=%s segments=%d", sub.id,
-                 local_date, receipt.provider_id, receipt.segments)
+        log.debug("sms body subscriber=%s sid=%s segments=%d: %s", sub.id, receipt.provider_id,
+                  receipt.segments, tonight.sms.body)
         return "sent"
 
     def _send_email(self, sub: Subscriber, local_date: date, tonight: Tonight, now: datetime
@@ -205,7 +220,6 @@ class Sender:
         except DeliveryError as exc:
             return self._failed(sub, local_date, "email", exc, now)
         self._record_sent(sub, local_date, "email", message_id, "sent")
-        log.info("send ok subscriber=%s date=%s channel=email", sub.id, local_date)
         return "sent"
 
     def _record_sent(self, sub: Subscriber, local_date: date, channel: str, provider_id: str,

@@ -33,6 +33,8 @@ if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'sms_error', ARGV[2]) end
 if new >= 9 then
   redis.call('HINCRBY', KEYS[2], 'sms_' .. ARGV[1], 1)
   redis.call('EXPIRE', KEYS[2], ARGV[4])
+  redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':sms', 1)
+  if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[3], 'error:sms:' .. ARGV[2], 1) end
 end
 return 1
 """
@@ -55,7 +57,7 @@ def advance(client: redis.Redis, sid: str, status: str, error_code: str = "") ->
     """Record `status` for message `sid` if it moves forward; (changed, subscriber id)."""
     subscriber_id, day = night_for_message(client, sid)
     changed = client.register_script(_ADVANCE)(
-        keys=[keys.night(subscriber_id, day), keys.night_stats(day)],
+        keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS],
         args=[status.lower(), error_code, json.dumps(RANKS), keys.STATS_TTL_SECONDS],
     )
     log.info("status subscriber=%s sid=%s status=%s error=%s applied=%s", subscriber_id, sid,

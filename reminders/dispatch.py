@@ -109,7 +109,18 @@ class Dispatcher:
             if len(batch) < self.batch_size:
                 break
         self.resend_stale(now, enqueue, report)
+        self._record_lag(report)
         return report
+
+    def _record_lag(self, report: DispatchReport) -> None:
+        """How late after their instant people were handed to a sender (for /metrics)."""
+        if not report.lag_seconds:
+            return
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hincrbyfloat(keys.METRICS, "dispatch_lag_seconds_sum", sum(report.lag_seconds))
+            pipe.hincrby(keys.METRICS, "dispatch_lag_seconds_count", len(report.lag_seconds))
+            pipe.hset(keys.METRICS, "dispatch_lag_seconds_last", max(report.lag_seconds))
+            pipe.execute()
 
     def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport) -> None:
         """Evenings whose task vanished (broker restart, worker killed): hand them out again.

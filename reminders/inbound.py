@@ -57,6 +57,7 @@ class Inbound:
         command = parse(body)
         sub = self.store.find(phone)
         log.info("inbound subscriber=%s command=%s", sub.id if sub else "unknown", command.kind)
+        self.redis.hincrby(keys.METRICS, f"inbound:{command.kind}", 1)
         reply = self._dispatch(command, phone, sub)
         if reply is None or not self._may_reply(phone, command):
             return None

@@ -24,6 +24,8 @@ CONSENT_LOG = PREFIX + "consent"
 # Numbers and addresses that asked us to stop; kept after `forget` so we keep honouring it.
 SUPPRESSED_PHONES = PREFIX + "suppressed:phone"
 SUPPRESSED_EMAILS = PREFIX + "suppressed:email"
+# Cumulative counters for /metrics (never expire): "<what>:<channel>[:<detail>]" -> count.
+METRICS = PREFIX + "metrics"
 # Per-night counters for `stats`: hash, field = outcome, value = count.
 STATS_PREFIX = PREFIX + "stats:"
 

@@ -56,12 +56,14 @@ local ch = ARGV[1]
 local state = redis.call('HGET', KEYS[1], ch)
 if state and state ~= 'sending' and state ~= 'retry' then return 0 end
 redis.call('HSET', KEYS[1], ch, ARGV[2])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HDEL', KEYS[1], ch .. '_lease')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2], 1)
 if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2] .. ':' .. ARGV[5], 1) end
 redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('HINCRBY', KEYS[3], ARGV[2] .. ':' .. ch, 1)
+if ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[3], 'error:' .. ch .. ':' .. ARGV[6], 1) end
 return 1
 """
 
@@ -100,11 +102,12 @@ def finish(
     """Record the final state of a channel's send for that night; False if already final."""
     # Per-night counters (fc:stats:<date>): <ch>_<state> and, for skips/misses, the reason.
     args: list[str | int] = [channel, state, keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
-                             fields.get("reason", "")]
+                             fields.get("reason", ""), fields.get("error", "")]
     for name, value in fields.items():
         args += [f"{channel}_{name}", value]
     done = _script(client, _FINISH)(
-        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)], args=args
+        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date), keys.METRICS],
+        args=args,
     )
     return bool(done)
 

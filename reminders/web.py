@@ -14,12 +14,15 @@ from typing import Any
 
 import redis
 from flask import Flask, Response, jsonify, render_template, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
 from reminders import email_consent, tokens
 from reminders.delivery_status import UnknownMessage, advance
+from reminders.logs import install
+from reminders.metrics import RedisCollector
 from reminders.services import Services
 from reminders.validation import InvalidInput, normalise_phone
 
@@ -41,6 +44,8 @@ class Webhooks:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self.validator = RequestValidator(svc.settings.twilio_auth_token)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(RedisCollector(svc.redis))
 
     def signed(self) -> bool:
         signature = request.headers.get("X-Twilio-Signature", "")
@@ -51,6 +56,9 @@ class Webhooks:
             url += "?" + request.query_string.decode("latin-1")
         params = {k: v[0] if len(v) == 1 else v for k, v in request.form.lists()}
         return bool(self.validator.validate(url, params, signature))
+
+    def metrics(self) -> Any:
+        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
 
     def healthz(self) -> Any:
         try:
@@ -143,6 +151,7 @@ def create_app(svc: Services) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
     hooks = Webhooks(svc)
     app.add_url_rule("/healthz", view_func=hooks.healthz, methods=["GET"])
+    app.add_url_rule("/metrics", view_func=hooks.metrics, methods=["GET"])
     app.add_url_rule("/sms/inbound", view_func=hooks.sms_inbound, methods=["POST"])
     app.add_url_rule("/sms/status", view_func=hooks.sms_status, methods=["POST"])
     pages = EmailPages(svc)
@@ -173,6 +182,7 @@ def wsgi_app() -> Flask:
     from reminders.services import build
     from reminders.settings import load_settings
 
+    install()
     svc = build(load_settings())
     svc.check()
     return create_app(svc)

@@ -67,12 +67,14 @@ def test_dispatcher_sends_the_repeated_hour_once(console_services: Services) -> 
     svc = console_services
     sub_id = _enrol_at(svc, "+13125550142", "Pacific/Easter", "21:30", utc(2026, 4, 4, 12))
     sent: list[tuple[str, date]] = []
+    first = utc(2026, 4, 5, 2, 30)
 
     def collect(i: str, d: date) -> None:
         sent.append((i, d))
+        # The (console) sender runs at once, as a worker would, and settles the evening.
+        svc.sender.deliver(i, d, first + timedelta(seconds=6))
 
     dispatcher = Dispatcher(svc.redis, timedelta(minutes=90))
-    first = utc(2026, 4, 5, 2, 30)
     dispatcher.tick(first - timedelta(seconds=1), collect)
     assert sent == []
     dispatcher.tick(first + timedelta(seconds=5), collect)
@@ -80,6 +82,25 @@ def test_dispatcher_sends_the_repeated_hour_once(console_services: Services) -> 
     dispatcher.tick(first + timedelta(hours=1, seconds=5), collect)
     assert sent == [(sub_id, date(2026, 4, 4))]
     assert svc.store.next_due(sub_id) == utc(2026, 4, 6, 3, 30)  # now at -06:00
+    assert svc.redis.zcard(keys.INFLIGHT) == 0
+
+
+def test_an_evening_whose_task_was_lost_is_handed_out_again(console_services: Services) -> None:
+    svc = console_services
+    due = utc(2027, 1, 10, 2, 0)
+    sub_id = _enrol_at(svc, "+13125550142", "America/Chicago", "20:00", due - timedelta(hours=1))
+    handed: list[tuple[str, date]] = []
+    dispatcher = Dispatcher(svc.redis, timedelta(minutes=90), grace=timedelta(minutes=5))
+    dispatcher.tick(due, lambda i, d: handed.append((i, d)))  # ... and the task is lost
+    dispatcher.tick(due + timedelta(minutes=4), lambda i, d: handed.append((i, d)))
+    assert handed == [(sub_id, date(2027, 1, 9))]
+    dispatcher.tick(due + timedelta(minutes=6), lambda i, d: handed.append((i, d)))
+    assert handed == [(sub_id, date(2027, 1, 9))] * 2
+    # This time a worker runs it: settled, never handed out again.
+    svc.sender.deliver(sub_id, date(2027, 1, 9), due + timedelta(minutes=6))
+    dispatcher.tick(due + timedelta(minutes=20), lambda i, d: handed.append((i, d)))
+    assert len(handed) == 2
+    assert nights.read(svc.redis, sub_id, date(2027, 1, 9))["sms"] == "sent"
 
 
 def test_two_dispatchers_at_once_claim_each_person_once(console_services: Services) -> None:

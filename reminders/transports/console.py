@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from reminders.gsm import count_segments
+from reminders.logs import mask
 from reminders.transports.base import SmsReceipt
 
 
@@ -35,8 +36,9 @@ class ConsoleSms:
         name = f"sms-{now:%Y%m%dT%H%M%S}-{provider_id}.json"
         _write_atomically(self.outbox / name, json.dumps(record, indent=2).encode())
         bar = "-" * 60
-        print(f"\n{bar}\nSMS to {to} ({now:%H:%M:%S} UTC)\n{bar}\n{body}\n{bar}", flush=True,
-              file=sys.stdout)
+        # The screen shows the recipient masked, like every log line; the outbox file has it all.
+        print(f"\n{bar}\nSMS to {mask(to)} ({now:%H:%M:%S} UTC)\n{bar}\n{body}\n{bar}",
+              flush=True, file=sys.stdout)
         return SmsReceipt(provider_id, "sent", count_segments(body).segments)
 
     def find_sent(self, to: str, since: datetime) -> SmsReceipt | None:
@@ -59,6 +61,6 @@ class ConsoleEmail:
         safe = "".join(ch for ch in message_id if ch.isalnum())[:40]
         now = datetime.now(UTC)
         _write_atomically(self.outbox / f"email-{now:%Y%m%dT%H%M%S}-{safe}.eml", bytes(message))
-        print(f"\nEMAIL to {message['To']}: {message['Subject']} (saved in {self.outbox})",
-              flush=True)
+        print(f"\nEMAIL to {mask(str(message['To']))}: {message['Subject']} "
+              f"(saved in {self.outbox})", flush=True)
         return message_id

@@ -1,0 +1,76 @@
+"""The shared segments-per-second limit: never above it in any one-second window."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import redis
+
+from reminders.ratelimit import RateLimiter
+from tests.conftest import CeleryProcess, make_services, wait_until
+from tests.fakes.twilio_api import FakeTwilio
+from tests.test_faults import due_now
+
+
+def max_in_any_window(events: list[tuple[float, int]], window: float = 1.0) -> int:
+    """Largest number of segments started within any half-open window of `window` seconds."""
+    events = sorted(events)
+    best, total, start = 0, 0, 0
+    for end in range(len(events)):
+        total += events[end][1]
+        while events[end][0] - events[start][0] >= window:
+            total -= events[start][1]
+            start += 1
+        best = max(best, total)
+    return best
+
+
+def test_threads_sharing_one_limit_stay_under_it(redis_client: redis.Redis) -> None:
+    granted: list[tuple[float, int]] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        limiter = RateLimiter(redis.Redis(connection_pool=redis_client.connection_pool), 50.0)
+        for _ in range(20):
+            assert limiter.acquire(2, give_up_after=30)
+            with lock:
+                granted.append((time.monotonic(), 2))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    assert len(granted) == 120
+    assert max_in_any_window(granted) <= 50
+    # 240 segments at 50/s cannot take less than ~4.8 s: the limiter really paced them.
+    assert elapsed >= 4.5
+
+
+def test_a_slot_that_cannot_come_in_time_is_refused(redis_client: redis.Redis) -> None:
+    limiter = RateLimiter(redis_client, 1.0)
+    assert limiter.acquire(5, give_up_after=1)  # books the next 5 seconds
+    assert not limiter.acquire(1, give_up_after=1)
+
+
+def test_two_workers_together_respect_twilio_mps(
+    twilio_env: dict[str, str], fake_twilio: FakeTwilio,
+    start_worker: Callable[..., CeleryProcess], start_beat: Callable[..., CeleryProcess],
+) -> None:
+    env = {**twilio_env, "DISPATCH_INTERVAL_SECONDS": "1", "TWILIO_MPS": "40"}
+    crowd = due_now(make_services(env), 120)
+    start_worker(env, concurrency=2, name="w1")
+    start_worker(env, concurrency=2, name="w2")
+    start_beat(env)
+    wait_until(lambda: len(fake_twilio.messages) >= 120, 120, "every text")
+    arrivals = [(m.created_at.timestamp(), m.num_segments) for m in fake_twilio.messages]
+    segments = sum(s for _, s in arrivals)
+    span = max(t for t, _ in arrivals) - min(t for t, _ in arrivals)
+    # The server sees requests a few ms after they were paced; allow one message of jitter.
+    assert max_in_any_window(arrivals) <= 40 + 2
+    assert segments / span <= 40 * 1.05
+    assert len({m.to for m in fake_twilio.messages}) == len(crowd.ids)
