@@ -20,6 +20,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FALLBACK_TIMEZONE = "America/New_York"
 
 
+# Every variable the service reads (settings below, plus LOG_LEVEL in logs.py). The compose
+# file and .env.example are checked against this list by tests/test_deploy.py.
+KNOWN_VARIABLES = (
+    "REDIS_URL", "SMS_BACKEND", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
+    "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_URL", "TWILIO_MPS", "TWILIO_TIMEOUT_SECONDS",
+    "OPT_OUT_HANDLED_BY", "EMAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME",
+    "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_IMPLICIT_TLS", "SMTP_TIMEOUT_SECONDS", "EMAIL_FROM",
+    "PUBLIC_URL", "SECRET_KEY", "DEFAULT_SEND_TIME", "DEFAULT_TIMEZONE", "SMS_MAX_SEGMENTS",
+    "LATE_LIMIT_MINUTES", "PROGRAM_NAME", "SUPPORT_CONTACT", "OUTBOX_DIR", "TEMPLATES_DIR",
+    "DISPATCH_INTERVAL_SECONDS", "DISPATCH_BATCH_SIZE", "BROKER_VISIBILITY_TIMEOUT", "LOG_LEVEL",
+)
+
+
 class ConfigError(ValueError):
     """A configuration variable is missing or invalid; the message names it."""
 

@@ -1,0 +1,83 @@
+"""The compose stack, the image and the example configuration agree with the code."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from reminders.settings import KNOWN_VARIABLES, PROJECT_ROOT
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+# Variables the compose file itself uses (interpolation), not ones our settings read.
+COMPOSE_ONLY = {"FLOWER_BASIC_AUTH"}
+
+
+def test_compose_has_the_production_shaped_services() -> None:
+    assert set(SERVICES) == {"redis", "web", "worker", "beat", "flower"}
+    redis_cmd = " ".join(SERVICES["redis"]["command"])
+    assert "--appendonly yes" in redis_cmd and "--maxmemory-policy noeviction" in redis_cmd
+    assert "--appendfsync everysec" in redis_cmd
+    assert SERVICES["redis"]["volumes"] and "healthcheck" in SERVICES["redis"]
+    assert "/healthz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+    assert "container_name" not in SERVICES["worker"]  # so --scale worker=N works
+    assert "--basic-auth" in " ".join(SERVICES["flower"]["command"])
+
+
+def test_every_command_is_a_real_entry_point_of_ours() -> None:
+    import worker
+
+    assert worker.app.main == "reminders"
+    for name in ("web", "worker", "beat", "flower"):
+        command = SERVICES[name]["command"]
+        if command[0] == "gunicorn":
+            module, _, call = command[-1].partition(":")
+            assert module == "reminders.web" and call == "wsgi_app()"
+            from reminders import web
+
+            assert callable(web.wsgi_app)
+        else:
+            assert command[:3] == ["celery", "-A", "worker"], command
+            assert command[3] in {"worker", "beat", "flower"}
+    # The task names the contract promises are registered on that app.
+    assert {"reminders.dispatch_due", "reminders.send_reminder"} <= set(worker.app.tasks)
+
+
+def test_every_variable_set_is_one_our_settings_know() -> None:
+    for name, service in SERVICES.items():
+        if name == "redis":
+            continue
+        for variable in service.get("environment", {}):
+            assert variable in KNOWN_VARIABLES, (name, variable)
+    interpolated = set(re.findall(r"\$\{([A-Z_]+)", (PROJECT_ROOT / "docker-compose.yml")
+                                  .read_text()))
+    assert interpolated <= set(KNOWN_VARIABLES) | COMPOSE_ONLY
+
+
+def test_env_example_documents_exactly_the_known_variables() -> None:
+    text = (PROJECT_ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+    assert documented - COMPOSE_ONLY == set(KNOWN_VARIABLES)
+
+
+def test_settings_module_reads_every_known_variable() -> None:
+    settings_source = (PROJECT_ROOT / "reminders" / "settings.py").read_text()
+    start = settings_source.index("KNOWN_VARIABLES = (")
+    end = settings_source.index(")", start)
+    readers = settings_source[:start] + settings_source[end:]
+    readers += (PROJECT_ROOT / "reminders" / "logs.py").read_text()
+    for variable in KNOWN_VARIABLES:
+        assert f'"{variable}"' in readers, f"{variable} is listed but never read"
+
+
+def test_image_is_slim_non_root_and_dependencies_pinned() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile
+    assert re.search(r"^USER app$", dockerfile, re.MULTILINE)
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        assert re.match(r"^[A-Za-z0-9_.\[\]-]+==[0-9][\w.]*$", requirement), requirement
+    assert (Path(PROJECT_ROOT) / "templates" / "content" / "library.toml").is_file()
