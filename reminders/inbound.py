@@ -81,6 +81,9 @@ class Inbound:
             return self._start(phone, sub, command)
         if command.kind == "help":
             return self._help(sub)
+        if command.kind == "distress":
+            log.warning("inbound distress subscriber=%s", sub.id if sub else "unknown")
+            return self.replies.render("distress", support=self.settings.support_contact)
         if sub is None:
             return self.replies.render("not_subscribed")
         if sub.sms_status == "opted_out":

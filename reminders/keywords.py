@@ -53,7 +53,8 @@ _STOP_PHRASE = re.compile(r"^" + _POLITE + r"(?:" + "|".join(_STOP_PHRASES) + r"
 @dataclass(frozen=True)
 class Command:
     """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
-    unknown. `arg` carries the raw argument (a time, a zone, days, a score, an address)."""
+    distress | unknown. `arg` carries the raw argument (a time, a zone, days, a score, an
+    address)."""
 
     kind: str
     arg: str = ""
@@ -79,11 +80,21 @@ def normalise(text: str) -> str:
     return cleaned.lstrip(" .,!?;:'").rstrip(" .,!?;:-'")
 
 
+_DISTRESS = re.compile(
+    r"\b(end it all|end my life|kill myself|killing myself|suicid\w*|want to die|"
+    r"wanna die|better off dead|no reason to live|hurt myself|harm myself)\b"
+)
+
+
 def parse(text: str) -> Command:
     words_raw = " ".join((text or "")[:MAX_READ].split())[:160]
     clean = normalise(text or "")
     if not clean:
         return Command("unknown", words=words_raw)
+    if _DISTRESS.search(clean):
+        # Someone in pain may say "end it all": that is not an opt-out, and it deserves a kind
+        # answer pointing to help, whatever else the message says.
+        return Command("distress", words=words_raw)
     command = _keyword(clean) or _with_argument(clean) or _score(clean)
     return Command(command.kind, command.arg, words_raw) if command else Command(
         "unknown", words=words_raw)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from reminders.keywords import Command, parse
 
 KINDS = {"stop", "start", "join", "help", "time", "tz", "pause", "resume", "done", "score",
-         "email", "unknown"}
+         "email", "distress", "unknown"}
 
 # (text, kind, arg); arg None means "not checked".
 PLAIN: list[tuple[str, str, str | None]] = [
@@ -275,3 +275,9 @@ def test_a_stop_word_inside_a_sentence_is_not_a_stop(prefix: str, word: str) -> 
     # "<something unknown> stop <something unknown>" must never opt anyone out by accident.
     text = f"my toes feel {prefix} {word} the numbness"
     assert parse(text).kind != "stop"
+
+
+@pytest.mark.parametrize("text", ["end it all", "I want to END IT ALL.", "i wanna die",
+                                  "STOP I want to kill myself", "better off dead tbh"])
+def test_distress_is_recognised_before_any_keyword(text: str) -> None:
+    assert parse(text).kind == "distress"

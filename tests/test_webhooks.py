@@ -346,3 +346,14 @@ def test_status_errors_about_the_person_stop_texting(web: WebhookClient,
 def test_status_for_an_unknown_message_changes_nothing(web: WebhookClient) -> None:
     assert _status(web, "SM" + "f" * 32, "delivered").status_code == 204
     assert web.post("/sms/status", {"MessageSid": "SM1"}).status_code == 400
+
+
+@pytest.mark.parametrize("body", ["I just want to end it all", "some nights I want to die",
+                                  "thinking about suicide"])
+def test_words_of_distress_get_help_and_never_an_opt_out(web: WebhookClient,
+                                                          twilio_services: Services,
+                                                          body: str) -> None:
+    subscribe(twilio_services)
+    reply = reply_of(web.text(PHONE, body))
+    assert reply is not None and "988" in reply and "help@example.org" in reply
+    assert state(twilio_services).sms_status == "active"
