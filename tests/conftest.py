@@ -142,6 +142,13 @@ def twilio_services(twilio_env: dict[str, str]) -> Services:
     return make_services(twilio_env)
 
 
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """The machine's environment minus any real provider settings, plus the test's own."""
+    merged = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
+    merged.update(env)
+    return merged
+
+
 class Cli:
     """Runs `python -m reminders ...` as a separate process with a given environment."""
 
@@ -149,10 +156,8 @@ class Cli:
         self.env = env
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
-        env.update(self.env)
         return subprocess.run(
-            [sys.executable, "-m", "reminders", *args], cwd=PROJECT_ROOT, env=env,
+            [sys.executable, "-m", "reminders", *args], cwd=PROJECT_ROOT, env=child_env(self.env),
             capture_output=True, text=True, timeout=60,
         )
 
@@ -170,9 +175,7 @@ def twilio_cli(twilio_env: dict[str, str]) -> Cli:
 class CeleryProcess:
     def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
-        full_env.update(env)
-        full_env["PYTHONUNBUFFERED"] = "1"
+        full_env = child_env({**env, "PYTHONUNBUFFERED": "1"})
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=full_env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
