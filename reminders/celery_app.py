@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import setup_logging, worker_init
 
 from reminders.delivery import RetryLater
@@ -53,12 +54,18 @@ def _config() -> dict[str, Any]:
         "beat_schedule": {
             "dispatch-due": {
                 "task": "reminders.dispatch_due",
-                "schedule": settings.dispatch_interval_seconds,
+                "schedule": _tick_schedule(settings.dispatch_interval_seconds),
                 # A tick nobody ran in time is worthless: the next one claims the same people.
                 "options": {"expires": max(1.0, settings.dispatch_interval_seconds)},
             }
         },
     }
+
+
+def _tick_schedule(seconds: float) -> float | crontab:
+    """Every minute on the minute: send times are whole minutes, so a tick at :00 finds people
+    due the moment they are due. Other intervals (tests, demos) are plain periods."""
+    return crontab(minute="*") if seconds == 60 else seconds
 
 
 app.add_defaults(_config)

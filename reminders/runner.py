@@ -45,7 +45,8 @@ def enrol_demo(svc: Services, now: datetime) -> Subscriber:
     existing = svc.store.find(DEMO_PHONE)
     if existing is not None:
         svc.store.delete(existing, suppress=False)  # a fresh demo, with a fresh night record
-    target = (now + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    # The next whole minute at least 45 s away: time to start up, and beat ticks on the minute.
+    target = (now + timedelta(seconds=45 + 59)).replace(second=0, microsecond=0)
     zone, local = demo_zone(target)
     return enrol(svc.store, svc.settings, Enrolment(
         phone=DEMO_PHONE, name="Demo Subscriber", timezone=zone, time=local.strftime("%H:%M"),
