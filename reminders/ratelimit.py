@@ -27,11 +27,17 @@ return '0'
 """
 
 
+# Booked slots reach the provider a few milliseconds apart from how they were booked (network,
+# scheduling); pacing a little under the limit keeps every one-second window at the provider
+# under it too, at the cost of 3 % of throughput.
+HEADROOM = 0.97
+
+
 class RateLimiter:
     def __init__(self, client: redis.Redis, per_second: float,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.redis = client
-        self.interval = 1.0 / per_second
+        self.interval = 1.0 / (per_second * HEADROOM)
         self.sleep = sleep
         self._acquire = client.register_script(_ACQUIRE)
 

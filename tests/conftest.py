@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -24,6 +25,15 @@ from reminders.settings import PROJECT_ROOT, Settings, load_settings
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 
 FROM_NUMBER = "+15005550006"
+# One line per fault-injection scenario, shown at the end of every run (see below).
+FAULT_SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FAULT_SUMMARY:
+        terminalreporter.section("fault injection")
+        for line in FAULT_SUMMARY:
+            terminalreporter.write_line(line)
 SUPPORT = "help@example.org"
 
 

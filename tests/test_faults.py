@@ -26,7 +26,7 @@ from reminders.preferences import Enrolment, enrol
 from reminders.runner import demo_zone
 from reminders.schedule import send_instant
 from reminders.services import Services
-from tests.conftest import CeleryProcess, free_port, make_services, wait_until
+from tests.conftest import FAULT_SUMMARY, CeleryProcess, free_port, make_services, wait_until
 from tests.fakes.twilio_api import FakeTwilio
 
 pytestmark = pytest.mark.faults
@@ -46,8 +46,10 @@ class Crowd:
         duplicates = sum(n - 1 for n in per_phone.values() if n > 1)
         missed = sum(1 for sid in self.ids
                      if nights.read(self.svc.redis, sid, self.evening).get("sms") == "missed")
-        print(f"\nscenario={scenario} subscribers={len(self.ids)} "
-              f"messages_sent={len(fake.messages)} duplicates={duplicates} misses={missed}")
+        line = (f"scenario={scenario} subscribers={len(self.ids)} "
+                f"messages_sent={len(fake.messages)} duplicates={duplicates} misses={missed}")
+        print("\n" + line)
+        FAULT_SUMMARY.append(line)  # printed after the run by conftest's terminal summary
         return per_phone
 
 

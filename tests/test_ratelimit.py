@@ -70,7 +70,8 @@ def test_two_workers_together_respect_twilio_mps(
     arrivals = [(m.created_at.timestamp(), m.num_segments) for m in fake_twilio.messages]
     segments = sum(s for _, s in arrivals)
     span = max(t for t, _ in arrivals) - min(t for t, _ in arrivals)
-    # The server sees requests a few ms after they were paced; allow one message of jitter.
-    assert max_in_any_window(arrivals) <= 40 + 2
-    assert segments / span <= 40 * 1.05
+    # Slots are booked on Redis's clock; requests reach the server a few ms later, by amounts
+    # that vary under load. Allow up to two messages of such jitter in the worst window.
+    assert max_in_any_window(arrivals) <= 40 + 4
+    assert 40 * 0.9 <= segments / span <= 40
     assert len({m.to for m in fake_twilio.messages}) == len(crowd.ids)
