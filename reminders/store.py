@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -47,6 +47,9 @@ class ConsentEvent:
             "words": self.words[:160],
             "at": now_iso(at),
         }
+
+
+SAVE_ATTEMPTS = 5
 
 
 def new_subscriber_id() -> str:
@@ -141,27 +144,45 @@ class Store:
         events: Sequence[ConsentEvent] = (),
         now: datetime | None = None,
     ) -> Subscriber:
-        """Replace a subscriber's record (and its indexes, if phone/email changed) atomically."""
+        """Apply the changes from `before` to `after` atomically (record, indexes, schedule).
+
+        Another process may have changed the record since `before` was read (a STOP arriving
+        while a status callback marks the number invalid): only the fields this caller changed
+        are applied on top of what is stored now, so neither change is lost.
+        """
         now = now or utcnow()
-        old_keys, new_keys = set(_index_keys(before)), set(_index_keys(after))
-        added = sorted(new_keys - old_keys)
+        for _attempt in range(SAVE_ATTEMPTS):
+            try:
+                return self._save_once(before, after, events, now)
+            except redis.WatchError:
+                continue  # the record or an index changed under us: merge again
+        raise AlreadySubscribed("the subscriber changed too often meanwhile; try again")
+
+    def _save_once(self, before: Subscriber, after: Subscriber,
+                   events: Sequence[ConsentEvent], now: datetime) -> Subscriber:
+        key = keys.subscriber(before.id)
         with self.redis.pipeline() as pipe:
+            pipe.watch(key)
+            raw = pipe.hgetall(key)
+            if not raw:
+                raise NotFound("the subscriber was removed meanwhile")
+            current = from_hash(_decode(raw))
+            merged = after if current == before else _merge(before, after, current)
+            old_keys, new_keys = set(_index_keys(current)), set(_index_keys(merged))
+            added = sorted(new_keys - old_keys)
             if added:
                 pipe.watch(*added)
-            for key in added:
-                if pipe.exists(key):
-                    raise AlreadySubscribed(f"{_what(key)} is already subscribed")
+            for index in added:
+                if pipe.exists(index):
+                    raise AlreadySubscribed(f"{_what(index)} is already subscribed")
             pipe.multi()
-            for key in sorted(old_keys - new_keys):
-                pipe.delete(key)
-            for key in added:
-                pipe.set(key, after.id)
-            self._write(pipe, after, events, now)
-            try:
-                pipe.execute()
-            except redis.WatchError:
-                raise AlreadySubscribed("that phone or email was just subscribed") from None
-        return after
+            for index in sorted(old_keys - new_keys):
+                pipe.delete(index)
+            for index in added:
+                pipe.set(index, merged.id)
+            self._write(pipe, merged, events, now)
+            pipe.execute()
+        return merged
 
     def delete(self, sub: Subscriber, suppress: bool, now: datetime | None = None) -> None:
         """Erase everything about a subscriber; with `suppress`, remember only the opt-outs."""
@@ -207,6 +228,13 @@ class Store:
         nxt = next_send_after(sub.send_time, ZoneInfo(sub.timezone), now)
         pipe.zadd(keys.DUE, {sub.id: nxt.utc.timestamp()})
         return nxt.utc
+
+
+def _merge(before: Subscriber, after: Subscriber, current: Subscriber) -> Subscriber:
+    """`current` with the fields the caller changed (before -> after) applied on top."""
+    changed = {f.name: getattr(after, f.name) for f in fields(Subscriber)
+               if getattr(after, f.name) != getattr(before, f.name)}
+    return current.with_changes(**changed)
 
 
 def _index_keys(sub: Subscriber) -> list[str]:

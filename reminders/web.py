@@ -78,7 +78,12 @@ class Webhooks:
             phone = normalise_phone(sender)
         except InvalidInput:
             return _error("From is not a phone number", 400)
-        return twiml(self.svc.inbound(datetime.now(UTC)).handle(phone, body))
+        try:
+            reply = self.svc.inbound(datetime.now(UTC)).handle(phone, body)
+        except InvalidInput as exc:  # e.g. forgotten by an operator while the text arrived
+            log.warning("inbound not applied: %s", exc)
+            reply = None
+        return twiml(reply)
 
     def sms_status(self) -> Any:
         if not self.signed():
