@@ -84,10 +84,17 @@ def _allowed(item: Item, heat_ok: bool, massage_ok: bool) -> bool:
 
 def _cycle_pick(pool: tuple[Item, ...], seed: str, day: date) -> Item:
     """Item for `day` in this person's own shuffled cycle through `pool`."""
+    order = _cycle(pool, seed)
+    return order[day.toordinal() % len(order)]
+
+
+@lru_cache(maxsize=8192)
+def _cycle(pool: tuple[Item, ...], seed: str) -> tuple[Item, ...]:
+    # Cached: a worker sends to the same people night after night.
     digest = hashlib.sha256(seed.encode()).digest()
     order = list(pool)
     random.Random(int.from_bytes(digest[:8], "big")).shuffle(order)
-    return order[day.toordinal() % len(order)]
+    return tuple(order)
 
 
 def select(

@@ -19,7 +19,7 @@ import redis
 from reminders import keys, nights
 from reminders.emailmsg import EmailComposer
 from reminders.ratelimit import RateLimiter
-from reminders.render import Renderer, Tonight
+from reminders.render import RenderedEmail, RenderedSms, Renderer
 from reminders.schedule import send_instant
 from reminders.store import ConsentEvent, Store
 from reminders.subscribers import Subscriber
@@ -139,9 +139,11 @@ class Sender:
                 log.info("send skip subscriber=%s date=%s channel=%s reason=%s", sub.id,
                          local_date, channel, reason)
             return "skipped"
-        tonight = self.renderer.tonight(sub, local_date, self._unsubscribe_url(sub))
-        if channel == "sms" and self.limiter is not None:
-            paced = self._pace(sub, local_date, tonight.sms.segments, now)
+        # Only the channel at hand is rendered: an SMS send does not pay for the HTML email.
+        selection = self.renderer.select(sub, local_date)
+        sms = self.renderer.sms(sub, selection) if channel == "sms" else None
+        if sms is not None and self.limiter is not None:
+            paced = self._pace(sub, local_date, sms.segments, now)
             if isinstance(paced, str):
                 return paced
             now = paced
@@ -158,9 +160,10 @@ class Sender:
         if (claim.outcome == "reclaimed" and channel == "sms"
                 and self._recover(sub, local_date, float(claim.detail))):
             return "sent"
-        if channel == "sms":
-            return self._send_sms(sub, local_date, tonight, now)
-        return self._send_email(sub, local_date, tonight, now)
+        if sms is not None:
+            return self._send_sms(sub, local_date, sms, now)
+        email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
+        return self._send_email(sub, local_date, email, now)
 
     def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime
               ) -> datetime | str:
@@ -199,22 +202,23 @@ class Sender:
         self._record_sent(sub, local_date, "sms", found.provider_id, found.status)
         return True
 
-    def _send_sms(self, sub: Subscriber, local_date: date, tonight: Tonight, now: datetime
+    def _send_sms(self, sub: Subscriber, local_date: date, sms: RenderedSms, now: datetime
                   ) -> str:
         assert sub.phone is not None
         try:
-            receipt = self.sms.send_sms(sub.phone, tonight.sms.body)
+            receipt = self.sms.send_sms(sub.phone, sms.body)
         except DeliveryError as exc:
             return self._failed(sub, local_date, "sms", exc, now)
         self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status)
         log.debug("sms body subscriber=%s sid=%s segments=%d: %s", sub.id, receipt.provider_id,
-                  receipt.segments, tonight.sms.body)
+                  receipt.segments, sms.body)
         return "sent"
 
-    def _send_email(self, sub: Subscriber, local_date: date, tonight: Tonight, now: datetime
+    def _send_email(self, sub: Subscriber, local_date: date, email: RenderedEmail,
+                    now: datetime
                     ) -> str:
         assert sub.email is not None
-        message = self.composer.nightly(sub.email, tonight.email, now)
+        message = self.composer.nightly(sub.email, email, now)
         try:
             message_id = self.email.send_email(message)
         except DeliveryError as exc:

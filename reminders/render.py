@@ -86,19 +86,25 @@ class Renderer:
         self._subject = env.get_template("email/nightly_subject.txt.j2")
         self._text = env.get_template("email/nightly.txt.j2")
         self._html = env.get_template("email/nightly.html.j2")
+        self._frames: dict[tuple[str, bool], int] = {}
+
+    def select(self, sub: Subscriber, day: date) -> Selection:
+        return select(self.library, sub.id, day, sub.heat_ok, sub.massage_ok)
 
     def tonight(self, sub: Subscriber, day: date, unsubscribe_url: str | None = None) -> Tonight:
-        selection = select(self.library, sub.id, day, sub.heat_ok, sub.massage_ok)
+        selection = self.select(sub, day)
         return Tonight(day, selection, self.sms(sub, selection),
                        self.email(sub, selection, day, unsubscribe_url))
 
     def sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
         name = sms_name(sub.name)
+        budget = 160 if self.max_segments == 1 else 153 * self.max_segments
         for texts, long_footer, with_name in _variants(selection, name):
-            body = to_gsm7(self._sms.render(
-                name=name if with_name else "", routine=texts[0], tip=texts[1], safety=texts[2],
-                long_footer=long_footer,
-            ).strip())
+            shown = name if with_name else ""
+            # Skip, without rendering, the variants that cannot fit (the hot path of a send).
+            if self._frame(shown, long_footer) + sum(map(_septets, texts)) > budget:
+                continue
+            body = self._render_sms(shown, texts, long_footer)
             count = count_segments(body)
             if count.encoding == "GSM-7" and count.segments <= self.max_segments:
                 return RenderedSms(body, count.segments, count.encoding, texts)
@@ -106,6 +112,17 @@ class Renderer:
             f"no variant of tonight's text fits {self.max_segments} segment(s) "
             f"({', '.join(i.id for i in selection.items)})"
         )
+
+    def _render_sms(self, name: str, texts: tuple[str, str, str], long_footer: bool) -> str:
+        return to_gsm7(self._sms.render(name=name, routine=texts[0], tip=texts[1],
+                                        safety=texts[2], long_footer=long_footer).strip())
+
+    def _frame(self, name: str, long_footer: bool) -> int:
+        """Septets the template adds around the three items (greeting, numbering, footer)."""
+        key = (name, long_footer)
+        if key not in self._frames:
+            self._frames[key] = _septets(self._render_sms(name, ("x", "x", "x"), long_footer)) - 3
+        return self._frames[key]
 
     def email(
         self, sub: Subscriber, selection: Selection, day: date, unsubscribe_url: str | None
@@ -127,6 +144,10 @@ class Renderer:
             text=self._text.render(**context).strip() + "\n",
             html=self._html.render(subject=subject, sections=sections, **context),
         )
+
+
+def _septets(text: str) -> int:
+    return count_segments(text).units
 
 
 def sms_name(full_name: str) -> str:
