@@ -22,9 +22,7 @@ run: bootstrap ## web + worker + beat with console backends, plus a demo reminde
 test: bootstrap ## lint, then the whole test suite against a real (private) Redis
 	@scripts/ensure_redis.sh --installed
 	@$(MAKE) --no-print-directory lint
-	@status=0; $(BIN)/pytest -q || status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest: no tests were collected"; status=0; fi; \
-	exit $$status
+	$(BIN)/pytest -q
 
 lint: bootstrap ## ruff and mypy
 	$(BIN)/ruff check .
