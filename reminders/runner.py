@@ -58,6 +58,33 @@ def _spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env)
 
 
+# A child that crashes is started again (Celery can die on a lost broker connection), unless it
+# keeps crashing: then everything stops, loudly.
+MAX_RESTARTS_PER_MINUTE = 5
+
+
+class Child:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.name, self.argv, self.env = name, argv, env
+        self.proc = _spawn(argv, env)
+        self.restarts: list[float] = []
+
+    def restart_if_dead(self) -> bool:
+        """False when it has crashed too often to go on."""
+        if self.proc.poll() is None:
+            return True
+        now = clock.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+        if len(self.restarts) > MAX_RESTARTS_PER_MINUTE:
+            print(f"reminders run: {self.name} keeps exiting (code {self.proc.returncode}); "
+                  "stopping", file=sys.stderr, flush=True)
+            return False
+        print(f"reminders run: {self.name} exited (code {self.proc.returncode}); restarting",
+              file=sys.stderr, flush=True)
+        self.proc = _spawn(self.argv, self.env)
+        return True
+
+
 def run_all(svc: Services, demo: bool, port: int) -> int:
     svc.check()
     var = PROJECT_ROOT / "var"
@@ -65,12 +92,12 @@ def run_all(svc: Services, demo: bool, port: int) -> int:
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     celery = str(bin_dir / "celery")
-    procs = [
-        _spawn([sys.executable, "-m", "reminders", "web", "--port", str(port)], env),
-        _spawn([celery, "-A", "worker", "worker", "--loglevel=INFO", "--concurrency=2",
-                "--hostname=worker@%h"], env),
-        _spawn([celery, "-A", "worker", "beat", "--loglevel=INFO",
-                "--schedule", str(var / "celerybeat-schedule")], env),
+    children = [
+        Child("web", [sys.executable, "-m", "reminders", "web", "--port", str(port)], env),
+        Child("worker", [celery, "-A", "worker", "worker", "--loglevel=INFO", "--concurrency=2",
+                         "--hostname=worker@%h"], env),
+        Child("beat", [celery, "-A", "worker", "beat", "--loglevel=INFO",
+                       "--schedule", str(var / "celerybeat-schedule")], env),
     ]
     if demo:
         sub = enrol_demo(svc, datetime.now(UTC))
@@ -81,10 +108,10 @@ def run_all(svc: Services, demo: bool, port: int) -> int:
               f"{max(0, int((due - datetime.now(UTC)).total_seconds()))} s from now. "
               f"Messages print here and land in {svc.settings.outbox_dir}. Ctrl-C stops. ***\n",
               flush=True)
-    return _supervise(procs)
+    return _supervise(children)
 
 
-def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
+def _supervise(children: list[Child]) -> int:
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -93,16 +120,17 @@ def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and all(p.poll() is None for p in procs):
+    healthy = True
+    while not stopping and healthy:
         clock.sleep(0.5)
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
+        healthy = stopping or all(child.restart_if_dead() for child in children)
+    for child in children:
+        if child.proc.poll() is None:
+            child.proc.send_signal(signal.SIGTERM)
     deadline = clock.monotonic() + 15
-    for p in procs:
+    for child in children:
         try:
-            p.wait(timeout=max(0.1, deadline - clock.monotonic()))
+            child.proc.wait(timeout=max(0.1, deadline - clock.monotonic()))
         except subprocess.TimeoutExpired:
-            p.kill()
-    failed = [p for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
-    return 0 if stopping or not failed else 1
+            child.proc.kill()
+    return 0 if healthy else 1
