@@ -86,10 +86,13 @@ def _logging(**_: Any) -> None:
 def dispatch_due() -> dict[str, int]:
     svc = services()
 
-    def enqueue(subscriber_id: str, local_date: date) -> None:
-        send_reminder.apply_async((subscriber_id, local_date.isoformat()))
+    # One producer (one broker connection) for the whole tick, not one per task.
+    with app.producer_or_acquire() as producer:
 
-    report = svc.dispatcher.tick(datetime.now(UTC), enqueue)
+        def enqueue(subscriber_id: str, local_date: date) -> None:
+            send_reminder.apply_async((subscriber_id, local_date.isoformat()), producer=producer)
+
+        report = svc.dispatcher.tick(datetime.now(UTC), enqueue)
     if report.claimed or report.resent:
         log.info("dispatch claimed=%d enqueued=%d missed=%d dropped=%d resent=%d",
                  report.claimed, report.enqueued, report.missed, report.dropped, report.resent)

@@ -18,7 +18,8 @@ import redis
 
 from reminders import keys, nights
 from reminders.schedule import from_epoch, local_date_for_instant, next_send_after
-from reminders.store import Store
+from reminders.store import Store, decode
+from reminders.subscribers import from_hash
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,7 @@ class Dispatcher:
         report = DispatchReport()
         while True:
             batch = self.claim(now)
-            for subscriber_id, origin in batch:
-                self._handle(subscriber_id, from_epoch(origin), now, enqueue, report)
+            self._handle_batch(batch, now, enqueue, report)
             report.claimed += len(batch)
             if len(batch) < self.batch_size:
                 break
@@ -139,34 +139,64 @@ class Dispatcher:
             enqueue(subscriber_id, date.fromisoformat(day))
             report.resent += 1
 
-    def _handle(
-        self, subscriber_id: str, due: datetime, now: datetime, enqueue: Enqueue,
-        report: DispatchReport,
-    ) -> None:
-        sub = self.store.get(subscriber_id)
+    def _handle_batch(self, batch: list[tuple[str, float]], now: datetime, enqueue: Enqueue,
+                      report: DispatchReport) -> None:
+        """Plan every claimed person, then do the Redis work in a few pipelined round trips."""
+        if not batch:
+            return
+        with self.redis.pipeline(transaction=False) as pipe:
+            for subscriber_id, _ in batch:
+                pipe.hgetall(keys.subscriber(subscriber_id))
+            raws = pipe.execute()
+        plans = [self._plan(sid, from_epoch(origin), raw, now, report)
+                 for (sid, origin), raw in zip(batch, raws, strict=True)]
+        to_send = [p for p in plans if p.send]
+        if to_send:
+            # Marked before the hand-off, so a crash between the two still gets them resent.
+            self.redis.zadd(keys.INFLIGHT, {keys.inflight_member(p.subscriber_id, p.local_date):
+                                            now.timestamp() for p in to_send})
+        done: list[Plan] = [p for p in plans if not p.send]
+        try:
+            for plan in to_send:
+                enqueue(plan.subscriber_id, plan.local_date)  # raises if the broker is down
+                done.append(plan)
+                report.enqueued += 1
+        finally:
+            # Reschedule only who was handed over; the rest come back when their claim expires.
+            with self.redis.pipeline(transaction=False) as pipe:
+                for plan in done:
+                    self._finish(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
+                                 args=[plan.subscriber_id, plan.next_score], client=pipe)
+                pipe.execute()
+
+    def _plan(self, subscriber_id: str, due: datetime, raw: dict[bytes, bytes], now: datetime,
+              report: DispatchReport) -> Plan:
+        sub = from_hash(decode(raw)) if raw else None
         if sub is None or not sub.schedulable:
             log.info("dispatch skip subscriber=%s reason=%s", subscriber_id,
                      "gone" if sub is None else "no active channel")
-            self._finish(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN], args=[subscriber_id, ""])
             report.dropped += 1
-            return
+            return Plan(subscriber_id, due.date(), "", send=False)
         tz = ZoneInfo(sub.timezone)
         local_date = local_date_for_instant(due, sub.send_time, tz) or due.astimezone(tz).date()
-        if now - due > self.late_limit:
+        nxt = next_send_after(sub.send_time, tz, max(due, now - self.late_limit))
+        late = now - due > self.late_limit
+        if late:
             # Never send a reminder long after its evening: record it as missed instead.
             nights.record_missed(self.redis, sub, local_date, reason="dispatch late")
             log.warning("dispatch missed subscriber=%s date=%s lag=%.0fs", sub.id, local_date,
                         (now - due).total_seconds())
             report.missed += 1
         else:
-            # Marked before the hand-off, so a crash between the two still gets it resent.
-            self.redis.zadd(keys.INFLIGHT, {keys.inflight_member(sub.id, local_date):
-                                            now.timestamp()})
-            enqueue(sub.id, local_date)  # raises if the broker is down: the claim then expires
-            report.enqueued += 1
             report.lag_seconds.append((now - due).total_seconds())
-        nxt = next_send_after(sub.send_time, tz, max(due, now - self.late_limit))
-        self._finish(
-            keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
-            args=[sub.id, int(nxt.utc.timestamp())],
-        )
+        return Plan(sub.id, local_date, str(int(nxt.utc.timestamp())), send=not late)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the dispatcher does with one claimed person."""
+
+    subscriber_id: str
+    local_date: date
+    next_score: str  # "" drops them from the due index
+    send: bool

@@ -68,7 +68,7 @@ class Store:
     # -- reading -------------------------------------------------------------------------------
     def get(self, subscriber_id: str) -> Subscriber | None:
         raw = self.redis.hgetall(keys.subscriber(subscriber_id))
-        return from_hash(_decode(raw)) if raw else None
+        return from_hash(decode(raw)) if raw else None
 
     def id_for(self, handle: str) -> str | None:
         """Subscriber id for a phone number or an email address (raises InvalidInput if neither)."""
@@ -93,7 +93,7 @@ class Store:
         for key in self.redis.scan_iter(match=keys.subscriber_pattern(), count=1000):
             raw = self.redis.hgetall(key)
             if raw:
-                yield from_hash(_decode(raw))
+                yield from_hash(decode(raw))
 
     def next_due(self, subscriber_id: str) -> datetime | None:
         score = self.redis.zscore(keys.DUE, subscriber_id)
@@ -106,7 +106,7 @@ class Store:
 
     def _consent_entries(self) -> list[tuple[str, dict[str, str]]]:
         raw: Any = self.redis.xrange(keys.CONSENT_LOG)
-        return [(eid.decode() if isinstance(eid, bytes) else eid, _decode(fields))
+        return [(eid.decode() if isinstance(eid, bytes) else eid, decode(fields))
                 for eid, fields in raw or []]
 
     def is_suppressed_phone(self, e164: str) -> bool:
@@ -166,7 +166,7 @@ class Store:
             raw = pipe.hgetall(key)
             if not raw:
                 raise NotFound("the subscriber was removed meanwhile")
-            current = from_hash(_decode(raw))
+            current = from_hash(decode(raw))
             merged = after if current == before else _merge(before, after, current)
             old_keys, new_keys = set(_index_keys(current)), set(_index_keys(merged))
             added = sorted(new_keys - old_keys)
@@ -250,7 +250,7 @@ def _what(index_key: str) -> str:
     return index_key.split(":", 2)[2]
 
 
-def _decode(raw: dict) -> dict[str, str]:
+def decode(raw: dict) -> dict[str, str]:
     return {
         (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
         for k, v in raw.items()
