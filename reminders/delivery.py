@@ -169,9 +169,6 @@ class Sender:
               ) -> datetime | str:
         """Wait for the shared segments-per-second budget; the new `now`, or an outcome."""
         assert self.limiter is not None
-        state = nights.read(self.redis, sub.id, local_date).get("sms")
-        if state in nights.FINAL_STATES and state != "skipped":
-            return f"already {state}"  # a duplicate task: do not spend the budget on it
         due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
         left = (due + self.late_limit - now).total_seconds()
         started = time.monotonic()
@@ -228,12 +225,14 @@ class Sender:
 
     def _record_sent(self, sub: Subscriber, local_date: date, channel: str, provider_id: str,
                      status: str) -> None:
-        nights.finish(self.redis, sub.id, local_date, channel, "sent", id=provider_id,
-                      status=status)
-        if channel == "sms":
-            # Status callbacks name only the SID: remember which night it belongs to.
-            self.redis.set(keys.message_index(provider_id),
-                           f"{sub.id}:{local_date.isoformat()}", ex=keys.NIGHT_TTL_SECONDS)
+        with self.redis.pipeline(transaction=False) as pipe:  # one round trip
+            nights.finish(pipe, sub.id, local_date, channel, "sent", id=provider_id,
+                          status=status)
+            if channel == "sms":
+                # Status callbacks name only the SID: remember which night it belongs to.
+                pipe.set(keys.message_index(provider_id), f"{sub.id}:{local_date.isoformat()}",
+                         ex=keys.NIGHT_TTL_SECONDS)
+            pipe.execute()
 
     def _failed(self, sub: Subscriber, local_date: date, channel: str, exc: DeliveryError,
                 now: datetime) -> str:

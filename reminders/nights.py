@@ -78,7 +78,8 @@ class Claim:
         return self.outcome in ("claimed", "reclaimed")
 
 
-def _script(client: redis.Redis, source: str) -> redis.commands.core.Script:
+def _script(client: redis.Redis | redis.client.Pipeline, source: str
+            ) -> redis.commands.core.Script:
     # register_script only hashes the source; EVALSHA falls back to EVAL when it is not cached.
     return client.register_script(source)
 
@@ -96,10 +97,13 @@ def claim(
 
 
 def finish(
-    client: redis.Redis, subscriber_id: str, local_date: date, channel: str, state: str,
-    **fields: str,
+    client: redis.Redis | redis.client.Pipeline, subscriber_id: str, local_date: date,
+    channel: str, state: str, **fields: str,
 ) -> bool:
-    """Record the final state of a channel's send for that night; False if already final."""
+    """Record the final state of a channel's send for that night; False if already final.
+
+    With a pipeline as `client` the call is queued and the return value means nothing.
+    """
     # Per-night counters (fc:stats:<date>): <ch>_<state> and, for skips/misses, the reason.
     args: list[str | int] = [channel, state, keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
                              fields.get("reason", ""), fields.get("error", "")]
