@@ -8,7 +8,7 @@ routines they may do, so no routine comes back within len(cycle) >= 14 nights.
 from __future__ import annotations
 
 import hashlib
-import random
+import math
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +31,7 @@ class Item:
         return tag in self.tags
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: cheap as a cache key
 class Library:
     routines: tuple[Item, ...]
     tips: tuple[Item, ...]
@@ -83,30 +83,41 @@ def _allowed(item: Item, heat_ok: bool, massage_ok: bool) -> bool:
 
 
 def _cycle_pick(pool: tuple[Item, ...], seed: str, day: date) -> Item:
-    """Item for `day` in this person's own shuffled cycle through `pool`."""
-    order = _cycle(pool, seed)
-    return order[day.toordinal() % len(order)]
+    """Item for `day` in this person's own cycle through `pool`.
+
+    index = (a * day + b) mod n with a coprime to n is a permutation of any n consecutive days,
+    so nothing repeats within n nights; a and b come from the person's id, so people differ.
+    O(1) and no per-person cache: a worker's memory does not grow with the people it serves.
+    """
+    n = len(pool)
+    h = int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=8).digest(), "big")
+    steps = _coprimes(n)
+    a, b = steps[h % len(steps)], (h >> 32) % n
+    return pool[(a * day.toordinal() + b) % n]
 
 
-@lru_cache(maxsize=8192)
-def _cycle(pool: tuple[Item, ...], seed: str) -> tuple[Item, ...]:
-    # Cached: a worker sends to the same people night after night.
-    digest = hashlib.sha256(seed.encode()).digest()
-    order = list(pool)
-    random.Random(int.from_bytes(digest[:8], "big")).shuffle(order)
-    return tuple(order)
+@lru_cache(maxsize=64)
+def _coprimes(n: int) -> tuple[int, ...]:
+    return tuple(a for a in range(1, n) if math.gcd(a, n) == 1) or (1,)
 
 
 def select(
     library: Library, subscriber_id: str, day: date, heat_ok: bool, massage_ok: bool
 ) -> Selection:
-    routines = tuple(i for i in library.routines if _allowed(i, heat_ok, massage_ok))
-    tips = tuple(i for i in library.tips if _allowed(i, heat_ok, massage_ok))
+    routines, tips = _pools(library, heat_ok, massage_ok)
     routine = _cycle_pick(routines, f"{subscriber_id}:routine", day)
     tip = _cycle_pick(tips, f"{subscriber_id}:tip", day)
     safety = _cycle_pick(_safety_pool(library, routine, heat_ok, massage_ok),
                          f"{subscriber_id}:safety", day)
     return Selection(routine, tip, safety)
+
+
+@lru_cache(maxsize=16)
+def _pools(library: Library, heat_ok: bool, massage_ok: bool
+           ) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
+    """The routines and tips this combination of contraindications allows (4 combinations)."""
+    return (tuple(i for i in library.routines if _allowed(i, heat_ok, massage_ok)),
+            tuple(i for i in library.tips if _allowed(i, heat_ok, massage_ok)))
 
 
 def _safety_pool(
