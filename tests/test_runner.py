@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,7 +36,7 @@ def test_run_starts_everything_restarts_a_crash_and_stops_on_ctrl_c(
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "reminders", "run", "--port", str(port)],
                             cwd=PROJECT_ROOT, env=child_env(base_env), stdout=log,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: _healthy(port), 60, "the web app")
         wait_until(lambda: "ready." in (tmp_path / "run.log").read_text(), 60, "the worker")
@@ -53,8 +54,9 @@ def test_run_starts_everything_restarts_a_crash_and_stops_on_ctrl_c(
         time.sleep(0.5)
         assert children_of(proc.pid) == {}
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        # Whatever happened, leave no web, worker or beat behind (they share its group).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         log.close()
 
 
