@@ -28,12 +28,9 @@ lint: bootstrap ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: ## run benchmarks/ (python -m benchmarks) when there are any
-	@if [ -f benchmarks/__main__.py ]; then \
-		scripts/bootstrap.sh && $(BIN)/python -m benchmarks; \
-	else \
-		echo "no benchmarks yet"; \
-	fi
+bench: bootstrap ## benchmarks of issue 7 on a private redis-server: a table and BENCHMARKS.md
+	@scripts/ensure_redis.sh --installed
+	$(BIN)/python -m benchmarks
 
 redis-stop: ## stop the private redis-server that `make run` may have started (data is kept)
 	@scripts/ensure_redis.sh --stop
