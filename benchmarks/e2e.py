@@ -188,7 +188,7 @@ def limited(ctx: Context, fake: Fake, mps: int, crowd: int) -> Limited:
 
 
 def _aligned_max(sent: list[Sent]) -> int:
-    per_second = Counter()
+    per_second: Counter[int] = Counter()
     for s in sent:
         per_second[int(s.at)] += s.segments
     return max(per_second.values(), default=0)

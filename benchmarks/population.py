@@ -103,8 +103,8 @@ def _compare(a: redis.Redis, b: redis.Redis) -> None:
         raise AssertionError(f"different keys: {names_a[:5]} vs {names_b[:5]}")
     for name in names_a:
         if name == keys.CONSENT_LOG.encode():
-            strip = [fields for _id, fields in a.xrange(name)]
-            if strip != [fields for _id, fields in b.xrange(name)]:
+            strip = [fields for _id, fields in a.xrange(name) or []]
+            if strip != [fields for _id, fields in b.xrange(name) or []]:
                 raise AssertionError("consent events differ")
         elif name == keys.DUE.encode():
             if a.zrange(name, 0, -1, withscores=True) != b.zrange(name, 0, -1, withscores=True):

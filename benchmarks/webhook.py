@@ -37,7 +37,7 @@ BODIES = ("7", "DONE", "pain 4", "HELP")
 
 def inbound_requests(first: int = 0, count: int = PEOPLE) -> list[dict[str, object]]:
     validator = RequestValidator(DEFAULT_AUTH_TOKEN)
-    found = []
+    found: list[dict[str, object]] = []
     for n in range(first, first + count):
         params = {"From": population.phone(n), "To": FROM_NUMBER, "Body": BODIES[n % 4],
                   "MessageSid": f"SM{n:032x}", "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}

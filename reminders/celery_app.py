@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
@@ -18,6 +20,8 @@ from celery.schedules import crontab
 from celery.signals import setup_logging, worker_init
 
 from reminders.delivery import RetryLater
+from reminders.dispatch import Batch, Enqueue
+from reminders.handoff import BatchPublisher
 from reminders.logs import install
 from reminders.services import Services, build
 from reminders.settings import load_settings
@@ -82,17 +86,24 @@ def _logging(**_: Any) -> None:
     install()
 
 
+@contextmanager
+def hand_off() -> Iterator[tuple[Enqueue, Batch]]:
+    """How the dispatcher hands evenings to send_reminder: each claimed batch is published in
+    one broker command (see handoff.py), not one apply_async round trip per task."""
+    publisher = BatchPublisher(app, _broker_client(), send_reminder.name)
+    yield publisher.enqueue, publisher.grouped
+
+
+@cache
+def _broker_client() -> redis.Redis:
+    return redis.Redis.from_url(app.conf.broker_url)
+
+
 @app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)
 def dispatch_due() -> dict[str, int]:
     svc = services()
-
-    # One producer (one broker connection) for the whole tick, not one per task.
-    with app.producer_or_acquire() as producer:
-
-        def enqueue(subscriber_id: str, local_date: date) -> None:
-            send_reminder.apply_async((subscriber_id, local_date.isoformat()), producer=producer)
-
-        report = svc.dispatcher.tick(datetime.now(UTC), enqueue)
+    with hand_off() as (enqueue, grouped):
+        report = svc.dispatcher.tick(datetime.now(UTC), enqueue, grouped)
     if report.claimed or report.resent:
         log.info("dispatch claimed=%d enqueued=%d missed=%d dropped=%d resent=%d",
                  report.claimed, report.enqueued, report.missed, report.dropped, report.resent)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -46,13 +47,20 @@ end
 return due
 """
 
-# Reschedule only if this dispatcher still holds the claim (it may have expired and moved on).
+# Reschedule (ARGV: id, next score, id, next score, ...; "" drops them) only those this
+# dispatcher still holds the claim on (it may have expired and been taken by another tick).
 _FINISH = """
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) end
-return 1
+local done = 0
+for i = 1, #ARGV, 2 do
+  local id = ARGV[i]
+  if redis.call('ZSCORE', KEYS[2], id) then
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    if ARGV[i + 1] ~= '' then redis.call('ZADD', KEYS[1], ARGV[i + 1], id) end
+    done = done + 1
+  end
+end
+return done
 """
 
 # Hand out again the evenings whose send task has not finished within the grace period.
@@ -63,6 +71,9 @@ return stale
 """
 
 Enqueue = Callable[[str, date], None]
+# Groups a claimed batch's hand-offs (one broker round trip for all); the hand-offs count as
+# done only once it exits without an error.
+Batch = Callable[[], AbstractContextManager[object]]
 
 
 @dataclass
@@ -99,16 +110,20 @@ class Dispatcher:
             pairs.append((member, float(raw[i + 1])))
         return pairs
 
-    def tick(self, now: datetime, enqueue: Enqueue) -> DispatchReport:
-        """Claim everyone due at `now`, in batches, and hand each evening to `enqueue`."""
+    def tick(self, now: datetime, enqueue: Enqueue, grouped: Batch = nullcontext
+             ) -> DispatchReport:
+        """Claim everyone due at `now`, in batches, and hand each evening to `enqueue`.
+
+        `grouped` wraps each batch's hand-offs (a broker publish batch, flushed when it exits).
+        """
         report = DispatchReport()
         while True:
             batch = self.claim(now)
-            self._handle_batch(batch, now, enqueue, report)
+            self._handle_batch(batch, now, enqueue, grouped, report)
             report.claimed += len(batch)
             if len(batch) < self.batch_size:
                 break
-        self.resend_stale(now, enqueue, report)
+        self.resend_stale(now, enqueue, report, grouped)
         self._record_lag(report)
         return report
 
@@ -122,7 +137,8 @@ class Dispatcher:
             pipe.hset(keys.METRICS, "dispatch_lag_seconds_last", max(report.lag_seconds))
             pipe.execute()
 
-    def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport) -> None:
+    def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport,
+                     grouped: Batch = nullcontext) -> None:
         """Evenings whose task vanished (broker restart, worker killed): hand them out again.
 
         Sending twice is impossible (the night record decides), so a task that was only slow
@@ -131,16 +147,17 @@ class Dispatcher:
         cutoff = (now - self.grace).timestamp()
         stale = self._sweep(keys=[keys.INFLIGHT], args=[cutoff, now.timestamp(),
                                                         self.batch_size])
-        for raw in stale:
-            member = raw.decode() if isinstance(raw, bytes) else str(raw)
-            subscriber_id, _, day = member.partition(":")
-            log.warning("dispatch resend subscriber=%s date=%s reason=unfinished", subscriber_id,
-                        day)
-            enqueue(subscriber_id, date.fromisoformat(day))
-            report.resent += 1
+        with grouped():
+            for raw in stale:
+                member = raw.decode() if isinstance(raw, bytes) else str(raw)
+                subscriber_id, _, day = member.partition(":")
+                log.warning("dispatch resend subscriber=%s date=%s reason=unfinished",
+                            subscriber_id, day)
+                enqueue(subscriber_id, date.fromisoformat(day))
+                report.resent += 1
 
     def _handle_batch(self, batch: list[tuple[str, float]], now: datetime, enqueue: Enqueue,
-                      report: DispatchReport) -> None:
+                      grouped: Batch, report: DispatchReport) -> None:
         """Plan every claimed person, then do the Redis work in a few pipelined round trips."""
         if not batch:
             return
@@ -157,17 +174,16 @@ class Dispatcher:
                                             now.timestamp() for p in to_send})
         done: list[Plan] = [p for p in plans if not p.send]
         try:
-            for plan in to_send:
-                enqueue(plan.subscriber_id, plan.local_date)  # raises if the broker is down
-                done.append(plan)
-                report.enqueued += 1
+            with grouped():  # raises (on exit, at the latest) if the broker is down
+                for plan in to_send:
+                    enqueue(plan.subscriber_id, plan.local_date)
+            done += to_send
+            report.enqueued += len(to_send)
         finally:
             # Reschedule only who was handed over; the rest come back when their claim expires.
-            with self.redis.pipeline(transaction=False) as pipe:
-                for plan in done:
-                    self._finish(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
-                                 args=[plan.subscriber_id, plan.next_score], client=pipe)
-                pipe.execute()
+            if done:
+                self._finish(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
+                             args=[x for p in done for x in (p.subscriber_id, p.next_score)])
 
     def _plan(self, subscriber_id: str, due: datetime, raw: dict[bytes, bytes], now: datetime,
               report: DispatchReport) -> Plan:

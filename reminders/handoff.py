@@ -1,0 +1,92 @@
+"""Publishing a dispatcher batch of send_reminder tasks in one broker command.
+
+`Task.apply_async` costs about 0.3 ms of CPU per task (routing, signals, argument reprs, an
+exchange copy per message) plus a round trip, which capped the dispatcher near 3 000 hand-offs a
+second. Here Celery builds the protocol-2 message itself (`app.amqp.as_task_v2`) once per task
+with the arguments, and we wrap it in the Redis transport's envelope (what kombu's Redis channel
+LPUSHes: body base64, headers, properties with delivery info and tag) and push a whole batch with
+one LPUSH. The worker cannot tell the difference: tests run every reminder through a real worker
+this way.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import redis
+from celery import Celery
+from celery.utils.nodenames import anon_nodename
+
+_SLOTS = ("\x00id\x00", "\x00tag\x00", "\x00repr\x00", "\x00body\x00")
+
+
+class BatchPublisher:
+    """`enqueue` collects tasks; `grouped()` pushes what it collected when it exits cleanly."""
+
+    def __init__(self, app: Celery, client: redis.Redis, task_name: str) -> None:
+        self.client = client
+        self.queue: str = app.conf.task_default_queue
+        self._pending: list[str] = []
+        self._envelope, self._body = self._templates(app, task_name)
+
+    def enqueue(self, subscriber_id: str, local_date: date) -> None:
+        self._pending.append(self.envelope((subscriber_id, local_date.isoformat())))
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        self._pending = []
+        try:
+            yield
+            if self._pending:
+                # LPUSH keeps the order: the worker pops from the other end, earliest due first.
+                self.client.lpush(self.queue, *self._pending)
+        finally:
+            self._pending = []
+
+    def envelope(self, args: tuple[str, str]) -> str:
+        """One task as kombu's Redis transport stores it in the queue list."""
+        body = self._body.replace(_SLOTS[0], json.dumps(list(args)), 1)
+        return (self._envelope
+                .replace(_SLOTS[0], str(uuid.uuid4()))  # id, root_id and correlation_id
+                .replace(_SLOTS[1], str(uuid.uuid4()), 1)
+                .replace(_SLOTS[2], json.dumps(repr(args))[1:-1], 1)
+                .replace(_SLOTS[3], base64.b64encode(body.encode()).decode(), 1))
+
+    def _templates(self, app: Celery, task_name: str) -> tuple[str, str]:
+        """The message Celery builds for this task, with slots where one task differs from the
+        next. Built once; filling the slots is a few string replacements per task."""
+        message: Any = app.amqp.as_task_v2(
+            _SLOTS[0], task_name, args=(), kwargs={}, ignore_result=True,
+            argsrepr=_SLOTS[2], kwargsrepr="{}", origin=anon_nodename(),
+            reply_to=app.thread_oid,
+        )
+        properties = dict(message.properties)
+        properties.update(
+            delivery_mode=2,
+            delivery_info={"exchange": "", "routing_key": self.queue},
+            priority=0,
+            body_encoding="base64",
+            delivery_tag=_SLOTS[1],
+        )
+        envelope = json.dumps({
+            "body": _SLOTS[3],
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": message.headers,
+            "properties": properties,
+        })
+        args, kwargs, embed = message.body
+        body = json.dumps([args, kwargs, embed]).replace("[]", _SLOTS[0], 1)
+        # json.dumps writes the NUL of a slot as \u0000: put the raw slot back.
+        escaped = [json.dumps(slot)[1:-1] for slot in _SLOTS]
+        for raw, esc in zip(_SLOTS, escaped, strict=True):
+            envelope = envelope.replace(esc, raw)
+        if any(envelope.count(slot) != n for slot, n in zip(_SLOTS, (3, 1, 1, 1), strict=True)):
+            raise RuntimeError(f"unexpected task message layout from Celery: {envelope}")
+        return envelope, body
