@@ -64,8 +64,11 @@ def _naive_batch(client: redis.Redis, names: list[bytes], now: datetime, window:
             pipe.hgetall(name)
         raws = pipe.execute()
     found = 0
-    for raw in raws:
-        sub = from_hash({k.decode(): v.decode() for k, v in raw.items()})
+    for name, raw in zip(names, raws, strict=True):
+        if not raw:
+            continue
+        sub = from_hash({k.decode(): v.decode() for k, v in raw.items()},
+                        keys.subscriber_id_of(name))
         if not sub.schedulable:
             continue
         tz = ZoneInfo(sub.timezone)

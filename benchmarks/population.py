@@ -3,8 +3,9 @@
 `enrol()` validates, WATCHes the indexes and runs one MULTI per person: right for the service,
 slow for 100 000 people. Here the same `Subscriber` values go through the service's own writer
 (`Store._write`: the hash from `to_hash`, the consent event, `Store._schedule` for the due index)
-plus the phone index key, in large non-transactional pipelines. `verify_layout` proves on a
-sample that every key is byte-for-byte what `enrol()` writes (Redis DUMP payloads compared).
+plus the phone index entry (a field of its bucket hash), in large non-transactional pipelines.
+`verify_layout` proves on a sample that every key is byte-for-byte what `enrol()` writes (Redis
+DUMP payloads compared).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def write(client: redis.Redis, subs: Iterable[Subscriber], now: datetime,
         with client.pipeline(transaction=False) as pipe:
             for sub in chunk:
                 if sub.phone:
-                    pipe.set(keys.phone_index(sub.phone), sub.id)
+                    entry = keys.phone_index(sub.phone)
+                    pipe.hset(entry.key, entry.field, sub.id)
                 store._write(pipe, sub, [ConsentEvent("sms", "confirmed", "cli")], now)
             pipe.execute()
         count += len(chunk)

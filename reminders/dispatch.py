@@ -187,7 +187,7 @@ class Dispatcher:
 
     def _plan(self, subscriber_id: str, due: datetime, raw: dict[bytes, bytes], now: datetime,
               report: DispatchReport) -> Plan:
-        sub = from_hash(decode(raw)) if raw else None
+        sub = from_hash(decode(raw), subscriber_id) if raw else None
         if sub is None or not sub.schedulable:
             log.info("dispatch skip subscriber=%s reason=%s", subscriber_id,
                      "gone" if sub is None else "no active channel")

@@ -128,7 +128,7 @@ def _row(line: int, header: list[str], cells: list[str]) -> Row:
 def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
                 on_row: Callable[[], None] | None = None) -> Report:
     report = Report()
-    claimed: dict[str, int] = {}  # index key (phone/email) -> line that enrolled or kept it
+    claimed: dict[keys.IndexEntry, int] = {}  # phone/email index entry -> line that took it
     for row in rows:
         try:
             outcome = _import_row(store, settings, row, claimed)
@@ -150,16 +150,16 @@ def _count(report: Report, outcome: str) -> None:
         report.pending += 1
 
 
-def _import_row(store: Store, settings: Settings, row: Row, claimed: dict[str, int]) -> str:
+def _import_row(store: Store, settings: Settings, row: Row,
+                claimed: dict[keys.IndexEntry, int]) -> str:
     """'imported' | 'pending' | 'unchanged'; InvalidInput says why a row is refused."""
     if row.extra:
         raise InvalidInput(f"{row.extra} cell(s) more than the header line has columns")
     request = _enrolment(row.values)
-    handles = _index_keys(request)
+    handles = _index_entries(request)
     for handle in handles:
         if handle in claimed:
-            what = handle.split(":", 2)[2]
-            raise InvalidInput(f"{what} is already on line {claimed[handle]}")
+            raise InvalidInput(f"{handle.field} is already on line {claimed[handle]}")
     _check_email_not_suppressed(store, request)
     outcome = _enrol(store, settings, request)
     claimed.update(dict.fromkeys(handles, row.line))
@@ -196,8 +196,8 @@ def _confirmed(raw: str) -> bool:
         raise InvalidInput(f"confirmed is not true or false: {raw!r}") from None
 
 
-def _index_keys(request: Enrolment) -> list[str]:
-    """The phone/email index keys this row would take (invalid values: enrol reports them)."""
+def _index_entries(request: Enrolment) -> list[keys.IndexEntry]:
+    """The phone/email index entries this row would take (invalid values: enrol reports them)."""
     found = []
     try:
         if request.phone:

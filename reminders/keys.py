@@ -6,7 +6,9 @@ operator can find (or back up) exactly what is ours.
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
+from typing import NamedTuple
 
 PREFIX = "fc:"
 
@@ -19,7 +21,9 @@ CLAIM_ORIGIN = PREFIX + "claims:origin"
 # Evenings handed to a sender but not finished yet: member "<id>:<date>", score = last hand-off.
 # The dispatcher hands stale ones out again, so a task lost with a broker or worker is retried.
 INFLIGHT = PREFIX + "inflight"
-# Append-only consent and audit log (a stream); entries name the subscriber id.
+# Append-only consent and audit log (a stream); entries name the subscriber id. The entry id
+# carries the time; the fields are always the same short names, in the same order (so a stream
+# node stores them once, in its master entry): see store.ConsentEvent.
 CONSENT_LOG = PREFIX + "consent"
 # Numbers and addresses that asked us to stop; kept after `forget` so we keep honouring it.
 SUPPRESSED_PHONES = PREFIX + "suppressed:phone"
@@ -42,12 +46,45 @@ def subscriber_pattern() -> str:
     return f"{PREFIX}sub:*"
 
 
-def phone_index(e164: str) -> str:
-    return f"{PREFIX}phone:{e164}"
+def subscriber_id_of(key: str | bytes) -> str:
+    """The subscriber id in a `subscriber()` key (as SCAN returns it)."""
+    text = key.decode() if isinstance(key, bytes) else key
+    return text.removeprefix(f"{PREFIX}sub:")
 
 
-def email_index(address: str) -> str:
-    return f"{PREFIX}email:{address.lower()}"
+# Phone and email indexes: instead of one string key per number or address, hashes in a fixed
+# number of buckets (field = E.164 number or lower-cased address, value = subscriber id). At
+# 16384 buckets each stays a small listpack-encoded hash up to a million or two subscribers.
+INDEX_BUCKETS = 16384
+
+
+class IndexEntry(NamedTuple):
+    """Where one phone number or email address is indexed: hash `key`, field `field`."""
+
+    key: str
+    field: str
+
+
+def _bucket(value: str) -> int:
+    # crc32: stable across processes and Python versions (unlike hash()).
+    return zlib.crc32(value.encode()) % INDEX_BUCKETS
+
+
+def phone_index(e164: str) -> IndexEntry:
+    return IndexEntry(f"{PREFIX}phones:{_bucket(e164)}", e164)
+
+
+def email_index(address: str) -> IndexEntry:
+    field = address.lower()
+    return IndexEntry(f"{PREFIX}emails:{_bucket(field)}", field)
+
+
+def phone_index_pattern() -> str:
+    return f"{PREFIX}phones:*"
+
+
+def email_index_pattern() -> str:
+    return f"{PREFIX}emails:*"
 
 
 def night(subscriber_id: str, local_date: date) -> str:

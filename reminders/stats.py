@@ -56,9 +56,10 @@ def _fetch(client: redis.Redis, batch: list[bytes]) -> Iterator[Subscriber]:
         for key in batch:
             pipe.hgetall(key)
         records = pipe.execute()
-    for raw in records:
+    for key, raw in zip(batch, records, strict=True):
         if raw:  # forgotten between SCAN and HGETALL
-            yield from_hash({_text(k): _text(v) for k, v in raw.items()})
+            yield from_hash({_text(k): _text(v) for k, v in raw.items()},
+                            keys.subscriber_id_of(key))
 
 
 def latest_local_date(subs: list[Subscriber], now: datetime) -> date:

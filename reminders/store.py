@@ -1,7 +1,7 @@
 """Subscribers in Redis: one small hash each, phone/email indexes, the due index, consent log.
 
 Every write that touches more than one key runs in one MULTI/EXEC transaction (with WATCH on the
-indexes it relies on), so a crash or a failed check never leaves half a record behind.
+index buckets it relies on), so a crash or a failed check never leaves half a record behind.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ class NotFound(InvalidInput):
     """No subscriber has that phone or email."""
 
 
+# Consent-log fields as stored (short, and always all of them in this order, so that a stream
+# node keeps the names once in its master entry) -> the names consent_history() gives them.
+# The time is the stream entry id (milliseconds): no field of its own.
+CONSENT_FIELDS = {"s": "sub", "c": "channel", "a": "action", "o": "source", "w": "words"}
+
+
 @dataclass(frozen=True)
 class ConsentEvent:
     """One line of the append-only consent and audit log."""
@@ -38,15 +44,10 @@ class ConsentEvent:
     source: str  # cli, sms, email, import, provider
     words: str = ""
 
-    def fields(self, subscriber_id: str, at: datetime) -> dict[str, str]:
-        return {
-            "sub": subscriber_id,
-            "channel": self.channel,
-            "action": self.action,
-            "source": self.source,
-            "words": self.words[:160],
-            "at": now_iso(at),
-        }
+    def fields(self, subscriber_id: str) -> dict[str, str]:
+        """The stream entry's fields (its id, given by Redis, records the time)."""
+        return {"s": subscriber_id, "c": self.channel, "a": self.action, "o": self.source,
+                "w": self.words[:160]}
 
 
 SAVE_ATTEMPTS = 5
@@ -68,15 +69,15 @@ class Store:
     # -- reading -------------------------------------------------------------------------------
     def get(self, subscriber_id: str) -> Subscriber | None:
         raw = self.redis.hgetall(keys.subscriber(subscriber_id))
-        return from_hash(decode(raw)) if raw else None
+        return from_hash(decode(raw), subscriber_id) if raw else None
 
     def id_for(self, handle: str) -> str | None:
         """Subscriber id for a phone number or an email address (raises InvalidInput if neither)."""
         if looks_like_email(handle):
-            key = keys.email_index(normalise_email(handle))
+            entry = keys.email_index(normalise_email(handle))
         else:
-            key = keys.phone_index(normalise_phone(handle))
-        value = self.redis.get(key)
+            entry = keys.phone_index(normalise_phone(handle))
+        value: Any = self.redis.hget(entry.key, entry.field)
         return value.decode() if isinstance(value, bytes) else value
 
     def find(self, handle: str) -> Subscriber | None:
@@ -93,16 +94,20 @@ class Store:
         for key in self.redis.scan_iter(match=keys.subscriber_pattern(), count=1000):
             raw = self.redis.hgetall(key)
             if raw:
-                yield from_hash(decode(raw))
+                yield from_hash(decode(raw), keys.subscriber_id_of(key))
 
     def next_due(self, subscriber_id: str) -> datetime | None:
         score = self.redis.zscore(keys.DUE, subscriber_id)
         return datetime.fromtimestamp(score, tz=UTC) if score is not None else None
 
     def consent_history(self, subscriber_id: str) -> list[dict[str, str]]:
-        """This person's consent events, oldest first (a scan: only for show/forget)."""
-        return [fields for _eid, fields in self._consent_entries() if fields.get("sub") ==
-                subscriber_id]
+        """This person's consent events, oldest first (a scan: only for show/forget).
+
+        Each is {"sub", "channel", "action", "source", "words", "at"}; "at" (ISO 8601, UTC, to
+        the second) comes from the stream entry id.
+        """
+        return [_event(eid, fields) for eid, fields in self._consent_entries()
+                if _event_subscriber(fields) == subscriber_id]
 
     def _consent_entries(self) -> list[tuple[str, dict[str, str]]]:
         raw: Any = self.redis.xrange(keys.CONSENT_LOG)
@@ -121,20 +126,28 @@ class Store:
     ) -> Subscriber:
         """Store a new subscriber; AlreadySubscribed if its phone or email is taken."""
         now = now or utcnow()
-        index_keys = _index_keys(sub)
-        with self.redis.pipeline() as pipe:
-            pipe.watch(*index_keys)
-            for key in index_keys:
-                if pipe.exists(key):
-                    raise AlreadySubscribed(f"{_what(key)} is already subscribed")
-            pipe.multi()
-            for key in index_keys:
-                pipe.set(key, sub.id)
-            self._write(pipe, sub, events, now)
+        for _attempt in range(SAVE_ATTEMPTS):
             try:
-                pipe.execute()
-            except redis.WatchError:  # someone took the phone or email meanwhile
-                raise AlreadySubscribed("that phone or email was just subscribed") from None
+                return self._create_once(sub, events, now)
+            except redis.WatchError:
+                # An index bucket changed meanwhile (this phone or email, or another one that
+                # shares its bucket): check again.
+                continue
+        raise InvalidInput("too many subscriptions at the same moment; try again")
+
+    def _create_once(self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime
+                     ) -> Subscriber:
+        entries = _index_entries(sub)
+        with self.redis.pipeline() as pipe:
+            pipe.watch(*sorted({entry.key for entry in entries}))
+            for entry in entries:
+                if pipe.hexists(entry.key, entry.field):
+                    raise AlreadySubscribed(f"{entry.field} is already subscribed")
+            pipe.multi()
+            for entry in entries:
+                pipe.hset(entry.key, entry.field, sub.id)
+            self._write(pipe, sub, events, now)
+            pipe.execute()
         return sub
 
     def save(
@@ -166,31 +179,36 @@ class Store:
             raw = pipe.hgetall(key)
             if not raw:
                 raise NotFound("the subscriber was removed meanwhile")
-            current = from_hash(decode(raw))
+            current = from_hash(decode(raw), before.id)
             merged = after if current == before else _merge(before, after, current)
-            old_keys, new_keys = set(_index_keys(current)), set(_index_keys(merged))
-            added = sorted(new_keys - old_keys)
+            old, new = set(_index_entries(current)), set(_index_entries(merged))
+            added = sorted(new - old)
             if added:
-                pipe.watch(*added)
-            for index in added:
-                if pipe.exists(index):
-                    raise AlreadySubscribed(f"{_what(index)} is already subscribed")
+                pipe.watch(*sorted({entry.key for entry in added}))
+            for entry in added:
+                if pipe.hexists(entry.key, entry.field):
+                    raise AlreadySubscribed(f"{entry.field} is already subscribed")
             pipe.multi()
-            for index in sorted(old_keys - new_keys):
-                pipe.delete(index)
-            for index in added:
-                pipe.set(index, merged.id)
+            for entry in sorted(old - new):
+                pipe.hdel(entry.key, entry.field)
+            for entry in added:
+                pipe.hset(entry.key, entry.field, merged.id)
             self._write(pipe, merged, events, now)
             pipe.execute()
         return merged
 
-    def delete(self, sub: Subscriber, suppress: bool, now: datetime | None = None) -> None:
-        """Erase everything about a subscriber; with `suppress`, remember only the opt-outs."""
-        now = now or utcnow()
-        own_entries = [eid for eid, f in self._consent_entries() if f.get("sub") == sub.id]
+    def delete(self, sub: Subscriber, suppress: bool) -> None:
+        """Erase everything about a subscriber; with `suppress`, remember only the opt-outs.
+
+        The "forgotten" event left in the consent log is timed by its stream entry id.
+        """
+        own_entries = [eid for eid, f in self._consent_entries()
+                       if _event_subscriber(f) == sub.id]
         with self.redis.pipeline() as pipe:
             pipe.multi()
-            pipe.delete(keys.subscriber(sub.id), *_index_keys(sub))
+            pipe.delete(keys.subscriber(sub.id))
+            for entry in _index_entries(sub):
+                pipe.hdel(entry.key, entry.field)
             pipe.zrem(keys.DUE, sub.id)
             if own_entries:
                 pipe.xdel(keys.CONSENT_LOG, *own_entries)
@@ -198,7 +216,8 @@ class Store:
                 pipe.sadd(keys.SUPPRESSED_PHONES, sub.phone)
             if suppress and sub.email and sub.email_status == "unsubscribed":
                 pipe.sadd(keys.SUPPRESSED_EMAILS, sub.email.lower())
-            pipe.xadd(keys.CONSENT_LOG, {"sub": sub.id, "action": "forgotten", "at": now_iso(now)})
+            forgotten = ConsentEvent(channel="", action="forgotten", source="")
+            pipe.xadd(keys.CONSENT_LOG, cast(Any, forgotten.fields(sub.id)))
             pipe.execute()
 
     def reschedule(self, sub: Subscriber, now: datetime | None = None) -> datetime | None:
@@ -217,7 +236,7 @@ class Store:
         pipe.delete(key)
         pipe.hset(key, mapping=cast(Any, to_hash(sub)))
         for event in events:
-            pipe.xadd(keys.CONSENT_LOG, cast(Any, event.fields(sub.id, now)))
+            pipe.xadd(keys.CONSENT_LOG, cast(Any, event.fields(sub.id)))
         self._schedule(pipe, sub, now)
 
     @staticmethod
@@ -237,7 +256,7 @@ def _merge(before: Subscriber, after: Subscriber, current: Subscriber) -> Subscr
     return current.with_changes(**changed)
 
 
-def _index_keys(sub: Subscriber) -> list[str]:
+def _index_entries(sub: Subscriber) -> list[keys.IndexEntry]:
     found = []
     if sub.phone:
         found.append(keys.phone_index(sub.phone))
@@ -246,8 +265,17 @@ def _index_keys(sub: Subscriber) -> list[str]:
     return found
 
 
-def _what(index_key: str) -> str:
-    return index_key.split(":", 2)[2]
+def _event_subscriber(fields: dict[str, str]) -> str | None:
+    return fields.get("s") or fields.get("sub")
+
+
+def _event(entry_id: str, fields: dict[str, str]) -> dict[str, str]:
+    """A consent-log entry with its long field names and its time (from the entry id)."""
+    event = {CONSENT_FIELDS.get(name, name): value for name, value in fields.items()}
+    if "at" not in event:  # older entries carry their own "at"
+        millis = int(entry_id.partition("-")[0])
+        event["at"] = now_iso(datetime.fromtimestamp(millis / 1000, tz=UTC))
+    return event
 
 
 def decode(raw: dict) -> dict[str, str]:

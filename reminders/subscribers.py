@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 SMS_STATES = ("pending", "active", "opted_out", "invalid", "none")
@@ -61,49 +62,83 @@ class Subscriber:
 
 
 def to_hash(sub: Subscriber) -> dict[str, str]:
-    """Encode as a flat hash; empty/default fields are left out to keep the hash small."""
+    """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
+
+    Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
+    `massage` "1"). `created` is stored as epoch seconds; `created_at` stays ISO 8601.
+    """
     fields: dict[str, str] = {
-        "id": sub.id,
         "tz": sub.timezone,
         "time": sub.send_time.strftime("%H:%M"),
         "ch": sub.channel,
-        "sms": sub.sms_status,
-        "em": sub.email_status,
-        "heat": "1" if sub.heat_ok else "0",
-        "massage": "1" if sub.massage_ok else "0",
-        "created": sub.created_at,
     }
     optional = {
         "phone": sub.phone,
         "email": sub.email,
         "name": sub.name,
+        "sms": sub.sms_status if sub.sms_status != "none" else None,
+        "em": sub.email_status if sub.email_status != "none" else None,
+        "heat": "1" if sub.heat_ok else None,
+        "massage": "0" if not sub.massage_ok else None,
         "paused": sub.paused_until.isoformat() if sub.paused_until else None,
         "streak": str(sub.streak) if sub.streak else None,
         "done": sub.last_done.isoformat() if sub.last_done else None,
+        "created": _compact_instant(sub.created_at),
     }
     fields.update({k: v for k, v in optional.items() if v})
     return fields
 
 
-def from_hash(raw: dict[str, str]) -> Subscriber:
+def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subscriber:
+    """Decode a subscriber hash (this layout or the older one, which also stored the id and
+    the defaults, and `created` as ISO 8601).
+
+    `subscriber_id` is the id from the hash's key (keys.subscriber_id_of); it is required for
+    hashes written by to_hash, which no longer store it.
+    """
+    sid = subscriber_id or raw.get("id")
+    if not sid:
+        raise ValueError("subscriber hash without an id: pass subscriber_id (from the key)")
     hh, mm = raw["time"].split(":")
     return Subscriber(
-        id=raw["id"],
+        id=sid,
         phone=raw.get("phone") or None,
         email=raw.get("email") or None,
         name=raw.get("name", ""),
         timezone=raw["tz"],
         send_time=time(int(hh), int(mm)),
         channel=raw["ch"],
-        sms_status=raw.get("sms", "none"),
-        email_status=raw.get("em", "none"),
+        sms_status=raw.get("sms") or "none",
+        email_status=raw.get("em") or "none",
         heat_ok=raw.get("heat") == "1",
         massage_ok=raw.get("massage", "1") == "1",
         paused_until=date.fromisoformat(raw["paused"]) if raw.get("paused") else None,
-        streak=int(raw.get("streak", "0")),
+        streak=int(raw.get("streak") or "0"),
         last_done=date.fromisoformat(raw["done"]) if raw.get("done") else None,
-        created_at=raw.get("created", ""),
+        created_at=_iso_instant(raw.get("created", "")),
     )
+
+
+_ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _compact_instant(iso: str) -> str | None:
+    """ "2025-01-31T20:30:00Z" -> "1738355400" (epoch seconds); anything else unchanged."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.strptime(iso, _ISO_Z).replace(tzinfo=UTC)
+    except ValueError:
+        return iso
+    compact = str(int(moment.timestamp()))
+    return compact if _iso_instant(compact) == iso else iso
+
+
+def _iso_instant(stored: str) -> str:
+    """The inverse of _compact_instant: epoch seconds back to ISO 8601 (old ISO values kept)."""
+    if stored.isdigit():
+        return now_iso(datetime.fromtimestamp(int(stored), tz=UTC))
+    return stored
 
 
 def now_iso(now: datetime) -> str:
