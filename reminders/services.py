@@ -101,7 +101,8 @@ class Services:
     @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        limiter = RateLimiter(self.redis, s.twilio_mps) if s.sms_backend == "twilio" else None
+        limiter = (RateLimiter(self.redis, s.twilio_mps, s.sms_max_segments)
+                   if s.sms_backend == "twilio" else None)
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
                       timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter)
 

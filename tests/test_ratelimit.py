@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import redis
 
-from reminders.ratelimit import RateLimiter
+from reminders.ratelimit import RateLimiter, paced_rate
 from tests.conftest import CeleryProcess, make_services, wait_until
 from tests.fakes.twilio_api import FakeTwilio
 from tests.test_faults import due_now
@@ -49,6 +49,13 @@ def test_threads_sharing_one_limit_stay_under_it(redis_client: redis.Redis) -> N
     assert max_in_any_window(granted) <= 50
     # 240 segments at 50/s cannot take less than ~4.8 s: the limiter really paced them.
     assert elapsed >= 4.5
+
+
+def test_pacing_leaves_room_for_one_early_message_where_affordable() -> None:
+    assert paced_rate(50, 2) == 48  # two segments of margin, 4 %
+    assert paced_rate(225, 2) == 225 * 0.97  # 3 % is more than one message there
+    assert paced_rate(1, 2) == 0.9  # never more than 10 % below a small limit
+    assert paced_rate(50, 1) == 50 * 0.97
 
 
 def test_a_slot_that_cannot_come_in_time_is_refused(redis_client: redis.Redis) -> None:
