@@ -105,8 +105,13 @@ def unlimited(ctx: Context, fake: Fake) -> Unlimited:
         if wait_for_count(fake, warm, WARM, 60) < WARM:
             raise RuntimeError("warm-up messages were not sent")
         memory: dict[str, int] = {"idle": service.settle_rss(3.0)}
-        ids, _evening, instant = population.crowd_due_now(client, CROWD)
-        population.set_scores(client, ids, instant + 86_400)  # scheduled, not yet due
+        # Written scheduled for tomorrow evening (never due before set_scores below: a beat
+        # ticks every second and would otherwise send some of them before we measure).
+        now = datetime.now(UTC)
+        zone, local, _evening, instant = population.due_tonight(now)
+        crowd = [population.make(n, now, zone, local, salt=1) for n in range(CROWD)]
+        population.write(client, crowd, now)
+        ids = [s.id for s in crowd]
         time.sleep(1)
         memory["scheduled"] = service.settle_rss(3.0)
         offset = fake.offset()
