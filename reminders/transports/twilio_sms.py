@@ -66,6 +66,9 @@ class TwilioSms:
     ) -> None:
         self.http = RebasedHttpClient(api_url, timeout)
         self.client = Client(account_sid, auth_token, http_client=self.http)
+        # twilio-python imports its API modules on first use (about 40 ms): do it now, so the
+        # first send of a worker does not hold a rate-limit slot while Python imports code.
+        _ = self.client.messages
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
