@@ -84,12 +84,14 @@ class Sender:
             self._settled(sub.id, local_date)
             return outcome
         retry: RetryLater | None = None
-        for channel in ("sms", "email"):
-            if not self._wants(sub, channel):
-                continue
+        wanted = [channel for channel in ("sms", "email") if self._wants(sub, channel)]
+        for index, channel in enumerate(wanted):
+            # The evening's last channel settles it in the same round trip as its record,
+            # unless an earlier channel still has to be retried.
+            settle = index == len(wanted) - 1 and retry is None
             started = time.monotonic()
             try:
-                outcome.channels[channel] = self._deliver(sub, channel, local_date, now)
+                outcome.channels[channel] = self._deliver(sub, channel, local_date, now, settle)
             except RetryLater as exc:
                 # Let the other channel go out now; the task retries only what is left.
                 outcome.channels[channel] = "retry"
@@ -98,7 +100,8 @@ class Sender:
                               time.monotonic() - started, retry)
         if retry is not None:
             raise retry
-        self._settled(sub.id, local_date)
+        if not wanted or outcome.channels[wanted[-1]].startswith("already"):
+            self._settled(sub.id, local_date)  # nothing was recorded that settled it
         return outcome
 
     def _log_attempt(self, sub: Subscriber, channel: str, local_date: date, result: str,
@@ -132,10 +135,12 @@ class Sender:
             return "paused"
         return None
 
-    def _deliver(self, sub: Subscriber, channel: str, local_date: date, now: datetime) -> str:
+    def _deliver(self, sub: Subscriber, channel: str, local_date: date, now: datetime,
+                 settle: bool) -> str:
         reason = self._skip_reason(sub, channel, local_date)
         if reason:
-            if nights.finish(self.redis, sub.id, local_date, channel, "skipped", reason=reason):
+            if nights.finish(self.redis, sub.id, local_date, channel, "skipped", settle=settle,
+                             reason=reason):
                 log.info("send skip subscriber=%s date=%s channel=%s reason=%s", sub.id,
                          local_date, channel, reason)
             return "skipped"
@@ -143,7 +148,7 @@ class Sender:
         selection = self.renderer.select(sub, local_date)
         sms = self.renderer.sms(sub, selection) if channel == "sms" else None
         if sms is not None and self.limiter is not None:
-            paced = self._pace(sub, local_date, sms.segments, now)
+            paced = self._pace(sub, local_date, sms.segments, now, settle)
             if isinstance(paced, str):
                 return paced
             now = paced
@@ -158,15 +163,15 @@ class Sender:
             raise RetryLater(min(max(remaining, 1.0), BUSY_RECHECK_SECONDS),
                              "another attempt holds it")
         if (claim.outcome == "reclaimed" and channel == "sms"
-                and self._recover(sub, local_date, float(claim.detail))):
+                and self._recover(sub, local_date, float(claim.detail), settle)):
             return "sent"
         if sms is not None:
-            return self._send_sms(sub, local_date, sms, now)
+            return self._send_sms(sub, local_date, sms, now, settle)
         email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
-        return self._send_email(sub, local_date, email, now)
+        return self._send_email(sub, local_date, email, now, settle)
 
-    def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime
-              ) -> datetime | str:
+    def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
+              settle: bool) -> datetime | str:
         """Wait for the shared segments-per-second budget; the new `now`, or an outcome."""
         assert self.limiter is not None
         due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
@@ -175,14 +180,16 @@ class Sender:
         if not self.limiter.acquire(segments, give_up_after=max(left, MIN_PACING_WAIT)):
             log.warning("send missed subscriber=%s date=%s reason=rate-limit", sub.id,
                         local_date)
-            nights.finish(self.redis, sub.id, local_date, "sms", "missed", reason="rate-limit")
+            nights.finish(self.redis, sub.id, local_date, "sms", "missed", settle=settle,
+                          reason="rate-limit")
             return "missed"
         return now + timedelta(seconds=time.monotonic() - started)
 
     def _unsubscribe_url(self, sub: Subscriber) -> str | None:
         return self.composer.unsubscribe_url(sub.email) if sub.email else None
 
-    def _recover(self, sub: Subscriber, local_date: date, since_epoch: float) -> bool:
+    def _recover(self, sub: Subscriber, local_date: date, since_epoch: float, settle: bool
+                 ) -> bool:
         """An earlier attempt died mid-send: if the provider has its message, record it."""
         assert sub.phone is not None
         since = datetime.fromtimestamp(since_epoch, tz=UTC)
@@ -196,46 +203,42 @@ class Sender:
             return False
         log.warning("send recovered subscriber=%s date=%s sid=%s", sub.id, local_date,
                     found.provider_id)
-        self._record_sent(sub, local_date, "sms", found.provider_id, found.status)
+        self._record_sent(sub, local_date, "sms", found.provider_id, found.status, settle)
         return True
 
-    def _send_sms(self, sub: Subscriber, local_date: date, sms: RenderedSms, now: datetime
-                  ) -> str:
+    def _send_sms(self, sub: Subscriber, local_date: date, sms: RenderedSms, now: datetime,
+                  settle: bool) -> str:
         assert sub.phone is not None
         try:
             receipt = self.sms.send_sms(sub.phone, sms.body)
         except DeliveryError as exc:
-            return self._failed(sub, local_date, "sms", exc, now)
-        self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status)
+            return self._failed(sub, local_date, "sms", exc, now, settle)
+        self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status, settle)
         log.debug("sms body subscriber=%s sid=%s segments=%d: %s", sub.id, receipt.provider_id,
                   receipt.segments, sms.body)
         return "sent"
 
     def _send_email(self, sub: Subscriber, local_date: date, email: RenderedEmail,
-                    now: datetime
-                    ) -> str:
+                    now: datetime, settle: bool) -> str:
         assert sub.email is not None
         message = self.composer.nightly(sub.email, email, now)
         try:
             message_id = self.email.send_email(message)
         except DeliveryError as exc:
-            return self._failed(sub, local_date, "email", exc, now)
-        self._record_sent(sub, local_date, "email", message_id, "sent")
+            return self._failed(sub, local_date, "email", exc, now, settle)
+        self._record_sent(sub, local_date, "email", message_id, "sent", settle)
         return "sent"
 
     def _record_sent(self, sub: Subscriber, local_date: date, channel: str, provider_id: str,
-                     status: str) -> None:
-        with self.redis.pipeline(transaction=False) as pipe:  # one round trip
-            nights.finish(pipe, sub.id, local_date, channel, "sent", id=provider_id,
-                          status=status)
-            if channel == "sms":
-                # Status callbacks name only the SID: remember which night it belongs to.
-                pipe.set(keys.message_index(provider_id), f"{sub.id}:{local_date.isoformat()}",
-                         ex=keys.NIGHT_TTL_SECONDS)
-            pipe.execute()
+                     status: str, settle: bool) -> None:
+        # One round trip: the night's record, the SID -> night index (status callbacks name
+        # only the SID) and, for the evening's last channel, settling it.
+        nights.finish(self.redis, sub.id, local_date, channel, "sent", settle=settle,
+                      message_index=provider_id if channel == "sms" else None,
+                      id=provider_id, status=status)
 
     def _failed(self, sub: Subscriber, local_date: date, channel: str, exc: DeliveryError,
-                now: datetime) -> str:
+                now: datetime, settle: bool) -> str:
         if not exc.permanent:
             uncertain = now.timestamp() if exc.code in AMBIGUOUS_CODES else None
             nights.release_for_retry(self.redis, sub.id, local_date, channel, exc.code,
@@ -243,7 +246,8 @@ class Sender:
             log.warning("send retry subscriber=%s date=%s channel=%s code=%s", sub.id,
                         local_date, channel, exc.code)
             raise RetryLater(exc.retry_after, f"{exc.code}: {exc.message}")
-        nights.finish(self.redis, sub.id, local_date, channel, "failed", error=exc.code)
+        nights.finish(self.redis, sub.id, local_date, channel, "failed", settle=settle,
+                      error=exc.code)
         log.warning("send failed subscriber=%s date=%s channel=%s code=%s", sub.id, local_date,
                     channel, exc.code)
         if channel == "sms":

@@ -50,13 +50,18 @@ if since ~= '' then return {'reclaimed', since} end
 return {'claimed', ''}
 """
 
-# Set a final state only once; count it in the night's stats the first time.
+# Set a final state only once; count it in the night's stats the first time. In the same
+# call (one round trip): remember which night a provider message id belongs to (KEYS[4],
+# ARGV[7] = value, ARGV[8] = ttl; status callbacks name only the SID) and settle the evening
+# in the in-flight set (KEYS[5], member ARGV[9]), each only when given.
 _FINISH = """
 local ch = ARGV[1]
+if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'EX', ARGV[8]) end
+if ARGV[9] ~= '' then redis.call('ZREM', KEYS[5], ARGV[9]) end
 local state = redis.call('HGET', KEYS[1], ch)
 if state and state ~= 'sending' and state ~= 'retry' then return 0 end
 redis.call('HSET', KEYS[1], ch, ARGV[2])
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HDEL', KEYS[1], ch .. '_lease')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2], 1)
@@ -97,20 +102,27 @@ def claim(
 
 
 def finish(
-    client: redis.Redis | redis.client.Pipeline, subscriber_id: str, local_date: date,
-    channel: str, state: str, **fields: str,
+    client: redis.Redis, subscriber_id: str, local_date: date, channel: str, state: str,
+    message_index: str | None = None, settle: bool = False, **fields: str,
 ) -> bool:
     """Record the final state of a channel's send for that night; False if already final.
 
-    With a pipeline as `client` the call is queued and the return value means nothing.
+    `message_index`: a provider message id to map back to this night (for status callbacks).
+    `settle`: this was the evening's last channel: take it out of the in-flight set too.
     """
     # Per-night counters (fc:stats:<date>): <ch>_<state> and, for skips/misses, the reason.
-    args: list[str | int] = [channel, state, keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
-                             fields.get("reason", ""), fields.get("error", "")]
+    args: list[str | int] = [
+        channel, state, keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
+        fields.get("reason", ""), fields.get("error", ""),
+        f"{subscriber_id}:{local_date.isoformat()}" if message_index else "",
+        keys.NIGHT_TTL_SECONDS,
+        keys.inflight_member(subscriber_id, local_date) if settle else "",
+    ]
     for name, value in fields.items():
         args += [f"{channel}_{name}", value]
     done = _script(client, _FINISH)(
-        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date), keys.METRICS],
+        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date), keys.METRICS,
+              keys.message_index(message_index or "-"), keys.INFLIGHT],
         args=args,
     )
     return bool(done)

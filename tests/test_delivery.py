@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders import nights
+from reminders import keys, nights
 from reminders.delivery import RetryLater
 from reminders.preferences import Enrolment, enrol
 from reminders.schedule import send_instant
@@ -154,3 +154,36 @@ def test_unconfirmed_paused_and_late_people_get_nothing(twilio_services: Service
     assert fake_twilio.message_attempts() == []
     assert nights.read(svc.redis, paused.id, EVENING)["sms_reason"] == "paused"
     assert nights.read(svc.redis, pending.id, EVENING)["sms_reason"] == "pending"
+
+
+def test_an_evening_stays_in_flight_until_every_channel_is_final(
+    twilio_services: Services, fake_twilio: FakeTwilio,
+) -> None:
+    svc = twilio_services
+    sub = subscribe(svc, email="ana@example.org", channel="both")
+    member = keys.inflight_member(sub.id, EVENING)
+    svc.redis.zadd(keys.INFLIGHT, {member: due(sub).timestamp()})  # as the dispatcher marks it
+    fake_twilio.fail_next(1, http_status=500)
+    with pytest.raises(RetryLater):  # the email went out, the text must be retried
+        svc.sender.deliver(sub.id, EVENING, due(sub))
+    assert svc.redis.zscore(keys.INFLIGHT, member) is not None  # so a lost retry is resent
+    again = svc.sender.deliver(sub.id, EVENING, due(sub) + timedelta(seconds=20))
+    assert again.channels == {"sms": "sent", "email": "already sent"}
+    assert svc.redis.zscore(keys.INFLIGHT, member) is None
+    [message] = fake_twilio.messages
+    assert message.to == PHONE
+    # The status callback for that SID finds its night (the index is written with the record).
+    assert svc.redis.get(keys.message_index(message.sid)) == f"{sub.id}:{EVENING}".encode()
+
+
+def test_an_evening_already_sent_is_settled_by_a_late_duplicate(
+    twilio_services: Services, fake_twilio: FakeTwilio,
+) -> None:
+    svc = twilio_services
+    sub = subscribe(svc)
+    member = keys.inflight_member(sub.id, EVENING)
+    assert svc.sender.deliver(sub.id, EVENING, due(sub)).channels == {"sms": "sent"}
+    svc.redis.zadd(keys.INFLIGHT, {member: due(sub).timestamp()})  # handed out again meanwhile
+    assert svc.sender.deliver(sub.id, EVENING, due(sub)).channels == {"sms": "already sent"}
+    assert svc.redis.zscore(keys.INFLIGHT, member) is None
+    assert len(fake_twilio.messages) == 1
