@@ -36,7 +36,7 @@ PLAN: tuple[tuple[str, ModuleType, float], ...] = (
     ("memory", memory, 60),
     ("dispatch", dispatch, 90),
     ("render", render, 20),
-    ("e2e", e2e, 200),
+    ("e2e", e2e, 250),
     ("worker_memory", worker_memory, 50),
     ("webhook", webhook, 45),
 )
