@@ -86,10 +86,28 @@ def cmd_import(args: argparse.Namespace, svc: Services) -> int:
     for line, reason in report.errors:
         print(f"line {line}: {reason}")
     print(report.summary())
-    if report.pending:
+    if report.pending_ids and args.send_confirmations:
+        _confirm_imported(svc, report.pending_ids)
+    elif report.pending:
         print(f"note: {report.pending} imported subscriber(s) without confirmed=yes are pending: "
-              "import sends no confirmation text, so they start only after replying YES")
+              "they start only after replying YES; --send-confirmations asks them")
     return 0
+
+
+def _confirm_imported(svc: Services, subscriber_ids: list[str]) -> None:
+    """Ask the people this import just enrolled (and only them: a re-run asks nobody again)."""
+    from reminders.confirmations import send_confirmation, send_email_confirmation
+
+    asked = 0
+    with tables.progress(len(subscriber_ids), "confirming") as advance:
+        for subscriber_id in subscriber_ids:
+            sub = svc.store.get(subscriber_id)
+            if sub is not None:
+                texted = send_confirmation(svc, sub)
+                mailed = send_email_confirmation(svc, sub)
+                asked += texted or mailed
+            advance()
+    print(f"asked {asked} of {len(subscriber_ids)} pending subscriber(s) to confirm")
 
 
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
@@ -225,6 +243,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="bulk enrol from a CSV file (phone,email,name,...)")
     p.add_argument("file", help="CSV file with a header line; - reads standard input")
+    p.add_argument("--send-confirmations", action="store_true",
+                   help="text/email the confirmation request to rows enrolled as pending")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("stats", help="subscribers by state; sends and deliveries per night")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reminders.gsm import to_gsm7
+from reminders.gsm import count_segments, to_gsm7
 from reminders.services import Services
 from reminders.subscribers import Subscriber
 from reminders.transports.base import DeliveryError
@@ -24,10 +24,20 @@ def render_sms(svc: Services, name: str, **context: object) -> str:
     return to_gsm7(" ".join(text.split()))
 
 
+# A confirmation waits at most this long for its turn under TWILIO_MPS.
+PACING_WAIT_SECONDS = 600.0
+
+
 def send_confirmation(svc: Services, sub: Subscriber) -> bool:
     if not (sub.phone and sub.sms_status == "pending"):
         return False
     body = render_sms(svc, "confirm", time=format_clock(sub.send_time))
+    limiter = svc.sender.limiter
+    # Many at once (an import) share the account's throughput with the nightly texts.
+    if limiter is not None and not limiter.acquire(count_segments(body).segments,
+                                                   give_up_after=PACING_WAIT_SECONDS):
+        print("warning: the confirmation text could not be sent (rate limit: no slot in time)")
+        return False
     try:
         svc.sms.send_sms(sub.phone, body)
     except DeliveryError as exc:

@@ -41,6 +41,7 @@ class Report:
     imported: int = 0
     unchanged: int = 0
     pending: int = 0  # imported without confirmed=yes: they wait for a YES
+    pending_ids: list[str] = field(default_factory=list)  # who, among those just enrolled
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -131,11 +132,13 @@ def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
     claimed: dict[keys.IndexEntry, int] = {}  # phone/email index entry -> line that took it
     for row in rows:
         try:
-            outcome = _import_row(store, settings, row, claimed)
+            outcome, subscriber_id = _import_row(store, settings, row, claimed)
         except InvalidInput as exc:
             report.errors.append((row.line, _shorten(str(exc))))
         else:
             _count(report, outcome)
+            if outcome == "pending" and subscriber_id:
+                report.pending_ids.append(subscriber_id)
         if on_row is not None:
             on_row()
     return report
@@ -151,8 +154,9 @@ def _count(report: Report, outcome: str) -> None:
 
 
 def _import_row(store: Store, settings: Settings, row: Row,
-                claimed: dict[keys.IndexEntry, int]) -> str:
-    """'imported' | 'pending' | 'unchanged'; InvalidInput says why a row is refused."""
+                claimed: dict[keys.IndexEntry, int]) -> tuple[str, str | None]:
+    """('imported' | 'pending' | 'unchanged', the new subscriber's id); InvalidInput says why a
+    row is refused."""
     if row.extra:
         raise InvalidInput(f"{row.extra} cell(s) more than the header line has columns")
     request = _enrolment(row.values)
@@ -166,15 +170,15 @@ def _import_row(store: Store, settings: Settings, row: Row,
     return outcome
 
 
-def _enrol(store: Store, settings: Settings, request: Enrolment) -> str:
+def _enrol(store: Store, settings: Settings, request: Enrolment) -> tuple[str, str | None]:
     for _attempt in range(2):
         try:
-            preferences.enrol(store, settings, request)
+            sub = preferences.enrol(store, settings, request)
         except AlreadySubscribed:
-            return "unchanged"  # the existing subscriber is left exactly as it is
+            return "unchanged", None  # the existing subscriber is left exactly as it is
         except redis.WatchError:
             continue  # someone took this phone/email meanwhile: the next try says who
-        return "imported" if request.confirmed else "pending"
+        return ("imported" if request.confirmed else "pending"), sub.id
     raise InvalidInput("the phone or email changed while importing; try again")
 
 

@@ -13,6 +13,7 @@ import redis
 from reminders import email_consent
 from reminders.services import Services
 from tests.conftest import Cli
+from tests.fakes.twilio_api import FakeTwilio
 
 HEADER = "phone,email,name,timezone,time,channel,confirmed"
 LONG = "1" * 10_000
@@ -80,8 +81,8 @@ def test_mixed_file_reports_every_bad_line_and_stores_the_good_rows(cli: Cli, tm
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
     assert result.stdout == MIXED_REPORT + (
         "imported 4, unchanged 0, failed 10\n"
-        "note: 2 imported subscriber(s) without confirmed=yes are pending: import sends no "
-        "confirmation text, so they start only after replying YES\n")
+        "note: 2 imported subscriber(s) without confirmed=yes are pending: they start only "
+        "after replying YES; --send-confirmations asks them\n")
 
     ana = show(cli, "+13125550142")
     assert {k: ana[k] for k in ("name", "timezone", "time", "channel", "sms_status",
@@ -224,3 +225,29 @@ def test_a_large_file_is_imported_quickly(cli: Cli, tmp_path: Path) -> None:
     # About 1.5 ms a row on a laptop: 10 000 rows in ~15 s. Generous, to catch a regression
     # to something quadratic or one round trip per byte, not to benchmark.
     assert elapsed < 30, elapsed
+
+
+def test_send_confirmations_asks_only_the_people_just_enrolled_as_pending(
+    twilio_cli: Cli, fake_twilio: FakeTwilio, tmp_path: Path,
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join([
+        HEADER,
+        "+13125550142,,Ana,,21:15,,yes",  # confirmed: nothing to ask
+        "+13125550143,,Bo,,20:00,,",  # pending
+        "+13125550144,bo@example.org,Cy,,20:30,both,no",  # pending on both channels
+    ]) + "\n")
+    first = twilio_cli("import", str(path), "--send-confirmations")
+    assert first.returncode == 0, first.stderr
+    assert "asked 2 of 2 pending subscriber(s) to confirm" in first.stdout
+    texts = fake_twilio.messages
+    assert sorted(m.to for m in texts) == ["+13125550143", "+13125550144"]
+    assert all("YES" in m.body for m in texts)
+    outbox = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(outbox) == 1 and "bo@example.org" in outbox[0].read_text()
+
+    again = twilio_cli("import", str(path), "--send-confirmations")  # nothing new: nobody asked
+    assert again.returncode == 0, again.stderr
+    assert "imported 0, unchanged 3, failed 0" in again.stdout
+    assert "asked" not in again.stdout
+    assert len(fake_twilio.messages) == 2
