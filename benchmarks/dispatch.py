@@ -245,8 +245,8 @@ def _rows(ctx: Context, idle: list[float], timings: dict[tuple[str, int], float]
                  f"confirmed SMS subscribers), then one Dispatcher.tick: claim in batches "
                  f"of 500, load each hash, mark in flight, enqueue, reschedule. 'list': the "
                  f"enqueue callback appends to a list; 'Celery': dispatch_due's own hand-off "
-                 f"(send_reminder.apply_async on one producer, each claimed batch published "
-                 f"in one pipelined round trip) into the bench Redis. Checked: every one "
+                 f"(reminders/handoff.py: Celery-built send_reminder messages, each claimed "
+                 f"batch pushed with one LPUSH) into the bench Redis. Checked: every one "
                  f"claimed and enqueued once, and that many tasks in the broker queue. "
                  f"Comparison: the naive tick over {TOTAL:,} (above) with the same people "
                  f"due, and Celery publishing 5 000 tasks one by one in a bare loop."),

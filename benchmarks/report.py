@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import history
 from benchmarks.common import Row, redis_version
 
 COLUMNS = ("benchmark", "figure", "goal", "comparison measured in the same run", "verdict")
@@ -66,7 +67,7 @@ def markdown(rows: list[Row], info: dict[str, str], notes: list[tuple[str, str]]
     for row in rows:
         out.append("| " + " | ".join(_cell(c) for c in (
             row.benchmark, row.figure, row.goal, row.comparison, row.verdict)) + " |")
-    out += ["", "## How measured", ""]
+    out += ["", *history.markdown(), "## How measured", ""]
     for row in rows:
         out += [f"**{row.benchmark}.** {row.how}", ""]
     if notes:
