@@ -127,7 +127,9 @@ def unlimited(ctx: Context, fake: Fake) -> Unlimited:
         time.sleep(1)
         memory["after"] = service.settle_rss()
         sent = fake.sent(offset)
-        memory["after_second"] = _second_wave(client, service, fake)
+        # Two more waves (see _another_wave): RSS after each, for row 6.
+        memory["after_second"] = _another_wave(client, service, fake, 1)
+        memory["after_third"] = _another_wave(client, service, fake, 2)
         ctx.shared["memory"] = memory
         floor = breakdown.celery_floor(ctx, service)
     finally:
@@ -179,17 +181,19 @@ def eta_design(ctx: Context, fake: Fake) -> float:
     return rate_of(fake.sent(offset))
 
 
-def _second_wave(client: redis.Redis, service: Service, fake: Fake) -> int:
-    """Another CROWD through the same warm worker, then its idle RSS (for row 6): memory kept
-    per reminder grows again with every wave; a one-off warm-up of the first wave does not."""
+def _another_wave(client: redis.Redis, service: Service, fake: Fake, number: int) -> int:
+    """Another CROWD of other people through the same worker, then its idle RSS (for row 6):
+    memory kept per reminder grows again with every wave; a warm-up (allocator arenas, pools,
+    caches) grows less each time and stops."""
     now = datetime.now(UTC)
     zone, local, _evening, instant = population.due_tonight(now)
-    wave = [population.make(n, now, zone, local, salt=7) for n in range(CROWD, 2 * CROWD)]
+    wave = [population.make(n, now, zone, local, salt=7 + number)
+            for n in range(number * CROWD, (number + 1) * CROWD)]
     population.write(client, wave, now)
     offset = fake.offset()
     population.set_scores(client, [s.id for s in wave], instant)
     if wait_for_count(fake, offset, CROWD, 180) < CROWD:
-        raise RuntimeError("the second wave was not sent in time")
+        raise RuntimeError(f"wave {number + 1} was not sent in time")
     time.sleep(1)
     return service.settle_rss()
 
