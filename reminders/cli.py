@@ -18,7 +18,7 @@ from reminders import importer, preferences, stats, tables
 from reminders.content import LibraryError
 from reminders.logs import install
 from reminders.preferences import Enrolment
-from reminders.report import describe, iso_z
+from reminders.report import describe, describe_all, iso_z
 from reminders.schedule import upcoming
 from reminders.services import RedisUnavailable, Services, build
 from reminders.settings import ConfigError, load_settings
@@ -69,7 +69,7 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_list(args: argparse.Namespace, svc: Services) -> int:
-    rows = sorted((describe(svc.store, s) for s in svc.store.all()),
+    rows = sorted(describe_all(svc.store, svc.store.all()),
                   key=lambda r: (r["phone"] or r["email"] or ""))
     if args.json:
         _out(rows)

@@ -90,11 +90,19 @@ class Store:
             raise NotFound(f"no subscriber with {handle.strip()!r}")
         return sub
 
-    def all(self) -> Iterator[Subscriber]:
-        for key in self.redis.scan_iter(match=keys.subscriber_pattern(), count=1000):
-            raw = self.redis.hgetall(key)
-            if raw:
-                yield from_hash(decode(raw), keys.subscriber_id_of(key))
+    def all(self, batch: int = 1000) -> Iterator[Subscriber]:
+        """Every subscriber, loaded a SCAN page at a time (one pipelined round trip each)."""
+        cursor = None
+        while cursor != 0:
+            cursor, names = self.redis.scan(cursor or 0, match=keys.subscriber_pattern(),
+                                            count=batch)
+            with self.redis.pipeline(transaction=False) as pipe:
+                for name in names:
+                    pipe.hgetall(name)
+                raws = pipe.execute()
+            for name, raw in zip(names, raws, strict=True):
+                if raw:  # forgotten between the SCAN and the read
+                    yield from_hash(decode(raw), keys.subscriber_id_of(name))
 
     def next_due(self, subscriber_id: str) -> datetime | None:
         score = self.redis.zscore(keys.DUE, subscriber_id)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 
+from reminders import nights
+from reminders.report import describe, describe_all
+from reminders.services import Services
 from tests.conftest import Cli
 
 PHONE = "+13125550142"
@@ -156,3 +161,49 @@ def test_bad_configuration_fails_with_one_line_naming_the_variable(cli: Cli) -> 
                                  "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"})
     result = twilio_without_sender("list")
     assert result.returncode == 2 and "TWILIO_FROM_NUMBER" in result.stderr
+
+
+def test_list_json_is_show_json_for_everyone(cli: Cli, console_services: Services) -> None:
+    """list loads people a page at a time; each row must still be exactly what show prints."""
+    svc = console_services
+    phones = [f"+1312555{n:04d}" for n in range(1200, 1207)]
+    for phone in phones:
+        assert cli("subscribe", phone, "--timezone", "America/Chicago", "--time", "20:00",
+                   "--confirmed").returncode == 0
+    assert cli("subscribe", "+13125551299", "--email", "x@example.org", "--channel", "both",
+               "--timezone", "Asia/Tokyo", "--time", "21:30").returncode == 0
+    today = datetime.now(UTC).astimezone(ZoneInfo("America/Chicago")).date()
+    subs = {phone: svc.store.require(phone) for phone in phones}
+    nights.finish(svc.redis, subs[phones[0]].id, today - timedelta(days=3), "sms", "sent",
+                  message_index="SM1", id="SM1", status="delivered")
+    nights.finish(svc.redis, subs[phones[0]].id, today - timedelta(days=1), "sms", "failed",
+                  error="30006")
+    nights.finish(svc.redis, subs[phones[1]].id, today - timedelta(days=40), "sms", "skipped",
+                  reason="paused")
+    nights.release_for_retry(svc.redis, subs[phones[2]].id, today, "sms", "timeout")
+
+    listed = json.loads(cli("list", "--json").stdout)
+    shown = [json.loads(cli("show", row["phone"] or row["email"], "--json").stdout)
+             for row in listed]
+    assert listed == shown
+    assert len(listed) == 8
+    by_phone = {row["phone"]: row for row in listed}
+    assert by_phone[phones[0]]["last_delivery"] == {
+        "date": (today - timedelta(days=1)).isoformat(), "channel": "sms", "status": "failed",
+        "error_code": "30006"}
+    assert by_phone[phones[1]]["last_delivery"]["status"] == "skipped"
+    assert by_phone[phones[2]]["last_delivery"] is None  # a retry is not a delivery yet
+
+
+def test_describe_all_in_small_batches_matches_describe(cli: Cli, console_services: Services
+                                                        ) -> None:
+    svc = console_services
+    for n in range(7):
+        assert cli("subscribe", f"+1312555{1300 + n:04d}", "--confirmed").returncode == 0
+    subs = sorted(svc.store.all(batch=2), key=lambda s: s.id)
+    assert len(subs) == 7
+    now = datetime.now(UTC)
+    nights.finish(svc.redis, subs[4].id, now.date() - timedelta(days=2), "sms", "missed",
+                  reason="late")
+    assert list(describe_all(svc.store, subs, now, batch=3)) == \
+        [describe(svc.store, sub, now) for sub in subs]
