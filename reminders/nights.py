@@ -40,6 +40,18 @@ elseif state == 'retry' or state == 'skipped' then
   -- after a timeout the provider may have the message: the next sender must look first
   since = redis.call('HGET', KEYS[1], ch .. '_uncertain') or ''
   redis.call('HDEL', KEYS[1], ch .. '_uncertain')
+  if state == 'skipped' then
+    -- the night's stats count its final state once: take the skip back (metrics, which
+    -- count events, keep it)
+    local reason = redis.call('HGET', KEYS[1], ch .. '_reason')
+    if tonumber(redis.call('HGET', KEYS[2], ch .. '_skipped') or '0') > 0 then
+      redis.call('HINCRBY', KEYS[2], ch .. '_skipped', -1)
+    end
+    if reason and tonumber(redis.call('HGET', KEYS[2], ch .. '_skipped:' .. reason) or '0') > 0 then
+      redis.call('HINCRBY', KEYS[2], ch .. '_skipped:' .. reason, -1)
+    end
+    redis.call('HDEL', KEYS[1], ch .. '_reason')
+  end
 elseif state then
   return {'done', state}
 end
@@ -94,7 +106,7 @@ def claim(
     lease_seconds: float,
 ) -> Claim:
     raw = _script(client, _CLAIM)(
-        keys=[keys.night(subscriber_id, local_date)],
+        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
         args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS],
     )
     outcome, detail = (x.decode() if isinstance(x, bytes) else str(x) for x in raw)

@@ -92,6 +92,16 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
     assert night(stats["nights"], yesterday) == {
         "date": yesterday.isoformat(), "sms": {**zeros(), "sent": 1}, "email": zeros()}
 
+    # Resumed the same evening, before the late limit: the skipped night is sent after all,
+    # and counts as sent, no longer as skipped.
+    preferences.change(svc.store, paused, {"paused_until": None})
+    assert svc.sender.deliver(paused.id, today, now, ignore_late=True).channels == {
+        "sms": "sent"}
+    again = json.loads(cli("stats", "--json", "--days", "3").stdout)
+    assert night(again["nights"], today)["sms"] == {
+        "sent": 3, "delivered": 1, "failed": 1, "missed": 1, "skipped": 2,
+        "skipped_by_reason": {"opted_out": 1, "paused": 0, "other": 1}}
+
 
 def test_stats_without_subscribers_is_all_zeros(cli: Cli) -> None:
     stats = json.loads(cli("stats", "--json").stdout)
