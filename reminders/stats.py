@@ -9,7 +9,6 @@ same calendar date add up in the same row.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,13 +16,13 @@ from zoneinfo import ZoneInfo
 import redis
 
 from reminders import keys
-from reminders.subscribers import EMAIL_STATES, SMS_STATES, Subscriber, from_hash
+from reminders.store import Store
+from reminders.subscribers import EMAIL_STATES, SMS_STATES, Subscriber
 
 CHANNELS = ("sms", "email")
 # Skip reasons that mean "this person said no" (sms: STOP, email: unsubscribe link).
 OPT_OUT_REASONS = ("opted_out", "unsubscribed")
 MAX_DAYS = 400  # fc:stats:* hashes live 400 days (keys.STATS_TTL_SECONDS)
-_BATCH = 500
 
 
 def compute(client: redis.Redis, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
@@ -33,33 +32,9 @@ def compute(client: redis.Redis, days: int = 7, now: datetime | None = None) -> 
     tonight for the people furthest east (UTC's date when there are no subscribers).
     """
     now = now or datetime.now(UTC)
-    subs = list(_subscribers(client))
+    subs = list(Store(client).all())
     today = latest_local_date(subs, now)
     return {"subscribers": by_state(subs, now), "nights": nights(client, today, days)}
-
-
-def _subscribers(client: redis.Redis) -> Iterator[Subscriber]:
-    """Every subscriber record, fetched in pipelined batches (one round trip per batch)."""
-    batch: list[bytes] = []
-    for key in client.scan_iter(match=keys.subscriber_pattern(), count=1000):
-        batch.append(key)
-        if len(batch) >= _BATCH:
-            yield from _fetch(client, batch)
-            batch = []
-    yield from _fetch(client, batch)
-
-
-def _fetch(client: redis.Redis, batch: list[bytes]) -> Iterator[Subscriber]:
-    if not batch:
-        return
-    with client.pipeline(transaction=False) as pipe:
-        for key in batch:
-            pipe.hgetall(key)
-        records = pipe.execute()
-    for key, raw in zip(batch, records, strict=True):
-        if raw:  # forgotten between SCAN and HGETALL
-            yield from_hash({_text(k): _text(v) for k, v in raw.items()},
-                            keys.subscriber_id_of(key))
 
 
 def latest_local_date(subs: list[Subscriber], now: datetime) -> date:

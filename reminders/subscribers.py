@@ -142,4 +142,4 @@ def _iso_instant(stored: str) -> str:
 
 
 def now_iso(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now.strftime(_ISO_Z)
