@@ -11,7 +11,7 @@ DUMP payloads compared).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ import redis
 
 from reminders import keys
 from reminders.preferences import Enrolment, enrol
+from reminders.report import chunked
 from reminders.runner import demo_zone
 from reminders.schedule import send_instant
 from reminders.settings import Settings
@@ -55,7 +56,7 @@ def write(client: redis.Redis, subs: Iterable[Subscriber], now: datetime,
     """Store subscribers as Store.create() does, without its per-person WATCH/MULTI."""
     store = Store(client)
     count = 0
-    for chunk in _chunks(subs, batch):
+    for chunk in chunked(subs, batch):
         with client.pipeline(transaction=False) as pipe:
             for sub in chunk:
                 if sub.phone:
@@ -65,17 +66,6 @@ def write(client: redis.Redis, subs: Iterable[Subscriber], now: datetime,
             pipe.execute()
         count += len(chunk)
     return count
-
-
-def _chunks(items: Iterable[Subscriber], size: int) -> Iterator[list[Subscriber]]:
-    chunk: list[Subscriber] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def verify_layout(enrol_db: redis.Redis, bulk_db: redis.Redis, settings: Settings,
