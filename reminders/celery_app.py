@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
@@ -20,7 +18,6 @@ from celery.schedules import crontab
 from celery.signals import setup_logging, worker_init
 
 from reminders.delivery import RetryLater
-from reminders.dispatch import Batch, Enqueue
 from reminders.handoff import BatchPublisher
 from reminders.logs import install
 from reminders.services import Services, build
@@ -86,12 +83,10 @@ def _logging(**_: Any) -> None:
     install()
 
 
-@contextmanager
-def hand_off() -> Iterator[tuple[Enqueue, Batch]]:
+def hand_off() -> BatchPublisher:
     """How the dispatcher hands evenings to send_reminder: each claimed batch is published in
     one broker command (see handoff.py), not one apply_async round trip per task."""
-    publisher = BatchPublisher(app, _broker_client(), send_reminder.name)
-    yield publisher.enqueue, publisher.grouped
+    return BatchPublisher(app, _broker_client(), send_reminder.name)
 
 
 @cache
@@ -102,8 +97,8 @@ def _broker_client() -> redis.Redis:
 @app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)
 def dispatch_due() -> dict[str, int]:
     svc = services()
-    with hand_off() as (enqueue, grouped):
-        report = svc.dispatcher.tick(datetime.now(UTC), enqueue, grouped)
+    publisher = hand_off()
+    report = svc.dispatcher.tick(datetime.now(UTC), publisher.enqueue, publisher.grouped)
     if report.claimed or report.resent:
         log.info("dispatch claimed=%d enqueued=%d missed=%d dropped=%d resent=%d",
                  report.claimed, report.enqueued, report.missed, report.dropped, report.resent)

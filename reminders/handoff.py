@@ -2,11 +2,11 @@
 
 `Task.apply_async` costs about 0.3 ms of CPU per task (routing, signals, argument reprs, an
 exchange copy per message) plus a round trip, which capped the dispatcher near 3 000 hand-offs a
-second. Here Celery builds the protocol-2 message itself (`app.amqp.as_task_v2`) once per task
-with the arguments, and we wrap it in the Redis transport's envelope (what kombu's Redis channel
-LPUSHes: body base64, headers, properties with delivery info and tag) and push a whole batch with
-one LPUSH. The worker cannot tell the difference: tests run every reminder through a real worker
-this way.
+second. Here Celery builds the protocol-2 message itself (`app.amqp.as_task_v2`) once, with
+slots for what differs between tasks, wrapped in the Redis transport's envelope (what kombu's
+Redis channel LPUSHes: body base64, headers, properties with delivery info and tag); each task
+fills the slots (ids, arguments) and a whole batch goes out with one LPUSH. The worker cannot
+tell the difference: tests run every reminder through a real worker this way.
 """
 
 from __future__ import annotations
