@@ -34,7 +34,6 @@ from benchmarks.stack import (
     sleep_until,
     wait_for_count,
 )
-from reminders.content import select
 from reminders.render import Renderer
 from reminders.settings import PROJECT_ROOT
 
@@ -63,7 +62,7 @@ def sms_body() -> str:
     renderer = Renderer(PROJECT_ROOT / "templates", "Foot Care Reminders", 2)
     sub = population.make(0, datetime.now(UTC))
     day = datetime.now(UTC).date()
-    return renderer.sms(sub, select(renderer.library, sub.id, day, False, True)).body
+    return renderer.sms(sub, renderer.select(sub, day)).body
 
 
 def rate_of(sent: list[Sent]) -> float:

@@ -11,7 +11,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from benchmarks import population
 from benchmarks.common import Context, Row, fmt_rate, profile_text, verdict
-from reminders.content import select
 from reminders.render import Renderer
 from reminders.settings import PROJECT_ROOT
 
@@ -47,14 +46,14 @@ def run(ctx: Context) -> list[Row]:
 
     def sms_only(i: int) -> object:
         sub = people[(i + PEOPLE // 2) % PEOPLE]  # other people than tonight() rendered
-        return renderer.sms(sub, select(renderer.library, sub.id, day, sub.heat_ok,
-                                        sub.massage_ok))
+        return renderer.sms(sub, renderer.select(sub, day))
 
     # A plain Environment with the service's settings, so the floor has nothing of ours in it.
     template = Environment(loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
                            undefined=StrictUndefined, trim_blocks=True,
                            ).get_template("sms/nightly.txt.j2")
-    fixed = {"name": "Ana", "routine": "Sit down and draw 10 slow ankle circles each way.",
+    fixed = {"name": "Ana", "check": "Check both feet, soles and between the toes.",
+             "routine": "Sit down and draw 10 slow ankle circles each way.",
              "tip": "Rest your feet up on a pillow for 15 minutes.",
              "safety": "Use light pressure only.", "long_footer": True}
 
@@ -64,7 +63,7 @@ def run(ctx: Context) -> list[Row]:
     both, sms, floor = rate(tonight), rate(sms_only), rate(bare)
     if sms < GOAL:
         ctx.note("Profile: SMS render (select + Renderer.sms)", _profile(sms_only))
-    segments = {renderer.sms(p, select(renderer.library, p.id, day, False, True)).segments
+    segments = {renderer.sms(p, renderer.select(p, day)).segments
                 for p in people[:200]}
     how_common = (f"{PEOPLE:,} different subscribers, each rendered at most once as on a real "
                   f"night (so no per-person cache helps, and tonight's items vary), one evening, "

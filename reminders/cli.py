@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import importer, preferences, stats, tables
+from reminders import cli_flags, flags, importer, preferences, stats, tables
 from reminders.content import LibraryError
 from reminders.logs import install
 from reminders.preferences import Enrolment
@@ -119,7 +119,8 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
         return 0
     subscribers = result["subscribers"]
     console = tables.stdout_console()
-    console.print(f"Subscribers: {subscribers['total']}, paused: {subscribers['paused']}")
+    console.print(f"Subscribers: {subscribers['total']}, paused: {subscribers['paused']}, "
+                  f"open foot-problem flags: {subscribers['flags_open']}")
     console.print(tables.states_table(subscribers))
     console.print(f"Last {args.days} night(s), newest first (skipped: opt-out / paused / other)")
     console.print(tables.nights_table(result["nights"]))
@@ -200,6 +201,7 @@ def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
 def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
     svc.store.delete(sub, suppress=True)
+    flags.forget(svc.redis, sub.id)
     kept = sub.sms_status == "opted_out" or sub.email_status == "unsubscribed"
     print(f"forgot {sub.handle()}" + ("; kept only their opt-out" if kept else ""))
     return 0
@@ -287,6 +289,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(handler=cmd_web)
+
+    cli_flags.register(sub, UsageError)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from reminders import keys
+from reminders.care import Care
 from reminders.keywords import Command, parse
 from reminders.preferences import Enrolment, enrol
 from reminders.replies import Replies
@@ -80,10 +81,16 @@ class Inbound:
         if command.kind in ("start", "join"):
             return self._start(phone, sub, command)
         if command.kind == "help":
-            return self._help(sub)
+            return self._help(sub, command.language)
         if command.kind == "distress":
             log.warning("inbound distress subscriber=%s", sub.id if sub else "unknown")
-            return self.replies.render("distress", support=self.settings.support_contact)
+            kind = self.replies.render("distress", support=self.settings.support_contact)
+            if command.flag:  # "I give up, my toe is black": both answers, and the flag
+                foot = self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
+                return f"{kind} {foot}"
+            return kind
+        if command.kind == "flag":
+            return self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
         if sub is None:
             return self.replies.render("not_subscribed")
         if sub.sms_status == "opted_out":
@@ -96,7 +103,11 @@ class Inbound:
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
         return {"time": self._time, "tz": self._tz, "pause": self._pause,
                 "resume": self._resume, "done": self._done, "score": self._score,
-                "email": self._email}
+                "email": self._email, "massage": self._care().toggle,
+                "heat": self._care().toggle}
+
+    def _care(self) -> Care:
+        return Care(self.store, self.settings, self.replies, self.now)
 
     # -- consent ---------------------------------------------------------------------------
     def _twilio_answers(self) -> bool:
@@ -110,6 +121,9 @@ class Inbound:
                             [ConsentEvent("sms", "opted_out", "sms", command.words)], self.now)
         else:
             return None  # already out: at most one confirmation
+        if command.language == "es":
+            # Twilio knows only the English keywords: nobody else confirms ALTO or BAJA.
+            return self.replies.render("stopped_es", program_name=self.settings.program_name)
         return None if self._twilio_answers() else self.replies.render(
             "stopped", program_name=self.settings.program_name)
 
@@ -131,9 +145,11 @@ class Inbound:
         return self.replies.render("started", program_name=self.settings.program_name,
                                    time=format_clock(sub.send_time))
 
-    def _help(self, sub: Subscriber | None) -> str:
-        when = f" at {format_clock(sub.send_time)}" if sub and sub.sms_status == "active" else ""
-        return self.replies.render("help", program_name=self.settings.program_name, when=when,
+    def _help(self, sub: Subscriber | None, language: str = "en") -> str:
+        when = format_clock(sub.send_time) if sub and sub.sms_status == "active" else ""
+        name = "help_es" if language == "es" else "help"
+        return self.replies.render(name, program_name=self.settings.program_name,
+                                   when=f" at {when}" if when and language == "en" else when,
                                    support=self.settings.support_contact)
 
     # -- preferences -----------------------------------------------------------------------
@@ -187,7 +203,7 @@ class Inbound:
             pipe.hset(key, "score", command.arg)
             pipe.expire(key, keys.NIGHT_TTL_SECONDS)
             pipe.execute()
-        return self.replies.render("score_saved", score=command.arg)
+        return self._care().score_reply(int(command.arg), command.words)
 
     def _email(self, sub: Subscriber, command: Command) -> str:
         if command.arg in ("off", "stop", "none", "no"):

@@ -111,3 +111,15 @@ SMS_RATE = PREFIX + "rate:sms"
 
 def inflight_member(subscriber_id: str, local_date: date) -> str:
     return f"{subscriber_id}:{local_date.isoformat()}"
+
+
+# Open foot-problem reports (red flags), owned by flags.py: one list per person of JSON entries
+# {"at", "category", "text"}, and the people with an open report, score = the oldest report.
+FLAGS_OPEN = PREFIX + "flags:open"
+# A person's reports outlive the 7 evenings they restrict by a day, then expire on their own.
+FLAG_EVENINGS = 7
+FLAG_TTL_SECONDS = (FLAG_EVENINGS + 2) * 24 * 3600
+
+
+def flags(subscriber_id: str) -> str:
+    return f"{PREFIX}flags:{subscriber_id}"

@@ -12,13 +12,21 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from reminders.redflags import detect as detect_red_flag
+
 # Only the start of a message is read: keywords are short, and a 10 kB text is not a command.
+# It is read after the leading spaces are gone, so 250 spaces and STOP are still a STOP.
 MAX_READ = 200
 
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
                         "revoke"})
+# Twilio's own keyword handling is English-only: these we always answer ourselves, in Spanish.
+SPANISH_STOP_WORDS = frozenset({"alto", "parar", "cancelar", "baja"})
+SPANISH_HELP_WORDS = frozenset({"ayuda"})
 START_WORDS = frozenset({"start", "yes", "unstop"})
 HELP_WORDS = frozenset({"help", "info"})
+# Commands that switch a contraindication of the person's own: MASSAGE OFF, HEAT ON ...
+TOGGLES = ("massage", "heat")
 
 # Words that may surround a stop keyword without changing its meaning.
 _FILLER = frozenset({
@@ -26,6 +34,8 @@ _FILLER = frozenset({
     "messages", "message", "msgs", "sms", "reminders", "reminder", "thanks", "thank", "you",
     "thx", "ty", "the", "my", "subscription", "right", "away", "ok", "okay", "just", "from",
     "list", "them", "for", "good", "sending", "texting", "messaging", "to", "y", "u", "us",
+    # Spanish politeness around ALTO / BAJA ("baja por favor", "alto, gracias")
+    "por", "favor", "gracias", "ya", "los", "mensajes", "textos",
 })
 _BEFORE_STOP = frozenset({"please", "pls", "plz", "just", "ok", "okay", "now", "thanks", "thx",
                           "ty"})
@@ -53,17 +63,19 @@ _STOP_PHRASE = re.compile(r"^" + _POLITE + r"(?:" + "|".join(_STOP_PHRASES) + r"
 @dataclass(frozen=True)
 class Command:
     """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
-    distress | unknown. `arg` carries the raw argument (a time, a zone, days, a score, an
-    address)."""
+    massage | heat | flag | distress | unknown. `arg` carries the raw argument (a time, a zone,
+    days, a score, an address, on/off, a red-flag category)."""
 
     kind: str
     arg: str = ""
     words: str = ""  # the person's own words (trimmed), for the consent log
+    language: str = "en"  # the language the person used (Spanish keywords: "es")
+    flag: str = ""  # a red-flag category the text also reports (see redflags.CATEGORIES)
 
 
 def normalise(text: str) -> str:
     """Lower case, emoji and symbols gone, spaces collapsed, trailing punctuation dropped."""
-    text = unicodedata.normalize("NFKC", text[:MAX_READ])
+    text = unicodedata.normalize("NFKC", text.lstrip()[:MAX_READ])
     kept = []
     for ch in text:
         category = unicodedata.category(ch)
@@ -82,22 +94,39 @@ def normalise(text: str) -> str:
 
 _DISTRESS = re.compile(
     r"\b(end it all|end my life|kill myself|killing myself|suicid\w*|want to die|"
-    r"wanna die|better off dead|no reason to live|hurt myself|harm myself)\b"
+    r"wanna die|wish i (?:was|were) dead|better off dead|no reason to live|hurt myself|"
+    r"harm myself|hopeless|no hope|can'?t go on|cannot go on|give up|giving up|gave up|"
+    r"no point|what'?s the point|(?:don'?t|do not) want to (?:live|be here)|"
+    r"tired of (?:living|life)|can'?t (?:take|do) (?:it|this) any ?more|no way out|"
+    r"worthless|nobody cares|no one cares|sin esperanza|no puedo m[aá]s|quiero morir(?:me)?)\b"
 )
 
 
 def parse(text: str) -> Command:
-    words_raw = " ".join((text or "")[:MAX_READ].split())[:160]
-    clean = normalise(text or "")
+    text = (text or "").lstrip()
+    words_raw = " ".join(text[:MAX_READ].split())[:160]
+    clean = normalise(text)
     if not clean:
         return Command("unknown", words=words_raw)
+    words = _words(clean)
+    flag = detect_red_flag(clean) or ""
     if _DISTRESS.search(clean):
         # Someone in pain may say "end it all": that is not an opt-out, and it deserves a kind
         # answer pointing to help, whatever else the message says.
-        return Command("distress", words=words_raw)
+        return Command("distress", words=words_raw, flag=flag)
+    if _is_stop(words):
+        # A plain request to stop wins over everything else in the message.
+        return Command("stop", words=words_raw, language=_language(words))
+    if flag:
+        return Command("flag", flag, words_raw, flag=flag)
     command = _keyword(clean) or _with_argument(clean) or _score(clean)
-    return Command(command.kind, command.arg, words_raw) if command else Command(
-        "unknown", words=words_raw)
+    if command is None:
+        return Command("unknown", words=words_raw)
+    return Command(command.kind, command.arg, words_raw, language=command.language)
+
+
+def _language(words: list[str]) -> str:
+    return "es" if words and words[0] in SPANISH_STOP_WORDS | SPANISH_HELP_WORDS else "en"
 
 
 def _words(clean: str) -> list[str]:
@@ -111,8 +140,11 @@ def _keyword(clean: str) -> Command | None:
     words = _words(clean)
     if not words:
         return None
-    if _is_stop(words):
-        return Command("stop")
+    if words[0] in SPANISH_HELP_WORDS and all(w in _FILLER for w in words[1:]):
+        return Command("help", language="es")
+    toggle = _toggle(words)
+    if toggle:
+        return toggle
     if len(words) == 1:
         single = {**dict.fromkeys(START_WORDS, "start"), **dict.fromkeys(HELP_WORDS, "help"),
                   "join": "join", "resume": "resume", "done": "done", "pause": "pause"}
@@ -121,11 +153,23 @@ def _keyword(clean: str) -> Command | None:
     return _done_or_resume(words)
 
 
+def _toggle(words: list[str]) -> Command | None:
+    """MASSAGE OFF / MASSAGE ON / HEAT OFF / HEAT ON (also "no massage", "massage: off")."""
+    if len(words) == 2 and words[0] in TOGGLES and words[1] in ("on", "off"):
+        return Command(words[0], words[1])
+    if len(words) == 2 and words[0] == "no" and words[1] in TOGGLES:
+        return Command(words[1], "off")
+    return None
+
+
 def _is_stop(words: list[str]) -> bool:
+    if not words:
+        return False
     first = words[0]
+    stop_words = STOP_WORDS | SPANISH_STOP_WORDS
     # Fillers and repeated stop words ("STOP STOP STOP") add nothing to the request.
-    rest = [w for w in words[1:] if w not in _FILLER and w not in STOP_WORDS]
-    if first in STOP_WORDS and not rest:
+    rest = [w for w in words[1:] if w not in _FILLER and w not in stop_words]
+    if first in stop_words and not rest:
         return True
     if words[:2] == ["opt", "out"] and all(w in _FILLER for w in words[2:]):
         return True  # "opt out from this list"
@@ -168,12 +212,23 @@ def _with_argument(clean: str) -> Command | None:
 
 _SCORE = re.compile(
     r"^(?:(?:pain|score|symptoms?|tonight|level)\s*(?:is|was|=|:)?\s*)?"
-    r"(\d{1,2})(?:\s*(?:/|out of|of)\s*10)?$"
+    r"(\d{1,2})(?:\s*(?:/|out of|of)\s*10)?(?:[\s,.;:-]+(.*))?$"
 )
+# Words after a score that keep it a score ("8 tonight, bad"); anything else ("10 ankle
+# circles done") is not a score.
+_PAIN_WORDS = re.compile(r"\b(pain|hurts?|hurting|aches?|aching|burning|tingling|bad|awful|"
+                         r"terrible|unbearable|worst|agony|excruciating|tonight|today|again|"
+                         r"can'?t (?:walk|stand|sleep)|emergency)\b")
+# A high score with these words points to urgent care, not only to the care team.
+URGENT_PAIN = re.compile(r"\b(unbearable|worst|agony|excruciating|emergency|screaming|"
+                         r"can'?t (?:walk|stand|bear)|cannot (?:walk|stand|bear))\b")
 
 
 def _score(clean: str) -> Command | None:
     match = _SCORE.match(clean)
-    if match and 0 <= int(match.group(1)) <= 10:
-        return Command("score", str(int(match.group(1))))
-    return None
+    if not match or not 0 <= int(match.group(1)) <= 10:
+        return None
+    rest = match.group(2) or ""
+    if rest and not _PAIN_WORDS.search(rest):
+        return None
+    return Command("score", str(int(match.group(1))))

@@ -19,6 +19,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from reminders import keys
+from reminders.redflags import CATEGORIES as FLAG_CATEGORIES
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
 
@@ -33,6 +34,7 @@ class RedisCollector(Collector):
         yield self._outcomes(counts)
         yield self._errors(counts)
         yield self._inbound(counts)
+        yield self._flags(counts)
         yield from self._dispatch(counts)
         due = GaugeMetricFamily("reminders_due_index_size", "Subscribers in the due index")
         due.add_metric([], float(self.redis.zcard(keys.DUE)))
@@ -65,6 +67,14 @@ class RedisCollector(Collector):
         for name, value in sorted(counts.items()):
             if name.startswith("inbound:"):
                 family.add_metric([name.split(":", 1)[1]], float(value))
+        return family
+
+    @staticmethod
+    def _flags(counts: dict[str, str]) -> Metric:
+        family = CounterMetricFamily("reminders_flags", "Foot problems reported by text",
+                                     labels=["category"])
+        for category in FLAG_CATEGORIES:
+            family.add_metric([category], float(counts.get(f"flag:{category}", 0)))
         return family
 
     @staticmethod

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reminders.content import Item, Selection, load_library, select
+from reminders.content import Allowed, Item, Selection, load_library, select
 from reminders.gsm import count_segments, to_gsm7
 from reminders.subscribers import Subscriber
 
@@ -32,7 +32,7 @@ class RenderedSms:
     body: str
     segments: int
     encoding: str
-    texts: tuple[str, str, str]  # the wording used for routine, tip, safety
+    texts: tuple[str, ...]  # the wording used for check, routine, tip, safety
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,11 @@ class Renderer:
         self._subject = env.get_template("email/nightly_subject.txt.j2")
         self._text = env.get_template("email/nightly.txt.j2")
         self._html = env.get_template("email/nightly.html.j2")
-        self._frames: dict[tuple[str, bool], int] = {}
+        self._frames: dict[tuple[str, bool, bool], int] = {}
 
     def select(self, sub: Subscriber, day: date) -> Selection:
-        return select(self.library, sub.id, day, sub.heat_ok, sub.massage_ok)
+        return select(self.library, sub.id, day, Allowed(heat=sub.heat_ok, massage=sub.massage_ok),
+                      flag_open=sub.flag_open_on(day))
 
     def tonight(self, sub: Subscriber, day: date, unsubscribe_url: str | None = None) -> Tonight:
         selection = self.select(sub, day)
@@ -99,29 +100,31 @@ class Renderer:
     def sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
         name = sms_name(sub.name)
         budget = 160 if self.max_segments == 1 else 153 * self.max_segments
-        for texts, long_footer, with_name in _variants(selection, name):
-            shown = name if with_name else ""
+        for wording in _variants(selection, name):
             # Skip, without rendering, the variants that cannot fit (the hot path of a send).
-            if self._frame(shown, long_footer) + sum(map(_septets, texts)) > budget:
+            if self._frame(wording) + sum(map(_septets, wording.texts)) > budget:
                 continue
-            body = self._render_sms(shown, texts, long_footer)
+            body = self._render_sms(wording)
             count = count_segments(body)
             if count.encoding == "GSM-7" and count.segments <= self.max_segments:
-                return RenderedSms(body, count.segments, count.encoding, texts)
+                return RenderedSms(body, count.segments, count.encoding, wording.texts)
         raise BudgetError(
             f"no variant of tonight's text fits {self.max_segments} segment(s) "
             f"({', '.join(i.id for i in selection.items)})"
         )
 
-    def _render_sms(self, name: str, texts: tuple[str, str, str], long_footer: bool) -> str:
-        return to_gsm7(self._sms.render(name=name, routine=texts[0], tip=texts[1],
-                                        safety=texts[2], long_footer=long_footer).strip())
+    def _render_sms(self, wording: Wording) -> str:
+        check, routine, tip, safety = wording.texts
+        return to_gsm7(self._sms.render(
+            name=wording.name, header=wording.header, check=check, routine=routine, tip=tip,
+            safety=safety, long_footer=wording.long_footer).strip())
 
-    def _frame(self, name: str, long_footer: bool) -> int:
-        """Septets the template adds around the three items (greeting, numbering, footer)."""
-        key = (name, long_footer)
+    def _frame(self, wording: Wording) -> int:
+        """Septets the template adds around the four items (greeting, numbering, footer)."""
+        key = (wording.name, wording.long_footer, wording.header)
         if key not in self._frames:
-            self._frames[key] = _septets(self._render_sms(name, ("x", "x", "x"), long_footer)) - 3
+            blank = Wording(("x",) * 4, wording.long_footer, wording.name, wording.header)
+            self._frames[key] = _septets(self._render_sms(blank)) - 4
         return self._frames[key]
 
     def email(
@@ -130,11 +133,13 @@ class Renderer:
         name = " ".join(sub.name.split()[:1])
         context = {
             "name": name, "program_name": self.program_name, "weekday": day.strftime("%A"),
-            "routine": selection.routine, "tip": selection.tip, "safety": selection.safety,
+            "check": selection.check, "routine": selection.routine, "tip": selection.tip,
+            "safety": selection.safety,
             "unsubscribe_url": unsubscribe_url,
         }
         subject = " ".join(self._subject.render(**context).split())
         sections = [
+            ("First, check your feet", selection.check, "Why it matters"),
             ("Tonight's routine", selection.routine, "Why it helps"),
             ("Feet up or stretch", selection.tip, "Why it helps"),
             ("Safety note", selection.safety, "Why it matters"),
@@ -156,16 +161,30 @@ def sms_name(full_name: str) -> str:
     return first if len(first) <= MAX_NAME_IN_SMS else ""
 
 
-def _variants(
-    selection: Selection, name: str
-) -> Iterator[tuple[tuple[str, str, str], bool, bool]]:
-    """Candidate wordings, richest first: shorten the longest item, then the footer, the name."""
+@dataclass(frozen=True)
+class Wording:
+    """One candidate form of tonight's text."""
+
+    texts: tuple[str, ...]  # check, routine, tip, safety
+    long_footer: bool  # "Reply DONE when done, HELP for help, STOP to end." or "Reply STOP..."
+    name: str  # the first name in the greeting, or ""
+    header: bool  # the greeting line ("Ana, tonight's foot care:")
+
+
+def _variants(selection: Selection, name: str) -> Iterator[Wording]:
+    """Candidate wordings, richest first: shorten the longest item, then the footer, the name,
+    and last the greeting line (the foot check that opens the list says what the text is).
+
+    A short wording keeps every safety word of its long form (tests/test_content_safety.py),
+    so shortening never drops a caution, only words around it.
+    """
     items: list[Item] = list(selection.items)
     texts = [i.text for i in items]
-    yield (texts[0], texts[1], texts[2]), True, True
-    for index in sorted(range(3), key=lambda i: len(items[i].text), reverse=True):
+    yield Wording(tuple(texts), True, name, True)
+    for index in sorted(range(len(items)), key=lambda i: len(items[i].text), reverse=True):
         texts[index] = items[index].short
-        yield (texts[0], texts[1], texts[2]), True, True
-    yield (texts[0], texts[1], texts[2]), False, True
+        yield Wording(tuple(texts), True, name, True)
+    yield Wording(tuple(texts), False, name, True)
     if name:
-        yield (texts[0], texts[1], texts[2]), False, False
+        yield Wording(tuple(texts), False, "", True)
+    yield Wording(tuple(texts), False, "", False)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from reminders import keys
+from reminders import flags, keys
 from reminders.store import Store, decode
 from reminders.subscribers import Subscriber
 
@@ -73,11 +73,14 @@ def describe_all(store: Store, subs: Iterable[Subscriber], now: datetime | None 
             for sub, (_days, names) in zip(chunk, nights, strict=True):
                 pipe.zscore(keys.DUE, sub.id)
                 script(keys=names, client=pipe)
+                flags.read_in(pipe, sub.id)
             replies = pipe.execute()
         for n, sub in enumerate(chunk):
-            score, found = replies[2 * n], replies[2 * n + 1]
+            score, found, reports = replies[3 * n: 3 * n + 3]
             nxt = datetime.fromtimestamp(score, tz=UTC) if score is not None else None
-            yield _described(sub, nxt, _summary(nights[n][0], found))
+            info = _described(sub, nxt, _summary(nights[n][0], found))
+            info["flags"] = flags.decoded(sub, reports, now)
+            yield info
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import keys
+from reminders import flags, keys
 from reminders.store import Store
 from reminders.subscribers import EMAIL_STATES, SMS_STATES, Subscriber
 
@@ -52,6 +52,7 @@ def by_state(subs: list[Subscriber], now: datetime) -> dict[str, Any]:
         "sms": _with_zeros(sms, SMS_STATES),
         "email": _with_zeros(email, EMAIL_STATES),
         "paused": paused,
+        "flags_open": sum(1 for sub in subs if flags.is_open(sub, now)),
         "total": len(subs),
     }
 

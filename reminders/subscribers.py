@@ -28,6 +28,9 @@ class Subscriber:
     streak: int = 0
     last_done: date | None = None
     created_at: str = ""
+    # Last evening on which a foot problem they reported keeps massage and heat out of the text
+    # (cleared by `reminders flags clear`); the reports themselves live in flags.py.
+    flag_until: date | None = None
 
     @property
     def wants_sms(self) -> bool:
@@ -52,6 +55,9 @@ class Subscriber:
 
     def is_paused_on(self, local_date: date) -> bool:
         return self.paused_until is not None and local_date <= self.paused_until
+
+    def flag_open_on(self, local_date: date) -> bool:
+        return self.flag_until is not None and local_date <= self.flag_until
 
     def handle(self) -> str:
         """How operators and logs refer to the person: phone, else email."""
@@ -83,6 +89,7 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
         "paused": sub.paused_until.isoformat() if sub.paused_until else None,
         "streak": str(sub.streak) if sub.streak else None,
         "done": sub.last_done.isoformat() if sub.last_done else None,
+        "flag": sub.flag_until.isoformat() if sub.flag_until else None,
         "created": _compact_instant(sub.created_at),
     }
     fields.update({k: v for k, v in optional.items() if v})
@@ -116,6 +123,7 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         streak=int(raw.get("streak") or "0"),
         last_done=date.fromisoformat(raw["done"]) if raw.get("done") else None,
         created_at=_iso_instant(raw.get("created", "")),
+        flag_until=date.fromisoformat(raw["flag"]) if raw.get("flag") else None,
     )
 
 

@@ -47,7 +47,7 @@ def _cell(value: object) -> Text:
 SUBSCRIBER_COLUMNS = (("phone", "phone"), ("email", "email"), ("name", "name"),
                       ("time", "time"), ("timezone", "timezone"), ("channel", "channel"),
                       ("sms", "sms_status"), ("email", "email_status"),
-                      ("next send", "next_send_utc"))
+                      ("next send", "next_send_utc"), ("flag", "flag"))
 
 
 # Phones and times are copied from here: never folded. Names, zones and instants may fold on a
@@ -66,7 +66,8 @@ def subscribers_table(rows: list[dict[str, Any]]) -> Table:
     for header, key in SUBSCRIBER_COLUMNS:
         table.add_column(header, no_wrap=key in NO_WRAP, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row[key]) for _header, key in SUBSCRIBER_COLUMNS))
+        shown = {**row, "flag": ", ".join(sorted({f["category"] for f in row.get("flags", [])}))}
+        table.add_row(*(_cell(shown[key]) for _header, key in SUBSCRIBER_COLUMNS))
     return table
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from reminders.keywords import Command, parse
 
 KINDS = {"stop", "start", "join", "help", "time", "tz", "pause", "resume", "done", "score",
-         "email", "distress", "unknown"}
+         "email", "massage", "heat", "flag", "distress", "unknown"}
 
 # (text, kind, arg); arg None means "not checked".
 PLAIN: list[tuple[str, str, str | None]] = [

@@ -74,7 +74,7 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
     assert stats["subscribers"] == {
         "sms": {"pending": 1, "active": 4, "opted_out": 1, "invalid": 0, "none": 2},
         "email": {"pending": 0, "active": 1, "unsubscribed": 1, "bouncing": 0, "none": 6},
-        "paused": 1,
+        "paused": 1, "flags_open": 0,
         "total": 8,
     }
     assert [row["date"] for row in stats["nights"]][:2] in (
@@ -108,7 +108,7 @@ def test_stats_without_subscribers_is_all_zeros(cli: Cli) -> None:
     assert stats["subscribers"] == {
         "sms": {"pending": 0, "active": 0, "opted_out": 0, "invalid": 0, "none": 0},
         "email": {"pending": 0, "active": 0, "unsubscribed": 0, "bouncing": 0, "none": 0},
-        "paused": 0, "total": 0}
+        "paused": 0, "flags_open": 0, "total": 0}
     assert len(stats["nights"]) == 7
     days = [date.fromisoformat(row["date"]) for row in stats["nights"]]
     assert days == [days[0] - timedelta(days=n) for n in range(7)]
@@ -122,7 +122,7 @@ def test_stats_table_for_people(cli: Cli, console_services: Services) -> None:
     result = cli("stats", "--days", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "Subscribers: 1, paused: 0"
+    assert lines[0] == "Subscribers: 1, paused: 0, open foot-problem flags: 0"
     assert ["active", "1", "0"] in [line.split() for line in lines]
     rows = [line.split() for line in lines if line[:4].isdigit()]
     assert len(rows) == 2 and rows[0][1] == "sms"
