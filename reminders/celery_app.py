@@ -17,6 +17,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import setup_logging, worker_init
 
+from reminders import broker
 from reminders.delivery import RetryLater
 from reminders.handoff import BatchPublisher
 from reminders.logs import install
@@ -25,6 +26,8 @@ from reminders.settings import load_settings
 
 log = logging.getLogger(__name__)
 
+# Before any broker connection: an unreadable queue entry is set aside, not fatal (broker.py).
+broker.install()
 app = Celery("reminders")
 
 
