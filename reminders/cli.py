@@ -123,6 +123,9 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     console.print(tables.states_table(subscribers))
     console.print(f"Last {args.days} night(s), newest first (skipped: opt-out / paused / other)")
     console.print(tables.nights_table(result["nights"]))
+    if bad := result["unreadable"]["records"]:
+        console.print(f"Unreadable records: {bad} ({', '.join(result['unreadable']['ids'])}); "
+                      "skipped when due; the worker log names the reason")
     return 0
 
 

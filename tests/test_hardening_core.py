@@ -84,7 +84,7 @@ def test_an_unreadable_record_is_skipped_and_the_rest_of_the_batch_is_sent(
     broker = Celery(broker=env["REDIS_URL"])
     broker.send_task("reminders.send_reminder", args=[bad_zone, crowd.evening.isoformat()])
     wait_until(lambda: metric(svc.redis, "unreadable:send") == 1, 30, "the task to be skipped")
-    assert "ZoneInfoNotFoundError" not in worker.log()
+    assert "Traceback" not in worker.log()
 
     shown = json.loads(Cli(env)("stats", "--json").stdout)
     assert shown["unreadable"]["records"] == 2
