@@ -94,7 +94,8 @@ class Sender:
             outcome.channels["task"] = "rejected"
             return outcome
         due = send_instant(local_date, sub.send_time, tz)
-        deadline = None if ignore_late else not_after or due + self.late_limit
+        deadline = None if ignore_late else guards.deadline(local_date, due, tz,
+                                                             self.late_limit, not_after)
         if deadline is not None and now > deadline:
             log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
                         local_date, (now - due).total_seconds())

@@ -15,7 +15,7 @@ task cannot use up a future evening or send one early.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import redis
@@ -69,6 +69,17 @@ def date_problem(local_date: date, now: datetime, tz: ZoneInfo) -> str | None:
     if local_date in (today, today - timedelta(days=1)):
         return None
     return "future" if local_date > today else "past"
+
+
+def deadline(local_date: date, due: datetime, tz: ZoneInfo, late_limit: timedelta,
+             not_after: datetime | None) -> datetime:
+    """After this instant nothing is sent for the evening: its time plus the late limit, or
+    `not_after` (send-now's hand-off counts the limit from when it was asked), but never past
+    the end of that local day plus the late limit, whatever a task says."""
+    if not_after is None:
+        return due + late_limit
+    day_end = datetime.combine(local_date + timedelta(days=1), time(0), tz)
+    return min(not_after, day_end + late_limit)
 
 
 def reject_date(client: redis.Redis, subscriber_id: str, local_date: date, why: str) -> None:

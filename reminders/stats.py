@@ -63,6 +63,14 @@ def unreadable(client: redis.Redis, bad: list[str]) -> dict[str, Any]:
                         for where, value in zip(("dispatch", "send"), counted, strict=True)}}
 
 
+def unreadable_line(found: dict[str, Any]) -> str | None:
+    """The line `reminders stats` prints about unreadable records (None when there are none)."""
+    if not found["records"]:
+        return None
+    return (f"Unreadable records: {found['records']} ({', '.join(found['ids'])}); skipped when "
+            "due, the worker log names the reason")
+
+
 def latest_local_date(subs: list[Subscriber], now: datetime) -> date:
     zones = {sub.timezone for sub in subs}
     return max((now.astimezone(ZoneInfo(zone)).date() for zone in zones),

@@ -299,3 +299,16 @@ def test_a_worker_killed_during_data_leaves_a_record_the_next_attempt_reads(
     first, second = fake_smtp.wait_for(2)
     assert raw_message_id(first.raw) == raw_message_id(second.raw)
     assert first.message["Date"] == second.message["Date"]
+
+
+def test_a_task_cannot_stretch_the_late_limit_past_the_evenings_day(
+    twilio_services: Services, fake_twilio: FakeTwilio,
+) -> None:
+    svc = twilio_services
+    sub = subscribe(svc)
+    due = send_instant(EVENING, sub.send_time, ZoneInfo(sub.timezone))
+    # send-now's hand-off may send later than usual, but not at 02:00 the next morning.
+    outcome = svc.sender.deliver(sub.id, EVENING, due + timedelta(hours=6),
+                                 not_after=due + timedelta(days=30))
+    assert outcome.channels == {"sms": "missed"}
+    assert fake_twilio.message_attempts() == []
