@@ -78,9 +78,7 @@ class Sender:
         try:
             found = guards.load(self.store, subscriber_id)
         except guards.Unreadable as exc:
-            # Not settled: the in-flight sweep hands it out a few more times (a fixed record
-            # is sent), then records the evening as missed.
-            guards.count_unreadable(self.redis, "send", [exc], local_date)
+            guards.skip_unreadable_evening(self.redis, exc, local_date, now)
             outcome.channels["record"] = "unreadable"
             return outcome
         if found is None:

@@ -5,8 +5,9 @@ claim is a lease: if the dispatcher dies before it reschedules someone, the next
 back at their original due instant, so nobody is dropped from the schedule. Sending twice is
 prevented further down, by the per-night record (see nights.py): enqueueing twice is harmless.
 A record that cannot be read is skipped (guards.py) and tried again a day later, never allowed
-to hold up the rest of its batch; an evening whose task keeps vanishing is handed out again a
-few times (MAX_RESENDS), then recorded as missed.
+to hold up the rest of its batch. An evening whose task keeps vanishing is handed out again once
+per grace period until its late limit has passed (so at most late limit / grace + 1 times), then
+recorded as missed: never earlier, since a slow or retrying task may still send it in time.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from reminders.store import Store
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE_SECONDS = 300
-# Hand-offs of one evening after the first, before it is given up as missed.
-MAX_RESENDS = 3
 # An unreadable record comes up again this much later (a fixed record is rescheduled at once).
 UNREADABLE_RETRY_SECONDS = 24 * 3600
 
@@ -68,13 +67,16 @@ end
 return done
 """
 
-# Hand out again the evenings whose send task has not finished within the grace period, each
-# at most ARGV[4] times (counted in KEYS[2]); returns {to resend, given up}.
+# Hand out again the evenings whose send task has not finished within the grace period; give up
+# on those first handed out again (KEYS[2] keeps when) at least ARGV[4] seconds (the late limit)
+# ago. Returns {to resend, given up}.
 _SWEEP = """
 local stale = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[3])
+local now = tonumber(ARGV[2])
 local resend, given_up = {}, {}
 for _, member in ipairs(stale) do
-  if redis.call('HINCRBY', KEYS[2], member, 1) > tonumber(ARGV[4]) then
+  redis.call('HSETNX', KEYS[2], member, ARGV[2])
+  if now - tonumber(redis.call('HGET', KEYS[2], member)) >= tonumber(ARGV[4]) then
     redis.call('ZREM', KEYS[1], member)
     redis.call('HDEL', KEYS[2], member)
     table.insert(given_up, member)
@@ -165,7 +167,7 @@ class Dispatcher:
         cutoff = (now - self.grace).timestamp()
         stale, given_up = self._sweep(keys=[keys.INFLIGHT, keys.INFLIGHT_RESENDS],
                                       args=[cutoff, now.timestamp(), self.batch_size,
-                                            MAX_RESENDS])
+                                            self.late_limit.total_seconds()])
         with grouped():
             for subscriber_id, day in map(_member, stale):
                 log.warning("dispatch resend subscriber=%s date=%s reason=unfinished",
@@ -173,8 +175,8 @@ class Dispatcher:
                 enqueue(subscriber_id, day)
                 report.resent += 1
         for subscriber_id, day in map(_member, given_up):
-            log.warning("dispatch missed subscriber=%s date=%s reason=unfinished resends=%d",
-                        subscriber_id, day, MAX_RESENDS)
+            log.warning("dispatch missed subscriber=%s date=%s reason=unfinished",
+                        subscriber_id, day)
             nights.give_up(self.redis, subscriber_id, day, now, reason="unfinished")
             report.given_up += 1
 

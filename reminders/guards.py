@@ -15,12 +15,12 @@ task cannot use up a future evening or send one early.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import keys
+from reminders import keys, nights
 from reminders.store import Store, decode
 from reminders.subscribers import DECODE_ERRORS, Subscriber, from_hash
 
@@ -61,6 +61,18 @@ def count_unreadable(client: redis.Redis | redis.client.Pipeline, where: str,
         log.warning("%s skip subscriber=%s date=%s reason=unreadable error=%r", where,
                     problem.subscriber_id, local_date or "-", problem.reason)
     client.hincrby(keys.METRICS, f"unreadable:{where}", len(problems))
+
+
+def skip_unreadable_evening(client: redis.Redis, problem: Unreadable, local_date: date,
+                            now: datetime) -> None:
+    """A send task for a record that cannot be read: count it, record the evening as missed
+    (unless the date is far from today anywhere on Earth: a forged task writes nothing) and
+    settle it, so the dispatcher does not hand it out again."""
+    count_unreadable(client, "send", [problem], local_date)
+    utc_today = now.astimezone(UTC).date()
+    if utc_today - timedelta(days=2) <= local_date <= utc_today + timedelta(days=1):
+        nights.give_up(client, problem.subscriber_id, local_date, now, reason="unreadable")
+    nights.settle(client, problem.subscriber_id, local_date)
 
 
 def date_problem(local_date: date, now: datetime, tz: ZoneInfo) -> str | None:

@@ -21,8 +21,8 @@ CLAIM_ORIGIN = PREFIX + "claims:origin"
 # Evenings handed to a sender but not finished yet: member "<id>:<date>", score = last hand-off.
 # The dispatcher hands stale ones out again, so a task lost with a broker or worker is retried.
 INFLIGHT = PREFIX + "inflight"
-# How often each in-flight evening was handed out again (hash, field = the INFLIGHT member): the
-# sweep gives up after a few, so an evening whose task always dies cannot loop all night.
+# When each in-flight evening was first handed out again (hash, field = the INFLIGHT member,
+# value = epoch): the sweep gives up on it after the late limit, so it cannot loop all night.
 INFLIGHT_RESENDS = PREFIX + "inflight:resends"
 # Append-only consent and audit log (a stream); entries name the subscriber id. The entry id
 # carries the time; the fields are always the same short names, in the same order (so a stream

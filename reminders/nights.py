@@ -185,9 +185,11 @@ def give_up(client: redis.Redis, subscriber_id: str, local_date: date, now: date
     Works on a record that no longer decodes (its `ch` field, else sms); leaves alone a channel
     that a sender is still working on (its lease has not run out).
     """
-    raw = read(client, subscriber_id, local_date)
     wanted = client.hget(keys.subscriber(subscriber_id), "ch")
-    ch = wanted.decode(errors="replace") if isinstance(wanted, bytes) else str(wanted or "")
+    if wanted is None:
+        return  # forgotten (or no channel at all): nothing to record, no night to recreate
+    raw = read(client, subscriber_id, local_date)
+    ch = wanted.decode(errors="replace") if isinstance(wanted, bytes) else str(wanted)
     channels = [c for c in ("sms", "email") if ch in (c, "both")] or ["sms"]
     for channel in channels:
         busy = raw.get(channel) == "sending" and float(raw.get(f"{channel}_lease") or 0) > (

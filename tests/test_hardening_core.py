@@ -95,29 +95,45 @@ def test_an_unreadable_record_is_skipped_and_the_rest_of_the_batch_is_sent(
     assert 'reminders_unreadable_records_total{where="dispatch"} 2.0' in body
 
 
-def test_deliver_skips_an_unreadable_record_and_the_sweep_gives_up(
+def test_deliver_skips_an_unreadable_record_and_records_the_evening_missed(
     twilio_services: Services, fake_twilio: FakeTwilio,
 ) -> None:
     svc = twilio_services
     sub = subscribe(svc)
     corrupt(svc.redis, sub.id, tz="America/Nowhere")
     due = send_instant(EVENING, sub.send_time, ZoneInfo("America/Chicago"))
+    member = keys.inflight_member(sub.id, EVENING)
+    svc.redis.zadd(keys.INFLIGHT, {member: due.timestamp()})  # as the dispatcher marked it
     outcome = svc.sender.deliver(sub.id, EVENING, due)  # raised ZoneInfoNotFoundError
     assert outcome.channels == {"record": "unreadable"}
     assert metric(svc.redis, "unreadable:send") == 1
+    record = nights.read(svc.redis, sub.id, EVENING)
+    assert record["sms"] == "missed" and record["sms_reason"] == "unreadable"
+    assert svc.redis.zscore(keys.INFLIGHT, member) is None  # not handed out again
+    assert fake_twilio.message_attempts() == []
 
-    # The evening was handed out and never finishes: handed out again a bounded number of
-    # times, then given up and recorded as missed.
+
+def test_the_sweep_gives_up_on_an_evening_whose_task_keeps_vanishing(
+    twilio_services: Services, fake_twilio: FakeTwilio,
+) -> None:
+    svc = twilio_services
+    sub = subscribe(svc)
+    due = send_instant(EVENING, sub.send_time, ZoneInfo(sub.timezone))
     member = keys.inflight_member(sub.id, EVENING)
     svc.redis.zadd(keys.INFLIGHT, {member: due.timestamp()})
     handed: list[str] = []
     dispatcher = svc.dispatcher
+    late, grace = svc.sender.late_limit, dispatcher.grace
     now = due
-    for _ in range(10):
-        now += dispatcher.grace + timedelta(seconds=1)
+    while now < due + 3 * late:  # every task handed out is lost before it runs
+        now += grace + timedelta(seconds=1)
         dispatcher.tick(now, lambda sid, day: handed.append(f"{sid}:{day.isoformat()}"))
-    assert 1 <= len(handed) <= 5 and set(handed) == {member}
+        if now < due + late:  # still sendable: never given up before its late limit
+            assert svc.redis.zscore(keys.INFLIGHT, member) is not None
+    assert set(handed) == {member}
+    assert len(handed) <= late / grace + 2  # bounded: once per grace period, then no more
     assert svc.redis.zscore(keys.INFLIGHT, member) is None
+    assert svc.redis.hget(keys.INFLIGHT_RESENDS, member) is None
     record = nights.read(svc.redis, sub.id, EVENING)
     assert record["sms"] == "missed" and record["sms_reason"] == "unfinished"
     assert fake_twilio.message_attempts() == []
