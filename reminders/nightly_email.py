@@ -44,12 +44,12 @@ def stamp(client: redis.Redis, message: EmailMessage, subscriber_id: str, local_
     DATA, that attempt's Date); return what records this attempt just before DATA."""
     night = keys.night(subscriber_id, local_date)
     mid = message_id(composer.secret_key, subscriber_id, local_date, composer.domain)
-    message.replace_header("Message-ID", mid)
+    _set(message, "Message-ID", mid)  # in place of the random one the composer gave it
     if reclaimed:  # an earlier attempt died or timed out: did it get as far as DATA?
         reached, sent_date = (_text(v) for v in client.hmget(night, "email_data_at",
                                                              "email_date"))
         if reached and sent_date:
-            message.replace_header("Date", sent_date)
+            _set(message, "Date", sent_date)
             log.warning("send email repeat subscriber=%s date=%s reason=earlier-attempt-"
                         "reached-data message_id=%s", subscriber_id, local_date, mid)
             client.hincrby(keys.METRICS, "resent_after_data:email", 1)
@@ -59,6 +59,11 @@ def stamp(client: redis.Redis, message: EmailMessage, subscriber_id: str, local_
                                     "email_data_at": f"{datetime.now(UTC).timestamp():.3f}"})
 
     return before_data
+
+
+def _set(message: EmailMessage, name: str, value: str) -> None:
+    del message[name]
+    message[name] = value
 
 
 def _text(value: object) -> str:
