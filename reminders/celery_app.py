@@ -17,6 +17,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import setup_logging, worker_init
 
+from reminders import broker
 from reminders.delivery import RetryLater
 from reminders.handoff import BatchPublisher
 from reminders.logs import install
@@ -25,6 +26,8 @@ from reminders.settings import load_settings
 
 log = logging.getLogger(__name__)
 
+# Before any broker connection: an unreadable queue entry is set aside, not fatal (broker.py).
+broker.install()
 app = Celery("reminders")
 
 
@@ -106,11 +109,15 @@ def dispatch_due() -> dict[str, int]:
 
 
 @app.task(name="reminders.send_reminder", bind=True, ignore_result=True, max_retries=None)
-def send_reminder(self: Task, subscriber_id: str, local_date: str) -> dict[str, str]:
+def send_reminder(self: Task, subscriber_id: str, local_date: str,
+                  not_after: float | None = None) -> dict[str, str]:
+    """`not_after` (epoch seconds; send-now's hand-off): the late limit counts from when the
+    operator asked, not from the evening's time (bounded: see guards.deadline)."""
     svc = services()
+    limit = datetime.fromtimestamp(not_after, UTC) if not_after is not None else None
     try:
         outcome = svc.sender.deliver(subscriber_id, date.fromisoformat(local_date),
-                                     datetime.now(UTC))
+                                     datetime.now(UTC), not_after=limit)
     except RetryLater as exc:
         raise self.retry(countdown=_backoff(self.request.retries, exc.delay), exc=exc) from None
     except redis.RedisError as exc:

@@ -124,6 +124,8 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     console.print(tables.states_table(subscribers))
     console.print(f"Last {args.days} night(s), newest first (skipped: opt-out / paused / other)")
     console.print(tables.nights_table(result["nights"]))
+    if line := stats.unreadable_line(result["unreadable"]):
+        console.print(line)
     return 0
 
 
@@ -182,11 +184,9 @@ def _parse_instant(raw: str) -> datetime:
 
 
 def cmd_send_now(args: argparse.Namespace, svc: Services) -> int:
-    sub = svc.store.require(args.phone)
-    day = datetime.now(UTC).astimezone(ZoneInfo(sub.timezone)).date()
-    outcome = svc.sender.deliver(sub.id, day, datetime.now(UTC), ignore_late=True)
-    for channel, result in outcome.channels.items() or [("sms", "nothing to send")]:
-        print(f"{channel}: {result} ({day})")
+    from reminders.sendnow import send_now
+
+    print("\n".join(send_now(svc, svc.store.require(args.phone), datetime.now(UTC))))
     return 0
 
 

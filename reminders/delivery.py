@@ -12,11 +12,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import keys, nights
+from reminders import guards, nightly_email, nights
 from reminders.emailmsg import EmailComposer
 from reminders.ratelimit import RateLimiter
 from reminders.render import RenderedEmail, RenderedSms, Renderer
@@ -32,7 +31,7 @@ log = logging.getLogger(__name__)
 AMBIGUOUS_CODES = ("timeout", "connection")
 BUSY_RECHECK_SECONDS = 5.0
 # send-now ignores the late limit, but still waits its turn at most this long.
-MIN_PACING_WAIT = 300.0
+SEND_NOW_PACING_WAIT = 300.0
 
 
 class RetryLater(Exception):
@@ -42,6 +41,7 @@ class RetryLater(Exception):
         super().__init__(reason)
         self.delay = delay
         self.reason = reason
+        self.outcome: Outcome | None = None  # what each channel did on this attempt
 
 
 @dataclass
@@ -68,20 +68,38 @@ class Sender:
         self.limiter = limiter
 
     def deliver(self, subscriber_id: str, local_date: date, now: datetime,
-                ignore_late: bool = False) -> Outcome:
+                ignore_late: bool = False, not_after: datetime | None = None) -> Outcome:
+        """Send the evening's reminder on each channel that is due.
+
+        Nothing is sent after `not_after` (default: the evening's instant plus the late limit);
+        `ignore_late` (the operator's send-now) lifts both that and the check on the date.
+        """
         outcome = Outcome(subscriber_id, local_date)
-        sub = self.store.get(subscriber_id)
-        if sub is None:
-            log.info("send skip subscriber=%s date=%s reason=forgotten", subscriber_id, local_date)
-            self._settled(subscriber_id, local_date)
+        try:
+            found = guards.load(self.store, subscriber_id)
+        except guards.Unreadable as exc:
+            guards.skip_unreadable_evening(self.redis, exc, local_date, now)
+            outcome.channels["record"] = "unreadable"
             return outcome
-        due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
-        if not ignore_late and now - due > self.late_limit:
+        if found is None:
+            log.info("send skip subscriber=%s date=%s reason=forgotten", subscriber_id, local_date)
+            nights.settle(self.redis, subscriber_id, local_date)
+            return outcome
+        sub, tz = found
+        if not ignore_late and (why := guards.date_problem(local_date, now, tz)):
+            guards.reject_date(self.redis, sub.id, local_date, why)
+            nights.settle(self.redis, sub.id, local_date)
+            outcome.channels["task"] = "rejected"
+            return outcome
+        due = send_instant(local_date, sub.send_time, tz)
+        deadline = None if ignore_late else guards.deadline(local_date, due, tz,
+                                                             self.late_limit, not_after)
+        if deadline is not None and now > deadline:
             log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
                         local_date, (now - due).total_seconds())
             nights.record_missed(self.redis, sub, local_date, reason="late")
             outcome.channels["sms" if sub.wants_sms else "email"] = "missed"
-            self._settled(sub.id, local_date)
+            nights.settle(self.redis, sub.id, local_date)
             return outcome
         retry: RetryLater | None = None
         wanted = [channel for channel in ("sms", "email") if self._wants(sub, channel)]
@@ -91,7 +109,8 @@ class Sender:
             settle = index == len(wanted) - 1 and retry is None
             started = time.monotonic()
             try:
-                outcome.channels[channel] = self._deliver(sub, channel, local_date, now, settle)
+                outcome.channels[channel] = self._deliver(sub, channel, local_date, now, settle,
+                                                          deadline)
             except RetryLater as exc:
                 # Let the other channel go out now; the task retries only what is left.
                 outcome.channels[channel] = "retry"
@@ -99,9 +118,10 @@ class Sender:
             self._log_attempt(sub, channel, local_date, outcome.channels[channel],
                               time.monotonic() - started, retry)
         if retry is not None:
+            retry.outcome = outcome
             raise retry
         if not wanted or outcome.channels[wanted[-1]].startswith("already"):
-            self._settled(sub.id, local_date)  # nothing was recorded that settled it
+            nights.settle(self.redis, sub.id, local_date)  # nothing was recorded that settled it
         return outcome
 
     def _log_attempt(self, sub: Subscriber, channel: str, local_date: date, result: str,
@@ -115,10 +135,6 @@ class Sender:
         log.info("delivery subscriber=%s channel=%s date=%s outcome=%s duration_ms=%d error=%s",
                  sub.id, channel, local_date, result.replace(" ", "_"), seconds * 1000,
                  error or "-")
-
-    def _settled(self, subscriber_id: str, local_date: date) -> None:
-        """Nothing left to do for this evening: the dispatcher need not hand it out again."""
-        self.redis.zrem(keys.INFLIGHT, keys.inflight_member(subscriber_id, local_date))
 
     @staticmethod
     def _wants(sub: Subscriber, channel: str) -> bool:
@@ -136,7 +152,7 @@ class Sender:
         return None
 
     def _deliver(self, sub: Subscriber, channel: str, local_date: date, now: datetime,
-                 settle: bool) -> str:
+                 settle: bool, deadline: datetime | None) -> str:
         reason = self._skip_reason(sub, channel, local_date)
         if reason:
             if nights.finish(self.redis, sub.id, local_date, channel, "skipped", settle=settle,
@@ -148,7 +164,7 @@ class Sender:
         selection = self.renderer.select(sub, local_date)
         sms = self.renderer.sms(sub, selection) if channel == "sms" else None
         if sms is not None and self.limiter is not None:
-            paced = self._pace(sub, local_date, sms.segments, now, settle)
+            paced = self._pace(sub, local_date, sms.segments, now, settle, deadline)
             if isinstance(paced, str):
                 return paced
             now = paced
@@ -168,16 +184,20 @@ class Sender:
         if sms is not None:
             return self._send_sms(sub, local_date, sms, now, settle)
         email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
-        return self._send_email(sub, local_date, email, now, settle)
+        return self._send_email(sub, local_date, email, now, settle,
+                                reclaimed=claim.outcome == "reclaimed")
 
     def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
-              settle: bool) -> datetime | str:
-        """Wait for the shared segments-per-second budget; the new `now`, or an outcome."""
+              settle: bool, deadline: datetime | None) -> datetime | str:
+        """Wait for the shared segments-per-second budget; the new `now`, or an outcome.
+
+        Never past `deadline`: a slot that comes later than that means the evening is missed.
+        """
         assert self.limiter is not None
-        due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
-        left = (due + self.late_limit - now).total_seconds()
+        left = (SEND_NOW_PACING_WAIT if deadline is None
+                else (deadline - now).total_seconds())
         started = time.monotonic()
-        if not self.limiter.acquire(segments, give_up_after=max(left, MIN_PACING_WAIT)):
+        if left < 0 or not self.limiter.acquire(segments, give_up_after=left):
             log.warning("send missed subscriber=%s date=%s reason=rate-limit", sub.id,
                         local_date)
             nights.finish(self.redis, sub.id, local_date, "sms", "missed", settle=settle,
@@ -219,11 +239,13 @@ class Sender:
         return "sent"
 
     def _send_email(self, sub: Subscriber, local_date: date, email: RenderedEmail,
-                    now: datetime, settle: bool) -> str:
+                    now: datetime, settle: bool, reclaimed: bool) -> str:
         assert sub.email is not None
         message = self.composer.nightly(sub.email, email, now)
+        before_data = nightly_email.stamp(self.redis, message, sub.id, local_date, self.composer,
+                                          reclaimed)
         try:
-            message_id = self.email.send_email(message)
+            message_id = self.email.send_email(message, before_data=before_data)
         except DeliveryError as exc:
             return self._failed(sub, local_date, "email", exc, now, settle)
         self._record_sent(sub, local_date, "email", message_id, "sent", settle)

@@ -4,6 +4,10 @@ Claiming is one Lua script, so two beats (or two dispatchers) never take the sam
 claim is a lease: if the dispatcher dies before it reschedules someone, the next tick puts them
 back at their original due instant, so nobody is dropped from the schedule. Sending twice is
 prevented further down, by the per-night record (see nights.py): enqueueing twice is harmless.
+A record that cannot be read is skipped (guards.py) and tried again a day later, never allowed
+to hold up the rest of its batch. An evening whose task keeps vanishing is handed out again once
+per grace period until its late limit has passed (so at most late limit / grace + 1 times), then
+recorded as missed: never earlier, since a slow or retrying task may still send it in time.
 """
 
 from __future__ import annotations
@@ -13,18 +17,18 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import keys, nights
+from reminders import guards, keys, nights
 from reminders.schedule import from_epoch, local_date_for_instant, next_send_after
-from reminders.store import Store, decode
-from reminders.subscribers import from_hash
+from reminders.store import Store
 
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE_SECONDS = 300
+# An unreadable record comes up again this much later (a fixed record is rescheduled at once).
+UNREADABLE_RETRY_SECONDS = 24 * 3600
 
 _CLAIM = """
 local now = tonumber(ARGV[1])
@@ -63,11 +67,25 @@ end
 return done
 """
 
-# Hand out again the evenings whose send task has not finished within the grace period.
+# Hand out again the evenings whose send task has not finished within the grace period; give up
+# on those first handed out again (KEYS[2] keeps when) at least ARGV[4] seconds (the late limit)
+# ago. Returns {to resend, given up}.
 _SWEEP = """
 local stale = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[3])
-for _, member in ipairs(stale) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
-return stale
+local now = tonumber(ARGV[2])
+local resend, given_up = {}, {}
+for _, member in ipairs(stale) do
+  redis.call('HSETNX', KEYS[2], member, ARGV[2])
+  if now - tonumber(redis.call('HGET', KEYS[2], member)) >= tonumber(ARGV[4]) then
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('HDEL', KEYS[2], member)
+    table.insert(given_up, member)
+  else
+    redis.call('ZADD', KEYS[1], ARGV[2], member)
+    table.insert(resend, member)
+  end
+end
+return {resend, given_up}
 """
 
 Enqueue = Callable[[str, date], None]
@@ -83,6 +101,8 @@ class DispatchReport:
     missed: int = 0
     dropped: int = 0
     resent: int = 0
+    unreadable: int = 0
+    given_up: int = 0
     lag_seconds: list[float] = field(default_factory=list)
 
 
@@ -145,16 +165,20 @@ class Dispatcher:
         costs one extra no-op task.
         """
         cutoff = (now - self.grace).timestamp()
-        stale = self._sweep(keys=[keys.INFLIGHT], args=[cutoff, now.timestamp(),
-                                                        self.batch_size])
+        stale, given_up = self._sweep(keys=[keys.INFLIGHT, keys.INFLIGHT_RESENDS],
+                                      args=[cutoff, now.timestamp(), self.batch_size,
+                                            self.late_limit.total_seconds()])
         with grouped():
-            for raw in stale:
-                member = raw.decode() if isinstance(raw, bytes) else str(raw)
-                subscriber_id, _, day = member.partition(":")
+            for subscriber_id, day in map(_member, stale):
                 log.warning("dispatch resend subscriber=%s date=%s reason=unfinished",
                             subscriber_id, day)
-                enqueue(subscriber_id, date.fromisoformat(day))
+                enqueue(subscriber_id, day)
                 report.resent += 1
+        for subscriber_id, day in map(_member, given_up):
+            log.warning("dispatch missed subscriber=%s date=%s reason=unfinished",
+                        subscriber_id, day)
+            nights.give_up(self.redis, subscriber_id, day, now, reason="unfinished")
+            report.given_up += 1
 
     def _handle_batch(self, batch: list[tuple[str, float]], now: datetime, enqueue: Enqueue,
                       grouped: Batch, report: DispatchReport) -> None:
@@ -165,8 +189,11 @@ class Dispatcher:
             for subscriber_id, _ in batch:
                 pipe.hgetall(keys.subscriber(subscriber_id))
             raws = pipe.execute()
-        plans = [self._plan(sid, from_epoch(origin), raw, now, report)
+        unreadable: list[guards.Unreadable] = []
+        plans = [self._plan(sid, from_epoch(origin), raw, now, report, unreadable)
                  for (sid, origin), raw in zip(batch, raws, strict=True)]
+        guards.count_unreadable(self.redis, "dispatch", unreadable)
+        report.unreadable += len(unreadable)
         to_send = [p for p in plans if p.send]
         if to_send:
             # Marked before the hand-off, so a crash between the two still gets them resent.
@@ -186,14 +213,19 @@ class Dispatcher:
                              args=[x for p in done for x in (p.subscriber_id, p.next_score)])
 
     def _plan(self, subscriber_id: str, due: datetime, raw: dict[bytes, bytes], now: datetime,
-              report: DispatchReport) -> Plan:
-        sub = from_hash(decode(raw), subscriber_id) if raw else None
-        if sub is None or not sub.schedulable:
+              report: DispatchReport, unreadable: list[guards.Unreadable]) -> Plan:
+        try:
+            sub, tz = guards.readable(raw, subscriber_id) if raw else (None, None)
+        except guards.Unreadable as exc:
+            # Kept in the schedule, a day on: fixing the record (`set`) reschedules it.
+            unreadable.append(exc)
+            retry_at = max(due, now).timestamp() + UNREADABLE_RETRY_SECONDS
+            return Plan(subscriber_id, due.date(), str(int(retry_at)), send=False)
+        if sub is None or tz is None or not sub.schedulable:
             log.info("dispatch skip subscriber=%s reason=%s", subscriber_id,
                      "gone" if sub is None else "no active channel")
             report.dropped += 1
             return Plan(subscriber_id, due.date(), "", send=False)
-        tz = ZoneInfo(sub.timezone)
         local_date = local_date_for_instant(due, sub.send_time, tz) or due.astimezone(tz).date()
         nxt = next_send_after(sub.send_time, tz, max(due, now - self.late_limit))
         late = now - due > self.late_limit
@@ -206,6 +238,12 @@ class Dispatcher:
         else:
             report.lag_seconds.append((now - due).total_seconds())
         return Plan(sub.id, local_date, str(int(nxt.utc.timestamp())), send=not late)
+
+
+def _member(raw: bytes | str) -> tuple[str, date]:
+    """An in-flight member "<subscriber id>:<local date>"."""
+    subscriber_id, _, day = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")
+    return subscriber_id, date.fromisoformat(day)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ CLAIM_ORIGIN = PREFIX + "claims:origin"
 # Evenings handed to a sender but not finished yet: member "<id>:<date>", score = last hand-off.
 # The dispatcher hands stale ones out again, so a task lost with a broker or worker is retried.
 INFLIGHT = PREFIX + "inflight"
+# When each in-flight evening was first handed out again (hash, field = the INFLIGHT member,
+# value = epoch): the sweep gives up on it after the late limit, so it cannot loop all night.
+INFLIGHT_RESENDS = PREFIX + "inflight:resends"
 # Append-only consent and audit log (a stream); entries name the subscriber id. The entry id
 # carries the time; the fields are always the same short names, in the same order (so a stream
 # node stores them once, in its master entry): see store.ConsentEvent.
@@ -30,6 +33,8 @@ SUPPRESSED_PHONES = PREFIX + "suppressed:phone"
 SUPPRESSED_EMAILS = PREFIX + "suppressed:email"
 # Cumulative counters for /metrics (never expire): "<what>:<channel>[:<detail>]" -> count.
 METRICS = PREFIX + "metrics"
+# Broker queue entries no worker could read (a list, newest first, capped): see broker.py.
+BROKER_REJECTED = PREFIX + "broker:rejected"
 # Per-night counters for `stats`: hash, field = outcome, value = count.
 STATS_PREFIX = PREFIX + "stats:"
 

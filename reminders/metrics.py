@@ -35,6 +35,7 @@ class RedisCollector(Collector):
         yield self._errors(counts)
         yield self._inbound(counts)
         yield self._flags(counts)
+        yield from self._refused(counts)
         yield from self._dispatch(counts)
         due = GaugeMetricFamily("reminders_due_index_size", "Subscribers in the due index")
         due.add_metric([], float(self.redis.zcard(keys.DUE)))
@@ -76,6 +77,27 @@ class RedisCollector(Collector):
         for category in FLAG_CATEGORIES:
             family.add_metric([category], float(counts.get(f"flag:{category}", 0)))
         return family
+
+    @staticmethod
+    def _refused(counts: dict[str, str]) -> Iterator[Metric]:
+        """What the send path would not act on, and emails repeated after a crash (guards.py,
+        broker.py, nightly_email.py)."""
+        unreadable = CounterMetricFamily("reminders_unreadable_records",
+                                         "Subscriber records skipped because they do not decode",
+                                         labels=["where"])
+        for where in ("dispatch", "send"):
+            unreadable.add_metric([where], float(counts.get(f"unreadable:{where}", 0)))
+        yield unreadable
+        rejected = CounterMetricFamily("reminders_rejected_messages",
+                                       "Broker entries and send tasks refused",
+                                       labels=["reason"])
+        for reason in ("broker", "date"):
+            rejected.add_metric([reason], float(counts.get(f"rejected:{reason}", 0)))
+        yield rejected
+        repeated = CounterMetricFamily("reminders_email_repeats",
+                                       "Nightly emails sent again after an attempt reached DATA")
+        repeated.add_metric([], float(counts.get("resent_after_data:email", 0)))
+        yield repeated
 
     @staticmethod
     def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:

@@ -10,6 +10,7 @@ One hash per (subscriber, local date), one set of fields per channel:
   <ch>_error    provider error code
   <ch>_reason   why it was skipped or missed
   <ch>_uncertain  start of an attempt that timed out (the provider may have the message)
+  email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 """
 
@@ -65,11 +66,15 @@ return {'claimed', ''}
 # Set a final state only once; count it in the night's stats the first time. In the same
 # call (one round trip): remember which night a provider message id belongs to (KEYS[4],
 # ARGV[7] = value, ARGV[8] = ttl; status callbacks name only the SID) and settle the evening
-# in the in-flight set (KEYS[5], member ARGV[9]), each only when given.
+# in the in-flight set (KEYS[5], member ARGV[9]; its resend count in KEYS[6]), each only when
+# given.
 _FINISH = """
 local ch = ARGV[1]
 if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'EX', ARGV[8]) end
-if ARGV[9] ~= '' then redis.call('ZREM', KEYS[5], ARGV[9]) end
+if ARGV[9] ~= '' then
+  redis.call('ZREM', KEYS[5], ARGV[9])
+  redis.call('HDEL', KEYS[6], ARGV[9])
+end
 local state = redis.call('HGET', KEYS[1], ch)
 if state and state ~= 'sending' and state ~= 'retry' then return 0 end
 redis.call('HSET', KEYS[1], ch, ARGV[2])
@@ -134,7 +139,7 @@ def finish(
         args += [f"{channel}_{name}", value]
     done = _script(client, _FINISH)(
         keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date), keys.METRICS,
-              keys.message_index(message_index or "-"), keys.INFLIGHT],
+              keys.message_index(message_index or "-"), keys.INFLIGHT, keys.INFLIGHT_RESENDS],
         args=args,
     )
     return bool(done)
@@ -162,6 +167,35 @@ def release_for_retry(
 def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason: str) -> None:
     for channel in _channels(sub):
         finish(client, sub.id, local_date, channel, "missed", reason=reason)
+
+
+def settle(client: redis.Redis, subscriber_id: str, local_date: date) -> None:
+    """Nothing left to do for this evening: the dispatcher need not hand it out again."""
+    member = keys.inflight_member(subscriber_id, local_date)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zrem(keys.INFLIGHT, member)
+        pipe.hdel(keys.INFLIGHT_RESENDS, member)
+        pipe.execute()
+
+
+def give_up(client: redis.Redis, subscriber_id: str, local_date: date, now: datetime,
+            reason: str) -> None:
+    """The evening was handed out again and again and never finished: record it as missed.
+
+    Works on a record that no longer decodes (its `ch` field, else sms); leaves alone a channel
+    that a sender is still working on (its lease has not run out).
+    """
+    wanted = client.hget(keys.subscriber(subscriber_id), "ch")
+    if wanted is None:
+        return  # forgotten (or no channel at all): nothing to record, no night to recreate
+    raw = read(client, subscriber_id, local_date)
+    ch = wanted.decode(errors="replace") if isinstance(wanted, bytes) else str(wanted)
+    channels = [c for c in ("sms", "email") if ch in (c, "both")] or ["sms"]
+    for channel in channels:
+        busy = raw.get(channel) == "sending" and float(raw.get(f"{channel}_lease") or 0) > (
+            now.timestamp())
+        if not busy:
+            finish(client, subscriber_id, local_date, channel, "missed", reason=reason)
 
 
 def read(client: redis.Redis, subscriber_id: str, local_date: date) -> dict[str, str]:

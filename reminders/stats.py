@@ -17,24 +17,58 @@ import redis
 
 from reminders import flags, keys
 from reminders.store import Store
-from reminders.subscribers import EMAIL_STATES, SMS_STATES, Subscriber
+from reminders.subscribers import DECODE_ERRORS, EMAIL_STATES, SMS_STATES, Subscriber
 
 CHANNELS = ("sms", "email")
 # Skip reasons that mean "this person said no" (sms: STOP, email: unsubscribe link).
 OPT_OUT_REASONS = ("opted_out", "unsubscribed")
 MAX_DAYS = 400  # fc:stats:* hashes live 400 days (keys.STATS_TTL_SECONDS)
+LISTED_UNREADABLE = 20  # ids shown of the records that cannot be read
 
 
 def compute(client: redis.Redis, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
-    """{"subscribers": {...}, "nights": [...]} for the last `days` local dates, newest first.
+    """{"subscribers": {...}, "nights": [...], "unreadable": {...}} for the last `days` local
+    dates, newest first.
 
     "Today" is the latest local date any subscriber is on right now, so the first row is
     tonight for the people furthest east (UTC's date when there are no subscribers).
     """
     now = now or datetime.now(UTC)
-    subs = list(Store(client).all())
+    subs, bad = readable_subscribers(client)
     today = latest_local_date(subs, now)
-    return {"subscribers": by_state(subs, now), "nights": nights(client, today, days)}
+    return {"subscribers": by_state(subs, now), "nights": nights(client, today, days),
+            "unreadable": unreadable(client, bad)}
+
+
+def readable_subscribers(client: redis.Redis) -> tuple[list[Subscriber], list[str]]:
+    """Every subscriber whose record decodes (zone included), and the ids of those that do not
+    (the dispatcher skips them: see guards.py)."""
+    bad: list[str] = []
+    subs = []
+    for sub in Store(client).all(unreadable=bad):
+        try:
+            ZoneInfo(sub.timezone)
+        except DECODE_ERRORS:
+            bad.append(sub.id)
+            continue
+        subs.append(sub)
+    return subs, sorted(bad)
+
+
+def unreadable(client: redis.Redis, bad: list[str]) -> dict[str, Any]:
+    """Records that cannot be read now, and how often dispatch and send skipped one so far."""
+    counted = client.hmget(keys.METRICS, ["unreadable:dispatch", "unreadable:send"])
+    return {"records": len(bad), "ids": bad[:LISTED_UNREADABLE],
+            "skipped": {where: int(value or 0)
+                        for where, value in zip(("dispatch", "send"), counted, strict=True)}}
+
+
+def unreadable_line(found: dict[str, Any]) -> str | None:
+    """The line `reminders stats` prints about unreadable records (None when there are none)."""
+    if not found["records"]:
+        return None
+    return (f"Unreadable records: {found['records']} ({', '.join(found['ids'])}); skipped when "
+            "due, the worker log names the reason")
 
 
 def latest_local_date(subs: list[Subscriber], now: datetime) -> date:

@@ -17,7 +17,7 @@ import redis
 
 from reminders import keys
 from reminders.schedule import next_send_after
-from reminders.subscribers import Subscriber, from_hash, now_iso, to_hash
+from reminders.subscribers import DECODE_ERRORS, Subscriber, from_hash, now_iso, to_hash
 from reminders.validation import InvalidInput, looks_like_email, normalise_email, normalise_phone
 
 
@@ -90,8 +90,13 @@ class Store:
             raise NotFound(f"no subscriber with {handle.strip()!r}")
         return sub
 
-    def all(self, batch: int = 1000) -> Iterator[Subscriber]:
-        """Every subscriber, loaded a SCAN page at a time (one pipelined round trip each)."""
+    def all(self, batch: int = 1000, unreadable: list[str] | None = None
+            ) -> Iterator[Subscriber]:
+        """Every subscriber, loaded a SCAN page at a time (one pipelined round trip each).
+
+        With `unreadable`, a record that does not decode is listed there (its id) and skipped,
+        instead of ending the iteration with its error.
+        """
         cursor = None
         while cursor != 0:
             cursor, names = self.redis.scan(cursor or 0, match=keys.subscriber_pattern(),
@@ -101,8 +106,16 @@ class Store:
                     pipe.hgetall(name)
                 raws = pipe.execute()
             for name, raw in zip(names, raws, strict=True):
-                if raw:  # forgotten between the SCAN and the read
-                    yield from_hash(decode(raw), keys.subscriber_id_of(name))
+                if not raw:  # forgotten between the SCAN and the read
+                    continue
+                try:
+                    sub = from_hash(decode(raw), keys.subscriber_id_of(name))
+                except DECODE_ERRORS:
+                    if unreadable is None:
+                        raise
+                    unreadable.append(keys.subscriber_id_of(name))
+                    continue
+                yield sub
 
     def next_due(self, subscriber_id: str) -> datetime | None:
         score = self.redis.zscore(keys.DUE, subscriber_id)

@@ -8,6 +8,10 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 SMS_STATES = ("pending", "active", "opted_out", "invalid", "none")
+# What from_hash raises on a damaged hash: a missing field (KeyError), a bad value or bytes that
+# are not UTF-8 (ValueError). ZoneInfo raises these too (ZoneInfoNotFoundError is a KeyError),
+# and OSError where a zone name is a directory.
+DECODE_ERRORS = (KeyError, ValueError, TypeError, OSError)
 EMAIL_STATES = ("pending", "active", "unsubscribed", "bouncing", "none")
 
 

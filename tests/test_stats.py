@@ -70,7 +70,8 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
     result = cli("stats", "--json", "--days", "3")
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
-    assert set(stats) == {"subscribers", "nights"}
+    assert set(stats) == {"subscribers", "nights", "unreadable"}
+    assert stats["unreadable"]["records"] == 0
     assert stats["subscribers"] == {
         "sms": {"pending": 1, "active": 4, "opted_out": 1, "invalid": 0, "none": 2},
         "email": {"pending": 0, "active": 1, "unsubscribed": 1, "bouncing": 0, "none": 6},

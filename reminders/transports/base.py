@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -43,4 +44,7 @@ class SmsTransport(Protocol):
 
 
 class EmailTransport(Protocol):
-    def send_email(self, message: EmailMessage) -> str: ...
+    def send_email(self, message: EmailMessage,
+                   before_data: Callable[[], None] | None = None) -> str:
+        """Send; `before_data` is called once just before the message itself is handed over."""
+        ...

@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -55,7 +56,10 @@ class ConsoleEmail:
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
 
-    def send_email(self, message: EmailMessage) -> str:
+    def send_email(self, message: EmailMessage,
+                   before_data: Callable[[], None] | None = None) -> str:
+        if before_data is not None:
+            before_data()
         self.outbox.mkdir(parents=True, exist_ok=True)
         message_id = str(message["Message-ID"] or secrets.token_hex(8))
         safe = "".join(ch for ch in message_id if ch.isalnum())[:40]

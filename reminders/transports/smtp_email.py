@@ -2,15 +2,40 @@
 
 SMTP replies are sorted the way mail servers mean them: 5xx is permanent (the address bounces,
 stop mailing it), 4xx and dropped connections are transient (retry while the evening is young).
+`before_data` is called right before the DATA command (after the recipients were accepted), so
+the caller can record that this attempt may hand the message over (see nightly_email.py).
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
+from typing import Any
 
 from reminders.transports.base import DeliveryError
+
+BeforeData = Callable[[], None] | None
+
+
+class _HookedData:
+    """smtplib's client, calling `before_data` once just before it sends DATA."""
+
+    before_data: BeforeData = None
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        if self.before_data is not None:
+            self.before_data()
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _Smtp(_HookedData, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_HookedData, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpEmail:
@@ -23,18 +48,19 @@ class SmtpEmail:
         self.starttls, self.implicit_tls = starttls, implicit_tls
         self.timeout = timeout
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Smtp | _SmtpSsl:
         context = ssl.create_default_context()
         if self.implicit_tls:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            return _SmtpSsl(self.host, self.port, timeout=self.timeout, context=context)
+        client = _Smtp(self.host, self.port, timeout=self.timeout)
         if self.starttls:
             client.starttls(context=context)
         return client
 
-    def send_email(self, message: EmailMessage) -> str:
+    def send_email(self, message: EmailMessage, before_data: BeforeData = None) -> str:
         try:
             with self._connect() as client:
+                client.before_data = before_data
                 if self.username:
                     client.login(self.username, self.password)
                 refused = client.send_message(message)

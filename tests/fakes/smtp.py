@@ -23,23 +23,33 @@ class Received:
     raw: bytes
 
 
+# A fault that accepts the message, then closes the connection before the reply to DATA: what
+# the client sees when the link or its own process dies at the worst moment.
+DROP_AFTER_DATA = "drop"
+
+
 class _Handler:
     def __init__(self) -> None:
         self.received: list[Received] = []
-        self.faults: deque[str] = deque()  # SMTP replies to give to the next DATA commands
+        # SMTP replies (or DROP_AFTER_DATA) to give to the next DATA commands
+        self.faults: deque[str] = deque()
         self.attempts = 0
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self.lock:
             self.attempts += 1
-            if self.faults:
-                return self.faults.popleft()
+            fault = self.faults.popleft() if self.faults else None
+            if fault is not None and fault != DROP_AFTER_DATA:
+                return fault
             raw = envelope.original_content or b""
             parsed = email.message_from_bytes(raw, policy=email.policy.default)
             assert isinstance(parsed, EmailMessage)
             self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
                                           parsed, raw))
+        if fault == DROP_AFTER_DATA:
+            assert server.transport is not None
+            server.transport.close()  # queued, but the client never hears so
         return "250 2.0.0 OK queued"
 
 
@@ -75,6 +85,11 @@ class FakeSmtp:
         """e.g. '451 4.3.0 Try again later' (transient) or '550 5.1.1 No such user'."""
         with self.handler.lock:
             self.handler.faults.extend([reply] * times)
+
+    def drop_after_data(self, times: int = 1) -> None:
+        """Accept the next message(s), then drop the connection instead of answering."""
+        with self.handler.lock:
+            self.handler.faults.extend([DROP_AFTER_DATA] * times)
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
         deadline = time.monotonic() + timeout
