@@ -4,29 +4,34 @@ Every webhook is checked with twilio's RequestValidator against PUBLIC_URL + pat
 Flask sees, which behind a TLS-terminating proxy is http://internal-host/...); the validator
 also tries the URL with and without the default port, which Twilio may or may not have signed.
 A bad or missing signature is a 403 and changes nothing; unreadable input is a 400; never a 500.
+GET and HEAD never change state: every state change is a POST view. Link tokens are masked in
+the access logs (werkzeug's and gunicorn's).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from reminders import email_consent, tokens
 from reminders.delivery_status import UnknownMessage, advance
+from reminders.email_pages import EmailPages
 from reminders.logs import install
 from reminders.metrics import RedisCollector
 from reminders.services import Services
 from reminders.validation import InvalidInput, normalise_phone
 
 log = logging.getLogger(__name__)
+
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
 
 
 def twiml(message: str | None) -> Response:
@@ -103,65 +108,42 @@ class Webhooks:
         return Response(status=204)
 
 
-class EmailPages:
-    """Unsubscribe (RFC 8058 one-click) and confirmation pages for email links.
+class TokenMask(logging.Filter):
+    """Access-log lines show `token=***` instead of the link token (it opens the email pages)."""
 
-    GET only shows a page with a button: mail scanners follow links, and a scanner must not
-    unsubscribe or confirm anyone. POST does the change.
-    """
-
-    def __init__(self, svc: Services) -> None:
-        self.svc = svc
-
-    def _page(self, title: str, message: str, status: int = 200, button: str = "") -> Any:
-        action = request.full_path.rstrip("?") if button else ""
-        return render_template("page.html", title=title, message=message, button=button,
-                               action=action, program_name=self.svc.settings.program_name
-                               ), status
-
-    def _address(self, purpose: str) -> str | None:
+    def filter(self, record: logging.LogRecord) -> bool:
         try:
-            return tokens.read_token(self.svc.settings.secret_key, purpose,
-                                     request.args.get("token", ""))
-        except tokens.BadToken:
-            return None
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            return True
+        masked = _TOKEN_IN_URL.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
-    def unsubscribe(self) -> Any:
-        address = self._address(tokens.UNSUBSCRIBE)
-        if address is None:
-            return self._page("Link not valid", "This unsubscribe link is not valid. Please "
-                              "use the link from your most recent email.", 400)
-        if request.method == "GET":
-            return self._page("Stop these emails?", f"We will stop emailing {address}. "
-                              "Your text messages, if any, are not affected.",
-                              button="Unsubscribe")
-        email_consent.unsubscribe(self.svc.store, address, datetime.now(UTC))
-        return self._page("You are unsubscribed", f"No more emails will be sent to {address}.")
 
-    def confirm(self) -> Any:
-        address = self._address(tokens.CONFIRM_EMAIL)
-        if address is None:
-            return self._page("Link not valid", "This confirmation link is not valid.", 400)
-        if request.method == "GET":
-            return self._page("Confirm your emails", f"Send the evening foot-care routine to "
-                              f"{address}?", button="Yes, send them")
-        if email_consent.confirm(self.svc.store, address, datetime.now(UTC)) is None:
-            return self._page("Nothing to confirm", "This address is not waiting for "
-                              "confirmation (it may have been unsubscribed).", 404)
-        return self._page("Confirmed", f"Your evening routine will be emailed to {address}.")
+def mask_access_logs() -> None:
+    # Logger filters (not handler filters): they hold whatever handlers the servers install.
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenMask) for f in logger.filters):
+            logger.addFilter(TokenMask())
 
 
 def create_app(svc: Services) -> Flask:
     app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
+    mask_access_logs()
     hooks = Webhooks(svc)
     app.add_url_rule("/healthz", view_func=hooks.healthz, methods=["GET"])
     app.add_url_rule("/metrics", view_func=hooks.metrics, methods=["GET"])
     app.add_url_rule("/sms/inbound", view_func=hooks.sms_inbound, methods=["POST"])
     app.add_url_rule("/sms/status", view_func=hooks.sms_status, methods=["POST"])
     pages = EmailPages(svc)
-    app.add_url_rule("/unsubscribe", view_func=pages.unsubscribe, methods=["GET", "POST"])
-    app.add_url_rule("/email/confirm", view_func=pages.confirm, methods=["GET", "POST"])
+    for path, page, action in (("/unsubscribe", pages.unsubscribe_page, pages.unsubscribe),
+                               ("/email/confirm", pages.confirm_page, pages.confirm)):
+        app.add_url_rule(path, endpoint=page.__name__, view_func=page, methods=["GET"])
+        app.add_url_rule(path, endpoint=action.__name__, view_func=action, methods=["POST"])
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
