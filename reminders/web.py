@@ -128,14 +128,14 @@ class Webhooks:
             return Response(status=204)
         try:
             changed, subscriber_id = advance(self.svc.redis, sid, status, error_code)
-            if changed and error_code:
-                self.svc.apply_provider_error(subscriber_id, error_code)
         except UnknownMessage:
             replay.release_status(self.svc.redis, sid, status)
             return Response(status=204)  # not ours (or expired): acknowledge, change nothing
         except Exception:
-            replay.release_status(self.svc.redis, sid, status)
+            replay.release_status(self.svc.redis, sid, status)  # not applied: a retry may
             raise
+        if changed and error_code:
+            self.svc.apply_provider_error(subscriber_id, error_code)
         return Response(status=204)
 
 
