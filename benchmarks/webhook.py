@@ -24,7 +24,7 @@ from benchmarks.common import (
     wait_until,
 )
 from reminders import keys
-from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN
+from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 RATE = 200
 SECONDS = 10
@@ -40,7 +40,7 @@ def inbound_requests(first: int = 0, count: int = PEOPLE) -> list[dict[str, obje
     found: list[dict[str, object]] = []
     for n in range(first, first + count):
         params = {"From": population.phone(n), "To": FROM_NUMBER, "Body": BODIES[n % 4],
-                  "MessageSid": f"SM{n:032x}", "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}
+                  "MessageSid": f"SM{n:032x}", "AccountSid": DEFAULT_ACCOUNT_SID, "NumMedia": "0"}
         signature = validator.compute_signature(PUBLIC_URL + "/sms/inbound", params)
         found.append({"method": "POST", "path": "/sms/inbound", "data": params,
                       "headers": {"X-Twilio-Signature": signature}})

@@ -141,7 +141,7 @@ def cmd_set(args: argparse.Namespace, svc: Services) -> int:
 def cmd_preview(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
     day = parse_date(args.date) if args.date else _tonight(sub.timezone, sub.send_time)
-    unsubscribe = svc.composer.unsubscribe_url(sub.email) if sub.email else None
+    unsubscribe = svc.composer.unsubscribe_url(sub) if sub.email else None
     tonight = svc.renderer.tonight(sub, day, unsubscribe)  # exactly what the sender uses
     if args.json:
         _out(tonight.preview())

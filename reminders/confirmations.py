@@ -50,7 +50,7 @@ def send_confirmation(svc: Services, sub: Subscriber) -> bool:
 def send_email_confirmation(svc: Services, sub: Subscriber) -> bool:
     if not (sub.email and sub.email_status == "pending"):
         return False
-    message = svc.composer.confirmation(sub.email, datetime.now(UTC))
+    message = svc.composer.confirmation(sub, datetime.now(UTC))
     try:
         svc.email.send_email(message)
     except DeliveryError as exc:

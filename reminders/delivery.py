@@ -206,7 +206,7 @@ class Sender:
         return now + timedelta(seconds=time.monotonic() - started)
 
     def _unsubscribe_url(self, sub: Subscriber) -> str | None:
-        return self.composer.unsubscribe_url(sub.email) if sub.email else None
+        return self.composer.unsubscribe_url(sub) if sub.email else None
 
     def _recover(self, sub: Subscriber, local_date: date, since_epoch: float, settle: bool
                  ) -> bool:
@@ -241,7 +241,7 @@ class Sender:
     def _send_email(self, sub: Subscriber, local_date: date, email: RenderedEmail,
                     now: datetime, settle: bool, reclaimed: bool) -> str:
         assert sub.email is not None
-        message = self.composer.nightly(sub.email, email, now)
+        message = self.composer.nightly(sub, email, now)
         before_data = nightly_email.stamp(self.redis, message, sub.id, local_date, self.composer,
                                           reclaimed)
         try:

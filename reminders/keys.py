@@ -128,3 +128,17 @@ FLAG_TTL_SECONDS = (FLAG_EVENINGS + 2) * 24 * 3600
 
 def flags(subscriber_id: str) -> str:
     return f"{PREFIX}flags:{subscriber_id}"
+
+
+def inbound_seen(e164: str) -> str:
+    """Texts from one number already answered: hash, field = MessageSid, value = our reply.
+
+    Per number (not per SID) so `forget` can erase it with the rest: a reply can quote an
+    address or a time. See reminders/replay.py for the bounds and the expiry.
+    """
+    return f"{PREFIX}seen:in:{e164}"
+
+
+def status_seen(message_sid: str) -> str:
+    """Status callbacks already applied for one message: a bitmap, one bit per status."""
+    return f"{PREFIX}seen:st:{message_sid}"

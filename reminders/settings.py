@@ -30,6 +30,7 @@ KNOWN_VARIABLES = (
     "PUBLIC_URL", "SECRET_KEY", "DEFAULT_SEND_TIME", "DEFAULT_TIMEZONE", "SMS_MAX_SEGMENTS",
     "LATE_LIMIT_MINUTES", "PROGRAM_NAME", "SUPPORT_CONTACT", "OUTBOX_DIR", "TEMPLATES_DIR",
     "DISPATCH_INTERVAL_SECONDS", "DISPATCH_BATCH_SIZE", "BROKER_VISIBILITY_TIMEOUT", "LOG_LEVEL",
+    "TWILIO_WEBHOOK_SHARED_KEYS",
 )
 
 
@@ -45,6 +46,8 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
     twilio_messaging_service_sid: str = ""
+    # Webhook SharedKeys (X-Twilio-Webhooks-Signature-Settings): (key id, secret) pairs.
+    twilio_webhook_shared_keys: tuple[tuple[str, str], ...] = ()
     twilio_api_url: str = "https://api.twilio.com"
     twilio_mps: float = 1.0
     twilio_timeout_seconds: float = 10.0
@@ -171,6 +174,16 @@ def _email_address(name: str, raw: str) -> str:
     return value
 
 
+def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in raw.split(","):
+        key_id, separator, secret = item.strip().partition("=")
+        if not (separator and key_id.strip() and secret.strip()):
+            raise ConfigError(f"{name} must be KEY_ID=SECRET pairs separated by commas")
+        pairs.append((key_id.strip(), secret.strip()))
+    return tuple(pairs)
+
+
 def _redis_url(name: str, raw: str) -> str:
     value = raw.strip()
     if not re.match(r"^(redis|rediss|unix)://", value):
@@ -236,6 +249,9 @@ def _read_twilio(env: Mapping[str, str], out: dict[str, object]) -> None:
     out["twilio_auth_token"] = env.get("TWILIO_AUTH_TOKEN", "").strip()
     out["twilio_from_number"] = env.get("TWILIO_FROM_NUMBER", "").strip()
     out["twilio_messaging_service_sid"] = env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip()
+    if "TWILIO_WEBHOOK_SHARED_KEYS" in env:
+        out["twilio_webhook_shared_keys"] = _shared_keys(
+            "TWILIO_WEBHOOK_SHARED_KEYS", env["TWILIO_WEBHOOK_SHARED_KEYS"])
     default_backend = "twilio" if out["twilio_account_sid"] else "console"
     out["sms_backend"] = _choice(
         "SMS_BACKEND", env.get("SMS_BACKEND", default_backend), ("twilio", "console")

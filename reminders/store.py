@@ -231,6 +231,8 @@ class Store:
             for entry in _index_entries(sub):
                 pipe.hdel(entry.key, entry.field)
             pipe.zrem(keys.DUE, sub.id)
+            if sub.phone:  # the replies remembered against replayed webhooks
+                pipe.delete(keys.inbound_seen(sub.phone))
             if own_entries:
                 pipe.xdel(keys.CONSENT_LOG, *own_entries)
             if suppress and sub.phone and sub.sms_status == "opted_out":

@@ -1,33 +1,76 @@
-"""Signed, tamper-proof tokens for email links (unsubscribe, confirm).
+"""Signed, opaque tokens for email links (unsubscribe, confirm).
 
-The payload is the recipient's own address, never an internal id; the signature (HMAC with
-SECRET_KEY, via itsdangerous) makes a changed token fail. Each purpose has its own salt, so an
-unsubscribe token cannot be replayed as a confirmation.
+A token is `<subscriber id>.<address tag>.<signature>`: the id is random and meaningless, the
+tag a keyed digest of the address the email went to (HMAC-SHA256 with SECRET_KEY, cut to 64
+bits), and itsdangerous signs both. Nothing in it reads as the address, a changed token fails,
+and the tag ties the link to that one address: once the person changes their address, an old
+confirmation link cannot confirm the new one. Each purpose has its own salt, so an unsubscribe
+token cannot be replayed as a confirmation.
+
+Links mailed before this format signed the address itself (base64, readable). They are still
+accepted, so an old email's unsubscribe link keeps working; they are no longer issued.
 """
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeSerializer
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM_EMAIL = "confirm-email"
 # Console mode needs no SECRET_KEY; links made there only work on this machine's console.
 CONSOLE_SECRET = "console-mode-not-secret"
+_VALUE = re.compile(r"([A-Za-z0-9_-]{1,64})\.([0-9a-f]{16})")
 
 
 class BadToken(ValueError):
     """The token was altered, truncated, or made for another purpose."""
 
 
-def make_token(secret: str, purpose: str, address: str) -> str:
-    return str(URLSafeSerializer(secret or CONSOLE_SECRET, salt=purpose).dumps(address))
+@dataclass(frozen=True)
+class Link:
+    """What a valid token names: a subscriber and an address tag, or (old links) an address."""
+
+    subscriber_id: str | None = None
+    address_tag: str = ""
+    address: str | None = None  # links in the old format only
+
+    def is_for(self, secret: str, address: str) -> bool:
+        if self.address is not None:
+            return self.address.lower() == address.lower()
+        return hmac.compare_digest(self.address_tag, address_tag(secret, address))
 
 
-def read_token(secret: str, purpose: str, token: str) -> str:
+def address_tag(secret: str, address: str) -> str:
+    key = (secret or CONSOLE_SECRET).encode()
+    return hmac.new(key, b"email-link:" + address.lower().encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def make_token(secret: str, purpose: str, subscriber_id: str, address: str) -> str:
+    value = f"{subscriber_id}.{address_tag(secret, address)}"
+    return Signer(secret or CONSOLE_SECRET, salt=f"{purpose}:v2").sign(value).decode()
+
+
+def read_token(secret: str, purpose: str, token: str) -> Link:
+    try:
+        value = Signer(secret or CONSOLE_SECRET, salt=f"{purpose}:v2").unsign(token).decode()
+    except (BadSignature, UnicodeError):
+        return _read_old_token(secret, purpose, token)
+    match = _VALUE.fullmatch(value)
+    if match is None:
+        raise BadToken("invalid link")
+    return Link(subscriber_id=match.group(1), address_tag=match.group(2))
+
+
+def _read_old_token(secret: str, purpose: str, token: str) -> Link:
     try:
         value = URLSafeSerializer(secret or CONSOLE_SECRET, salt=purpose).loads(token)
-    except BadSignature:
+    except (BadSignature, UnicodeError):
         raise BadToken("invalid or altered link") from None
     if not isinstance(value, str) or "@" not in value:
         raise BadToken("invalid link")
-    return value
+    return Link(address=value)

@@ -14,7 +14,7 @@ from reminders.preferences import Enrolment, enrol
 from reminders.services import Services
 from reminders.subscribers import Subscriber
 from tests.conftest import Cli, make_services
-from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import WebhookClient, serve
 
 PHONE = "+13125550142"
@@ -73,19 +73,20 @@ def test_unsigned_or_forged_requests_are_refused_and_change_nothing(
 def test_signature_for_another_url_or_token_is_refused(web: WebhookClient,
                                                        twilio_services: Services) -> None:
     subscribe(twilio_services)
-    params = {"From": PHONE, "Body": "STOP"}
+    params = web.inbound_params(PHONE, "STOP")
     assert web.post("/sms/inbound", params, sign_url=web.base_url + "/sms/inbound"
                     ).status_code == 403
     other = WebhookClient(web.base_url, web.public_url, "another-token")
     assert other.post("/sms/inbound", params).status_code == 403
     # Tampering with a signed body: same signature, different words.
-    good = web.post("/sms/inbound", {"From": PHONE, "Body": "HELP"})
+    helped = web.inbound_params(PHONE, "HELP")
+    good = web.post("/sms/inbound", helped)
     assert good.status_code == 200
     from twilio.request_validator import RequestValidator
 
     sig = RequestValidator(DEFAULT_AUTH_TOKEN).compute_signature(
-        web.public_url + "/sms/inbound", {"From": PHONE, "Body": "HELP"})
-    tampered = web.post("/sms/inbound", {"From": PHONE, "Body": "STOP"}, signature=sig)
+        web.public_url + "/sms/inbound", helped)
+    tampered = web.post("/sms/inbound", {**helped, "Body": "STOP"}, signature=sig)
     assert tampered.status_code == 403
     assert state(twilio_services).sms_status == "active"
 
@@ -93,7 +94,7 @@ def test_signature_for_another_url_or_token_is_refused(web: WebhookClient,
 def test_signature_with_the_default_port_is_accepted(web: WebhookClient,
                                                      twilio_services: Services) -> None:
     subscribe(twilio_services)
-    response = web.post("/sms/inbound", {"From": PHONE, "Body": "HELP"},
+    response = web.post("/sms/inbound", web.inbound_params(PHONE, "HELP"),
                         sign_url="https://reminders.example.org:443/sms/inbound")
     assert response.status_code == 200
 
@@ -303,7 +304,7 @@ def _sent_message(svc: Services, fake: FakeTwilio) -> tuple[Subscriber, str]:
 def _status(web: WebhookClient, sid: str, status: str, code: str | None = None
             ) -> requests.Response:
     params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
-              "AccountSid": "AC" + "0" * 32, "To": PHONE, "From": "+15005550006",
+              "AccountSid": DEFAULT_ACCOUNT_SID, "To": PHONE, "From": "+15005550006",
               "ApiVersion": "2010-04-01"}
     if code:
         params["ErrorCode"] = code

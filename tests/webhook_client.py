@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
-from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from reminders.services import Services
 from reminders.web import create_app
+from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, signed_webhook
+
+OUR_NUMBER = "+15005550006"  # TWILIO_FROM_NUMBER in tests/conftest.py
+
+
+def new_sid(prefix: str = "SM") -> str:
+    """A fresh Twilio-shaped SID: every real message has its own (replays share one)."""
+    return prefix + secrets.token_hex(16)
 
 
 @dataclass
@@ -22,20 +31,29 @@ class WebhookClient:
     auth_token: str
 
     def post(self, path: str, params: dict[str, str], signature: str | None = "valid",
-             sign_url: str | None = None) -> requests.Response:
-        headers = {}
-        if signature == "valid":
-            url = sign_url or self.public_url + path
-            headers["X-Twilio-Signature"] = RequestValidator(self.auth_token).compute_signature(
-                url, params)
-        elif signature is not None:
+             sign_url: str | None = None, *, as_json: bool = False,
+             signing_key_id: str | None = None, algorithm: str | None = None,
+             ) -> requests.Response:
+        """POST as Twilio would; `sign_url` signs another URL, `signature` forges one."""
+        url, data, headers = signed_webhook(sign_url or self.public_url + path, params,
+                                            self.auth_token, as_json=as_json,
+                                            signing_key_id=signing_key_id, algorithm=algorithm)
+        signed = urlsplit(url)  # the app gets what was signed, on its real address
+        target = self.base_url + signed.path + (f"?{signed.query}" if signed.query else "")
+        if signature is None:
+            del headers["X-Twilio-Signature"]
+        elif signature != "valid":
             headers["X-Twilio-Signature"] = signature
-        return requests.post(self.base_url + path, data=params, headers=headers, timeout=10)
+        return requests.post(target, data=data, headers=headers, timeout=10)
 
-    def text(self, phone: str, body: str, **extra: str) -> requests.Response:
-        params = {"From": phone, "To": "+15005550006", "Body": body, "MessageSid":
-                  "SM" + "0" * 32, "AccountSid": "AC" + "0" * 32, "NumMedia": "0", **extra}
-        return self.post("/sms/inbound", params)
+    def inbound_params(self, phone: str, body: str, sid: str | None = None,
+                       **extra: str) -> dict[str, str]:
+        return {"From": phone, "To": OUR_NUMBER, "Body": body, "MessageSid": sid or new_sid(),
+                "AccountSid": DEFAULT_ACCOUNT_SID, "NumMedia": "0", **extra}
+
+    def text(self, phone: str, body: str, sid: str | None = None,
+             **extra: str) -> requests.Response:
+        return self.post("/sms/inbound", self.inbound_params(phone, body, sid, **extra))
 
 
 @contextmanager

@@ -22,6 +22,7 @@ import argparse
 import base64
 import binascii
 import contextlib
+import hashlib
 import hmac
 import json
 import os
@@ -43,7 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any, cast
 
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import HMAC_SHA1, SIGNATURE_SETTINGS_HEADER, RequestValidator
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -429,6 +430,36 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+def signed_webhook(
+    url: str, params: Mapping[str, object], token: str, *, as_json: bool = False,
+    signing_key_id: str | None = None, algorithm: str | None = None,
+) -> tuple[str, bytes, dict[str, str]]:
+    """The URL, body and headers of a webhook signed the way Twilio signs it.
+
+    A form body: the signature covers the URL and every parameter. A JSON body: Twilio adds
+    ``bodySHA256`` (hex SHA-256 of the body) to the URL and signs the URL alone. A SharedKey
+    (``signing_key_id``, whose secret is then ``token``) is named in
+    ``X-Twilio-Webhooks-Signature-Settings`` together with the algorithm.
+    """
+    values = {key: str(value) for key, value in params.items()}
+    if as_json:
+        data = json.dumps(values).encode("utf-8")
+        separator = "&" if "?" in url else "?"
+        url += f"{separator}bodySHA256={hashlib.sha256(data).hexdigest()}"
+        signed: Mapping[str, str] = {}
+        content_type = "application/json"
+    else:
+        data = urllib.parse.urlencode(values).encode("utf-8")
+        signed = values
+        content_type = "application/x-www-form-urlencoded; charset=utf-8"
+    headers = {"Content-Type": content_type, "X-Twilio-Signature": RequestValidator(
+        token).compute_signature(url, signed, algorithm)}
+    if signing_key_id is not None:
+        headers[SIGNATURE_SETTINGS_HEADER] = (
+            f"key={signing_key_id},algorithm={algorithm or HMAC_SHA1}")
+    return url, data, headers
+
+
 # --- the fake ----------------------------------------------------------------------------------
 
 
@@ -677,24 +708,25 @@ class FakeTwilio:
         return status_code
 
     def post_signed(
-        self, url: str, params: Mapping[str, object], auth_token: str | None = None
+        self, url: str, params: Mapping[str, object], auth_token: str | None = None, *,
+        as_json: bool = False, signing_key_id: str | None = None, algorithm: str | None = None,
     ) -> tuple[int, str, dict[str, str]]:
-        """POST ``params`` as a form to ``url`` with a valid ``X-Twilio-Signature``.
+        """POST ``params`` to ``url`` with a valid ``X-Twilio-Signature``.
 
         Used for status callbacks and to simulate inbound-SMS webhooks. Pass another
         ``auth_token`` to produce a signature the receiver must reject. Redirects are not
-        followed so a misrouted webhook shows up as its 3xx status.
+        followed so a misrouted webhook shows up as its 3xx status. See ``signed_webhook`` for
+        the newer schemes (a JSON body with ``bodySHA256``, a SharedKey with HMAC-SHA256).
         """
-        form = {key: str(value) for key, value in params.items()}
         token = self.auth_token if auth_token is None else auth_token
-        signature = RequestValidator(token).compute_signature(url, form)
+        url, data, headers = signed_webhook(url, params, token, as_json=as_json,
+                                            signing_key_id=signing_key_id, algorithm=algorithm)
         request = urllib.request.Request(
             url,
-            data=urllib.parse.urlencode(form).encode("utf-8"),
+            data=data,
             method="POST",
             headers={
-                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                "X-Twilio-Signature": signature,
+                **headers,
                 "User-Agent": "TwilioProxy/1.1",
                 "I-Twilio-Idempotency-Token": uuid.uuid4().hex,
             },

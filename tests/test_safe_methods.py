@@ -1,0 +1,84 @@
+"""GET, HEAD and OPTIONS never change state, on any route (mail scanners fetch every link).
+
+The routes are not listed by hand: the test walks the app's url_map, so a route added later is
+covered too. Each is fetched bare and with the real links of real emails (a valid unsubscribe
+token of an active subscriber, a valid confirmation token of a pending one), and the whole Redis
+database must be byte for byte the same afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import requests
+
+from reminders.confirmations import send_email_confirmation
+from reminders.preferences import Enrolment, enrol
+from reminders.services import Services
+from reminders.web import create_app
+from tests.outbox import emails, sent_links, token_of
+from tests.snapshot import differences, snapshot
+from tests.webhook_client import serve
+
+ACTIVE = "ana@example.org"
+PENDING = "bo@example.org"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def tokens_of_real_emails(svc: Services) -> list[str]:
+    active = enrol(svc.store, svc.settings, Enrolment(email=ACTIVE, channel="email",
+                                                      confirmed=True, time="20:00"))
+    pending = enrol(svc.store, svc.settings, Enrolment(email=PENDING, channel="email"))
+    assert svc.sender.deliver(active.id, date(2027, 1, 9), datetime.now(UTC),
+                              ignore_late=True).channels == {"email": "sent"}
+    assert send_email_confirmation(svc, pending)
+    links = sent_links(emails(svc.settings.outbox_dir))
+    assert any("/unsubscribe?" in link for link in links)
+    assert any("/email/confirm?" in link for link in links)
+    return sorted({token_of(link) for link in links})
+
+
+def paths(svc: Services) -> list[str]:
+    """One concrete path per GET route; converters get a real subscriber's address."""
+    found = []
+    for rule in create_app(svc).url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        path = rule.rule
+        for argument in rule.arguments:
+            path = re.sub(rf"<(?:[^:<>]+:)?{argument}>", ACTIVE, path)
+        found.append(path)
+    assert {"/unsubscribe", "/email/confirm", "/healthz", "/metrics"} <= set(found)
+    return found
+
+
+def test_no_get_head_or_options_changes_anything(twilio_services: Services) -> None:
+    svc = twilio_services
+    tokens = tokens_of_real_emails(svc)
+    before = snapshot(svc.redis)
+    assert before
+    with serve(svc) as base:
+        for path in paths(svc):
+            for params in [{}, *({"token": token} for token in tokens),
+                           {"token": tokens, "List-Unsubscribe": "One-Click"}]:
+                for method in SAFE_METHODS:
+                    response = requests.request(method, base + path, params=params, timeout=10,
+                                                headers={"X-Twilio-Signature": "x"})
+                    assert response.status_code < 500, (method, path, response.text)
+                    changed = differences(before, snapshot(svc.redis))
+                    assert not changed, (method, path, params, changed)
+    assert svc.store.find(ACTIVE).email_status == "active"  # type: ignore[union-attr]
+    assert svc.store.find(PENDING).email_status == "pending"  # type: ignore[union-attr]
+
+
+def test_the_same_links_do_change_state_by_post(twilio_services: Services) -> None:
+    """The walk above is not vacuous: POSTing the very same links does the change."""
+    svc = twilio_services
+    tokens = tokens_of_real_emails(svc)
+    with serve(svc) as base:
+        for token in tokens:
+            for path in ("/unsubscribe", "/email/confirm"):
+                requests.post(base + path, params={"token": token}, timeout=10)
+    assert svc.store.find(ACTIVE).email_status == "unsubscribed"  # type: ignore[union-attr]
+    assert svc.store.find(PENDING).email_status == "active"  # type: ignore[union-attr]
