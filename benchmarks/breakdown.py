@@ -27,9 +27,9 @@ from benchmarks.common import (
     wait_until,
 )
 from benchmarks.stack import Fake, Service
-from reminders.services import build
+from reminders.channels.twilio_sms import RebasedHttpClient
 from reminders.settings import load_settings
-from reminders.transports.twilio_sms import RebasedHttpClient
+from reminders.wiring import build
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 COUNT = 600
@@ -118,7 +118,7 @@ def celery_floor(ctx: Context, service: Service, count: int = 2_000) -> float:
     Such a task does one HGETALL and one ZREM and returns; everything else is Celery (fetch,
     ack, trace, logging) and the pool.
     """
-    from reminders.celery_app import app
+    from reminders.entry.celery.app import app
 
     if app.conf.broker_url != ctx.redis_url:
         raise RuntimeError("Celery is not configured for the bench Redis")

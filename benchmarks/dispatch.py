@@ -27,12 +27,12 @@ from benchmarks.common import (
     profile_text,
     verdict,
 )
-from reminders import keys
-from reminders.dispatch import Batch, Dispatcher
-from reminders.schedule import send_instant
-from reminders.services import build
+from reminders.app.dispatch import Batch, Dispatcher
+from reminders.domain.schedule import send_instant
+from reminders.domain.subscriber import from_hash
 from reminders.settings import load_settings
-from reminders.subscribers import from_hash
+from reminders.storage import keys
+from reminders.wiring import build
 
 TOTAL = 1_000_000
 POOL = 10_000
@@ -159,7 +159,7 @@ def _discard(subscriber_id: str, local_date: date) -> None:
 
 
 def _check_broker(ctx: Context) -> None:
-    from reminders.celery_app import app
+    from reminders.entry.celery.app import app
 
     if app.conf.broker_url != ctx.redis_url:
         raise RuntimeError(f"Celery would publish to {app.conf.broker_url}, not the bench Redis")
@@ -167,7 +167,7 @@ def _check_broker(ctx: Context) -> None:
 
 def _publish_only(ctx: Context, count: int) -> float:
     """Celery's own publishing rate (apply_async one by one), the floor under a plain loop."""
-    from reminders.celery_app import send_reminder
+    from reminders.entry.celery.app import send_reminder
 
     _check_broker(ctx)
     client = ctx.client()
@@ -196,7 +196,7 @@ def run(ctx: Context) -> list[Row]:
             got.append((subscriber_id, local_date))
 
         timings["list", count] = bench.tick(count, collect)
-    from reminders.celery_app import hand_off
+    from reminders.entry.celery.app import hand_off
 
     _check_broker(ctx)
     for count in (1_000, 10_000):

@@ -34,7 +34,7 @@ from benchmarks.stack import (
     sleep_until,
     wait_for_count,
 )
-from reminders.render import Renderer
+from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
 
 CROWD = 10_000

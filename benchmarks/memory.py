@@ -13,10 +13,10 @@ import redis
 from benchmarks import population
 from benchmarks.common import Context, Row, verdict
 from benchmarks.dispatch import measure_naive
-from reminders import keys
+from reminders.domain.subscriber import to_hash
 from reminders.settings import load_settings
-from reminders.store import ConsentEvent, Store
-from reminders.subscribers import to_hash
+from reminders.storage import keys
+from reminders.storage.subscribers import ConsentEvent, Store
 
 N = 100_000
 GOAL = 300

@@ -17,14 +17,14 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import keys
-from reminders.preferences import Enrolment, enrol
-from reminders.report import chunked
-from reminders.runner import demo_zone
-from reminders.schedule import send_instant
+from reminders.app.preferences import Enrolment, enrol
+from reminders.app.report import chunked
+from reminders.domain.schedule import send_instant
+from reminders.domain.subscriber import Subscriber, now_iso
+from reminders.entry.cli.runner import demo_zone
 from reminders.settings import Settings
-from reminders.store import ConsentEvent, Store
-from reminders.subscribers import Subscriber, now_iso
+from reminders.storage import keys
+from reminders.storage.subscribers import ConsentEvent, Store
 
 NAMES = ("Ana", "Robert", "Mei", "Olu", "Grace", "Dmitri", "Fatima", "Jose")
 ZONE = "America/Chicago"

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from benchmarks import population
 from benchmarks.common import Context, Row, fmt_rate, profile_text, verdict
-from reminders.render import Renderer
+from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
 
 GOAL = 5_000

@@ -23,7 +23,7 @@ from benchmarks.common import (
     verdict,
     wait_until,
 )
-from reminders import keys
+from reminders.storage import keys
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 RATE = 200

@@ -26,7 +26,7 @@ def mb(value: float) -> str:
 
 def eta_design(ctx: Context) -> tuple[int, int, int]:
     """(idle RSS, RSS holding PARKED ETA tasks, tasks it holds) for a fresh worker."""
-    from reminders.celery_app import app
+    from reminders.entry.celery.app import app
 
     if app.conf.broker_url != ctx.redis_url:
         raise RuntimeError("Celery is not configured for the bench Redis")

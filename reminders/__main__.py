@@ -1,5 +1,5 @@
 import sys
 
-from reminders.cli import main
+from reminders.entry.cli.main import main
 
 sys.exit(main())

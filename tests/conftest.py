@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import redis
 
-from reminders.services import Services, build
 from reminders.settings import PROJECT_ROOT, Settings, load_settings
+from reminders.wiring import Services, build
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 
 FROM_NUMBER = "+15005550006"

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders.preferences import Enrolment, enrol
-from reminders.services import Services
+from reminders.app.preferences import Enrolment, enrol
+from reminders.wiring import Services
 from tests.conftest import Cli
 
 PHONE = "+13125550142"
@@ -109,7 +109,7 @@ def person(console_services: Services) -> Services:
 
 
 def _flags(svc: Services) -> list[dict[str, str]]:
-    from reminders.report import describe
+    from reminders.app.report import describe
 
     return describe(svc.store, svc.store.require(PHONE), NOW)["flags"]
 
@@ -145,7 +145,7 @@ def test_reply_table(person: Services, text: str, effect: str) -> None:
 
 
 def test_a_red_flag_reply_fits_one_segment(person: Services) -> None:
-    from reminders.gsm import count_segments
+    from reminders.domain.gsm import count_segments
 
     reply = person.inbound(NOW).handle(PHONE, "my foot is red and swollen") or ""
     assert count_segments(reply).segments == 1, reply
@@ -197,7 +197,7 @@ def test_a_flag_closes_by_itself_after_seven_evenings(person: Services) -> None:
     person.inbound(NOW).handle(PHONE, "blister on my heel")
     assert len(_flags(person)) == 1
     later = NOW + timedelta(days=7)
-    from reminders.report import describe
+    from reminders.app.report import describe
 
     assert describe(person.store, person.store.require(PHONE), later)["flags"]
     assert describe(person.store, person.store.require(PHONE),
@@ -237,7 +237,7 @@ def test_stop_wins_and_an_open_flag_still_reaches_the_clinic(person: Services, t
 def test_flags_are_counted_in_stats_and_metrics(person: Services, cli: Cli) -> None:
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from reminders.metrics import RedisCollector
+    from reminders.entry.web.metrics import RedisCollector
 
     cli("reply", PHONE, "there is pus on my toe")
     stats = json.loads(cli("stats", "--json").stdout)

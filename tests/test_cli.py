@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from reminders import nights
-from reminders.report import describe, describe_all
-from reminders.services import Services
+from reminders.app.report import describe, describe_all
+from reminders.storage import nights
+from reminders.wiring import Services
 from tests.conftest import Cli
 
 PHONE = "+13125550142"

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from celery import Celery
 
-from reminders import keys, nights
-from reminders.preferences import Enrolment, enrol
-from reminders.runner import demo_zone
+from reminders.app.preferences import Enrolment, enrol
+from reminders.entry.cli.runner import demo_zone
+from reminders.storage import keys, nights
 from tests.conftest import CeleryProcess, Cli, make_services, wait_until
 from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import WebhookClient, serve

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from reminders.content import Allowed, load_library, select
+from reminders.domain.content import Allowed, load_library, select
 from reminders.settings import PROJECT_ROOT
 
 LIBRARY = load_library(PROJECT_ROOT / "templates" / "content" / "library.toml")

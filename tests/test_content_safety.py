@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from reminders.gsm import count_segments
-from reminders.render import Renderer
+from reminders.domain.gsm import count_segments
+from reminders.domain.subscriber import Subscriber
+from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
-from reminders.subscribers import Subscriber
 
 TEMPLATES = PROJECT_ROOT / "templates"
 RAW = tomllib.loads((TEMPLATES / "content" / "library.toml").read_text(encoding="utf-8"))

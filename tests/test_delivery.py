@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders import keys, nights
-from reminders.delivery import RetryLater
-from reminders.preferences import Enrolment, enrol
-from reminders.schedule import send_instant
-from reminders.services import Services
-from reminders.subscribers import Subscriber
+from reminders.app.delivery import RetryLater
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.schedule import send_instant
+from reminders.domain.subscriber import Subscriber
+from reminders.storage import keys, nights
+from reminders.wiring import Services
 from tests.conftest import FROM_NUMBER
 from tests.fakes.twilio_api import FakeTwilio
 

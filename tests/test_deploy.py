@@ -36,7 +36,7 @@ def test_every_command_is_a_real_entry_point_of_ours() -> None:
         if command[0] == "gunicorn":
             module, _, call = command[-1].partition(":")
             assert module == "reminders.web" and call == "wsgi_app()"
-            from reminders import web
+            from reminders.entry.web import app as web
 
             assert callable(web.wsgi_app)
         else:

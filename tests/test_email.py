@@ -15,11 +15,11 @@ import pytest
 import requests
 from celery import Celery
 
-from reminders.delivery import RetryLater
-from reminders.preferences import Enrolment, enrol
-from reminders.runner import demo_zone
-from reminders.services import Services
-from reminders.subscribers import Subscriber
+from reminders.app.delivery import RetryLater
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.subscriber import Subscriber
+from reminders.entry.cli.runner import demo_zone
+from reminders.wiring import Services
 from tests.conftest import CeleryProcess, Cli, make_services
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
@@ -57,7 +57,7 @@ def subscribe(svc: Services, channel: str = "email", confirmed: bool = True) -> 
 
 
 def due(sub: Subscriber) -> datetime:
-    from reminders.schedule import send_instant
+    from reminders.domain.schedule import send_instant
 
     return send_instant(EVENING, sub.send_time, ZoneInfo(sub.timezone))
 

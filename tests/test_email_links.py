@@ -17,10 +17,10 @@ import pytest
 import requests
 from itsdangerous import URLSafeSerializer
 
-from reminders.confirmations import send_email_confirmation
-from reminders.preferences import Enrolment, enrol
-from reminders.services import Services
-from reminders.subscribers import Subscriber
+from reminders.app.confirmations import send_email_confirmation
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.subscriber import Subscriber
+from reminders.wiring import Services
 from tests.conftest import child_env, free_port, make_services, wait_until
 from tests.fakes.smtp import FakeSmtp, Received
 from tests.outbox import token_of

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from celery import Celery
 
-from reminders import nights
-from reminders.runner import demo_zone
-from reminders.services import Services
+from reminders.entry.cli.runner import demo_zone
+from reminders.storage import nights
+from reminders.wiring import Services
 from tests.conftest import FROM_NUMBER, CeleryProcess, Cli, make_services, wait_until
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -55,7 +55,7 @@ def test_a_send_task_delivered_twice_sends_once(
     twilio_env: dict[str, str], twilio_services: Services, fake_twilio: FakeTwilio,
     start_worker: Callable[..., CeleryProcess],
 ) -> None:
-    from reminders.preferences import Enrolment, enrol
+    from reminders.app.preferences import Enrolment, enrol
 
     svc = twilio_services
     now = datetime.now(UTC)
@@ -79,7 +79,7 @@ def test_worker_retries_after_server_errors_and_sends_once(
     twilio_env: dict[str, str], fake_twilio: FakeTwilio,
     start_worker: Callable[..., CeleryProcess],
 ) -> None:
-    from reminders.preferences import Enrolment, enrol
+    from reminders.app.preferences import Enrolment, enrol
 
     svc = make_services(twilio_env)
     now = datetime.now(UTC)

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from reminders import keys, nights
-from reminders.preferences import Enrolment, enrol
-from reminders.runner import demo_zone
-from reminders.schedule import send_instant
-from reminders.services import Services
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.schedule import send_instant
+from reminders.entry.cli.runner import demo_zone
+from reminders.storage import keys, nights
+from reminders.wiring import Services
 from tests.conftest import FAULT_SUMMARY, CeleryProcess, free_port, make_services, wait_until
 from tests.fakes.twilio_api import FakeTwilio
 

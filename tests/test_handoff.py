@@ -12,10 +12,10 @@ import pytest
 import redis
 from celery import Celery
 
-from reminders.celery_app import send_reminder
-from reminders.handoff import BatchPublisher
-from reminders.preferences import Enrolment, enrol
-from reminders.runner import demo_zone
+from reminders.app.preferences import Enrolment, enrol
+from reminders.entry.celery.app import send_reminder
+from reminders.entry.celery.handoff import BatchPublisher
+from reminders.entry.cli.runner import demo_zone
 from tests.conftest import CeleryProcess, make_services
 from tests.fakes.twilio_api import FakeTwilio
 

@@ -18,12 +18,12 @@ import redis
 import requests
 from celery import Celery
 
-from reminders import keys, nights
-from reminders.delivery import RetryLater
-from reminders.preferences import Enrolment, enrol
-from reminders.schedule import send_instant
-from reminders.services import Services
-from reminders.subscribers import Subscriber
+from reminders.app.delivery import RetryLater
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.schedule import send_instant
+from reminders.domain.subscriber import Subscriber
+from reminders.storage import keys, nights
+from reminders.wiring import Services
 from tests.conftest import CeleryProcess, Cli, make_services, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio

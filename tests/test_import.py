@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from reminders import email_consent
-from reminders.services import Services
+from reminders.app import email_consent
+from reminders.wiring import Services
 from tests.conftest import Cli
 from tests.fakes.twilio_api import FakeTwilio
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminders.keywords import Command, parse
+from reminders.domain.keywords import Command, parse
 
 KINDS = {"stop", "start", "join", "help", "time", "tz", "pause", "resume", "done", "score",
          "email", "massage", "heat", "flag", "distress", "unknown"}

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from celery import Celery
 
+from reminders.app.preferences import Enrolment, enrol
+from reminders.entry.cli.runner import demo_zone
 from reminders.logs import mask
-from reminders.preferences import Enrolment, enrol
-from reminders.runner import demo_zone
-from reminders.services import Services
+from reminders.wiring import Services
 from tests.conftest import CeleryProcess, make_services, wait_until
 from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import WebhookClient, serve

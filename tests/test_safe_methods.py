@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 
 import requests
 
-from reminders.confirmations import send_email_confirmation
-from reminders.preferences import Enrolment, enrol
-from reminders.services import Services
-from reminders.web import create_app
+from reminders.app.confirmations import send_email_confirmation
+from reminders.app.preferences import Enrolment, enrol
+from reminders.entry.web.app import create_app
+from reminders.wiring import Services
 from tests.outbox import emails, sent_links, token_of
 from tests.snapshot import differences, snapshot
 from tests.webhook_client import serve

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import keys, nights
-from reminders.dispatch import Dispatcher
-from reminders.preferences import Enrolment, enrol
-from reminders.schedule import next_send_after, send_instant, upcoming
-from reminders.services import Services
+from reminders.app.dispatch import Dispatcher
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.schedule import next_send_after, send_instant, upcoming
+from reminders.storage import keys, nights
+from reminders.wiring import Services
 
 NEW_YORK = ZoneInfo("America/New_York")
 EASTER = ZoneInfo("Pacific/Easter")

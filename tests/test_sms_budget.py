@@ -11,9 +11,9 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from reminders.render import Renderer
+from reminders.domain.subscriber import Subscriber
+from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
-from reminders.subscribers import Subscriber
 
 # GSM 03.38 default alphabet, row by row as the standard lays it out (0x00-0x7F).
 GSM_TABLE = (
@@ -96,7 +96,7 @@ def test_every_text_of_a_year_fits_the_budget(max_segments: int) -> None:
 
 
 def test_one_segment_budget_is_refused_loudly_rather_than_cut() -> None:
-    from reminders.render import BudgetError
+    from reminders.messages.render import BudgetError
 
     renderer = Renderer(PROJECT_ROOT / "templates", "Foot Care Reminders", 1)
     with pytest.raises(BudgetError):

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reminders import delivery_status, email_consent, nights, preferences
-from reminders.preferences import Enrolment
-from reminders.services import Services
-from reminders.subscribers import Subscriber
+from reminders.app import delivery_status, email_consent, preferences
+from reminders.app.preferences import Enrolment
+from reminders.domain.subscriber import Subscriber
+from reminders.storage import nights
+from reminders.wiring import Services
 from tests.conftest import Cli
 
 ZONE = "America/Chicago"

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import redis
 
-from reminders import keys
-from reminders.preferences import Enrolment, enrol
-from reminders.services import Services
-from reminders.store import AlreadySubscribed, ConsentEvent, NotFound, Store
-from reminders.subscribers import Subscriber, from_hash, to_hash
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.subscriber import Subscriber, from_hash, to_hash
+from reminders.storage import keys
+from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, NotFound, Store
+from reminders.wiring import Services
 
 
 def _sub(svc: Services, phone: str = "+13125550142", **kw: str) -> Subscriber:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 
-from reminders.transports.twilio_sms import TwilioSms
+from reminders.channels.twilio_sms import TwilioSms
 
 SID = "AC" + "1" * 32
 

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from reminders.confirmations import send_email_confirmation
-from reminders.preferences import Enrolment, enrol
-from reminders.services import Services
-from reminders.web import create_app
+from reminders.app.confirmations import send_email_confirmation
+from reminders.app.preferences import Enrolment, enrol
+from reminders.entry.web.app import create_app
+from reminders.wiring import Services
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.outbox import emails, sent_links, token_of
 from tests.webhook_client import OUR_NUMBER, new_sid

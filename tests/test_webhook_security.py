@@ -15,9 +15,9 @@ import requests
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from reminders.preferences import Enrolment, enrol
-from reminders.services import Services
-from reminders.subscribers import Subscriber
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.subscriber import Subscriber
+from reminders.wiring import Services
 from tests.conftest import Cli, make_services
 from tests.fakes.twilio_api import (
     DEFAULT_ACCOUNT_SID,
@@ -108,7 +108,7 @@ def test_a_replayed_status_callback_changes_nothing(web: WebhookClient, svc: Ser
 
 def test_the_memory_of_handled_webhooks_is_bounded_and_expires(web: WebhookClient,
                                                                 svc: Services) -> None:
-    from reminders import keys, replay
+    from reminders.storage import keys, replay
 
     subscribe(svc)
     for _ in range(replay.INBOUND_MAX_PER_NUMBER + 5):
@@ -124,7 +124,7 @@ def test_the_memory_of_handled_webhooks_is_bounded_and_expires(web: WebhookClien
 
 def test_forget_erases_the_remembered_replies(web: WebhookClient, svc: Services,
                                              twilio_env: dict[str, str]) -> None:
-    from reminders import keys
+    from reminders.storage import keys
 
     subscribe(svc)
     assert "me@example.org" in web.text(PHONE, "EMAIL me@example.org").text

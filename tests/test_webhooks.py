@@ -10,9 +10,9 @@ from xml.etree import ElementTree
 import pytest
 import requests
 
-from reminders.preferences import Enrolment, enrol
-from reminders.services import Services
-from reminders.subscribers import Subscriber
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.subscriber import Subscriber
+from reminders.wiring import Services
 from tests.conftest import Cli, make_services
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import WebhookClient, serve
@@ -241,7 +241,7 @@ def test_done_replies_with_the_streak_and_scores_are_stored(
     assert "5 evenings in a row" in (reply_of(web.text(PHONE, "done!")) or "")  # same evening
     assert state(twilio_services).streak == 5
     assert "7/10" in (reply_of(web.text(PHONE, "pain 7")) or "")
-    from reminders import nights as night_records
+    from reminders.storage import nights as night_records
 
     assert night_records.read(twilio_services.redis, sub.id, evening)["score"] == "7"
     assert "3/10" in (reply_of(web.text(PHONE, "3/10")) or "")

@@ -1,0 +1,298 @@
+"""Send one person's reminder for one local evening, at most once per channel.
+
+Tasks hand us ids, never objects: we reload the subscriber, then claim the night's record
+before any send (claim before send), so a task delivered twice, retried, or run by two workers
+sends one message per channel. A sender that died mid-send leaves an expired lease; whoever
+reclaims it first asks the SMS provider whether the message went out before sending again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import redis
+
+from reminders.app import guards, nightly_email
+from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
+from reminders.channels.twilio_sms import INVALID_NUMBER, OPTED_OUT
+from reminders.domain.schedule import send_instant
+from reminders.domain.subscriber import Subscriber
+from reminders.messages.email import EmailComposer
+from reminders.messages.render import RenderedEmail, RenderedSms, Renderer
+from reminders.storage import nights
+from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.subscribers import ConsentEvent, Store
+
+log = logging.getLogger(__name__)
+
+# Failures after which the provider may still have accepted the message.
+AMBIGUOUS_CODES = ("timeout", "connection")
+BUSY_RECHECK_SECONDS = 5.0
+# send-now ignores the late limit, but still waits its turn at most this long.
+SEND_NOW_PACING_WAIT = 300.0
+
+
+class RetryLater(Exception):
+    """A channel hit a transient error (or another worker holds the night): try again later."""
+
+    def __init__(self, delay: float | None, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.reason = reason
+        self.outcome: Outcome | None = None  # what each channel did on this attempt
+
+
+@dataclass
+class Outcome:
+    subscriber_id: str
+    local_date: date
+    channels: dict[str, str] = field(default_factory=dict)  # channel -> what happened
+
+
+class Sender:
+    def __init__(
+        self, client: redis.Redis, renderer: Renderer, sms: SmsTransport,
+        email: EmailTransport, composer: EmailComposer, late_limit: timedelta,
+        lease_seconds: float = 60.0, limiter: RateLimiter | None = None,
+    ) -> None:
+        self.redis = client
+        self.store = Store(client)
+        self.renderer = renderer
+        self.sms = sms
+        self.email = email
+        self.composer = composer
+        self.late_limit = late_limit
+        self.lease_seconds = lease_seconds
+        self.limiter = limiter
+
+    def deliver(self, subscriber_id: str, local_date: date, now: datetime,
+                ignore_late: bool = False, not_after: datetime | None = None) -> Outcome:
+        """Send the evening's reminder on each channel that is due.
+
+        Nothing is sent after `not_after` (default: the evening's instant plus the late limit);
+        `ignore_late` (the operator's send-now) lifts both that and the check on the date.
+        """
+        outcome = Outcome(subscriber_id, local_date)
+        try:
+            found = guards.load(self.store, subscriber_id)
+        except guards.Unreadable as exc:
+            guards.skip_unreadable_evening(self.redis, exc, local_date, now)
+            outcome.channels["record"] = "unreadable"
+            return outcome
+        if found is None:
+            log.info("send skip subscriber=%s date=%s reason=forgotten", subscriber_id, local_date)
+            nights.settle(self.redis, subscriber_id, local_date)
+            return outcome
+        sub, tz = found
+        if not ignore_late and (why := guards.date_problem(local_date, now, tz)):
+            guards.reject_date(self.redis, sub.id, local_date, why)
+            nights.settle(self.redis, sub.id, local_date)
+            outcome.channels["task"] = "rejected"
+            return outcome
+        due = send_instant(local_date, sub.send_time, tz)
+        deadline = None if ignore_late else guards.deadline(local_date, due, tz,
+                                                             self.late_limit, not_after)
+        if deadline is not None and now > deadline:
+            log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
+                        local_date, (now - due).total_seconds())
+            nights.record_missed(self.redis, sub, local_date, reason="late")
+            outcome.channels["sms" if sub.wants_sms else "email"] = "missed"
+            nights.settle(self.redis, sub.id, local_date)
+            return outcome
+        retry: RetryLater | None = None
+        wanted = [channel for channel in ("sms", "email") if self._wants(sub, channel)]
+        for index, channel in enumerate(wanted):
+            # The evening's last channel settles it in the same round trip as its record,
+            # unless an earlier channel still has to be retried.
+            settle = index == len(wanted) - 1 and retry is None
+            started = time.monotonic()
+            try:
+                outcome.channels[channel] = self._deliver(sub, channel, local_date, now, settle,
+                                                          deadline)
+            except RetryLater as exc:
+                # Let the other channel go out now; the task retries only what is left.
+                outcome.channels[channel] = "retry"
+                retry = exc if retry is None or (exc.delay or 0) < (retry.delay or 0) else retry
+            self._log_attempt(sub, channel, local_date, outcome.channels[channel],
+                              time.monotonic() - started, retry)
+        if retry is not None:
+            retry.outcome = outcome
+            raise retry
+        if not wanted or outcome.channels[wanted[-1]].startswith("already"):
+            nights.settle(self.redis, sub.id, local_date)  # nothing was recorded that settled it
+        return outcome
+
+    def _log_attempt(self, sub: Subscriber, channel: str, local_date: date, result: str,
+                     seconds: float, retry: RetryLater | None) -> None:
+        """One structured line per delivery attempt (what operators grep and alert on)."""
+        error = ""
+        if result == "retry" and retry is not None:
+            error = retry.reason.split(":", 1)[0]
+        elif result == "failed":
+            error = nights.read(self.redis, sub.id, local_date).get(f"{channel}_error", "")
+        log.info("delivery subscriber=%s channel=%s date=%s outcome=%s duration_ms=%d error=%s",
+                 sub.id, channel, local_date, result.replace(" ", "_"), seconds * 1000,
+                 error or "-")
+
+    @staticmethod
+    def _wants(sub: Subscriber, channel: str) -> bool:
+        if channel == "sms":
+            return sub.wants_sms and sub.phone is not None
+        return sub.wants_email and sub.email is not None
+
+    @staticmethod
+    def _skip_reason(sub: Subscriber, channel: str, local_date: date) -> str | None:
+        status = sub.sms_status if channel == "sms" else sub.email_status
+        if status != "active":
+            return status  # pending (not confirmed), opted_out, invalid, unsubscribed, bouncing
+        if sub.is_paused_on(local_date):
+            return "paused"
+        return None
+
+    def _deliver(self, sub: Subscriber, channel: str, local_date: date, now: datetime,
+                 settle: bool, deadline: datetime | None) -> str:
+        reason = self._skip_reason(sub, channel, local_date)
+        if reason:
+            if nights.finish(self.redis, sub.id, local_date, channel, "skipped", settle=settle,
+                             reason=reason):
+                log.info("send skip subscriber=%s date=%s channel=%s reason=%s", sub.id,
+                         local_date, channel, reason)
+            return "skipped"
+        # Only the channel at hand is rendered: an SMS send does not pay for the HTML email.
+        selection = self.renderer.select(sub, local_date)
+        sms = self.renderer.sms(sub, selection) if channel == "sms" else None
+        if sms is not None and self.limiter is not None:
+            paced = self._pace(sub, local_date, sms.segments, now, settle, deadline)
+            if isinstance(paced, str):
+                return paced
+            now = paced
+        claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds)
+        if claim.outcome == "done":
+            log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
+                     local_date, channel, claim.detail)
+            return f"already {claim.detail}"
+        if claim.outcome == "busy":
+            # Usually the holder finishes within a second: look again soon, not at lease end.
+            remaining = float(claim.detail) - now.timestamp()
+            raise RetryLater(min(max(remaining, 1.0), BUSY_RECHECK_SECONDS),
+                             "another attempt holds it")
+        if (claim.outcome == "reclaimed" and channel == "sms"
+                and self._recover(sub, local_date, float(claim.detail), settle)):
+            return "sent"
+        if sms is not None:
+            return self._send_sms(sub, local_date, sms, now, settle)
+        email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
+        return self._send_email(sub, local_date, email, now, settle,
+                                reclaimed=claim.outcome == "reclaimed")
+
+    def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
+              settle: bool, deadline: datetime | None) -> datetime | str:
+        """Wait for the shared segments-per-second budget; the new `now`, or an outcome.
+
+        Never past `deadline`: a slot that comes later than that means the evening is missed.
+        """
+        assert self.limiter is not None
+        left = (SEND_NOW_PACING_WAIT if deadline is None
+                else (deadline - now).total_seconds())
+        started = time.monotonic()
+        if left < 0 or not self.limiter.acquire(segments, give_up_after=left):
+            log.warning("send missed subscriber=%s date=%s reason=rate-limit", sub.id,
+                        local_date)
+            nights.finish(self.redis, sub.id, local_date, "sms", "missed", settle=settle,
+                          reason="rate-limit")
+            return "missed"
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    def _unsubscribe_url(self, sub: Subscriber) -> str | None:
+        return self.composer.unsubscribe_url(sub) if sub.email else None
+
+    def _recover(self, sub: Subscriber, local_date: date, since_epoch: float, settle: bool
+                 ) -> bool:
+        """An earlier attempt died mid-send: if the provider has its message, record it."""
+        assert sub.phone is not None
+        since = datetime.fromtimestamp(since_epoch, tz=UTC)
+        try:
+            found = self.sms.find_sent(sub.phone, since)
+        except DeliveryError as exc:
+            nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code,
+                                     since_epoch)
+            raise RetryLater(exc.retry_after, f"cannot check earlier attempt: {exc}") from exc
+        if found is None:
+            return False
+        log.warning("send recovered subscriber=%s date=%s sid=%s", sub.id, local_date,
+                    found.provider_id)
+        self._record_sent(sub, local_date, "sms", found.provider_id, found.status, settle)
+        return True
+
+    def _send_sms(self, sub: Subscriber, local_date: date, sms: RenderedSms, now: datetime,
+                  settle: bool) -> str:
+        assert sub.phone is not None
+        try:
+            receipt = self.sms.send_sms(sub.phone, sms.body)
+        except DeliveryError as exc:
+            return self._failed(sub, local_date, "sms", exc, now, settle)
+        self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status, settle)
+        log.debug("sms body subscriber=%s sid=%s segments=%d: %s", sub.id, receipt.provider_id,
+                  receipt.segments, sms.body)
+        return "sent"
+
+    def _send_email(self, sub: Subscriber, local_date: date, email: RenderedEmail,
+                    now: datetime, settle: bool, reclaimed: bool) -> str:
+        assert sub.email is not None
+        message = self.composer.nightly(sub, email, now)
+        before_data = nightly_email.stamp(self.redis, message, sub.id, local_date, self.composer,
+                                          reclaimed)
+        try:
+            message_id = self.email.send_email(message, before_data=before_data)
+        except DeliveryError as exc:
+            return self._failed(sub, local_date, "email", exc, now, settle)
+        self._record_sent(sub, local_date, "email", message_id, "sent", settle)
+        return "sent"
+
+    def _record_sent(self, sub: Subscriber, local_date: date, channel: str, provider_id: str,
+                     status: str, settle: bool) -> None:
+        # One round trip: the night's record, the SID -> night index (status callbacks name
+        # only the SID) and, for the evening's last channel, settling it.
+        nights.finish(self.redis, sub.id, local_date, channel, "sent", settle=settle,
+                      message_index=provider_id if channel == "sms" else None,
+                      id=provider_id, status=status)
+
+    def _failed(self, sub: Subscriber, local_date: date, channel: str, exc: DeliveryError,
+                now: datetime, settle: bool) -> str:
+        if not exc.permanent:
+            uncertain = now.timestamp() if exc.code in AMBIGUOUS_CODES else None
+            nights.release_for_retry(self.redis, sub.id, local_date, channel, exc.code,
+                                     uncertain)
+            log.warning("send retry subscriber=%s date=%s channel=%s code=%s", sub.id,
+                        local_date, channel, exc.code)
+            raise RetryLater(exc.retry_after, f"{exc.code}: {exc.message}")
+        nights.finish(self.redis, sub.id, local_date, channel, "failed", settle=settle,
+                      error=exc.code)
+        log.warning("send failed subscriber=%s date=%s channel=%s code=%s", sub.id, local_date,
+                    channel, exc.code)
+        if channel == "sms":
+            self.apply_provider_error(sub, exc.code)
+        else:
+            self._mark_bouncing(sub, exc.code)
+        return "failed"
+
+    def _mark_bouncing(self, sub: Subscriber, code: str) -> None:
+        fresh = self.store.get(sub.id) or sub
+        if fresh.email_status != "bouncing":
+            self.store.save(fresh, fresh.with_changes(email_status="bouncing"),
+                            [ConsentEvent("email", "bouncing", "provider", f"smtp {code}")])
+
+    def apply_provider_error(self, sub: Subscriber, code: str) -> None:
+        """Errors that say something about the person: stop texting them."""
+        if code == OPTED_OUT and sub.sms_status != "opted_out":
+            state = "opted_out"
+        elif code in INVALID_NUMBER and sub.sms_status != "invalid":
+            state = "invalid"
+        else:
+            return
+        fresh = self.store.get(sub.id) or sub
+        self.store.save(fresh, fresh.with_changes(sms_status=state),
+                        [ConsentEvent("sms", state, "provider", f"error {code}")])

@@ -1,0 +1,100 @@
+"""What the send path refuses to act on: records it cannot read, evenings no task should name.
+
+One subscriber hash that does not decode (a zone missing from tzdata such as `America/Nowhere`,
+a time like `25:99`, a field that is not UTF-8) must not stop the people next to it in a dispatch
+batch, nor crash a send task before its late check. Such a record is skipped, logged with its
+reason and counted in the metrics (`unreadable:dispatch`, `unreadable:send`); `reminders stats`
+lists how many records are unreadable right now.
+
+Broker messages are not trusted either: a send task names a local date, and only tonight or last
+night (an evening whose late limit runs past midnight) in the person's own zone can be due. Any
+other date is refused (`rejected:date`) and nothing is written for it, so a forged or replayed
+task cannot use up a future evening or send one early.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import redis
+
+from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash
+from reminders.storage import keys, nights
+from reminders.storage.subscribers import Store, decode
+
+log = logging.getLogger(__name__)
+
+
+class Unreadable(Exception):
+    """A subscriber record that cannot be decoded into a schedulable person."""
+
+    def __init__(self, subscriber_id: str, exc: Exception) -> None:
+        self.subscriber_id = subscriber_id
+        self.reason = f"{type(exc).__name__}: {exc}"[:200]
+        super().__init__(self.reason)
+
+
+def readable(raw: dict[bytes, bytes] | dict[str, str], subscriber_id: str
+             ) -> tuple[Subscriber, ZoneInfo]:
+    """The person in a non-empty hash, with their zone loaded; Unreadable if either fails."""
+    try:
+        sub = from_hash(decode(raw), subscriber_id)
+        return sub, ZoneInfo(sub.timezone)
+    except DECODE_ERRORS as exc:
+        raise Unreadable(subscriber_id, exc) from exc
+
+
+def load(store: Store, subscriber_id: str) -> tuple[Subscriber, ZoneInfo] | None:
+    """`readable` for a stored person; None when they are gone (forgotten)."""
+    raw = store.redis.hgetall(keys.subscriber(subscriber_id))
+    return readable(raw, subscriber_id) if raw else None  # type: ignore[arg-type]
+
+
+def count_unreadable(client: redis.Redis | redis.client.Pipeline, where: str,
+                     problems: list[Unreadable], local_date: date | None = None) -> None:
+    """Log each skipped record and count them (`where`: dispatch | send)."""
+    if not problems:
+        return
+    for problem in problems:
+        log.warning("%s skip subscriber=%s date=%s reason=unreadable error=%r", where,
+                    problem.subscriber_id, local_date or "-", problem.reason)
+    client.hincrby(keys.METRICS, f"unreadable:{where}", len(problems))
+
+
+def skip_unreadable_evening(client: redis.Redis, problem: Unreadable, local_date: date,
+                            now: datetime) -> None:
+    """A send task for a record that cannot be read: count it, record the evening as missed
+    (unless the date is far from today anywhere on Earth: a forged task writes nothing) and
+    settle it, so the dispatcher does not hand it out again."""
+    count_unreadable(client, "send", [problem], local_date)
+    utc_today = now.astimezone(UTC).date()
+    if utc_today - timedelta(days=2) <= local_date <= utc_today + timedelta(days=1):
+        nights.give_up(client, problem.subscriber_id, local_date, now, reason="unreadable")
+    nights.settle(client, problem.subscriber_id, local_date)
+
+
+def date_problem(local_date: date, now: datetime, tz: ZoneInfo) -> str | None:
+    """Why a send task may not name `local_date` (None: tonight or last night, locally)."""
+    today = now.astimezone(tz).date()
+    if local_date in (today, today - timedelta(days=1)):
+        return None
+    return "future" if local_date > today else "past"
+
+
+def deadline(local_date: date, due: datetime, tz: ZoneInfo, late_limit: timedelta,
+             not_after: datetime | None) -> datetime:
+    """After this instant nothing is sent for the evening: its time plus the late limit, or
+    `not_after` (send-now's hand-off counts the limit from when it was asked), but never past
+    the end of that local day plus the late limit, whatever a task says."""
+    if not_after is None:
+        return due + late_limit
+    day_end = datetime.combine(local_date + timedelta(days=1), time(0), tz)
+    return min(not_after, day_end + late_limit)
+
+
+def reject_date(client: redis.Redis, subscriber_id: str, local_date: date, why: str) -> None:
+    log.warning("send rejected subscriber=%s date=%s reason=date-out-of-range (%s)",
+                subscriber_id, local_date, why)
+    client.hincrby(keys.METRICS, "rejected:date", 1)

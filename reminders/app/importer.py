@@ -1,0 +1,233 @@
+"""`reminders import FILE.csv`: bulk enrolment, one row at a time through `preferences.enrol`.
+
+The whole file is read and parsed before anything is written, so a file that is not CSV at all
+(binary, wrong encoding, broken quoting) or has a wrong header changes nothing. After that each
+row stands alone: a bad row is reported with its line number and skipped, a good one is enrolled
+(validated, then one transaction), and a row whose phone or email already belongs to someone is
+left alone and counted as unchanged, so running the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from reminders.app import preferences
+from reminders.app.preferences import Enrolment
+from reminders.domain.validation import InvalidInput, normalise_email, normalise_phone, parse_bool
+from reminders.settings import Settings
+from reminders.storage import keys
+from reminders.storage.subscribers import AlreadySubscribed, Store
+
+COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed")
+# A reason quotes the bad value; a 10 kB cell must not turn into a 10 kB report line.
+MAX_REASON = 160
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # where the row starts in the file (1 = the header line)
+    values: dict[str, str]  # every column in COLUMNS, "" when absent
+    extra: int = 0  # non-empty cells beyond the header's columns
+
+
+@dataclass
+class Report:
+    imported: int = 0
+    unchanged: int = 0
+    pending: int = 0  # imported without confirmed=yes: they wait for a YES
+    pending_ids: list[str] = field(default_factory=list)  # who, among those just enrolled
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.errors)
+
+    def summary(self) -> str:
+        return f"imported {self.imported}, unchanged {self.unchanged}, failed {self.failed}"
+
+
+# -- reading ----------------------------------------------------------------------------------
+def read_csv(path: str) -> list[Row]:
+    """Every data row of the file; InvalidInput when the file as a whole is unusable."""
+    text = _decode(_read_bytes(path), path)
+    # strict: an unclosed quote is an error, not a cell that silently swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[Row] = []
+    previous_end = 0
+    try:
+        for cells in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue  # blank line
+            if header is None:
+                header = _header(cells)
+            else:
+                rows.append(_row(start, header, cells))
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}: not a readable CSV file (line {reader.line_num}: {exc})"
+                           ) from None
+    if header is None:
+        raise InvalidInput(f"{path} is empty: expected a header line like {','.join(COLUMNS)}")
+    return rows
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        text = data.decode("utf-8-sig")  # spreadsheets like to start with a BOM
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not a UTF-8 CSV file (undecodable byte at offset "
+                           f"{exc.start})") from None
+    if "\x00" in text:
+        raise InvalidInput(f"{path} is not a CSV file (it contains NUL bytes)")
+    return text
+
+
+def _header(cells: list[str]) -> list[str]:
+    names = [cell.strip().lower() for cell in cells]
+    while names and not names[-1]:
+        names.pop()  # trailing empty cells: a spreadsheet artefact
+    for name in names:
+        if name not in COLUMNS:
+            raise InvalidInput(f"unknown column {name!r} in the header line "
+                               f"(columns: {','.join(COLUMNS)})")
+        if names.count(name) > 1:
+            raise InvalidInput(f"column {name!r} appears twice in the header line")
+    if "phone" not in names and "email" not in names:
+        raise InvalidInput("the header line needs a phone or an email column "
+                           f"(columns: {','.join(COLUMNS)})")
+    return names
+
+
+def _row(line: int, header: list[str], cells: list[str]) -> Row:
+    values = dict.fromkeys(COLUMNS, "")
+    values.update((name, cell.strip()) for name, cell in zip(header, cells, strict=False))
+    extra = sum(1 for cell in cells[len(header):] if cell.strip())
+    return Row(line, values, extra)
+
+
+# -- enrolling --------------------------------------------------------------------------------
+def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
+                on_row: Callable[[], None] | None = None) -> Report:
+    report = Report()
+    claimed: dict[keys.IndexEntry, int] = {}  # phone/email index entry -> line that took it
+    for row in rows:
+        try:
+            outcome, subscriber_id = _import_row(store, settings, row, claimed)
+        except InvalidInput as exc:
+            report.errors.append((row.line, _shorten(str(exc))))
+        else:
+            _count(report, outcome)
+            if outcome == "pending" and subscriber_id:
+                report.pending_ids.append(subscriber_id)
+        if on_row is not None:
+            on_row()
+    return report
+
+
+def _count(report: Report, outcome: str) -> None:
+    if outcome == "unchanged":
+        report.unchanged += 1
+        return
+    report.imported += 1
+    if outcome == "pending":
+        report.pending += 1
+
+
+def _import_row(store: Store, settings: Settings, row: Row,
+                claimed: dict[keys.IndexEntry, int]) -> tuple[str, str | None]:
+    """('imported' | 'pending' | 'unchanged', the new subscriber's id); InvalidInput says why a
+    row is refused."""
+    if row.extra:
+        raise InvalidInput(f"{row.extra} cell(s) more than the header line has columns")
+    request = _enrolment(row.values)
+    handles = _index_entries(request)
+    for handle in handles:
+        if handle in claimed:
+            raise InvalidInput(f"{handle.field} is already on line {claimed[handle]}")
+    _check_email_not_suppressed(store, request)
+    outcome = _enrol(store, settings, request)
+    claimed.update(dict.fromkeys(handles, row.line))
+    return outcome
+
+
+def _enrol(store: Store, settings: Settings, request: Enrolment) -> tuple[str, str | None]:
+    for _attempt in range(2):
+        try:
+            sub = preferences.enrol(store, settings, request)
+        except AlreadySubscribed:
+            return "unchanged", None  # the existing subscriber is left exactly as it is
+        except redis.WatchError:
+            continue  # someone took this phone/email meanwhile: the next try says who
+        return ("imported" if request.confirmed else "pending"), sub.id
+    raise InvalidInput("the phone or email changed while importing; try again")
+
+
+def _enrolment(values: dict[str, str]) -> Enrolment:
+    return Enrolment(
+        phone=values["phone"] or None, email=values["email"] or None, name=values["name"],
+        timezone=values["timezone"] or None, time=values["time"] or None,
+        channel=values["channel"] or None, confirmed=_confirmed(values["confirmed"]),
+        source="import",
+    )
+
+
+def _confirmed(raw: str) -> bool:
+    if not raw:
+        return False
+    try:
+        return parse_bool(raw)
+    except InvalidInput:
+        raise InvalidInput(f"confirmed is not true or false: {raw!r}") from None
+
+
+def _index_entries(request: Enrolment) -> list[keys.IndexEntry]:
+    """The phone/email index entries this row would take (invalid values: enrol reports them)."""
+    found = []
+    try:
+        if request.phone:
+            found.append(keys.phone_index(normalise_phone(request.phone)))
+        if request.email:
+            found.append(keys.email_index(normalise_email(request.email)))
+    except InvalidInput:
+        return []
+    return found
+
+
+def _check_email_not_suppressed(store: Store, request: Enrolment) -> None:
+    # enrol() honours suppressed phones only; an address that unsubscribed and was forgotten
+    # must not be enrolled again by a bulk import either.
+    if not request.email:
+        return
+    try:
+        address = normalise_email(request.email)
+    except InvalidInput:
+        return  # enrol reports it
+    suppressed = store.redis.sismember(keys.SUPPRESSED_EMAILS, address.lower())
+    if suppressed and store.find(address) is None:
+        raise InvalidInput(f"{address} unsubscribed from our emails; import cannot add it again")
+
+
+def _shorten(reason: str) -> str:
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 1] + "…"

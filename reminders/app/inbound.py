@@ -1,0 +1,242 @@
+"""A text from a person: work out what they meant, change what they asked, say what happened.
+
+Used by the signed webhook and by `reminders reply`. Returns the reply text, or None when
+nothing should be said (Twilio already answered STOP/START, the person opted out, or the number
+is sending too much). Consent changes are always recorded, whatever the rate limit says.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import redis
+
+from reminders.app.care import Care
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.keywords import Command, parse
+from reminders.domain.schedule import next_send_after
+from reminders.domain.subscriber import Subscriber
+from reminders.domain.validation import (
+    EARLIEST_SEND,
+    LATEST_SEND,
+    InvalidInput,
+    format_clock,
+    normalise_email,
+    parse_send_time,
+    parse_timezone,
+)
+from reminders.messages.replies import Replies
+from reminders.settings import Settings
+from reminders.storage import keys
+from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, Store
+
+log = logging.getLogger(__name__)
+
+# Replies per number per hour: enough for a person, too few for an auto-responder loop.
+INBOUND_REPLIES_PER_HOUR = 20
+# Texts sent after midnight but before this hour still belong to the evening before.
+EVENING_ENDS = time(5, 0)
+MAX_PAUSE_DAYS = 90
+DEFAULT_PAUSE_DAYS = 7
+
+
+@dataclass
+class Inbound:
+    store: Store
+    redis: redis.Redis
+    settings: Settings
+    replies: Replies
+    now: datetime
+    # Called with the subscriber after EMAIL adds an address (sends the confirmation link).
+    on_email_added: Callable[[Subscriber], object] | None = None
+
+    def handle(self, phone: str, body: str) -> str | None:
+        command = parse(body)
+        sub = self.store.find(phone)
+        log.info("inbound subscriber=%s command=%s", sub.id if sub else "unknown", command.kind)
+        self.redis.hincrby(keys.METRICS, f"inbound:{command.kind}", 1)
+        reply = self._dispatch(command, phone, sub)
+        if reply is None or not self._may_reply(phone, command):
+            return None
+        return reply
+
+    def _may_reply(self, phone: str, command: Command) -> bool:
+        key = keys.inbound_counter(phone)
+        with self.redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 3600, nx=True)
+            count, _ = pipe.execute()
+        if int(count) > INBOUND_REPLIES_PER_HOUR:
+            log.warning("inbound rate-limited command=%s count=%s", command.kind, count)
+            return False
+        return True
+
+    def _dispatch(self, command: Command, phone: str, sub: Subscriber | None) -> str | None:
+        if command.kind == "stop":
+            return self._stop(phone, sub, command)
+        if command.kind in ("start", "join"):
+            return self._start(phone, sub, command)
+        if command.kind == "help":
+            return self._help(sub, command.language)
+        if command.kind == "distress":
+            log.warning("inbound distress subscriber=%s", sub.id if sub else "unknown")
+            kind = self.replies.render("distress", support=self.settings.support_contact)
+            if command.flag:  # "I give up, my toe is black": both answers, and the flag
+                foot = self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
+                return f"{kind} {foot}"
+            return kind
+        if command.kind == "flag":
+            return self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
+        if sub is None:
+            return self.replies.render("not_subscribed")
+        if sub.sms_status == "opted_out":
+            return None  # after STOP, nothing but the answer to START or HELP
+        if sub.sms_status == "pending":
+            return self.replies.render("confirm_first")
+        handler = self._commands().get(command.kind)
+        return handler(sub, command) if handler else self.replies.render("hint")
+
+    def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
+        return {"time": self._time, "tz": self._tz, "pause": self._pause,
+                "resume": self._resume, "done": self._done, "score": self._score,
+                "email": self._email, "massage": self._care().toggle,
+                "heat": self._care().toggle}
+
+    def _care(self) -> Care:
+        return Care(self.store, self.settings, self.replies, self.now)
+
+    # -- consent ---------------------------------------------------------------------------
+    def _twilio_answers(self) -> bool:
+        return self.settings.opt_out_handled_by == "twilio"
+
+    def _stop(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
+        if sub is None:
+            self.redis.sadd(keys.SUPPRESSED_PHONES, phone)
+        elif sub.sms_status != "opted_out":
+            self.store.save(sub, sub.with_changes(sms_status="opted_out"),
+                            [ConsentEvent("sms", "opted_out", "sms", command.words)], self.now)
+        else:
+            return None  # already out: at most one confirmation
+        if command.language == "es":
+            # Twilio knows only the English keywords: nobody else confirms ALTO or BAJA.
+            return self.replies.render("stopped_es", program_name=self.settings.program_name)
+        return None if self._twilio_answers() else self.replies.render(
+            "stopped", program_name=self.settings.program_name)
+
+    def _start(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
+        reply_anyway = command.kind == "join" or (sub is not None and sub.sms_status == "pending")
+        if sub is None:
+            self.redis.srem(keys.SUPPRESSED_PHONES, phone)
+            sub = enrol(self.store, self.settings, Enrolment(
+                phone=phone, confirmed=True, source="sms", words=command.words), self.now)
+        elif sub.sms_status == "active":
+            return self.replies.render("already_active", time=format_clock(sub.send_time))
+        else:
+            channel = sub.channel if sub.wants_sms else "both"
+            self.redis.srem(keys.SUPPRESSED_PHONES, phone)
+            self.store.save(sub, sub.with_changes(sms_status="active", channel=channel),
+                            [ConsentEvent("sms", "opted_in", "sms", command.words)], self.now)
+        if self._twilio_answers() and not reply_anyway:
+            return None
+        return self.replies.render("started", program_name=self.settings.program_name,
+                                   time=format_clock(sub.send_time))
+
+    def _help(self, sub: Subscriber | None, language: str = "en") -> str:
+        when = format_clock(sub.send_time) if sub and sub.sms_status == "active" else ""
+        name = "help_es" if language == "es" else "help"
+        return self.replies.render(name, program_name=self.settings.program_name,
+                                   when=f" at {when}" if when and language == "en" else when,
+                                   support=self.settings.support_contact)
+
+    # -- preferences -----------------------------------------------------------------------
+    def _time(self, sub: Subscriber, command: Command) -> str:
+        try:
+            new_time = parse_send_time(command.arg)
+        except InvalidInput:
+            return self.replies.render("time_invalid", earliest=format_clock(EARLIEST_SEND),
+                                       latest=format_clock(LATEST_SEND))
+        after = self.store.save(sub, sub.with_changes(send_time=new_time), [], self.now)
+        tonight = self._local_today(after) == self._next_local_date(after)
+        return self.replies.render("time_set", time=format_clock(new_time), tonight=tonight)
+
+    def _tz(self, sub: Subscriber, command: Command) -> str:
+        try:
+            zone = parse_timezone(command.arg)
+        except InvalidInput:
+            return self.replies.render("tz_invalid")
+        self.store.save(sub, sub.with_changes(timezone=zone), [], self.now)
+        return self.replies.render("tz_set", zone=zone, time=format_clock(sub.send_time))
+
+    def _pause(self, sub: Subscriber, command: Command) -> str:
+        arg = command.arg or str(DEFAULT_PAUSE_DAYS)
+        if not arg.isdigit() or not 1 <= int(arg) <= MAX_PAUSE_DAYS:
+            return self.replies.render("pause_invalid")
+        first = self._next_local_date(sub)
+        until = first + timedelta(days=int(arg) - 1)
+        self.store.save(sub, sub.with_changes(paused_until=until), [], self.now)
+        return self.replies.render("paused", until=until.strftime("%a %b %-d"))
+
+    def _resume(self, sub: Subscriber, command: Command) -> str:
+        self.store.save(sub, sub.with_changes(paused_until=None), [], self.now)
+        return self.replies.render("resumed", time=format_clock(sub.send_time))
+
+    def _done(self, sub: Subscriber, command: Command) -> str:
+        evening = self._evening(sub)
+        if sub.last_done == evening:
+            streak = sub.streak
+        elif sub.last_done == evening - timedelta(days=1):
+            streak = sub.streak + 1
+        else:
+            streak = 1
+        self.store.save(sub, sub.with_changes(streak=streak, last_done=evening), [], self.now)
+        self.redis.hset(keys.night(sub.id, evening), "done", "1")
+        return self.replies.render("done", streak=streak)
+
+    def _score(self, sub: Subscriber, command: Command) -> str:
+        evening = self._evening(sub)
+        key = keys.night(sub.id, evening)
+        with self.redis.pipeline() as pipe:
+            pipe.hset(key, "score", command.arg)
+            pipe.expire(key, keys.NIGHT_TTL_SECONDS)
+            pipe.execute()
+        return self._care().score_reply(int(command.arg), command.words)
+
+    def _email(self, sub: Subscriber, command: Command) -> str:
+        if command.arg in ("off", "stop", "none", "no"):
+            if sub.wants_email:
+                after = sub.with_changes(channel="sms" if sub.phone else sub.channel)
+                self.store.save(sub, after, [ConsentEvent("email", "unsubscribed", "sms",
+                                                          command.words)], self.now)
+            return self.replies.render("email_off")
+        try:
+            address = normalise_email(command.arg)
+        except InvalidInput:
+            return self.replies.render("email_invalid")
+        after = sub.with_changes(email=address, channel="both", email_status="pending")
+        try:
+            self.store.save(sub, after, [ConsentEvent("email", "subscribed", "sms",
+                                                      command.words)], self.now)
+        except AlreadySubscribed:
+            return self.replies.render("email_taken")
+        if self.on_email_added is not None:
+            self.on_email_added(after)
+        return self.replies.render("email_set", address=address)
+
+    # -- local time helpers ----------------------------------------------------------------
+    def _local_now(self, sub: Subscriber) -> datetime:
+        return self.now.astimezone(ZoneInfo(sub.timezone))
+
+    def _local_today(self, sub: Subscriber) -> date:
+        return self._local_now(sub).date()
+
+    def _evening(self, sub: Subscriber) -> date:
+        """Which evening a DONE or a score belongs to (just after midnight: the one before)."""
+        local = self._local_now(sub)
+        return local.date() - timedelta(days=1) if local.time() < EVENING_ENDS else local.date()
+
+    def _next_local_date(self, sub: Subscriber) -> date:
+        return next_send_after(sub.send_time, ZoneInfo(sub.timezone), self.now).local_date

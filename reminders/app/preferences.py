@@ -1,0 +1,148 @@
+"""Enrolling people and changing what they chose: validate everything first, then one write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from reminders.domain.subscriber import Subscriber, now_iso
+from reminders.domain.validation import (
+    InvalidInput,
+    clean_name,
+    normalise_email,
+    normalise_phone,
+    parse_bool,
+    parse_channel,
+    parse_date,
+    parse_send_time,
+    parse_timezone,
+    timezone_for_phone,
+)
+from reminders.settings import Settings
+from reminders.storage.subscribers import ConsentEvent, Store, new_subscriber_id, utcnow
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    phone: str | None = None
+    email: str | None = None
+    name: str = ""
+    timezone: str | None = None
+    time: str | None = None
+    channel: str | None = None
+    confirmed: bool = False
+    source: str = "cli"
+    words: str = ""
+
+
+def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | None = None
+          ) -> Subscriber:
+    """Validate and store a new subscriber (InvalidInput / AlreadySubscribed on error)."""
+    now = now or utcnow()
+    phone = normalise_phone(request.phone) if request.phone else None
+    email = normalise_email(request.email) if request.email else None
+    if not phone and not email:
+        raise InvalidInput("give a phone number, an email address, or both")
+    channel = parse_channel(request.channel) if request.channel else ("sms" if phone else "email")
+    _check_channel(channel, phone, email)
+    if phone and store.is_suppressed_phone(phone) and request.source != "sms":
+        raise InvalidInput(f"{phone} asked us to stop; they can text START to join again")
+    if email and store.is_suppressed_email(email) and request.source != "email":
+        raise InvalidInput(f"{email} unsubscribed from our emails earlier")
+    send_time = parse_send_time(request.time) if request.time else settings.default_send_time
+    state = "active" if request.confirmed else "pending"
+    sub = Subscriber(
+        id=new_subscriber_id(), phone=phone, email=email, name=clean_name(request.name),
+        timezone=_pick_timezone(request.timezone, phone, settings), send_time=send_time,
+        channel=channel,
+        sms_status=state if phone and channel != "email" else "none",
+        email_status=state if email and channel != "sms" else "none",
+        created_at=now_iso(now),
+    )
+    action = "confirmed" if request.confirmed else "subscribed"
+    events = [ConsentEvent(ch, action, request.source, request.words)
+              for ch, wanted in (("sms", sub.wants_sms), ("email", sub.wants_email)) if wanted]
+    return store.create(sub, events, now)
+
+
+def _pick_timezone(given: str | None, phone: str | None, settings: Settings) -> str:
+    if given:
+        return parse_timezone(given)
+    inferred = timezone_for_phone(phone) if phone else None
+    return inferred or settings.fallback_timezone
+
+
+def _check_channel(channel: str, phone: str | None, email: str | None) -> None:
+    if channel in ("sms", "both") and not phone:
+        raise InvalidInput(f"channel {channel} needs a phone number")
+    if channel in ("email", "both") and not email:
+        raise InvalidInput(f"channel {channel} needs an email address")
+
+
+SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
+            "paused_until", "phone")
+
+
+def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]:
+    """'time=21:00' ... -> validated field changes for Subscriber.with_changes."""
+    if not assignments:
+        raise InvalidInput("nothing to set: give KEY=VALUE, e.g. time=21:00")
+    changes: dict[str, Any] = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if not sep:
+            raise InvalidInput(f"expected KEY=VALUE, got {assignment!r}")
+        changes.update(_parse_one(key, value.strip()))
+    merged = sub.with_changes(**changes)
+    _check_channel(merged.channel, merged.phone, merged.email)
+    return _consent_states(sub, merged, changes)
+
+
+def _parse_one(key: str, value: str) -> dict[str, Any]:
+    if key == "time":
+        return {"send_time": parse_send_time(value)}
+    if key in ("timezone", "tz"):
+        return {"timezone": parse_timezone(value)}
+    if key == "channel":
+        return {"channel": parse_channel(value)}
+    if key == "email":
+        return {"email": normalise_email(value) if value.lower() not in ("", "none") else None}
+    if key == "phone":
+        return {"phone": normalise_phone(value)}
+    if key == "name":
+        return {"name": clean_name(value)}
+    if key in ("heat_ok", "massage_ok"):
+        return {key: parse_bool(value)}
+    if key == "paused_until":
+        return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
+    raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")
+
+
+def _consent_states(before: Subscriber, after: Subscriber, changes: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """A newly added channel starts as before for its kind: active only if already confirmed."""
+    if after.email and after.wants_email and after.email_status == "none":
+        changes["email_status"] = "active"
+    if "email" in changes and after.email != before.email and after.email:
+        changes["email_status"] = "active"
+    if not after.email:
+        changes["email_status"] = "none"
+    if after.phone and after.wants_sms and after.sms_status == "none":
+        changes["sms_status"] = "active"
+    return changes
+
+
+def change(store: Store, sub: Subscriber, changes: dict[str, Any], source: str = "cli",
+           now: datetime | None = None) -> Subscriber:
+    after = sub.with_changes(**changes)
+    return store.save(sub, after, [], now or utcnow())
+
+
+def pause(sub: Subscriber, local_today: date, days: int) -> dict[str, Any]:
+    return {"paused_until": local_today + timedelta(days=days - 1)}
+
+
+def clock(value: time) -> str:
+    return value.strftime("%H:%M")

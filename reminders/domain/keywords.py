@@ -1,0 +1,234 @@
+"""What a person meant by a text: a keyword, a command with its argument, a score, or nothing.
+
+Pure functions, no I/O. Case, spacing, trailing punctuation and emoji do not matter. A message
+that plainly asks to stop is a STOP; one that merely contains the word ("can't stop the
+tingling") is not: anything we are unsure about becomes UNKNOWN, which earns a hint, never an
+action the person did not ask for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from reminders.domain.redflags import detect as detect_red_flag
+
+# Only the start of a message is read: keywords are short, and a 10 kB text is not a command.
+# It is read after the leading spaces are gone, so 250 spaces and STOP are still a STOP.
+MAX_READ = 200
+
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
+                        "revoke"})
+# Twilio's own keyword handling is English-only: these we always answer ourselves, in Spanish.
+SPANISH_STOP_WORDS = frozenset({"alto", "parar", "cancelar", "baja"})
+SPANISH_HELP_WORDS = frozenset({"ayuda"})
+START_WORDS = frozenset({"start", "yes", "unstop"})
+HELP_WORDS = frozenset({"help", "info"})
+# Commands that switch a contraindication of the person's own: MASSAGE OFF, HEAT ON ...
+TOGGLES = ("massage", "heat")
+
+# Words that may surround a stop keyword without changing its meaning.
+_FILLER = frozenset({
+    "please", "pls", "plz", "now", "me", "all", "it", "this", "that", "these", "texts", "text",
+    "messages", "message", "msgs", "sms", "reminders", "reminder", "thanks", "thank", "you",
+    "thx", "ty", "the", "my", "subscription", "right", "away", "ok", "okay", "just", "from",
+    "list", "them", "for", "good", "sending", "texting", "messaging", "to", "y", "u", "us",
+    # Spanish politeness around ALTO / BAJA ("baja por favor", "alto, gracias")
+    "por", "favor", "gracias", "ya", "los", "mensajes", "textos",
+})
+_BEFORE_STOP = frozenset({"please", "pls", "plz", "just", "ok", "okay", "now", "thanks", "thx",
+                          "ty"})
+_STOP_PHRASES = (
+    r"no more (texts?|messages?|msgs?|reminders?|sms)",
+    r"(stop|quit|end) (texting|messaging|sending|contacting)( me)?",
+    r"(do not|don't|dont|never) (text|message|contact|sms) me( again| anymore| any more)?",
+    r"(i )?(do not|don't|dont) want( these| this| your| the| any| any more)? "
+    r"(texts?|messages?|reminders?|sms)( anymore| any more)?",
+    r"(take|remove|delete) me (off|from)( (this|the|your) (list|program|service))?",
+    r"(remove|delete|unsubscribe) me",
+    r"opt me out|opt out|i want to (stop|opt out|unsubscribe)|i (wish|would like) to (stop|"
+    r"unsubscribe|opt out)",
+    r"leave me alone",
+)
+# One-word spellings people use for the same keyword.
+_SPELLINGS = {"opt-out": "optout", "un-subscribe": "unsubscribe", "stop-all": "stopall",
+              "opt-in": "start", "optin": "start"}
+# Politeness around a phrase does not change it ("please don't text me anymore, thank you").
+_POLITE = r"(?:please |pls |plz )?"
+_THANKS = r"(?: please| pls| now| thanks| thank you| thx| ty)*"
+_STOP_PHRASE = re.compile(r"^" + _POLITE + r"(?:" + "|".join(_STOP_PHRASES) + r")" + _THANKS + "$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
+    massage | heat | flag | distress | unknown. `arg` carries the raw argument (a time, a zone,
+    days, a score, an address, on/off, a red-flag category)."""
+
+    kind: str
+    arg: str = ""
+    words: str = ""  # the person's own words (trimmed), for the consent log
+    language: str = "en"  # the language the person used (Spanish keywords: "es")
+    flag: str = ""  # a red-flag category the text also reports (see redflags.CATEGORIES)
+
+
+def normalise(text: str) -> str:
+    """Lower case, emoji and symbols gone, spaces collapsed, trailing punctuation dropped."""
+    text = unicodedata.normalize("NFKC", text.lstrip()[:MAX_READ])
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category[0] in "LN" or ch in " :/@.+-_'\u2019,!?":
+            kept.append(ch)
+        elif category == "Pd" or ch == "\u2212":
+            kept.append("-")  # en dash, em dash, minus: "-1" must stay negative, not become 1
+        elif category[0] in "ZC":
+            kept.append(" ")
+        # symbols (emoji, arrows, dingbats) and the rest are dropped
+    cleaned = "".join(kept).replace("\u2019", "'").lower()
+    cleaned = " ".join(cleaned.split())
+    # A leading dash is kept: it is a sign ("-1"), and a sign makes a score out of range.
+    return cleaned.lstrip(" .,!?;:'").rstrip(" .,!?;:-'")
+
+
+_DISTRESS = re.compile(
+    r"\b(end it all|end my life|kill myself|killing myself|suicid\w*|want to die|"
+    r"wanna die|wish i (?:was|were) dead|better off dead|no reason to live|hurt myself|"
+    r"harm myself|hopeless|no hope|can'?t go on|cannot go on|give up|giving up|gave up|"
+    r"no point|what'?s the point|(?:don'?t|do not) want to (?:live|be here)|"
+    r"tired of (?:living|life)|can'?t (?:take|do) (?:it|this) any ?more|no way out|"
+    r"worthless|nobody cares|no one cares|sin esperanza|no puedo m[aá]s|quiero morir(?:me)?)\b"
+)
+
+
+def parse(text: str) -> Command:
+    text = (text or "").lstrip()
+    words_raw = " ".join(text[:MAX_READ].split())[:160]
+    clean = normalise(text)
+    if not clean:
+        return Command("unknown", words=words_raw)
+    words = _words(clean)
+    flag = detect_red_flag(clean) or ""
+    if _DISTRESS.search(clean):
+        # Someone in pain may say "end it all": that is not an opt-out, and it deserves a kind
+        # answer pointing to help, whatever else the message says.
+        return Command("distress", words=words_raw, flag=flag)
+    if _is_stop(words):
+        # A plain request to stop wins over everything else in the message.
+        return Command("stop", words=words_raw, language=_language(words))
+    if flag:
+        return Command("flag", flag, words_raw, flag=flag)
+    command = _keyword(clean) or _with_argument(clean) or _score(clean)
+    if command is None:
+        return Command("unknown", words=words_raw)
+    return Command(command.kind, command.arg, words_raw, language=command.language)
+
+
+def _language(words: list[str]) -> str:
+    return "es" if words and words[0] in SPANISH_STOP_WORDS | SPANISH_HELP_WORDS else "en"
+
+
+def _words(clean: str) -> list[str]:
+    """Words without the punctuation around them ("Stop. Please." -> stop, please)."""
+    tokens = re.split(r"[\s,!?;]+", clean)
+    words = [token.strip(".:'-") for token in tokens]
+    return [_SPELLINGS.get(w, w) for w in words if w]
+
+
+def _keyword(clean: str) -> Command | None:
+    words = _words(clean)
+    if not words:
+        return None
+    if words[0] in SPANISH_HELP_WORDS and all(w in _FILLER for w in words[1:]):
+        return Command("help", language="es")
+    toggle = _toggle(words)
+    if toggle:
+        return toggle
+    if len(words) == 1:
+        single = {**dict.fromkeys(START_WORDS, "start"), **dict.fromkeys(HELP_WORDS, "help"),
+                  "join": "join", "resume": "resume", "done": "done", "pause": "pause"}
+        if words[0] in single:
+            return Command(single[words[0]])
+    return _done_or_resume(words)
+
+
+def _toggle(words: list[str]) -> Command | None:
+    """MASSAGE OFF / MASSAGE ON / HEAT OFF / HEAT ON (also "no massage", "massage: off")."""
+    if len(words) == 2 and words[0] in TOGGLES and words[1] in ("on", "off"):
+        return Command(words[0], words[1])
+    if len(words) == 2 and words[0] == "no" and words[1] in TOGGLES:
+        return Command(words[1], "off")
+    return None
+
+
+def _is_stop(words: list[str]) -> bool:
+    if not words:
+        return False
+    first = words[0]
+    stop_words = STOP_WORDS | SPANISH_STOP_WORDS
+    # Fillers and repeated stop words ("STOP STOP STOP") add nothing to the request.
+    rest = [w for w in words[1:] if w not in _FILLER and w not in stop_words]
+    if first in stop_words and not rest:
+        return True
+    if words[:2] == ["opt", "out"] and all(w in _FILLER for w in words[2:]):
+        return True  # "opt out from this list"
+    if _STOP_PHRASE.match(" ".join(words)):
+        return True
+    # Before the keyword only politeness: "please stop" is a request, "all good from my end" or
+    # "the end" is not, though every word in them is a filler.
+    return words[-1] in STOP_WORDS and all(w in _BEFORE_STOP for w in words[:-1])
+
+
+def _done_or_resume(words: list[str]) -> Command | None:
+    if words[:2] == ["all", "done"]:
+        words = words[1:]  # "All done!" is the commonest way to say DONE
+    if words[0] in ("done", "resume") and all(w in _FILLER or w in ("for", "tonight", "today")
+                                              for w in words[1:]):
+        return Command(words[0])
+    return None
+
+
+# An argument must look like one: "time to go to bed" is talk, not a badly written TIME.
+_TIME = re.compile(r"^(?:time|set time|change time|set time to|change time to|time to)"
+                   r"\s*:?\s*(\d.*)$")
+# A separator after the keyword, so that "tzatziki" or "emails are annoying" are not commands.
+_TZ = re.compile(r"^(?:tz|timezone|time zone)(?:\s*:\s*|\s+)(.+)$")
+_PAUSE = re.compile(r"^pause(?:(?:\s*:\s*|\s+)(?:for\s+)?(\d+)(?:\s+days?|\s+nights?)?)?"
+                    r"(?:\s+please|\s+pls|\s+thanks)?$")
+_EMAIL = re.compile(r"^e-?mail(?:\s*:\s*|\s+)(.+)$")
+
+
+def _with_argument(clean: str) -> Command | None:
+    for kind, pattern in (("tz", _TZ), ("time", _TIME), ("email", _EMAIL)):
+        match = pattern.match(clean)
+        if match:
+            return Command(kind, match.group(1).strip())
+    match = _PAUSE.match(clean)
+    if match:
+        return Command("pause", match.group(1) or "")
+    return None
+
+
+_SCORE = re.compile(
+    r"^(?:(?:pain|score|symptoms?|tonight|level)\s*(?:is|was|=|:)?\s*)?"
+    r"(\d{1,2})(?:\s*(?:/|out of|of)\s*10)?(?:[\s,.;:-]+(.*))?$"
+)
+# Words after a score that keep it a score ("8 tonight, bad"); anything else ("10 ankle
+# circles done") is not a score.
+_PAIN_WORDS = re.compile(r"\b(pain|hurts?|hurting|aches?|aching|burning|tingling|bad|awful|"
+                         r"terrible|unbearable|worst|agony|excruciating|tonight|today|again|"
+                         r"can'?t (?:walk|stand|sleep)|emergency)\b")
+# A high score with these words points to urgent care, not only to the care team.
+URGENT_PAIN = re.compile(r"\b(unbearable|worst|agony|excruciating|emergency|screaming|"
+                         r"can'?t (?:walk|stand|bear)|cannot (?:walk|stand|bear))\b")
+
+
+def _score(clean: str) -> Command | None:
+    match = _SCORE.match(clean)
+    if not match or not 0 <= int(match.group(1)) <= 10:
+        return None
+    rest = match.group(2) or ""
+    if rest and not _PAIN_WORDS.search(rest):
+        return None
+    return Command("score", str(int(match.group(1))))

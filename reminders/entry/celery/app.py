@@ -1,0 +1,139 @@
+"""The Celery adapter: the app, its configuration, and the two tasks of the contract.
+
+Configuration is added lazily (Celery reads it on first use), so importing this module reads no
+environment and connects to nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+import redis
+from celery import Celery, Task
+from celery.schedules import crontab
+from celery.signals import setup_logging, worker_init
+
+from reminders.app.delivery import RetryLater
+from reminders.entry.celery import broker
+from reminders.entry.celery.handoff import BatchPublisher
+from reminders.logs import install
+from reminders.settings import load_settings
+from reminders.wiring import Services, build
+
+log = logging.getLogger(__name__)
+
+# Before any broker connection: an unreadable queue entry is set aside, not fatal (broker.py).
+broker.install()
+app = Celery("reminders")
+
+
+@cache
+def services() -> Services:
+    """One set of services per process (built after the prefork, on first use)."""
+    return build(load_settings())
+
+
+def _config() -> dict[str, Any]:
+    settings = services().settings
+    return {
+        "broker_url": settings.redis_url,
+        "broker_connection_retry_on_startup": True,
+        # Unacknowledged tasks come back after this long: shorter than the late limit, so a
+        # task whose worker was killed is redelivered while its evening is still young.
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "result_backend": None,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+        # The console backend prints reminders: show them as plain output, not as warnings.
+        "worker_redirect_stdouts_level": "INFO",
+        "beat_schedule": {
+            "dispatch-due": {
+                "task": "reminders.dispatch_due",
+                "schedule": _tick_schedule(settings.dispatch_interval_seconds),
+                # A tick nobody ran in time is worthless: the next one claims the same people.
+                "options": {"expires": max(1.0, settings.dispatch_interval_seconds)},
+            }
+        },
+    }
+
+
+def _tick_schedule(seconds: float) -> float | crontab:
+    """Every minute on the minute: send times are whole minutes, so a tick at :00 finds people
+    due the moment they are due. Other intervals (tests, demos) are plain periods."""
+    return crontab(minute="*") if seconds == 60 else seconds
+
+
+app.add_defaults(_config)
+
+
+@worker_init.connect
+def _check_on_start(**_: Any) -> None:
+    services().check()
+
+
+@setup_logging.connect
+def _logging(**_: Any) -> None:
+    # Connecting this signal tells Celery to leave logging to us: masked, one line per event.
+    install()
+
+
+def hand_off() -> BatchPublisher:
+    """How the dispatcher hands evenings to send_reminder: each claimed batch is published in
+    one broker command (see handoff.py), not one apply_async round trip per task."""
+    return BatchPublisher(app, _broker_client(), send_reminder.name)
+
+
+@cache
+def _broker_client() -> redis.Redis:
+    return redis.Redis.from_url(app.conf.broker_url)
+
+
+@app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)
+def dispatch_due() -> dict[str, int]:
+    svc = services()
+    publisher = hand_off()
+    report = svc.dispatcher.tick(datetime.now(UTC), publisher.enqueue, publisher.grouped)
+    if report.claimed or report.resent:
+        log.info("dispatch claimed=%d enqueued=%d missed=%d dropped=%d resent=%d",
+                 report.claimed, report.enqueued, report.missed, report.dropped, report.resent)
+    return {"claimed": report.claimed, "enqueued": report.enqueued, "missed": report.missed}
+
+
+@app.task(name="reminders.send_reminder", bind=True, ignore_result=True, max_retries=None)
+def send_reminder(self: Task, subscriber_id: str, local_date: str,
+                  not_after: float | None = None) -> dict[str, str]:
+    """`not_after` (epoch seconds; send-now's hand-off): the late limit counts from when the
+    operator asked, not from the evening's time (bounded: see guards.deadline)."""
+    svc = services()
+    limit = datetime.fromtimestamp(not_after, UTC) if not_after is not None else None
+    try:
+        outcome = svc.sender.deliver(subscriber_id, date.fromisoformat(local_date),
+                                     datetime.now(UTC), not_after=limit)
+    except RetryLater as exc:
+        raise self.retry(countdown=_backoff(self.request.retries, exc.delay), exc=exc) from None
+    except redis.RedisError as exc:
+        # Redis restarting: the night record is intact (AOF); try again shortly.
+        log.warning("send retry subscriber=%s reason=redis %s", subscriber_id, exc)
+        raise self.retry(countdown=_backoff(self.request.retries, None), exc=exc) from None
+    return outcome.channels
+
+
+def _backoff(retries: int, hint: float | None) -> float:
+    """Exponential backoff with jitter, or the provider's Retry-After.
+
+    The late limit (checked on every attempt) bounds how long retrying goes on; the cap keeps
+    a waiting task below the broker's visibility timeout, so it is not handed out twice.
+    """
+    cap = services().settings.visibility_timeout * 0.8
+    if hint is not None and hint > 0:
+        return min(hint, cap)
+    return min(cap, 300.0, 2.0 * 2 ** min(retries, 8)) * random.uniform(0.5, 1.5)

@@ -1,0 +1,323 @@
+"""`reminders ...`: the operator's command line (contract in DESIGN.md).
+
+Exit status: 0 success, 2 bad input (one clear line on stderr), 1 when a needed service is down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import redis
+
+from reminders.app import flags, importer, preferences, stats
+from reminders.app.preferences import Enrolment
+from reminders.app.report import describe, describe_all, iso_z
+from reminders.domain.content import LibraryError
+from reminders.domain.schedule import upcoming
+from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
+from reminders.entry.cli import flags as cli_flags
+from reminders.entry.cli import tables
+from reminders.logs import install
+from reminders.settings import ConfigError, load_settings
+from reminders.wiring import RedisUnavailable, Services, build
+
+Handler = Callable[[argparse.Namespace, Services], int]
+
+
+class UsageError(InvalidInput):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse prints usage and exits 2; we keep 2 but print one clear line.
+        raise UsageError(message)
+
+
+def _out(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.app.confirmations import send_confirmation, send_email_confirmation
+
+    if args.phone and "@" in args.phone and not args.email:
+        args.email, args.phone = args.phone, None
+    sub = preferences.enrol(svc.store, svc.settings, Enrolment(
+        phone=args.phone, email=args.email, name=args.name or "", timezone=args.timezone,
+        time=args.time, channel=args.channel, confirmed=args.confirmed,
+    ))
+    print(f"subscribed {sub.handle()} at {sub.send_time:%H:%M} {sub.timezone} "
+          f"({'confirmed' if args.confirmed else 'awaiting confirmation'})")
+    if not args.confirmed:
+        send_confirmation(svc, sub)
+        send_email_confirmation(svc, sub)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, svc: Services) -> int:
+    info = describe(svc.store, svc.store.require(args.phone))
+    if args.json:
+        _out(info)
+    else:
+        for key, value in info.items():
+            print(f"{key:>14}: {value if value is not None else '-'}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, svc: Services) -> int:
+    rows = sorted(describe_all(svc.store, svc.store.all()),
+                  key=lambda r: (r["phone"] or r["email"] or ""))
+    if args.json:
+        _out(rows)
+        return 0
+    tables.stdout_console().print(tables.subscribers_table(rows))
+    print(f"{len(rows)} subscriber(s)")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, svc: Services) -> int:
+    rows = importer.read_csv(args.file)  # the whole file first: a broken one changes nothing
+    with tables.progress(len(rows), "importing") as advance:
+        report = importer.import_rows(svc.store, svc.settings, rows, on_row=advance)
+    for line, reason in report.errors:
+        print(f"line {line}: {reason}")
+    print(report.summary())
+    if report.pending_ids and args.send_confirmations:
+        _confirm_imported(svc, report.pending_ids)
+    elif report.pending:
+        print(f"note: {report.pending} imported subscriber(s) without confirmed=yes are pending: "
+              "they start only after replying YES; --send-confirmations asks them")
+    return 0
+
+
+def _confirm_imported(svc: Services, subscriber_ids: list[str]) -> None:
+    """Ask the people this import just enrolled (and only them: a re-run asks nobody again)."""
+    from reminders.app.confirmations import send_confirmation, send_email_confirmation
+
+    asked = 0
+    with tables.progress(len(subscriber_ids), "confirming") as advance:
+        for subscriber_id in subscriber_ids:
+            sub = svc.store.get(subscriber_id)
+            if sub is not None:
+                texted = send_confirmation(svc, sub)
+                mailed = send_email_confirmation(svc, sub)
+                asked += texted or mailed
+            advance()
+    print(f"asked {asked} of {len(subscriber_ids)} pending subscriber(s) to confirm")
+
+
+def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
+    if not 1 <= args.days <= stats.MAX_DAYS:
+        raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
+    result = stats.compute(svc.redis, args.days)
+    if args.json:
+        _out(result)
+        return 0
+    subscribers = result["subscribers"]
+    console = tables.stdout_console()
+    console.print(f"Subscribers: {subscribers['total']}, paused: {subscribers['paused']}, "
+                  f"open foot-problem flags: {subscribers['flags_open']}")
+    console.print(tables.states_table(subscribers))
+    console.print(f"Last {args.days} night(s), newest first (skipped: opt-out / paused / other)")
+    console.print(tables.nights_table(result["nights"]))
+    if line := stats.unreadable_line(result["unreadable"]):
+        console.print(line)
+    return 0
+
+
+def cmd_set(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    changes = preferences.parse_assignments(sub, args.assignments)
+    after = preferences.change(svc.store, sub, changes)
+    nxt = svc.store.next_due(after.id)
+    print(f"updated {after.handle()}; next reminder {iso_z(nxt) if nxt else 'not scheduled'}")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    day = parse_date(args.date) if args.date else _tonight(sub.timezone, sub.send_time)
+    unsubscribe = svc.composer.unsubscribe_url(sub) if sub.email else None
+    tonight = svc.renderer.tonight(sub, day, unsubscribe)  # exactly what the sender uses
+    if args.json:
+        _out(tonight.preview())
+    else:
+        print(f"SMS for {day} ({tonight.sms.segments} segment(s), {tonight.sms.encoding}):\n")
+        print(tonight.sms.body)
+        print(f"\nEmail subject: {tonight.email.subject}\n\n{tonight.email.text}")
+    return 0
+
+
+def _tonight(timezone: str, send_time: object) -> date:
+    """The local date of the next evening (today if the send time has not passed yet)."""
+    now = datetime.now(UTC)
+    nxt = upcoming(send_time, ZoneInfo(timezone), now, 1)[0]  # type: ignore[arg-type]
+    return nxt.local_date
+
+
+def cmd_schedule(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    start = _parse_instant(args.start) if args.start else datetime.now(UTC)
+    if not 1 <= args.days <= 3660:
+        raise InvalidInput("--days must be between 1 and 3660")
+    tz = ZoneInfo(sub.timezone)
+    rows = [{"utc": iso_z(i.utc), "local": i.utc.astimezone(tz).isoformat()}
+            for i in upcoming(sub.send_time, tz, start, args.days)]
+    if args.json:
+        _out(rows)
+    else:
+        for row in rows:
+            print(f"{row['utc']}  {row['local']}")
+    return 0
+
+
+def _parse_instant(raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"not an ISO 8601 date-time: {raw!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cmd_send_now(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.entry.cli.send_now import send_now
+
+    print("\n".join(send_now(svc, svc.store.require(args.phone), datetime.now(UTC))))
+    return 0
+
+
+def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
+    """Run TEXT through the inbound handler as if PHONE had texted it; print the reply."""
+    phone = normalise_phone(args.phone)
+    reply = svc.inbound(datetime.now(UTC)).handle(phone, " ".join(args.text))
+    print(reply if reply is not None else "(no reply)")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    svc.store.delete(sub, suppress=True)
+    flags.forget(svc.redis, sub.id)
+    kept = sub.sms_status == "opted_out" or sub.email_status == "unsubscribed"
+    print(f"forgot {sub.handle()}" + ("; kept only their opt-out" if kept else ""))
+    return 0
+
+
+def cmd_web(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.entry.web.app import create_app
+
+    create_app(svc).run(host=args.host, port=args.port, debug=False, threaded=True)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.entry.cli.runner import run_all
+
+    return run_all(svc, demo=not args.no_demo, port=args.port)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="reminders", description="Nightly foot-care reminders")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("subscribe", help="enrol a person")
+    p.add_argument("phone", nargs="?")
+    p.add_argument("--email")
+    p.add_argument("--name")
+    p.add_argument("--timezone")
+    p.add_argument("--time")
+    p.add_argument("--channel")
+    p.add_argument("--confirmed", action="store_true", help="consent already given (no YES asked)")
+    p.set_defaults(handler=cmd_subscribe)
+
+    p = sub.add_parser("show", help="one subscriber")
+    p.add_argument("phone")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("list", help="all subscribers")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("import", help="bulk enrol from a CSV file (phone,email,name,...)")
+    p.add_argument("file", help="CSV file with a header line; - reads standard input")
+    p.add_argument("--send-confirmations", action="store_true",
+                   help="text/email the confirmation request to rows enrolled as pending")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("stats", help="subscribers by state; sends and deliveries per night")
+    p.add_argument("--days", type=int, default=7, help="how many local nights (default 7)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("set", help="change preferences: KEY=VALUE ...")
+    p.add_argument("phone")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(handler=cmd_set)
+
+    p = sub.add_parser("preview", help="exactly what would be sent that evening")
+    p.add_argument("phone")
+    p.add_argument("--date")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_preview)
+
+    p = sub.add_parser("schedule", help="the next send instants")
+    p.add_argument("phone")
+    p.add_argument("--from", dest="start")
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_schedule)
+
+    p = sub.add_parser("send-now", help="send tonight's reminder now (once per local date)")
+    p.add_argument("phone")
+    p.set_defaults(handler=cmd_send_now)
+
+    p = sub.add_parser("reply", help="feed TEXT through the inbound-SMS handler")
+    p.add_argument("phone")
+    p.add_argument("text", nargs="+")
+    p.set_defaults(handler=cmd_reply)
+
+    p = sub.add_parser("forget", help="erase a subscriber, keeping only their opt-out")
+    p.add_argument("phone")
+    p.set_defaults(handler=cmd_forget)
+
+    p = sub.add_parser("web", help="the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(handler=cmd_web)
+
+    cli_flags.register(sub, UsageError)
+
+    p = sub.add_parser("run", help="web + worker + beat together")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-demo", action="store_true", help="do not enrol the demo subscriber")
+    p.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        # Operators read command output on stdout; only problems are logged (to stderr).
+        install("INFO" if args.command in ("web", "run") else "WARNING")
+        svc = build(load_settings())
+        handler: Handler = args.handler
+        return handler(args, svc)
+    except (InvalidInput, ConfigError, LibraryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (RedisUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:
+        print(f"error: Redis is not reachable ({exc}); is REDIS_URL right?", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The Flask adapter: signed Twilio webhooks, email link pages, health. It parses HTTP only.
+
+A webhook is answered only when it is signed (reminders/twilio_auth.py), for our Twilio account
+and, for texts, to our number; a bad or missing signature, another account or another number
+is a 403 and changes nothing; unreadable input is a 400; never a 500. Texts come only from
+E.164 numbers (not `whatsapp:`, `tel:` or `;ext=` addresses). A webhook already handled (Twilio
+retries, or someone replays a captured request) gets the same answer and changes nothing
+(reminders/replay.py). GET and HEAD never change state: every state change is a POST view.
+Link tokens are masked in the access logs (werkzeug's and gunicorn's).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from flask import Flask, Response, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import HTTPException
+
+from reminders.app.delivery_status import UnknownMessage, advance
+from reminders.domain.validation import InvalidInput, normalise_phone
+from reminders.entry.web.email_pages import EmailPages
+from reminders.entry.web.metrics import RedisCollector
+from reminders.entry.web.twilio_auth import Refused, WebhookAuth
+from reminders.logs import install
+from reminders.storage import replay
+from reminders.wiring import Services
+
+log = logging.getLogger(__name__)
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{1,62}")
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+
+
+def twiml(message: str | None) -> Response:
+    response = MessagingResponse()
+    if message:
+        response.message(message)
+    return Response(str(response), status=200, mimetype="text/xml")
+
+
+def _error(message: str, status: int) -> Any:
+    return jsonify(error=message), status
+
+
+def _sid(fields: dict[str, str]) -> str:
+    sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
+    if not SID.fullmatch(sid):
+        raise Refused(400, "MessageSid is required")
+    return sid
+
+
+class Webhooks:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        s = svc.settings
+        self.auth = WebhookAuth(s.public_url, s.twilio_auth_token,
+                                dict(s.twilio_webhook_shared_keys))
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(RedisCollector(svc.redis))
+
+    def _ours(self, fields: dict[str, str], to_us: bool) -> None:
+        """Our account, and (a text) our number: else 403, whatever the signature says."""
+        s = self.svc.settings
+        if "AccountSid" not in fields:
+            raise Refused(400, "AccountSid is required")
+        if s.twilio_account_sid and fields["AccountSid"] != s.twilio_account_sid:
+            raise Refused(403, "not our Twilio account")
+        # With a Messaging Service, Twilio picks any number of its pool: any To is ours.
+        if (to_us and s.twilio_from_number and not s.twilio_messaging_service_sid
+                and fields.get("To") != s.twilio_from_number):
+            raise Refused(403, "not our number")
+
+    def metrics(self) -> Any:
+        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    def healthz(self) -> Any:
+        try:
+            self.svc.redis.ping()
+        except redis.RedisError:
+            return jsonify(redis="unavailable"), 503
+        return jsonify(redis="ok")
+
+    def sms_inbound(self) -> Any:
+        fields = self.auth.fields(request)
+        sender, body = fields.get("From"), fields.get("Body")
+        if sender is None or body is None:
+            return _error("From and Body are required", 400)
+        sid = _sid(fields)
+        self._ours(fields, to_us=True)
+        if not E164.fullmatch(sender):
+            return _error("From is not an E.164 phone number", 400)
+        try:
+            phone = normalise_phone(sender)
+        except InvalidInput:
+            return _error("From is not a phone number", 400)
+        seen = replay.claim_text(self.svc.redis, phone, sid)
+        if seen.state != "new":
+            log.info("inbound repeat sid=%s (%s): answered as before", sid, seen.state)
+            return twiml(seen.reply)
+        try:
+            reply = self.svc.inbound(datetime.now(UTC)).handle(phone, body)
+        except InvalidInput as exc:  # e.g. forgotten by an operator while the text arrived
+            log.warning("inbound not applied: %s", exc)
+            reply = None
+        except Exception:
+            replay.release_text(self.svc.redis, phone, sid)  # Twilio's retry will handle it
+            raise
+        replay.remember_reply(self.svc.redis, phone, sid, reply)
+        return twiml(reply)
+
+    def sms_status(self) -> Any:
+        fields = self.auth.fields(request)
+        sid = _sid(fields)
+        status = fields.get("MessageStatus") or fields.get("SmsStatus") or ""
+        if not status or len(status) > 32:
+            return _error("MessageSid and MessageStatus are required", 400)
+        self._ours(fields, to_us=False)
+        error_code = (fields.get("ErrorCode") or "")[:16]
+        if not replay.claim_status(self.svc.redis, sid, status):
+            log.info("status repeat sid=%s status=%s: ignored", sid, status)
+            return Response(status=204)
+        try:
+            changed, subscriber_id = advance(self.svc.redis, sid, status, error_code)
+        except UnknownMessage:
+            replay.release_status(self.svc.redis, sid, status)
+            return Response(status=204)  # not ours (or expired): acknowledge, change nothing
+        except Exception:
+            replay.release_status(self.svc.redis, sid, status)  # not applied: a retry may
+            raise
+        if changed and error_code:
+            self.svc.apply_provider_error(subscriber_id, error_code)
+        return Response(status=204)
+
+
+class TokenMask(logging.Filter):
+    """Access-log lines show `token=***` instead of the link token (it opens the email pages)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            return True
+        masked = _TOKEN_IN_URL.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def mask_access_logs() -> None:
+    # Logger filters (not handler filters): they hold whatever handlers the servers install.
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenMask) for f in logger.filters):
+            logger.addFilter(TokenMask())
+
+
+def create_app(svc: Services) -> Flask:
+    app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
+    mask_access_logs()
+    hooks = Webhooks(svc)
+    app.add_url_rule("/healthz", view_func=hooks.healthz, methods=["GET"])
+    app.add_url_rule("/metrics", view_func=hooks.metrics, methods=["GET"])
+    app.add_url_rule("/sms/inbound", view_func=hooks.sms_inbound, methods=["POST"])
+    app.add_url_rule("/sms/status", view_func=hooks.sms_status, methods=["POST"])
+    pages = EmailPages(svc)
+    for path, page, action in (("/unsubscribe", pages.unsubscribe_page, pages.unsubscribe),
+                               ("/email/confirm", pages.confirm_page, pages.confirm)):
+        app.add_url_rule(path, endpoint=page.__name__, view_func=page, methods=["GET"])
+        app.add_url_rule(path, endpoint=action.__name__, view_func=action, methods=["POST"])
+
+    @app.errorhandler(Refused)
+    def refused(exc: Refused) -> Any:
+        if exc.status == 403:
+            log.warning("webhook refused on %s: %s", request.path, exc.message)
+        return _error(exc.message, exc.status)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        return _error(exc.name, exc.code or 500)
+
+    @app.errorhandler(redis.RedisError)
+    def redis_down(exc: redis.RedisError) -> Any:
+        # Twilio shows the sender nothing; the operator sees the log line and /healthz.
+        log.error("redis unavailable on %s: %s", request.path, exc)
+        return _error("storage unavailable", 503)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        # Logged with its traceback for us; the caller sees a clean body, never a traceback.
+        log.exception("unhandled error on %s", request.path)
+        return _error("internal error", 500)
+
+    return app
+
+
+def wsgi_app() -> Flask:
+    """gunicorn entry point: `gunicorn 'reminders.web:wsgi_app()'`."""
+    from reminders.settings import load_settings
+    from reminders.wiring import build
+
+    install()
+    svc = build(load_settings())
+    svc.check()
+    return create_app(svc)

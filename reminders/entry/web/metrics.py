@@ -1,0 +1,112 @@
+"""Prometheus metrics for /metrics, read from Redis at scrape time.
+
+Workers, beat and web are separate processes (and machines): counting in Redis, where the
+events happen atomically anyway, gives one consistent view without a push gateway or
+prometheus-client's multiprocess directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import redis
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+from prometheus_client.registry import Collector
+
+from reminders.domain.redflags import CATEGORIES as FLAG_CATEGORIES
+from reminders.storage import keys
+
+OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
+
+
+class RedisCollector(Collector):
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    def collect(self) -> Iterator[Metric]:
+        raw: dict[bytes, bytes] = self.redis.hgetall(keys.METRICS)  # type: ignore[assignment]
+        counts = {k.decode(): v.decode() for k, v in raw.items()}
+        yield self._outcomes(counts)
+        yield self._errors(counts)
+        yield self._inbound(counts)
+        yield self._flags(counts)
+        yield from self._refused(counts)
+        yield from self._dispatch(counts)
+        due = GaugeMetricFamily("reminders_due_index_size", "Subscribers in the due index")
+        due.add_metric([], float(self.redis.zcard(keys.DUE)))
+        yield due
+
+    @staticmethod
+    def _outcomes(counts: dict[str, str]) -> Metric:
+        family = CounterMetricFamily("reminders_deliveries", "Nightly reminder outcomes",
+                                     labels=["channel", "outcome"])
+        for channel in ("sms", "email"):
+            for outcome in OUTCOMES:
+                family.add_metric([channel, outcome], float(counts.get(f"{outcome}:{channel}", 0)))
+        return family
+
+    @staticmethod
+    def _errors(counts: dict[str, str]) -> Metric:
+        family = CounterMetricFamily("reminders_delivery_errors",
+                                     "Permanent failures by provider error code",
+                                     labels=["channel", "code"])
+        for name, value in sorted(counts.items()):
+            if name.startswith("error:"):
+                _, channel, code = name.split(":", 2)
+                family.add_metric([channel, code], float(value))
+        return family
+
+    @staticmethod
+    def _inbound(counts: dict[str, str]) -> Metric:
+        family = CounterMetricFamily("reminders_inbound", "Inbound texts by command",
+                                     labels=["command"])
+        for name, value in sorted(counts.items()):
+            if name.startswith("inbound:"):
+                family.add_metric([name.split(":", 1)[1]], float(value))
+        return family
+
+    @staticmethod
+    def _flags(counts: dict[str, str]) -> Metric:
+        family = CounterMetricFamily("reminders_flags", "Foot problems reported by text",
+                                     labels=["category"])
+        for category in FLAG_CATEGORIES:
+            family.add_metric([category], float(counts.get(f"flag:{category}", 0)))
+        return family
+
+    @staticmethod
+    def _refused(counts: dict[str, str]) -> Iterator[Metric]:
+        """What the send path would not act on, and emails repeated after a crash (guards.py,
+        broker.py, nightly_email.py)."""
+        unreadable = CounterMetricFamily("reminders_unreadable_records",
+                                         "Subscriber records skipped because they do not decode",
+                                         labels=["where"])
+        for where in ("dispatch", "send"):
+            unreadable.add_metric([where], float(counts.get(f"unreadable:{where}", 0)))
+        yield unreadable
+        rejected = CounterMetricFamily("reminders_rejected_messages",
+                                       "Broker entries and send tasks refused",
+                                       labels=["reason"])
+        for reason in ("broker", "date"):
+            rejected.add_metric([reason], float(counts.get(f"rejected:{reason}", 0)))
+        yield rejected
+        repeated = CounterMetricFamily("reminders_email_repeats",
+                                       "Nightly emails sent again after an attempt reached DATA")
+        repeated.add_metric([], float(counts.get("resent_after_data:email", 0)))
+        yield repeated
+
+    @staticmethod
+    def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:
+        lag = SummaryMetricFamily("reminders_dispatch_lag_seconds",
+                                  "Delay between a reminder's instant and its hand-off")
+        lag.add_metric([], count_value=int(counts.get("dispatch_lag_seconds_count", 0)),
+                       sum_value=float(counts.get("dispatch_lag_seconds_sum", 0)))
+        yield lag
+        last = GaugeMetricFamily("reminders_dispatch_lag_last_seconds",
+                                 "Largest hand-off delay in the last tick that had any")
+        last.add_metric([], float(counts.get("dispatch_lag_seconds_last", 0)))
+        yield last

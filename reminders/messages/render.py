@@ -1,0 +1,190 @@
+"""Tonight's message for one person: choose the items, render the templates, fit the SMS budget.
+
+Message wording lives only in templates/ (Jinja2, StrictUndefined: a missing variable is an
+error, not an empty string). The SMS is normalised to GSM-7 after rendering and, when it would
+cost more than SMS_MAX_SEGMENTS, re-rendered with shorter variants until it fits; it is never
+cut mid-sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from reminders.domain.content import Allowed, Item, Selection, load_library, select
+from reminders.domain.gsm import count_segments, to_gsm7
+from reminders.domain.subscriber import Subscriber
+
+MAX_NAME_IN_SMS = 20
+
+
+class BudgetError(RuntimeError):
+    """Not even the shortest variant fits the SMS budget (the content library is too long)."""
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    body: str
+    segments: int
+    encoding: str
+    texts: tuple[str, ...]  # the wording used for check, routine, tip, safety
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Tonight:
+    date: date
+    selection: Selection
+    sms: RenderedSms
+    email: RenderedEmail
+
+    def preview(self) -> dict[str, object]:
+        """The `preview --json` object of the contract."""
+        return {
+            "date": self.date.isoformat(),
+            "sms": {"body": self.sms.body, "segments": self.sms.segments,
+                    "encoding": self.sms.encoding},
+            "email": {"subject": self.email.subject, "text": self.email.text,
+                      "html": self.email.html},
+            "items": [
+                {"id": item.id, "kind": item.kind, "tags": list(item.tags), "text": text}
+                for item, text in zip(self.selection.items, self.sms.texts, strict=True)
+            ],
+        }
+
+
+@lru_cache(maxsize=4)
+def _environment(templates_dir: Path) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        undefined=StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        keep_trailing_newline=False,
+        trim_blocks=True,  # block tags on their own line leave no blank line behind
+    )
+
+
+class Renderer:
+    def __init__(self, templates_dir: Path, program_name: str, max_segments: int) -> None:
+        self.templates_dir = templates_dir
+        self.program_name = program_name
+        self.max_segments = max_segments
+        self.library = load_library(templates_dir / "content" / "library.toml")
+        env = _environment(templates_dir)
+        self._sms = env.get_template("sms/nightly.txt.j2")
+        self._subject = env.get_template("email/nightly_subject.txt.j2")
+        self._text = env.get_template("email/nightly.txt.j2")
+        self._html = env.get_template("email/nightly.html.j2")
+        self._frames: dict[tuple[str, bool, bool], int] = {}
+
+    def select(self, sub: Subscriber, day: date) -> Selection:
+        return select(self.library, sub.id, day, Allowed(heat=sub.heat_ok, massage=sub.massage_ok),
+                      flag_open=sub.flag_open_on(day))
+
+    def tonight(self, sub: Subscriber, day: date, unsubscribe_url: str | None = None) -> Tonight:
+        selection = self.select(sub, day)
+        return Tonight(day, selection, self.sms(sub, selection),
+                       self.email(sub, selection, day, unsubscribe_url))
+
+    def sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
+        name = sms_name(sub.name)
+        budget = 160 if self.max_segments == 1 else 153 * self.max_segments
+        for wording in _variants(selection, name):
+            # Skip, without rendering, the variants that cannot fit (the hot path of a send).
+            if self._frame(wording) + sum(map(_septets, wording.texts)) > budget:
+                continue
+            body = self._render_sms(wording)
+            count = count_segments(body)
+            if count.encoding == "GSM-7" and count.segments <= self.max_segments:
+                return RenderedSms(body, count.segments, count.encoding, wording.texts)
+        raise BudgetError(
+            f"no variant of tonight's text fits {self.max_segments} segment(s) "
+            f"({', '.join(i.id for i in selection.items)})"
+        )
+
+    def _render_sms(self, wording: Wording) -> str:
+        check, routine, tip, safety = wording.texts
+        return to_gsm7(self._sms.render(
+            name=wording.name, header=wording.header, check=check, routine=routine, tip=tip,
+            safety=safety, long_footer=wording.long_footer).strip())
+
+    def _frame(self, wording: Wording) -> int:
+        """Septets the template adds around the four items (greeting, numbering, footer)."""
+        key = (wording.name, wording.long_footer, wording.header)
+        if key not in self._frames:
+            blank = Wording(("x",) * 4, wording.long_footer, wording.name, wording.header)
+            self._frames[key] = _septets(self._render_sms(blank)) - 4
+        return self._frames[key]
+
+    def email(
+        self, sub: Subscriber, selection: Selection, day: date, unsubscribe_url: str | None
+    ) -> RenderedEmail:
+        name = " ".join(sub.name.split()[:1])
+        context = {
+            "name": name, "program_name": self.program_name, "weekday": day.strftime("%A"),
+            "check": selection.check, "routine": selection.routine, "tip": selection.tip,
+            "safety": selection.safety,
+            "unsubscribe_url": unsubscribe_url,
+        }
+        subject = " ".join(self._subject.render(**context).split())
+        sections = [
+            ("First, check your feet", selection.check, "Why it matters"),
+            ("Tonight's routine", selection.routine, "Why it helps"),
+            ("Feet up or stretch", selection.tip, "Why it helps"),
+            ("Safety note", selection.safety, "Why it matters"),
+        ]
+        return RenderedEmail(
+            subject=subject,
+            text=self._text.render(**context).strip() + "\n",
+            html=self._html.render(subject=subject, sections=sections, **context),
+        )
+
+
+def _septets(text: str) -> int:
+    return count_segments(text).units
+
+
+def sms_name(full_name: str) -> str:
+    """First name only, in GSM-7; left out when it would crowd the advice."""
+    first = to_gsm7(" ".join(full_name.split()[:1])).strip()
+    return first if len(first) <= MAX_NAME_IN_SMS else ""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One candidate form of tonight's text."""
+
+    texts: tuple[str, ...]  # check, routine, tip, safety
+    long_footer: bool  # "Reply DONE when done, HELP for help, STOP to end." or "Reply STOP..."
+    name: str  # the first name in the greeting, or ""
+    header: bool  # the greeting line ("Ana, tonight's foot care:")
+
+
+def _variants(selection: Selection, name: str) -> Iterator[Wording]:
+    """Candidate wordings, richest first: shorten the longest item, then the footer, the name,
+    and last the greeting line (the foot check that opens the list says what the text is).
+
+    A short wording keeps every safety word of its long form (tests/test_content_safety.py),
+    so shortening never drops a caution, only words around it.
+    """
+    items: list[Item] = list(selection.items)
+    texts = [i.text for i in items]
+    yield Wording(tuple(texts), True, name, True)
+    for index in sorted(range(len(items)), key=lambda i: len(items[i].text), reverse=True):
+        texts[index] = items[index].short
+        yield Wording(tuple(texts), True, name, True)
+    yield Wording(tuple(texts), False, name, True)
+    if name:
+        yield Wording(tuple(texts), False, "", True)
+    yield Wording(tuple(texts), False, "", False)

@@ -1,0 +1,113 @@
+"""Replayed webhooks: a text or a status callback we already handled is not applied again.
+
+Twilio retries a webhook it got no answer to, and anyone who captured a signed request can send
+it again (a START replayed after a STOP would re-subscribe someone). So:
+
+- Inbound texts: per number, a hash MessageSid -> the reply we gave. A repeat is answered with
+  that same reply and changes nothing. While the first is still being handled the SID is
+  marked in progress; a repeat then gets an empty reply (the first one answers). A marker
+  older than IN_PROGRESS_SECONDS (a process that died mid-request) no longer counts, so
+  Twilio's retry is handled and the text is not lost. The hash expires INBOUND_TTL_SECONDS
+  after the number's last text and holds at most INBOUND_MAX_PER_NUMBER SIDs (past that it
+  starts again: only a flood would reach it, and the hourly reply limit already holds one).
+- Status callbacks: per message, one bit per status (MessageSid, MessageStatus) already
+  applied, kept STATUS_TTL_SECONDS: a repeat changes nothing. (Statuses only ever move forward
+  in delivery_status.py, so a late repeat would change nothing either; the bitmap is one key
+  of a few bytes per text, hence the shorter expiry.)
+
+A crash after the change but before the reply is stored leaves the SID in progress: the retry
+is handled again, which the handlers tolerate (a second STOP or DONE the same evening is a
+no-op).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from reminders.app.delivery_status import RANKS
+from reminders.storage import keys
+
+INBOUND_TTL_SECONDS = 3 * 24 * 3600
+STATUS_TTL_SECONDS = 24 * 3600
+IN_PROGRESS_SECONDS = 120
+INBOUND_MAX_PER_NUMBER = 200
+# Bit positions in the status bitmap; the order is part of the stored format: append only.
+_STATUS_BITS = {name: position for position, name in enumerate(RANKS)}
+
+# Returns the stored value when the SID is done or in progress, else claims it and returns nil.
+_CLAIM = """
+local now = tonumber(redis.call('TIME')[1])
+local seen = redis.call('HGET', KEYS[1], ARGV[1])
+if seen then
+  if string.sub(seen, 1, 1) == 'r' then return seen end
+  if now - tonumber(string.sub(seen, 2)) < tonumber(ARGV[2]) then return seen end
+end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], ARGV[1], 'p' .. now)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return false
+"""
+
+# 1 the first time this status is marked (and then the expiry is set), 0 for a repeat.
+_MARK_STATUS = """
+if redis.call('SETBIT', KEYS[1], ARGV[1], 1) == 1 then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+_UNMARK_STATUS = """
+redis.call('SETBIT', KEYS[1], ARGV[1], 0)
+if redis.call('BITCOUNT', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+"""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What we know of an inbound SID: new (handle it), in progress, or done (and the reply)."""
+
+    state: str  # "new" | "in progress" | "done"
+    reply: str | None = None
+
+
+def claim_text(client: redis.Redis, phone: str, sid: str) -> Seen:
+    raw = client.register_script(_CLAIM)(
+        keys=[keys.inbound_seen(phone)],
+        args=[sid, IN_PROGRESS_SECONDS, INBOUND_TTL_SECONDS, INBOUND_MAX_PER_NUMBER])
+    if raw is None:
+        return Seen("new")
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    if text.startswith("r"):
+        return Seen("done", text[1:] or None)
+    return Seen("in progress")
+
+
+def remember_reply(client: redis.Redis, phone: str, sid: str, reply: str | None) -> None:
+    key = keys.inbound_seen(phone)
+    with client.pipeline() as pipe:
+        pipe.multi()
+        pipe.hset(key, sid, "r" + (reply or ""))
+        pipe.expire(key, INBOUND_TTL_SECONDS)
+        pipe.execute()
+
+
+def release_text(client: redis.Redis, phone: str, sid: str) -> None:
+    """The text could not be handled (an error): let Twilio's retry handle it."""
+    client.hdel(keys.inbound_seen(phone), sid)
+
+
+def claim_status(client: redis.Redis, sid: str, status: str) -> bool:
+    """True the first time (sid, status) is seen; unknown statuses are always 'first'."""
+    position = _STATUS_BITS.get(status.lower())
+    if position is None:
+        return True  # delivery_status ignores statuses it does not rank: nothing to repeat
+    first = client.register_script(_MARK_STATUS)(keys=[keys.status_seen(sid)],
+                                                 args=[position, STATUS_TTL_SECONDS])
+    return bool(first)
+
+
+def release_status(client: redis.Redis, sid: str, status: str) -> None:
+    position = _STATUS_BITS.get(status.lower())
+    if position is not None:
+        client.register_script(_UNMARK_STATUS)(keys=[keys.status_seen(sid)], args=[position])

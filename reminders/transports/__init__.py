@@ -1,1 +1,0 @@
-"""Delivery channels: one module per channel over a small interface (see base.py)."""
