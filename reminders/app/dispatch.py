@@ -18,11 +18,10 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import redis
-
 from reminders.app import guards
 from reminders.domain.schedule import from_epoch, local_date_for_instant, next_send_after
-from reminders.storage import keys, nights
+from reminders.storage import counters, due_index, inflight, nights
+from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -30,64 +29,6 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE_SECONDS = 300
 # An unreadable record comes up again this much later (a fixed record is rescheduled at once).
 UNREADABLE_RETRY_SECONDS = 24 * 3600
-
-_CLAIM = """
-local now = tonumber(ARGV[1])
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
-for _, id in ipairs(expired) do
-  local origin = redis.call('HGET', KEYS[3], id)
-  if origin and not redis.call('ZSCORE', KEYS[1], id) then
-    redis.call('ZADD', KEYS[1], origin, id)
-  end
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[3], id)
-end
-local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, ARGV[3],
-                       'WITHSCORES')
-for i = 1, #due, 2 do
-  redis.call('ZREM', KEYS[1], due[i])
-  redis.call('ZADD', KEYS[2], ARGV[2], due[i])
-  redis.call('HSET', KEYS[3], due[i], due[i + 1])
-end
-return due
-"""
-
-# Reschedule (ARGV: id, next score, id, next score, ...; "" drops them) only those this
-# dispatcher still holds the claim on (it may have expired and been taken by another tick).
-_FINISH = """
-local done = 0
-for i = 1, #ARGV, 2 do
-  local id = ARGV[i]
-  if redis.call('ZSCORE', KEYS[2], id) then
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('HDEL', KEYS[3], id)
-    if ARGV[i + 1] ~= '' then redis.call('ZADD', KEYS[1], ARGV[i + 1], id) end
-    done = done + 1
-  end
-end
-return done
-"""
-
-# Hand out again the evenings whose send task has not finished within the grace period; give up
-# on those first handed out again (KEYS[2] keeps when) at least ARGV[4] seconds (the late limit)
-# ago. Returns {to resend, given up}.
-_SWEEP = """
-local stale = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[3])
-local now = tonumber(ARGV[2])
-local resend, given_up = {}, {}
-for _, member in ipairs(stale) do
-  redis.call('HSETNX', KEYS[2], member, ARGV[2])
-  if now - tonumber(redis.call('HGET', KEYS[2], member)) >= tonumber(ARGV[4]) then
-    redis.call('ZREM', KEYS[1], member)
-    redis.call('HDEL', KEYS[2], member)
-    table.insert(given_up, member)
-  else
-    redis.call('ZADD', KEYS[1], ARGV[2], member)
-    table.insert(resend, member)
-  end
-end
-return {resend, given_up}
-"""
 
 Enqueue = Callable[[str, date], None]
 # Groups a claimed batch's hand-offs (one broker round trip for all); the hand-offs count as
@@ -108,28 +49,17 @@ class DispatchReport:
 
 
 class Dispatcher:
-    def __init__(self, client: redis.Redis, late_limit: timedelta, batch_size: int = 500,
+    def __init__(self, client: Client, late_limit: timedelta, batch_size: int = 500,
                  grace: timedelta = timedelta(minutes=5)) -> None:
         self.redis = client
         self.store = Store(client)
         self.late_limit = late_limit
         self.batch_size = batch_size
         self.grace = grace
-        self._claim = client.register_script(_CLAIM)
-        self._finish = client.register_script(_FINISH)
-        self._sweep = client.register_script(_SWEEP)
 
     def claim(self, now: datetime) -> list[tuple[str, float]]:
-        lease_until = now.timestamp() + CLAIM_LEASE_SECONDS
-        raw = self._claim(
-            keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
-            args=[now.timestamp(), lease_until, self.batch_size],
-        )
-        pairs = []
-        for i in range(0, len(raw), 2):
-            member = raw[i].decode() if isinstance(raw[i], bytes) else raw[i]
-            pairs.append((member, float(raw[i + 1])))
-        return pairs
+        return due_index.claim(self.redis, now.timestamp(),
+                               now.timestamp() + CLAIM_LEASE_SECONDS, self.batch_size)
 
     def tick(self, now: datetime, enqueue: Enqueue, grouped: Batch = nullcontext
              ) -> DispatchReport:
@@ -145,18 +75,8 @@ class Dispatcher:
             if len(batch) < self.batch_size:
                 break
         self.resend_stale(now, enqueue, report, grouped)
-        self._record_lag(report)
+        counters.record_lag(self.redis, report.lag_seconds)
         return report
-
-    def _record_lag(self, report: DispatchReport) -> None:
-        """How late after their instant people were handed to a sender (for /metrics)."""
-        if not report.lag_seconds:
-            return
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hincrbyfloat(keys.METRICS, "dispatch_lag_seconds_sum", sum(report.lag_seconds))
-            pipe.hincrby(keys.METRICS, "dispatch_lag_seconds_count", len(report.lag_seconds))
-            pipe.hset(keys.METRICS, "dispatch_lag_seconds_last", max(report.lag_seconds))
-            pipe.execute()
 
     def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport,
                      grouped: Batch = nullcontext) -> None:
@@ -165,17 +85,16 @@ class Dispatcher:
         Sending twice is impossible (the night record decides), so a task that was only slow
         costs one extra no-op task.
         """
-        cutoff = (now - self.grace).timestamp()
-        stale, given_up = self._sweep(keys=[keys.INFLIGHT, keys.INFLIGHT_RESENDS],
-                                      args=[cutoff, now.timestamp(), self.batch_size,
-                                            self.late_limit.total_seconds()])
+        stale, given_up = inflight.sweep(self.redis, (now - self.grace).timestamp(),
+                                         now.timestamp(), self.batch_size,
+                                         self.late_limit.total_seconds())
         with grouped():
-            for subscriber_id, day in map(_member, stale):
+            for subscriber_id, day in stale:
                 log.warning("dispatch resend subscriber=%s date=%s reason=unfinished",
                             subscriber_id, day)
                 enqueue(subscriber_id, day)
                 report.resent += 1
-        for subscriber_id, day in map(_member, given_up):
+        for subscriber_id, day in given_up:
             log.warning("dispatch missed subscriber=%s date=%s reason=unfinished",
                         subscriber_id, day)
             nights.give_up(self.redis, subscriber_id, day, now, reason="unfinished")
@@ -186,10 +105,7 @@ class Dispatcher:
         """Plan every claimed person, then do the Redis work in a few pipelined round trips."""
         if not batch:
             return
-        with self.redis.pipeline(transaction=False) as pipe:
-            for subscriber_id, _ in batch:
-                pipe.hgetall(keys.subscriber(subscriber_id))
-            raws = pipe.execute()
+        raws = self.store.raw_many([subscriber_id for subscriber_id, _ in batch])
         unreadable: list[guards.Unreadable] = []
         plans = [self._plan(sid, from_epoch(origin), raw, now, report, unreadable)
                  for (sid, origin), raw in zip(batch, raws, strict=True)]
@@ -198,8 +114,8 @@ class Dispatcher:
         to_send = [p for p in plans if p.send]
         if to_send:
             # Marked before the hand-off, so a crash between the two still gets them resent.
-            self.redis.zadd(keys.INFLIGHT, {keys.inflight_member(p.subscriber_id, p.local_date):
-                                            now.timestamp() for p in to_send})
+            inflight.mark(self.redis, [(p.subscriber_id, p.local_date) for p in to_send],
+                          now.timestamp())
         done: list[Plan] = [p for p in plans if not p.send]
         try:
             with grouped():  # raises (on exit, at the latest) if the broker is down
@@ -209,9 +125,7 @@ class Dispatcher:
             report.enqueued += len(to_send)
         finally:
             # Reschedule only who was handed over; the rest come back when their claim expires.
-            if done:
-                self._finish(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
-                             args=[x for p in done for x in (p.subscriber_id, p.next_score)])
+            due_index.finish(self.redis, [(p.subscriber_id, p.next_score) for p in done])
 
     def _plan(self, subscriber_id: str, due: datetime, raw: dict[bytes, bytes], now: datetime,
               report: DispatchReport, unreadable: list[guards.Unreadable]) -> Plan:
@@ -239,12 +153,6 @@ class Dispatcher:
         else:
             report.lag_seconds.append((now - due).total_seconds())
         return Plan(sub.id, local_date, str(int(nxt.utc.timestamp())), send=not late)
-
-
-def _member(raw: bytes | str) -> tuple[str, date]:
-    """An in-flight member "<subscriber id>:<local date>"."""
-    subscriber_id, _, day = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")
-    return subscriber_id, date.fromisoformat(day)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,9 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import redis
-
 from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash
-from reminders.storage import keys, nights
+from reminders.storage import counters, nights
+from reminders.storage.client import Client, Pipeline
 from reminders.storage.subscribers import Store, decode
 
 log = logging.getLogger(__name__)
@@ -48,11 +47,11 @@ def readable(raw: dict[bytes, bytes] | dict[str, str], subscriber_id: str
 
 def load(store: Store, subscriber_id: str) -> tuple[Subscriber, ZoneInfo] | None:
     """`readable` for a stored person; None when they are gone (forgotten)."""
-    raw = store.redis.hgetall(keys.subscriber(subscriber_id))
-    return readable(raw, subscriber_id) if raw else None  # type: ignore[arg-type]
+    raw = store.raw(subscriber_id)
+    return readable(raw, subscriber_id) if raw else None
 
 
-def count_unreadable(client: redis.Redis | redis.client.Pipeline, where: str,
+def count_unreadable(client: Client | Pipeline, where: str,
                      problems: list[Unreadable], local_date: date | None = None) -> None:
     """Log each skipped record and count them (`where`: dispatch | send)."""
     if not problems:
@@ -60,10 +59,10 @@ def count_unreadable(client: redis.Redis | redis.client.Pipeline, where: str,
     for problem in problems:
         log.warning("%s skip subscriber=%s date=%s reason=unreadable error=%r", where,
                     problem.subscriber_id, local_date or "-", problem.reason)
-    client.hincrby(keys.METRICS, f"unreadable:{where}", len(problems))
+    counters.incr(client, counters.unreadable(where), len(problems))
 
 
-def skip_unreadable_evening(client: redis.Redis, problem: Unreadable, local_date: date,
+def skip_unreadable_evening(client: Client, problem: Unreadable, local_date: date,
                             now: datetime) -> None:
     """A send task for a record that cannot be read: count it, record the evening as missed
     (unless the date is far from today anywhere on Earth: a forged task writes nothing) and
@@ -94,7 +93,7 @@ def deadline(local_date: date, due: datetime, tz: ZoneInfo, late_limit: timedelt
     return min(not_after, day_end + late_limit)
 
 
-def reject_date(client: redis.Redis, subscriber_id: str, local_date: date, why: str) -> None:
+def reject_date(client: Client, subscriber_id: str, local_date: date, why: str) -> None:
     log.warning("send rejected subscriber=%s date=%s reason=date-out-of-range (%s)",
                 subscriber_id, local_date, why)
-    client.hincrby(keys.METRICS, "rejected:date", 1)
+    counters.incr(client, counters.rejected("date"))

@@ -85,6 +85,17 @@ class Store:
         value: Any = self.redis.hget(entry.key, entry.field)
         return value.decode() if isinstance(value, bytes) else value
 
+    def raw(self, subscriber_id: str) -> dict[bytes, bytes]:
+        """The stored hash as it is (for callers that decode it themselves, e.g. guards)."""
+        return self.redis.hgetall(keys.subscriber(subscriber_id))  # type: ignore[return-value]
+
+    def raw_many(self, subscriber_ids: Sequence[str]) -> list[dict[bytes, bytes]]:
+        """The stored hashes of many people in one round trip ({} for the forgotten)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for subscriber_id in subscriber_ids:
+                pipe.hgetall(keys.subscriber(subscriber_id))
+            return pipe.execute()
+
     def find(self, handle: str) -> Subscriber | None:
         subscriber_id = self.id_for(handle)
         return self.get(subscriber_id) if subscriber_id else None

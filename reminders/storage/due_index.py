@@ -1,0 +1,56 @@
+"""The due index: who is due when (keys.DUE), and the leased claims on it (keys.CLAIMS,
+keys.CLAIM_ORIGIN). The only module that reads or writes them.
+
+Claiming is one script, so two beats never take the same person; a claim is a lease, so a
+dispatcher that dies before rescheduling someone cannot drop them from the schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reminders.storage import keys
+from reminders.storage.client import Client, Pipeline
+from reminders.storage.lua import script
+
+
+def claim(client: Client, now: float, lease_until: float, limit: int
+          ) -> list[tuple[str, float]]:
+    """Up to `limit` (subscriber id, due instant) pairs, claimed until `lease_until`."""
+    raw = script(client, "due_claim")(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
+                                       args=[now, lease_until, limit])
+    return [(_text(raw[i]), float(raw[i + 1])) for i in range(0, len(raw), 2)]
+
+
+def finish(client: Client, next_instants: Sequence[tuple[str, str]]) -> int:
+    """Reschedule claimed people: (id, next instant as epoch seconds, or "" to drop them)."""
+    if not next_instants:
+        return 0
+    return int(script(client, "due_finish")(
+        keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
+        args=[x for pair in next_instants for x in pair]))
+
+
+def schedule_in(pipe: Pipeline, subscriber_id: str, instant: float | None) -> None:
+    """Queue (in a caller's transaction) the person's next instant, or their removal."""
+    if instant is None:
+        pipe.zrem(keys.DUE, subscriber_id)
+    else:
+        pipe.zadd(keys.DUE, {subscriber_id: instant})
+
+
+def next_due(client: Client, subscriber_id: str) -> float | None:
+    score = client.zscore(keys.DUE, subscriber_id)
+    return float(score) if score is not None else None
+
+
+def next_due_in(pipe: Pipeline, subscriber_id: str) -> None:
+    pipe.zscore(keys.DUE, subscriber_id)
+
+
+def size(client: Client) -> int:
+    return int(client.zcard(keys.DUE))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
