@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from reminders.domain.states import Channel, EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.validation import (
     InvalidInput,
@@ -51,13 +52,14 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
     if email and store.is_suppressed_email(email) and request.source != "email":
         raise InvalidInput(f"{email} unsubscribed from our emails earlier")
     send_time = parse_send_time(request.time) if request.time else settings.default_send_time
-    state = "active" if request.confirmed else "pending"
+    sms_state = SmsStatus.ACTIVE if request.confirmed else SmsStatus.PENDING
+    email_state = EmailStatus.ACTIVE if request.confirmed else EmailStatus.PENDING
     sub = Subscriber(
         id=new_subscriber_id(), phone=phone, email=email, name=clean_name(request.name),
         timezone=_pick_timezone(request.timezone, phone, settings), send_time=send_time,
-        channel=channel,
-        sms_status=state if phone and channel != "email" else "none",
-        email_status=state if email and channel != "sms" else "none",
+        channel=Channel(channel),
+        sms_status=sms_state if phone and channel != "email" else SmsStatus.NONE,
+        email_status=email_state if email and channel != "sms" else EmailStatus.NONE,
         created_at=now_iso(now),
     )
     action = "confirmed" if request.confirmed else "subscribed"

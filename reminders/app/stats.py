@@ -79,8 +79,8 @@ def latest_local_date(subs: list[Subscriber], now: datetime) -> date:
 
 
 def by_state(subs: list[Subscriber], now: datetime) -> dict[str, Any]:
-    sms = Counter(sub.sms_status for sub in subs)
-    email = Counter(sub.email_status for sub in subs)
+    sms = Counter(str(sub.sms_status) for sub in subs)
+    email = Counter(str(sub.email_status) for sub in subs)
     paused = sum(1 for sub in subs
                  if sub.is_paused_on(now.astimezone(ZoneInfo(sub.timezone)).date()))
     return {

@@ -7,12 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-SMS_STATES = ("pending", "active", "opted_out", "invalid", "none")
+from reminders.domain.states import Channel, EmailStatus, SmsStatus
+
+SMS_STATES = tuple(state.value for state in SmsStatus)
 # What from_hash raises on a damaged hash: a missing field (KeyError), a bad value or bytes that
 # are not UTF-8 (ValueError). ZoneInfo raises these too (ZoneInfoNotFoundError is a KeyError),
 # and OSError where a zone name is a directory.
 DECODE_ERRORS = (KeyError, ValueError, TypeError, OSError)
-EMAIL_STATES = ("pending", "active", "unsubscribed", "bouncing", "none")
+EMAIL_STATES = tuple(state.value for state in EmailStatus)
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,9 @@ class Subscriber:
     name: str
     timezone: str
     send_time: time
-    channel: str  # sms | email | both
-    sms_status: str = "none"
-    email_status: str = "none"
+    channel: Channel
+    sms_status: SmsStatus = SmsStatus.NONE
+    email_status: EmailStatus = EmailStatus.NONE
     heat_ok: bool = False  # reduced feeling makes heat risky: opt in, never assumed
     massage_ok: bool = True
     paused_until: date | None = None
@@ -118,9 +120,9 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         name=raw.get("name", ""),
         timezone=raw["tz"],
         send_time=time(int(hh), int(mm)),
-        channel=raw["ch"],
-        sms_status=raw.get("sms") or "none",
-        email_status=raw.get("em") or "none",
+        channel=Channel(raw["ch"]),  # an unknown state is a damaged record (ValueError)
+        sms_status=SmsStatus(raw.get("sms") or "none"),
+        email_status=EmailStatus(raw.get("em") or "none"),
         heat_ok=raw.get("heat") == "1",
         massage_ok=raw.get("massage", "1") == "1",
         paused_until=date.fromisoformat(raw["paused"]) if raw.get("paused") else None,

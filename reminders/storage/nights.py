@@ -16,6 +16,7 @@ The claim is a Lua script, so two workers running the same task can never both s
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -24,6 +25,7 @@ import redis
 
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys
+from reminders.storage.lua import script as lua_script
 
 FINAL_STATES = ("sent", "failed", "missed", "skipped")
 
@@ -213,3 +215,22 @@ def _channels(sub: Subscriber) -> list[str]:
     if sub.email_deliverable:
         found.append("email")
     return found or ["sms" if sub.wants_sms else "email"]
+
+
+def night_for_message(client: redis.Redis, sid: str) -> tuple[str, date] | None:
+    """(subscriber id, local date) of the night a provider message id belongs to, if known."""
+    raw = client.get(keys.message_index(sid))
+    if raw is None:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    subscriber_id, _, day = text.partition(":")
+    return subscriber_id, date.fromisoformat(day)
+
+
+def advance_status(client: redis.Redis, subscriber_id: str, day: date, status: str,
+                   error_code: str, ranks: dict[str, int]) -> bool:
+    """Apply a delivery status if it moves forward (lua/night_status.lua); whether it did."""
+    changed = lua_script(client, "night_status")(
+        keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS],
+        args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS])
+    return bool(changed)

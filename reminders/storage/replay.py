@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import redis
 
-from reminders.app.delivery_status import RANKS
+from reminders.domain.states import DELIVERY_RANKS as RANKS
 from reminders.storage import keys
 
 INBOUND_TTL_SECONDS = 3 * 24 * 3600

@@ -1,0 +1,25 @@
+-- Record a provider delivery status on a night's SMS fields if it moves forward.
+-- Guarantees: statuses only move forward (a late `sent` never overwrites `delivered`); a
+-- terminal status (rank 9) is never replaced; the night's stats and the metrics count each
+-- terminal status once. Returns 1 when applied, 0 when ignored.
+local night_key = KEYS[1]     -- hash: the night's send record
+local stats_key = KEYS[2]     -- hash: the local date's counters (`reminders stats`)
+local metrics_key = KEYS[3]   -- hash: cumulative counters (/metrics)
+local status = ARGV[1]
+local error_code = ARGV[2]
+local ranks = cjson.decode(ARGV[3])
+local stats_ttl = ARGV[4]
+
+local current = redis.call('HGET', night_key, 'sms_status')
+local old = ranks[current or ''] or 0
+local new = ranks[status] or 0
+if new == 0 or old >= 9 or new <= old then return 0 end
+redis.call('HSET', night_key, 'sms_status', status)
+if error_code ~= '' then redis.call('HSET', night_key, 'sms_error', error_code) end
+if new >= 9 then
+  redis.call('HINCRBY', stats_key, 'sms_' .. status, 1)
+  redis.call('EXPIRE', stats_key, stats_ttl)
+  redis.call('HINCRBY', metrics_key, status .. ':sms', 1)
+  if error_code ~= '' then redis.call('HINCRBY', metrics_key, 'error:sms:' .. error_code, 1) end
+end
+return 1
