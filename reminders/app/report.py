@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from reminders.app import flags
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import keys
+from reminders.storage import due_index, nights
 from reminders.storage.subscribers import Store, decode
 
 HISTORY_DAYS = 45
@@ -20,26 +20,9 @@ def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# The newest night (KEYS, newest first) whose sms or email state is final: its index and
-# record. Run in Redis, so a person's 45 nights cost one command, not 45.
-_LAST = """
-for i = 1, #KEYS do
-  local states = redis.call('HMGET', KEYS[i], 'sms', 'email')
-  for j = 1, 2 do
-    local s = states[j]
-    if s and s ~= 'sending' and s ~= 'retry' then
-      return {i, redis.call('HGETALL', KEYS[i])}
-    end
-  end
-end
-return {0, {}}
-"""
-
-
-def _night_keys(sub: Subscriber, now: datetime) -> tuple[list[date], list[str]]:
+def _history_days(sub: Subscriber, now: datetime) -> list[date]:
     today = now.astimezone(ZoneInfo(sub.timezone)).date() + timedelta(days=1)
-    days = [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
-    return days, [keys.night(sub.id, day) for day in days]
+    return [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
 
 
 def _summary(days: list[date], found: Any) -> dict[str, Any] | None:
@@ -65,21 +48,20 @@ def describe(store: Store, sub: Subscriber, now: datetime | None = None) -> dict
 def describe_all(store: Store, subs: Iterable[Subscriber], now: datetime | None = None,
                  batch: int = 500) -> Iterator[dict[str, Any]]:
     """What show/list print for each person; a batch of people per pipelined round trip, each
-    one's last delivery found in Redis (_LAST) rather than by reading 45 nights."""
+    one's last delivery found in Redis (nights.last_final_in) rather than by reading 45 nights."""
     now = now or datetime.now(UTC)
-    script = store.redis.register_script(_LAST)
     for chunk in chunked(subs, batch):
-        nights = [_night_keys(sub, now) for sub in chunk]
+        days = [_history_days(sub, now) for sub in chunk]
         with store.redis.pipeline(transaction=False) as pipe:
-            for sub, (_days, names) in zip(chunk, nights, strict=True):
-                pipe.zscore(keys.DUE, sub.id)
-                script(keys=names, client=pipe)
+            for sub, history in zip(chunk, days, strict=True):
+                due_index.next_due_in(pipe, sub.id)
+                nights.last_final_in(pipe, sub.id, history)
                 flags.read_in(pipe, sub.id)
             replies = pipe.execute()
         for n, sub in enumerate(chunk):
             score, found, reports = replies[3 * n: 3 * n + 3]
             nxt = datetime.fromtimestamp(score, tz=UTC) if score is not None else None
-            info = _described(sub, nxt, _summary(nights[n][0], found))
+            info = _described(sub, nxt, _summary(days[n], found))
             info["flags"] = flags.decoded(sub, reports, now)
             yield info
 

@@ -1,8 +1,8 @@
 """`reminders stats`: subscribers by consent state, and what happened on each recent night.
 
-Night counters come from the hashes `fc:stats:<local date>` that nights.finish (sent, failed,
-missed, skipped with its reason) and delivery_status.advance (delivered, undelivered, failed from
-status callbacks) increment. The dates are local dates: a night in Chicago and one in Tokyo on the
+Night counters come from the per-date hashes (storage/night_stats.py) that the night records'
+scripts increment (sent, failed, missed, skipped with its reason; delivered, undelivered, failed
+from status callbacks). The dates are local dates: a night in Chicago and one in Tokyo on the
 same calendar date add up in the same row.
 """
 
@@ -13,21 +13,20 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import redis
-
 from reminders.app import flags
 from reminders.domain.subscriber import DECODE_ERRORS, EMAIL_STATES, SMS_STATES, Subscriber
-from reminders.storage import keys
+from reminders.storage import counters, night_stats
+from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
 CHANNELS = ("sms", "email")
 # Skip reasons that mean "this person said no" (sms: STOP, email: unsubscribe link).
 OPT_OUT_REASONS = ("opted_out", "unsubscribed")
-MAX_DAYS = 400  # fc:stats:* hashes live 400 days (keys.STATS_TTL_SECONDS)
+MAX_DAYS = 400  # the per-date counters live 400 days (keys.STATS_TTL_SECONDS)
 LISTED_UNREADABLE = 20  # ids shown of the records that cannot be read
 
 
-def compute(client: redis.Redis, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
+def compute(client: Client, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
     """{"subscribers": {...}, "nights": [...], "unreadable": {...}} for the last `days` local
     dates, newest first.
 
@@ -41,7 +40,7 @@ def compute(client: redis.Redis, days: int = 7, now: datetime | None = None) -> 
             "unreadable": unreadable(client, bad)}
 
 
-def readable_subscribers(client: redis.Redis) -> tuple[list[Subscriber], list[str]]:
+def readable_subscribers(client: Client) -> tuple[list[Subscriber], list[str]]:
     """Every subscriber whose record decodes (zone included), and the ids of those that do not
     (the dispatcher skips them: see guards.py)."""
     bad: list[str] = []
@@ -56,12 +55,12 @@ def readable_subscribers(client: redis.Redis) -> tuple[list[Subscriber], list[st
     return subs, sorted(bad)
 
 
-def unreadable(client: redis.Redis, bad: list[str]) -> dict[str, Any]:
+def unreadable(client: Client, bad: list[str]) -> dict[str, Any]:
     """Records that cannot be read now, and how often dispatch and send skipped one so far."""
-    counted = client.hmget(keys.METRICS, ["unreadable:dispatch", "unreadable:send"])
+    places = ("dispatch", "send")
+    counted = counters.read(client, [counters.unreadable(where) for where in places])
     return {"records": len(bad), "ids": bad[:LISTED_UNREADABLE],
-            "skipped": {where: int(value or 0)
-                        for where, value in zip(("dispatch", "send"), counted, strict=True)}}
+            "skipped": dict(zip(places, counted, strict=True))}
 
 
 def unreadable_line(found: dict[str, Any]) -> str | None:
@@ -97,18 +96,11 @@ def _with_zeros(counts: Counter[str], known: tuple[str, ...]) -> dict[str, int]:
     return {state: counts.get(state, 0) for state in (*known, *sorted(set(counts) - set(known)))}
 
 
-def nights(client: redis.Redis, today: date, days: int) -> list[dict[str, Any]]:
+def nights(client: Client, today: date, days: int) -> list[dict[str, Any]]:
     dates = [today - timedelta(days=n) for n in range(days)]
-    with client.pipeline(transaction=False) as pipe:
-        for day in dates:
-            pipe.hgetall(keys.night_stats(day))
-        raws = pipe.execute()
-    rows = []
-    for day, raw in zip(dates, raws, strict=True):
-        counters = {_text(k): int(v) for k, v in raw.items()}
-        rows.append({"date": day.isoformat(),
-                     **{channel: channel_night(counters, channel) for channel in CHANNELS}})
-    return rows
+    return [{"date": day.isoformat(),
+             **{channel: channel_night(counted, channel) for channel in CHANNELS}}
+            for day, counted in zip(dates, night_stats.read(client, dates), strict=True)]
 
 
 def channel_night(counters: dict[str, int], channel: str) -> dict[str, Any]:
@@ -134,6 +126,3 @@ def channel_night(counters: dict[str, int], channel: str) -> dict[str, Any]:
                               "other": max(skipped - opted_out - paused, 0)},
     }
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -234,3 +234,10 @@ def advance_status(client: redis.Redis, subscriber_id: str, day: date, status: s
         keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS],
         args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS])
     return bool(changed)
+
+
+def last_final_in(pipe: redis.client.Pipeline, subscriber_id: str, days: list[date]) -> None:
+    """Queue (in a caller's pipeline) the newest of `days` (newest first) with a final state;
+    the reply is {position, record} (lua/night_last.lua)."""
+    names = [keys.night(subscriber_id, day) for day in days]
+    lua_script(pipe, "night_last")(keys=names, client=pipe)
