@@ -21,11 +21,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
-import redis
-
 from reminders.messages.email import EmailComposer
 from reminders.messages.tokens import CONSOLE_SECRET
-from reminders.storage import keys
+from reminders.storage import counters, nights
+from reminders.storage.client import Client
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +37,23 @@ def message_id(secret: str, subscriber_id: str, local_date: date, domain: str) -
     return f"<reminder.{local_date:%Y%m%d}.{digest}@{domain}>"
 
 
-def stamp(client: redis.Redis, message: EmailMessage, subscriber_id: str, local_date: date,
+def stamp(client: Client, message: EmailMessage, subscriber_id: str, local_date: date,
           composer: EmailComposer, reclaimed: bool) -> Callable[[], None]:
     """Give `message` its evening's Message-ID (and, when it repeats an attempt that reached
     DATA, that attempt's Date); return what records this attempt just before DATA."""
-    night = keys.night(subscriber_id, local_date)
     mid = message_id(composer.secret_key, subscriber_id, local_date, composer.domain)
     _set(message, "Message-ID", mid)  # in place of the random one the composer gave it
     if reclaimed:  # an earlier attempt died or timed out: did it get as far as DATA?
-        reached, sent_date = (_text(v) for v in client.hmget(night, "email_data_at",
-                                                             "email_date"))
+        reached, sent_date = nights.email_attempt(client, subscriber_id, local_date)
         if reached and sent_date:
             _set(message, "Date", sent_date)
             log.warning("send email repeat subscriber=%s date=%s reason=earlier-attempt-"
                         "reached-data message_id=%s", subscriber_id, local_date, mid)
-            client.hincrby(keys.METRICS, "resent_after_data:email", 1)
+            counters.incr(client, counters.EMAIL_REPEATS)
 
     def before_data() -> None:
-        client.hset(night, mapping={"email_id": mid, "email_date": str(message["Date"]),
-                                    "email_data_at": f"{datetime.now(UTC).timestamp():.3f}"})
+        nights.record_email_attempt(client, subscriber_id, local_date, mid,
+                                    str(message["Date"]), datetime.now(UTC).timestamp())
 
     return before_data
 
@@ -65,6 +62,3 @@ def _set(message: EmailMessage, name: str, value: str) -> None:
     del message[name]
     message[name] = value
 
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value or "")

@@ -241,3 +241,22 @@ def last_final_in(pipe: redis.client.Pipeline, subscriber_id: str, days: list[da
     the reply is {position, record} (lua/night_last.lua)."""
     names = [keys.night(subscriber_id, day) for day in days]
     lua_script(pipe, "night_last")(keys=names, client=pipe)
+
+
+def email_attempt(client: redis.Redis, subscriber_id: str, local_date: date
+                  ) -> tuple[str, str]:
+    """(when an earlier email attempt reached DATA, its Date header); "" for none."""
+    values = client.hmget(keys.night(subscriber_id, local_date), "email_data_at", "email_date")
+    return tuple(_text(v) for v in values)  # type: ignore[return-value]
+
+
+def record_email_attempt(client: redis.Redis, subscriber_id: str, local_date: date,
+                         message_id: str, date_header: str, at: float) -> None:
+    """An email attempt is about to send DATA (the record a retry after a crash reads)."""
+    client.hset(keys.night(subscriber_id, local_date),
+                mapping={"email_id": message_id, "email_date": date_header,
+                         "email_data_at": f"{at:.3f}"})
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")

@@ -9,7 +9,7 @@ restarted, it pops the next entry, and the bad one is gone without a trace. Cele
 
 So the client kombu BRPOPs with is ours: before kombu sees a popped entry, it checks that it is
 an envelope kombu and Celery can handle (what kombu's Redis transport writes), and otherwise
-keeps it in a capped list for an operator (`keys.BROKER_REJECTED`), counts it in the metrics,
+keeps it in a capped list for an operator (storage/broker_rejects.py), counts it in the metrics,
 logs one line and answers "nothing arrived". The worker carries on with the next entry.
 
 `install()` puts this transport behind the `redis://` and `rediss://` broker URLs (kombu's alias
@@ -30,11 +30,10 @@ from kombu.transport import TRANSPORT_ALIASES, _transport_cache  # type: ignore[
 from kombu.transport import redis as kombu_redis
 from kombu.utils.json import loads as kombu_loads
 
-from reminders.storage import keys
+from reminders.storage import broker_rejects
 
 log = logging.getLogger(__name__)
 
-REJECTED_KEEP = 100  # entries kept for a look; older ones are dropped
 _POPPING = ("BRPOP", "RPOP")  # the commands kombu's channel takes messages with
 
 
@@ -96,14 +95,9 @@ class CheckingRedis(redis.Redis):
 
     def _set_aside(self, entry: bytes | str, problem: str) -> None:
         log.warning("broker rejected entry reason=%s size=%d kept_in=%s", problem.replace(" ", "-"),
-                    len(entry), keys.BROKER_REJECTED)
+                    len(entry), broker_rejects.where())
         # A client of its own: this one's connection is the BRPOP connection kombu manages.
-        client = redis.Redis(connection_pool=self.connection_pool)
-        with client.pipeline(transaction=True) as pipe:
-            pipe.lpush(keys.BROKER_REJECTED, entry)
-            pipe.ltrim(keys.BROKER_REJECTED, 0, REJECTED_KEEP - 1)
-            pipe.hincrby(keys.METRICS, "rejected:broker", 1)
-            pipe.execute()
+        broker_rejects.set_aside(redis.Redis(connection_pool=self.connection_pool), entry)
 
 
 class Channel(kombu_redis.Channel):

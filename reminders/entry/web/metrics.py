@@ -19,7 +19,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from reminders.domain.redflags import CATEGORIES as FLAG_CATEGORIES
-from reminders.storage import keys
+from reminders.storage import counters, due_index
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
 
@@ -29,8 +29,7 @@ class RedisCollector(Collector):
         self.redis = client
 
     def collect(self) -> Iterator[Metric]:
-        raw: dict[bytes, bytes] = self.redis.hgetall(keys.METRICS)  # type: ignore[assignment]
-        counts = {k.decode(): v.decode() for k, v in raw.items()}
+        counts = counters.read_all(self.redis)
         yield self._outcomes(counts)
         yield self._errors(counts)
         yield self._inbound(counts)
@@ -38,7 +37,7 @@ class RedisCollector(Collector):
         yield from self._refused(counts)
         yield from self._dispatch(counts)
         due = GaugeMetricFamily("reminders_due_index_size", "Subscribers in the due index")
-        due.add_metric([], float(self.redis.zcard(keys.DUE)))
+        due.add_metric([], float(due_index.size(self.redis)))
         yield due
 
     @staticmethod
