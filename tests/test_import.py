@@ -205,7 +205,7 @@ def test_list_shows_a_table_with_each_phone(cli: Cli, tmp_path: Path) -> None:
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["phone", "email", "name", "time", "timezone", "channel", "sms",
-                                "email", "next", "send"]
+                                "email", "next", "send", "flag"]
     assert lines[-1] == "4 subscriber(s)"
     ana = next(line for line in lines if line.startswith("+13125550142 "))
     assert ana.split()[:5] == ["+13125550142", "-", "Ana", "Lima", "🦶"]
