@@ -79,8 +79,10 @@ local function index_consent(record_key, overflow_key, entry_id, cutoff, budget)
     first = redis.call('LINDEX', overflow_key, 0)
   end
 end
-local function record_consent(stream_key, record_key, overflow_key, cutoff, budget,
-                              s, c, a, o, w)
+local function record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff,
+                              budget, s, c, a, o, w)
+  -- a log started by this code needs no indexing of older entries (build_index)
+  if redis.call('EXISTS', stream_key) == 0 then redis.call('SET', indexed_key, '1') end
   local entry_id = redis.call('XADD', stream_key, 'MINID', '~', cutoff, '*',
                               's', s, 'c', c, 'a', a, 'o', o, 'w', w)
   index_consent(record_key, overflow_key, entry_id, tonumber(cutoff), tonumber(budget))
@@ -89,9 +91,9 @@ end
 """
 
 _RECORD = RECORD_FUNCTION + """
-local stream_key, record_key, overflow_key = KEYS[1], KEYS[2], KEYS[3]
-return record_consent(stream_key, record_key, overflow_key, ARGV[1], ARGV[2], ARGV[3], ARGV[4],
-                      ARGV[5], ARGV[6], ARGV[7])
+local stream_key, record_key, overflow_key, indexed_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+return record_consent(stream_key, record_key, overflow_key, indexed_key, ARGV[1], ARGV[2],
+                      ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 """
 
 # An entry (ARGV[1], written before the index existed) added to its person's index, once.
@@ -120,7 +122,7 @@ def record(client: redis.Redis | redis.client.Pipeline, subscriber_id: str,
            event: ConsentEvent) -> Any:
     """Append `event` (in a pipeline: queued with the rest of the transaction)."""
     script = client.register_script(_RECORD)
-    return script(keys=[keys.CONSENT_LOG, *person_keys(subscriber_id)],
+    return script(keys=[keys.CONSENT_LOG, *person_keys(subscriber_id), keys.CONSENT_INDEXED],
                   args=[*limits(), *event.args(subscriber_id)], client=client)
 
 
@@ -176,7 +178,9 @@ def build_index(client: redis.Redis, page: int = 1000) -> int:
     Reads the stream a page at a time (never one long XRANGE that blocks Redis); returns how
     many entries it added to someone's index.
     """
-    if client.get(keys.CONSENT_INDEXED):
+    # Nothing to do (and nothing written: a command refused for bad input changes nothing)
+    # when this code started the log (record_consent set the flag) or there is no log yet.
+    if client.get(keys.CONSENT_INDEXED) or not client.exists(keys.CONSENT_LOG):
         return 0
     script = client.register_script(_INDEX)
     added, start = 0, "-"

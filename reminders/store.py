@@ -170,7 +170,8 @@ class Store:
         no such subscriber). Never a WatchError: an opt-out cannot lose a race."""
         script = self.redis.register_script(OPT_OUT)
         before: Any = script(
-            keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG],
+            keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG,
+                  keys.CONSENT_INDEXED],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]])
         return before.decode() if isinstance(before, bytes) else before
 
