@@ -14,14 +14,16 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders import cli_flags, flags, importer, preferences, stats, tables
+from reminders import cli_flags, importer, preferences, stats, tables
 from reminders.content import LibraryError
+from reminders.forget import forget
 from reminders.logs import install
 from reminders.preferences import Enrolment
 from reminders.report import describe, describe_all, iso_z
 from reminders.schedule import upcoming
 from reminders.services import RedisUnavailable, Services, build
 from reminders.settings import ConfigError, load_settings
+from reminders.store import Contended
 from reminders.validation import InvalidInput, normalise_phone, parse_date
 
 Handler = Callable[[argparse.Namespace, Services], int]
@@ -200,8 +202,7 @@ def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
 
 def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
-    svc.store.delete(sub, suppress=True)
-    flags.forget(svc.redis, sub.id)
+    forget(svc.store, sub)
     kept = sub.sms_status == "opted_out" or sub.email_status == "unsubscribed"
     print(f"forgot {sub.handle()}" + ("; kept only their opt-out" if kept else ""))
     return 0
@@ -305,11 +306,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Operators read command output on stdout; only problems are logged (to stderr).
         install("INFO" if args.command in ("web", "run") else "WARNING")
         svc = build(load_settings())
+        svc.check_storage()  # every command reads or writes Redis: refuse an evicting one
         handler: Handler = args.handler
         return handler(args, svc)
     except (InvalidInput, ConfigError, LibraryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Contended as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (RedisUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:
         print(f"error: Redis is not reachable ({exc}); is REDIS_URL right?", file=sys.stderr)
         return 1

@@ -23,6 +23,8 @@ RANKS = {"accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4, "r
 TERMINAL_FAILURES = ("undelivered", "failed")
 
 _ADVANCE = """
+-- a record that has expired is not recreated (it would have no expiry of its own)
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local current = redis.call('HGET', KEYS[1], 'sms_status')
 local ranks = cjson.decode(ARGV[3])
 local old = ranks[current or ''] or 0
