@@ -5,23 +5,27 @@ Nothing is built at import time; each entry point (CLI, worker, web) calls `buil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 import redis
 
+from reminders.storage import consent_log
 from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
-from reminders.app.inbound import Inbound
-from reminders.channels.base import EmailTransport, SmsTransport
-from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.messages.email import EmailComposer
+from reminders.app.inbound import Inbound
+from reminders.storage.rate_limit import RateLimiter
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
 from reminders.settings import ConfigError, Settings
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
+
+log = logging.getLogger(__name__)
 
 
 class RedisUnavailable(RuntimeError):
@@ -34,15 +38,26 @@ def connect(url: str) -> redis.Redis:
 
 
 def check_redis(client: redis.Redis, url: str) -> None:
-    """Redis must answer and must never evict keys (the schedule lives there)."""
+    """Redis must answer and must never evict keys (the schedule lives there).
+
+    A Redis that hides CONFIG (renamed or disabled, as managed services do, or denied by an
+    ACL) cannot be checked: that is said in one warning line, never passed over in silence.
+    """
     try:
         client.ping()
     except redis.RedisError as exc:
         raise RedisUnavailable(f"REDIS_URL {url} does not answer: {exc}") from None
     try:
-        policy = client.config_get("maxmemory-policy").get("maxmemory-policy", "noeviction")
-    except redis.ResponseError:
-        return  # managed Redis that hides CONFIG: nothing we can check
+        policy: Any = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except redis.ResponseError as exc:
+        policy, why = None, str(exc)
+    else:
+        why = "CONFIG GET gave no maxmemory-policy"
+    if policy is None:
+        log.warning("cannot check that Redis at REDIS_URL never evicts keys (%s); make sure its "
+                    "maxmemory-policy is noeviction, or reminders could be silently dropped",
+                    why)
+        return
     if isinstance(policy, bytes):
         policy = policy.decode()
     if policy != "noeviction":
@@ -55,6 +70,7 @@ def check_redis(client: redis.Redis, url: str) -> None:
 @dataclass
 class Services:
     settings: Settings
+    storage_checked: bool = field(default=False, init=False, repr=False)
 
     @cached_property
     def redis(self) -> redis.Redis:
@@ -128,9 +144,19 @@ class Services:
         if sub is not None:
             self.sender.apply_provider_error(sub, code)
 
+    def check_storage(self) -> None:
+        """What every entry point (CLI, web, worker, beat) does first, once per process: Redis
+        reachable and never evicting; consent entries from before the per-person index
+        indexed (once per database)."""
+        if self.storage_checked:
+            return
+        check_redis(self.redis, self.settings.redis_url)
+        consent_log.build_index(self.redis)
+        self.storage_checked = True
+
     def check(self) -> None:
         """Fail fast at start: Redis reachable and safe, templates loadable."""
-        check_redis(self.redis, self.settings.redis_url)
+        self.check_storage()
         if not (self.settings.templates_dir / "content" / "library.toml").is_file():
             raise ConfigError(f"TEMPLATES_DIR {self.settings.templates_dir} has no content library")
         _ = self.renderer

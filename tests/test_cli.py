@@ -134,7 +134,7 @@ def test_send_now_sends_once_per_local_date(cli: Cli) -> None:
     assert cli("subscribe", PHONE, "--confirmed").returncode == 0
     first = cli("send-now", PHONE)
     assert first.returncode == 0 and "sms: sent" in first.stdout
-    assert "Tonight's foot care:" in first.stdout  # the console backend printed the text
+    assert "STOP to end." in first.stdout  # the console backend printed the text
     second = cli("send-now", PHONE)
     assert "sms: already sent" in second.stdout
     assert json.loads(cli("show", PHONE, "--json").stdout)["last_delivery"]["status"] == "sent"

@@ -24,7 +24,7 @@ def test_masking_hides_numbers_and_addresses_but_not_dates() -> None:
     line = "to +13125550142 or (312) 555-0142 mail ana.lima@example.org on 2026-11-25 12:00:01"
     masked = mask(line)
     assert "3125550142" not in masked and "555-0142" not in masked
-    assert "ana.lima" not in masked and "a***@example.org" in masked
+    assert "ana.lima" not in masked and "a[...]@example.org" in masked
     assert "+*********42" in masked and "2026-11-25 12:00:01" in masked
 
 

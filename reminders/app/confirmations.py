@@ -50,6 +50,11 @@ def send_confirmation(svc: Services, sub: Subscriber) -> bool:
 def send_email_confirmation(svc: Services, sub: Subscriber) -> bool:
     if not (sub.email and sub.email_status == "pending"):
         return False
+    if svc.store.is_suppressed_email(sub.email):
+        # Whatever path led here (CLI, import, a text): an address that unsubscribed is never
+        # asked again; only its owner's own request (a confirmation link) lifts that.
+        log.info("email confirmation not sent subscriber=%s reason=suppressed", sub.id)
+        return False
     message = svc.composer.confirmation(sub, datetime.now(UTC))
     try:
         svc.email.send_email(message)

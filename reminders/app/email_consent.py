@@ -1,25 +1,107 @@
-"""Email consent: confirming an address (double opt-in) and one-click unsubscribing.
+"""Email consent: adding an address by text, confirming it (double opt-in), unsubscribing.
 
 Separate from SMS consent: unsubscribing from email never stops the texts, and the other way
 round. Every change is a consent event in the stream.
+
+An address texted to us may belong to someone who never asked for anything, so the EMAIL
+command is bounded where it has an effect: a suppressed address (it unsubscribed) is never
+asked again; a confirmation email goes to one address at most once per CONFIRMATION_WINDOW,
+whoever asks; and one number may ask for at most EMAIL_CHANGES_PER_DAY addresses a day.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
+from typing import Any
 
-from reminders.domain.subscriber import Subscriber
+import redis
+
 from reminders.storage import keys
-from reminders.storage.subscribers import ConsentEvent, Store
+from reminders.storage import suppression
+from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, Store
+from reminders.domain.subscriber import Subscriber
+
+CONFIRMATION_WINDOW_SECONDS = 24 * 3600
+EMAIL_CHANGES_PER_DAY = 3
+
+# Book one confirmation for an address and one address change for a number, or neither:
+# 'ok', 'address' (this address had one within the window) or 'number' (this number is at
+# its cap). The number's window starts with its first change of the day.
+_CLAIM = """
+local address_key, changes_key = KEYS[1], KEYS[2]
+local window, cap = ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', address_key) == 1 then return 'address' end
+if tonumber(redis.call('GET', changes_key) or '0') >= cap then return 'number' end
+redis.call('SET', address_key, '1', 'EX', window)
+redis.call('INCR', changes_key)
+redis.call('EXPIRE', changes_key, window, 'NX')
+return 'ok'
+"""
+
+# An address as validation accepts it (the local part's characters of RFC 5322's dot-atom),
+# found in the text as the person typed it: keywords.parse reads a normalised copy, lower-cased
+# and without symbols, which would turn First&Last@ into firstlast@.
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+MAX_TEXT = 600
+
+
+def address_from_text(text: str) -> str:
+    """The first address in `text`, as typed ("" if none); a sentence's final dot is not
+    part of it."""
+    match = _ADDRESS.search(unicodedata.normalize("NFKC", (text or "")[:MAX_TEXT]))
+    return match.group(0).rstrip(".") if match else ""
+
+
+def claim_confirmation(client: redis.Redis, subscriber_id: str, address: str) -> str:
+    raw: Any = client.register_script(_CLAIM)(
+        keys=[keys.email_confirmation(address), keys.email_changes(subscriber_id)],
+        args=[CONFIRMATION_WINDOW_SECONDS, EMAIL_CHANGES_PER_DAY])
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def add_by_text(store: Store, sub: Subscriber, address: str, words: str, now: datetime
+                ) -> tuple[str, Subscriber]:
+    """EMAIL <address> from `sub`: (the reply to give, the subscriber after).
+
+    Replies: email_set (a confirmation is to be sent), email_active (already confirmed),
+    email_suppressed, email_taken, email_wait (one was sent recently), email_limit.
+    """
+    same = sub.email is not None and sub.email.lower() == address.lower()
+    if store.is_suppressed_email(address) or (same and sub.email_status == "unsubscribed"):
+        return "email_suppressed", sub
+    if same and sub.email_status == "active":
+        after = sub if sub.wants_email else store.save(sub, sub.with_changes(channel="both"))
+        return "email_active", after
+    owner = store.id_for(address)
+    if owner is not None and owner != sub.id:
+        return "email_taken", sub
+    claimed = claim_confirmation(store.redis, sub.id, address)
+    if claimed != "ok":
+        return ("email_wait" if claimed == "address" else "email_limit"), sub
+    after = sub.with_changes(email=address, channel="both", email_status="pending")
+    try:
+        after = store.save(sub, after, [ConsentEvent("email", "subscribed", "sms", words)], now)
+    except AlreadySubscribed:  # taken by someone else a moment ago
+        return "email_taken", sub
+    return "email_set", after
+
+
+def forget_limits(pipe: redis.client.Pipeline, sub: Subscriber) -> None:
+    """Queue the deletion of the rate-limit records naming this person (see forget)."""
+    pipe.delete(keys.email_changes(sub.id))
+    if sub.email:
+        pipe.delete(keys.email_confirmation(sub.email))
 
 
 def unsubscribe(store: Store, address: str, now: datetime, source: str = "email") -> bool:
     """Stop email to `address`; True if something changed (False: unknown or already out)."""
+    # Listed whoever has it: the address stays refused if the person later changes theirs
+    # (or is forgotten), until its owner confirms it again from a confirmation email.
+    suppression.add(store.redis, email=address)
     sub = store.find(address)
-    if sub is None:
-        store.redis.sadd(keys.SUPPRESSED_EMAILS, address.lower())
-        return False
-    if sub.email_status == "unsubscribed":
+    if sub is None or sub.email_status == "unsubscribed":
         return False
     channel = "sms" if sub.phone and sub.wants_sms else sub.channel
     store.save(sub, sub.with_changes(email_status="unsubscribed", channel=channel),
@@ -33,7 +115,7 @@ def confirm(store: Store, address: str, now: datetime) -> Subscriber | None:
     if sub is None or sub.email_status not in ("pending", "active"):
         return None
     if sub.email_status == "pending":
-        store.redis.srem(keys.SUPPRESSED_EMAILS, address.lower())
+        suppression.remove(store.redis, email=address)
         sub = store.save(sub, sub.with_changes(email_status="active"),
                          [ConsentEvent("email", "confirmed", "email", "confirmation link")], now)
     return sub

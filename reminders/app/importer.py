@@ -223,8 +223,7 @@ def _check_email_not_suppressed(store: Store, request: Enrolment) -> None:
         address = normalise_email(request.email)
     except InvalidInput:
         return  # enrol reports it
-    suppressed = store.redis.sismember(keys.SUPPRESSED_EMAILS, address.lower())
-    if suppressed and store.find(address) is None:
+    if store.is_suppressed_email(address) and store.find(address) is None:
         raise InvalidInput(f"{address} unsubscribed from our emails; import cannot add it again")
 
 

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import redis
 
+from reminders.app import email_consent
+from reminders.storage import keys
+from reminders.storage import nights
+from reminders.storage import suppression
 from reminders.app.care import Care
-from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.keywords import Command, parse
+from reminders.app.preferences import Enrolment, enrol
+from reminders.messages.replies import Replies
 from reminders.domain.schedule import next_send_after
+from reminders.settings import Settings
+from reminders.storage.subscribers import ConsentEvent, Store
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import (
     EARLIEST_SEND,
@@ -53,8 +60,11 @@ class Inbound:
     now: datetime
     # Called with the subscriber after EMAIL adds an address (sends the confirmation link).
     on_email_added: Callable[[Subscriber], object] | None = None
+    # The text as it came (EMAIL reads the address from it, not from the normalised words).
+    text: str = field(default="", init=False)
 
     def handle(self, phone: str, body: str) -> str | None:
+        self.text = body
         command = parse(body)
         sub = self.store.find(phone)
         log.info("inbound subscriber=%s command=%s", sub.id if sub else "unknown", command.kind)
@@ -114,12 +124,12 @@ class Inbound:
         return self.settings.opt_out_handled_by == "twilio"
 
     def _stop(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
-        if sub is None:
-            self.redis.sadd(keys.SUPPRESSED_PHONES, phone)
-        elif sub.sms_status != "opted_out":
-            self.store.save(sub, sub.with_changes(sms_status="opted_out"),
-                            [ConsentEvent("sms", "opted_out", "sms", command.words)], self.now)
-        else:
+        # One atomic step (never a lost race with another writer of the record).
+        before = None if sub is None else self.store.opt_out_sms(
+            sub.id, ConsentEvent("sms", "opted_out", "sms", command.words))
+        if before is None:  # unknown, or forgotten while the text arrived: still honoured
+            suppression.add(self.redis, phone=phone)
+        elif before == "opted_out":
             return None  # already out: at most one confirmation
         if command.language == "es":
             # Twilio knows only the English keywords: nobody else confirms ALTO or BAJA.
@@ -130,14 +140,14 @@ class Inbound:
     def _start(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
         reply_anyway = command.kind == "join" or (sub is not None and sub.sms_status == "pending")
         if sub is None:
-            self.redis.srem(keys.SUPPRESSED_PHONES, phone)
+            suppression.remove(self.redis, phone=phone)
             sub = enrol(self.store, self.settings, Enrolment(
                 phone=phone, confirmed=True, source="sms", words=command.words), self.now)
         elif sub.sms_status == "active":
             return self.replies.render("already_active", time=format_clock(sub.send_time))
         else:
             channel = sub.channel if sub.wants_sms else "both"
-            self.redis.srem(keys.SUPPRESSED_PHONES, phone)
+            suppression.remove(self.redis, phone=phone)
             self.store.save(sub, sub.with_changes(sms_status="active", channel=channel),
                             [ConsentEvent("sms", "opted_in", "sms", command.words)], self.now)
         if self._twilio_answers() and not reply_anyway:
@@ -193,16 +203,11 @@ class Inbound:
         else:
             streak = 1
         self.store.save(sub, sub.with_changes(streak=streak, last_done=evening), [], self.now)
-        self.redis.hset(keys.night(sub.id, evening), "done", "1")
+        nights.note(self.redis, sub.id, evening, done="1")
         return self.replies.render("done", streak=streak)
 
     def _score(self, sub: Subscriber, command: Command) -> str:
-        evening = self._evening(sub)
-        key = keys.night(sub.id, evening)
-        with self.redis.pipeline() as pipe:
-            pipe.hset(key, "score", command.arg)
-            pipe.expire(key, keys.NIGHT_TTL_SECONDS)
-            pipe.execute()
+        nights.note(self.redis, sub.id, self._evening(sub), score=command.arg)
         return self._care().score_reply(int(command.arg), command.words)
 
     def _email(self, sub: Subscriber, command: Command) -> str:
@@ -213,18 +218,18 @@ class Inbound:
                                                           command.words)], self.now)
             return self.replies.render("email_off")
         try:
-            address = normalise_email(command.arg)
+            address = normalise_email(email_consent.address_from_text(self.text))
         except InvalidInput:
             return self.replies.render("email_invalid")
-        after = sub.with_changes(email=address, channel="both", email_status="pending")
-        try:
-            self.store.save(sub, after, [ConsentEvent("email", "subscribed", "sms",
-                                                      command.words)], self.now)
-        except AlreadySubscribed:
-            return self.replies.render("email_taken")
-        if self.on_email_added is not None:
+        reply, after = email_consent.add_by_text(self.store, sub, address, command.words,
+                                                 self.now)
+        if reply == "email_set" and self.on_email_added is not None:
             self.on_email_added(after)
-        return self.replies.render("email_set", address=address)
+        context: dict[str, dict[str, str]] = {
+            "email_set": {"address": address}, "email_active": {"address": address},
+            "email_wait": {"address": address},
+            "email_suppressed": {"support": self.settings.support_contact}}
+        return self.replies.render(reply, **context.get(reply, {}))
 
     # -- local time helpers ----------------------------------------------------------------
     def _local_now(self, sub: Subscriber) -> datetime:

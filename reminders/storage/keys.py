@@ -6,6 +6,7 @@ operator can find (or back up) exactly what is ours.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import date
 from typing import NamedTuple
@@ -26,8 +27,12 @@ INFLIGHT = PREFIX + "inflight"
 INFLIGHT_RESENDS = PREFIX + "inflight:resends"
 # Append-only consent and audit log (a stream); entries name the subscriber id. The entry id
 # carries the time; the fields are always the same short names, in the same order (so a stream
-# node stores them once, in its master entry): see store.ConsentEvent.
+# node stores them once, in its master entry): see consent_log.ConsentEvent. Each person's
+# entry ids are also listed in their subscriber hash (field `cl`, the newest) and in
+# consent_overflow() (older ones); entries older than consent_log.CONSENT_RETENTION are trimmed.
 CONSENT_LOG = PREFIX + "consent"
+# Set once every entry written before the per-person index existed has been indexed.
+CONSENT_INDEXED = PREFIX + "consent:indexed"
 # Numbers and addresses that asked us to stop; kept after `forget` so we keep honouring it.
 SUPPRESSED_PHONES = PREFIX + "suppressed:phone"
 SUPPRESSED_EMAILS = PREFIX + "suppressed:email"
@@ -75,6 +80,11 @@ def _bucket(value: str) -> int:
     return zlib.crc32(value.encode()) % INDEX_BUCKETS
 
 
+def consent_overflow(subscriber_id: str) -> str:
+    """A person's older consent-log entry ids, when their subscriber hash has no room left."""
+    return f"{PREFIX}consent:of:{subscriber_id}"
+
+
 def phone_index(e164: str) -> IndexEntry:
     return IndexEntry(f"{PREFIX}phones:{_bucket(e164)}", e164)
 
@@ -109,6 +119,18 @@ def message_index(provider_id: str) -> str:
 def inbound_counter(e164: str) -> str:
     """Replies sent to one number this hour (the inbound rate limit)."""
     return f"{PREFIX}inbound:{e164}"
+
+
+def email_confirmation(address: str) -> str:
+    """Set while a confirmation email to `address` was sent recently (named by a hash: the
+    address may belong to someone who never asked us for anything)."""
+    digest = hashlib.sha256(address.lower().encode()).hexdigest()[:32]
+    return f"{PREFIX}emailconf:{digest}"
+
+
+def email_changes(subscriber_id: str) -> str:
+    """How many addresses one subscriber asked us to confirm by text today."""
+    return f"{PREFIX}emailchanges:{subscriber_id}"
 
 # The shared SMS pacing state: the instant (Redis clock) from which the next send may start.
 SMS_RATE = PREFIX + "rate:sms"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import redis
@@ -163,7 +163,55 @@ def release_for_retry(
     with client.pipeline() as pipe:
         pipe.hset(key, mapping=cast(Any, fields))
         pipe.hdel(key, f"{channel}_lease")
+        pipe.expire(key, keys.NIGHT_TTL_SECONDS)
         pipe.execute()
+
+
+def note(client: redis.Redis, subscriber_id: str, local_date: date, **fields: str) -> None:
+    """What the person told us about that evening (DONE, a symptom score): kept as long as
+    the send record, and no longer (every write to a night record sets its expiry)."""
+    key = keys.night(subscriber_id, local_date)
+    with client.pipeline() as pipe:
+        pipe.hset(key, mapping=cast(Any, fields))
+        pipe.expire(key, keys.NIGHT_TTL_SECONDS)
+        pipe.execute()
+
+
+# A night record exists only for dates near the day it was written (a send, a callback, DONE
+# after midnight), and expires NIGHT_TTL_SECONDS after its last write: so these dates around
+# today cover every record a person can have, without scanning the keyspace.
+_ERASE_BEFORE = timedelta(seconds=keys.NIGHT_TTL_SECONDS) + timedelta(days=2)
+_ERASE_AFTER = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class PersonNights:
+    """One person's night records, the provider-id records naming them, in-flight entries."""
+
+    records: list[str]
+    messages: list[str]
+    inflight: list[str]
+
+    def erase(self, pipe: redis.client.Pipeline) -> None:
+        """Queue their deletion in `pipe` (a transaction the caller executes)."""
+        pipe.delete(*self.records, *self.messages)
+        pipe.zrem(keys.INFLIGHT, *self.inflight)
+
+
+def of_subscriber(client: redis.Redis, subscriber_id: str, today: date) -> PersonNights:
+    first, last = today - _ERASE_BEFORE, today + _ERASE_AFTER
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    records = [keys.night(subscriber_id, day) for day in days]
+    with client.pipeline(transaction=False) as pipe:
+        for key in records:
+            pipe.hmget(key, "sms_id", "email_id")
+        ids = pipe.execute()
+    sids = {v.decode() if isinstance(v, bytes) else v for pair in ids for v in pair if v}
+    # The SID index and the replay memory of its status callbacks (replay.py) name the message.
+    messages = sorted({keys.message_index(sid) for sid in sids}
+                      | {keys.status_seen(sid) for sid in sids})
+    return PersonNights(records, messages,
+                        [keys.inflight_member(subscriber_id, day) for day in days])
 
 
 def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason: str) -> None:

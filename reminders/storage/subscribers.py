@@ -2,28 +2,30 @@
 
 Every write that touches more than one key runs in one MULTI/EXEC transaction (with WATCH on the
 index buckets it relies on), so a crash or a failed check never leaves half a record behind.
+An SMS opt-out is one Lua script instead: it must never lose a race (see opt_out_sms).
 """
 
 from __future__ import annotations
 
+import random
 import secrets
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders.domain.schedule import next_send_after
-from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash, now_iso, to_hash
-from reminders.domain.validation import (
-    InvalidInput,
-    looks_like_email,
-    normalise_email,
-    normalise_phone,
-)
+from reminders.storage import consent_log
 from reminders.storage import keys
+from reminders.storage import suppression
+from reminders.storage.consent_log import ConsentEvent as ConsentEvent
+from reminders.domain.schedule import next_send_after
+from reminders.storage.subscriber_scripts import OPT_OUT, REPLACE
+from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash, to_hash
+from reminders.domain.validation import InvalidInput, looks_like_email, normalise_email, normalise_phone
 
 
 class AlreadySubscribed(InvalidInput):
@@ -34,29 +36,19 @@ class NotFound(InvalidInput):
     """No subscriber has that phone or email."""
 
 
-# Consent-log fields as stored (short, and always all of them in this order, so that a stream
-# node keeps the names once in its master entry) -> the names consent_history() gives them.
-# The time is the stream entry id (milliseconds): no field of its own.
-CONSENT_FIELDS = {"s": "sub", "c": "channel", "a": "action", "o": "source", "w": "words"}
+class Contended(redis.RedisError):
+    """The record kept changing under a save, however long it waited: try again later.
 
-
-@dataclass(frozen=True)
-class ConsentEvent:
-    """One line of the append-only consent and audit log."""
-
-    channel: str  # sms | email
-    action: str  # subscribed, confirmed, opted_out, opted_in, unsubscribed, invalid, ...
-    source: str  # cli, sms, email, import, provider
-    words: str = ""
-
-    def fields(self, subscriber_id: str) -> dict[str, str]:
-        """The stream entry's fields (its id, given by Redis, records the time)."""
-        return {"s": subscriber_id, "c": self.channel, "a": self.action, "o": self.source,
-                "w": self.words[:160]}
+    A storage condition, not bad input: the webhook answers 503 (so the provider retries)
+    rather than pretending the change was made.
+    """
 
 
 SAVE_ATTEMPTS = 5
-
+# A save that lost its WATCH race waits a little (random, growing) before merging again, so
+# a few writers hammering one record take turns instead of failing together.
+MERGE_ATTEMPTS = 60
+MERGE_BACKOFF_CAP = 0.05
 
 def new_subscriber_id() -> str:
     # Random, short and meaningless: it appears in logs instead of phone numbers.
@@ -138,24 +130,14 @@ class Store:
         return datetime.fromtimestamp(score, tz=UTC) if score is not None else None
 
     def consent_history(self, subscriber_id: str) -> list[dict[str, str]]:
-        """This person's consent events, oldest first (a scan: only for show/forget).
-
-        Each is {"sub", "channel", "action", "source", "words", "at"}; "at" (ISO 8601, UTC, to
-        the second) comes from the stream entry id.
-        """
-        return [_event(eid, fields) for eid, fields in self._consent_entries()
-                if _event_subscriber(fields) == subscriber_id]
-
-    def _consent_entries(self) -> list[tuple[str, dict[str, str]]]:
-        raw: Any = self.redis.xrange(keys.CONSENT_LOG)
-        return [(eid.decode() if isinstance(eid, bytes) else eid, decode(fields))
-                for eid, fields in raw or []]
+        """This person's consent events, oldest first (read through their own index)."""
+        return consent_log.history(self.redis, subscriber_id)
 
     def is_suppressed_phone(self, e164: str) -> bool:
-        return bool(self.redis.sismember(keys.SUPPRESSED_PHONES, e164))
+        return suppression.is_suppressed(self.redis, phone=e164)
 
     def is_suppressed_email(self, address: str) -> bool:
-        return bool(self.redis.sismember(keys.SUPPRESSED_EMAILS, address.lower()))
+        return suppression.is_suppressed(self.redis, email=address)
 
     # -- writing -------------------------------------------------------------------------------
     def create(
@@ -201,12 +183,23 @@ class Store:
         are applied on top of what is stored now, so neither change is lost.
         """
         now = now or utcnow()
-        for _attempt in range(SAVE_ATTEMPTS):
+        for attempt in range(MERGE_ATTEMPTS):
             try:
                 return self._save_once(before, after, events, now)
             except redis.WatchError:
-                continue  # the record or an index changed under us: merge again
-        raise AlreadySubscribed("the subscriber changed too often meanwhile; try again")
+                # The record or an index changed under us: merge again, after a short pause.
+                time.sleep(random.uniform(0, min(MERGE_BACKOFF_CAP, 0.001 * 2 ** attempt)))
+        raise Contended("the subscriber changed too often meanwhile; try again")
+
+    def opt_out_sms(self, subscriber_id: str, event: ConsentEvent) -> str | None:
+        """Opt the person out of SMS and record why, atomically; their SMS state before (None:
+        no such subscriber). Never a WatchError: an opt-out cannot lose a race."""
+        script = self.redis.register_script(OPT_OUT)
+        before: Any = script(
+            keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG,
+                  keys.CONSENT_INDEXED],
+            args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]])
+        return before.decode() if isinstance(before, bytes) else before
 
     def _save_once(self, before: Subscriber, after: Subscriber,
                    events: Sequence[ConsentEvent], now: datetime) -> Subscriber:
@@ -234,29 +227,44 @@ class Store:
             pipe.execute()
         return merged
 
-    def delete(self, sub: Subscriber, suppress: bool) -> None:
-        """Erase everything about a subscriber; with `suppress`, remember only the opt-outs.
+    def delete(self, sub: Subscriber, suppress: bool,
+               also: Callable[[redis.client.Pipeline], None] | None = None) -> None:
+        """Erase a subscriber: record, indexes, schedule, claims and their consent-log entries;
+        with `suppress`, keep only their opt-outs (hashed). `also` queues more in the same
+        transaction (forget's night records). The consent log keeps one "forgotten" event
+        naming nobody, timed by its entry id: when an erasure happened, for an audit."""
+        for _attempt in range(MERGE_ATTEMPTS):
+            try:
+                return self._delete_once(sub, suppress, also)
+            except redis.WatchError:
+                time.sleep(random.uniform(0, MERGE_BACKOFF_CAP))  # changed meanwhile: again
+        raise Contended("the subscriber changed too often meanwhile; try again")
 
-        The "forgotten" event left in the consent log is timed by its stream entry id.
-        """
-        own_entries = [eid for eid, f in self._consent_entries()
-                       if _event_subscriber(f) == sub.id]
+    def _delete_once(self, sub: Subscriber, suppress: bool,
+                     also: Callable[[redis.client.Pipeline], None] | None) -> None:
+        key, overflow = consent_log.person_keys(sub.id)
         with self.redis.pipeline() as pipe:
+            pipe.watch(key, overflow)
+            raw = decode(pipe.hgetall(key))
+            current = from_hash(raw, sub.id) if raw else None  # None: already gone
+            own_entries = consent_log.own_entries(pipe, sub.id)
             pipe.multi()
-            pipe.delete(keys.subscriber(sub.id))
-            for entry in _index_entries(sub):
+            pipe.delete(key, overflow)
+            for entry in _index_entries(current) if current else []:
                 pipe.hdel(entry.key, entry.field)
             pipe.zrem(keys.DUE, sub.id)
             if sub.phone:  # the replies remembered against replayed webhooks
                 pipe.delete(keys.inbound_seen(sub.phone))
+            pipe.zrem(keys.CLAIMS, sub.id)
+            pipe.hdel(keys.CLAIM_ORIGIN, sub.id)
             if own_entries:
                 pipe.xdel(keys.CONSENT_LOG, *own_entries)
-            if suppress and sub.phone and sub.sms_status == "opted_out":
-                pipe.sadd(keys.SUPPRESSED_PHONES, sub.phone)
-            if suppress and sub.email and sub.email_status == "unsubscribed":
-                pipe.sadd(keys.SUPPRESSED_EMAILS, sub.email.lower())
-            forgotten = ConsentEvent(channel="", action="forgotten", source="")
-            pipe.xadd(keys.CONSENT_LOG, cast(Any, forgotten.fields(sub.id)))
+            if suppress and current:
+                suppression.add(pipe, current.phone if current.sms_status == "opted_out" else None,
+                                current.email if current.email_status == "unsubscribed" else None)
+            if also is not None:
+                also(pipe)
+            consent_log.record_unindexed(pipe, ConsentEvent("", "forgotten", ""))
             pipe.execute()
 
     def reschedule(self, sub: Subscriber, now: datetime | None = None) -> datetime | None:
@@ -271,11 +279,11 @@ class Store:
         self, pipe: redis.client.Pipeline, sub: Subscriber, events: Sequence[ConsentEvent],
         now: datetime,
     ) -> None:
-        key = keys.subscriber(sub.id)
-        pipe.delete(key)
-        pipe.hset(key, mapping=cast(Any, to_hash(sub)))
+        replace = self.redis.register_script(REPLACE)
+        replace(keys=[keys.subscriber(sub.id)],
+                args=[item for pair in to_hash(sub).items() for item in pair], client=pipe)
         for event in events:
-            pipe.xadd(keys.CONSENT_LOG, cast(Any, event.fields(sub.id)))
+            consent_log.record(pipe, sub.id, event)
         self._schedule(pipe, sub, now)
 
     @staticmethod
@@ -302,19 +310,6 @@ def _index_entries(sub: Subscriber) -> list[keys.IndexEntry]:
     if sub.email:
         found.append(keys.email_index(sub.email))
     return found
-
-
-def _event_subscriber(fields: dict[str, str]) -> str | None:
-    return fields.get("s") or fields.get("sub")
-
-
-def _event(entry_id: str, fields: dict[str, str]) -> dict[str, str]:
-    """A consent-log entry with its long field names and its time (from the entry id)."""
-    event = {CONSENT_FIELDS.get(name, name): value for name, value in fields.items()}
-    if "at" not in event:  # older entries carry their own "at"
-        millis = int(entry_id.partition("-")[0])
-        event["at"] = now_iso(datetime.fromtimestamp(millis / 1000, tz=UTC))
-    return event
 
 
 def decode(raw: dict) -> dict[str, str]:

@@ -15,14 +15,14 @@ from typing import Any
 import redis
 from celery import Celery, Task
 from celery.schedules import crontab
-from celery.signals import setup_logging, worker_init
+from celery.signals import beat_init, setup_logging, worker_init
 
 from reminders.app.delivery import RetryLater
 from reminders.entry.celery import broker
 from reminders.entry.celery.handoff import BatchPublisher
 from reminders.logs import install
-from reminders.settings import load_settings
-from reminders.wiring import Services, build
+from reminders.wiring import RedisUnavailable, Services, build
+from reminders.settings import ConfigError, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,14 @@ app.add_defaults(_config)
 
 
 @worker_init.connect
+@beat_init.connect
 def _check_on_start(**_: Any) -> None:
-    services().check()
+    # Celery logs and swallows what a signal handler raises: leave the process explicitly.
+    try:
+        services().check()
+    except (RedisUnavailable, ConfigError, redis.RedisError) as exc:
+        log.critical("not starting: %s", exc)
+        raise SystemExit(1) from None
 
 
 @setup_logging.connect

@@ -14,17 +14,17 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders.app import flags, importer, preferences, stats
-from reminders.app.preferences import Enrolment
-from reminders.app.report import describe, describe_all, iso_z
-from reminders.domain.content import LibraryError
-from reminders.domain.schedule import upcoming
-from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
 from reminders.entry.cli import flags as cli_flags
+from reminders.app import importer
+from reminders.app import preferences
+from reminders.app import stats
 from reminders.entry.cli import tables
+from reminders.domain.content import LibraryError
+from reminders.app.forget import forget
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
-from reminders.wiring import RedisUnavailable, Services, build
+from reminders.storage.subscribers import Contended
+from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
 
 Handler = Callable[[argparse.Namespace, Services], int]
 
@@ -202,8 +202,7 @@ def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
 
 def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
-    svc.store.delete(sub, suppress=True)
-    flags.forget(svc.redis, sub.id)
+    forget(svc.store, sub)
     kept = sub.sms_status == "opted_out" or sub.email_status == "unsubscribed"
     print(f"forgot {sub.handle()}" + ("; kept only their opt-out" if kept else ""))
     return 0
@@ -307,11 +306,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Operators read command output on stdout; only problems are logged (to stderr).
         install("INFO" if args.command in ("web", "run") else "WARNING")
         svc = build(load_settings())
+        svc.check_storage()  # every command reads or writes Redis: refuse an evicting one
         handler: Handler = args.handler
         return handler(args, svc)
     except (InvalidInput, ConfigError, LibraryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Contended as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (RedisUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:
         print(f"error: Redis is not reachable ({exc}); is REDIS_URL right?", file=sys.stderr)
         return 1

@@ -162,6 +162,7 @@ def mask_access_logs() -> None:
 
 
 def create_app(svc: Services) -> Flask:
+    svc.check_storage()  # however the app is started: refuse a Redis that could evict
     app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
     mask_access_logs()

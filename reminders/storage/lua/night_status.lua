@@ -10,6 +10,8 @@ local error_code = ARGV[2]
 local ranks = cjson.decode(ARGV[3])
 local stats_ttl = ARGV[4]
 
+-- a record that has expired is not recreated (it would have no expiry of its own)
+if redis.call('EXISTS', night_key) == 0 then return 0 end
 local current = redis.call('HGET', night_key, 'sms_status')
 local old = ranks[current or ''] or 0
 local new = ranks[status] or 0

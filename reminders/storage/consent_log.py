@@ -1,0 +1,216 @@
+"""The consent and audit log: one Redis stream for everyone, indexed per person, trimmed by age.
+
+Every event is appended to the stream `keys.CONSENT_LOG` (what an audit export reads, in time
+order), and its entry id to the person's own index: the field `cl` of their subscriber hash
+holds their newest ids (space-separated, at most INDEX_FIELD_BUDGET bytes, so the hash stays
+a small listpack), older ones move to a list of their own (keys.consent_overflow), which most
+people, with a handful of events, never need. `show` and `forget` read the person's ids and
+then only those entries, never the whole stream: they cost the same with 200 or 2,000,000
+entries in the log.
+
+Retention: each append also trims the stream (XADD MINID ~) of entries older than
+CONSENT_RETENTION, and drops the writer's own index entries older than that. Five years covers
+the four-year US statute of limitations for TCPA claims (28 U.S.C. 1658) with a year's margin,
+which is what a carrier or CTIA audit of opt-in and opt-out records asks for.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+
+from reminders.storage import keys
+from reminders.domain.subscriber import now_iso
+
+CONSENT_RETENTION = timedelta(days=5 * 365 + 2)  # five years, leap days included
+INDEX_FIELD = "cl"  # in the subscriber hash: the person's newest consent-log entry ids
+# Redis keeps a hash compact (listpack) while every value is at most hash-max-listpack-value
+# (64 bytes by default): four ids of 15 characters and their spaces.
+INDEX_FIELD_BUDGET = 64
+
+# Stored field names (short, always all of them in this order, so that a stream node keeps
+# the names once in its master entry) -> the names history() gives them. The time is the
+# stream entry id (milliseconds): no field of its own.
+CONSENT_FIELDS = {"s": "sub", "c": "channel", "a": "action", "o": "source", "w": "words"}
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One line of the append-only consent and audit log."""
+
+    channel: str  # sms | email
+    action: str  # subscribed, confirmed, opted_out, opted_in, unsubscribed, invalid, ...
+    source: str  # cli, sms, email, import, provider
+    words: str = ""
+
+    def fields(self, subscriber_id: str) -> dict[str, str]:
+        """The stream entry's fields (its id, given by Redis, records the time)."""
+        return {"s": subscriber_id, "c": self.channel, "a": self.action, "o": self.source,
+                "w": self.words[:160]}
+
+    def args(self, subscriber_id: str) -> list[str]:
+        return list(self.fields(subscriber_id).values())
+
+
+# Lua functions other scripts include. index_consent: add an entry id to the person's index
+# (the hash field, spilling its oldest ids to the overflow list), dropping what is past the
+# cutoff (ms). record_consent: append one event (fields in CONSENT_FIELDS order) and index it.
+RECORD_FUNCTION = """
+local function older(entry_id, cutoff)
+  return tonumber(string.match(entry_id, '^%d+')) < cutoff
+end
+local function index_consent(record_key, overflow_key, entry_id, cutoff, budget)
+  local kept = {}
+  for old in string.gmatch(redis.call('HGET', record_key, 'cl') or '', '%S+') do
+    if not older(old, cutoff) then kept[#kept + 1] = old end
+  end
+  kept[#kept + 1] = entry_id
+  while #kept > 1 and string.len(table.concat(kept, ' ')) > budget do
+    redis.call('RPUSH', overflow_key, table.remove(kept, 1))
+  end
+  redis.call('HSET', record_key, 'cl', table.concat(kept, ' '))
+  local first = redis.call('LINDEX', overflow_key, 0)
+  while first and older(first, cutoff) do
+    redis.call('LPOP', overflow_key)
+    first = redis.call('LINDEX', overflow_key, 0)
+  end
+end
+local function record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff,
+                              budget, s, c, a, o, w)
+  -- a log started by this code needs no indexing of older entries (build_index)
+  if redis.call('EXISTS', stream_key) == 0 then redis.call('SET', indexed_key, '1') end
+  local entry_id = redis.call('XADD', stream_key, 'MINID', '~', cutoff, '*',
+                              's', s, 'c', c, 'a', a, 'o', o, 'w', w)
+  index_consent(record_key, overflow_key, entry_id, tonumber(cutoff), tonumber(budget))
+  return entry_id
+end
+"""
+
+_RECORD = RECORD_FUNCTION + """
+local stream_key, record_key, overflow_key, indexed_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+return record_consent(stream_key, record_key, overflow_key, indexed_key, ARGV[1], ARGV[2],
+                      ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+"""
+
+# An entry (ARGV[1], written before the index existed) added to its person's index, once.
+_INDEX = RECORD_FUNCTION + """
+local record_key, overflow_key = KEYS[1], KEYS[2]
+local entry_id, cutoff, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('EXISTS', record_key) == 0 or older(entry_id, cutoff) then return 0 end
+local index = redis.call('HGET', record_key, 'cl') or ''
+if string.find(' ' .. index .. ' ', ' ' .. entry_id .. ' ', 1, true)
+   or redis.call('LPOS', overflow_key, entry_id) then return 0 end
+index_consent(record_key, overflow_key, entry_id, cutoff, budget)
+return 1
+"""
+
+
+def cutoff_ms() -> int:
+    """Entries older than this (a stream id's millisecond part) are past the retention.
+
+    The stream's ids come from the Redis clock, so the cutoff uses the real clock too, never
+    the `now` a caller may pass for scheduling.
+    """
+    return int((time.time() - CONSENT_RETENTION.total_seconds()) * 1000)
+
+
+def record(client: redis.Redis | redis.client.Pipeline, subscriber_id: str,
+           event: ConsentEvent) -> Any:
+    """Append `event` (in a pipeline: queued with the rest of the transaction)."""
+    script = client.register_script(_RECORD)
+    return script(keys=[keys.CONSENT_LOG, *person_keys(subscriber_id), keys.CONSENT_INDEXED],
+                  args=[*limits(), *event.args(subscriber_id)], client=client)
+
+
+def person_keys(subscriber_id: str) -> list[str]:
+    """The two keys a person's index lives in: their subscriber hash, their overflow list."""
+    return [keys.subscriber(subscriber_id), keys.consent_overflow(subscriber_id)]
+
+
+def limits() -> list[int]:
+    """The arguments every indexing script takes after its own: cutoff (ms), field budget."""
+    return [cutoff_ms(), INDEX_FIELD_BUDGET]
+
+
+def record_unindexed(client: redis.Redis | redis.client.Pipeline, event: ConsentEvent) -> None:
+    """An event about nobody in particular (a person forgotten): trimmed like the rest."""
+    client.xadd(keys.CONSENT_LOG, dict(zip(CONSENT_FIELDS, event.args(""), strict=True)),
+                minid=cutoff_ms(), approximate=True)
+
+
+def entry_ids(*parts: str | bytes | None) -> list[str]:
+    """Entry ids, oldest first, from index parts (the hash field's text, overflow items)."""
+    found = {eid for part in parts if part
+             for eid in (part.decode() if isinstance(part, bytes) else part).split()}
+    return sorted(found, key=lambda eid: tuple(int(p) for p in eid.split("-")))
+
+
+def own_entries(client: redis.Redis | redis.client.Pipeline, subscriber_id: str) -> list[str]:
+    """This person's entry ids (two commands, whatever the size of the log)."""
+    record, overflow = person_keys(subscriber_id)
+    field: Any = client.hget(record, INDEX_FIELD)
+    older: Any = client.lrange(overflow, 0, -1)
+    return entry_ids(field, *older)
+
+
+def history(client: redis.Redis, subscriber_id: str) -> list[dict[str, str]]:
+    """This person's consent events, oldest first: only their own entries are read.
+
+    Each is {"sub", "channel", "action", "source", "words", "at"}; "at" (ISO 8601, UTC, to
+    the second) comes from the stream entry id.
+    """
+    ids = own_entries(client, subscriber_id)
+    with client.pipeline(transaction=False) as pipe:
+        for eid in ids:
+            pipe.xrange(keys.CONSENT_LOG, eid, eid)
+        found = pipe.execute()
+    return [_event(eid, entries[0][1]) for eid, entries in zip(ids, found, strict=True)
+            if entries]  # an empty answer: trimmed by the retention
+
+
+def build_index(client: redis.Redis, page: int = 1000) -> int:
+    """Index every entry written before the per-person index existed (once; idempotent).
+
+    Reads the stream a page at a time (never one long XRANGE that blocks Redis); returns how
+    many entries it added to someone's index.
+    """
+    # Nothing to do (and nothing written: a command refused for bad input changes nothing)
+    # when this code started the log (record_consent set the flag) or there is no log yet.
+    if client.get(keys.CONSENT_INDEXED) or not client.exists(keys.CONSENT_LOG):
+        return 0
+    script = client.register_script(_INDEX)
+    added, start = 0, "-"
+    while True:
+        entries: Any = client.xrange(keys.CONSENT_LOG, start, "+", count=page)
+        if not entries:
+            break
+        with client.pipeline(transaction=False) as pipe:
+            for eid, fields in entries:
+                subscriber_id = _decode(fields).get("s") or _decode(fields).get("sub")
+                if subscriber_id:
+                    script(keys=person_keys(subscriber_id), args=[eid, *limits()], client=pipe)
+            added += sum(int(n) for n in pipe.execute())
+        last = entries[-1][0].decode() if isinstance(entries[-1][0], bytes) else entries[-1][0]
+        start = "(" + last
+    client.set(keys.CONSENT_INDEXED, "1")
+    return added
+
+
+def _event(entry_id: str, raw: dict) -> dict[str, str]:
+    """A consent-log entry with its long field names and its time (from the entry id)."""
+    event = {CONSENT_FIELDS.get(name, name): value for name, value in _decode(raw).items()}
+    if "at" not in event:  # older entries carry their own "at"
+        millis = int(entry_id.partition("-")[0])
+        event["at"] = now_iso(datetime.fromtimestamp(millis / 1000, tz=UTC))
+    return event
+
+
+def _decode(raw: dict) -> dict[str, str]:
+    return {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }
