@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders.storage import consent_log
-from reminders.storage import keys
 from reminders.app.preferences import Enrolment, enrol
 from reminders.app.report import chunked
-from reminders.entry.cli.runner import demo_zone
 from reminders.domain.schedule import send_instant
+from reminders.domain.states import Channel, EmailStatus, SmsStatus
+from reminders.domain.subscriber import Subscriber, now_iso
+from reminders.entry.cli.runner import demo_zone
 from reminders.settings import Settings
-from reminders.storage import keys
+from reminders.storage import consent_log, keys
 from reminders.storage.subscribers import ConsentEvent, Store
 
 NAMES = ("Ana", "Robert", "Mei", "Olu", "Grace", "Dmitri", "Fatima", "Jose")

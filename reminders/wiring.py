@@ -13,15 +13,17 @@ from typing import Any
 
 import redis
 
-from reminders.storage import consent_log
+from reminders.app.confirmations import Confirmations
 from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
-from reminders.messages.email import EmailComposer
 from reminders.app.inbound import Inbound
-from reminders.storage.rate_limit import RateLimiter
+from reminders.channels.base import EmailTransport, SmsTransport
+from reminders.channels.console import ConsoleEmail, ConsoleSms
+from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
 from reminders.settings import ConfigError, Settings
+from reminders.storage import consent_log
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
 
@@ -115,12 +117,23 @@ class Services:
                              s.templates_dir)
 
     @cached_property
+    def limiter(self) -> RateLimiter | None:
+        """The account-wide SMS pace (TWILIO_MPS); none for the console backend."""
+        s = self.settings
+        return (RateLimiter(self.redis, s.twilio_mps, s.sms_max_segments)
+                if s.sms_backend == "twilio" else None)
+
+    @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        limiter = (RateLimiter(self.redis, s.twilio_mps, s.sms_max_segments)
-                   if s.sms_backend == "twilio" else None)
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
-                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter)
+                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds,
+                      self.limiter)
+
+    @cached_property
+    def confirmations(self) -> Confirmations:
+        return Confirmations(self.store, self.sms, self.email, self.composer, self.replies,
+                             self.settings.program_name, self.limiter)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -134,10 +147,8 @@ class Services:
         return Replies(self.settings.templates_dir)
 
     def inbound(self, now: datetime) -> Inbound:
-        from reminders.app.confirmations import send_email_confirmation
-
         return Inbound(self.store, self.redis, self.settings, self.replies, now,
-                       on_email_added=lambda sub: send_email_confirmation(self, sub))
+                       on_email_added=self.confirmations.mail)
 
     def apply_provider_error(self, subscriber_id: str, code: str) -> None:
         sub = self.store.get(subscriber_id)

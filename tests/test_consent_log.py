@@ -13,12 +13,11 @@ from contextlib import contextmanager
 
 import redis
 
-from reminders.storage import consent_log
-from reminders.storage import keys
-from reminders.storage.consent_log import CONSENT_RETENTION, ConsentEvent
 from reminders.app.preferences import Enrolment, enrol
-from reminders.wiring import Services
 from reminders.domain.subscriber import Subscriber
+from reminders.storage import consent_log, keys
+from reminders.storage.consent_log import CONSENT_RETENTION, ConsentEvent
+from reminders.wiring import Services
 from tests.conftest import Cli
 
 PHONE = "+13125550142"

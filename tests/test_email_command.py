@@ -13,8 +13,8 @@ import pytest
 
 from reminders.app import email_consent
 from reminders.app.preferences import Enrolment, enrol
-from reminders.wiring import Services
 from reminders.domain.subscriber import Subscriber
+from reminders.wiring import Services
 from tests.conftest import make_services
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN

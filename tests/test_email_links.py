@@ -17,7 +17,6 @@ import pytest
 import requests
 from itsdangerous import URLSafeSerializer
 
-from reminders.app.confirmations import send_email_confirmation
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.wiring import Services
@@ -117,7 +116,7 @@ def test_link_tokens_are_opaque(svc: Services, fake_smtp: FakeSmtp) -> None:
 
     pending = enrol(svc.store, svc.settings, Enrolment(email="Bo.Rivera.Castillo@example.org",
                                                         channel="email"))
-    assert send_email_confirmation(svc, pending)
+    assert svc.confirmations.mail(pending)
     text = str(fake_smtp.messages[-1].message.get_body(("plain",)).get_content())  # type: ignore
     [confirm] = re.findall(r"https://\S+/email/confirm\?token=\S+", text)
     assert_opaque(token_of(confirm), "bo.rivera.castillo@example.org")
@@ -154,7 +153,7 @@ def test_a_confirmation_link_confirms_only_the_address_it_was_sent_to(
     svc: Services, fake_smtp: FakeSmtp
 ) -> None:
     pending = subscriber(svc, confirmed=False)
-    assert send_email_confirmation(svc, pending)
+    assert svc.confirmations.mail(pending)
     text = str(fake_smtp.messages[-1].message.get_body(("plain",)).get_content())  # type: ignore
     [confirm] = re.findall(r"https://\S+/email/confirm\?token=\S+", text)
     svc.store.save(pending, pending.with_changes(email="someone.else@example.org"))

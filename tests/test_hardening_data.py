@@ -17,12 +17,11 @@ import pytest
 import redis
 import requests
 
-from reminders.app import email_consent
-from reminders.storage import keys
-from reminders.app import preferences
+from reminders.app import email_consent, preferences
 from reminders.app.preferences import Enrolment, enrol
-from reminders.wiring import Services
 from reminders.domain.subscriber import Subscriber
+from reminders.storage import keys
+from reminders.wiring import Services
 from tests.conftest import Cli
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import WebhookClient, serve

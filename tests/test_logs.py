@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 
 from reminders.domain import validation
-from reminders.logs import MaskingFilter
 from reminders.domain.validation import InvalidInput, normalise_email, normalise_phone
+from reminders.logs import MaskingFilter
 
 KINDS = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE,
          PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.TOLL_FREE,

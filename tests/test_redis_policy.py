@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from reminders.wiring import RedisUnavailable
-from reminders.settings import PROJECT_ROOT
 from reminders.entry.web.app import create_app
+from reminders.settings import PROJECT_ROOT
+from reminders.wiring import RedisUnavailable
 from tests.conftest import CeleryProcess, Cli, child_env, free_port, make_services, wait_until
 
 PHONE = "+13125550142"

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 
 import requests
 
-from reminders.app.confirmations import send_email_confirmation
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
@@ -32,7 +31,7 @@ def tokens_of_real_emails(svc: Services) -> list[str]:
     pending = enrol(svc.store, svc.settings, Enrolment(email=PENDING, channel="email"))
     assert svc.sender.deliver(active.id, date(2027, 1, 9), datetime.now(UTC),
                               ignore_late=True).channels == {"email": "sent"}
-    assert send_email_confirmation(svc, pending)
+    assert svc.confirmations.mail(pending)
     links = sent_links(emails(svc.settings.outbox_dir))
     assert any("/unsubscribe?" in link for link in links)
     assert any("/email/confirm?" in link for link in links)

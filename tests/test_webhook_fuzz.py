@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from reminders.app.confirmations import send_email_confirmation
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
@@ -75,7 +74,7 @@ class World:
                                                   confirmed=True))
         pending = enrol(store, settings, Enrolment(email=f"p{n}@example.org", channel="email"))
         self.svc.sender.deliver(active.id, date.today(), datetime.now(UTC), ignore_late=True)
-        send_email_confirmation(self.svc, pending)
+        self.svc.confirmations.mail(pending)
         return sorted({token_of(link) for link in
                        sent_links(emails(settings.outbox_dir) - before)})
 

@@ -1,65 +1,79 @@
-"""The double opt-in text: enrolled people get nothing else until they reply YES."""
+"""The double opt-in requests: enrolled people get nothing else until they reply YES (or click
+the emailed link). Built from explicit dependencies; returns what happened, the caller says it.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-from reminders.channels.base import DeliveryError
-from reminders.domain.gsm import count_segments, to_gsm7
+from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
+from reminders.domain.gsm import count_segments
+from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import format_clock
-from reminders.wiring import Services
+from reminders.messages.email import EmailComposer
+from reminders.messages.replies import Replies
+from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
-
-
-def render_sms(svc: Services, name: str, **context: object) -> str:
-    env = Environment(loader=FileSystemLoader(str(svc.settings.templates_dir)),
-                      undefined=StrictUndefined, autoescape=False)
-    text = env.get_template(f"sms/{name}.txt.j2").render(
-        program_name=svc.settings.program_name, **context)
-    return to_gsm7(" ".join(text.split()))
-
 
 # A confirmation waits at most this long for its turn under TWILIO_MPS.
 PACING_WAIT_SECONDS = 600.0
 
 
-def send_confirmation(svc: Services, sub: Subscriber) -> bool:
-    if not (sub.phone and sub.sms_status == "pending"):
-        return False
-    body = render_sms(svc, "confirm", time=format_clock(sub.send_time))
-    limiter = svc.sender.limiter
+@dataclass(frozen=True)
+class Asked:
+    """Whether a confirmation went out; `problem` says why not, when the person was due one."""
+
+    sent: bool
+    problem: str = ""
+
+    def __bool__(self) -> bool:
+        return self.sent
+
+
+@dataclass
+class Confirmations:
+    store: Store
+    sms: SmsTransport
+    email: EmailTransport
+    composer: EmailComposer
+    replies: Replies
+    program_name: str
     # Many at once (an import) share the account's throughput with the nightly texts.
-    if limiter is not None and not limiter.acquire(count_segments(body).segments,
-                                                   give_up_after=PACING_WAIT_SECONDS):
-        print("warning: the confirmation text could not be sent (rate limit: no slot in time)")
-        return False
-    try:
-        svc.sms.send_sms(sub.phone, body)
-    except DeliveryError as exc:
-        log.warning("confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
-        print(f"warning: the confirmation text could not be sent ({exc.message})")
-        return False
-    return True
+    limiter: RateLimiter | None = None
 
+    def text(self, sub: Subscriber) -> Asked:
+        if not (sub.phone and sub.sms_status == SmsStatus.PENDING):
+            return Asked(False)
+        body = self.replies.text("confirm", program_name=self.program_name,
+                                 time=format_clock(sub.send_time))
+        if self.limiter is not None and not self.limiter.acquire(
+                count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
+            return Asked(False, "the confirmation text could not be sent (rate limit: no slot "
+                                "in time)")
+        try:
+            self.sms.send_sms(sub.phone, body)
+        except DeliveryError as exc:
+            log.warning("confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
+            return Asked(False, f"the confirmation text could not be sent ({exc.message})")
+        return Asked(True)
 
-def send_email_confirmation(svc: Services, sub: Subscriber) -> bool:
-    if not (sub.email and sub.email_status == "pending"):
-        return False
-    if svc.store.is_suppressed_email(sub.email):
-        # Whatever path led here (CLI, import, a text): an address that unsubscribed is never
-        # asked again; only its owner's own request (a confirmation link) lifts that.
-        log.info("email confirmation not sent subscriber=%s reason=suppressed", sub.id)
-        return False
-    message = svc.composer.confirmation(sub, datetime.now(UTC))
-    try:
-        svc.email.send_email(message)
-    except DeliveryError as exc:
-        log.warning("email confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
-        print(f"warning: the confirmation email could not be sent ({exc.message})")
-        return False
-    return True
+    def mail(self, sub: Subscriber) -> Asked:
+        if not (sub.email and sub.email_status == EmailStatus.PENDING):
+            return Asked(False)
+        if self.store.is_suppressed_email(sub.email):
+            # Whatever path led here (CLI, import, a text): an address that unsubscribed is
+            # never asked again; only its owner's own request (a confirmation link) lifts that.
+            log.info("email confirmation not sent subscriber=%s reason=suppressed", sub.id)
+            return Asked(False)
+        message = self.composer.confirmation(sub, datetime.now(UTC))
+        try:
+            self.email.send_email(message)
+        except DeliveryError as exc:
+            log.warning("email confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
+            return Asked(False, f"the confirmation email could not be sent ({exc.message})")
+        return Asked(True)

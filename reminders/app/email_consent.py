@@ -18,10 +18,9 @@ from typing import Any
 
 import redis
 
-from reminders.storage import keys
-from reminders.storage import suppression
-from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, Store
 from reminders.domain.subscriber import Subscriber
+from reminders.storage import keys, suppression
+from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, Store
 
 CONFIRMATION_WINDOW_SECONDS = 24 * 3600
 EMAIL_CHANGES_PER_DAY = 3

@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 import redis
 
 from reminders.app import email_consent
-from reminders.storage import keys
-from reminders.storage import nights
-from reminders.storage.subscribers import Store
 from reminders.domain.subscriber import Subscriber
+from reminders.storage import keys, nights
+from reminders.storage.subscribers import Store
 
 
 def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:

@@ -16,16 +16,10 @@ from zoneinfo import ZoneInfo
 import redis
 
 from reminders.app import email_consent
-from reminders.storage import keys
-from reminders.storage import nights
-from reminders.storage import suppression
 from reminders.app.care import Care
-from reminders.domain.keywords import Command, parse
 from reminders.app.preferences import Enrolment, enrol
-from reminders.messages.replies import Replies
+from reminders.domain.keywords import Command, parse
 from reminders.domain.schedule import next_send_after
-from reminders.settings import Settings
-from reminders.storage.subscribers import ConsentEvent, Store
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import (
     EARLIEST_SEND,
@@ -38,8 +32,8 @@ from reminders.domain.validation import (
 )
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import keys
-from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, Store
+from reminders.storage import keys, nights, suppression
+from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
 

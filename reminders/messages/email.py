@@ -18,10 +18,9 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from reminders.domain.subscriber import Subscriber
 from reminders.messages import tokens
+from reminders.messages.environment import environment
 from reminders.messages.render import RenderedEmail
 
 # RFC 5322's hard limit for a line; 78 is only a recommendation.
@@ -86,9 +85,7 @@ class EmailComposer:
         return message
 
     def confirmation(self, sub: Subscriber, now: datetime) -> EmailMessage:
-        env = Environment(loader=FileSystemLoader(str(self.templates_dir)),
-                          undefined=StrictUndefined,
-                          autoescape=lambda name: bool(name and name.endswith(".html.j2")))
+        env = environment(self.templates_dir)
         context = {"program_name": self.program_name, "confirm_url": self.confirm_url(sub)}
         subject = " ".join(env.get_template("email/confirm_subject.txt.j2").render(**context)
                            .split())

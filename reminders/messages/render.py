@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reminders.domain.content import Allowed, Item, Selection, load_library, select
 from reminders.domain.gsm import count_segments, to_gsm7
 from reminders.domain.subscriber import Subscriber
+from reminders.messages.environment import environment
 
 MAX_NAME_IN_SMS = 20
 
@@ -64,24 +62,13 @@ class Tonight:
         }
 
 
-@lru_cache(maxsize=4)
-def _environment(templates_dir: Path) -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(templates_dir)),
-        undefined=StrictUndefined,
-        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-        keep_trailing_newline=False,
-        trim_blocks=True,  # block tags on their own line leave no blank line behind
-    )
-
-
 class Renderer:
     def __init__(self, templates_dir: Path, program_name: str, max_segments: int) -> None:
         self.templates_dir = templates_dir
         self.program_name = program_name
         self.max_segments = max_segments
         self.library = load_library(templates_dir / "content" / "library.toml")
-        env = _environment(templates_dir)
+        env = environment(templates_dir)
         self._sms = env.get_template("sms/nightly.txt.j2")
         self._subject = env.get_template("email/nightly_subject.txt.j2")
         self._text = env.get_template("email/nightly.txt.j2")

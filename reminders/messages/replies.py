@@ -1,21 +1,25 @@
-"""Reply texts, rendered from the macros in templates/sms/replies.txt.j2 and made GSM-7."""
+"""Reply texts, rendered from the macros in templates/sms/replies.txt.j2 and made GSM-7, and
+the other one-off texts (the double opt-in request) from their own templates."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from reminders.domain.gsm import to_gsm7
+from reminders.messages.environment import environment
 
 
 class Replies:
     def __init__(self, templates_dir: Path) -> None:
-        env = Environment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
-                          autoescape=False)
-        self._module = env.get_template("sms/replies.txt.j2").module
+        self._env = environment(templates_dir)
+        self._module = self._env.get_template("sms/replies.txt.j2").module
 
     def render(self, name: str, **context: Any) -> str:
         macro = getattr(self._module, name)
         return to_gsm7(" ".join(str(macro(**context)).split()))
+
+    def text(self, template: str, **context: Any) -> str:
+        """A whole template of templates/sms/ (`confirm` -> sms/confirm.txt.j2), one line."""
+        body = self._env.get_template(f"sms/{template}.txt.j2").render(**context)
+        return to_gsm7(" ".join(body.split()))

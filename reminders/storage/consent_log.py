@@ -23,8 +23,8 @@ from typing import Any
 
 import redis
 
-from reminders.storage import keys
 from reminders.domain.subscriber import now_iso
+from reminders.storage import keys
 
 CONSENT_RETENTION = timedelta(days=5 * 365 + 2)  # five years, leap days included
 INDEX_FIELD = "cl"  # in the subscriber hash: the person's newest consent-log entry ids

@@ -18,14 +18,17 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders.storage import consent_log
-from reminders.storage import keys
-from reminders.storage import suppression
-from reminders.storage.consent_log import ConsentEvent as ConsentEvent
 from reminders.domain.schedule import next_send_after
-from reminders.storage.subscriber_scripts import OPT_OUT, REPLACE
 from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash, to_hash
-from reminders.domain.validation import InvalidInput, looks_like_email, normalise_email, normalise_phone
+from reminders.domain.validation import (
+    InvalidInput,
+    looks_like_email,
+    normalise_email,
+    normalise_phone,
+)
+from reminders.storage import consent_log, keys, suppression
+from reminders.storage.consent_log import ConsentEvent as ConsentEvent
+from reminders.storage.subscriber_scripts import OPT_OUT, REPLACE
 
 
 class AlreadySubscribed(InvalidInput):

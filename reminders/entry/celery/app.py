@@ -21,8 +21,8 @@ from reminders.app.delivery import RetryLater
 from reminders.entry.celery import broker
 from reminders.entry.celery.handoff import BatchPublisher
 from reminders.logs import install
-from reminders.wiring import RedisUnavailable, Services, build
 from reminders.settings import ConfigError, load_settings
+from reminders.wiring import RedisUnavailable, Services, build
 
 log = logging.getLogger(__name__)
 

@@ -14,17 +14,20 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders.entry.cli import flags as cli_flags
-from reminders.app import importer
-from reminders.app import preferences
-from reminders.app import stats
-from reminders.entry.cli import tables
-from reminders.domain.content import LibraryError
+from reminders.app import importer, preferences, stats
 from reminders.app.forget import forget
+from reminders.app.preferences import Enrolment
+from reminders.app.report import describe, describe_all, iso_z
+from reminders.domain.content import LibraryError
+from reminders.domain.schedule import upcoming
+from reminders.domain.subscriber import Subscriber
+from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
+from reminders.entry.cli import flags as cli_flags
+from reminders.entry.cli import tables
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
 from reminders.storage.subscribers import Contended
-from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
+from reminders.wiring import RedisUnavailable, Services, build
 
 Handler = Callable[[argparse.Namespace, Services], int]
 
@@ -44,8 +47,6 @@ def _out(data: object) -> None:
 
 
 def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
-    from reminders.app.confirmations import send_confirmation, send_email_confirmation
-
     if args.phone and "@" in args.phone and not args.email:
         args.email, args.phone = args.phone, None
     sub = preferences.enrol(svc.store, svc.settings, Enrolment(
@@ -55,9 +56,17 @@ def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
     print(f"subscribed {sub.handle()} at {sub.send_time:%H:%M} {sub.timezone} "
           f"({'confirmed' if args.confirmed else 'awaiting confirmation'})")
     if not args.confirmed:
-        send_confirmation(svc, sub)
-        send_email_confirmation(svc, sub)
+        _ask(svc, sub)
     return 0
+
+
+def _ask(svc: Services, sub: Subscriber) -> bool:
+    """Send the double opt-in requests; a problem is one warning line."""
+    texted, mailed = svc.confirmations.text(sub), svc.confirmations.mail(sub)
+    for asked in (texted, mailed):
+        if asked.problem:
+            print(f"warning: {asked.problem}")
+    return bool(texted or mailed)
 
 
 def cmd_show(args: argparse.Namespace, svc: Services) -> int:
@@ -98,16 +107,12 @@ def cmd_import(args: argparse.Namespace, svc: Services) -> int:
 
 def _confirm_imported(svc: Services, subscriber_ids: list[str]) -> None:
     """Ask the people this import just enrolled (and only them: a re-run asks nobody again)."""
-    from reminders.app.confirmations import send_confirmation, send_email_confirmation
-
     asked = 0
     with tables.progress(len(subscriber_ids), "confirming") as advance:
         for subscriber_id in subscriber_ids:
             sub = svc.store.get(subscriber_id)
             if sub is not None:
-                texted = send_confirmation(svc, sub)
-                mailed = send_email_confirmation(svc, sub)
-                asked += texted or mailed
+                asked += _ask(svc, sub)
             advance()
     print(f"asked {asked} of {len(subscriber_ids)} pending subscriber(s) to confirm")
 
