@@ -14,30 +14,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Any
-
-import redis
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import keys, suppression
+from reminders.storage import limits, suppression
 from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, Store
 
 CONFIRMATION_WINDOW_SECONDS = 24 * 3600
 EMAIL_CHANGES_PER_DAY = 3
-
-# Book one confirmation for an address and one address change for a number, or neither:
-# 'ok', 'address' (this address had one within the window) or 'number' (this number is at
-# its cap). The number's window starts with its first change of the day.
-_CLAIM = """
-local address_key, changes_key = KEYS[1], KEYS[2]
-local window, cap = ARGV[1], tonumber(ARGV[2])
-if redis.call('EXISTS', address_key) == 1 then return 'address' end
-if tonumber(redis.call('GET', changes_key) or '0') >= cap then return 'number' end
-redis.call('SET', address_key, '1', 'EX', window)
-redis.call('INCR', changes_key)
-redis.call('EXPIRE', changes_key, window, 'NX')
-return 'ok'
-"""
 
 # An address as validation accepts it (the local part's characters of RFC 5322's dot-atom),
 # found in the text as the person typed it: keywords.parse reads a normalised copy, lower-cased
@@ -51,13 +34,6 @@ def address_from_text(text: str) -> str:
     part of it."""
     match = _ADDRESS.search(unicodedata.normalize("NFKC", (text or "")[:MAX_TEXT]))
     return match.group(0).rstrip(".") if match else ""
-
-
-def claim_confirmation(client: redis.Redis, subscriber_id: str, address: str) -> str:
-    raw: Any = client.register_script(_CLAIM)(
-        keys=[keys.email_confirmation(address), keys.email_changes(subscriber_id)],
-        args=[CONFIRMATION_WINDOW_SECONDS, EMAIL_CHANGES_PER_DAY])
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 def add_by_text(store: Store, sub: Subscriber, address: str, words: str, now: datetime
@@ -76,7 +52,8 @@ def add_by_text(store: Store, sub: Subscriber, address: str, words: str, now: da
     owner = store.id_for(address)
     if owner is not None and owner != sub.id:
         return "email_taken", sub
-    claimed = claim_confirmation(store.redis, sub.id, address)
+    claimed = limits.claim_confirmation(store.redis, sub.id, address,
+                                        CONFIRMATION_WINDOW_SECONDS, EMAIL_CHANGES_PER_DAY)
     if claimed != "ok":
         return ("email_wait" if claimed == "address" else "email_limit"), sub
     after = sub.with_changes(email=address, channel="both", email_status="pending")
@@ -85,13 +62,6 @@ def add_by_text(store: Store, sub: Subscriber, address: str, words: str, now: da
     except AlreadySubscribed:  # taken by someone else a moment ago
         return "email_taken", sub
     return "email_set", after
-
-
-def forget_limits(pipe: redis.client.Pipeline, sub: Subscriber) -> None:
-    """Queue the deletion of the rate-limit records naming this person (see forget)."""
-    pipe.delete(keys.email_changes(sub.id))
-    if sub.email:
-        pipe.delete(keys.email_confirmation(sub.email))
 
 
 def unsubscribe(store: Store, address: str, now: datetime, source: str = "email") -> bool:

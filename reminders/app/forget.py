@@ -3,10 +3,11 @@
 Removed, in one transaction: the subscriber record and its phone/email index entries, their
 place in the due index, claims and in-flight evenings, their consent-log entries (found through
 their own index, not by reading the log), every per-night record (what was sent, delivery
-statuses, DONE, symptom scores), the provider-message records pointing at those nights, and the
-rate-limit counters named after their number, id or address. Kept: a hash of the number that
-sent STOP (or of the address that unsubscribed) on the suppression list, and one "forgotten"
-event naming nobody in the consent log (when an erasure happened).
+statuses, DONE, symptom scores), the provider-message records pointing at those nights, open
+foot-problem reports, and the rate-limit counters named after their number, id or address.
+Kept: a hash of the number that sent STOP (or of the address that unsubscribed) on the
+suppression list, and one "forgotten" event naming nobody in the consent log (when an erasure
+happened).
 
 A reminder being sent at the very moment of the erasure may still write its night record
 afterwards; like every night record it expires after keys.NIGHT_TTL_SECONDS.
@@ -16,11 +17,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import redis
-
-from reminders.app import email_consent
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import keys, nights
+from reminders.storage import flags, limits, nights
+from reminders.storage.client import Pipeline
 from reminders.storage.subscribers import Store
 
 
@@ -28,12 +27,9 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
     today = (now or datetime.now(UTC)).date()
     found = nights.of_subscriber(store.redis, sub.id, today)
 
-    def also(pipe: redis.client.Pipeline) -> None:
+    def also(pipe: Pipeline) -> None:
         found.erase(pipe)
-        email_consent.forget_limits(pipe, sub)
-        if sub.phone:
-            pipe.delete(keys.inbound_counter(sub.phone))
-        pipe.delete(keys.flags(sub.id))  # open foot-problem reports
-        pipe.zrem(keys.FLAGS_OPEN, sub.id)
+        limits.forget_in(pipe, sub.id, sub.phone, sub.email)
+        flags.remove_in(pipe, sub.id)  # open foot-problem reports
 
     store.delete(sub, suppress=True, also=also)

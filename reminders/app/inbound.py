@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import redis
-
 from reminders.app import email_consent
 from reminders.app.care import Care
 from reminders.app.preferences import Enrolment, enrol
@@ -32,7 +30,8 @@ from reminders.domain.validation import (
 )
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import keys, nights, suppression
+from reminders.storage import counters, limits, nights, suppression
+from reminders.storage.client import Client
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ DEFAULT_PAUSE_DAYS = 7
 @dataclass
 class Inbound:
     store: Store
-    redis: redis.Redis
+    redis: Client
     settings: Settings
     replies: Replies
     now: datetime
@@ -62,19 +61,15 @@ class Inbound:
         command = parse(body)
         sub = self.store.find(phone)
         log.info("inbound subscriber=%s command=%s", sub.id if sub else "unknown", command.kind)
-        self.redis.hincrby(keys.METRICS, f"inbound:{command.kind}", 1)
+        counters.incr(self.redis, counters.inbound(command.kind))
         reply = self._dispatch(command, phone, sub)
         if reply is None or not self._may_reply(phone, command):
             return None
         return reply
 
     def _may_reply(self, phone: str, command: Command) -> bool:
-        key = keys.inbound_counter(phone)
-        with self.redis.pipeline() as pipe:
-            pipe.incr(key)
-            pipe.expire(key, 3600, nx=True)
-            count, _ = pipe.execute()
-        if int(count) > INBOUND_REPLIES_PER_HOUR:
+        count = limits.count_reply(self.redis, phone)
+        if count > INBOUND_REPLIES_PER_HOUR:
             log.warning("inbound rate-limited command=%s count=%s", command.kind, count)
             return False
         return True

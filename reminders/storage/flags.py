@@ -48,6 +48,10 @@ def open_ids(client: Client) -> list[str]:
 
 def remove(client: Client, subscriber_id: str) -> None:
     with client.pipeline() as pipe:
-        pipe.delete(keys.flags(subscriber_id))
-        pipe.zrem(keys.FLAGS_OPEN, subscriber_id)
+        remove_in(pipe, subscriber_id)
         pipe.execute()
+
+
+def remove_in(pipe: Pipeline, subscriber_id: str) -> None:
+    pipe.delete(keys.flags(subscriber_id))
+    pipe.zrem(keys.FLAGS_OPEN, subscriber_id)
