@@ -16,13 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import redis
-
 from reminders.app import preferences
 from reminders.app.preferences import Enrolment
 from reminders.domain.validation import InvalidInput, normalise_email, normalise_phone, parse_bool
 from reminders.settings import Settings
-from reminders.storage import keys
 from reminders.storage.subscribers import AlreadySubscribed, Store
 
 COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed")
@@ -130,7 +127,7 @@ def _row(line: int, header: list[str], cells: list[str]) -> Row:
 def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
                 on_row: Callable[[], None] | None = None) -> Report:
     report = Report()
-    claimed: dict[keys.IndexEntry, int] = {}  # phone/email index entry -> line that took it
+    claimed: dict[str, int] = {}  # normalised phone or address -> the line that took it
     for row in rows:
         try:
             outcome, subscriber_id = _import_row(store, settings, row, claimed)
@@ -155,16 +152,16 @@ def _count(report: Report, outcome: str) -> None:
 
 
 def _import_row(store: Store, settings: Settings, row: Row,
-                claimed: dict[keys.IndexEntry, int]) -> tuple[str, str | None]:
+                claimed: dict[str, int]) -> tuple[str, str | None]:
     """('imported' | 'pending' | 'unchanged', the new subscriber's id); InvalidInput says why a
     row is refused."""
     if row.extra:
         raise InvalidInput(f"{row.extra} cell(s) more than the header line has columns")
     request = _enrolment(row.values)
-    handles = _index_entries(request)
+    handles = _handles(request)
     for handle in handles:
         if handle in claimed:
-            raise InvalidInput(f"{handle.field} is already on line {claimed[handle]}")
+            raise InvalidInput(f"{handle} is already on line {claimed[handle]}")
     _check_email_not_suppressed(store, request)
     outcome = _enrol(store, settings, request)
     claimed.update(dict.fromkeys(handles, row.line))
@@ -172,15 +169,11 @@ def _import_row(store: Store, settings: Settings, row: Row,
 
 
 def _enrol(store: Store, settings: Settings, request: Enrolment) -> tuple[str, str | None]:
-    for _attempt in range(2):
-        try:
-            sub = preferences.enrol(store, settings, request)
-        except AlreadySubscribed:
-            return "unchanged", None  # the existing subscriber is left exactly as it is
-        except redis.WatchError:
-            continue  # someone took this phone/email meanwhile: the next try says who
-        return ("imported" if request.confirmed else "pending"), sub.id
-    raise InvalidInput("the phone or email changed while importing; try again")
+    try:
+        sub = preferences.enrol(store, settings, request)
+    except AlreadySubscribed:
+        return "unchanged", None  # the existing subscriber is left exactly as it is
+    return ("imported" if request.confirmed else "pending"), sub.id
 
 
 def _enrolment(values: dict[str, str]) -> Enrolment:
@@ -201,14 +194,15 @@ def _confirmed(raw: str) -> bool:
         raise InvalidInput(f"confirmed is not true or false: {raw!r}") from None
 
 
-def _index_entries(request: Enrolment) -> list[keys.IndexEntry]:
-    """The phone/email index entries this row would take (invalid values: enrol reports them)."""
+def _handles(request: Enrolment) -> list[str]:
+    """The phone and address this row would take, as the indexes compare them (invalid values:
+    enrol reports them)."""
     found = []
     try:
         if request.phone:
-            found.append(keys.phone_index(normalise_phone(request.phone)))
+            found.append(normalise_phone(request.phone))
         if request.email:
-            found.append(keys.email_index(normalise_email(request.email)))
+            found.append(normalise_email(request.email).lower())
     except InvalidInput:
         return []
     return found
