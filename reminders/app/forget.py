@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import flags, limits, nights
+from reminders.storage import flags, limits, nights, replay
 from reminders.storage.client import Pipeline
 from reminders.storage.subscribers import Store
 
@@ -29,6 +29,7 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
 
     def also(pipe: Pipeline) -> None:
         found.erase(pipe)
+        replay.forget_in(pipe, sub.phone, found.message_sids)
         limits.forget_in(pipe, sub.id, sub.phone, sub.email)
         flags.remove_in(pipe, sub.id)  # open foot-problem reports
 

@@ -37,6 +37,13 @@ def settle_in(pipe: Pipeline, subscriber_id: str, local_date: date) -> None:
     pipe.hdel(keys.INFLIGHT_RESENDS, name)
 
 
+def remove_in(pipe: Pipeline, evenings: Iterable[tuple[str, date]]) -> None:
+    names = [member(sid, day) for sid, day in evenings]
+    if names:
+        pipe.zrem(keys.INFLIGHT, *names)
+        pipe.hdel(keys.INFLIGHT_RESENDS, *names)
+
+
 def sweep(client: Client, cutoff: float, now: float, limit: int, late_limit_seconds: float
           ) -> tuple[list[tuple[str, date]], list[tuple[str, date]]]:
     """(to hand out again, given up): see lua/inflight_sweep.lua."""

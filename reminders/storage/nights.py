@@ -19,105 +19,39 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any, cast
 
 import redis
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import keys
+from reminders.storage import inflight, keys
 from reminders.storage.lua import script as lua_script
 
-FINAL_STATES = ("sent", "failed", "missed", "skipped")
 
-_CLAIM = """
-local ch = ARGV[1]
-local now = tonumber(ARGV[2])
-local state = redis.call('HGET', KEYS[1], ch)
-local since = ''
-if state == 'sending' then
-  local lease = tonumber(redis.call('HGET', KEYS[1], ch .. '_lease') or '0')
-  if lease > now then return {'busy', tostring(lease)} end
-  since = redis.call('HGET', KEYS[1], ch .. '_since') or ''
-elseif state == 'retry' or state == 'skipped' then
-  -- a skip (opted out, paused, unconfirmed) is re-checked: START before the late limit sends
-  -- after a timeout the provider may have the message: the next sender must look first
-  since = redis.call('HGET', KEYS[1], ch .. '_uncertain') or ''
-  redis.call('HDEL', KEYS[1], ch .. '_uncertain')
-  if state == 'skipped' then
-    -- the night's stats count its final state once: take the skip back (metrics, which
-    -- count events, keep it)
-    local reason = redis.call('HGET', KEYS[1], ch .. '_reason')
-    if tonumber(redis.call('HGET', KEYS[2], ch .. '_skipped') or '0') > 0 then
-      redis.call('HINCRBY', KEYS[2], ch .. '_skipped', -1)
-    end
-    if reason and tonumber(redis.call('HGET', KEYS[2], ch .. '_skipped:' .. reason) or '0') > 0 then
-      redis.call('HINCRBY', KEYS[2], ch .. '_skipped:' .. reason, -1)
-    end
-    redis.call('HDEL', KEYS[1], ch .. '_reason')
-  end
-elseif state then
-  return {'done', state}
-end
-redis.call('HSET', KEYS[1], ch, 'sending', ch .. '_lease', ARGV[3], ch .. '_since', ARGV[2])
-redis.call('HINCRBY', KEYS[1], ch .. '_attempts', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-if since ~= '' then return {'reclaimed', since} end
-return {'claimed', ''}
-"""
-
-# Set a final state only once; count it in the night's stats the first time. In the same
-# call (one round trip): remember which night a provider message id belongs to (KEYS[4],
-# ARGV[7] = value, ARGV[8] = ttl; status callbacks name only the SID) and settle the evening
-# in the in-flight set (KEYS[5], member ARGV[9]; its resend count in KEYS[6]), each only when
-# given.
-_FINISH = """
-local ch = ARGV[1]
-if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'EX', ARGV[8]) end
-if ARGV[9] ~= '' then
-  redis.call('ZREM', KEYS[5], ARGV[9])
-  redis.call('HDEL', KEYS[6], ARGV[9])
-end
-local state = redis.call('HGET', KEYS[1], ch)
-if state and state ~= 'sending' and state ~= 'retry' then return 0 end
-redis.call('HSET', KEYS[1], ch, ARGV[2])
-for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('HDEL', KEYS[1], ch .. '_lease')
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2], 1)
-if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[2], ch .. '_' .. ARGV[2] .. ':' .. ARGV[5], 1) end
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('HINCRBY', KEYS[3], ARGV[2] .. ':' .. ch, 1)
-if ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[3], 'error:' .. ch .. ':' .. ARGV[6], 1) end
-return 1
-"""
+class ClaimOutcome(StrEnum):
+    CLAIMED = "claimed"
+    RECLAIMED = "reclaimed"  # a dead or timed-out attempt: the provider may have its message
+    BUSY = "busy"  # another sender owns the attempt
+    DONE = "done"  # the channel already has a final state
 
 
 @dataclass(frozen=True)
 class Claim:
-    outcome: str  # claimed | reclaimed | busy | done
+    outcome: ClaimOutcome
     detail: str  # reclaimed: when the dead attempt started; busy: lease end; done: the state
-
-    @property
-    def owned(self) -> bool:
-        return self.outcome in ("claimed", "reclaimed")
-
-
-def _script(client: redis.Redis | redis.client.Pipeline, source: str
-            ) -> redis.commands.core.Script:
-    # register_script only hashes the source; EVALSHA falls back to EVAL when it is not cached.
-    return client.register_script(source)
 
 
 def claim(
     client: redis.Redis, subscriber_id: str, local_date: date, channel: str, now: datetime,
     lease_seconds: float,
 ) -> Claim:
-    raw = _script(client, _CLAIM)(
+    raw = lua_script(client, "night_claim")(
         keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
         args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS],
     )
     outcome, detail = (x.decode() if isinstance(x, bytes) else str(x) for x in raw)
-    return Claim(outcome, detail)
+    return Claim(ClaimOutcome(outcome), detail)
 
 
 def finish(
@@ -135,13 +69,13 @@ def finish(
         fields.get("reason", ""), fields.get("error", ""),
         f"{subscriber_id}:{local_date.isoformat()}" if message_index else "",
         keys.NIGHT_TTL_SECONDS,
-        keys.inflight_member(subscriber_id, local_date) if settle else "",
+        inflight.member(subscriber_id, local_date) if settle else "",
     ]
     for name, value in fields.items():
         args += [f"{channel}_{name}", value]
-    done = _script(client, _FINISH)(
+    done = lua_script(client, "night_finish")(
         keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date), keys.METRICS,
-              keys.message_index(message_index or "-"), keys.INFLIGHT, keys.INFLIGHT_RESENDS],
+              keys.message_index(message_index or "-"), *inflight.key_names()],
         args=args,
     )
     return bool(done)
@@ -189,13 +123,13 @@ class PersonNights:
     """One person's night records, the provider-id records naming them, in-flight entries."""
 
     records: list[str]
-    messages: list[str]
-    inflight: list[str]
+    message_sids: list[str]
+    evenings: list[tuple[str, date]]
 
     def erase(self, pipe: redis.client.Pipeline) -> None:
         """Queue their deletion in `pipe` (a transaction the caller executes)."""
-        pipe.delete(*self.records, *self.messages)
-        pipe.zrem(keys.INFLIGHT, *self.inflight)
+        pipe.delete(*self.records, *(keys.message_index(sid) for sid in self.message_sids))
+        inflight.remove_in(pipe, self.evenings)
 
 
 def of_subscriber(client: redis.Redis, subscriber_id: str, today: date) -> PersonNights:
@@ -206,12 +140,8 @@ def of_subscriber(client: redis.Redis, subscriber_id: str, today: date) -> Perso
         for key in records:
             pipe.hmget(key, "sms_id", "email_id")
         ids = pipe.execute()
-    sids = {v.decode() if isinstance(v, bytes) else v for pair in ids for v in pair if v}
-    # The SID index and the replay memory of its status callbacks (replay.py) name the message.
-    messages = sorted({keys.message_index(sid) for sid in sids}
-                      | {keys.status_seen(sid) for sid in sids})
-    return PersonNights(records, messages,
-                        [keys.inflight_member(subscriber_id, day) for day in days])
+    sids = sorted({_text(v) for pair in ids for v in pair if v})
+    return PersonNights(records, sids, [(subscriber_id, day) for day in days])
 
 
 def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason: str) -> None:
@@ -221,10 +151,8 @@ def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason
 
 def settle(client: redis.Redis, subscriber_id: str, local_date: date) -> None:
     """Nothing left to do for this evening: the dispatcher need not hand it out again."""
-    member = keys.inflight_member(subscriber_id, local_date)
     with client.pipeline(transaction=False) as pipe:
-        pipe.zrem(keys.INFLIGHT, member)
-        pipe.hdel(keys.INFLIGHT_RESENDS, member)
+        inflight.settle_in(pipe, subscriber_id, local_date)
         pipe.execute()
 
 

@@ -28,6 +28,7 @@ import redis
 
 from reminders.domain.states import DELIVERY_RANKS as RANKS
 from reminders.storage import keys
+from reminders.storage.lua import script
 
 INBOUND_TTL_SECONDS = 3 * 24 * 3600
 STATUS_TTL_SECONDS = 24 * 3600
@@ -35,33 +36,6 @@ IN_PROGRESS_SECONDS = 120
 INBOUND_MAX_PER_NUMBER = 200
 # Bit positions in the status bitmap; the order is part of the stored format: append only.
 _STATUS_BITS = {name: position for position, name in enumerate(RANKS)}
-
-# Returns the stored value when the SID is done or in progress, else claims it and returns nil.
-_CLAIM = """
-local now = tonumber(redis.call('TIME')[1])
-local seen = redis.call('HGET', KEYS[1], ARGV[1])
-if seen then
-  if string.sub(seen, 1, 1) == 'r' then return seen end
-  if now - tonumber(string.sub(seen, 2)) < tonumber(ARGV[2]) then return seen end
-end
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then redis.call('DEL', KEYS[1]) end
-redis.call('HSET', KEYS[1], ARGV[1], 'p' .. now)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return false
-"""
-
-# 1 the first time this status is marked (and then the expiry is set), 0 for a repeat.
-_MARK_STATUS = """
-if redis.call('SETBIT', KEYS[1], ARGV[1], 1) == 1 then return 0 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
-"""
-
-_UNMARK_STATUS = """
-redis.call('SETBIT', KEYS[1], ARGV[1], 0)
-if redis.call('BITCOUNT', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
-"""
-
 
 @dataclass(frozen=True)
 class Seen:
@@ -72,7 +46,7 @@ class Seen:
 
 
 def claim_text(client: redis.Redis, phone: str, sid: str) -> Seen:
-    raw = client.register_script(_CLAIM)(
+    raw = script(client, "replay_claim_text")(
         keys=[keys.inbound_seen(phone)],
         args=[sid, IN_PROGRESS_SECONDS, INBOUND_TTL_SECONDS, INBOUND_MAX_PER_NUMBER])
     if raw is None:
@@ -102,7 +76,7 @@ def claim_status(client: redis.Redis, sid: str, status: str) -> bool:
     position = _STATUS_BITS.get(status.lower())
     if position is None:
         return True  # delivery_status ignores statuses it does not rank: nothing to repeat
-    first = client.register_script(_MARK_STATUS)(keys=[keys.status_seen(sid)],
+    first = script(client, "replay_mark_status")(keys=[keys.status_seen(sid)],
                                                  args=[position, STATUS_TTL_SECONDS])
     return bool(first)
 
@@ -110,4 +84,12 @@ def claim_status(client: redis.Redis, sid: str, status: str) -> bool:
 def release_status(client: redis.Redis, sid: str, status: str) -> None:
     position = _STATUS_BITS.get(status.lower())
     if position is not None:
-        client.register_script(_UNMARK_STATUS)(keys=[keys.status_seen(sid)], args=[position])
+        script(client, "replay_unmark_status")(keys=[keys.status_seen(sid)], args=[position])
+
+
+def forget_in(pipe: redis.client.Pipeline, phone: str | None, message_sids: list[str]) -> None:
+    """Queue the deletion of what is remembered against replays of this person's webhooks."""
+    if phone:
+        pipe.delete(keys.inbound_seen(phone))
+    if message_sids:
+        pipe.delete(*(keys.status_seen(sid) for sid in message_sids))

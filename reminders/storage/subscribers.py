@@ -256,8 +256,6 @@ class Store:
             for entry in _index_entries(current) if current else []:
                 pipe.hdel(entry.key, entry.field)
             pipe.zrem(keys.DUE, sub.id)
-            if sub.phone:  # the replies remembered against replayed webhooks
-                pipe.delete(keys.inbound_seen(sub.phone))
             pipe.zrem(keys.CLAIMS, sub.id)
             pipe.hdel(keys.CLAIM_ORIGIN, sub.id)
             if own_entries:
