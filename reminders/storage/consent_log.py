@@ -25,6 +25,7 @@ import redis
 
 from reminders.domain.subscriber import now_iso
 from reminders.storage import keys
+from reminders.storage.lua import script as lua_script
 
 CONSENT_RETENTION = timedelta(days=5 * 365 + 2)  # five years, leap days included
 INDEX_FIELD = "cl"  # in the subscriber hash: the person's newest consent-log entry ids
@@ -56,59 +57,6 @@ class ConsentEvent:
         return list(self.fields(subscriber_id).values())
 
 
-# Lua functions other scripts include. index_consent: add an entry id to the person's index
-# (the hash field, spilling its oldest ids to the overflow list), dropping what is past the
-# cutoff (ms). record_consent: append one event (fields in CONSENT_FIELDS order) and index it.
-RECORD_FUNCTION = """
-local function older(entry_id, cutoff)
-  return tonumber(string.match(entry_id, '^%d+')) < cutoff
-end
-local function index_consent(record_key, overflow_key, entry_id, cutoff, budget)
-  local kept = {}
-  for old in string.gmatch(redis.call('HGET', record_key, 'cl') or '', '%S+') do
-    if not older(old, cutoff) then kept[#kept + 1] = old end
-  end
-  kept[#kept + 1] = entry_id
-  while #kept > 1 and string.len(table.concat(kept, ' ')) > budget do
-    redis.call('RPUSH', overflow_key, table.remove(kept, 1))
-  end
-  redis.call('HSET', record_key, 'cl', table.concat(kept, ' '))
-  local first = redis.call('LINDEX', overflow_key, 0)
-  while first and older(first, cutoff) do
-    redis.call('LPOP', overflow_key)
-    first = redis.call('LINDEX', overflow_key, 0)
-  end
-end
-local function record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff,
-                              budget, s, c, a, o, w)
-  -- a log started by this code needs no indexing of older entries (build_index)
-  if redis.call('EXISTS', stream_key) == 0 then redis.call('SET', indexed_key, '1') end
-  local entry_id = redis.call('XADD', stream_key, 'MINID', '~', cutoff, '*',
-                              's', s, 'c', c, 'a', a, 'o', o, 'w', w)
-  index_consent(record_key, overflow_key, entry_id, tonumber(cutoff), tonumber(budget))
-  return entry_id
-end
-"""
-
-_RECORD = RECORD_FUNCTION + """
-local stream_key, record_key, overflow_key, indexed_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-return record_consent(stream_key, record_key, overflow_key, indexed_key, ARGV[1], ARGV[2],
-                      ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
-"""
-
-# An entry (ARGV[1], written before the index existed) added to its person's index, once.
-_INDEX = RECORD_FUNCTION + """
-local record_key, overflow_key = KEYS[1], KEYS[2]
-local entry_id, cutoff, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-if redis.call('EXISTS', record_key) == 0 or older(entry_id, cutoff) then return 0 end
-local index = redis.call('HGET', record_key, 'cl') or ''
-if string.find(' ' .. index .. ' ', ' ' .. entry_id .. ' ', 1, true)
-   or redis.call('LPOS', overflow_key, entry_id) then return 0 end
-index_consent(record_key, overflow_key, entry_id, cutoff, budget)
-return 1
-"""
-
-
 def cutoff_ms() -> int:
     """Entries older than this (a stream id's millisecond part) are past the retention.
 
@@ -121,7 +69,7 @@ def cutoff_ms() -> int:
 def record(client: redis.Redis | redis.client.Pipeline, subscriber_id: str,
            event: ConsentEvent) -> Any:
     """Append `event` (in a pipeline: queued with the rest of the transaction)."""
-    script = client.register_script(_RECORD)
+    script = lua_script(client, "consent_record")
     return script(keys=[keys.CONSENT_LOG, *person_keys(subscriber_id), keys.CONSENT_INDEXED],
                   args=[*limits(), *event.args(subscriber_id)], client=client)
 
@@ -182,7 +130,7 @@ def build_index(client: redis.Redis, page: int = 1000) -> int:
     # when this code started the log (record_consent set the flag) or there is no log yet.
     if client.get(keys.CONSENT_INDEXED) or not client.exists(keys.CONSENT_LOG):
         return 0
-    script = client.register_script(_INDEX)
+    script = lua_script(client, "consent_index")
     added, start = 0, "-"
     while True:
         entries: Any = client.xrange(keys.CONSENT_LOG, start, "+", count=page)

@@ -16,9 +16,17 @@ from reminders.storage.client import Client
 LUA_DIR = Path(__file__).with_name("lua")
 
 
+INCLUDE = "-- include: "
+
+
 @cache
 def source(name: str) -> str:
-    return (LUA_DIR / f"{name}.lua").read_text(encoding="utf-8")
+    """The script's text; a first line `-- include: NAME` puts NAME.lua's functions first."""
+    text = (LUA_DIR / f"{name}.lua").read_text(encoding="utf-8")
+    first, _, rest = text.partition("\n")
+    if first.startswith(INCLUDE):
+        return source(first.removeprefix(INCLUDE).strip()) + "\n" + rest
+    return text
 
 
 def script(client: Client, name: str) -> Script:

@@ -14,23 +14,12 @@ from collections.abc import Callable
 import redis
 
 from reminders.storage import keys
+from reminders.storage.lua import script as lua_script
 
 # GCRA without burst: a send of n segments books n / rate seconds from the later of the free
 # instant and now. A sender that comes back a little late (it slept, it was descheduled) may
 # still use the slot it missed, up to CATCH_UP seconds of it, so polling does not leak
 # throughput; beyond that, idle time is not banked (no bursts after a quiet spell).
-_ACQUIRE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local cost = tonumber(ARGV[1]) * tonumber(ARGV[2])
-local free_at = tonumber(redis.call('GET', KEYS[1]) or '0')
-if free_at > now then return tostring(free_at - now) end
-local start = math.max(free_at, now - tonumber(ARGV[3]))
-redis.call('SET', KEYS[1], string.format('%.6f', start + cost), 'PX',
-           math.ceil(cost * 1000) + 1000)
-return '0'
-"""
-
 CATCH_UP = 0.005
 # Booked slots reach the provider a few milliseconds apart from how they were booked (network,
 # scheduling), so we pace under the limit: by 3 %, and by at least one whole message (its
@@ -51,7 +40,7 @@ class RateLimiter:
         self.redis = client
         self.interval = 1.0 / paced_rate(per_second, max_segments)
         self.sleep = sleep
-        self._acquire = client.register_script(_ACQUIRE)
+        self._acquire = lua_script(client, "rate_acquire")
 
     def try_acquire(self, segments: int) -> float:
         """0.0 if the send may go now (and its time is booked); else seconds to wait."""

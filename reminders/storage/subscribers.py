@@ -28,7 +28,7 @@ from reminders.domain.validation import (
 )
 from reminders.storage import consent_log, keys, suppression
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
-from reminders.storage.subscriber_scripts import OPT_OUT, REPLACE
+from reminders.storage.lua import script as lua_script
 
 
 class AlreadySubscribed(InvalidInput):
@@ -197,7 +197,7 @@ class Store:
     def opt_out_sms(self, subscriber_id: str, event: ConsentEvent) -> str | None:
         """Opt the person out of SMS and record why, atomically; their SMS state before (None:
         no such subscriber). Never a WatchError: an opt-out cannot lose a race."""
-        script = self.redis.register_script(OPT_OUT)
+        script = lua_script(self.redis, "subscriber_opt_out")
         before: Any = script(
             keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG,
                   keys.CONSENT_INDEXED],
@@ -280,7 +280,7 @@ class Store:
         self, pipe: redis.client.Pipeline, sub: Subscriber, events: Sequence[ConsentEvent],
         now: datetime,
     ) -> None:
-        replace = self.redis.register_script(REPLACE)
+        replace = lua_script(self.redis, "subscriber_replace")
         replace(keys=[keys.subscriber(sub.id)],
                 args=[item for pair in to_hash(sub).items() for item in pair], client=pipe)
         for event in events:

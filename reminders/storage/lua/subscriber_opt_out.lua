@@ -1,0 +1,18 @@
+-- include: consent_functions
+-- STOP, in one step: whatever else is rewriting the record, the opt-out and its consent event
+-- are applied together, and the person leaves the due index unless email still reaches them
+-- (as Subscriber.schedulable says). Returns the SMS state before (nil: no such subscriber).
+local record_key, overflow_key, due_key, stream_key, indexed_key = KEYS[1], KEYS[2], KEYS[3],
+  KEYS[4], KEYS[5]
+local subscriber_id, cutoff, budget = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('EXISTS', record_key) == 0 then return false end
+local before = redis.call('HGET', record_key, 'sms') or 'none'
+if before == 'opted_out' then return before end
+redis.call('HSET', record_key, 'sms', 'opted_out')
+record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget, subscriber_id,
+               ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+local f = redis.call('HMGET', record_key, 'ch', 'email', 'em')
+if not ((f[1] == 'email' or f[1] == 'both') and f[2] and f[2] ~= '' and f[3] == 'active') then
+  redis.call('ZREM', due_key, subscriber_id)
+end
+return before
