@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from reminders.domain.states import Channel, EmailStatus, SmsStatus
@@ -136,15 +136,7 @@ def _consent_states(before: Subscriber, after: Subscriber, changes: dict[str, An
     return changes
 
 
-def change(store: Store, sub: Subscriber, changes: dict[str, Any], source: str = "cli",
+def change(store: Store, sub: Subscriber, changes: dict[str, Any],
            now: datetime | None = None) -> Subscriber:
     after = sub.with_changes(**changes)
     return store.save(sub, after, [], now or utcnow())
-
-
-def pause(sub: Subscriber, local_today: date, days: int) -> dict[str, Any]:
-    return {"paused_until": local_today + timedelta(days=days - 1)}
-
-
-def clock(value: time) -> str:
-    return value.strftime("%H:%M")

@@ -20,7 +20,7 @@ from twilio.rest import Client
 from reminders.channels.base import DeliveryError, SmsReceipt
 
 TWILIO_BASE = "https://api.twilio.com"
-# Error codes after which retrying is pointless (DESIGN.md, "Domain facts").
+# Error codes after which retrying is pointless (Twilio's error dictionary).
 OPTED_OUT = "21610"
 # 30006 arrives only in status callbacks: a landline or an unreachable carrier.
 INVALID_NUMBER = ("21211", "21614", "30006")

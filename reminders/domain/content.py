@@ -4,7 +4,7 @@ Selection is a pure function of (subscriber id, what they may do, date): the sam
 previews and sends the same items, and each person walks their own shuffled cycle through the
 items they may have, so no routine comes back within len(cycle) >= 14 nights.
 
-Rules the selection keeps (DESIGN.md, content safety rules):
+Rules the selection keeps (README, "What the nightly text says"):
 - every night opens with a foot check;
 - `massage` items only when massage is allowed, `heat` items only when heat is allowed, and
   neither while a foot problem the person reported is open (a red flag);

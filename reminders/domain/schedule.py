@@ -58,9 +58,5 @@ def local_date_for_instant(instant: datetime, send_time: time, tz: ZoneInfo) -> 
     return None
 
 
-def to_epoch(moment: datetime) -> float:
-    return moment.timestamp()
-
-
 def from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)

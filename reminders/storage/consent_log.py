@@ -24,7 +24,7 @@ from typing import Any
 import redis
 
 from reminders.domain.subscriber import now_iso
-from reminders.storage import keys
+from reminders.storage import codec, keys
 from reminders.storage.lua import script as lua_script
 
 CONSENT_RETENTION = timedelta(days=5 * 365 + 2)  # five years, leap days included
@@ -93,7 +93,7 @@ def record_unindexed(client: redis.Redis | redis.client.Pipeline, event: Consent
 def entry_ids(*parts: str | bytes | None) -> list[str]:
     """Entry ids, oldest first, from index parts (the hash field's text, overflow items)."""
     found = {eid for part in parts if part
-             for eid in (part.decode() if isinstance(part, bytes) else part).split()}
+             for eid in codec.text(part).split()}
     return sorted(found, key=lambda eid: tuple(int(p) for p in eid.split("-")))
 
 
@@ -142,7 +142,7 @@ def build_index(client: redis.Redis, page: int = 1000) -> int:
                 if subscriber_id:
                     script(keys=person_keys(subscriber_id), args=[eid, *limits()], client=pipe)
             added += sum(int(n) for n in pipe.execute())
-        last = entries[-1][0].decode() if isinstance(entries[-1][0], bytes) else entries[-1][0]
+        last = codec.text(entries[-1][0])
         start = "(" + last
     client.set(keys.CONSENT_INDEXED, "1")
     return added
@@ -158,7 +158,4 @@ def _event(entry_id: str, raw: dict) -> dict[str, str]:
 
 
 def _decode(raw: dict) -> dict[str, str]:
-    return {
-        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-        for k, v in raw.items()
-    }
+    return codec.text_hash(raw)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reminders.storage import keys
+from reminders.storage import codec, keys
 from reminders.storage.client import Client, Pipeline
 
 
@@ -58,7 +58,7 @@ def record_lag(client: Client, lags: list[float]) -> None:
 
 def read_all(client: Client) -> dict[str, str]:
     raw: dict[bytes, bytes] = client.hgetall(keys.METRICS)  # type: ignore[assignment]
-    return {k.decode(): v.decode() for k, v in raw.items()}
+    return codec.text_hash(raw)
 
 
 def read(client: Client, fields: Iterable[str]) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reminders.storage import keys
+from reminders.storage import codec, keys
 from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
@@ -19,7 +19,7 @@ def claim(client: Client, now: float, lease_until: float, limit: int
     """Up to `limit` (subscriber id, due instant) pairs, claimed until `lease_until`."""
     raw = script(client, "due_claim")(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
                                        args=[now, lease_until, limit])
-    return [(_text(raw[i]), float(raw[i + 1])) for i in range(0, len(raw), 2)]
+    return [(codec.text(raw[i]), float(raw[i + 1])) for i in range(0, len(raw), 2)]
 
 
 def finish(client: Client, next_instants: Sequence[tuple[str, str]]) -> int:
@@ -51,6 +51,3 @@ def next_due_in(pipe: Pipeline, subscriber_id: str) -> None:
 def size(client: Client) -> int:
     return int(client.zcard(keys.DUE))
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from reminders.storage import counters, keys
+from reminders.storage import codec, counters, keys
 from reminders.storage.client import Client, Pipeline
 
 # Reports kept per person while open (a worried person may text several times).
@@ -43,7 +43,7 @@ def decode(raw: list[bytes]) -> list[dict[str, str]]:
 def open_ids(client: Client) -> list[str]:
     """People with a report, the longest waiting first."""
     ids: list[bytes] = client.zrange(keys.FLAGS_OPEN, 0, -1)  # type: ignore[assignment]
-    return [raw.decode() for raw in ids]
+    return [codec.text(raw) for raw in ids]
 
 
 def remove(client: Client, subscriber_id: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from reminders.storage import keys
+from reminders.storage import codec, keys
 from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
@@ -21,7 +21,7 @@ def member(subscriber_id: str, local_date: date) -> str:
 
 def parse(raw: bytes | str) -> tuple[str, date]:
     """An in-flight member "<subscriber id>:<local date>"."""
-    subscriber_id, _, day = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")
+    subscriber_id, _, day = codec.text(raw).partition(":")
     return subscriber_id, date.fromisoformat(day)
 
 

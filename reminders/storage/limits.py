@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reminders.storage import keys
+from reminders.storage import codec, keys
 from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
@@ -27,7 +27,7 @@ def claim_confirmation(client: Client, subscriber_id: str, address: str, window_
     raw: Any = script(client, "email_claim")(
         keys=[keys.email_confirmation(address), keys.email_changes(subscriber_id)],
         args=[window_seconds, changes_per_window])
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
+    return codec.text(raw)
 
 
 def forget_in(pipe: Pipeline, subscriber_id: str, phone: str | None, email: str | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from reminders.storage import keys
+from reminders.storage import codec, keys
 from reminders.storage.client import Client
 
 
@@ -19,8 +19,5 @@ def read(client: Client, dates: Sequence[date]) -> list[dict[str, int]]:
         for day in dates:
             pipe.hgetall(keys.night_stats(day))
         raws = pipe.execute()
-    return [{_text(k): int(v) for k, v in raw.items()} for raw in raws]
+    return [{codec.text(k): int(v) for k, v in raw.items()} for raw in raws]
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

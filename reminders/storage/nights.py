@@ -25,7 +25,7 @@ from typing import Any, cast
 import redis
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import inflight, keys
+from reminders.storage import codec, inflight, keys
 from reminders.storage.lua import script as lua_script
 
 
@@ -50,7 +50,7 @@ def claim(
         keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
         args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS],
     )
-    outcome, detail = (x.decode() if isinstance(x, bytes) else str(x) for x in raw)
+    outcome, detail = (codec.text(x) for x in raw)
     return Claim(ClaimOutcome(outcome), detail)
 
 
@@ -140,7 +140,7 @@ def of_subscriber(client: redis.Redis, subscriber_id: str, today: date) -> Perso
         for key in records:
             pipe.hmget(key, "sms_id", "email_id")
         ids = pipe.execute()
-    sids = sorted({_text(v) for pair in ids for v in pair if v})
+    sids = sorted({codec.text(v) for pair in ids for v in pair if v})
     return PersonNights(records, sids, [(subscriber_id, day) for day in days])
 
 
@@ -178,10 +178,7 @@ def give_up(client: redis.Redis, subscriber_id: str, local_date: date, now: date
 
 def read(client: redis.Redis, subscriber_id: str, local_date: date) -> dict[str, str]:
     raw = client.hgetall(keys.night(subscriber_id, local_date))
-    return {
-        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-        for k, v in raw.items()
-    }
+    return codec.text_hash(raw)
 
 
 def _channels(sub: Subscriber) -> list[str]:
@@ -198,7 +195,7 @@ def night_for_message(client: redis.Redis, sid: str) -> tuple[str, date] | None:
     raw = client.get(keys.message_index(sid))
     if raw is None:
         return None
-    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    text = codec.text(raw)
     subscriber_id, _, day = text.partition(":")
     return subscriber_id, date.fromisoformat(day)
 
@@ -223,7 +220,7 @@ def email_attempt(client: redis.Redis, subscriber_id: str, local_date: date
                   ) -> tuple[str, str]:
     """(when an earlier email attempt reached DATA, its Date header); "" for none."""
     values = client.hmget(keys.night(subscriber_id, local_date), "email_data_at", "email_date")
-    return tuple(_text(v) for v in values)  # type: ignore[return-value]
+    return tuple(codec.text(v) for v in values)  # type: ignore[return-value]
 
 
 def record_email_attempt(client: redis.Redis, subscriber_id: str, local_date: date,
@@ -233,6 +230,3 @@ def record_email_attempt(client: redis.Redis, subscriber_id: str, local_date: da
                 mapping={"email_id": message_id, "email_date": date_header,
                          "email_data_at": f"{at:.3f}"})
 
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value or "")

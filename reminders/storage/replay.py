@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import redis
 
 from reminders.domain.states import DELIVERY_RANKS as RANKS
-from reminders.storage import keys
+from reminders.storage import codec, keys
 from reminders.storage.lua import script
 
 INBOUND_TTL_SECONDS = 3 * 24 * 3600
@@ -51,7 +51,7 @@ def claim_text(client: redis.Redis, phone: str, sid: str) -> Seen:
         args=[sid, IN_PROGRESS_SECONDS, INBOUND_TTL_SECONDS, INBOUND_MAX_PER_NUMBER])
     if raw is None:
         return Seen("new")
-    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    text = codec.text(raw)
     if text.startswith("r"):
         return Seen("done", text[1:] or None)
     return Seen("in progress")

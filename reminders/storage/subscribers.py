@@ -26,7 +26,7 @@ from reminders.domain.validation import (
     normalise_email,
     normalise_phone,
 )
-from reminders.storage import consent_log, keys, suppression
+from reminders.storage import codec, consent_log, keys, suppression
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
 from reminders.storage.lua import script as lua_script
 
@@ -78,7 +78,7 @@ class Store:
         else:
             entry = keys.phone_index(normalise_phone(handle))
         value: Any = self.redis.hget(entry.key, entry.field)
-        return value.decode() if isinstance(value, bytes) else value
+        return codec.text(value) if value is not None else None
 
     def raw(self, subscriber_id: str) -> dict[bytes, bytes]:
         """The stored hash as it is (for callers that decode it themselves, e.g. guards)."""
@@ -202,7 +202,7 @@ class Store:
             keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG,
                   keys.CONSENT_INDEXED],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]])
-        return before.decode() if isinstance(before, bytes) else before
+        return codec.text(before) if before is not None else None
 
     def _save_once(self, before: Subscriber, after: Subscriber,
                    events: Sequence[ConsentEvent], now: datetime) -> Subscriber:
@@ -314,7 +314,4 @@ def _index_entries(sub: Subscriber) -> list[keys.IndexEntry]:
 
 
 def decode(raw: dict) -> dict[str, str]:
-    return {
-        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-        for k, v in raw.items()
-    }
+    return codec.text_hash(raw)

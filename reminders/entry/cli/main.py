@@ -1,4 +1,4 @@
-"""`reminders ...`: the operator's command line (contract in DESIGN.md).
+"""`reminders ...`: the operator's command line (the contract: README, "Command line").
 
 Exit status: 0 success, 2 bad input (one clear line on stderr), 1 when a needed service is down.
 """
