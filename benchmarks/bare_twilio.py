@@ -19,7 +19,7 @@ from twilio.rest import Client
 from benchmarks.common import FROM_NUMBER, PUBLIC_URL
 from benchmarks.population import phone
 from reminders.channels.twilio_sms import RebasedHttpClient
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 
 def main(argv: list[str] | None = None) -> int:

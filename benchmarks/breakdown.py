@@ -30,7 +30,7 @@ from benchmarks.stack import Fake, Service
 from reminders.channels.twilio_sms import RebasedHttpClient
 from reminders.settings import load_settings
 from reminders.wiring import build
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 COUNT = 600
 WARM = 50

@@ -22,7 +22,7 @@ from typing import Any
 import redis
 
 from reminders.settings import PROJECT_ROOT
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 BIN = Path(sys.executable).parent
 FROM_NUMBER = "+15005550006"

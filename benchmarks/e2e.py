@@ -304,7 +304,7 @@ def _unlimited_row(ours: Unlimited, bare: float, eta: float, diag: breakdown.Bre
         how=(f"{CROWD:,} confirmed SMS subscribers whose evening instant is this minute; a "
              f"real prefork worker (--concurrency={CONCURRENCY}) and beat "
              f"(DISPATCH_INTERVAL_SECONDS=1), TWILIO_MPS=10000 (the highest the settings "
-             f"accept; never reached), the fake Twilio API (tests/fakes/twilio_api.py) in its "
+             f"accept; never reached), the fake Twilio API (testing/twilio_api.py) in its "
              f"own process. Rate = (messages - 1) / (last - first) from the fake's log "
              f"(created_at), {ours.seconds:.1f} s from first to last message. Each person got "
              f"exactly one text: duplicates {ours.duplicates}, missing {ours.missing}. Our "

@@ -18,7 +18,7 @@ from twilio.rest import Client
 
 from benchmarks.common import FROM_NUMBER, PUBLIC_URL
 from reminders.channels.twilio_sms import RebasedHttpClient
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 QUEUE = "eta-design"
 

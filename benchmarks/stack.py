@@ -20,14 +20,14 @@ class Sent:
 
 
 class Fake:
-    """tests/fakes/twilio_api.py in its own process (TCP_NODELAY, one write per response)."""
+    """testing/twilio_api.py in its own process (TCP_NODELAY, one write per response)."""
 
     def __init__(self, ctx: Context) -> None:
         ready = ctx.workdir / "fake-twilio.url"
         self.log_path = ctx.workdir / "fake-twilio.jsonl"
         ready.unlink(missing_ok=True)
         self.group = Group("fake-twilio", [
-            str(BIN / "python"), "-m", "tests.fakes.twilio_api", "--port", "0",
+            str(BIN / "python"), "-m", "testing.twilio_api", "--port", "0",
             "--ready-file", str(ready), "--log-file", str(self.log_path)],
             {}, ctx.workdir / "fake-twilio.log")
         wait_until(ready.exists, 30, "the fake Twilio API to listen")

@@ -24,7 +24,7 @@ from benchmarks.common import (
     wait_until,
 )
 from reminders.storage import keys
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 RATE = 200
 SECONDS = 10

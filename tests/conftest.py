@@ -22,7 +22,7 @@ import redis
 
 from reminders.settings import PROJECT_ROOT, Settings, load_settings
 from reminders.wiring import Services, build
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 
 FROM_NUMBER = "+15005550006"
 # One line per fault-injection scenario, shown at the end of every run (see below).

@@ -15,8 +15,8 @@ from celery import Celery
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.cli.runner import demo_zone
 from reminders.storage import keys, nights
+from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.conftest import CeleryProcess, Cli, make_services, wait_until
-from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import WebhookClient, serve
 
 PHONE = "+13125550142"

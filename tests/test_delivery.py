@@ -14,8 +14,8 @@ from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys, nights
 from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
 from tests.conftest import FROM_NUMBER
-from tests.fakes.twilio_api import FakeTwilio
 
 PHONE = "+13125550142"
 EVENING = date(2027, 1, 9)

@@ -20,9 +20,9 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.entry.cli.runner import demo_zone
 from reminders.wiring import Services
+from testing.smtp import FakeSmtp
+from testing.twilio_api import FakeTwilio
 from tests.conftest import CeleryProcess, Cli, make_services
-from tests.fakes.smtp import FakeSmtp
-from tests.fakes.twilio_api import FakeTwilio
 from tests.webhook_client import serve
 
 PHONE = "+13125550142"

@@ -15,9 +15,9 @@ from reminders.app import email_consent
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.wiring import Services
+from testing.smtp import FakeSmtp
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from tests.conftest import make_services
-from tests.fakes.smtp import FakeSmtp
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from tests.webhook_client import WebhookClient, serve
 
 PHONE = "+13125550142"

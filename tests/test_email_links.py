@@ -20,8 +20,8 @@ from itsdangerous import URLSafeSerializer
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.wiring import Services
+from testing.smtp import FakeSmtp, Received
 from tests.conftest import child_env, free_port, make_services, wait_until
-from tests.fakes.smtp import FakeSmtp, Received
 from tests.outbox import token_of
 from tests.webhook_client import serve
 

@@ -13,8 +13,8 @@ from celery import Celery
 from reminders.entry.cli.runner import demo_zone
 from reminders.storage import nights
 from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
 from tests.conftest import FROM_NUMBER, CeleryProcess, Cli, make_services, wait_until
-from tests.fakes.twilio_api import FakeTwilio
 
 PHONE = "+13125550142"
 

@@ -31,7 +31,7 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from tests.fakes.twilio_api import FakeTwilio, count_segments
+from testing.twilio_api import FakeTwilio, count_segments
 
 TWILIO_API = "https://api.twilio.com"
 TO = "+15005550006"
@@ -518,7 +518,7 @@ def test_runs_as_a_separate_process(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "tests.fakes.twilio_api",
+            "testing.twilio_api",
             "--port",
             "0",
             "--account-sid",

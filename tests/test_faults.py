@@ -26,8 +26,8 @@ from reminders.domain.schedule import send_instant
 from reminders.entry.cli.runner import demo_zone
 from reminders.storage import keys, nights
 from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
 from tests.conftest import FAULT_SUMMARY, CeleryProcess, free_port, make_services, wait_until
-from tests.fakes.twilio_api import FakeTwilio
 
 pytestmark = pytest.mark.faults
 

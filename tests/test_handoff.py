@@ -16,8 +16,8 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.celery.app import send_reminder
 from reminders.entry.celery.handoff import BatchPublisher
 from reminders.entry.cli.runner import demo_zone
+from testing.twilio_api import FakeTwilio
 from tests.conftest import CeleryProcess, make_services
-from tests.fakes.twilio_api import FakeTwilio
 
 DAY = date(2027, 1, 15)
 VARYING_HEADERS = {"id", "root_id"}

@@ -24,9 +24,9 @@ from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys, nights
 from reminders.wiring import Services
+from testing.smtp import FakeSmtp
+from testing.twilio_api import FakeTwilio
 from tests.conftest import CeleryProcess, Cli, make_services, wait_until
-from tests.fakes.smtp import FakeSmtp
-from tests.fakes.twilio_api import FakeTwilio
 from tests.test_faults import due_now
 from tests.webhook_client import serve
 

@@ -12,8 +12,8 @@ import redis
 
 from reminders.app import email_consent
 from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli
-from tests.fakes.twilio_api import FakeTwilio
 
 HEADER = "phone,email,name,timezone,time,channel,confirmed"
 LONG = "1" * 10_000

@@ -13,8 +13,8 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.cli.runner import demo_zone
 from reminders.logs import mask
 from reminders.wiring import Services
+from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.conftest import CeleryProcess, make_services, wait_until
-from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import WebhookClient, serve
 
 PHONE = "+13125550142"

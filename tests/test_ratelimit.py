@@ -9,8 +9,8 @@ from collections.abc import Callable
 import redis
 
 from reminders.storage.rate_limit import RateLimiter, paced_rate
+from testing.twilio_api import FakeTwilio
 from tests.conftest import CeleryProcess, make_services, wait_until
-from tests.fakes.twilio_api import FakeTwilio
 from tests.test_faults import due_now
 
 

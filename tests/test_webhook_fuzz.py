@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.outbox import emails, sent_links, token_of
 from tests.webhook_client import OUR_NUMBER, new_sid
 

@@ -18,13 +18,13 @@ from werkzeug.datastructures import MultiDict
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.wiring import Services
-from tests.conftest import Cli, make_services
-from tests.fakes.twilio_api import (
+from testing.twilio_api import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     FakeTwilio,
     signed_webhook,
 )
+from tests.conftest import Cli, make_services
 from tests.snapshot import differences, snapshot
 from tests.webhook_client import OUR_NUMBER, WebhookClient, new_sid, serve
 

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
-from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, signed_webhook
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, signed_webhook
 
 OUR_NUMBER = "+15005550006"  # TWILIO_FROM_NUMBER in tests/conftest.py
 

@@ -13,7 +13,7 @@ Use in-process::
 
 or as a separate process (e.g. for a service started with its own environment)::
 
-    python -m tests.fakes.twilio_api --port 0 --ready-file /tmp/url --log-file /tmp/sent.jsonl
+    python -m testing.twilio_api --port 0 --ready-file /tmp/url --log-file /tmp/sent.jsonl
 """
 
 from __future__ import annotations
