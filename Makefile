@@ -24,9 +24,10 @@ test: bootstrap ## lint, then the whole test suite against a real (private) Redi
 	@$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q
 
-lint: bootstrap ## ruff and mypy
+lint: bootstrap ## ruff, mypy and the import contracts (layers point down only)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: bootstrap ## benchmarks of issue 7 on a private redis-server: a table and BENCHMARKS.md
 	@scripts/ensure_redis.sh --installed

@@ -7,35 +7,30 @@ the middle of a send.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+
+from reminders.settings_parse import (
+    ConfigError,
+    _bool,
+    _choice,
+    _email_address,
+    _float,
+    _hhmm,
+    _int,
+    _redis_url,
+    _shared_keys,
+    _timezone,
+    _url,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Fallback used when nothing is configured and the phone number gives no zone.
 FALLBACK_TIMEZONE = "America/New_York"
-
-
-# Every variable the service reads (settings below, plus LOG_LEVEL in logs.py). The compose
-# file and .env.example are checked against this list by tests/test_deploy.py.
-KNOWN_VARIABLES = (
-    "REDIS_URL", "SMS_BACKEND", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
-    "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_URL", "TWILIO_MPS", "TWILIO_TIMEOUT_SECONDS",
-    "OPT_OUT_HANDLED_BY", "EMAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME",
-    "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_IMPLICIT_TLS", "SMTP_TIMEOUT_SECONDS", "EMAIL_FROM",
-    "PUBLIC_URL", "SECRET_KEY", "DEFAULT_SEND_TIME", "DEFAULT_TIMEZONE", "SMS_MAX_SEGMENTS",
-    "LATE_LIMIT_MINUTES", "PROGRAM_NAME", "SUPPORT_CONTACT", "OUTBOX_DIR", "TEMPLATES_DIR",
-    "DISPATCH_INTERVAL_SECONDS", "DISPATCH_BATCH_SIZE", "BROKER_VISIBILITY_TIMEOUT", "LOG_LEVEL",
-    "TWILIO_WEBHOOK_SHARED_KEYS",
-)
-
-
-class ConfigError(ValueError):
-    """A configuration variable is missing or invalid; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -101,94 +96,74 @@ class Settings:
         return self.default_timezone or FALLBACK_TIMEZONE
 
 
-_BOOL_TRUE = {"1", "true", "yes", "on"}
-_BOOL_FALSE = {"0", "false", "no", "off"}
+def _text(name: str, raw: str) -> str:
+    return raw.strip()
 
 
-def _bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _BOOL_TRUE:
-        return True
-    if value in _BOOL_FALSE:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+def _ranged(kind: Callable[[str, str, Any, Any], Any], low: float, high: float
+            ) -> Callable[[str, str], Any]:
+    return lambda name, raw: kind(name, raw, low, high)
 
 
-def _int(name: str, raw: str, low: int, high: int) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+def _one_of(*allowed: str) -> Callable[[str, str], str]:
+    return lambda name, raw: _choice(name, raw, allowed)
 
 
-def _float(name: str, raw: str, low: float, high: float) -> float:
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+def _path(name: str, raw: str) -> Path:
+    return Path(raw).expanduser()
 
 
-def _choice(name: str, raw: str, allowed: tuple[str, ...]) -> str:
-    value = raw.strip().lower()
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
-    return value
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the Settings field it sets (None: read elsewhere, e.g.
+    LOG_LEVEL in logs.py) and how its text is checked and converted."""
+
+    name: str
+    field: str | None
+    parse: Callable[[str, str], Any] = _text
 
 
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-def _hhmm(name: str, raw: str) -> time:
-    match = _HHMM.match(raw.strip())
-    if not match:
-        raise ConfigError(f"{name} must be HH:MM (24-hour), got {raw!r}")
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def _timezone(name: str, raw: str) -> str:
-    value = raw.strip()
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name} is not a known IANA time zone: {raw!r}") from None
-    return value
-
-
-def _url(name: str, raw: str) -> str:
-    value = raw.strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
-    return value
-
-
-def _email_address(name: str, raw: str) -> str:
-    value = raw.strip()
-    if not re.match(r"^[^@\s]+@[^@\s]+$", value):
-        raise ConfigError(f"{name} must be an email address, got {raw!r}")
-    return value
-
-
-def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for item in raw.split(","):
-        key_id, separator, secret = item.strip().partition("=")
-        if not (separator and key_id.strip() and secret.strip()):
-            raise ConfigError(f"{name} must be KEY_ID=SECRET pairs separated by commas")
-        pairs.append((key_id.strip(), secret.strip()))
-    return tuple(pairs)
-
-
-def _redis_url(name: str, raw: str) -> str:
-    value = raw.strip()
-    if not re.match(r"^(redis|rediss|unix)://", value):
-        raise ConfigError(f"{name} must start with redis://, rediss:// or unix://, got {raw!r}")
-    return value
+# Every variable the service reads, once. The compose file and .env.example are checked against
+# these names by tests/test_deploy.py.
+VARIABLES = (
+    Variable("REDIS_URL", "redis_url", lambda n, r: _redis_url(n, r)),
+    Variable("PUBLIC_URL", "public_url", lambda n, r: _url(n, r)),
+    Variable("SECRET_KEY", "secret_key", lambda n, r: r),
+    Variable("OUTBOX_DIR", "outbox_dir", _path),
+    Variable("TEMPLATES_DIR", "templates_dir", _path),
+    Variable("LATE_LIMIT_MINUTES", "late_limit_minutes", _ranged(_int, 1, 600)),
+    Variable("DISPATCH_INTERVAL_SECONDS", "dispatch_interval_seconds",
+             _ranged(_float, 0.2, 3600)),
+    Variable("DISPATCH_BATCH_SIZE", "dispatch_batch_size", _ranged(_int, 1, 100000)),
+    Variable("BROKER_VISIBILITY_TIMEOUT", "broker_visibility_timeout", _ranged(_int, 1, 86400)),
+    Variable("OPT_OUT_HANDLED_BY", "opt_out_handled_by", _one_of("twilio", "app")),
+    Variable("TWILIO_ACCOUNT_SID", "twilio_account_sid"),
+    Variable("TWILIO_AUTH_TOKEN", "twilio_auth_token"),
+    Variable("TWILIO_FROM_NUMBER", "twilio_from_number"),
+    Variable("TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid"),
+    Variable("TWILIO_WEBHOOK_SHARED_KEYS", "twilio_webhook_shared_keys",
+             lambda n, r: _shared_keys(n, r)),
+    Variable("SMS_BACKEND", "sms_backend", _one_of("twilio", "console")),
+    Variable("TWILIO_API_URL", "twilio_api_url", lambda n, r: _url(n, r)),
+    Variable("TWILIO_MPS", "twilio_mps", _ranged(_float, 0.01, 10000)),
+    Variable("TWILIO_TIMEOUT_SECONDS", "twilio_timeout_seconds", _ranged(_float, 0.1, 120)),
+    Variable("SMS_MAX_SEGMENTS", "sms_max_segments", _ranged(_int, 1, 10)),
+    Variable("SMTP_HOST", "smtp_host"),
+    Variable("EMAIL_BACKEND", "email_backend", _one_of("smtp", "console")),
+    Variable("SMTP_PORT", "smtp_port", _ranged(_int, 1, 65535)),
+    Variable("SMTP_USERNAME", "smtp_username", lambda n, r: r),
+    Variable("SMTP_PASSWORD", "smtp_password", lambda n, r: r),
+    Variable("SMTP_STARTTLS", "smtp_starttls", lambda n, r: _bool(n, r)),
+    Variable("SMTP_IMPLICIT_TLS", "smtp_implicit_tls", lambda n, r: _bool(n, r)),
+    Variable("SMTP_TIMEOUT_SECONDS", "smtp_timeout_seconds", _ranged(_float, 0.1, 300)),
+    Variable("EMAIL_FROM", "email_from", lambda n, r: _email_address(n, r)),
+    Variable("DEFAULT_SEND_TIME", "default_send_time", lambda n, r: _hhmm(n, r)),
+    Variable("DEFAULT_TIMEZONE", "default_timezone", lambda n, r: _timezone(n, r)),
+    Variable("PROGRAM_NAME", "program_name"),
+    Variable("SUPPORT_CONTACT", "support_contact"),
+    Variable("LOG_LEVEL", None),
+)
+KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
@@ -199,13 +174,21 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
         environ = os.environ
     env = {k: v for k, v in environ.items() if v.strip() != ""}
     values: dict[str, object] = {}
-    _read_core(env, values)
-    _read_twilio(env, values)
-    _read_email(env, values)
-    _read_content(env, values)
+    for variable in VARIABLES:
+        if variable.field is not None and variable.name in env:
+            values[variable.field] = variable.parse(variable.name, env[variable.name])
+    _derive(env, values)
     settings = Settings(**values)  # type: ignore[arg-type]
     _check_consistency(settings)
     return settings
+
+
+def _derive(env: Mapping[str, str], values: dict[str, object]) -> None:
+    """Defaults that follow from other variables (the backend follows its credentials)."""
+    values.setdefault("sms_backend", "twilio" if values.get("twilio_account_sid") else "console")
+    values.setdefault("email_backend", "smtp" if values.get("smtp_host") else "console")
+    if "SMTP_IMPLICIT_TLS" not in env:
+        values["smtp_implicit_tls"] = values.get("smtp_port") == 465  # SMTPS' usual port
 
 
 def _load_dotenv() -> None:
@@ -213,92 +196,6 @@ def _load_dotenv() -> None:
 
     # Real environment variables win over the file, as operators expect.
     load_dotenv(Path.cwd() / ".env", override=False)
-
-
-def _read_core(env: Mapping[str, str], out: dict[str, object]) -> None:
-    if "REDIS_URL" in env:
-        out["redis_url"] = _redis_url("REDIS_URL", env["REDIS_URL"])
-    if "PUBLIC_URL" in env:
-        out["public_url"] = _url("PUBLIC_URL", env["PUBLIC_URL"])
-    if "SECRET_KEY" in env:
-        out["secret_key"] = env["SECRET_KEY"]
-    if "OUTBOX_DIR" in env:
-        out["outbox_dir"] = Path(env["OUTBOX_DIR"]).expanduser()
-    if "LATE_LIMIT_MINUTES" in env:
-        out["late_limit_minutes"] = _int("LATE_LIMIT_MINUTES", env["LATE_LIMIT_MINUTES"], 1, 600)
-    if "DISPATCH_INTERVAL_SECONDS" in env:
-        out["dispatch_interval_seconds"] = _float(
-            "DISPATCH_INTERVAL_SECONDS", env["DISPATCH_INTERVAL_SECONDS"], 0.2, 3600
-        )
-    if "DISPATCH_BATCH_SIZE" in env:
-        out["dispatch_batch_size"] = _int(
-            "DISPATCH_BATCH_SIZE", env["DISPATCH_BATCH_SIZE"], 1, 100000
-        )
-    if "BROKER_VISIBILITY_TIMEOUT" in env:
-        out["broker_visibility_timeout"] = _int(
-            "BROKER_VISIBILITY_TIMEOUT", env["BROKER_VISIBILITY_TIMEOUT"], 1, 86400
-        )
-    if "OPT_OUT_HANDLED_BY" in env:
-        out["opt_out_handled_by"] = _choice(
-            "OPT_OUT_HANDLED_BY", env["OPT_OUT_HANDLED_BY"], ("twilio", "app")
-        )
-
-
-def _read_twilio(env: Mapping[str, str], out: dict[str, object]) -> None:
-    out["twilio_account_sid"] = env.get("TWILIO_ACCOUNT_SID", "").strip()
-    out["twilio_auth_token"] = env.get("TWILIO_AUTH_TOKEN", "").strip()
-    out["twilio_from_number"] = env.get("TWILIO_FROM_NUMBER", "").strip()
-    out["twilio_messaging_service_sid"] = env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip()
-    if "TWILIO_WEBHOOK_SHARED_KEYS" in env:
-        out["twilio_webhook_shared_keys"] = _shared_keys(
-            "TWILIO_WEBHOOK_SHARED_KEYS", env["TWILIO_WEBHOOK_SHARED_KEYS"])
-    default_backend = "twilio" if out["twilio_account_sid"] else "console"
-    out["sms_backend"] = _choice(
-        "SMS_BACKEND", env.get("SMS_BACKEND", default_backend), ("twilio", "console")
-    )
-    if "TWILIO_API_URL" in env:
-        out["twilio_api_url"] = _url("TWILIO_API_URL", env["TWILIO_API_URL"])
-    if "TWILIO_MPS" in env:
-        out["twilio_mps"] = _float("TWILIO_MPS", env["TWILIO_MPS"], 0.01, 10000)
-    if "TWILIO_TIMEOUT_SECONDS" in env:
-        out["twilio_timeout_seconds"] = _float(
-            "TWILIO_TIMEOUT_SECONDS", env["TWILIO_TIMEOUT_SECONDS"], 0.1, 120
-        )
-    if "SMS_MAX_SEGMENTS" in env:
-        out["sms_max_segments"] = _int("SMS_MAX_SEGMENTS", env["SMS_MAX_SEGMENTS"], 1, 10)
-
-
-def _read_email(env: Mapping[str, str], out: dict[str, object]) -> None:
-    out["smtp_host"] = env.get("SMTP_HOST", "").strip()
-    default_backend = "smtp" if out["smtp_host"] else "console"
-    out["email_backend"] = _choice(
-        "EMAIL_BACKEND", env.get("EMAIL_BACKEND", default_backend), ("smtp", "console")
-    )
-    if "SMTP_PORT" in env:
-        out["smtp_port"] = _int("SMTP_PORT", env["SMTP_PORT"], 1, 65535)
-    out["smtp_username"] = env.get("SMTP_USERNAME", "")
-    out["smtp_password"] = env.get("SMTP_PASSWORD", "")
-    if "SMTP_STARTTLS" in env:
-        out["smtp_starttls"] = _bool("SMTP_STARTTLS", env["SMTP_STARTTLS"])
-    implicit = env.get("SMTP_IMPLICIT_TLS", "true" if out.get("smtp_port") == 465 else "false")
-    out["smtp_implicit_tls"] = _bool("SMTP_IMPLICIT_TLS", implicit)
-    if "SMTP_TIMEOUT_SECONDS" in env:
-        out["smtp_timeout_seconds"] = _float("SMTP_TIMEOUT_SECONDS", env["SMTP_TIMEOUT_SECONDS"],
-                                             0.1, 300)
-    if "EMAIL_FROM" in env:
-        out["email_from"] = _email_address("EMAIL_FROM", env["EMAIL_FROM"])
-
-
-def _read_content(env: Mapping[str, str], out: dict[str, object]) -> None:
-    if "DEFAULT_SEND_TIME" in env:
-        out["default_send_time"] = _hhmm("DEFAULT_SEND_TIME", env["DEFAULT_SEND_TIME"])
-    if "DEFAULT_TIMEZONE" in env:
-        out["default_timezone"] = _timezone("DEFAULT_TIMEZONE", env["DEFAULT_TIMEZONE"])
-    if "PROGRAM_NAME" in env:
-        out["program_name"] = env["PROGRAM_NAME"].strip()
-    out["support_contact"] = env.get("SUPPORT_CONTACT", "").strip()
-    if "TEMPLATES_DIR" in env:
-        out["templates_dir"] = Path(env["TEMPLATES_DIR"]).expanduser()
 
 
 def _check_consistency(s: Settings) -> None:

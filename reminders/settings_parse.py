@@ -1,0 +1,102 @@
+"""How each configuration variable's text is checked and converted; a mistake is a ConfigError
+whose one line names the variable (the table of variables is in settings.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or invalid; the message names it."""
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _BOOL_TRUE:
+        return True
+    if value in _BOOL_FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(name: str, raw: str, allowed: tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return value
+
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _hhmm(name: str, raw: str) -> time:
+    match = _HHMM.match(raw.strip())
+    if not match:
+        raise ConfigError(f"{name} must be HH:MM (24-hour), got {raw!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _timezone(name: str, raw: str) -> str:
+    value = raw.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} is not a known IANA time zone: {raw!r}") from None
+    return value
+
+
+def _url(name: str, raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return value
+
+
+def _email_address(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^[^@\s]+@[^@\s]+$", value):
+        raise ConfigError(f"{name} must be an email address, got {raw!r}")
+    return value
+
+
+def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in raw.split(","):
+        key_id, separator, secret = item.strip().partition("=")
+        if not (separator and key_id.strip() and secret.strip()):
+            raise ConfigError(f"{name} must be KEY_ID=SECRET pairs separated by commas")
+        pairs.append((key_id.strip(), secret.strip()))
+    return tuple(pairs)
+
+
+def _redis_url(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^(redis|rediss|unix)://", value):
+        raise ConfigError(f"{name} must start with redis://, rediss:// or unix://, got {raw!r}")
+    return value
