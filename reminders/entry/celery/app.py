@@ -19,7 +19,7 @@ from celery.signals import beat_init, setup_logging, worker_init
 
 from reminders.app.delivery import RetryLater
 from reminders.entry.celery import broker
-from reminders.entry.celery.handoff import BatchPublisher
+from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher, publisher_for
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
 from reminders.wiring import RedisUnavailable, Services, build
@@ -92,15 +92,17 @@ def _logging(**_: Any) -> None:
     install()
 
 
-def hand_off() -> BatchPublisher:
+def hand_off() -> BatchPublisher | ApplyAsyncPublisher:
     """How the dispatcher hands evenings to send_reminder: each claimed batch is published in
     one broker command (see handoff.py), not one apply_async round trip per task."""
-    return BatchPublisher(app, _broker_client(), send_reminder.name)
+    return publisher_for(app, _broker_client(), send_reminder.name)
 
 
 @cache
-def _broker_client() -> redis.Redis:
-    return redis.Redis.from_url(app.conf.broker_url)
+def _broker_client() -> redis.Redis | None:
+    """A Redis client on the broker, when the broker is Redis (the batch publisher needs it)."""
+    url = str(app.conf.broker_url)
+    return redis.Redis.from_url(url) if url.startswith(("redis://", "rediss://")) else None
 
 
 @app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)

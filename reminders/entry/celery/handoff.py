@@ -7,21 +7,32 @@ slots for what differs between tasks, wrapped in the Redis transport's envelope 
 Redis channel LPUSHes: body base64, headers, properties with delivery info and tag); each task
 fills the slots (ids, arguments) and a whole batch goes out with one LPUSH. The worker cannot
 tell the difference: tests run every reminder through a real worker this way.
+
+It builds on Celery's and kombu's internals as they are in the pinned versions (BUILT_FOR); with
+any other version, or another broker than Redis, `publisher_for` falls back to one
+`apply_async` per task (slower, always correct) and says so once at start.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from importlib.metadata import version
 from typing import Any
 
 import redis
 from celery import Celery
 from celery.utils.nodenames import anon_nodename
+
+log = logging.getLogger(__name__)
+
+# The versions whose message and envelope layout this module reproduces (pyproject.toml pins).
+BUILT_FOR = {"celery": "5.7.0", "kombu": "5.7.0"}
 
 _SLOTS = ("\x00id\x00", "\x00tag\x00", "\x00repr\x00", "\x00body\x00")
 
@@ -90,3 +101,52 @@ class BatchPublisher:
         if any(envelope.count(slot) != n for slot, n in zip(_SLOTS, (3, 1, 1, 1), strict=True)):
             raise RuntimeError(f"unexpected task message layout from Celery: {envelope}")
         return envelope, body
+
+
+class ApplyAsyncPublisher:
+    """The same interface, one apply_async (send_task) per task: for versions this module was not
+    built for."""
+
+    def __init__(self, app: Celery, task_name: str) -> None:
+        self.app, self.task_name = app, task_name
+        self._pending: list[tuple[str, str]] = []
+
+    def enqueue(self, subscriber_id: str, local_date: date) -> None:
+        self._pending.append((subscriber_id, local_date.isoformat()))
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        self._pending = []
+        yield
+        for args in self._pending:
+            self.app.send_task(self.task_name, args=args)
+        self._pending = []
+
+
+def installed() -> dict[str, str]:
+    return {name: version(name) for name in BUILT_FOR}
+
+
+def versions_match() -> bool:
+    return installed() == BUILT_FOR
+
+
+def publisher_for(app: Celery, client: redis.Redis | None, task_name: str
+                  ) -> BatchPublisher | ApplyAsyncPublisher:
+    """The fast batch publisher where it is known to be right, else apply_async."""
+    if client is not None and versions_match():
+        return BatchPublisher(app, client, task_name)
+    _warn_once(app)
+    return ApplyAsyncPublisher(app, task_name)
+
+
+_warned: list[bool] = []
+
+
+def _warn_once(app: Celery) -> None:
+    if not _warned:
+        _warned.append(True)
+        log.warning("dispatch hand-off uses apply_async (one broker round trip per task): "
+                    "installed %s or broker %s differ from what the batch publisher was built "
+                    "for (%s, redis)", installed(), str(app.conf.broker_url).split("://")[0],
+                    BUILT_FOR)
