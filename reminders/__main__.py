@@ -1,3 +1,5 @@
+"""`python -m reminders`: the same command line as the `reminders` script."""
+
 import sys
 
 from reminders.entry.cli.main import main

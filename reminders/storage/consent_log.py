@@ -159,3 +159,9 @@ def _event(entry_id: str, raw: dict) -> dict[str, str]:
 
 def _decode(raw: dict) -> dict[str, str]:
     return codec.text_hash(raw)
+
+
+def delete_in(pipe: redis.client.Pipeline, entry_ids: list[str]) -> None:
+    """Queue the deletion of these entries (a person's own, when they are forgotten)."""
+    if entry_ids:
+        pipe.xdel(keys.CONSENT_LOG, *entry_ids)

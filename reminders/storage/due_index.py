@@ -39,6 +39,13 @@ def schedule_in(pipe: Pipeline, subscriber_id: str, instant: float | None) -> No
         pipe.zadd(keys.DUE, {subscriber_id: instant})
 
 
+def remove_in(pipe: Pipeline, subscriber_id: str) -> None:
+    """Queue the person's removal from the schedule and from any claim on it (forget)."""
+    pipe.zrem(keys.DUE, subscriber_id)
+    pipe.zrem(keys.CLAIMS, subscriber_id)
+    pipe.hdel(keys.CLAIM_ORIGIN, subscriber_id)
+
+
 def next_due(client: Client, subscriber_id: str) -> float | None:
     score = client.zscore(keys.DUE, subscriber_id)
     return float(score) if score is not None else None

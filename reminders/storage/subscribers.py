@@ -8,7 +8,6 @@ An SMS opt-out is one Lua script instead: it must never lose a race (see opt_out
 from __future__ import annotations
 
 import random
-import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
@@ -26,26 +25,14 @@ from reminders.domain.validation import (
     normalise_email,
     normalise_phone,
 )
-from reminders.storage import codec, consent_log, keys, suppression
+from reminders.storage import codec, consent_log, due_index, keys, suppression
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
+from reminders.storage.errors import AlreadySubscribed as AlreadySubscribed
+from reminders.storage.errors import Contended as Contended
+from reminders.storage.errors import NotFound as NotFound
+from reminders.storage.errors import new_subscriber_id as new_subscriber_id
+from reminders.storage.errors import utcnow as utcnow
 from reminders.storage.lua import script as lua_script
-
-
-class AlreadySubscribed(InvalidInput):
-    """The phone or email already belongs to a subscriber."""
-
-
-class NotFound(InvalidInput):
-    """No subscriber has that phone or email."""
-
-
-class Contended(redis.RedisError):
-    """The record kept changing under a save, however long it waited: try again later.
-
-    A storage condition, not bad input: the webhook answers 503 (so the provider retries)
-    rather than pretending the change was made.
-    """
-
 
 SAVE_ATTEMPTS = 5
 # A save that lost its WATCH race waits a little (random, growing) before merging again, so
@@ -53,13 +40,6 @@ SAVE_ATTEMPTS = 5
 MERGE_ATTEMPTS = 60
 MERGE_BACKOFF_CAP = 0.05
 
-def new_subscriber_id() -> str:
-    # Random, short and meaningless: it appears in logs instead of phone numbers.
-    return secrets.token_hex(6)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Store:
@@ -129,7 +109,7 @@ class Store:
                 yield sub
 
     def next_due(self, subscriber_id: str) -> datetime | None:
-        score = self.redis.zscore(keys.DUE, subscriber_id)
+        score = due_index.next_due(self.redis, subscriber_id)
         return datetime.fromtimestamp(score, tz=UTC) if score is not None else None
 
     def consent_history(self, subscriber_id: str) -> list[dict[str, str]]:
@@ -255,11 +235,8 @@ class Store:
             pipe.delete(key, overflow)
             for entry in _index_entries(current) if current else []:
                 pipe.hdel(entry.key, entry.field)
-            pipe.zrem(keys.DUE, sub.id)
-            pipe.zrem(keys.CLAIMS, sub.id)
-            pipe.hdel(keys.CLAIM_ORIGIN, sub.id)
-            if own_entries:
-                pipe.xdel(keys.CONSENT_LOG, *own_entries)
+            due_index.remove_in(pipe, sub.id)
+            consent_log.delete_in(pipe, own_entries)
             if suppress and current:
                 suppression.add(pipe, current.phone if current.sms_status == "opted_out" else None,
                                 current.email if current.email_status == "unsubscribed" else None)
@@ -290,10 +267,10 @@ class Store:
     @staticmethod
     def _schedule(pipe: redis.client.Pipeline, sub: Subscriber, now: datetime) -> datetime | None:
         if not sub.schedulable:
-            pipe.zrem(keys.DUE, sub.id)
+            due_index.schedule_in(pipe, sub.id, None)
             return None
         nxt = next_send_after(sub.send_time, ZoneInfo(sub.timezone), now)
-        pipe.zadd(keys.DUE, {sub.id: nxt.utc.timestamp()})
+        due_index.schedule_in(pipe, sub.id, nxt.utc.timestamp())
         return nxt.utc
 
 
@@ -313,5 +290,4 @@ def _index_entries(sub: Subscriber) -> list[keys.IndexEntry]:
     return found
 
 
-def decode(raw: dict) -> dict[str, str]:
-    return codec.text_hash(raw)
+decode = codec.text_hash

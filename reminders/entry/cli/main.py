@@ -6,24 +6,19 @@ Exit status: 0 success, 2 bad input (one clear line on stderr), 1 when a needed 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import redis
 
 from reminders.app import importer, preferences, stats
-from reminders.app.forget import forget
 from reminders.app.preferences import Enrolment
-from reminders.app.report import describe, describe_all, iso_z
+from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
-from reminders.domain.schedule import upcoming
 from reminders.domain.subscriber import Subscriber
-from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
+from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import flags as cli_flags
-from reminders.entry.cli import tables
+from reminders.entry.cli import person, tables
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
 from reminders.storage.subscribers import Contended
@@ -42,8 +37,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _out(data: object) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+_out = tables.print_json
 
 
 def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
@@ -136,83 +130,6 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     return 0
 
 
-def cmd_set(args: argparse.Namespace, svc: Services) -> int:
-    sub = svc.store.require(args.phone)
-    changes = preferences.parse_assignments(sub, args.assignments)
-    after = preferences.change(svc.store, sub, changes)
-    nxt = svc.store.next_due(after.id)
-    print(f"updated {after.handle()}; next reminder {iso_z(nxt) if nxt else 'not scheduled'}")
-    return 0
-
-
-def cmd_preview(args: argparse.Namespace, svc: Services) -> int:
-    sub = svc.store.require(args.phone)
-    day = parse_date(args.date) if args.date else _tonight(sub.timezone, sub.send_time)
-    unsubscribe = svc.composer.unsubscribe_url(sub) if sub.email else None
-    tonight = svc.renderer.tonight(sub, day, unsubscribe)  # exactly what the sender uses
-    if args.json:
-        _out(tonight.preview())
-    else:
-        print(f"SMS for {day} ({tonight.sms.segments} segment(s), {tonight.sms.encoding}):\n")
-        print(tonight.sms.body)
-        print(f"\nEmail subject: {tonight.email.subject}\n\n{tonight.email.text}")
-    return 0
-
-
-def _tonight(timezone: str, send_time: object) -> date:
-    """The local date of the next evening (today if the send time has not passed yet)."""
-    now = datetime.now(UTC)
-    nxt = upcoming(send_time, ZoneInfo(timezone), now, 1)[0]  # type: ignore[arg-type]
-    return nxt.local_date
-
-
-def cmd_schedule(args: argparse.Namespace, svc: Services) -> int:
-    sub = svc.store.require(args.phone)
-    start = _parse_instant(args.start) if args.start else datetime.now(UTC)
-    if not 1 <= args.days <= 3660:
-        raise InvalidInput("--days must be between 1 and 3660")
-    tz = ZoneInfo(sub.timezone)
-    rows = [{"utc": iso_z(i.utc), "local": i.utc.astimezone(tz).isoformat()}
-            for i in upcoming(sub.send_time, tz, start, args.days)]
-    if args.json:
-        _out(rows)
-    else:
-        for row in rows:
-            print(f"{row['utc']}  {row['local']}")
-    return 0
-
-
-def _parse_instant(raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"not an ISO 8601 date-time: {raw!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def cmd_send_now(args: argparse.Namespace, svc: Services) -> int:
-    from reminders.entry.cli.send_now import send_now
-
-    print("\n".join(send_now(svc, svc.store.require(args.phone), datetime.now(UTC))))
-    return 0
-
-
-def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
-    """Run TEXT through the inbound handler as if PHONE had texted it; print the reply."""
-    phone = normalise_phone(args.phone)
-    reply = svc.inbound(datetime.now(UTC)).handle(phone, " ".join(args.text))
-    print(reply if reply is not None else "(no reply)")
-    return 0
-
-
-def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
-    sub = svc.store.require(args.phone)
-    forget(svc.store, sub)
-    kept = sub.sms_status == "opted_out" or sub.email_status == "unsubscribed"
-    print(f"forgot {sub.handle()}" + ("; kept only their opt-out" if kept else ""))
-    return 0
-
-
 def cmd_web(args: argparse.Namespace, svc: Services) -> int:
     from reminders.entry.web.app import create_app
 
@@ -263,33 +180,33 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("set", help="change preferences: KEY=VALUE ...")
     p.add_argument("phone")
     p.add_argument("assignments", nargs="*")
-    p.set_defaults(handler=cmd_set)
+    p.set_defaults(handler=person.cmd_set)
 
     p = sub.add_parser("preview", help="exactly what would be sent that evening")
     p.add_argument("phone")
     p.add_argument("--date")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_preview)
+    p.set_defaults(handler=person.cmd_preview)
 
     p = sub.add_parser("schedule", help="the next send instants")
     p.add_argument("phone")
     p.add_argument("--from", dest="start")
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_schedule)
+    p.set_defaults(handler=person.cmd_schedule)
 
     p = sub.add_parser("send-now", help="send tonight's reminder now (once per local date)")
     p.add_argument("phone")
-    p.set_defaults(handler=cmd_send_now)
+    p.set_defaults(handler=person.cmd_send_now)
 
     p = sub.add_parser("reply", help="feed TEXT through the inbound-SMS handler")
     p.add_argument("phone")
     p.add_argument("text", nargs="+")
-    p.set_defaults(handler=cmd_reply)
+    p.set_defaults(handler=person.cmd_reply)
 
     p = sub.add_parser("forget", help="erase a subscriber, keeping only their opt-out")
     p.add_argument("phone")
-    p.set_defaults(handler=cmd_forget)
+    p.set_defaults(handler=person.cmd_forget)
 
     p = sub.add_parser("web", help="the web app")
     p.add_argument("--host", default="127.0.0.1")

@@ -7,6 +7,7 @@ columns (a pipe has no width), so every value stays on one line for grep and fri
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -103,3 +104,8 @@ def nights_table(nights: list[dict[str, Any]]) -> Table:
                           *(_cell(reasons[key]) for _header, key in REASON_COLUMNS),
                           end_section=channel == "email")
     return table
+
+
+def print_json(data: object) -> None:
+    """What `--json` prints: one indented document, non-ASCII kept as is."""
+    print(json.dumps(data, indent=2, ensure_ascii=False))

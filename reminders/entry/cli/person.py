@@ -1,0 +1,92 @@
+"""The commands about one person: set, preview, schedule, send-now, reply, forget."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from reminders.app import preferences
+from reminders.app.forget import forget
+from reminders.app.report import iso_z
+from reminders.domain.schedule import upcoming
+from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
+from reminders.entry.cli.tables import print_json as _out
+from reminders.wiring import Services
+
+
+def cmd_set(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    changes = preferences.parse_assignments(sub, args.assignments)
+    after = preferences.change(svc.store, sub, changes)
+    nxt = svc.store.next_due(after.id)
+    print(f"updated {after.handle()}; next reminder {iso_z(nxt) if nxt else 'not scheduled'}")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    day = parse_date(args.date) if args.date else _tonight(sub.timezone, sub.send_time)
+    unsubscribe = svc.composer.unsubscribe_url(sub) if sub.email else None
+    tonight = svc.renderer.tonight(sub, day, unsubscribe)  # exactly what the sender uses
+    if args.json:
+        _out(tonight.preview())
+    else:
+        print(f"SMS for {day} ({tonight.sms.segments} segment(s), {tonight.sms.encoding}):\n")
+        print(tonight.sms.body)
+        print(f"\nEmail subject: {tonight.email.subject}\n\n{tonight.email.text}")
+    return 0
+
+
+def _tonight(timezone: str, send_time: object) -> date:
+    """The local date of the next evening (today if the send time has not passed yet)."""
+    now = datetime.now(UTC)
+    nxt = upcoming(send_time, ZoneInfo(timezone), now, 1)[0]  # type: ignore[arg-type]
+    return nxt.local_date
+
+
+def cmd_schedule(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    start = _parse_instant(args.start) if args.start else datetime.now(UTC)
+    if not 1 <= args.days <= 3660:
+        raise InvalidInput("--days must be between 1 and 3660")
+    tz = ZoneInfo(sub.timezone)
+    rows = [{"utc": iso_z(i.utc), "local": i.utc.astimezone(tz).isoformat()}
+            for i in upcoming(sub.send_time, tz, start, args.days)]
+    if args.json:
+        _out(rows)
+    else:
+        for row in rows:
+            print(f"{row['utc']}  {row['local']}")
+    return 0
+
+
+def _parse_instant(raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"not an ISO 8601 date-time: {raw!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cmd_send_now(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.entry.cli.send_now import send_now
+
+    print("\n".join(send_now(svc, svc.store.require(args.phone), datetime.now(UTC))))
+    return 0
+
+
+def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
+    """Run TEXT through the inbound handler as if PHONE had texted it; print the reply."""
+    phone = normalise_phone(args.phone)
+    reply = svc.inbound(datetime.now(UTC)).handle(phone, " ".join(args.text))
+    print(reply if reply is not None else "(no reply)")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace, svc: Services) -> int:
+    sub = svc.store.require(args.phone)
+    forget(svc.store, sub)
+    kept = sub.sms_status == "opted_out" or sub.email_status == "unsubscribed"
+    print(f"forgot {sub.handle()}" + ("; kept only their opt-out" if kept else ""))
+    return 0
