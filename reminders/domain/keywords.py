@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
 from reminders.domain.redflags import detect as detect_red_flag
 
@@ -60,13 +61,34 @@ _THANKS = r"(?: please| pls| now| thanks| thank you| thx| ty)*"
 _STOP_PHRASE = re.compile(r"^" + _POLITE + r"(?:" + "|".join(_STOP_PHRASES) + r")" + _THANKS + "$")
 
 
+class Kind(StrEnum):
+    """What a text asks for (a StrEnum: compares equal to its string, as logs and metrics use)."""
+
+    STOP = "stop"
+    START = "start"
+    JOIN = "join"
+    HELP = "help"
+    TIME = "time"
+    TZ = "tz"
+    PAUSE = "pause"
+    RESUME = "resume"
+    DONE = "done"
+    SCORE = "score"
+    EMAIL = "email"
+    MASSAGE = "massage"
+    HEAT = "heat"
+    FLAG = "flag"
+    DISTRESS = "distress"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True)
 class Command:
     """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
     massage | heat | flag | distress | unknown. `arg` carries the raw argument (a time, a zone,
     days, a score, an address, on/off, a red-flag category)."""
 
-    kind: str
+    kind: Kind
     arg: str = ""
     words: str = ""  # the person's own words (trimmed), for the consent log
     language: str = "en"  # the language the person used (Spanish keywords: "es")
@@ -107,21 +129,21 @@ def parse(text: str) -> Command:
     words_raw = " ".join(text[:MAX_READ].split())[:160]
     clean = normalise(text)
     if not clean:
-        return Command("unknown", words=words_raw)
+        return Command(Kind.UNKNOWN, words=words_raw)
     words = _words(clean)
     flag = detect_red_flag(clean) or ""
     if _DISTRESS.search(clean):
         # Someone in pain may say "end it all": that is not an opt-out, and it deserves a kind
         # answer pointing to help, whatever else the message says.
-        return Command("distress", words=words_raw, flag=flag)
+        return Command(Kind.DISTRESS, words=words_raw, flag=flag)
     if _is_stop(words):
         # A plain request to stop wins over everything else in the message.
-        return Command("stop", words=words_raw, language=_language(words))
+        return Command(Kind.STOP, words=words_raw, language=_language(words))
     if flag:
-        return Command("flag", flag, words_raw, flag=flag)
+        return Command(Kind.FLAG, flag, words_raw, flag=flag)
     command = _keyword(clean) or _with_argument(clean) or _score(clean)
     if command is None:
-        return Command("unknown", words=words_raw)
+        return Command(Kind.UNKNOWN, words=words_raw)
     return Command(command.kind, command.arg, words_raw, language=command.language)
 
 
@@ -141,7 +163,7 @@ def _keyword(clean: str) -> Command | None:
     if not words:
         return None
     if words[0] in SPANISH_HELP_WORDS and all(w in _FILLER for w in words[1:]):
-        return Command("help", language="es")
+        return Command(Kind.HELP, language="es")
     toggle = _toggle(words)
     if toggle:
         return toggle
@@ -149,16 +171,16 @@ def _keyword(clean: str) -> Command | None:
         single = {**dict.fromkeys(START_WORDS, "start"), **dict.fromkeys(HELP_WORDS, "help"),
                   "join": "join", "resume": "resume", "done": "done", "pause": "pause"}
         if words[0] in single:
-            return Command(single[words[0]])
+            return Command(Kind(single[words[0]]))
     return _done_or_resume(words)
 
 
 def _toggle(words: list[str]) -> Command | None:
     """MASSAGE OFF / MASSAGE ON / HEAT OFF / HEAT ON (also "no massage", "massage: off")."""
     if len(words) == 2 and words[0] in TOGGLES and words[1] in ("on", "off"):
-        return Command(words[0], words[1])
+        return Command(Kind(words[0]), words[1])
     if len(words) == 2 and words[0] == "no" and words[1] in TOGGLES:
-        return Command(words[1], "off")
+        return Command(Kind(words[1]), "off")
     return None
 
 
@@ -185,7 +207,7 @@ def _done_or_resume(words: list[str]) -> Command | None:
         words = words[1:]  # "All done!" is the commonest way to say DONE
     if words[0] in ("done", "resume") and all(w in _FILLER or w in ("for", "tonight", "today")
                                               for w in words[1:]):
-        return Command(words[0])
+        return Command(Kind(words[0]))
     return None
 
 
@@ -203,10 +225,10 @@ def _with_argument(clean: str) -> Command | None:
     for kind, pattern in (("tz", _TZ), ("time", _TIME), ("email", _EMAIL)):
         match = pattern.match(clean)
         if match:
-            return Command(kind, match.group(1).strip())
+            return Command(Kind(kind), match.group(1).strip())
     match = _PAUSE.match(clean)
     if match:
-        return Command("pause", match.group(1) or "")
+        return Command(Kind.PAUSE, match.group(1) or "")
     return None
 
 
@@ -231,4 +253,4 @@ def _score(clean: str) -> Command | None:
     rest = match.group(2) or ""
     if rest and not _PAIN_WORDS.search(rest):
         return None
-    return Command("score", str(int(match.group(1))))
+    return Command(Kind.SCORE, str(int(match.group(1))))
