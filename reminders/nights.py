@@ -3,13 +3,15 @@
 One hash per (subscriber, local date), one set of fields per channel:
   <ch>          state: sending | retry | sent | failed | missed | skipped
   <ch>_lease    epoch until which the current sender owns the attempt
-  <ch>_since    when the current attempt started (to look the message up after a crash)
+  <ch>_since    when the current attempt started (to look the message up after a crash); after a
+                lost answer, "first:last" attempts that may have reached the provider (recovery.py)
   <ch>_attempts how many attempts were claimed
   <ch>_id       provider message id (Twilio SID, Message-ID)
   <ch>_status   provider delivery status (queued, sent, delivered, undelivered, failed)
   <ch>_error    provider error code
   <ch>_reason   why it was skipped or missed
-  <ch>_uncertain  start of an attempt that timed out (the provider may have the message)
+  <ch>_uncertain  start of an attempt that timed out (the provider may have the message), or
+                "first:last" such attempts
   email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 """
@@ -147,7 +149,7 @@ def finish(
 
 def release_for_retry(
     client: redis.Redis, subscriber_id: str, local_date: date, channel: str, error: str,
-    uncertain_since: float | None = None,
+    uncertain_since: float | str | None = None,
 ) -> None:
     """A transient failure: let the next attempt claim the night again.
 
@@ -162,6 +164,13 @@ def release_for_retry(
         pipe.hset(key, mapping=cast(Any, fields))
         pipe.hdel(key, f"{channel}_lease")
         pipe.execute()
+
+
+def note_attempts(client: redis.Redis, subscriber_id: str, local_date: date, channel: str,
+                  attempts: str) -> None:
+    """The claimed attempt goes on after earlier ones that may have reached the provider: a
+    sender that reclaims the night after this one dies looks for all of them."""
+    client.hset(keys.night(subscriber_id, local_date), f"{channel}_since", attempts)
 
 
 def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason: str) -> None:

@@ -104,7 +104,8 @@ class Services:
         limiter = (RateLimiter(self.redis, s.twilio_mps, s.sms_max_segments)
                    if s.sms_backend == "twilio" else None)
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
-                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter)
+                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter,
+                      s.sms_recheck_seconds)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

@@ -38,8 +38,9 @@ class SmsReceipt:
 class SmsTransport(Protocol):
     def send_sms(self, to: str, body: str) -> SmsReceipt: ...
 
-    def find_sent(self, to: str, since: datetime) -> SmsReceipt | None:
-        """A message already accepted for `to` since `since` (after a crash mid-send)."""
+    def find_sent(self, to: str, since: datetime, body: str) -> SmsReceipt | None:
+        """The message `body` accepted for `to` since about `since`, if the provider shows it
+        yet (after a lost answer or a crash mid-send). None means "not seen", not "not sent"."""
         ...
 
 

@@ -1,0 +1,134 @@
+"""Provider faults the fake Twilio API now reproduces the way the real one behaves.
+
+1. An answer lost after Twilio accepted the message: the message sits queued (no date_sent, so
+   no DateSent filter finds it) and may not even be listed yet; the evening must not go twice.
+3. A rejected credential (401, 20003): a fault of the service, not of the people.
+5. Retry-After: the next attempt, as seen at the fake, comes no earlier than the provider asked,
+   whatever the other channel said.
+
+The real twilio-python client talks HTTP to the fake; a real Redis; real Celery workers where
+the retry timing is Celery's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from reminders import nights
+from reminders.delivery import RetryLater
+from reminders.preferences import Enrolment, enrol
+from reminders.services import Services
+from reminders.subscribers import Subscriber
+from tests.conftest import make_services
+from tests.fakes.twilio_api import FakeTwilio
+
+PHONE = "+13125550142"
+EVENING = date(2027, 1, 9)
+RECHECK = 600  # SMS_RECHECK_SECONDS in these tests: the lost answer is looked for this long
+
+
+def subscribe(svc: Services, phone: str = PHONE, **kw: object) -> Subscriber:
+    request = Enrolment(**{"phone": phone, "timezone": "America/Chicago", "time": "20:00",
+                           "confirmed": True, **kw})  # type: ignore[arg-type]
+    return enrol(svc.store, svc.settings, request, datetime(2027, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+def svc(twilio_env: dict[str, str]) -> Services:
+    return make_services({**twilio_env, "SMS_RECHECK_SECONDS": str(RECHECK)})
+
+
+class Clock:
+    """One simulated instant for the sender (`now`) and the fake (its `clock`): list lag and
+    recheck windows are then exact, while HTTP timeouts stay real."""
+
+    def __init__(self, fake: FakeTwilio) -> None:
+        self.now = datetime.now(UTC)
+        fake.clock = lambda: self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def attempt(svc: Services, sub: Subscriber, now: datetime) -> str:
+    """One delivery attempt (as a task would make it); its SMS outcome, or the retry reason."""
+    try:
+        return svc.sender.deliver(sub.id, EVENING, now, ignore_late=True).channels["sms"]
+    except RetryLater as exc:
+        return f"retry: {exc.reason}"
+
+
+def posts(fake: FakeTwilio) -> int:
+    return len(fake.message_attempts())
+
+
+# --- 1. an answer lost after acceptance ----------------------------------------------------------
+
+
+def test_a_lost_answer_for_a_queued_message_is_found_not_sent_again(
+        svc: Services, fake_twilio: FakeTwilio) -> None:
+    clock = Clock(fake_twilio)
+    sub = subscribe(svc)
+    fake_twilio.answer_late_next(1, seconds=3)  # accepted at once; the client gives up at 2 s
+    assert attempt(svc, sub, clock.now).startswith("retry: timeout")
+    [queued] = fake_twilio.messages
+    assert (queued.status, queued.sent_at) == ("queued", None)  # no date_sent yet
+
+    assert attempt(svc, sub, clock.advance(20)) == "sent"
+    assert posts(fake_twilio) == 1 and len(fake_twilio.messages) == 1
+    record = nights.read(svc.redis, sub.id, EVENING)
+    assert (record["sms"], record["sms_id"], record["sms_status"]) == ("sent", queued.sid,
+                                                                      "queued")
+    assert attempt(svc, sub, clock.advance(20)) == "already sent"
+
+
+def test_a_message_not_listed_yet_is_rechecked_not_resent(svc: Services,
+                                                          fake_twilio: FakeTwilio) -> None:
+    """Twilio's list can lag behind a create: "not found" means "not known yet"."""
+    clock = Clock(fake_twilio)
+    fake_twilio.set_list_lag(300)
+    sub = subscribe(svc)
+    fake_twilio.answer_late_next(1, seconds=3)
+    assert attempt(svc, sub, clock.now).startswith("retry: timeout")
+    [accepted] = fake_twilio.messages
+
+    for _ in range(3):  # looked for again and again while it may still show up
+        assert attempt(svc, sub, clock.advance(60)).startswith("retry: ")
+        assert nights.read(svc.redis, sub.id, EVENING)["sms"] == "retry"
+    fake_twilio.set_status(accepted.sid, "sent")  # handed to the carrier: date_sent is set
+    assert posts(fake_twilio) == 1
+
+    assert attempt(svc, sub, clock.advance(150)) == "sent"  # listed now, 330 s after creation
+    assert posts(fake_twilio) == 1 and len(fake_twilio.messages) == 1
+    record = nights.read(svc.redis, sub.id, EVENING)
+    assert (record["sms"], record["sms_id"], record["sms_status"]) == ("sent", accepted.sid,
+                                                                      "sent")
+
+
+def test_a_lost_request_is_sent_again_once_the_recheck_window_has_passed(
+        svc: Services, fake_twilio: FakeTwilio) -> None:
+    clock = Clock(fake_twilio)
+    sub = subscribe(svc)
+    fake_twilio.hang_next(1, seconds=3, then_accept=False)  # never accepted
+    assert attempt(svc, sub, clock.now).startswith("retry: timeout")
+
+    assert attempt(svc, sub, clock.advance(RECHECK - 30)).startswith("retry: ")
+    assert fake_twilio.messages == [] and posts(fake_twilio) == 1
+    assert attempt(svc, sub, clock.advance(31)) == "sent"
+    assert len(fake_twilio.messages) == 1 and posts(fake_twilio) == 2
+
+
+def test_a_message_from_another_evening_or_another_text_is_not_taken_for_ours(
+        svc: Services, fake_twilio: FakeTwilio) -> None:
+    """The lookup matches tonight's own text, not a reply or yesterday's reminder."""
+    clock = Clock(fake_twilio)
+    sub = subscribe(svc)
+    svc.sms.send_sms(PHONE, "Reply HELP for help. (an automated reply)")
+    fake_twilio.hang_next(1, seconds=3, then_accept=False)
+    assert attempt(svc, sub, clock.advance(1)).startswith("retry: timeout")
+    assert attempt(svc, sub, clock.advance(RECHECK + 1)) == "sent"
+    bodies = [m.body for m in fake_twilio.messages_to(PHONE)]
+    assert len(bodies) == 2 and bodies[1] == svc.renderer.tonight(sub, EVENING).sms.body
