@@ -174,6 +174,9 @@ class Sender:
             remaining = float(claim.detail) - now.timestamp()
             raise RetryLater(min(max(remaining, 1.0), BUSY_RECHECK_SECONDS),
                              "another attempt holds it")
+        if claim.outcome == "wait":
+            raise RetryLater(max(float(claim.detail) - now.timestamp(), 1.0),
+                             "retry-after: the provider asked us to wait")
         if sms is not None:
             attempts = (Attempts.parse(claim.detail) if claim.outcome == "reclaimed"
                         else Attempts.starting(now))
@@ -249,8 +252,9 @@ class Sender:
             uncertain = None
             if exc.code in AMBIGUOUS_CODES:  # the provider may have the message after all
                 uncertain = attempts or repr(now.timestamp())
+            not_before = None if exc.retry_after is None else now.timestamp() + exc.retry_after
             nights.release_for_retry(self.redis, sub.id, local_date, channel, exc.code,
-                                     uncertain)
+                                     uncertain, not_before)
             log.warning("send retry subscriber=%s date=%s channel=%s code=%s", sub.id,
                         local_date, channel, exc.code)
             raise RetryLater(exc.retry_after, f"{exc.code}: {exc.message}")

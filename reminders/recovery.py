@@ -72,8 +72,9 @@ class Recovery:
             found = self.sms.find_sent(sub.phone, datetime.fromtimestamp(attempts.first, UTC),
                                        body)
         except DeliveryError as exc:
+            not_before = None if exc.retry_after is None else now.timestamp() + exc.retry_after
             nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code,
-                                     attempts.encode())
+                                     attempts.encode(), not_before)
             raise RetryLater(exc.retry_after, f"{exc.code}: cannot check earlier attempt: {exc}"
                              ) from exc
         if found is not None:

@@ -12,17 +12,25 @@ the retry timing is Celery's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders import nights
+from reminders import keys, nights
 from reminders.delivery import RetryLater
 from reminders.preferences import Enrolment, enrol
+from reminders.runner import demo_zone
+from reminders.schedule import send_instant
 from reminders.services import Services
 from reminders.subscribers import Subscriber
-from tests.conftest import make_services
-from tests.fakes.twilio_api import FakeTwilio
+from tests.conftest import CeleryProcess, make_services
+from tests.fakes.smtp import FakeSmtp
+from tests.fakes.twilio_api import FakeTwilio, RequestRecord
+
+Starter = Callable[..., CeleryProcess]
 
 PHONE = "+13125550142"
 EVENING = date(2027, 1, 9)
@@ -132,3 +140,72 @@ def test_a_message_from_another_evening_or_another_text_is_not_taken_for_ours(
     assert attempt(svc, sub, clock.advance(RECHECK + 1)) == "sent"
     bodies = [m.body for m in fake_twilio.messages_to(PHONE)]
     assert len(bodies) == 2 and bodies[1] == svc.renderer.tonight(sub, EVENING).sms.body
+
+
+# --- 5. Retry-After, in time --------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_smtp() -> Iterator[FakeSmtp]:
+    server = FakeSmtp().start()
+    yield server
+    server.stop()
+
+
+def due_now(svc: Services, phone: str = PHONE, channel: str = "sms",
+            email: str | None = None) -> Subscriber:
+    """A confirmed person whose evening time is this very minute (and is due in the index)."""
+    now = datetime.now(UTC)
+    zone, local = demo_zone(now)
+    sub = enrol(svc.store, svc.settings, Enrolment(
+        phone=phone, email=email, channel=channel, timezone=zone,
+        time=local.strftime("%H:%M"), confirmed=True))
+    tz = ZoneInfo(zone)
+    instant = send_instant(now.astimezone(tz).date(), local, tz)
+    svc.redis.zadd(keys.DUE, {sub.id: instant.timestamp()})  # due since the minute began
+    return sub
+
+
+def worker_env(twilio_env: dict[str, str], **extra: str) -> dict[str, str]:
+    return {**twilio_env, "DISPATCH_INTERVAL_SECONDS": "1", "BROKER_VISIBILITY_TIMEOUT": "20",
+            **extra}
+
+
+def gaps(attempts: list[RequestRecord]) -> list[float]:
+    """Seconds between consecutive requests, by the fake's own arrival times."""
+    return [(b.time - a.time).total_seconds() for a, b in pairwise(attempts)]
+
+
+def test_retry_after_is_honoured_when_the_other_channel_asks_less(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+        start_worker: Starter, start_beat: Starter) -> None:
+    env = worker_env(twilio_env, EMAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1",
+                     SMTP_PORT=str(fake_smtp.port), SMTP_STARTTLS="false",
+                     SMTP_TIMEOUT_SECONDS="2", EMAIL_FROM="reminders@example.org")
+    svc = make_services(env)
+    due_now(svc, channel="both", email="pat@example.org")
+    fake_twilio.fail_next(1, http_status=429, retry_after=7)
+    fake_smtp.refuse_next("451 4.3.0 Mailbox busy, try later")  # no delay of its own
+    start_worker(env)
+    start_beat(env)
+    fake_twilio.wait_for_messages(1, timeout=90)
+    fake_smtp.wait_for(1, timeout=90)
+
+    attempts = fake_twilio.message_attempts()
+    assert [r.status_code for r in attempts] == [429, 201]
+    assert gaps(attempts)[0] >= 7.0  # not before Twilio's Retry-After, as the fake saw it
+    assert len(fake_smtp.messages) == 1 and fake_smtp.attempts == 2
+
+
+def test_no_attempt_reaches_the_provider_before_its_retry_after(svc: Services,
+                                                                fake_twilio: FakeTwilio) -> None:
+    """Whatever runs the evening early (a retry capped below the broker's visibility timeout,
+    the dispatcher handing a stale evening out again, a duplicate task) waits its turn."""
+    clock = Clock(fake_twilio)
+    sub = subscribe(svc)
+    fake_twilio.fail_next(1, http_status=429, retry_after=30)
+    assert attempt(svc, sub, clock.now).startswith("retry: 20429")
+    early = attempt(svc, sub, clock.advance(16))
+    assert early.startswith("retry: ") and posts(fake_twilio) == 1
+    assert attempt(svc, sub, clock.advance(15)) == "sent"
+    assert posts(fake_twilio) == 2 and len(fake_twilio.messages) == 1
