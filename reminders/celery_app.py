@@ -77,7 +77,9 @@ app.add_defaults(_config)
 
 @worker_init.connect
 def _check_on_start(**_: Any) -> None:
+    install()  # before Celery sets logging up: the credentials check may log its ERROR line
     services().check()
+    services().check_sms_credentials()  # a refused token stops sending at once, for all
 
 
 @setup_logging.connect

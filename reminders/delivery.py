@@ -16,17 +16,17 @@ from datetime import date, datetime, timedelta
 
 import redis
 
-from reminders import guards, nightly_email, nights
+from reminders import guards, nightly_email, nights, provider_errors
+from reminders.circuit import Circuit
 from reminders.emailmsg import EmailComposer
 from reminders.ratelimit import RateLimiter
 from reminders.recovery import Attempts, Recovery
 from reminders.render import RenderedEmail, RenderedSms, Renderer
 from reminders.retry import RetryLater, merge
 from reminders.schedule import send_instant
-from reminders.store import ConsentEvent, Store
+from reminders.store import Store
 from reminders.subscribers import Subscriber
 from reminders.transports.base import DeliveryError, EmailTransport, SmsTransport
-from reminders.transports.twilio_sms import INVALID_NUMBER, OPTED_OUT
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Sender:
         self, client: redis.Redis, renderer: Renderer, sms: SmsTransport,
         email: EmailTransport, composer: EmailComposer, late_limit: timedelta,
         lease_seconds: float = 60.0, limiter: RateLimiter | None = None,
-        recheck_seconds: float = 120.0,
+        recheck_seconds: float = 120.0, circuit: Circuit | None = None,
     ) -> None:
         self.redis = client
         self.store = Store(client)
@@ -61,6 +61,7 @@ class Sender:
         self.lease_seconds = lease_seconds
         self.limiter = limiter
         self.recovery = Recovery(client, sms, recheck_seconds)
+        self.circuit = circuit
 
     def deliver(self, subscriber_id: str, local_date: date, now: datetime,
                 ignore_late: bool = False, not_after: datetime | None = None) -> Outcome:
@@ -159,24 +160,14 @@ class Sender:
         # Only the channel at hand is rendered: an SMS send does not pay for the HTML email.
         selection = self.renderer.select(sub, local_date)
         sms = self.renderer.sms(sub, selection) if channel == "sms" else None
-        if sms is not None and self.limiter is not None:
-            paced = self._pace(sub, local_date, sms.segments, now, settle, deadline)
+        if sms is not None:
+            paced = self._gate(sub, local_date, sms.segments, now, settle, deadline)
             if isinstance(paced, str):
                 return paced
             now = paced
         claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds)
-        if claim.outcome == "done":
-            log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
-                     local_date, channel, claim.detail)
-            return f"already {claim.detail}"
-        if claim.outcome == "busy":
-            # Usually the holder finishes within a second: look again soon, not at lease end.
-            remaining = float(claim.detail) - now.timestamp()
-            raise RetryLater(min(max(remaining, 1.0), BUSY_RECHECK_SECONDS),
-                             "another attempt holds it")
-        if claim.outcome == "wait":
-            raise RetryLater(max(float(claim.detail) - now.timestamp(), 1.0),
-                             "retry-after: the provider asked us to wait")
+        if not claim.owned:
+            return self._not_ours(sub, local_date, channel, claim, now)
         if sms is not None:
             attempts = (Attempts.parse(claim.detail) if claim.outcome == "reclaimed"
                         else Attempts.starting(now))
@@ -190,6 +181,32 @@ class Sender:
         email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
         return self._send_email(sub, local_date, email, now, settle,
                                 reclaimed=claim.outcome == "reclaimed")
+
+    def _not_ours(self, sub: Subscriber, local_date: date, channel: str, claim: nights.Claim,
+                  now: datetime) -> str:
+        """A claim this attempt does not own: the night's outcome, or RetryLater."""
+        if claim.outcome == "busy":
+            # Usually the holder finishes within a second: look again soon, not at lease end.
+            remaining = float(claim.detail) - now.timestamp()
+            raise RetryLater(min(max(remaining, 1.0), BUSY_RECHECK_SECONDS),
+                             "another attempt holds it")
+        if claim.outcome == "wait":
+            raise RetryLater(max(float(claim.detail) - now.timestamp(), 1.0),
+                             "retry-after: the provider asked us to wait")
+        log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
+                 local_date, channel, claim.detail)
+        return f"already {claim.detail}"
+
+    def _gate(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
+              settle: bool, deadline: datetime | None) -> datetime | str:
+        """Before an SMS claim: the circuit (asked first, so a stopped account takes no
+        rate-limit slot for nothing), then the pacing; the new `now`, or an outcome."""
+        stop = self.circuit.paused() if self.circuit is not None else None
+        if stop is not None:
+            raise RetryLater(stop.seconds, f"circuit-open: sending stopped ({stop.reason})")
+        if self.limiter is None:
+            return now
+        return self._pace(sub, local_date, segments, now, settle, deadline)
 
     def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
               settle: bool, deadline: datetime | None) -> datetime | str:
@@ -252,7 +269,9 @@ class Sender:
             uncertain = None
             if exc.code in AMBIGUOUS_CODES:  # the provider may have the message after all
                 uncertain = attempts or repr(now.timestamp())
-            not_before = None if exc.retry_after is None else now.timestamp() + exc.retry_after
+            # The circuit, not the night, holds off a refused account: a fixed token resumes.
+            not_before = (None if exc.retry_after is None or exc.service
+                          else now.timestamp() + exc.retry_after)
             nights.release_for_retry(self.redis, sub.id, local_date, channel, exc.code,
                                      uncertain, not_before)
             log.warning("send retry subscriber=%s date=%s channel=%s code=%s", sub.id,
@@ -263,25 +282,11 @@ class Sender:
         log.warning("send failed subscriber=%s date=%s channel=%s code=%s", sub.id, local_date,
                     channel, exc.code)
         if channel == "sms":
-            self.apply_provider_error(sub, exc.code)
+            provider_errors.apply_sms_error(self.store, sub, exc.code)
         else:
-            self._mark_bouncing(sub, exc.code)
+            provider_errors.mark_bouncing(self.store, sub, exc.code)
         return "failed"
-
-    def _mark_bouncing(self, sub: Subscriber, code: str) -> None:
-        fresh = self.store.get(sub.id) or sub
-        if fresh.email_status != "bouncing":
-            self.store.save(fresh, fresh.with_changes(email_status="bouncing"),
-                            [ConsentEvent("email", "bouncing", "provider", f"smtp {code}")])
 
     def apply_provider_error(self, sub: Subscriber, code: str) -> None:
         """Errors that say something about the person: stop texting them."""
-        if code == OPTED_OUT and sub.sms_status != "opted_out":
-            state = "opted_out"
-        elif code in INVALID_NUMBER and sub.sms_status != "invalid":
-            state = "invalid"
-        else:
-            return
-        fresh = self.store.get(sub.id) or sub
-        self.store.save(fresh, fresh.with_changes(sms_status=state),
-                        [ConsentEvent("sms", state, "provider", f"error {code}")])
+        provider_errors.apply_sms_error(self.store, sub, code)

@@ -72,7 +72,8 @@ class Recovery:
             found = self.sms.find_sent(sub.phone, datetime.fromtimestamp(attempts.first, UTC),
                                        body)
         except DeliveryError as exc:
-            not_before = None if exc.retry_after is None else now.timestamp() + exc.retry_after
+            not_before = (None if exc.retry_after is None or exc.service
+                          else now.timestamp() + exc.retry_after)
             nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code,
                                      attempts.encode(), not_before)
             raise RetryLater(exc.retry_after, f"{exc.code}: cannot check earlier attempt: {exc}"

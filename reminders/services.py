@@ -5,12 +5,15 @@ Nothing is built at import time; each entry point (CLI, worker, web) calls `buil
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import redis
 
+from reminders.circuit import Circuit, GuardedSms
 from reminders.delivery import Sender
 from reminders.dispatch import Dispatcher
 from reminders.emailmsg import EmailComposer
@@ -20,8 +23,13 @@ from reminders.render import Renderer
 from reminders.replies import Replies
 from reminders.settings import ConfigError, Settings
 from reminders.store import Store
-from reminders.transports.base import EmailTransport, SmsTransport
+from reminders.transports.base import DeliveryError, EmailTransport, SmsTransport
 from reminders.transports.console import ConsoleEmail, ConsoleSms
+
+if TYPE_CHECKING:
+    from reminders.transports.twilio_sms import TwilioSms
+
+log = logging.getLogger(__name__)
 
 
 class RedisUnavailable(RuntimeError):
@@ -71,16 +79,41 @@ class Services:
 
     @cached_property
     def sms(self) -> SmsTransport:
-        s = self.settings
-        if s.sms_backend == "console":
-            return ConsoleSms(s.outbox_dir)
+        if self.settings.sms_backend == "console":
+            return ConsoleSms(self.settings.outbox_dir)
+        return GuardedSms(self._twilio(), self.circuit)
+
+    @cached_property
+    def circuit(self) -> Circuit:
+        return Circuit(self.redis)
+
+    def _twilio(self) -> TwilioSms:
         from reminders.transports.twilio_sms import TwilioSms
 
+        s = self.settings
         return TwilioSms(
             s.twilio_account_sid, s.twilio_auth_token, s.twilio_from_number,
             s.twilio_messaging_service_sid, s.twilio_api_url, s.public_url + "/sms/status",
             s.twilio_timeout_seconds,
         )
+
+    def check_sms_credentials(self) -> None:
+        """At a worker's start: does Twilio accept our credentials? A refusal stops sending
+        at once (circuit.py); an acceptance ends an earlier stop (the token was fixed)."""
+        if self.settings.sms_backend != "twilio":
+            return
+        probe = self._twilio()  # its own connection: the worker forks after this
+        try:
+            probe.check_credentials()
+        except DeliveryError as exc:
+            if exc.service:
+                self.circuit.trip(exc)
+            else:  # Twilio unreachable or slow: the sends will find out
+                log.warning("twilio credentials not checked at start: %s %s", exc.code, exc)
+            return
+        finally:
+            probe.close()
+        self.circuit.reset()
 
     @cached_property
     def email(self) -> EmailTransport:
@@ -105,7 +138,8 @@ class Services:
                    if s.sms_backend == "twilio" else None)
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
                       timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter,
-                      s.sms_recheck_seconds)
+                      s.sms_recheck_seconds,
+                      self.circuit if s.sms_backend == "twilio" else None)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

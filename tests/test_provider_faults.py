@@ -12,6 +12,7 @@ the retry timing is Celery's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
@@ -26,7 +27,8 @@ from reminders.runner import demo_zone
 from reminders.schedule import send_instant
 from reminders.services import Services
 from reminders.subscribers import Subscriber
-from tests.conftest import CeleryProcess, make_services
+from reminders.web import create_app
+from tests.conftest import CeleryProcess, make_services, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio, RequestRecord
 
@@ -209,3 +211,79 @@ def test_no_attempt_reaches_the_provider_before_its_retry_after(svc: Services,
     assert early.startswith("retry: ") and posts(fake_twilio) == 1
     assert attempt(svc, sub, clock.advance(15)) == "sent"
     assert posts(fake_twilio) == 2 and len(fake_twilio.messages) == 1
+
+
+# --- 3. a refused credential is the service's fault, not the people's ----------------------------
+
+
+def unhealthy(env: dict[str, str]) -> tuple[int, object]:
+    response = create_app(make_services(env)).test_client().get("/healthz")
+    return response.status_code, response.get_json()
+
+
+def metric(env: dict[str, str], name: str) -> float:
+    text = create_app(make_services(env)).test_client().get("/metrics").get_data(as_text=True)
+    [value] = [line.rsplit(" ", 1)[1] for line in text.splitlines()
+               if line.startswith(name + "{") or line.startswith(name + " ")]
+    return float(value)
+
+
+def untouched(svc: Services, subs: list[Subscriber], evening: date) -> None:
+    """Nobody was marked failed, invalid or opted out; nothing counted as a failure."""
+    for sub in subs:
+        fresh = svc.store.get(sub.id)
+        assert fresh is not None and fresh.sms_status == "active"
+        assert nights.read(svc.redis, sub.id, evening).get("sms") in (None, "retry")
+    assert svc.redis.hget(keys.METRICS, "failed:sms") is None
+    sources = {fields[b"o"] for _, fields in svc.redis.xrange(keys.CONSENT_LOG)}
+    assert sources == {b"cli"}  # the enrolments; nothing from the provider
+
+
+def test_a_refused_token_fails_nobody_and_stops_every_send(twilio_env: dict[str, str],
+                                                           fake_twilio: FakeTwilio) -> None:
+    env = {**twilio_env, "TWILIO_AUTH_TOKEN": "rotated-away"}
+    svc = make_services(env)
+    clock = Clock(fake_twilio)
+    first, second = subscribe(svc), subscribe(svc, phone="+13125550143")
+
+    assert attempt(svc, first, clock.now).startswith("retry: 20003")
+    assert attempt(svc, second, clock.now).startswith("retry: circuit-open")
+    assert [r.status_code for r in fake_twilio.requests_log] == [401]  # the second: not asked
+    untouched(svc, [first, second], EVENING)
+    assert unhealthy(env) == (503, {"redis": "ok", "sms": "auth failed: 20003"})
+    assert metric(env, "reminders_provider_auth_failures_total") == 1
+    assert metric(env, "reminders_provider_auth_failing") == 1
+
+
+def test_a_refused_token_then_fixed_sends_every_evening_once(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio, start_worker: Starter,
+        start_beat: Starter) -> None:
+    good = worker_env(twilio_env)
+    bad = {**good, "TWILIO_AUTH_TOKEN": "rotated-away"}
+    svc = make_services(good)
+    subs = [due_now(svc, phone=f"+1312555{n:04d}") for n in range(10)]
+    evening = datetime.now(ZoneInfo(subs[0].timezone)).date()
+    worker = start_worker(bad)
+    start_beat(bad)
+
+    def everyone_tried() -> bool:
+        return all(f"delivery subscriber={sub.id} " in worker.log() for sub in subs)
+
+    wait_until(everyone_tried, 60, "an attempt for every person")
+    untouched(svc, subs, evening)
+    assert fake_twilio.messages == []
+    refused = [r for r in fake_twilio.requests_log if r.status_code == 401]
+    assert 1 <= len(refused) < len(subs)  # stopped after the first refusals, not one per person
+    assert unhealthy(good) == (503, {"redis": "ok", "sms": "auth failed: 20003"})
+    errors = [line for line in worker.log().splitlines() if " ERROR " in line]
+    assert 1 <= len(errors) < len(subs) and all("sms stopped" in line for line in errors)
+
+    worker.stop()  # the token is fixed: the workers restart with it
+    start_worker(good, name="w2")
+    wait_until(lambda: len({m.to for m in fake_twilio.messages}) == len(subs), 120,
+               "every evening after the fix")
+    time.sleep(3)  # anything sent twice would show by now
+    assert sorted(m.to for m in fake_twilio.messages) == sorted(s.phone for s in subs)
+    assert all(nights.read(svc.redis, s.id, evening)["sms"] == "sent" for s in subs)
+    assert unhealthy(good) == (200, {"redis": "ok"})
+    assert metric(good, "reminders_provider_auth_failing") == 0

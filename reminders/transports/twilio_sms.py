@@ -25,6 +25,9 @@ OPTED_OUT = "21610"
 # 30006 arrives only in status callbacks: a landline or an unreachable carrier.
 INVALID_NUMBER = ("21211", "21614", "30006")
 PERMANENT_CODES = {OPTED_OUT, *INVALID_NUMBER, "21408", "21612", "21603", "21606", "21602"}
+# Our account or its credentials refused (Authenticate, Account not active, Account is not
+# active): a fault of the service, whoever the recipient is (circuit.py).
+SERVICE_CODES = {"20003", "20005", "10001"}
 # The lookup after a lost answer reads one page of the recipient's newest messages (a nightly
 # text a day plus replies); a message that is not on it yet is looked for again later.
 LOOKUP_LIMIT = 50
@@ -113,9 +116,23 @@ class TwilioSms:
                                   int(message.num_segments or 1))
         return None
 
+    def check_credentials(self) -> None:
+        """One GET of our own account: DeliveryError (`service`) when Twilio refuses us."""
+        try:
+            self.client.api.v2010.accounts(self.client.account_sid).fetch()
+        except (TwilioException, requests.RequestException) as exc:
+            raise self._classify(exc) from exc
+
+    def close(self) -> None:
+        if self.http.session is not None:
+            self.http.session.close()
+
     def _classify(self, exc: Exception) -> DeliveryError:
         if isinstance(exc, TwilioRestException):
             code = str(exc.code or "")
+            if exc.status == 401 or code in SERVICE_CODES:
+                return DeliveryError(exc.msg or "refused our credentials",
+                                     code=code or str(exc.status), service=True)
             if exc.status == 429 or code == "20429":
                 retry_after = _seconds(self.http.last_header("Retry-After"))
                 return DeliveryError("rate limited", code=code or "429", retry_after=retry_after)
