@@ -28,7 +28,7 @@ from reminders.schedule import send_instant
 from reminders.services import Services
 from reminders.subscribers import Subscriber
 from reminders.web import create_app
-from tests.conftest import CeleryProcess, make_services, wait_until
+from tests.conftest import FAULT_SUMMARY, CeleryProcess, make_services, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio, RequestRecord
 
@@ -173,6 +173,11 @@ def worker_env(twilio_env: dict[str, str], **extra: str) -> dict[str, str]:
             **extra}
 
 
+def report(line: str) -> None:
+    print("\n" + line)
+    FAULT_SUMMARY.append(line)  # printed after the run by conftest's terminal summary
+
+
 def gaps(attempts: list[RequestRecord]) -> list[float]:
     """Seconds between consecutive requests, by the fake's own arrival times."""
     return [(b.time - a.time).total_seconds() for a, b in pairwise(attempts)]
@@ -195,6 +200,8 @@ def test_retry_after_is_honoured_when_the_other_channel_asks_less(
 
     attempts = fake_twilio.message_attempts()
     assert [r.status_code for r in attempts] == [429, 201]
+    report(f"scenario=retry-after-7-with-smtp-451 sms_gap_at_fake={gaps(attempts)[0]:.2f}s "
+           f"emails={len(fake_smtp.messages)} texts={len(fake_twilio.messages)}")
     assert gaps(attempts)[0] >= 7.0  # not before Twilio's Retry-After, as the fake saw it
     assert len(fake_smtp.messages) == 1 and fake_smtp.attempts == 2
 
@@ -279,10 +286,15 @@ def test_a_refused_token_then_fixed_sends_every_evening_once(
     assert 1 <= len(errors) < len(subs) and all("sms stopped" in line for line in errors)
 
     worker.stop()  # the token is fixed: the workers restart with it
+    restarted = time.monotonic()
     start_worker(good, name="w2")
     wait_until(lambda: len({m.to for m in fake_twilio.messages}) == len(subs), 120,
                "every evening after the fix")
+    recovered = time.monotonic() - restarted
     time.sleep(3)  # anything sent twice would show by now
+    report(f"scenario=auth-refused-then-fixed subscribers={len(subs)} "
+           f"refused_requests={len(refused)} error_lines={len(errors)} failed=0 "
+           f"all_sent_after_restart={recovered:.1f}s messages_sent={len(fake_twilio.messages)}")
     assert sorted(m.to for m in fake_twilio.messages) == sorted(s.phone for s in subs)
     assert all(nights.read(svc.redis, s.id, evening)["sms"] == "sent" for s in subs)
     assert unhealthy(good) == (200, {"redis": "ok"})
