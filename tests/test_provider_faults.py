@@ -71,7 +71,7 @@ def attempt(svc: Services, sub: Subscriber, now: datetime) -> str:
         return f"retry: {exc.reason}"
 
 
-def posts(fake: FakeTwilio) -> int:
+def posts(fake: FakeTwilio) -> int:  # message creations the fake received
     return len(fake.message_attempts())
 
 
@@ -223,7 +223,7 @@ def test_no_attempt_reaches_the_provider_before_its_retry_after(svc: Services,
 # --- 3. a refused credential is the service's fault, not the people's ----------------------------
 
 
-def unhealthy(env: dict[str, str]) -> tuple[int, object]:
+def health(env: dict[str, str]) -> tuple[int, object]:
     response = create_app(make_services(env)).test_client().get("/healthz")
     return response.status_code, response.get_json()
 
@@ -242,8 +242,8 @@ def untouched(svc: Services, subs: list[Subscriber], evening: date) -> None:
         assert fresh is not None and fresh.sms_status == "active"
         assert nights.read(svc.redis, sub.id, evening).get("sms") in (None, "retry")
     assert svc.redis.hget(keys.METRICS, "failed:sms") is None
-    sources = {fields[b"o"] for _, fields in svc.redis.xrange(keys.CONSENT_LOG)}
-    assert sources == {b"cli"}  # the enrolments; nothing from the provider
+    # The consent log holds the enrolments only, nothing from the provider.
+    assert {fields[b"o"] for _, fields in svc.redis.xrange(keys.CONSENT_LOG)} == {b"cli"}
 
 
 def test_a_refused_token_fails_nobody_and_stops_every_send(twilio_env: dict[str, str],
@@ -257,7 +257,7 @@ def test_a_refused_token_fails_nobody_and_stops_every_send(twilio_env: dict[str,
     assert attempt(svc, second, clock.now).startswith("retry: circuit-open")
     assert [r.status_code for r in fake_twilio.requests_log] == [401]  # the second: not asked
     untouched(svc, [first, second], EVENING)
-    assert unhealthy(env) == (503, {"redis": "ok", "sms": "auth failed: 20003"})
+    assert health(env) == (503, {"redis": "ok", "sms": "auth failed: 20003"})
     assert metric(env, "reminders_provider_auth_failures_total") == 1
     assert metric(env, "reminders_provider_auth_failing") == 1
 
@@ -273,15 +273,13 @@ def test_a_refused_token_then_fixed_sends_every_evening_once(
     worker = start_worker(bad)
     start_beat(bad)
 
-    def everyone_tried() -> bool:
-        return all(f"delivery subscriber={sub.id} " in worker.log() for sub in subs)
-
-    wait_until(everyone_tried, 60, "an attempt for every person")
+    wait_until(lambda: all(f"delivery subscriber={sub.id} " in worker.log() for sub in subs),
+               60, "an attempt for every person")
     untouched(svc, subs, evening)
     assert fake_twilio.messages == []
     refused = [r for r in fake_twilio.requests_log if r.status_code == 401]
     assert 1 <= len(refused) < len(subs)  # stopped after the first refusals, not one per person
-    assert unhealthy(good) == (503, {"redis": "ok", "sms": "auth failed: 20003"})
+    assert health(good) == (503, {"redis": "ok", "sms": "auth failed: 20003"})
     errors = [line for line in worker.log().splitlines() if " ERROR " in line]
     assert 1 <= len(errors) < len(subs) and all("sms stopped" in line for line in errors)
 
@@ -297,5 +295,5 @@ def test_a_refused_token_then_fixed_sends_every_evening_once(
            f"all_sent_after_restart={recovered:.1f}s messages_sent={len(fake_twilio.messages)}")
     assert sorted(m.to for m in fake_twilio.messages) == sorted(s.phone for s in subs)
     assert all(nights.read(svc.redis, s.id, evening)["sms"] == "sent" for s in subs)
-    assert unhealthy(good) == (200, {"redis": "ok"})
+    assert health(good) == (200, {"redis": "ok"})
     assert metric(good, "reminders_provider_auth_failing") == 0
