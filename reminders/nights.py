@@ -3,13 +3,16 @@
 One hash per (subscriber, local date), one set of fields per channel:
   <ch>          state: sending | retry | sent | failed | missed | skipped
   <ch>_lease    epoch until which the current sender owns the attempt
-  <ch>_since    when the current attempt started (to look the message up after a crash)
+  <ch>_since    when the current attempt started (to look the message up after a crash); after a
+                lost answer, "first:last" attempts that may have reached the provider (recovery.py)
   <ch>_attempts how many attempts were claimed
   <ch>_id       provider message id (Twilio SID, Message-ID)
   <ch>_status   provider delivery status (queued, sent, delivered, undelivered, failed)
   <ch>_error    provider error code
   <ch>_reason   why it was skipped or missed
-  <ch>_uncertain  start of an attempt that timed out (the provider may have the message)
+  <ch>_not_before  the provider's Retry-After, as an epoch: no attempt is claimed before it
+  <ch>_uncertain  start of an attempt that timed out (the provider may have the message), or
+                "first:last" such attempts
   email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 """
@@ -37,6 +40,10 @@ if state == 'sending' then
   if lease > now then return {'busy', tostring(lease)} end
   since = redis.call('HGET', KEYS[1], ch .. '_since') or ''
 elseif state == 'retry' or state == 'skipped' then
+  -- the provider said when to come back: whoever runs the evening early (a capped retry, a
+  -- re-handed evening, a duplicate task) waits for it, without asking the provider
+  local not_before = tonumber(redis.call('HGET', KEYS[1], ch .. '_not_before') or '0')
+  if state == 'retry' and not_before > now then return {'wait', tostring(not_before)} end
   -- a skip (opted out, paused, unconfirmed) is re-checked: START before the late limit sends
   -- after a timeout the provider may have the message: the next sender must look first
   since = redis.call('HGET', KEYS[1], ch .. '_uncertain') or ''
@@ -92,8 +99,10 @@ return 1
 
 @dataclass(frozen=True)
 class Claim:
-    outcome: str  # claimed | reclaimed | busy | done
-    detail: str  # reclaimed: when the dead attempt started; busy: lease end; done: the state
+    outcome: str  # claimed | reclaimed | busy | wait | done
+    # reclaimed: when the dead attempt started; busy: lease end; wait: the provider's
+    # Retry-After (epoch); done: the state
+    detail: str
 
     @property
     def owned(self) -> bool:
@@ -147,17 +156,20 @@ def finish(
 
 def release_for_retry(
     client: redis.Redis, subscriber_id: str, local_date: date, channel: str, error: str,
-    uncertain_since: float | None = None,
+    uncertain_since: float | str | None = None, not_before: float | None = None,
 ) -> None:
     """A transient failure: let the next attempt claim the night again.
 
     `uncertain_since` (a timeout, a dropped connection): the provider may have accepted the
     message anyway, so the next attempt checks with the provider before sending again.
+    `not_before` (epoch; the provider's Retry-After): no attempt is claimed before then.
     """
     key = keys.night(subscriber_id, local_date)
     fields = {channel: "retry", f"{channel}_error": error}
     if uncertain_since is not None:
         fields[f"{channel}_uncertain"] = str(uncertain_since)
+    if not_before is not None:
+        fields[f"{channel}_not_before"] = repr(not_before)
     with client.pipeline() as pipe:
         pipe.hset(key, mapping=cast(Any, fields))
         pipe.hdel(key, f"{channel}_lease")
@@ -210,6 +222,13 @@ def of_subscriber(client: redis.Redis, subscriber_id: str, today: date) -> Perso
                       | {keys.status_seen(sid) for sid in sids})
     return PersonNights(records, messages,
                         [keys.inflight_member(subscriber_id, day) for day in days])
+
+
+def note_attempts(client: redis.Redis, subscriber_id: str, local_date: date, channel: str,
+                  attempts: str) -> None:
+    """The claimed attempt goes on after earlier ones that may have reached the provider: a
+    sender that reclaims the night after this one dies looks for all of them."""
+    client.hset(keys.night(subscriber_id, local_date), f"{channel}_since", attempts)
 
 
 def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason: str) -> None:

@@ -9,11 +9,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from reminders import consent_log
+from reminders.circuit import Circuit, GuardedSms
 from reminders.delivery import Sender
 from reminders.dispatch import Dispatcher
 from reminders.emailmsg import EmailComposer
@@ -23,8 +24,11 @@ from reminders.render import Renderer
 from reminders.replies import Replies
 from reminders.settings import ConfigError, Settings
 from reminders.store import Store
-from reminders.transports.base import EmailTransport, SmsTransport
+from reminders.transports.base import DeliveryError, EmailTransport, SmsTransport
 from reminders.transports.console import ConsoleEmail, ConsoleSms
+
+if TYPE_CHECKING:
+    from reminders.transports.twilio_sms import TwilioSms
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +92,41 @@ class Services:
 
     @cached_property
     def sms(self) -> SmsTransport:
-        s = self.settings
-        if s.sms_backend == "console":
-            return ConsoleSms(s.outbox_dir)
+        if self.settings.sms_backend == "console":
+            return ConsoleSms(self.settings.outbox_dir)
+        return GuardedSms(self._twilio(), self.circuit)
+
+    @cached_property
+    def circuit(self) -> Circuit:
+        return Circuit(self.redis)
+
+    def _twilio(self) -> TwilioSms:
         from reminders.transports.twilio_sms import TwilioSms
 
+        s = self.settings
         return TwilioSms(
             s.twilio_account_sid, s.twilio_auth_token, s.twilio_from_number,
             s.twilio_messaging_service_sid, s.twilio_api_url, s.public_url + "/sms/status",
             s.twilio_timeout_seconds,
         )
+
+    def check_sms_credentials(self) -> None:
+        """At a worker's start: does Twilio accept our credentials? A refusal stops sending
+        at once (circuit.py); an acceptance ends an earlier stop (the token was fixed)."""
+        if self.settings.sms_backend != "twilio":
+            return
+        probe = self._twilio()  # its own connection: the worker forks after this
+        try:
+            probe.check_credentials()
+        except DeliveryError as exc:
+            if exc.service:
+                self.circuit.trip(exc)
+            else:  # Twilio unreachable or slow: the sends will find out
+                log.warning("twilio credentials not checked at start: %s %s", exc.code, exc)
+            return
+        finally:
+            probe.close()
+        self.circuit.reset()
 
     @cached_property
     def email(self) -> EmailTransport:
@@ -121,7 +150,9 @@ class Services:
         limiter = (RateLimiter(self.redis, s.twilio_mps, s.sms_max_segments)
                    if s.sms_backend == "twilio" else None)
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
-                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter)
+                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds, limiter,
+                      s.sms_recheck_seconds,
+                      self.circuit if s.sms_backend == "twilio" else None)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

@@ -30,7 +30,7 @@ KNOWN_VARIABLES = (
     "PUBLIC_URL", "SECRET_KEY", "DEFAULT_SEND_TIME", "DEFAULT_TIMEZONE", "SMS_MAX_SEGMENTS",
     "LATE_LIMIT_MINUTES", "PROGRAM_NAME", "SUPPORT_CONTACT", "OUTBOX_DIR", "TEMPLATES_DIR",
     "DISPATCH_INTERVAL_SECONDS", "DISPATCH_BATCH_SIZE", "BROKER_VISIBILITY_TIMEOUT", "LOG_LEVEL",
-    "TWILIO_WEBHOOK_SHARED_KEYS",
+    "TWILIO_WEBHOOK_SHARED_KEYS", "SMS_RECHECK_SECONDS",
 )
 
 
@@ -51,6 +51,9 @@ class Settings:
     twilio_api_url: str = "https://api.twilio.com"
     twilio_mps: float = 1.0
     twilio_timeout_seconds: float = 10.0
+    # After a Twilio call whose answer was lost, how long the message is looked for at Twilio
+    # before it is sent again (its list can lag behind a create).
+    sms_recheck_seconds: int = 120
     opt_out_handled_by: str = "twilio"
     email_backend: str = "console"
     smtp_host: str = ""
@@ -266,6 +269,9 @@ def _read_twilio(env: Mapping[str, str], out: dict[str, object]) -> None:
         )
     if "SMS_MAX_SEGMENTS" in env:
         out["sms_max_segments"] = _int("SMS_MAX_SEGMENTS", env["SMS_MAX_SEGMENTS"], 1, 10)
+    if "SMS_RECHECK_SECONDS" in env:
+        out["sms_recheck_seconds"] = _int("SMS_RECHECK_SECONDS", env["SMS_RECHECK_SECONDS"], 1,
+                                          36000)
 
 
 def _read_email(env: Mapping[str, str], out: dict[str, object]) -> None:

@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from reminders import replay
+from reminders import circuit, replay
 from reminders.delivery_status import UnknownMessage, advance
 from reminders.email_pages import EmailPages
 from reminders.logs import install
@@ -83,8 +83,11 @@ class Webhooks:
     def healthz(self) -> Any:
         try:
             self.svc.redis.ping()
+            refused = circuit.failing(self.svc.redis)
         except redis.RedisError:
             return jsonify(redis="unavailable"), 503
+        if refused is not None:  # Twilio refuses our account: no text goes out (circuit.py)
+            return jsonify(redis="ok", sms=refused), 503
         return jsonify(redis="ok")
 
     def sms_inbound(self) -> Any:
