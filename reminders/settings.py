@@ -46,6 +46,9 @@ class Settings:
     twilio_api_url: str = "https://api.twilio.com"
     twilio_mps: float = 1.0
     twilio_timeout_seconds: float = 10.0
+    # After a Twilio call whose answer was lost, how long the message is looked for at Twilio
+    # before it is sent again (its list can lag behind a create).
+    sms_recheck_seconds: int = 120
     opt_out_handled_by: str = "twilio"
     email_backend: str = "console"
     smtp_host: str = ""
@@ -148,6 +151,7 @@ VARIABLES = (
     Variable("TWILIO_MPS", "twilio_mps", _ranged(_float, 0.01, 10000)),
     Variable("TWILIO_TIMEOUT_SECONDS", "twilio_timeout_seconds", _ranged(_float, 0.1, 120)),
     Variable("SMS_MAX_SEGMENTS", "sms_max_segments", _ranged(_int, 1, 10)),
+    Variable("SMS_RECHECK_SECONDS", "sms_recheck_seconds", _ranged(_int, 1, 36000)),
     Variable("SMTP_HOST", "smtp_host"),
     Variable("EMAIL_BACKEND", "email_backend", _one_of("smtp", "console")),
     Variable("SMTP_PORT", "smtp_port", _ranged(_int, 1, 65535)),

@@ -9,23 +9,28 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from reminders.app.confirmations import Confirmations
 from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
+from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
-from reminders.channels.base import EmailTransport, SmsTransport
+from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
 from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
 from reminders.settings import ConfigError, Settings
 from reminders.storage import consent_log
+from reminders.storage.circuit import Circuit
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
+
+if TYPE_CHECKING:
+    from reminders.channels.twilio_sms import TwilioSms
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +94,41 @@ class Services:
 
     @cached_property
     def sms(self) -> SmsTransport:
-        s = self.settings
-        if s.sms_backend == "console":
-            return ConsoleSms(s.outbox_dir)
+        if self.settings.sms_backend == "console":
+            return ConsoleSms(self.settings.outbox_dir)
+        return GuardedSms(self._twilio(), self.circuit)
+
+    @cached_property
+    def circuit(self) -> Circuit:
+        return Circuit(self.redis)
+
+    def _twilio(self) -> TwilioSms:
         from reminders.channels.twilio_sms import TwilioSms
 
+        s = self.settings
         return TwilioSms(
             s.twilio_account_sid, s.twilio_auth_token, s.twilio_from_number,
             s.twilio_messaging_service_sid, s.twilio_api_url, s.public_url + "/sms/status",
             s.twilio_timeout_seconds,
         )
+
+    def check_sms_credentials(self) -> None:
+        """At a worker's start: does Twilio accept our credentials? A refusal stops sending
+        at once (circuit.py); an acceptance ends an earlier stop (the token was fixed)."""
+        if self.settings.sms_backend != "twilio":
+            return
+        probe = self._twilio()  # its own connection: the worker forks after this
+        try:
+            probe.check_credentials()
+        except DeliveryError as exc:
+            if exc.service:
+                self.circuit.trip(exc.code, exc.message)
+            else:  # Twilio unreachable or slow: the sends will find out
+                log.warning("twilio credentials not checked at start: %s %s", exc.code, exc)
+            return
+        finally:
+            probe.close()
+        self.circuit.reset()
 
     @cached_property
     def email(self) -> EmailTransport:
@@ -128,7 +158,8 @@ class Services:
         s = self.settings
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
                       timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds,
-                      self.limiter)
+                      self.limiter, s.sms_recheck_seconds,
+                      self.circuit if s.sms_backend == "twilio" else None)
 
     @cached_property
     def confirmations(self) -> Confirmations:

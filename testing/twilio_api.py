@@ -67,7 +67,9 @@ ERROR_MESSAGES: dict[int, str] = {
     21614: "'To' number is not a valid mobile number",
 }
 
-# Twilio only fills in date_sent once the carrier hand-off happened.
+# Twilio fills in date_sent only once the message was handed to the carrier: while it is queued,
+# accepted (a Messaging Service still picking a sender) or sending, date_sent is null, and the
+# DateSent list filters do not match it.
 _SENT_STATUSES = frozenset({"sent", "delivered", "undelivered", "read"})
 _LIST_FILTER_KEYS = ("To", "From", "DateSent", "DateSent>", "DateSent<")
 _DEFAULT_PAGE_SIZE = 50
@@ -181,6 +183,8 @@ class SentMessage:
     status: str = "queued"
     error_code: int | None = None
     updated_at: datetime | None = None
+    # When the carrier hand-off happened (the first move to a _SENT_STATUSES status): date_sent.
+    sent_at: datetime | None = None
 
 
 @dataclass
@@ -197,12 +201,12 @@ class RequestRecord:
     form: dict[str, str]
     time: datetime
     status_code: int | None = None
-    fault: str | None = None  # "fail", "hang", "reject" or "down" when a fault shaped the answer
+    fault: str | None = None  # "fail", "hang", "late", "reject" or "down": a fault shaped it
 
 
 @dataclass(frozen=True)
 class _Fault:
-    kind: str  # "fail" or "hang"
+    kind: str  # "fail", "hang" or "late" (accepted at once, answered after `seconds`)
     http_status: int = 500
     code: int | None = None
     message: str | None = None
@@ -256,20 +260,20 @@ def _validate_create(form: Mapping[str, str]) -> _Reply | None:
 # --- list filtering ----------------------------------------------------------------------------
 
 
-def _parse_bound(name: str, value: str | None, *, upper: bool) -> datetime | None:
-    """Parse a DateSent bound as twilio-python sends it (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ).
+def _parse_bound(name: str, value: str | None) -> date | None:
+    """The date of a DateSent bound, as Twilio reads it: at day granularity.
 
-    twilio-python encodes ``date_sent_after`` as the key ``DateSent>`` so the wire reads
-    ``DateSent%3E=...``, i.e. Twilio's inclusive ``DateSent>=``. A bare date as upper bound
-    includes that whole day ("sent on or before that date").
+    The API documents `YYYY-MM-DD` (GMT) and compares dates: `DateSent>=2027-01-08` is "sent on
+    or after midnight" of that day, `DateSent<=…` "sent on or before" it. twilio-python sends
+    ``date_sent_after`` as a full timestamp under the key ``DateSent>`` (the wire reads
+    ``DateSent%3E=…``); like the API, the fake keeps only its date, so an hour given there
+    narrows nothing.
     """
     if not value:
         return None
     try:
-        if len(value) == 10:
-            start = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-            return start + timedelta(days=1) - timedelta(microseconds=1) if upper else start
-        return _as_utc(datetime.fromisoformat(value))
+        return _as_utc(datetime.fromisoformat(value)).date() if len(value) > 10 else (
+            date.fromisoformat(value))
     except ValueError:
         raise ValueError(f"Invalid {name} value: {value!r}") from None
 
@@ -279,32 +283,44 @@ class _ListFilter:
     to: str | None
     from_: str | None
     on: date | None
-    after: datetime | None
-    before: datetime | None
+    after: date | None
+    before: date | None
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> _ListFilter:
-        on = _parse_bound("DateSent", query.get("DateSent"), upper=False)
         return cls(
             to=query.get("To") or None,
             from_=query.get("From") or None,
-            on=on.date() if on else None,
-            after=_parse_bound("DateSent>", query.get("DateSent>"), upper=False),
-            before=_parse_bound("DateSent<", query.get("DateSent<"), upper=True),
+            on=_parse_bound("DateSent", query.get("DateSent")),
+            after=_parse_bound("DateSent>", query.get("DateSent>")),
+            before=_parse_bound("DateSent<", query.get("DateSent<")),
         )
 
+    @property
+    def by_date(self) -> bool:
+        return any(bound is not None for bound in (self.on, self.after, self.before))
+
     def matches(self, msg: SentMessage) -> bool:
-        # Accepted messages are treated as sent at creation time for filtering purposes.
-        when = _as_utc(msg.created_at)
-        return all(
-            (
-                self.to is None or msg.to == self.to,
-                self.from_ is None or msg.from_ == self.from_,
-                self.on is None or when.date() == self.on,
-                self.after is None or when >= self.after,
-                self.before is None or when <= self.before,
-            )
-        )
+        if (self.to is not None and msg.to != self.to) or (
+                self.from_ is not None and msg.from_ != self.from_):
+            return False
+        if not self.by_date:
+            return True
+        if msg.sent_at is None:
+            return False  # no date_sent yet (queued, accepted, sending): no DateSent matches it
+        day = _as_utc(msg.sent_at).date()
+        return all((self.on is None or day == self.on,
+                    self.after is None or day >= self.after,
+                    self.before is None or day <= self.before))
+
+
+def _newest_first(msg: SentMessage) -> tuple[int, datetime]:
+    """Twilio sorts the list by DateSent, most recent first. Where it puts a message that has no
+    DateSent yet is not documented: the fake puts those after every sent one (newest created
+    first), the less convenient place for a client looking for a message it just created."""
+    if msg.sent_at is None:
+        return (0, _as_utc(msg.created_at))
+    return (1, _as_utc(msg.sent_at))
 
 
 def _paging(query: Mapping[str, str]) -> tuple[int, int]:
@@ -491,6 +507,9 @@ class FakeTwilio:
         self._faults: deque[_Fault] = deque()
         self._rejections: dict[str, tuple[int, str | None]] = {}
         self._api_keys: dict[str, str] = {}
+        # How long a new message stays out of list results (Twilio's list is eventually
+        # consistent: twilio-node#647, twilio-java#442 report recent messages missing from it).
+        self._list_lag = timedelta(0)
         self._down = False
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -639,6 +658,23 @@ class FakeTwilio:
         with self._cond:
             self._faults.extend([fault] * n)
 
+    def answer_late_next(self, n: int = 1, seconds: float = 5.0) -> None:
+        """Accept the next ``n`` message creations at once, but answer them ``seconds`` later.
+
+        What a client sees when Twilio committed the message and the answer was lost or slow:
+        with ``seconds`` beyond the client's timeout, the message exists (queued, so no
+        date_sent) while the sender believes the request failed.
+        """
+        fault = _Fault("late", seconds=seconds)
+        with self._cond:
+            self._faults.extend([fault] * n)
+
+    def set_list_lag(self, seconds: float) -> None:
+        """Keep each message out of list results until ``seconds`` after its creation (by
+        ``clock``); fetching it by SID still works. 0 (the default) lists it at once."""
+        with self._cond:
+            self._list_lag = timedelta(seconds=seconds)
+
     def reject_number(self, to: str, code: int = 21610, message: str | None = None) -> None:
         """Make every message to ``to`` fail with HTTP 400 and ``code`` (21610, 21211, 21614...)."""
         with self._cond:
@@ -656,7 +692,8 @@ class FakeTwilio:
             self._down = False
 
     def add_api_key(self, key_sid: str, secret: str) -> None:
-        """Accept ``key_sid``/``secret`` as Basic credentials (an SK key also accepts the token)."""
+        """Accept ``key_sid``/``secret`` as Basic credentials (that secret only, as Twilio does:
+        an API key is never accepted with the account's auth token)."""
         with self._cond:
             self._api_keys[key_sid] = secret
 
@@ -671,6 +708,8 @@ class FakeTwilio:
             msg.status = status
             msg.error_code = error_code
             msg.updated_at = self.clock()
+            if status in _SENT_STATUSES and msg.sent_at is None:
+                msg.sent_at = msg.updated_at  # the carrier hand-off: date_sent from now on
             return replace(msg)
 
     def post_status(
@@ -804,14 +843,10 @@ class FakeTwilio:
             return None
         user, sep, password = decoded.partition(":")
         with self._cond:
-            key_secret = self._api_keys.get(user)
-        if user.startswith("SK"):
-            secrets = [s for s in (self.auth_token, key_secret) if s is not None]
-        elif user == self.account_sid:
-            secrets = [self.auth_token]
-        else:
-            secrets = []
-        ok = any(hmac.compare_digest(password.encode(), s.encode()) for s in secrets)
+            # Exactly one secret per user name: the account's token for its SID, a key's own
+            # secret for an SK key (never the token), nothing for anyone else.
+            secret = self.auth_token if user == self.account_sid else self._api_keys.get(user)
+        ok = secret is not None and hmac.compare_digest(password.encode(), secret.encode())
         return user if sep and ok else None
 
     def _account_resource(self, req: _Incoming) -> _Reply:
@@ -841,6 +876,11 @@ class FakeTwilio:
             reply = _error_reply(fault.http_status, fault.code, fault.message, fault="fail")
             if fault.retry_after is not None:
                 reply.headers["Retry-After"] = _fmt_number(fault.retry_after)
+            return reply
+        if fault is not None and fault.kind == "late":
+            reply = self._accept_message(req)
+            self._stopping.wait(fault.seconds)  # committed; the answer comes too late
+            reply.fault = reply.fault or "late"
             return reply
         if fault is not None:
             # Event.wait rather than sleep: stop() must not wait for a hung handler.
@@ -907,7 +947,7 @@ class FakeTwilio:
             "api_version": API_VERSION,
             "body": msg.body,
             "date_created": _rfc2822(msg.created_at),
-            "date_sent": _rfc2822(msg.created_at) if msg.status in _SENT_STATUSES else None,
+            "date_sent": _rfc2822(msg.sent_at) if msg.sent_at is not None else None,
             "date_updated": _rfc2822(msg.updated_at or msg.created_at),
             "direction": "outbound-api",
             "error_code": msg.error_code,
@@ -935,9 +975,11 @@ class FakeTwilio:
         except ValueError as exc:
             return _error_reply(400, 20001, str(exc))
         with self._cond:
+            listed_before = _as_utc(self.clock()) - self._list_lag
             # Newest first; reversed() keeps insertion order as the tie-break within a second.
-            matched = [m for m in reversed(self._messages) if criteria.matches(m)]
-            matched.sort(key=lambda m: _as_utc(m.created_at), reverse=True)
+            matched = [m for m in reversed(self._messages) if criteria.matches(m)
+                       and _as_utc(m.created_at) <= listed_before]
+            matched.sort(key=_newest_first, reverse=True)
             start = page * page_size
             items = [self._resource(m) for m in matched[start : start + page_size]]
         has_next = len(matched) > start + page_size

@@ -215,6 +215,23 @@ def test_url_account_must_match_credentials(fake: FakeTwilio) -> None:
     assert client.messages.create(to=TO, from_=FROM, body="x").status == "queued"
 
 
+@pytest.mark.parametrize("username, password", [
+    ("SK" + "1" * 32, "test-token"),  # a key with the account's token: not its secret
+    ("SK" + "2" * 32, "test-token"),  # an unknown key
+    ("SK" + "1" * 32, "key-secret-but-longer"),
+    ("AC" + "0123456789abcdef" * 2, "key-secret"),  # the account with a key's secret
+])
+def test_credentials_are_checked_exactly(fake: FakeTwilio, username: str, password: str
+                                         ) -> None:
+    fake.add_api_key("SK" + "1" * 32, "key-secret")
+    client = make_client(fake, username=username, password=password,
+                         account_sid=fake.account_sid)
+    with pytest.raises(TwilioRestException) as excinfo:
+        client.messages.create(to=TO, from_=FROM, body="x")
+    assert (excinfo.value.status, excinfo.value.code) == (401, 20003)
+    assert fake.messages == []
+
+
 # --- faults ------------------------------------------------------------------------------------
 
 
@@ -299,6 +316,18 @@ def test_hang_makes_client_time_out_but_message_is_accepted(fake: FakeTwilio) ->
     assert fake.message_attempts()[0].fault == "hang"
 
 
+def test_answer_late_accepts_at_once_and_answers_after_the_timeout(fake: FakeTwilio) -> None:
+    client = make_client(fake, timeout=1)
+    fake.answer_late_next(1, seconds=2.5)
+
+    with pytest.raises(requests.exceptions.Timeout):
+        client.messages.create(to=TO, from_=FROM, body="accepted, answer lost")
+    [message] = fake.messages  # committed before the client gave up
+    assert (message.body, message.status, message.sent_at) == (
+        "accepted, answer lost", "queued", None)
+    assert fake.message_attempts()[0].fault in (None, "late")  # answered (late) or not yet
+
+
 def test_hang_without_accept_answers_503(fake: FakeTwilio, client: Client) -> None:
     fake.hang_next(1, seconds=0.3, then_accept=False)
 
@@ -337,9 +366,12 @@ def test_list_filters_by_recipient_and_date_sent(fake: FakeTwilio, client: Clien
     yesterday = now - timedelta(days=1)
     fake.clock = lambda: yesterday
     old = client.messages.create(to=TO, from_=FROM, body="old")
+    fake.set_status(old.sid, "delivered")
     fake.clock = lambda: now
     new = client.messages.create(to=TO, from_=FROM, body="new")
-    client.messages.create(to=OTHER_TO, from_=FROM, body="other")
+    other = client.messages.create(to=OTHER_TO, from_=FROM, body="other")
+    for sid in (new.sid, other.sid):
+        fake.set_status(sid, "sent")
 
     assert [m.sid for m in client.messages.list(to=TO)] == [new.sid, old.sid]  # newest first
     after = client.messages.list(to=TO, date_sent_after=now - timedelta(hours=1))
@@ -351,6 +383,44 @@ def test_list_filters_by_recipient_and_date_sent(fake: FakeTwilio, client: Clien
     # twilio-python sends the bounds as "DateSent>" / "DateSent<" keys.
     list_queries = [r.query for r in fake.requests_log if r.method == "GET"]
     assert "DateSent>" in list_queries[1] and "DateSent<" in list_queries[2]
+
+
+def test_date_sent_filters_compare_days_and_skip_unsent_messages(fake: FakeTwilio,
+                                                                 client: Client) -> None:
+    """Twilio fills date_sent at the carrier hand-off; DateSent filters compare dates only."""
+    morning = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
+    fake.clock = lambda: morning
+    sent = client.messages.create(to=TO, from_=FROM, body="sent this morning")
+    fake.set_status(sent.sid, "sent")
+    queued = client.messages.create(to=TO, from_=FROM, body="still queued")
+    accepted = client.messages.create(to=TO, messaging_service_sid=SERVICE_SID, body="picking")
+    assert (queued.status, accepted.status) == ("queued", "accepted")
+
+    # An hour after the hand-off, still the same day: a timestamp bound keeps only its date.
+    later = client.messages.list(to=TO, date_sent_after=morning + timedelta(hours=1))
+    assert [m.sid for m in later] == [sent.sid]
+    assert [m.sid for m in client.messages.list(to=TO, date_sent=morning)] == [sent.sid]
+    # Without a DateSent filter every message is listed, the unsent ones after the sent one.
+    assert [m.sid for m in client.messages.list(to=TO)] == [sent.sid, accepted.sid, queued.sid]
+    assert [m.date_sent for m in client.messages.list(to=TO)][1:] == [None, None]
+
+    fake.set_status(queued.sid, "failed", error_code=30001)  # never handed to a carrier
+    fake.set_status(accepted.sid, "delivered")
+    assert [m.sid for m in client.messages.list(to=TO, date_sent=morning)] == [
+        accepted.sid, sent.sid]
+
+
+def test_list_lag_hides_new_messages_from_the_list_only(fake: FakeTwilio,
+                                                        client: Client) -> None:
+    now = datetime.now(UTC)
+    fake.clock = lambda: now
+    fake.set_list_lag(60)
+    created = client.messages.create(to=TO, from_=FROM, body="x")
+
+    assert client.messages.list(to=TO) == []
+    assert client.messages(created.sid).fetch().sid == created.sid
+    fake.clock = lambda: now + timedelta(seconds=61)
+    assert [m.sid for m in client.messages.list(to=TO)] == [created.sid]
 
 
 def test_list_pages_through_next_page_uri(fake: FakeTwilio, client: Client) -> None:
@@ -368,10 +438,11 @@ def test_fetch_and_status_dates(fake: FakeTwilio, client: Client) -> None:
     fetched = client.messages(created.sid).fetch()
     assert (fetched.sid, fetched.status, fetched.date_sent) == (created.sid, "queued", None)
 
+    fake.clock = lambda: created.date_created + timedelta(minutes=3)  # the hand-off lags
     fake.set_status(created.sid, "delivered")
     fetched = client.messages(created.sid).fetch()
     assert fetched.status == "delivered"
-    assert fetched.date_sent == fetched.date_created
+    assert fetched.date_sent == fetched.date_created + timedelta(minutes=3)
 
     with pytest.raises(TwilioRestException) as excinfo:
         client.messages("SM" + "0" * 32).fetch()

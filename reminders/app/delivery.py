@@ -2,8 +2,9 @@
 
 Tasks hand us ids, never objects: we reload the subscriber, then claim the night's record
 before any send (claim before send), so a task delivered twice, retried, or run by two workers
-sends one message per channel. A sender that died mid-send leaves an expired lease; whoever
-reclaims it first asks the SMS provider whether the message went out before sending again.
+sends one message per channel. A sender that died mid-send leaves an expired lease, a timeout
+leaves an uncertain attempt; whoever reclaims the night asks the SMS provider whether the message
+went out before sending again (recovery.py).
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-import redis
-
+from reminders.app import consent as provider_errors
 from reminders.app import guards, nightly_email
+from reminders.app.recovery import Attempts, Recovery
+from reminders.app.retry import RetryLater, merge
 from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
-from reminders.channels.twilio_sms import INVALID_NUMBER, OPTED_OUT
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import RenderedEmail, RenderedSms, Renderer
 from reminders.storage import nights
+from reminders.storage.circuit import Circuit
+from reminders.storage.client import Client
 from reminders.storage.rate_limit import RateLimiter
-from reminders.storage.subscribers import ConsentEvent, Store
+from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +36,6 @@ AMBIGUOUS_CODES = ("timeout", "connection")
 BUSY_RECHECK_SECONDS = 5.0
 # send-now ignores the late limit, but still waits its turn at most this long.
 SEND_NOW_PACING_WAIT = 300.0
-
-
-class RetryLater(Exception):
-    """A channel hit a transient error (or another worker holds the night): try again later."""
-
-    def __init__(self, delay: float | None, reason: str) -> None:
-        super().__init__(reason)
-        self.delay = delay
-        self.reason = reason
-        self.outcome: Outcome | None = None  # what each channel did on this attempt
 
 
 @dataclass
@@ -54,9 +47,10 @@ class Outcome:
 
 class Sender:
     def __init__(
-        self, client: redis.Redis, renderer: Renderer, sms: SmsTransport,
+        self, client: Client, renderer: Renderer, sms: SmsTransport,
         email: EmailTransport, composer: EmailComposer, late_limit: timedelta,
         lease_seconds: float = 60.0, limiter: RateLimiter | None = None,
+        recheck_seconds: float = 120.0, circuit: Circuit | None = None,
     ) -> None:
         self.redis = client
         self.store = Store(client)
@@ -67,6 +61,8 @@ class Sender:
         self.late_limit = late_limit
         self.lease_seconds = lease_seconds
         self.limiter = limiter
+        self.recovery = Recovery(client, sms, recheck_seconds)
+        self.circuit = circuit
 
     def deliver(self, subscriber_id: str, local_date: date, now: datetime,
                 ignore_late: bool = False, not_after: datetime | None = None) -> Outcome:
@@ -108,16 +104,17 @@ class Sender:
             # The evening's last channel settles it in the same round trip as its record,
             # unless an earlier channel still has to be retried.
             settle = index == len(wanted) - 1 and retry is None
-            started = time.monotonic()
+            started, failure = time.monotonic(), None
             try:
                 outcome.channels[channel] = self._deliver(sub, channel, local_date, now, settle,
                                                           deadline)
             except RetryLater as exc:
-                # Let the other channel go out now; the task retries only what is left.
+                # Let the other channel go out now; the task retries only what is left, no
+                # earlier than either channel was told to wait.
                 outcome.channels[channel] = "retry"
-                retry = exc if retry is None or (exc.delay or 0) < (retry.delay or 0) else retry
+                failure, retry = exc, merge(retry, exc)
             self._log_attempt(sub, channel, local_date, outcome.channels[channel],
-                              time.monotonic() - started, retry)
+                              time.monotonic() - started, failure)
         if retry is not None:
             retry.outcome = outcome
             raise retry
@@ -164,29 +161,53 @@ class Sender:
         # Only the channel at hand is rendered: an SMS send does not pay for the HTML email.
         selection = self.renderer.select(sub, local_date)
         sms = self.renderer.sms(sub, selection) if channel == "sms" else None
-        if sms is not None and self.limiter is not None:
-            paced = self._pace(sub, local_date, sms.segments, now, settle, deadline)
+        if sms is not None:
+            paced = self._gate(sub, local_date, sms.segments, now, settle, deadline)
             if isinstance(paced, str):
                 return paced
             now = paced
         claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds)
-        if claim.outcome == "done":
-            log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
-                     local_date, channel, claim.detail)
-            return f"already {claim.detail}"
+        if not claim.owned:
+            return self._not_ours(sub, local_date, channel, claim, now)
+        if sms is not None:
+            attempts = (Attempts.parse(claim.detail) if claim.outcome == "reclaimed"
+                        else Attempts.starting(now))
+            found = (self.recovery.check(sub, local_date, attempts, sms.body, now)
+                     if claim.outcome == "reclaimed" else None)
+            if found is not None:
+                self._record_sent(sub, local_date, "sms", found.provider_id, found.status,
+                                  settle)
+                return "sent"
+            return self._send_sms(sub, local_date, sms, now, settle, attempts.then(now))
+        email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
+        return self._send_email(sub, local_date, email, now, settle,
+                                reclaimed=claim.outcome == "reclaimed")
+
+    def _not_ours(self, sub: Subscriber, local_date: date, channel: str, claim: nights.Claim,
+                  now: datetime) -> str:
+        """A claim this attempt does not own: the night's outcome, or RetryLater."""
         if claim.outcome == "busy":
             # Usually the holder finishes within a second: look again soon, not at lease end.
             remaining = float(claim.detail) - now.timestamp()
             raise RetryLater(min(max(remaining, 1.0), BUSY_RECHECK_SECONDS),
                              "another attempt holds it")
-        if (claim.outcome == "reclaimed" and channel == "sms"
-                and self._recover(sub, local_date, float(claim.detail), settle)):
-            return "sent"
-        if sms is not None:
-            return self._send_sms(sub, local_date, sms, now, settle)
-        email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
-        return self._send_email(sub, local_date, email, now, settle,
-                                reclaimed=claim.outcome == "reclaimed")
+        if claim.outcome == "wait":
+            raise RetryLater(max(float(claim.detail) - now.timestamp(), 1.0),
+                             "retry-after: the provider asked us to wait")
+        log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
+                 local_date, channel, claim.detail)
+        return f"already {claim.detail}"
+
+    def _gate(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
+              settle: bool, deadline: datetime | None) -> datetime | str:
+        """Before an SMS claim: the circuit (asked first, so a stopped account takes no
+        rate-limit slot for nothing), then the pacing; the new `now`, or an outcome."""
+        stop = self.circuit.paused() if self.circuit is not None else None
+        if stop is not None:
+            raise RetryLater(stop.seconds, f"circuit-open: sending stopped ({stop.reason})")
+        if self.limiter is None:
+            return now
+        return self._pace(sub, local_date, segments, now, settle, deadline)
 
     def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
               settle: bool, deadline: datetime | None) -> datetime | str:
@@ -209,31 +230,13 @@ class Sender:
     def _unsubscribe_url(self, sub: Subscriber) -> str | None:
         return self.composer.unsubscribe_url(sub) if sub.email else None
 
-    def _recover(self, sub: Subscriber, local_date: date, since_epoch: float, settle: bool
-                 ) -> bool:
-        """An earlier attempt died mid-send: if the provider has its message, record it."""
-        assert sub.phone is not None
-        since = datetime.fromtimestamp(since_epoch, tz=UTC)
-        try:
-            found = self.sms.find_sent(sub.phone, since)
-        except DeliveryError as exc:
-            nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code,
-                                     since_epoch)
-            raise RetryLater(exc.retry_after, f"cannot check earlier attempt: {exc}") from exc
-        if found is None:
-            return False
-        log.warning("send recovered subscriber=%s date=%s sid=%s", sub.id, local_date,
-                    found.provider_id)
-        self._record_sent(sub, local_date, "sms", found.provider_id, found.status, settle)
-        return True
-
     def _send_sms(self, sub: Subscriber, local_date: date, sms: RenderedSms, now: datetime,
-                  settle: bool) -> str:
+                  settle: bool, attempts: Attempts) -> str:
         assert sub.phone is not None
         try:
             receipt = self.sms.send_sms(sub.phone, sms.body)
         except DeliveryError as exc:
-            return self._failed(sub, local_date, "sms", exc, now, settle)
+            return self._failed(sub, local_date, "sms", exc, now, settle, attempts.encode())
         self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status, settle)
         log.debug("sms body subscriber=%s sid=%s segments=%d: %s", sub.id, receipt.provider_id,
                   receipt.segments, sms.body)
@@ -261,11 +264,17 @@ class Sender:
                       id=provider_id, status=status)
 
     def _failed(self, sub: Subscriber, local_date: date, channel: str, exc: DeliveryError,
-                now: datetime, settle: bool) -> str:
+                now: datetime, settle: bool, attempts: str | None = None) -> str:
+        """`attempts`: the ones (this one included) that may have reached the provider."""
         if not exc.permanent:
-            uncertain = now.timestamp() if exc.code in AMBIGUOUS_CODES else None
+            uncertain = None
+            if exc.code in AMBIGUOUS_CODES:  # the provider may have the message after all
+                uncertain = attempts or repr(now.timestamp())
+            # The circuit, not the night, holds off a refused account: a fixed token resumes.
+            not_before = (None if exc.retry_after is None or exc.service
+                          else now.timestamp() + exc.retry_after)
             nights.release_for_retry(self.redis, sub.id, local_date, channel, exc.code,
-                                     uncertain)
+                                     uncertain, not_before)
             log.warning("send retry subscriber=%s date=%s channel=%s code=%s", sub.id,
                         local_date, channel, exc.code)
             raise RetryLater(exc.retry_after, f"{exc.code}: {exc.message}")
@@ -274,25 +283,11 @@ class Sender:
         log.warning("send failed subscriber=%s date=%s channel=%s code=%s", sub.id, local_date,
                     channel, exc.code)
         if channel == "sms":
-            self.apply_provider_error(sub, exc.code)
+            provider_errors.apply_sms_error(self.store, sub, exc.code)
         else:
-            self._mark_bouncing(sub, exc.code)
+            provider_errors.mark_bouncing(self.store, sub, exc.code)
         return "failed"
-
-    def _mark_bouncing(self, sub: Subscriber, code: str) -> None:
-        fresh = self.store.get(sub.id) or sub
-        if fresh.email_status != "bouncing":
-            self.store.save(fresh, fresh.with_changes(email_status="bouncing"),
-                            [ConsentEvent("email", "bouncing", "provider", f"smtp {code}")])
 
     def apply_provider_error(self, sub: Subscriber, code: str) -> None:
         """Errors that say something about the person: stop texting them."""
-        if code == OPTED_OUT and sub.sms_status != "opted_out":
-            state = "opted_out"
-        elif code in INVALID_NUMBER and sub.sms_status != "invalid":
-            state = "invalid"
-        else:
-            return
-        fresh = self.store.get(sub.id) or sub
-        self.store.save(fresh, fresh.with_changes(sms_status=state),
-                        [ConsentEvent("sms", state, "provider", f"error {code}")])
+        provider_errors.apply_sms_error(self.store, sub, code)

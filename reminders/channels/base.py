@@ -14,18 +14,21 @@ class DeliveryError(Exception):
 
     `permanent` errors are never retried (opted-out recipient, invalid number, hard bounce);
     the others are retried with backoff while the evening is still young. `retry_after` is the
-    provider's own hint in seconds, when it gave one.
+    provider's own hint in seconds, when it gave one. `service` errors say nothing about the
+    person (the provider refused our account or its credentials): retried, never held
+    against the recipient, and they stop sending for everyone for a while (circuit.py).
     """
 
     def __init__(
         self, message: str, permanent: bool = False, code: str = "",
-        retry_after: float | None = None,
+        retry_after: float | None = None, service: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.code = code
         self.retry_after = retry_after
+        self.service = service
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,9 @@ class SmsReceipt:
 class SmsTransport(Protocol):
     def send_sms(self, to: str, body: str) -> SmsReceipt: ...
 
-    def find_sent(self, to: str, since: datetime) -> SmsReceipt | None:
-        """A message already accepted for `to` since `since` (after a crash mid-send)."""
+    def find_sent(self, to: str, since: datetime, body: str) -> SmsReceipt | None:
+        """The message `body` accepted for `to` since about `since`, if the provider shows it
+        yet (after a lost answer or a crash mid-send). None means "not seen", not "not sent"."""
         ...
 
 

@@ -42,12 +42,13 @@ class ConsoleSms:
               flush=True, file=sys.stdout)
         return SmsReceipt(provider_id, "sent", count_segments(body).segments)
 
-    def find_sent(self, to: str, since: datetime) -> SmsReceipt | None:
+    def find_sent(self, to: str, since: datetime, body: str) -> SmsReceipt | None:
         if not self.outbox.is_dir():
             return None
         for path in sorted(self.outbox.glob("sms-*.json")):
             record = json.loads(path.read_text())
-            if record["to"] == to and datetime.fromisoformat(record["at"]) >= since:
+            if (record["to"] == to and record["body"] == body
+                    and datetime.fromisoformat(record["at"]) >= since):
                 return SmsReceipt(record["id"], "sent", count_segments(record["body"]).segments)
         return None
 

@@ -25,6 +25,13 @@ OPTED_OUT = "21610"
 # 30006 arrives only in status callbacks: a landline or an unreachable carrier.
 INVALID_NUMBER = ("21211", "21614", "30006")
 PERMANENT_CODES = {OPTED_OUT, *INVALID_NUMBER, "21408", "21612", "21603", "21606", "21602"}
+# Our account or its credentials refused (Authenticate, Account not active, Account is not
+# active): a fault of the service, whoever the recipient is (circuit.py).
+SERVICE_CODES = {"20003", "20005", "10001"}
+# The lookup after a lost answer reads one page of the recipient's newest messages (a nightly
+# text a day plus replies); a message that is not on it yet is looked for again later.
+LOOKUP_LIMIT = 50
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -87,24 +94,45 @@ class TwilioSms:
         return SmsReceipt(str(message.sid), str(message.status or "queued"),
                           int(message.num_segments or 1))
 
-    def find_sent(self, to: str, since: datetime) -> SmsReceipt | None:
-        """After a crash mid-send: did Twilio accept a message to `to` since `since`?"""
+    def find_sent(self, to: str, since: datetime, body: str) -> SmsReceipt | None:
+        """After a lost answer or a crash mid-send: does Twilio show tonight's text to `to`?
+
+        Listed by recipient only, newest first: a DateSent filter would hide exactly what a lost
+        answer leaves behind, since Twilio fills date_sent only at the carrier hand-off (queued,
+        accepted and sending messages have none) and compares it by day. The text is told apart
+        from replies and other evenings by its body and its creation time, give or take the
+        difference between Twilio's clock and ours.
+        """
         try:
-            candidates = self.client.messages.list(
-                to=to, date_sent_after=since - timedelta(days=1), limit=20
-            )
+            candidates = self.client.messages.list(to=to, limit=LOOKUP_LIMIT)
         except (TwilioException, requests.RequestException) as exc:
             raise self._classify(exc) from exc
+        earliest = since - CLOCK_SKEW
         for message in candidates:
             created = message.date_created
-            if created is not None and created >= since.replace(microsecond=0):
+            if (created is not None and created >= earliest
+                    and (message.body or "").startswith(body)):
                 return SmsReceipt(str(message.sid), str(message.status),
                                   int(message.num_segments or 1))
         return None
 
+    def check_credentials(self) -> None:
+        """One GET of our own account: DeliveryError (`service`) when Twilio refuses us."""
+        try:
+            self.client.api.v2010.accounts(self.client.account_sid).fetch()
+        except (TwilioException, requests.RequestException) as exc:
+            raise self._classify(exc) from exc
+
+    def close(self) -> None:
+        if self.http.session is not None:
+            self.http.session.close()
+
     def _classify(self, exc: Exception) -> DeliveryError:
         if isinstance(exc, TwilioRestException):
             code = str(exc.code or "")
+            if exc.status == 401 or code in SERVICE_CODES:
+                return DeliveryError(exc.msg or "refused our credentials",
+                                     code=code or str(exc.status), service=True)
             if exc.status == 429 or code == "20429":
                 retry_after = _seconds(self.http.last_header("Retry-After"))
                 return DeliveryError("rate limited", code=code or "429", retry_after=retry_after)

@@ -134,6 +134,11 @@ def email_changes(subscriber_id: str) -> str:
 
 # The shared SMS pacing state: the instant (Redis clock) from which the next send may start.
 SMS_RATE = PREFIX + "rate:sms"
+# Twilio refused our account or credentials (circuit.py): while this string (the reason)
+# exists, no worker sends a text; it expires after a short time, then the next send tries.
+SMS_CIRCUIT = PREFIX + "circuit:sms"
+# The reason of that refusal, kept until Twilio accepts a request again (for /healthz).
+SMS_AUTH_FAILING = PREFIX + "circuit:sms:failing"
 
 
 def inflight_member(subscriber_id: str, local_date: date) -> str:

@@ -3,13 +3,16 @@
 One hash per (subscriber, local date), one set of fields per channel:
   <ch>          state: sending | retry | sent | failed | missed | skipped
   <ch>_lease    epoch until which the current sender owns the attempt
-  <ch>_since    when the current attempt started (to look the message up after a crash)
+  <ch>_since    when the current attempt started (to look the message up after a crash); after a
+                lost answer, "first:last" attempts that may have reached the provider (recovery.py)
   <ch>_attempts how many attempts were claimed
   <ch>_id       provider message id (Twilio SID, Message-ID)
   <ch>_status   provider delivery status (queued, sent, delivered, undelivered, failed)
   <ch>_error    provider error code
   <ch>_reason   why it was skipped or missed
-  <ch>_uncertain  start of an attempt that timed out (the provider may have the message)
+  <ch>_not_before  the provider's Retry-After, as an epoch: no attempt is claimed before it
+  <ch>_uncertain  start of an attempt that timed out (the provider may have the message), or
+                "first:last" such attempts
   email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 """
@@ -33,13 +36,20 @@ class ClaimOutcome(StrEnum):
     CLAIMED = "claimed"
     RECLAIMED = "reclaimed"  # a dead or timed-out attempt: the provider may have its message
     BUSY = "busy"  # another sender owns the attempt
+    WAIT = "wait"  # the provider's Retry-After has not passed
     DONE = "done"  # the channel already has a final state
 
 
 @dataclass(frozen=True)
 class Claim:
     outcome: ClaimOutcome
-    detail: str  # reclaimed: when the dead attempt started; busy: lease end; done: the state
+    # reclaimed: when the dead attempt started; busy: lease end; wait: the provider's
+    # Retry-After (epoch); done: the state
+    detail: str
+
+    @property
+    def owned(self) -> bool:
+        return self.outcome in (ClaimOutcome.CLAIMED, ClaimOutcome.RECLAIMED)
 
 
 def claim(
@@ -83,17 +93,20 @@ def finish(
 
 def release_for_retry(
     client: redis.Redis, subscriber_id: str, local_date: date, channel: str, error: str,
-    uncertain_since: float | None = None,
+    uncertain_since: float | str | None = None, not_before: float | None = None,
 ) -> None:
     """A transient failure: let the next attempt claim the night again.
 
     `uncertain_since` (a timeout, a dropped connection): the provider may have accepted the
     message anyway, so the next attempt checks with the provider before sending again.
+    `not_before` (epoch; the provider's Retry-After): no attempt is claimed before then.
     """
     key = keys.night(subscriber_id, local_date)
     fields = {channel: "retry", f"{channel}_error": error}
     if uncertain_since is not None:
         fields[f"{channel}_uncertain"] = str(uncertain_since)
+    if not_before is not None:
+        fields[f"{channel}_not_before"] = repr(not_before)
     with client.pipeline() as pipe:
         pipe.hset(key, mapping=cast(Any, fields))
         pipe.hdel(key, f"{channel}_lease")
@@ -142,6 +155,13 @@ def of_subscriber(client: redis.Redis, subscriber_id: str, today: date) -> Perso
         ids = pipe.execute()
     sids = sorted({codec.text(v) for pair in ids for v in pair if v})
     return PersonNights(records, sids, [(subscriber_id, day) for day in days])
+
+
+def note_attempts(client: redis.Redis, subscriber_id: str, local_date: date, channel: str,
+                  attempts: str) -> None:
+    """The claimed attempt goes on after earlier ones that may have reached the provider: a
+    sender that reclaims the night after this one dies looks for all of them."""
+    client.hset(keys.night(subscriber_id, local_date), f"{channel}_since", attempts)
 
 
 def record_missed(client: redis.Redis, sub: Subscriber, local_date: date, reason: str) -> None:

@@ -78,9 +78,11 @@ app.add_defaults(_config)
 @worker_init.connect
 @beat_init.connect
 def _check_on_start(**_: Any) -> None:
+    install()  # before Celery sets logging up: the credentials check may log its ERROR line
     # Celery logs and swallows what a signal handler raises: leave the process explicitly.
     try:
         services().check()
+        services().check_sms_credentials()  # a refused token stops sending at once, for all
     except (RedisUnavailable, ConfigError, redis.RedisError) as exc:
         log.critical("not starting: %s", exc)
         raise SystemExit(1) from None
@@ -127,7 +129,8 @@ def send_reminder(self: Task, subscriber_id: str, local_date: str,
         outcome = svc.sender.deliver(subscriber_id, date.fromisoformat(local_date),
                                      datetime.now(UTC), not_after=limit)
     except RetryLater as exc:
-        raise self.retry(countdown=_backoff(self.request.retries, exc.delay), exc=exc) from None
+        raise self.retry(countdown=_backoff(self.request.retries, exc.delay, exc.backoff),
+                         exc=exc) from None
     except redis.RedisError as exc:
         # Redis restarting: the night record is intact (AOF); try again shortly.
         log.warning("send retry subscriber=%s reason=redis %s", subscriber_id, exc)
@@ -135,13 +138,15 @@ def send_reminder(self: Task, subscriber_id: str, local_date: str,
     return outcome.channels
 
 
-def _backoff(retries: int, hint: float | None) -> float:
-    """Exponential backoff with jitter, or the provider's Retry-After.
+def _backoff(retries: int, hint: float | None, floor: bool = False) -> float:
+    """Exponential backoff with jitter, or the provider's Retry-After (with `floor`: whichever
+    is longer, when one channel gave a Retry-After and the other needs the backoff).
 
     The late limit (checked on every attempt) bounds how long retrying goes on; the cap keeps
     a waiting task below the broker's visibility timeout, so it is not handed out twice.
     """
     cap = services().settings.visibility_timeout * 0.8
+    backoff = min(cap, 300.0, 2.0 * 2 ** min(retries, 8)) * random.uniform(0.5, 1.5)
     if hint is not None and hint > 0:
-        return min(hint, cap)
-    return min(cap, 300.0, 2.0 * 2 ** min(retries, 8)) * random.uniform(0.5, 1.5)
+        return min(max(hint, backoff) if floor else hint, cap)
+    return backoff

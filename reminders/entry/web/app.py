@@ -28,7 +28,7 @@ from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
 from reminders.logs import install
-from reminders.storage import replay
+from reminders.storage import circuit, replay
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,11 @@ class Webhooks:
     def healthz(self) -> Any:
         try:
             self.svc.redis.ping()
+            refused = circuit.failing(self.svc.redis)
         except redis.RedisError:
             return jsonify(redis="unavailable"), 503
+        if refused is not None:  # Twilio refuses our account: no text goes out (circuit.py)
+            return jsonify(redis="ok", sms=refused), 503
         return jsonify(redis="ok")
 
     def sms_inbound(self) -> Any:

@@ -19,7 +19,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from reminders.domain.redflags import CATEGORIES as FLAG_CATEGORIES
-from reminders.storage import counters, due_index
+from reminders.storage import circuit, counters, due_index
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
 
@@ -36,6 +36,7 @@ class RedisCollector(Collector):
         yield self._flags(counts)
         yield from self._refused(counts)
         yield from self._dispatch(counts)
+        yield from self._provider(counts)
         due = GaugeMetricFamily("reminders_due_index_size", "Subscribers in the due index")
         due.add_metric([], float(due_index.size(self.redis)))
         yield due
@@ -97,6 +98,20 @@ class RedisCollector(Collector):
                                        "Nightly emails sent again after an attempt reached DATA")
         repeated.add_metric([], float(counts.get("resent_after_data:email", 0)))
         yield repeated
+
+    def _provider(self, counts: dict[str, str]) -> Iterator[Metric]:
+        """Twilio refusing our account or credentials (circuit.py): no text goes out."""
+        refusals = CounterMetricFamily("reminders_provider_auth_failures",
+                                       "Requests the SMS provider refused for our account or "
+                                       "credentials (401, 20003, 20005)", labels=["channel"])
+        refusals.add_metric(["sms"], float(counts.get(circuit.METRIC, 0)))
+        yield refusals
+        failing = GaugeMetricFamily("reminders_provider_auth_failing",
+                                    "1 from the provider's refusal of our credentials until it "
+                                    "accepts them again (sending stopped or being retried)",
+                                    labels=["channel"])
+        failing.add_metric(["sms"], 1.0 if circuit.failing(self.redis) is not None else 0.0)
+        yield failing
 
     @staticmethod
     def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:

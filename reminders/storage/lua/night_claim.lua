@@ -2,7 +2,8 @@
 -- most one reminder per evening, whatever crashes, retries or duplicate tasks happen.
 -- Returns {'claimed', ''}, {'reclaimed', when the earlier attempt started} (a dead or timed
 -- out attempt: the provider may have its message, the caller must look first),
--- {'busy', lease end} (another sender owns it) or {'done', final state}.
+-- {'busy', lease end} (another sender owns it), {'wait', the provider's Retry-After (epoch)}
+-- or {'done', final state}.
 local night_key = KEYS[1]     -- hash: the night's send record
 local stats_key = KEYS[2]     -- hash: the local date's counters
 local ch = ARGV[1]            -- sms | email
@@ -17,6 +18,10 @@ if state == 'sending' then
   if lease > now then return {'busy', tostring(lease)} end
   since = redis.call('HGET', night_key, ch .. '_since') or ''
 elseif state == 'retry' or state == 'skipped' then
+  -- the provider said when to come back: whoever runs the evening early (a capped retry, a
+  -- re-handed evening, a duplicate task) waits for it, without asking the provider
+  local not_before = tonumber(redis.call('HGET', night_key, ch .. '_not_before') or '0')
+  if state == 'retry' and not_before > now then return {'wait', tostring(not_before)} end
   -- a skip (opted out, paused, unconfirmed) is re-checked: START before the late limit sends
   -- after a timeout the provider may have the message: the next sender must look first
   since = redis.call('HGET', night_key, ch .. '_uncertain') or ''

@@ -1,0 +1,96 @@
+"""An SMS attempt whose outcome is unknown: find its message at Twilio, wait, or send again.
+
+A timeout or a dropped connection after Twilio accepted the message, or a worker killed
+mid-send, leaves an evening whose text may be sitting in Twilio's queue. Twilio has no
+idempotency key for a message creation, so the next attempt looks first: the recipient's newest
+messages, for tonight's body, created since the first attempt that may have reached Twilio
+(transports/twilio_sms.py). A queued message has no date_sent, so a DateSent filter would not
+see it; and Twilio's list can lag behind a creation (twilio-node#647, twilio-java#442). "Not
+found" therefore means "not known yet": the lookup is repeated every RECHECK_INTERVAL until the
+message shows up or `SMS_RECHECK_SECONDS` have passed since the last attempt that may have
+reached Twilio; only then is the text sent again. The remaining window: a message Twilio lists
+later than that is sent twice.
+
+The night record keeps those attempts as `<ch>_since` / `<ch>_uncertain` = "first:last" (epoch
+seconds; a plain number from older records or a first attempt means first = last).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from reminders.app.retry import RetryLater
+from reminders.channels.base import DeliveryError, SmsReceipt, SmsTransport
+from reminders.domain.subscriber import Subscriber
+from reminders.storage import nights
+from reminders.storage.client import Client
+
+log = logging.getLogger(__name__)
+
+RECHECK_INTERVAL = 15.0
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """When the attempts that may have reached the provider started (epoch seconds)."""
+
+    first: float
+    last: float
+
+    @classmethod
+    def parse(cls, raw: str) -> Attempts:
+        first, _, last = raw.partition(":")
+        return cls(float(first), float(last or first))
+
+    @classmethod
+    def starting(cls, now: datetime) -> Attempts:
+        return cls(now.timestamp(), now.timestamp())
+
+    def then(self, now: datetime) -> Attempts:
+        """These, and one more that starts `now`."""
+        return Attempts(self.first, max(self.last, now.timestamp()))
+
+    def encode(self) -> str:
+        return f"{self.first!r}:{self.last!r}"
+
+
+class Recovery:
+    def __init__(self, client: Client, sms: SmsTransport, recheck_seconds: float) -> None:
+        self.redis = client
+        self.sms = sms
+        self.recheck_seconds = recheck_seconds
+
+    def check(self, sub: Subscriber, local_date: date, attempts: Attempts, body: str,
+              now: datetime) -> SmsReceipt | None:
+        """The message of an earlier attempt, if Twilio shows it; None once it is safe to send
+        again; RetryLater while it may still show up. The night is claimed by the caller."""
+        assert sub.phone is not None
+        try:
+            found = self.sms.find_sent(sub.phone, datetime.fromtimestamp(attempts.first, UTC),
+                                       body)
+        except DeliveryError as exc:
+            not_before = (None if exc.retry_after is None or exc.service
+                          else now.timestamp() + exc.retry_after)
+            nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code,
+                                     attempts.encode(), not_before)
+            raise RetryLater(exc.retry_after, f"{exc.code}: cannot check earlier attempt: {exc}"
+                             ) from exc
+        if found is not None:
+            log.warning("send recovered subscriber=%s date=%s sid=%s", sub.id, local_date,
+                        found.provider_id)
+            return found
+        waited = now.timestamp() - attempts.last
+        if waited < self.recheck_seconds:
+            nights.release_for_retry(self.redis, sub.id, local_date, "sms", "unknown",
+                                     attempts.encode())
+            log.info("send recheck subscriber=%s date=%s reason=earlier-attempt-not-listed "
+                     "waited=%.0fs", sub.id, local_date, waited)
+            raise RetryLater(min(RECHECK_INTERVAL, self.recheck_seconds - waited),
+                             "unknown: earlier attempt not listed at the provider yet")
+        log.warning("send again subscriber=%s date=%s reason=earlier-attempt-not-found "
+                    "waited=%.0fs", sub.id, local_date, waited)
+        # Should this sender die mid-send too, whoever reclaims the night looks for both.
+        nights.note_attempts(self.redis, sub.id, local_date, "sms", attempts.then(now).encode())
+        return None
