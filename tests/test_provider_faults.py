@@ -28,9 +28,9 @@ from reminders.entry.cli.runner import demo_zone
 from reminders.entry.web.app import create_app
 from reminders.storage import keys, nights
 from reminders.wiring import Services
+from testing.smtp import FakeSmtp
+from testing.twilio_api import FakeTwilio, RequestRecord
 from tests.conftest import FAULT_SUMMARY, CeleryProcess, make_services, wait_until
-from tests.fakes.smtp import FakeSmtp
-from tests.fakes.twilio_api import FakeTwilio, RequestRecord
 
 Starter = Callable[..., CeleryProcess]
 
