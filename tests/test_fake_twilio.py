@@ -286,12 +286,11 @@ def test_hang_makes_client_time_out_but_message_is_accepted(fake: FakeTwilio) ->
     client = make_client(fake, timeout=1)
     fake.hang_next(1, seconds=2.5)
 
-    started = time.monotonic()
     with pytest.raises(requests.exceptions.Timeout):
         client.messages.create(to=TO, from_=FROM, body="maybe sent")
-    assert time.monotonic() - started < 2.4
 
-    # The attempt is visible at once, the message only when the "lost" answer is produced.
+    # The client gave up before the fake answered (no status yet): the attempt is visible at
+    # once, the message only when the "lost" answer is produced.
     assert len(fake.message_attempts()) == 1
     assert fake.message_attempts()[0].status_code is None
     [message] = fake.wait_for_messages(1, timeout=5)
