@@ -3,7 +3,7 @@
 Tasks hand us ids, never objects: we reload the subscriber, then claim the night's record
 before any send (claim before send), so a task delivered twice, retried, or run by two workers
 sends one message per channel. A sender that died mid-send leaves an expired lease; whoever
-reclaims it first asks the SMS provider whether the message went out before sending again.
+reclaims it (or claims it after a Redis restart: nights.py) asks the provider before resending.
 """
 
 from __future__ import annotations
@@ -168,7 +168,9 @@ class Sender:
             if isinstance(paced, str):
                 return paced
             now = paced
-        claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds)
+        window = nights.attempt_window(sub, local_date, self.late_limit)
+        claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds,
+                             window if channel == "sms" else None)
         if claim.outcome == "done":
             log.info("send skip subscriber=%s date=%s channel=%s reason=already-%s", sub.id,
                      local_date, channel, claim.detail)
