@@ -15,6 +15,12 @@ One hash per (subscriber, local date), one set of fields per channel:
                 "first:last" such attempts
   email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
 The claim is a Lua script, so two workers running the same task can never both send.
+
+A record can also be lost: Redis with `appendfsync everysec` that crashes with its machine comes
+back without the last second of writes (a claim, a "sent" record). So a claim given the window
+in which this evening's attempts are made (its instant to its late limit) that finds no record,
+from a Redis that started within that window, does not take the evening as new: it answers
+`reclaimed`, and the sender asks the provider before sending (delivery.py).
 """
 
 from __future__ import annotations
@@ -22,13 +28,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import redis
 
 from reminders import keys
+from reminders.schedule import send_instant
 from reminders.subscribers import Subscriber
 
 FINAL_STATES = ("sent", "failed", "missed", "skipped")
+# How far the clocks of workers and Redis may disagree (see attempt_window).
+CLOCK_MARGIN = timedelta(seconds=5)
 
 _CLAIM = """
 local ch = ARGV[1]
@@ -62,6 +72,17 @@ elseif state == 'retry' or state == 'skipped' then
   end
 elseif state then
   return {'done', state}
+elseif ARGV[5] ~= '' then
+  -- No record at all: did Redis (re)start while this evening's attempts were being made, so
+  -- that one may have been lost with its last writes? (INFO may be refused by a managed
+  -- Redis's ACL: then there is nothing to compare.)
+  local info = redis.pcall('INFO', 'server')
+  local uptime = type(info) == 'string' and tonumber(string.match(info, 'uptime_in_seconds:(%d+)'))
+  if uptime then
+    local t = redis.call('TIME')
+    local started = tonumber(t[1]) - uptime - 1  -- uptime is whole seconds: err early
+    if started > tonumber(ARGV[5]) and started <= tonumber(ARGV[6]) then since = ARGV[5] end
+  end
 end
 redis.call('HSET', KEYS[1], ch, 'sending', ch .. '_lease', ARGV[3], ch .. '_since', ARGV[2])
 redis.call('HINCRBY', KEYS[1], ch .. '_attempts', 1)
@@ -115,13 +136,28 @@ def _script(client: redis.Redis | redis.client.Pipeline, source: str
     return client.register_script(source)
 
 
+def attempt_window(sub: Subscriber, local_date: date, late_limit: timedelta
+                   ) -> tuple[datetime, datetime]:
+    """When this evening's nightly attempts are made: from its instant (less a margin for
+    clocks, workers' and Redis's, that disagree) to its late limit."""
+    due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
+    return due - CLOCK_MARGIN, due + late_limit + CLOCK_MARGIN
+
+
 def claim(
     client: redis.Redis, subscriber_id: str, local_date: date, channel: str, now: datetime,
-    lease_seconds: float,
+    lease_seconds: float, window: tuple[datetime, datetime] | None = None,
 ) -> Claim:
+    """Own this channel's send for the night (see the module docstring for each outcome).
+
+    `window` (attempt_window): a fresh claim from a Redis that started within it is
+    `reclaimed` from the window's start, as a record of an attempt may have been lost.
+    """
+    start, end = ("", "") if window is None else (window[0].timestamp(), window[1].timestamp())
     raw = _script(client, _CLAIM)(
         keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
-        args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS],
+        args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS,
+              start, end],
     )
     outcome, detail = (x.decode() if isinstance(x, bytes) else str(x) for x in raw)
     return Claim(outcome, detail)

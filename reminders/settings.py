@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -27,6 +28,7 @@ KNOWN_VARIABLES = (
     "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_URL", "TWILIO_MPS", "TWILIO_TIMEOUT_SECONDS",
     "OPT_OUT_HANDLED_BY", "EMAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME",
     "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_IMPLICIT_TLS", "SMTP_TIMEOUT_SECONDS", "EMAIL_FROM",
+    "SMTP_CA_FILE",
     "PUBLIC_URL", "SECRET_KEY", "DEFAULT_SEND_TIME", "DEFAULT_TIMEZONE", "SMS_MAX_SEGMENTS",
     "LATE_LIMIT_MINUTES", "PROGRAM_NAME", "SUPPORT_CONTACT", "OUTBOX_DIR", "TEMPLATES_DIR",
     "DISPATCH_INTERVAL_SECONDS", "DISPATCH_BATCH_SIZE", "BROKER_VISIBILITY_TIMEOUT", "LOG_LEVEL",
@@ -63,6 +65,9 @@ class Settings:
     smtp_starttls: bool = True
     smtp_implicit_tls: bool = False  # SMTPS (usually port 465) instead of STARTTLS
     smtp_timeout_seconds: float = 20.0
+    # PEM file of the CA certificates that may sign the SMTP server's certificate (a relay with
+    # a private CA); None: the system's store.
+    smtp_ca_file: Path | None = None
     email_from: str = "reminders@localhost"
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
@@ -175,6 +180,16 @@ def _email_address(name: str, raw: str) -> str:
     if not re.match(r"^[^@\s]+@[^@\s]+$", value):
         raise ConfigError(f"{name} must be an email address, got {raw!r}")
     return value
+
+
+def _ca_file(name: str, raw: str) -> Path:
+    path = Path(raw.strip()).expanduser()
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"{name} must be a PEM file of CA certificates, got {raw!r}: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
+    return path
 
 
 def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
@@ -293,6 +308,8 @@ def _read_email(env: Mapping[str, str], out: dict[str, object]) -> None:
                                              0.1, 300)
     if "EMAIL_FROM" in env:
         out["email_from"] = _email_address("EMAIL_FROM", env["EMAIL_FROM"])
+    if "SMTP_CA_FILE" in env:
+        out["smtp_ca_file"] = _ca_file("SMTP_CA_FILE", env["SMTP_CA_FILE"])
 
 
 def _read_content(env: Mapping[str, str], out: dict[str, object]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from reminders.preferences import Enrolment, enrol
 from reminders.schedule import send_instant
 from reminders.services import Services
 from reminders.subscribers import Subscriber
-from tests.conftest import FROM_NUMBER
+from tests.conftest import FROM_NUMBER, run_threads
 from tests.fakes.twilio_api import FakeTwilio
 
 PHONE = "+13125550142"
@@ -63,11 +62,7 @@ def test_many_workers_running_the_same_task_send_once(twilio_services: Services,
         except RetryLater:
             results.append("busy")
 
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([attempt] * 8)
     assert len(fake_twilio.messages) == 1
     assert results.count("sent") == 1
 
