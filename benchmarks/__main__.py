@@ -19,7 +19,16 @@ from types import FrameType, ModuleType
 
 from rich.console import Console
 
-from benchmarks import dispatch, e2e, memory, render, report, webhook, worker_memory
+from benchmarks import (
+    dispatch,
+    e2e,
+    importer,
+    memory,
+    render,
+    report,
+    webhook,
+    worker_memory,
+)
 from benchmarks.common import (
     Contention,
     Context,
@@ -39,6 +48,7 @@ PLAN: tuple[tuple[str, ModuleType, float], ...] = (
     ("e2e", e2e, 250),
     ("worker_memory", worker_memory, 50),
     ("webhook", webhook, 45),
+    ("import", importer, 20),
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from reminders.settings_parse import (
     ConfigError,
     _bool,
+    _ca_file,
     _choice,
     _email_address,
     _float,
@@ -58,6 +59,9 @@ class Settings:
     smtp_starttls: bool = True
     smtp_implicit_tls: bool = False  # SMTPS (usually port 465) instead of STARTTLS
     smtp_timeout_seconds: float = 20.0
+    # PEM file of the CA certificates that may sign the SMTP server's certificate (a relay with
+    # a private CA); None: the system's store.
+    smtp_ca_file: Path | None = None
     email_from: str = "reminders@localhost"
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
@@ -159,6 +163,7 @@ VARIABLES = (
     Variable("SMTP_PASSWORD", "smtp_password", lambda n, r: r),
     Variable("SMTP_STARTTLS", "smtp_starttls", lambda n, r: _bool(n, r)),
     Variable("SMTP_IMPLICIT_TLS", "smtp_implicit_tls", lambda n, r: _bool(n, r)),
+    Variable("SMTP_CA_FILE", "smtp_ca_file", lambda n, r: _ca_file(n, r)),
     Variable("SMTP_TIMEOUT_SECONDS", "smtp_timeout_seconds", _ranged(_float, 0.1, 300)),
     Variable("EMAIL_FROM", "email_from", lambda n, r: _email_address(n, r)),
     Variable("DEFAULT_SEND_TIME", "default_send_time", lambda n, r: _hhmm(n, r)),

@@ -4,7 +4,9 @@ whose one line names the variable (the table of variables is in settings.py)."""
 from __future__ import annotations
 
 import re
+import ssl
 from datetime import time
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -100,3 +102,13 @@ def _redis_url(name: str, raw: str) -> str:
     if not re.match(r"^(redis|rediss|unix)://", value):
         raise ConfigError(f"{name} must start with redis://, rediss:// or unix://, got {raw!r}")
     return value
+
+
+def _ca_file(name: str, raw: str) -> Path:
+    path = Path(raw.strip()).expanduser()
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"{name} must be a PEM file of CA certificates, got {raw!r}: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
+    return path

@@ -138,7 +138,8 @@ class Services:
         from reminders.channels.smtp_email import SmtpEmail
 
         return SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_username, s.smtp_password,
-                         s.smtp_starttls, s.smtp_implicit_tls, s.smtp_timeout_seconds)
+                         s.smtp_starttls, s.smtp_implicit_tls, s.smtp_timeout_seconds,
+                         s.smtp_ca_file)
 
     @cached_property
     def composer(self) -> EmailComposer:

@@ -870,6 +870,7 @@ class FakeTwilio:
         )
 
     def _create_message(self, req: _Incoming) -> _Reply:
+        self._hold_if_asked()
         with self._cond:
             fault = self._faults.popleft() if self._faults else None
         if fault is not None and fault.kind == "fail":
@@ -1004,6 +1005,51 @@ class FakeTwilio:
                 "uri": page_uri(page),
             },
         )
+
+    # -- holding requests: a sender killed while its request hangs here (tests/test_faults.py) --
+    # Class-level defaults, so this feature needs nothing in __init__.
+    _hold_quota = 0  # message creations still to be held
+    _holding = 0  # held right now
+    _hold_gate: threading.Event | None = None
+
+    def hold_next(self, n: int = 1) -> None:
+        """Hold the next ``n`` message creations unanswered until ``release_held()``.
+
+        Unlike ``hang_next`` nothing times out on our side: the test decides when Twilio
+        "answers", e.g. only after it has killed the worker that is waiting for the answer.
+        A released request then goes on as usual (faults, acceptance).
+        """
+        with self._cond:
+            self._hold_quota += n
+            if self._hold_gate is None or self._hold_gate.is_set():
+                self._hold_gate = threading.Event()
+
+    def release_held(self) -> None:
+        """Let every held request go on, and hold no more."""
+        with self._cond:
+            self._hold_quota = 0
+            gate = self._hold_gate
+        if gate is not None:
+            gate.set()
+
+    @property
+    def held(self) -> int:
+        """How many message creations are being held right now."""
+        with self._cond:
+            return self._holding
+
+    def _hold_if_asked(self) -> None:
+        with self._cond:
+            if self._hold_quota <= 0 or self._hold_gate is None:
+                return
+            self._hold_quota -= 1
+            self._holding += 1
+            gate = self._hold_gate
+        # Short waits: stop() must not wait for a held handler either.
+        while not gate.wait(0.05) and not self._stopping.is_set():
+            pass
+        with self._cond:
+            self._holding -= 1
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

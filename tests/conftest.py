@@ -12,8 +12,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,34 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> No
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def run_threads(targets: Sequence[Callable[[], object]], timeout: float = 60.0) -> None:
+    """Run each target in its own thread; fail unless every one returned without raising.
+
+    A plain `threading.Thread` that raises only prints a traceback and the test goes on as if
+    that thread had done its part; one that hangs is silently abandoned by a bare `join()`.
+    """
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def guarded(target: Callable[[], object]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # re-raised in the test's own thread, below
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(t,), daemon=True) for t in targets]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = sum(thread.is_alive() for thread in threads)
+    assert alive == 0, f"{alive} of {len(threads)} threads still running after {timeout}s"
+    if errors:
+        raise AssertionError(f"{len(errors)} of {len(threads)} threads raised") from errors[0]
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from reminders.app.report import describe, describe_all
+from reminders.settings import PROJECT_ROOT
 from reminders.storage import nights
 from reminders.wiring import Services
 from tests.conftest import Cli
@@ -152,7 +153,9 @@ def test_forget_erases_the_subscriber_but_keeps_an_opt_out(cli: Cli, redis_clien
 
 def test_bad_configuration_fails_with_one_line_naming_the_variable(cli: Cli) -> None:
     for variable, value in (("LATE_LIMIT_MINUTES", "soon"), ("SMS_BACKEND", "carrier-pigeon"),
-                            ("DEFAULT_TIMEZONE", "Mars/Base"), ("REDIS_URL", "http://x")):
+                            ("DEFAULT_TIMEZONE", "Mars/Base"), ("REDIS_URL", "http://x"),
+                            ("SMTP_CA_FILE", "/nonexistent/ca.pem"),
+                            ("SMTP_CA_FILE", str(PROJECT_ROOT / "README.md"))):  # not a cert
         broken = Cli({**cli.env, variable: value})
         result = broken("list")
         assert result.returncode == 2

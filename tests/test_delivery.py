@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys, nights
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
-from tests.conftest import FROM_NUMBER
+from tests.conftest import FROM_NUMBER, run_threads
 
 PHONE = "+13125550142"
 EVENING = date(2027, 1, 9)
@@ -63,11 +62,7 @@ def test_many_workers_running_the_same_task_send_once(twilio_services: Services,
         except RetryLater:
             results.append("busy")
 
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([attempt] * 8)
     assert len(fake_twilio.messages) == 1
     assert results.count("sent") == 1
 

@@ -1,13 +1,20 @@
-"""The email channel against a real SMTP server (aiosmtpd) and the real web app."""
+"""The email channel against a real SMTP server (aiosmtpd) and the real web app.
+
+The server is set up as a mail provider's submission port, and the service with its default
+settings: STARTTLS (the test's own certificate, trusted through SMTP_CA_FILE), then AUTH.
+"""
 
 from __future__ import annotations
 
 import base64
+import email.utils
 import html
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
@@ -19,6 +26,7 @@ from reminders.app.delivery import RetryLater
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.entry.cli.runner import demo_zone
+from reminders.storage import nights
 from reminders.wiring import Services
 from testing.smtp import FakeSmtp
 from testing.twilio_api import FakeTwilio
@@ -28,20 +36,24 @@ from tests.webhook_client import serve
 PHONE = "+13125550142"
 ADDRESS = "ana@example.org"
 EVENING = date(2027, 1, 9)
+SMTP_USER, SMTP_PASSWORD = "reminders@example.org", "app-password-1"
 
 
 @pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    server = FakeSmtp().start()
+def fake_smtp(tmp_path: Path) -> Iterator[FakeSmtp]:
+    server = FakeSmtp.submission(tmp_path, SMTP_USER, SMTP_PASSWORD).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
 def email_env(twilio_env: dict[str, str], fake_smtp: FakeSmtp) -> dict[str, str]:
+    # SMTP_STARTTLS is left to its default (on); the port is the fake's, not 587, so that
+    # parallel runs do not collide.
     return {**twilio_env, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(fake_smtp.port),
-            "SMTP_STARTTLS": "false", "EMAIL_FROM": "reminders@example.org"}
+            "SMTP_PORT": str(fake_smtp.port), "SMTP_USERNAME": SMTP_USER,
+            "SMTP_PASSWORD": SMTP_PASSWORD, "SMTP_CA_FILE": str(fake_smtp.cert_file),
+            "EMAIL_FROM": "reminders@example.org"}
 
 
 @pytest.fixture
@@ -79,15 +91,47 @@ def unsubscribe_link(message: EmailMessage) -> str:
     return https[0]
 
 
-def test_nightly_email_structure_items_and_headers(svc: Services, fake_smtp: FakeSmtp) -> None:
+def raw_headers(raw: bytes) -> dict[bytes, list[bytes]]:
+    """The header block exactly as it crossed the wire: name -> each occurrence, unfolded."""
+    head, separator, _ = raw.partition(b"\r\n\r\n")
+    assert separator, raw[:500]
+    found: dict[bytes, list[bytes]] = {}
+    for line in re.split(rb"\r\n(?![ \t])", head):
+        name, colon, value = line.partition(b":")
+        assert colon and re.fullmatch(rb"[!-9;-~]+", name), line  # a field name, nothing else
+        found.setdefault(name.lower(), []).append(re.sub(rb"\r\n[ \t]+", b" ", value).strip())
+    return found
+
+
+def test_nightly_email_on_the_wire(svc: Services, fake_smtp: FakeSmtp) -> None:
     sub = subscribe(svc)
     assert svc.sender.deliver(sub.id, EVENING, due(sub)).channels == {"email": "sent"}
     [received] = fake_smtp.messages
+    # The default settings: STARTTLS with a verified certificate, then AUTH, then the message.
+    assert received.tls and received.login == SMTP_USER
+    assert received.mail_from == "reminders@example.org" and received.rcpt_tos == [ADDRESS]
+    raw = received.raw
+    assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))  # RFC 5322's hard limit
+    headers = raw_headers(raw)
+    for name in (b"from", b"to", b"subject", b"date", b"message-id", b"mime-version",
+                 b"content-type", b"list-unsubscribe", b"list-unsubscribe-post"):
+        assert len(headers.get(name, [])) == 1, (name, headers.get(name))
+    head = raw.partition(b"\r\n\r\n")[0]
+    head.decode("ascii")  # 8-bit text only ever travels encoded
+    assert headers[b"to"] == [ADDRESS.encode()]
+    assert re.fullmatch(rb"(.+ )?<reminders@example\.org>|reminders@example\.org",
+                        headers[b"from"][0]), headers[b"from"]
+    assert re.fullmatch(rb"<[!-=?-~]+@example\.org>", headers[b"message-id"][0])
+    assert email.utils.parsedate_to_datetime(headers[b"date"][0].decode()).tzinfo is not None
+    assert headers[b"mime-version"] == [b"1.0"]
+    assert headers[b"content-type"][0].startswith(b"multipart/alternative;")
+    assert headers[b"list-unsubscribe-post"] == [b"List-Unsubscribe=One-Click"]
+    assert re.fullmatch(rb"<https://reminders\.example\.org/unsubscribe\?token=[^<>\s]+>, "
+                        rb"<mailto:reminders@example\.org\?[^<>\s]+>",
+                        headers[b"list-unsubscribe"][0]), headers[b"list-unsubscribe"]
+    assert b"bcc" not in headers
     message = received.message
-    assert received.rcpt_tos == [ADDRESS]
-    assert message["To"] == ADDRESS and "reminders@example.org" in str(message["From"])
-    assert message["Message-ID"] and message["Date"]
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text, markup = parts(message)
     selection = svc.renderer.tonight(sub, EVENING).selection
     for item in selection.items:
@@ -190,6 +234,62 @@ def test_permanent_smtp_error_marks_bouncing_and_stops_email(svc: Services, fake
     assert fake_smtp.attempts == 1 and len(fake_twilio.messages) == 2
 
 
+def test_a_recipient_refused_at_rcpt_bounces_once(svc: Services, fake_smtp: FakeSmtp) -> None:
+    sub = subscribe(svc)
+    fake_smtp.refuse_recipient(ADDRESS, "550 5.1.1 <ana@example.org>: Recipient unknown")
+    assert svc.sender.deliver(sub.id, EVENING, due(sub)).channels == {"email": "failed"}
+    after = svc.store.get(sub.id)
+    assert after is not None and after.email_status == "bouncing"
+    assert nights.read(svc.redis, sub.id, EVENING)["email_error"] == "550"
+    # No retry storm: the evening is over for this address, and so are the next ones.
+    assert svc.sender.deliver(sub.id, EVENING, due(sub) + timedelta(minutes=5)).channels == {
+        "email": "skipped"}
+    assert nights.read(svc.redis, sub.id, EVENING)["email"] == "failed"
+    tomorrow = EVENING + timedelta(days=1)
+    assert svc.sender.deliver(sub.id, tomorrow, due(sub) + timedelta(days=1)).channels == {
+        "email": "skipped"}
+    assert [r.address for r in fake_smtp.rcpts] == [ADDRESS]
+    assert fake_smtp.messages == [] and fake_smtp.attempts == 0
+
+
+def test_a_mailbox_busy_at_rcpt_is_retried(svc: Services, fake_smtp: FakeSmtp) -> None:
+    sub = subscribe(svc)
+    fake_smtp.refuse_recipient(ADDRESS, "450 4.2.1 Mailbox busy, try again later")
+    with pytest.raises(RetryLater):
+        svc.sender.deliver(sub.id, EVENING, due(sub))
+    fake_smtp.accept_recipient(ADDRESS)
+    assert svc.sender.deliver(sub.id, EVENING, due(sub) + timedelta(minutes=1)).channels == {
+        "email": "sent"}
+    assert len(fake_smtp.rcpts) == 2 and len(fake_smtp.messages) == 1
+    assert svc.store.get(sub.id).email_status == "active"  # type: ignore[union-attr]
+
+
+def test_a_certificate_nobody_told_us_to_trust_is_refused(email_env: dict[str, str],
+                                                          fake_smtp: FakeSmtp) -> None:
+    svc = make_services({k: v for k, v in email_env.items() if k != "SMTP_CA_FILE"})
+    sub = subscribe(svc)
+    with pytest.raises(RetryLater, match="SSLCertVerificationError"):
+        svc.sender.deliver(sub.id, EVENING, due(sub))
+    assert fake_smtp.messages == [] and fake_smtp.rcpts == []  # nothing in the clear either
+    assert svc.store.get(sub.id).email_status == "active"  # type: ignore[union-attr]
+
+
+def test_a_refused_login_is_a_service_fault_not_the_persons(email_env: dict[str, str],
+                                                            fake_smtp: FakeSmtp) -> None:
+    svc = make_services({**email_env, "SMTP_PASSWORD": "rotated-yesterday"})
+    sub = subscribe(svc)
+    with pytest.raises(RetryLater, match="535"):
+        svc.sender.deliver(sub.id, EVENING, due(sub))
+    # The address is fine: it is not marked bouncing, and the evening can still go out once
+    # the password is put right, within the late limit.
+    assert svc.store.get(sub.id).email_status == "active"  # type: ignore[union-attr]
+    assert nights.read(svc.redis, sub.id, EVENING)["email"] == "retry"
+    fixed = make_services(email_env)
+    assert fixed.sender.deliver(sub.id, EVENING, due(sub) + timedelta(minutes=1)).channels == {
+        "email": "sent"}
+    assert len(fake_smtp.messages) == 1
+
+
 def test_email_only_double_opt_in_by_link(email_env: dict[str, str], svc: Services,
                                           fake_smtp: FakeSmtp) -> None:
     cli = Cli(email_env)
@@ -215,9 +315,7 @@ def test_email_only_double_opt_in_by_link(email_env: dict[str, str], svc: Servic
         assert cli(*command).returncode == 0, command
 
 
-def test_console_email_backend_writes_eml(base_env: dict[str, str], tmp_path: object) -> None:
-    from pathlib import Path
-
+def test_console_email_backend_writes_eml(base_env: dict[str, str]) -> None:
     svc = make_services(base_env)
     sub = subscribe(svc)
     assert svc.sender.deliver(sub.id, EVENING, due(sub)).channels == {"email": "sent"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -214,17 +213,14 @@ def test_list_shows_a_table_with_each_phone(cli: Cli, tmp_path: Path) -> None:
     assert any("Cy 😀 [bold]x[/bold]" in line and "cy@example.org" in line for line in lines)
 
 
-def test_a_large_file_is_imported_quickly(cli: Cli, tmp_path: Path) -> None:
+def test_a_large_file_is_imported_whole(cli: Cli, tmp_path: Path) -> None:
+    # How long this takes is `make bench`'s row 7, not an assertion here.
     rows = "".join(f"+1312{2000000 + n},,Person {n},,20:00,sms,yes\n" for n in range(2_000))
     path = tmp_path / "many.csv"
     path.write_text(f"{HEADER}\n{rows}")
-    started = time.monotonic()
     result = cli("import", str(path))
-    elapsed = time.monotonic() - started
     assert result.stdout.splitlines()[-1] == "imported 2000, unchanged 0, failed 0"
-    # About 1.5 ms a row on a laptop: 10 000 rows in ~15 s. Generous, to catch a regression
-    # to something quadratic or one round trip per byte, not to benchmark.
-    assert elapsed < 30, elapsed
+    assert json.loads(cli("show", "+13122001999", "--json").stdout)["name"] == "Person 1999"
 
 
 def test_send_confirmations_asks_only_the_people_just_enrolled_as_pending(

@@ -13,6 +13,7 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import next_send_after, send_instant, upcoming
 from reminders.storage import keys, nights
 from reminders.wiring import Services
+from tests.conftest import run_threads
 
 NEW_YORK = ZoneInfo("America/New_York")
 EASTER = ZoneInfo("Pacific/Easter")
@@ -119,11 +120,7 @@ def test_two_dispatchers_at_once_claim_each_person_once(console_services: Servic
         Dispatcher(redis.Redis.from_url(svc.settings.redis_url), timedelta(minutes=90),
                    batch_size=7).tick(now, collect)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([run] * 4)
     assert sorted(i for i, _ in sent) == sorted(ids)
     assert {d for _, d in sent} == {date(2027, 1, 9)}
     assert svc.redis.zcard(keys.DUE) == 300 and svc.redis.zcard(keys.CLAIMS) == 0

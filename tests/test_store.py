@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from reminders.domain.subscriber import Subscriber, from_hash, to_hash
 from reminders.storage import keys
 from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, NotFound, Store
 from reminders.wiring import Services
+from tests.conftest import run_threads
 
 
 def _sub(svc: Services, phone: str = "+13125550142", **kw: str) -> Subscriber:
@@ -44,11 +46,7 @@ def test_many_concurrent_writers_each_keep_their_field(console_services: Service
     def write(change: dict[str, object]) -> None:
         svc.store.save(sub, sub.with_changes(**change))
 
-    threads = [threading.Thread(target=write, args=(c,)) for c in changes]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([functools.partial(write, c) for c in changes])
     stored = svc.store.get(sub.id)
     assert stored is not None
     assert (stored.heat_ok, stored.massage_ok, stored.name, stored.streak) == (True, False,
@@ -174,11 +172,7 @@ def test_two_creates_racing_for_one_phone_exactly_one_wins(console_services: Ser
             except AlreadySubscribed:
                 outcomes.append("refused")
 
-        threads = [threading.Thread(target=create) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_threads([create, create])
         assert sorted(outcomes)[-1] == "refused", outcomes
         winner = sorted(outcomes)[0]
         assert svc.store.id_for(phone) == winner

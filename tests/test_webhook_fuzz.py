@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
+from reminders.storage import keys
 from reminders.wiring import Services
 from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.outbox import emails, sent_links, token_of
@@ -186,11 +187,19 @@ def test_no_request_to_any_route_yields_a_5xx(app: Flask, twilio_services: Servi
             routes.setdefault(rule.rule, []).extend(
                 sorted((rule.methods or set()) - {"OPTIONS"}))
     seen: Counter[int] = Counter()
+    # Each example's own subscriber just before its request: SMS state, and whether that
+    # number had texted us already (replay memory, hourly reply counter).
+    found_before: Counter[tuple[str, bool]] = Counter()
 
     @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
     @given(req=requests_(routes))
     def check(req: dict[str, Any]) -> None:
         form, query = _materialise(world, req)
+        if req["fields"]["sender"] == "fresh":
+            sub, phone = twilio_services.store.find(form["From"]), form["From"]
+            texted = twilio_services.redis.exists(keys.inbound_seen(phone),
+                                                  keys.inbound_counter(phone))
+            found_before[(sub.sms_status if sub else "gone", bool(texted))] += 1
         body, content_type = _body(req["encoding"], form)
         target, headers = _headers(req, req["path"], query, body, form)
         response = client.open(target, method=req["method"], data=body, headers=headers,
@@ -203,6 +212,9 @@ def test_no_request_to_any_route_yields_a_5xx(app: Flask, twilio_services: Servi
     # The examples reached the handlers, not only the door: replies, refusals and bad input.
     for status in (200, 204, 400, 403, 405):
         assert seen[status] > 0, seen
+    # ... and did not collapse onto one path: each example met a subscriber of its own, still
+    # active and new, not one that earlier examples had opted out or used up.
+    assert set(found_before) == {("active", False)}, found_before
 
 
 @settings(max_examples=200, deadline=None,

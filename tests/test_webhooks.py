@@ -15,6 +15,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.wiring import Services
 from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.conftest import Cli, make_services
+from tests.snapshot import differences, snapshot
 from tests.webhook_client import WebhookClient, serve
 
 PHONE = "+13125550142"
@@ -342,6 +343,29 @@ def test_status_errors_about_the_person_stop_texting(web: WebhookClient,
     _, sid = _sent_message(twilio_services, fake_twilio)
     _status(web, sid, "failed", code)
     assert state(twilio_services).sms_status == expected
+
+
+@pytest.mark.parametrize("signature", [None, "", "forged-signature", "other-token"])
+def test_a_forged_status_for_a_real_message_changes_nothing(
+    web: WebhookClient, twilio_services: Services, fake_twilio: FakeTwilio, twilio_cli: Cli,
+    signature: str | None,
+) -> None:
+    _, sid = _sent_message(twilio_services, fake_twilio)
+    before = snapshot(twilio_services.redis)
+    params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": "failed", "SmsStatus": "failed",
+              "ErrorCode": "21610", "AccountSid": DEFAULT_ACCOUNT_SID, "To": PHONE,
+              "From": "+15005550006", "ApiVersion": "2010-04-01"}
+    if signature == "other-token":  # validly signed, but with somebody else's token
+        forger = WebhookClient(web.base_url, web.public_url, "another-token")
+        response = forger.post("/sms/status", params)
+    else:
+        response = web.post("/sms/status", params, signature=signature)
+    assert response.status_code == 403
+    assert differences(before, snapshot(twilio_services.redis)) == []
+    # Not even the replay memory was touched: Twilio's genuine callback still applies.
+    assert _status(web, sid, "delivered").status_code == 204
+    last = json.loads(twilio_cli("show", PHONE, "--json").stdout)["last_delivery"]
+    assert last["status"] == "delivered" and state(twilio_services).sms_status == "active"
 
 
 def test_status_for_an_unknown_message_changes_nothing(web: WebhookClient) -> None:

@@ -3,8 +3,9 @@
 Tasks hand us ids, never objects: we reload the subscriber, then claim the night's record
 before any send (claim before send), so a task delivered twice, retried, or run by two workers
 sends one message per channel. A sender that died mid-send leaves an expired lease, a timeout
-leaves an uncertain attempt; whoever reclaims the night asks the SMS provider whether the message
-went out before sending again (recovery.py).
+leaves an uncertain attempt; whoever reclaims the night (or claims it after a Redis restart:
+nights.py) asks the SMS provider whether the message went out before sending again
+(recovery.py).
 """
 
 from __future__ import annotations
@@ -166,7 +167,9 @@ class Sender:
             if isinstance(paced, str):
                 return paced
             now = paced
-        claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds)
+        window = nights.attempt_window(sub, local_date, self.late_limit)
+        claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds,
+                             window if channel == "sms" else None)
         if not claim.owned:
             return self._not_ours(sub, local_date, channel, claim, now)
         if sms is not None:

@@ -15,6 +15,12 @@ One hash per (subscriber, local date), one set of fields per channel:
                 "first:last" such attempts
   email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
 The claim is a Lua script, so two workers running the same task can never both send.
+
+A record can also be lost: Redis with `appendfsync everysec` that crashes with its machine comes
+back without the last second of writes (a claim, a "sent" record). So a claim given the window
+in which this evening's attempts are made (its instant to its late limit) that finds no record,
+from a Redis that started within that window, does not take the evening as new: it answers
+`reclaimed`, and the sender asks the provider before sending (delivery.py).
 """
 
 from __future__ import annotations
@@ -24,12 +30,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import redis
 
+from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import codec, inflight, keys
 from reminders.storage.lua import script as lua_script
+
+# How far the clocks of workers and Redis may disagree (see attempt_window).
+CLOCK_MARGIN = timedelta(seconds=5)
 
 
 class ClaimOutcome(StrEnum):
@@ -52,13 +63,28 @@ class Claim:
         return self.outcome in (ClaimOutcome.CLAIMED, ClaimOutcome.RECLAIMED)
 
 
+def attempt_window(sub: Subscriber, local_date: date, late_limit: timedelta
+                   ) -> tuple[datetime, datetime]:
+    """When this evening's nightly attempts are made: from its instant (less a margin for
+    clocks, workers' and Redis's, that disagree) to its late limit."""
+    due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
+    return due - CLOCK_MARGIN, due + late_limit + CLOCK_MARGIN
+
+
 def claim(
     client: redis.Redis, subscriber_id: str, local_date: date, channel: str, now: datetime,
-    lease_seconds: float,
+    lease_seconds: float, window: tuple[datetime, datetime] | None = None,
 ) -> Claim:
+    """Own this channel's send for the night (see the module docstring for each outcome).
+
+    `window` (attempt_window): a fresh claim from a Redis that started within it is
+    `reclaimed` from the window's start, as a record of an attempt may have been lost.
+    """
+    start, end = ("", "") if window is None else (window[0].timestamp(), window[1].timestamp())
     raw = lua_script(client, "night_claim")(
         keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
-        args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS],
+        args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS,
+              start, end],
     )
     outcome, detail = (codec.text(x) for x in raw)
     return Claim(ClaimOutcome(outcome), detail)

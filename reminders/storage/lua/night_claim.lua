@@ -3,13 +3,16 @@
 -- Returns {'claimed', ''}, {'reclaimed', when the earlier attempt started} (a dead or timed
 -- out attempt: the provider may have its message, the caller must look first),
 -- {'busy', lease end} (another sender owns it), {'wait', the provider's Retry-After (epoch)}
--- or {'done', final state}.
+-- or {'done', final state}. A fresh claim from a Redis that started within the evening's
+-- attempt window is 'reclaimed' from the window's start: a record may have been lost.
 local night_key = KEYS[1]     -- hash: the night's send record
 local stats_key = KEYS[2]     -- hash: the local date's counters
 local ch = ARGV[1]            -- sms | email
 local now = tonumber(ARGV[2])
 local lease_until = ARGV[3]
 local night_ttl = ARGV[4]
+local window_start = ARGV[5] or ''  -- this evening's attempts are made within this window
+local window_end = ARGV[6] or ''    -- (epoch seconds; '' when not given)
 
 local state = redis.call('HGET', night_key, ch)
 local since = ''
@@ -40,6 +43,19 @@ elseif state == 'retry' or state == 'skipped' then
   end
 elseif state then
   return {'done', state}
+elseif window_start ~= '' then
+  -- No record at all: did Redis (re)start while this evening's attempts were being made, so
+  -- that one may have been lost with its last writes (appendfsync everysec)? INFO may be
+  -- refused by a managed Redis's ACL: then there is nothing to compare.
+  local info = redis.pcall('INFO', 'server')
+  local uptime = type(info) == 'string' and tonumber(string.match(info, 'uptime_in_seconds:(%d+)'))
+  if uptime then
+    local t = redis.call('TIME')
+    local started = tonumber(t[1]) - uptime - 1  -- uptime is whole seconds: err early
+    if started > tonumber(window_start) and started <= tonumber(window_end) then
+      since = window_start
+    end
+  end
 end
 redis.call('HSET', night_key, ch, 'sending', ch .. '_lease', lease_until, ch .. '_since', ARGV[2])
 redis.call('HINCRBY', night_key, ch .. '_attempts', 1)
