@@ -78,7 +78,8 @@ class _Handler:
             raw = envelope.original_content or b""
             parsed = email.message_from_bytes(raw, policy=email.policy.default)
             assert isinstance(parsed, EmailMessage)
-            login = session.auth_data.login.decode() if session.authenticated else None
+            auth: Any = session.auth_data  # aiosmtpd's LoginPassword when AUTH succeeded
+            login = auth.login.decode() if session.authenticated and auth else None
             self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
                                           parsed, raw, session.ssl is not None, login))
         if fault == DROP_AFTER_DATA:
