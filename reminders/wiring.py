@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from reminders.app import consent
 from reminders.app.confirmations import Confirmations
 from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
-from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
+from reminders.channels.base import DeliveryError, EmailTransport, Recipient, SmsTransport
 from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
@@ -182,10 +183,12 @@ class Services:
         return Inbound(self.store, self.redis, self.settings, self.replies, now,
                        on_email_added=self.confirmations.mail)
 
-    def apply_provider_error(self, subscriber_id: str, code: str) -> None:
+    def apply_recipient_problem(self, subscriber_id: str, problem: Recipient, code: str
+                                ) -> None:
+        """A status callback's error about the person (already sorted by the channel)."""
         sub = self.store.get(subscriber_id)
         if sub is not None:
-            self.sender.apply_provider_error(sub, code)
+            consent.apply(self.store, sub, "sms", problem, code)
 
     def check_storage(self) -> None:
         """What every entry point (CLI, web, worker, beat) does first, once per process: Redis

@@ -15,8 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from reminders.app import consent as provider_errors
-from reminders.app import guards, nightly_email
+from reminders.app import consent, guards, nightly_email
 from reminders.app.recovery import Attempts, Recovery
 from reminders.app.retry import RetryLater, merge
 from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
@@ -173,10 +172,13 @@ class Sender:
         if not claim.owned:
             return self._not_ours(sub, local_date, channel, claim, now)
         if sms is not None:
-            attempts = (Attempts.parse(claim.detail) if claim.outcome == "reclaimed"
+            attempts = (Attempts.parse(claim.detail) if claim.outcome != "claimed"
                         else Attempts.starting(now))
-            found = (self.recovery.check(sub, local_date, attempts, sms.body, now)
-                     if claim.outcome == "reclaimed" else None)
+            # A lost record after a Redis restart: its message, if any, was created before
+            # the restart, so one look is enough (no recheck window to wait out).
+            found = (self.recovery.check(sub, local_date, attempts, sms.body, now,
+                                         patient=claim.outcome == "reclaimed")
+                     if claim.outcome != "claimed" else None)
             if found is not None:
                 self._record_sent(sub, local_date, "sms", found.provider_id, found.status,
                                   settle)
@@ -184,7 +186,7 @@ class Sender:
             return self._send_sms(sub, local_date, sms, now, settle, attempts.then(now))
         email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
         return self._send_email(sub, local_date, email, now, settle,
-                                reclaimed=claim.outcome == "reclaimed")
+                                reclaimed=claim.outcome != "claimed")
 
     def _not_ours(self, sub: Subscriber, local_date: date, channel: str, claim: nights.Claim,
                   now: datetime) -> str:
@@ -285,12 +287,5 @@ class Sender:
                       error=exc.code)
         log.warning("send failed subscriber=%s date=%s channel=%s code=%s", sub.id, local_date,
                     channel, exc.code)
-        if channel == "sms":
-            provider_errors.apply_sms_error(self.store, sub, exc.code)
-        else:
-            provider_errors.mark_bouncing(self.store, sub, exc.code)
+        consent.apply(self.store, sub, channel, exc.recipient, exc.code)
         return "failed"
-
-    def apply_provider_error(self, sub: Subscriber, code: str) -> None:
-        """Errors that say something about the person: stop texting them."""
-        provider_errors.apply_sms_error(self.store, sub, code)

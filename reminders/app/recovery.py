@@ -63,9 +63,10 @@ class Recovery:
         self.recheck_seconds = recheck_seconds
 
     def check(self, sub: Subscriber, local_date: date, attempts: Attempts, body: str,
-              now: datetime) -> SmsReceipt | None:
+              now: datetime, patient: bool = True) -> SmsReceipt | None:
         """The message of an earlier attempt, if Twilio shows it; None once it is safe to send
-        again; RetryLater while it may still show up. The night is claimed by the caller."""
+        again; RetryLater while it may still show up. The night is claimed by the caller.
+        `patient=False`: one look decides (a record lost with a Redis restart)."""
         assert sub.phone is not None
         try:
             found = self.sms.find_sent(sub.phone, datetime.fromtimestamp(attempts.first, UTC),
@@ -82,7 +83,7 @@ class Recovery:
                         found.provider_id)
             return found
         waited = now.timestamp() - attempts.last
-        if waited < self.recheck_seconds:
+        if patient and waited < self.recheck_seconds:
             nights.release_for_retry(self.redis, sub.id, local_date, "sms", "unknown",
                                      attempts.encode())
             log.info("send recheck subscriber=%s date=%s reason=earlier-attempt-not-listed "

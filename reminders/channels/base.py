@@ -6,7 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from enum import StrEnum
 from typing import Protocol
+
+
+class Recipient(StrEnum):
+    """What a provider's answer says about the person, in no provider's vocabulary: the channel
+    sorts its own codes (twilio_sms.recipient_problem), app/consent.py decides what follows."""
+
+    OPTED_OUT = "opted_out"  # they asked the provider to stop (Twilio 21610)
+    INVALID = "invalid"  # the number or address cannot be reached (21211, 21614; a 5xx bounce)
+    NONE = ""  # nothing about the person
 
 
 class DeliveryError(Exception):
@@ -17,11 +27,13 @@ class DeliveryError(Exception):
     provider's own hint in seconds, when it gave one. `service` errors say nothing about the
     person (the provider refused our account or its credentials): retried, never held
     against the recipient, and they stop sending for everyone for a while (circuit.py).
+    `recipient` says what the answer means for the person (Recipient), whatever the channel.
     """
 
     def __init__(
         self, message: str, permanent: bool = False, code: str = "",
         retry_after: float | None = None, service: bool = False,
+        recipient: Recipient = Recipient.NONE,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -29,6 +41,7 @@ class DeliveryError(Exception):
         self.code = code
         self.retry_after = retry_after
         self.service = service
+        self.recipient = recipient
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from reminders.channels.base import DeliveryError
+from reminders.channels.base import DeliveryError, Recipient
 
 log = logging.getLogger(__name__)
 
@@ -105,5 +105,6 @@ def _text(raw: bytes | str) -> str:
 
 def _by_code(code: int, text: bytes | str) -> DeliveryError:
     """A reply about this recipient or this message: 5xx is final."""
-    return DeliveryError(f"smtp {code}: {_text(text)}", permanent=500 <= code < 600,
-                         code=str(code))
+    final = 500 <= code < 600  # a hard bounce: the address cannot be reached
+    return DeliveryError(f"smtp {code}: {_text(text)}", permanent=final, code=str(code),
+                         recipient=Recipient.INVALID if final else Recipient.NONE)

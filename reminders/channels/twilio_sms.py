@@ -17,7 +17,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from reminders.channels.base import DeliveryError, SmsReceipt
+from reminders.channels.base import DeliveryError, Recipient, SmsReceipt
 
 TWILIO_BASE = "https://api.twilio.com"
 # Error codes after which retrying is pointless (Twilio's error dictionary).
@@ -138,13 +138,24 @@ class TwilioSms:
                 return DeliveryError("rate limited", code=code or "429", retry_after=retry_after)
             if code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 408):
                 return DeliveryError(exc.msg or "rejected", permanent=True,
-                                     code=code or str(exc.status))
+                                     code=code or str(exc.status),
+                                     recipient=recipient_problem(code))
             return DeliveryError(exc.msg or "provider error", code=code or str(exc.status))
         if isinstance(exc, requests.Timeout):
             return DeliveryError("timeout", code="timeout")
         if isinstance(exc, requests.RequestException):
             return DeliveryError(f"connection: {type(exc).__name__}", code="connection")
         return DeliveryError(str(exc) or type(exc).__name__, code="twilio")
+
+
+def recipient_problem(code: str) -> Recipient:
+    """What a Twilio error code (a send's answer, a status callback's ErrorCode) says about
+    the person."""
+    if code == OPTED_OUT:
+        return Recipient.OPTED_OUT
+    if code in INVALID_NUMBER:
+        return Recipient.INVALID
+    return Recipient.NONE
 
 
 def _seconds(raw: str | None) -> float | None:

@@ -20,7 +20,7 @@ A record can also be lost: Redis with `appendfsync everysec` that crashes with i
 back without the last second of writes (a claim, a "sent" record). So a claim given the window
 in which this evening's attempts are made (its instant to its late limit) that finds no record,
 from a Redis that started within that window, does not take the evening as new: it answers
-`reclaimed`, and the sender asks the provider before sending (delivery.py).
+`restarted`, and the sender asks the provider once before sending (delivery.py).
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ CLOCK_MARGIN = timedelta(seconds=5)
 class ClaimOutcome(StrEnum):
     CLAIMED = "claimed"
     RECLAIMED = "reclaimed"  # a dead or timed-out attempt: the provider may have its message
+    # no record, from a Redis that (re)started during the evening: one may have been lost
+    RESTARTED = "restarted"
     BUSY = "busy"  # another sender owns the attempt
     WAIT = "wait"  # the provider's Retry-After has not passed
     DONE = "done"  # the channel already has a final state
@@ -60,7 +62,8 @@ class Claim:
 
     @property
     def owned(self) -> bool:
-        return self.outcome in (ClaimOutcome.CLAIMED, ClaimOutcome.RECLAIMED)
+        return self.outcome in (ClaimOutcome.CLAIMED, ClaimOutcome.RECLAIMED,
+                                ClaimOutcome.RESTARTED)
 
 
 def attempt_window(sub: Subscriber, local_date: date, late_limit: timedelta

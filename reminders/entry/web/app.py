@@ -23,6 +23,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
 from reminders.app.delivery_status import UnknownMessage, advance
+from reminders.channels.twilio_sms import recipient_problem
 from reminders.domain.validation import InvalidInput, normalise_phone
 from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
@@ -138,7 +139,9 @@ class Webhooks:
             replay.release_status(self.svc.redis, sid, status)  # not applied: a retry may
             raise
         if changed and error_code:
-            self.svc.apply_provider_error(subscriber_id, error_code)
+            # Twilio's codes are the SMS channel's to read (a status is only ever about SMS).
+            self.svc.apply_recipient_problem(subscriber_id, recipient_problem(error_code),
+                                             error_code)
         return Response(status=204)
 
 

@@ -4,7 +4,7 @@
 -- out attempt: the provider may have its message, the caller must look first),
 -- {'busy', lease end} (another sender owns it), {'wait', the provider's Retry-After (epoch)}
 -- or {'done', final state}. A fresh claim from a Redis that started within the evening's
--- attempt window is 'reclaimed' from the window's start: a record may have been lost.
+-- attempt window is 'restarted' (with the window's start): a record may have been lost.
 local night_key = KEYS[1]     -- hash: the night's send record
 local stats_key = KEYS[2]     -- hash: the local date's counters
 local ch = ARGV[1]            -- sms | email
@@ -53,7 +53,11 @@ elseif window_start ~= '' then
     local t = redis.call('TIME')
     local started = tonumber(t[1]) - uptime - 1  -- uptime is whole seconds: err early
     if started > tonumber(window_start) and started <= tonumber(window_end) then
-      since = window_start
+      redis.call('HSET', night_key, ch, 'sending', ch .. '_lease', lease_until,
+                 ch .. '_since', ARGV[2])
+      redis.call('HINCRBY', night_key, ch .. '_attempts', 1)
+      redis.call('EXPIRE', night_key, night_ttl)
+      return {'restarted', window_start}
     end
   end
 end
