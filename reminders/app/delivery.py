@@ -19,6 +19,7 @@ from reminders.app import consent, guards, nightly_email
 from reminders.app.recovery import Attempts, Recovery
 from reminders.app.retry import RetryLater, merge
 from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
+from reminders.domain import policies
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.email import EmailComposer
@@ -83,13 +84,13 @@ class Sender:
             nights.settle(self.redis, subscriber_id, local_date)
             return outcome
         sub, tz = found
-        if not ignore_late and (why := guards.date_problem(local_date, now, tz)):
+        if not ignore_late and (why := policies.date_problem(local_date, now, tz)):
             guards.reject_date(self.redis, sub.id, local_date, why)
             nights.settle(self.redis, sub.id, local_date)
             outcome.channels["task"] = "rejected"
             return outcome
         due = send_instant(local_date, sub.send_time, tz)
-        deadline = None if ignore_late else guards.deadline(local_date, due, tz,
+        deadline = None if ignore_late else policies.deadline(local_date, due, tz,
                                                              self.late_limit, not_after)
         if deadline is not None and now > deadline:
             log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
@@ -99,7 +100,7 @@ class Sender:
             nights.settle(self.redis, sub.id, local_date)
             return outcome
         retry: RetryLater | None = None
-        wanted = [channel for channel in ("sms", "email") if self._wants(sub, channel)]
+        wanted = [channel for channel in ("sms", "email") if policies.wants(sub, channel)]
         for index, channel in enumerate(wanted):
             # The evening's last channel settles it in the same round trip as its record,
             # unless an earlier channel still has to be retried.
@@ -134,24 +135,9 @@ class Sender:
                  sub.id, channel, local_date, result.replace(" ", "_"), seconds * 1000,
                  error or "-")
 
-    @staticmethod
-    def _wants(sub: Subscriber, channel: str) -> bool:
-        if channel == "sms":
-            return sub.wants_sms and sub.phone is not None
-        return sub.wants_email and sub.email is not None
-
-    @staticmethod
-    def _skip_reason(sub: Subscriber, channel: str, local_date: date) -> str | None:
-        status = sub.sms_status if channel == "sms" else sub.email_status
-        if status != "active":
-            return status  # pending (not confirmed), opted_out, invalid, unsubscribed, bouncing
-        if sub.is_paused_on(local_date):
-            return "paused"
-        return None
-
     def _deliver(self, sub: Subscriber, channel: str, local_date: date, now: datetime,
                  settle: bool, deadline: datetime | None) -> str:
-        reason = self._skip_reason(sub, channel, local_date)
+        reason = policies.skip_reason(sub, channel, local_date)
         if reason:
             if nights.finish(self.redis, sub.id, local_date, channel, "skipped", settle=settle,
                              reason=reason):

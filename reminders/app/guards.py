@@ -15,7 +15,7 @@ task cannot use up a future evening or send one early.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash
@@ -72,25 +72,6 @@ def skip_unreadable_evening(client: Client, problem: Unreadable, local_date: dat
     if utc_today - timedelta(days=2) <= local_date <= utc_today + timedelta(days=1):
         nights.give_up(client, problem.subscriber_id, local_date, now, reason="unreadable")
     nights.settle(client, problem.subscriber_id, local_date)
-
-
-def date_problem(local_date: date, now: datetime, tz: ZoneInfo) -> str | None:
-    """Why a send task may not name `local_date` (None: tonight or last night, locally)."""
-    today = now.astimezone(tz).date()
-    if local_date in (today, today - timedelta(days=1)):
-        return None
-    return "future" if local_date > today else "past"
-
-
-def deadline(local_date: date, due: datetime, tz: ZoneInfo, late_limit: timedelta,
-             not_after: datetime | None) -> datetime:
-    """After this instant nothing is sent for the evening: its time plus the late limit, or
-    `not_after` (send-now's hand-off counts the limit from when it was asked), but never past
-    the end of that local day plus the late limit, whatever a task says."""
-    if not_after is None:
-        return due + late_limit
-    day_end = datetime.combine(local_date + timedelta(days=1), time(0), tz)
-    return min(not_after, day_end + late_limit)
 
 
 def reject_date(client: Client, subscriber_id: str, local_date: date, why: str) -> None:

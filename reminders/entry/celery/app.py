@@ -122,7 +122,7 @@ def dispatch_due() -> dict[str, int]:
 def send_reminder(self: Task, subscriber_id: str, local_date: str,
                   not_after: float | None = None) -> dict[str, str]:
     """`not_after` (epoch seconds; send-now's hand-off): the late limit counts from when the
-    operator asked, not from the evening's time (bounded: see guards.deadline)."""
+    operator asked, not from the evening's time (bounded: see domain/policies.deadline)."""
     svc = services()
     limit = datetime.fromtimestamp(not_after, UTC) if not_after is not None else None
     try:

@@ -1,0 +1,45 @@
+"""The rules of an evening's send, as pure functions: which channels a person wants, why one
+is skipped, which dates a task may name, and after which instant nothing is sent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from reminders.domain.subscriber import Subscriber
+
+
+def wants(sub: Subscriber, channel: str) -> bool:
+    if channel == "sms":
+        return sub.wants_sms and sub.phone is not None
+    return sub.wants_email and sub.email is not None
+
+
+def skip_reason(sub: Subscriber, channel: str, local_date: date) -> str | None:
+    """Why tonight's text (or email) is not sent: the channel's state when it is not active
+    (pending, opted_out, invalid, unsubscribed, bouncing), or "paused"; None to send."""
+    status = sub.sms_status if channel == "sms" else sub.email_status
+    if status != "active":
+        return str(status)
+    if sub.is_paused_on(local_date):
+        return "paused"
+    return None
+
+
+def date_problem(local_date: date, now: datetime, tz: ZoneInfo) -> str | None:
+    """Why a send task may not name `local_date` (None: tonight or last night, locally)."""
+    today = now.astimezone(tz).date()
+    if local_date in (today, today - timedelta(days=1)):
+        return None
+    return "future" if local_date > today else "past"
+
+
+def deadline(local_date: date, due: datetime, tz: ZoneInfo, late_limit: timedelta,
+             not_after: datetime | None) -> datetime:
+    """After this instant nothing is sent for the evening: its time plus the late limit, or
+    `not_after` (send-now's hand-off counts the limit from when it was asked), but never past
+    the end of that local day plus the late limit, whatever a task says."""
+    if not_after is None:
+        return due + late_limit
+    day_end = datetime.combine(local_date + timedelta(days=1), time(0), tz)
+    return min(not_after, day_end + late_limit)
