@@ -23,6 +23,7 @@ import redis
 
 from reminders.settings import PROJECT_ROOT, Settings, load_settings
 from reminders.wiring import Services, build
+from testing.smtp import FakeSmtp
 from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 
 FROM_NUMBER = "+15005550006"
@@ -273,3 +274,19 @@ def start_beat(tmp_path: Path) -> Iterator[Callable[..., CeleryProcess]]:
     yield start
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+def fake_smtp() -> Iterator[FakeSmtp]:
+    """A local SMTP server without TLS or AUTH (test_email.py has the one with both)."""
+    server = FakeSmtp().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def plain_email_env(twilio_env: dict[str, str], fake_smtp: FakeSmtp) -> dict[str, str]:
+    """twilio_env, with email sent to fake_smtp in the clear."""
+    return {**twilio_env, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(fake_smtp.port), "SMTP_STARTTLS": "false",
+            "EMAIL_FROM": "reminders@example.org"}

@@ -26,17 +26,8 @@ VICTIM = "victim@example.org"
 
 
 @pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def svc(twilio_env: dict[str, str], fake_smtp: FakeSmtp) -> Services:
-    return make_services({**twilio_env, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
-                          "SMTP_PORT": str(fake_smtp.port), "SMTP_STARTTLS": "false",
-                          "EMAIL_FROM": "reminders@example.org"})
+def svc(plain_email_env: dict[str, str]) -> Services:
+    return make_services(plain_email_env)
 
 
 @pytest.fixture

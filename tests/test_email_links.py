@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -32,17 +31,8 @@ TOKEN = rb"[A-Za-z0-9_.\-]{20,200}"
 
 
 @pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def email_env(twilio_env: dict[str, str], fake_smtp: FakeSmtp) -> dict[str, str]:
-    return {**twilio_env, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(fake_smtp.port), "SMTP_STARTTLS": "false",
-            "EMAIL_FROM": "reminders@example.org"}
+def email_env(plain_email_env: dict[str, str]) -> dict[str, str]:
+    return plain_email_env
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -231,17 +231,8 @@ def test_garbage_in_the_broker_queue_does_not_stop_the_worker(
 # -- finding 17: SMTP after a crash --------------------------------------------------------------
 
 @pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def email_svc(twilio_env: dict[str, str], fake_smtp: FakeSmtp) -> Services:
-    return make_services({**twilio_env, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
-                          "SMTP_PORT": str(fake_smtp.port), "SMTP_STARTTLS": "false",
-                          "EMAIL_FROM": "reminders@example.org"})
+def email_svc(plain_email_env: dict[str, str]) -> Services:
+    return make_services(plain_email_env)
 
 
 def raw_message_id(raw: bytes) -> str:

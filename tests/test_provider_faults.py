@@ -13,7 +13,7 @@ the retry timing is Celery's.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -145,13 +145,6 @@ def test_a_message_from_another_evening_or_another_text_is_not_taken_for_ours(
 
 
 # --- 5. Retry-After, in time --------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 def due_now(svc: Services, phone: str = PHONE, channel: str = "sms",
