@@ -680,6 +680,11 @@ class FakeTwilio:
         with self._cond:
             self._rejections[to] = (code, message)
 
+    def accept_number(self, to: str) -> None:
+        """Undo reject_number for ``to`` (Twilio lifts its block when the person texts START)."""
+        with self._cond:
+            self._rejections.pop(to, None)
+
     def set_down(self, down: bool = True) -> None:
         """While down, every request (any path, even unauthenticated) gets 503 with a null code."""
         with self._cond:

@@ -80,7 +80,7 @@ class Inbound:
         if command.kind in ("start", "join"):
             return self._start(phone, sub, command)
         if command.kind == "help":
-            return self._help(sub, command.language)
+            return self._help(sub, command)
         if command.kind == "distress":
             log.warning("inbound distress subscriber=%s", sub.id if sub else "unknown")
             kind = self.replies.render("distress", support=self.settings.support_contact)
@@ -123,8 +123,11 @@ class Inbound:
         if command.language == "es":
             # Twilio knows only the English keywords: nobody else confirms ALTO or BAJA.
             return self.replies.render("stopped_es", program_name=self.settings.program_name)
-        return None if self._twilio_answers() else self.replies.render(
-            "stopped", program_name=self.settings.program_name)
+        if self._twilio_answers() and command.provider_keyword:
+            return None  # Twilio confirmed its own keyword already
+        # The one confirmation: ours, since Twilio acts only on its single-word keywords
+        # ("stop please", "no more texts" reach only us).
+        return self.replies.render("stopped", program_name=self.settings.program_name)
 
     def _start(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
         reply_anyway = command.kind == "join" or (sub is not None and sub.sms_status == "pending")
@@ -144,7 +147,10 @@ class Inbound:
         return self.replies.render("started", program_name=self.settings.program_name,
                                    time=format_clock(sub.send_time))
 
-    def _help(self, sub: Subscriber | None, language: str = "en") -> str:
+    def _help(self, sub: Subscriber | None, command: Command) -> str | None:
+        if self._twilio_answers() and command.provider_keyword:
+            return None  # Twilio answers HELP and INFO itself in this mode: one answer
+        language = command.language
         when = format_clock(sub.send_time) if sub and sub.sms_status == "active" else ""
         name = "help_es" if language == "es" else "help"
         return self.replies.render(name, program_name=self.settings.program_name,

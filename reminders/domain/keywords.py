@@ -26,6 +26,12 @@ SPANISH_STOP_WORDS = frozenset({"alto", "parar", "cancelar", "baja"})
 SPANISH_HELP_WORDS = frozenset({"ayuda"})
 START_WORDS = frozenset({"start", "yes", "unstop"})
 HELP_WORDS = frozenset({"help", "info"})
+# Twilio's own keyword handling (Advanced Opt-Out's defaults) answers only a message that is
+# one of these words, whole (case and surrounding spaces aside): "stop please" reaches only us.
+TWILIO_OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit",
+                                  "optout", "revoke"})
+TWILIO_OPT_IN_WORDS = frozenset({"start", "yes", "unstop"})
+TWILIO_HELP_WORDS = frozenset({"help", "info"})
 # Commands that switch a contraindication of the person's own: MASSAGE OFF, HEAT ON ...
 TOGGLES = ("massage", "heat")
 
@@ -93,6 +99,9 @@ class Command:
     words: str = ""  # the person's own words (trimmed), for the consent log
     language: str = "en"  # the language the person used (Spanish keywords: "es")
     flag: str = ""  # a red-flag category the text also reports (see redflags.CATEGORIES)
+    # The whole text is one of Twilio's own keywords: with OPT_OUT_HANDLED_BY=twilio, Twilio
+    # has already answered it.
+    provider_keyword: bool = False
 
 
 def normalise(text: str) -> str:
@@ -138,13 +147,20 @@ def parse(text: str) -> Command:
         return Command(Kind.DISTRESS, words=words_raw, flag=flag)
     if _is_stop(words):
         # A plain request to stop wins over everything else in the message.
-        return Command(Kind.STOP, words=words_raw, language=_language(words))
+        return Command(Kind.STOP, words=words_raw, language=_language(words),
+                       provider_keyword=is_twilio_keyword(text))
     if flag:
         return Command(Kind.FLAG, flag, words_raw, flag=flag)
     command = _keyword(clean) or _with_argument(clean) or _score(clean)
     if command is None:
         return Command(Kind.UNKNOWN, words=words_raw)
-    return Command(command.kind, command.arg, words_raw, language=command.language)
+    return Command(command.kind, command.arg, words_raw, language=command.language,
+                   provider_keyword=is_twilio_keyword(text))
+
+
+def is_twilio_keyword(text: str) -> bool:
+    """Whether Twilio's own keyword handling acts on this text (it reads the whole body)."""
+    return text.strip().lower() in TWILIO_OPT_OUT_WORDS | TWILIO_OPT_IN_WORDS | TWILIO_HELP_WORDS
 
 
 def _language(words: list[str]) -> str:
