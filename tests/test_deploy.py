@@ -86,3 +86,14 @@ def test_image_is_slim_non_root_and_dependencies_pinned() -> None:
     for requirement in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
         assert re.match(r"^[A-Za-z0-9_.\[\]-]+==[0-9][\w.]*$", requirement), requirement
     assert (Path(PROJECT_ROOT) / "templates" / "content" / "library.toml").is_file()
+
+
+def test_the_lua_scripts_ship_with_an_installed_package() -> None:
+    """The image installs the package (not editable): its data files must be declared."""
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    declared = project["tool"]["setuptools"]["package-data"]["reminders.storage"]
+    scripts = sorted((PROJECT_ROOT / "reminders" / "storage").glob("lua/*.lua"))
+    assert scripts
+    for script in scripts:
+        relative = script.relative_to(PROJECT_ROOT / "reminders" / "storage")
+        assert any(relative.match(pattern) for pattern in declared), relative
