@@ -4,7 +4,7 @@ A timeout or a dropped connection after Twilio accepted the message, or a worker
 mid-send, leaves an evening whose text may be sitting in Twilio's queue. Twilio has no
 idempotency key for a message creation, so the next attempt looks first: the recipient's newest
 messages, for tonight's body, created since the first attempt that may have reached Twilio
-(transports/twilio_sms.py). A queued message has no date_sent, so a DateSent filter would not
+(channels/twilio_sms.py). A queued message has no date_sent, so a DateSent filter would not
 see it; and Twilio's list can lag behind a creation (twilio-node#647, twilio-java#442). "Not
 found" therefore means "not known yet": the lookup is repeated every RECHECK_INTERVAL until the
 message shows up or `SMS_RECHECK_SECONDS` have passed since the last attempt that may have

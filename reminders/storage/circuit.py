@@ -8,7 +8,7 @@ no SMS request is made and the evenings wait, still bounded by their late limit;
 send tries again and, if Twilio accepts it, sending resumes. One ERROR line each time the circuit
 opens; `/metrics` counts the refusals and shows the state, and `/healthz` answers 503 with the
 reason until Twilio accepts us again. A worker checks the credentials when it starts (one GET of
-our account, services.py), so restarting the workers with a fixed token resumes sending at once.
+our account, wiring.py), so restarting the workers with a fixed token resumes sending at once.
 
 Each process reads the shared state at most once per REFRESH_SECONDS (the send path asks before
 every text), and at once after its own refusal.

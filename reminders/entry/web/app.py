@@ -1,11 +1,11 @@
 """The Flask adapter: signed Twilio webhooks, email link pages, health. It parses HTTP only.
 
-A webhook is answered only when it is signed (reminders/twilio_auth.py), for our Twilio account
+A webhook is answered only when it is signed (entry/web/twilio_auth.py), for our Twilio account
 and, for texts, to our number; a bad or missing signature, another account or another number
 is a 403 and changes nothing; unreadable input is a 400; never a 500. Texts come only from
 E.164 numbers (not `whatsapp:`, `tel:` or `;ext=` addresses). A webhook already handled (Twilio
 retries, or someone replays a captured request) gets the same answer and changes nothing
-(reminders/replay.py). GET and HEAD never change state: every state change is a POST view.
+(storage/replay.py). GET and HEAD never change state: every state change is a POST view.
 Link tokens are masked in the access logs (werkzeug's and gunicorn's).
 """
 
