@@ -9,9 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-import redis
+from typing import TYPE_CHECKING
 
 from reminders.app import consent
 from reminders.app.confirmations import Confirmations
@@ -27,6 +25,7 @@ from reminders.messages.replies import Replies
 from reminders.settings import ConfigError, Settings
 from reminders.storage import consent_log
 from reminders.storage.circuit import Circuit
+from reminders.storage.client import Client, check_redis, connect
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
 
@@ -36,52 +35,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RedisUnavailable(RuntimeError):
-    """Redis does not answer, or is configured so that it could lose the schedule."""
-
-
-def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
-                                health_check_interval=30)
-
-
-def check_redis(client: redis.Redis, url: str) -> None:
-    """Redis must answer and must never evict keys (the schedule lives there).
-
-    A Redis that hides CONFIG (renamed or disabled, as managed services do, or denied by an
-    ACL) cannot be checked: that is said in one warning line, never passed over in silence.
-    """
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise RedisUnavailable(f"REDIS_URL {url} does not answer: {exc}") from None
-    try:
-        policy: Any = client.config_get("maxmemory-policy").get("maxmemory-policy")
-    except redis.ResponseError as exc:
-        policy, why = None, str(exc)
-    else:
-        why = "CONFIG GET gave no maxmemory-policy"
-    if policy is None:
-        log.warning("cannot check that Redis at REDIS_URL never evicts keys (%s); make sure its "
-                    "maxmemory-policy is noeviction, or reminders could be silently dropped",
-                    why)
-        return
-    if isinstance(policy, bytes):
-        policy = policy.decode()
-    if policy != "noeviction":
-        raise RedisUnavailable(
-            f"Redis at REDIS_URL uses maxmemory-policy {policy}; it must be noeviction "
-            "or reminders could be silently dropped (set: CONFIG SET maxmemory-policy noeviction)"
-        )
-
-
 @dataclass
 class Services:
     settings: Settings
     storage_checked: bool = field(default=False, init=False, repr=False)
 
     @cached_property
-    def redis(self) -> redis.Redis:
+    def redis(self) -> Client:
         return connect(self.settings.redis_url)
 
     @cached_property

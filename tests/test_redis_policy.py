@@ -19,7 +19,7 @@ import redis
 
 from reminders.entry.web.app import create_app
 from reminders.settings import PROJECT_ROOT
-from reminders.wiring import RedisUnavailable
+from reminders.storage.client import RedisUnavailable
 from tests.conftest import CeleryProcess, Cli, child_env, free_port, make_services, wait_until
 
 PHONE = "+13125550142"

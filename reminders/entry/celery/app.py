@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-import redis
 from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import beat_init, setup_logging, worker_init
@@ -22,7 +21,8 @@ from reminders.entry.celery import broker
 from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher, publisher_for
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
-from reminders.wiring import RedisUnavailable, Services, build
+from reminders.storage.client import Client, RedisError, RedisUnavailable
+from reminders.wiring import Services, build
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _check_on_start(**_: Any) -> None:
     try:
         services().check()
         services().check_sms_credentials()  # a refused token stops sending at once, for all
-    except (RedisUnavailable, ConfigError, redis.RedisError) as exc:
+    except (RedisUnavailable, ConfigError, RedisError) as exc:
         log.critical("not starting: %s", exc)
         raise SystemExit(1) from None
 
@@ -101,10 +101,10 @@ def hand_off() -> BatchPublisher | ApplyAsyncPublisher:
 
 
 @cache
-def _broker_client() -> redis.Redis | None:
+def _broker_client() -> Client | None:
     """A Redis client on the broker, when the broker is Redis (the batch publisher needs it)."""
     url = str(app.conf.broker_url)
-    return redis.Redis.from_url(url) if url.startswith(("redis://", "rediss://")) else None
+    return Client.from_url(url) if url.startswith(("redis://", "rediss://")) else None
 
 
 @app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)
@@ -131,7 +131,7 @@ def send_reminder(self: Task, subscriber_id: str, local_date: str,
     except RetryLater as exc:
         raise self.retry(countdown=_backoff(self.request.retries, exc.delay, exc.backoff),
                          exc=exc) from None
-    except redis.RedisError as exc:
+    except RedisError as exc:
         # Redis restarting: the night record is intact (AOF); try again shortly.
         log.warning("send retry subscriber=%s reason=redis %s", subscriber_id, exc)
         raise self.retry(countdown=_backoff(self.request.retries, None), exc=exc) from None

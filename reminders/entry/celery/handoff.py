@@ -25,9 +25,10 @@ from datetime import date
 from importlib.metadata import version
 from typing import Any
 
-import redis
 from celery import Celery
 from celery.utils.nodenames import anon_nodename
+
+from reminders.storage.client import Client
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ _SLOTS = ("\x00id\x00", "\x00tag\x00", "\x00repr\x00", "\x00body\x00")
 class BatchPublisher:
     """`enqueue` collects tasks; `grouped()` pushes what it collected when it exits cleanly."""
 
-    def __init__(self, app: Celery, client: redis.Redis, task_name: str) -> None:
+    def __init__(self, app: Celery, client: Client, task_name: str) -> None:
         self.client = client
         self.queue: str = app.conf.task_default_queue
         self._pending: list[str] = []
@@ -131,7 +132,7 @@ def versions_match() -> bool:
     return installed() == BUILT_FOR
 
 
-def publisher_for(app: Celery, client: redis.Redis | None, task_name: str
+def publisher_for(app: Celery, client: Client | None, task_name: str
                   ) -> BatchPublisher | ApplyAsyncPublisher:
     """The fast batch publisher where it is known to be right, else apply_async."""
     if client is not None and versions_match():

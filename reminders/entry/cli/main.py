@@ -9,8 +9,6 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-import redis
-
 from reminders.app import importer, preferences, stats
 from reminders.app.preferences import Enrolment
 from reminders.app.report import describe, describe_all
@@ -21,8 +19,9 @@ from reminders.entry.cli import flags as cli_flags
 from reminders.entry.cli import person, tables
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
+from reminders.storage.client import ConnectionError, RedisUnavailable, TimeoutError
 from reminders.storage.subscribers import Contended
-from reminders.wiring import RedisUnavailable, Services, build
+from reminders.wiring import Services, build
 
 Handler = Callable[[argparse.Namespace, Services], int]
 
@@ -237,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Contended as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (RedisUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:
+    except (RedisUnavailable, ConnectionError, TimeoutError) as exc:
         print(f"error: Redis is not reachable ({exc}); is REDIS_URL right?", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

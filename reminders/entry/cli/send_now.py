@@ -18,7 +18,8 @@ from kombu.exceptions import OperationalError
 from reminders.app.delivery import RetryLater
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
-from reminders.wiring import RedisUnavailable, Services
+from reminders.storage.client import RedisUnavailable
+from reminders.wiring import Services
 
 # The hand-off's first try comes at most this much later, whatever the provider asked.
 MAX_FIRST_DELAY = timedelta(minutes=5)

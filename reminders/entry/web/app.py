@@ -16,7 +16,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from twilio.twiml.messaging_response import MessagingResponse
@@ -30,6 +29,7 @@ from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
 from reminders.logs import install
 from reminders.storage import circuit, replay
+from reminders.storage.client import RedisError
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class Webhooks:
         try:
             self.svc.redis.ping()
             refused = circuit.failing(self.svc.redis)
-        except redis.RedisError:
+        except RedisError:
             return jsonify(redis="unavailable"), 503
         if refused is not None:  # Twilio refuses our account: no text goes out (circuit.py)
             return jsonify(redis="ok", sms=refused), 503
@@ -193,8 +193,8 @@ def create_app(svc: Services) -> Flask:
     def http_error(exc: HTTPException) -> Any:
         return _error(exc.name, exc.code or 500)
 
-    @app.errorhandler(redis.RedisError)
-    def redis_down(exc: redis.RedisError) -> Any:
+    @app.errorhandler(RedisError)
+    def redis_down(exc: RedisError) -> Any:
         # Twilio shows the sender nothing; the operator sees the log line and /healthz.
         log.error("redis unavailable on %s: %s", request.path, exc)
         return _error("storage unavailable", 503)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import redis
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -20,12 +19,13 @@ from prometheus_client.registry import Collector
 
 from reminders.domain.redflags import CATEGORIES as FLAG_CATEGORIES
 from reminders.storage import circuit, counters, due_index
+from reminders.storage.client import Client
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
 
 
 class RedisCollector(Collector):
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         self.redis = client
 
     def collect(self) -> Iterator[Metric]:
