@@ -116,6 +116,10 @@ def _one_of(*allowed: str) -> Callable[[str, str], str]:
     return lambda name, raw: _choice(name, raw, allowed)
 
 
+def _as_given(name: str, raw: str) -> str:
+    return raw  # secrets and passwords: spaces may be part of them
+
+
 def _path(name: str, raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -133,9 +137,9 @@ class Variable:
 # Every variable the service reads, once. The compose file and .env.example are checked against
 # these names by tests/test_deploy.py.
 VARIABLES = (
-    Variable("REDIS_URL", "redis_url", lambda n, r: _redis_url(n, r)),
-    Variable("PUBLIC_URL", "public_url", lambda n, r: _url(n, r)),
-    Variable("SECRET_KEY", "secret_key", lambda n, r: r),
+    Variable("REDIS_URL", "redis_url", _redis_url),
+    Variable("PUBLIC_URL", "public_url", _url),
+    Variable("SECRET_KEY", "secret_key", _as_given),
     Variable("OUTBOX_DIR", "outbox_dir", _path),
     Variable("TEMPLATES_DIR", "templates_dir", _path),
     Variable("LATE_LIMIT_MINUTES", "late_limit_minutes", _ranged(_int, 1, 600)),
@@ -149,9 +153,9 @@ VARIABLES = (
     Variable("TWILIO_FROM_NUMBER", "twilio_from_number"),
     Variable("TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid"),
     Variable("TWILIO_WEBHOOK_SHARED_KEYS", "twilio_webhook_shared_keys",
-             lambda n, r: _shared_keys(n, r)),
+             _shared_keys),
     Variable("SMS_BACKEND", "sms_backend", _one_of("twilio", "console")),
-    Variable("TWILIO_API_URL", "twilio_api_url", lambda n, r: _url(n, r)),
+    Variable("TWILIO_API_URL", "twilio_api_url", _url),
     Variable("TWILIO_MPS", "twilio_mps", _ranged(_float, 0.01, 10000)),
     Variable("TWILIO_TIMEOUT_SECONDS", "twilio_timeout_seconds", _ranged(_float, 0.1, 120)),
     Variable("SMS_MAX_SEGMENTS", "sms_max_segments", _ranged(_int, 1, 10)),
@@ -159,15 +163,15 @@ VARIABLES = (
     Variable("SMTP_HOST", "smtp_host"),
     Variable("EMAIL_BACKEND", "email_backend", _one_of("smtp", "console")),
     Variable("SMTP_PORT", "smtp_port", _ranged(_int, 1, 65535)),
-    Variable("SMTP_USERNAME", "smtp_username", lambda n, r: r),
-    Variable("SMTP_PASSWORD", "smtp_password", lambda n, r: r),
-    Variable("SMTP_STARTTLS", "smtp_starttls", lambda n, r: _bool(n, r)),
-    Variable("SMTP_IMPLICIT_TLS", "smtp_implicit_tls", lambda n, r: _bool(n, r)),
-    Variable("SMTP_CA_FILE", "smtp_ca_file", lambda n, r: _ca_file(n, r)),
+    Variable("SMTP_USERNAME", "smtp_username", _as_given),
+    Variable("SMTP_PASSWORD", "smtp_password", _as_given),
+    Variable("SMTP_STARTTLS", "smtp_starttls", _bool),
+    Variable("SMTP_IMPLICIT_TLS", "smtp_implicit_tls", _bool),
+    Variable("SMTP_CA_FILE", "smtp_ca_file", _ca_file),
     Variable("SMTP_TIMEOUT_SECONDS", "smtp_timeout_seconds", _ranged(_float, 0.1, 300)),
-    Variable("EMAIL_FROM", "email_from", lambda n, r: _email_address(n, r)),
-    Variable("DEFAULT_SEND_TIME", "default_send_time", lambda n, r: _hhmm(n, r)),
-    Variable("DEFAULT_TIMEZONE", "default_timezone", lambda n, r: _timezone(n, r)),
+    Variable("EMAIL_FROM", "email_from", _email_address),
+    Variable("DEFAULT_SEND_TIME", "default_send_time", _hhmm),
+    Variable("DEFAULT_TIMEZONE", "default_timezone", _timezone),
     Variable("PROGRAM_NAME", "program_name"),
     Variable("SUPPORT_CONTACT", "support_contact"),
     Variable("LOG_LEVEL", None),

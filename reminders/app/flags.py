@@ -85,7 +85,3 @@ def clear(store: Store, sub: Subscriber, note: str, by: str, now: datetime) -> S
                        [ConsentEvent("sms", "flag_cleared", "cli", words)], now)
     reports_store.remove(store.redis, sub.id)
     return after
-
-
-def forget(client: Client, subscriber_id: str) -> None:
-    reports_store.remove(client, subscriber_id)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from reminders.app import flags
-from reminders.domain.subscriber import Subscriber
+from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.storage import due_index, nights
 from reminders.storage.subscribers import Store, decode
 
@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 def iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now_iso(moment.astimezone(UTC))
 
 
 def _history_days(sub: Subscriber, now: datetime) -> list[date]:

@@ -26,12 +26,10 @@ SPANISH_STOP_WORDS = frozenset({"alto", "parar", "cancelar", "baja"})
 SPANISH_HELP_WORDS = frozenset({"ayuda"})
 START_WORDS = frozenset({"start", "yes", "unstop"})
 HELP_WORDS = frozenset({"help", "info"})
-# Twilio's own keyword handling (Advanced Opt-Out's defaults) answers only a message that is
-# one of these words, whole (case and surrounding spaces aside): "stop please" reaches only us.
-TWILIO_OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit",
-                                  "optout", "revoke"})
-TWILIO_OPT_IN_WORDS = frozenset({"start", "yes", "unstop"})
-TWILIO_HELP_WORDS = frozenset({"help", "info"})
+# STOP_WORDS, START_WORDS and HELP_WORDS are also exactly the keywords of Twilio's own handling
+# (Advanced Opt-Out's defaults), which answers only a message that is one of them, whole (case
+# and surrounding spaces aside): "stop please" reaches only us.
+TWILIO_KEYWORDS = STOP_WORDS | START_WORDS | HELP_WORDS
 # Commands that switch a contraindication of the person's own: MASSAGE OFF, HEAT ON ...
 TOGGLES = ("massage", "heat")
 
@@ -160,7 +158,7 @@ def parse(text: str) -> Command:
 
 def is_twilio_keyword(text: str) -> bool:
     """Whether Twilio's own keyword handling acts on this text (it reads the whole body)."""
-    return text.strip().lower() in TWILIO_OPT_OUT_WORDS | TWILIO_OPT_IN_WORDS | TWILIO_HELP_WORDS
+    return text.strip().lower() in TWILIO_KEYWORDS
 
 
 def _language(words: list[str]) -> str:

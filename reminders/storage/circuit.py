@@ -30,7 +30,6 @@ OPEN_SECONDS = 60.0
 REFRESH_SECONDS = 1.0
 # How long /healthz keeps reporting a refusal when nothing is sent to prove otherwise.
 FAILING_TTL_SECONDS = 24 * 3600
-METRIC = "provider_auth_failures:sms"
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class Circuit:
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.SMS_CIRCUIT, reason, nx=True, px=int(self.open_seconds * 1000))
             pipe.set(keys.SMS_AUTH_FAILING, reason, ex=FAILING_TTL_SECONDS)
-            counters.incr(pipe, METRIC)
+            counters.incr(pipe, counters.PROVIDER_AUTH_FAILURES)
             opened = pipe.execute()[0]
         now = time.monotonic()
         self._open_until = max(self._open_until, now + self.open_seconds)

@@ -19,7 +19,7 @@ from reminders.entry.cli import tables
 from reminders.wiring import Services
 
 
-def register(sub: Any, fail: type[Exception]) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("flags", help="open foot-problem reports (red flags) to follow up")
     p.add_argument("--json", action="store_true")
     actions = p.add_subparsers(dest="flags_action", parser_class=type(p))

@@ -212,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(handler=cmd_web)
 
-    cli_flags.register(sub, UsageError)
+    cli_flags.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

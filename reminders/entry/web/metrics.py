@@ -47,7 +47,8 @@ class RedisCollector(Collector):
                                      labels=["channel", "outcome"])
         for channel in ("sms", "email"):
             for outcome in OUTCOMES:
-                family.add_metric([channel, outcome], float(counts.get(f"{outcome}:{channel}", 0)))
+                value = counts.get(counters.outcome(outcome, channel), 0)
+                family.add_metric([channel, outcome], float(value))
         return family
 
     @staticmethod
@@ -75,7 +76,7 @@ class RedisCollector(Collector):
         family = CounterMetricFamily("reminders_flags", "Foot problems reported by text",
                                      labels=["category"])
         for category in FLAG_CATEGORIES:
-            family.add_metric([category], float(counts.get(f"flag:{category}", 0)))
+            family.add_metric([category], float(counts.get(counters.flag(category), 0)))
         return family
 
     @staticmethod
@@ -86,17 +87,17 @@ class RedisCollector(Collector):
                                          "Subscriber records skipped because they do not decode",
                                          labels=["where"])
         for where in ("dispatch", "send"):
-            unreadable.add_metric([where], float(counts.get(f"unreadable:{where}", 0)))
+            unreadable.add_metric([where], float(counts.get(counters.unreadable(where), 0)))
         yield unreadable
         rejected = CounterMetricFamily("reminders_rejected_messages",
                                        "Broker entries and send tasks refused",
                                        labels=["reason"])
         for reason in ("broker", "date"):
-            rejected.add_metric([reason], float(counts.get(f"rejected:{reason}", 0)))
+            rejected.add_metric([reason], float(counts.get(counters.rejected(reason), 0)))
         yield rejected
         repeated = CounterMetricFamily("reminders_email_repeats",
                                        "Nightly emails sent again after an attempt reached DATA")
-        repeated.add_metric([], float(counts.get("resent_after_data:email", 0)))
+        repeated.add_metric([], float(counts.get(counters.EMAIL_REPEATS, 0)))
         yield repeated
 
     def _provider(self, counts: dict[str, str]) -> Iterator[Metric]:
@@ -104,7 +105,7 @@ class RedisCollector(Collector):
         refusals = CounterMetricFamily("reminders_provider_auth_failures",
                                        "Requests the SMS provider refused for our account or "
                                        "credentials (401, 20003, 20005)", labels=["channel"])
-        refusals.add_metric(["sms"], float(counts.get(circuit.METRIC, 0)))
+        refusals.add_metric(["sms"], float(counts.get(counters.PROVIDER_AUTH_FAILURES, 0)))
         yield refusals
         failing = GaugeMetricFamily("reminders_provider_auth_failing",
                                     "1 from the provider's refusal of our credentials until it "
@@ -117,10 +118,10 @@ class RedisCollector(Collector):
     def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:
         lag = SummaryMetricFamily("reminders_dispatch_lag_seconds",
                                   "Delay between a reminder's instant and its hand-off")
-        lag.add_metric([], count_value=int(counts.get("dispatch_lag_seconds_count", 0)),
-                       sum_value=float(counts.get("dispatch_lag_seconds_sum", 0)))
+        lag.add_metric([], count_value=int(counts.get(counters.LAG_COUNT, 0)),
+                       sum_value=float(counts.get(counters.LAG_SUM, 0)))
         yield lag
         last = GaugeMetricFamily("reminders_dispatch_lag_last_seconds",
                                  "Largest hand-off delay in the last tick that had any")
-        last.add_metric([], float(counts.get("dispatch_lag_seconds_last", 0)))
+        last.add_metric([], float(counts.get(counters.LAG_LAST, 0)))
         yield last
