@@ -92,24 +92,31 @@ def redis_server() -> Iterator[str]:
             pytest.exit("redis-server is not installed and REDIS_URL is not set", returncode=3)
         yield url
         return
+    yield from private_redis(binary, "--maxmemory-policy", "noeviction")
+
+
+def private_redis(binary: str, *extra: str) -> Iterator[str]:
+    """A redis-server of our own on a free port, with `extra` arguments, until the generator
+    is closed (use with `yield from` in a fixture)."""
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="reminders-redis-")
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir, "--maxmemory-policy", "noeviction"],
+         "--dir", workdir, *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)
     try:
-        wait_until(lambda: _pings(client), 10, "redis-server to start")
+        wait_until(lambda: pings(client), 10, "redis-server to start")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
+        client.close()
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _pings(client: redis.Redis) -> bool:
+def pings(client: redis.Redis) -> bool:
     try:
         return bool(client.ping())
     except redis.RedisError:

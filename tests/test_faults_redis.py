@@ -26,7 +26,7 @@ import redis
 from reminders.app.preferences import Enrolment, enrol
 from reminders.storage import keys, nights
 from testing.twilio_api import FakeTwilio
-from tests.conftest import CeleryProcess, free_port, make_services, wait_until
+from tests.conftest import CeleryProcess, free_port, make_services, pings, wait_until
 from tests.test_faults import Crowd, Starter, due_now, fault_env
 
 pytestmark = pytest.mark.faults
@@ -59,7 +59,7 @@ class AofRedis:
                 "--auto-aof-rewrite-percentage", "0"]
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
-        wait_until(lambda: _pings(client), 20, "redis to start")
+        wait_until(lambda: pings(client), 20, "redis to start")
         self._sampling.clear()
         threading.Thread(target=self._sample, daemon=True).start()
 
@@ -104,13 +104,6 @@ class AofRedis:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture

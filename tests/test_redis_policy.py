@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,15 @@ import redis
 from reminders.entry.web.app import create_app
 from reminders.settings import PROJECT_ROOT
 from reminders.storage.client import RedisUnavailable
-from tests.conftest import CeleryProcess, Cli, child_env, free_port, make_services, wait_until
+from tests.conftest import (
+    CeleryProcess,
+    Cli,
+    child_env,
+    free_port,
+    make_services,
+    private_redis,
+    wait_until,
+)
 
 PHONE = "+13125550142"
 WARNING = "cannot check that Redis at REDIS_URL never evicts keys"
@@ -30,26 +37,7 @@ def _server(*extra: str) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("needs redis-server")
-    port, workdir = free_port(), tempfile.mkdtemp(prefix="reminders-policy-")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    try:
-        wait_until(lambda: _pings(client), 10, "redis-server to start")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
+    yield from private_redis(binary, *extra)
 
 
 @pytest.fixture(scope="module")
