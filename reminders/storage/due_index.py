@@ -58,3 +58,23 @@ def next_due_in(pipe: Pipeline, subscriber_id: str) -> None:
 def size(client: Client) -> int:
     return int(client.zcard(keys.DUE))
 
+
+def count_by_minute(client: Client, first_minute: int, minutes: int) -> list[int]:
+    """How many people are due in each of `minutes` minutes from `first_minute` (epoch seconds,
+    a whole minute): one ZCOUNT each (O(log n), so 1,440 of them cost milliseconds whatever the
+    population), all in one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        for n in range(minutes):
+            start = first_minute + 60 * n
+            pipe.zcount(keys.DUE, start, f"({start + 60}")
+        return [int(c) for c in pipe.execute()]
+
+
+def count_before(client: Client, instant: float) -> int:
+    """People due before `instant` and not claimed yet, plus those claimed and not yet handed
+    out: the dispatcher's backlog."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zcount(keys.DUE, "-inf", f"({instant}")
+        pipe.zcard(keys.CLAIMS)
+        return sum(int(c) for c in pipe.execute())
+
