@@ -179,8 +179,8 @@ class Store:
         no such subscriber). Never a WatchError: an opt-out cannot lose a race."""
         script = lua_script(self.redis, "subscriber_opt_out")
         before: Any = script(
-            keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG,
-                  keys.CONSENT_INDEXED],
+            keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
+                  keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]])
         return codec.text(before) if before is not None else None
 
