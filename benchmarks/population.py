@@ -26,6 +26,7 @@ from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.entry.cli.runner import demo_zone
 from reminders.settings import Settings
 from reminders.storage import consent_log, due_index, keys
+from reminders.storage.errors import ID_HIGH, ID_LOW
 from reminders.storage.subscribers import ConsentEvent, Store
 
 NAMES = ("Ana", "Robert", "Mei", "Olu", "Grace", "Dmitri", "Fatima", "Jose")
@@ -38,9 +39,10 @@ def phone(n: int) -> str:
 
 
 def subscriber_id(n: int, salt: int = 0) -> str:
-    # Same shape as new_subscriber_id() (12 hex digits), but reproducible and collision-free
-    # for one salt (an odd multiplier is a bijection modulo 2**48).
-    return f"{(n * 2654435761 + salt * 0x9E3779B97F) % 16 ** 12:012x}"
+    # Same shape as new_subscriber_id() (9 decimal digits), but reproducible and collision-free
+    # for one salt (a multiplier prime to 2, 3 and 5 is a bijection modulo 9 * 10**8).
+    span = ID_HIGH - ID_LOW
+    return str(ID_LOW + (n * 2654435761 + salt * 0x9E3779B97F) % span)
 
 
 def make(n: int, now: datetime, zone: str = ZONE, send_time: time = SEND_TIME,

@@ -25,6 +25,21 @@ def _sub(svc: Services, phone: str = "+13125550142", **kw: str) -> Subscriber:
     return enrol(svc.store, svc.settings, Enrolment(phone=phone, confirmed=True, **kw))
 
 
+def test_a_new_id_that_is_taken_is_drawn_again(console_services: Services) -> None:
+    """Ids are nine random digits: two people can draw the same one; the second draws again."""
+    svc = console_services
+    first = _sub(svc)
+    twin = Subscriber(id=first.id, phone="+13125550143", email=None, name="Bo",
+                      timezone="America/Chicago", send_time=time(20, 0), channel="sms",
+                      sms_status="active")
+    stored = svc.store.create(twin, [ConsentEvent("sms", "confirmed", "cli")])
+    assert stored.id != first.id and len(stored.id) == 9 and stored.id.isdigit()
+    assert stored == twin.with_changes(id=stored.id)
+    assert svc.store.get(first.id) == first  # untouched
+    assert svc.store.find("+13125550143") == stored
+    assert [e["action"] for e in svc.store.consent_history(stored.id)] == ["confirmed"]
+
+
 def test_changes_made_from_a_stale_copy_keep_the_other_writer(console_services: Services
                                                               ) -> None:
     svc = console_services

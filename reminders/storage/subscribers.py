@@ -42,6 +42,10 @@ MERGE_BACKOFF_CAP = 0.05
 
 
 
+class IdTaken(Exception):
+    """A new subscriber's random id belongs to someone already (create draws another)."""
+
+
 class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
@@ -135,13 +139,17 @@ class Store:
                 # An index bucket changed meanwhile (this phone or email, or another one that
                 # shares its bucket): check again.
                 continue
+            except IdTaken:
+                sub = sub.with_changes(id=new_subscriber_id())  # a rare collision: draw again
         raise InvalidInput("too many subscriptions at the same moment; try again")
 
     def _create_once(self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime
                      ) -> Subscriber:
         entries = _index_entries(sub)
         with self.redis.pipeline() as pipe:
-            pipe.watch(*sorted({entry.key for entry in entries}))
+            pipe.watch(keys.subscriber(sub.id), *sorted({entry.key for entry in entries}))
+            if pipe.exists(keys.subscriber(sub.id)):
+                raise IdTaken(sub.id)
             for entry in entries:
                 if pipe.hexists(entry.key, entry.field):
                     raise AlreadySubscribed(f"{entry.field} is already subscribed")

@@ -4,10 +4,11 @@
 --   index a lower bound of its earliest instant (ZADD LT only ever lowers it).
 -- due_rescore: set a shard's entry in the next index to its earliest instant, or drop it when
 --   the shard is empty (after claiming from it).
+local HASH_PRIME = 1048573  -- keys.DUE_HASH_PRIME
 local function shard_of(id, shards)
   local h = 0
-  for i = 1, #id do h = (h * 31 + string.byte(id, i)) % shards end
-  return h
+  for i = 1, #id do h = (h * 31 + string.byte(id, i)) % HASH_PRIME end
+  return h % shards
 end
 local function due_add(prefix, next_key, shards, id, instant)
   local shard = shard_of(id, shards)
