@@ -35,7 +35,8 @@ CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
      "due index in 16,384 listpack sorted sets plus a per-shard lower-bound index (claim "
      "still one script); one-letter hash field names, time, phone and creation time as "
      "integers; ids of nine random digits (integers to Redis). Old layouts read and moved",
-     "100,000: 455 B (hash 232, phone 43, due 104, consent 55), measured 2026-12-06",
+     "100,000: 455 B (hash 232, phone 43, due 104, consent 55); 1,000,000: 439 B (hash "
+     "232, phone 31, due 102, consent 55); measured 2026-12-06",
      "100,000: 341 B (hash 184, phone 33, due 39, consent 46); 1,000,000: 281 B (hash 184, "
      "phone 23, due 16, consent 46)"),
     ("4a end-to-end, per message",
