@@ -33,7 +33,7 @@ app = Celery("reminders")
 
 @cache
 def services() -> Services:
-    """One set of services per process (built after the prefork, on first use)."""
+    """One set of services per process, shared by its sender threads (built on first use)."""
     return build(load_settings())
 
 
@@ -48,6 +48,13 @@ def _config() -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # A send mostly waits (on the provider, 0.1-0.5 s a request, and on the TWILIO_MPS
+        # pace), so `celery -A worker worker` runs SEND_CONCURRENCY threads in one process:
+        # one prefork process per core sent 19 segments/s at 200 ms a request. The CLI uses
+        # these when -P/-c are not given (celery/bin/worker.py, 5.7: a -P equal to the default
+        # "prefork" counts as not given).
+        "worker_pool": "threads",
+        "worker_concurrency": settings.send_concurrency,
         "task_ignore_result": True,
         "result_backend": None,
         "timezone": "UTC",
@@ -83,6 +90,8 @@ def _check_on_start(**_: Any) -> None:
     try:
         services().check()
         services().check_sms_credentials()  # a refused token stops sending at once, for all
+        # Built now, before the pool's threads start: cached_property does not lock (3.12+).
+        _ = services().sender, services().dispatcher
     except (RedisUnavailable, ConfigError, RedisError) as exc:
         log.critical("not starting: %s", exc)
         raise SystemExit(1) from None
