@@ -91,7 +91,7 @@ def _check_on_start(**_: Any) -> None:
         services().check()
         services().check_sms_credentials()  # a refused token stops sending at once, for all
         # Built now, before the pool's threads start: cached_property does not lock (3.12+).
-        _ = services().sender, services().dispatcher
+        services().sender, services().dispatcher
     except (RedisUnavailable, ConfigError, RedisError) as exc:
         log.critical("not starting: %s", exc)
         raise SystemExit(1) from None
