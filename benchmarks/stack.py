@@ -22,14 +22,16 @@ class Sent:
 class Fake:
     """testing/twilio_api.py in its own process (TCP_NODELAY, one write per response)."""
 
-    def __init__(self, ctx: Context) -> None:
-        ready = ctx.workdir / "fake-twilio.url"
-        self.log_path = ctx.workdir / "fake-twilio.jsonl"
+    def __init__(self, ctx: Context, latency: str = "0") -> None:
+        """`latency`: seconds per message creation, as the fake's --latency takes it."""
+        tag = "" if latency == "0" else f"-{latency.replace(',', '-')}"
+        ready = ctx.workdir / f"fake-twilio{tag}.url"
+        self.log_path = ctx.workdir / f"fake-twilio{tag}.jsonl"
         ready.unlink(missing_ok=True)
         self.group = Group("fake-twilio", [
             str(BIN / "python"), "-m", "testing.twilio_api", "--port", "0",
-            "--ready-file", str(ready), "--log-file", str(self.log_path)],
-            {}, ctx.workdir / "fake-twilio.log")
+            "--ready-file", str(ready), "--log-file", str(self.log_path),
+            "--latency", latency], {}, ctx.workdir / f"fake-twilio{tag}.log")
         wait_until(ready.exists, 30, "the fake Twilio API to listen")
         self.url = ready.read_text().strip()
         self.log_path.touch()
@@ -61,15 +63,20 @@ class Fake:
 
 
 class Service:
-    """`celery -A worker worker` (prefork) and, once asked, `celery -A worker beat`."""
+    """`celery -A worker worker` and, once asked, `celery -A worker beat`.
 
-    def __init__(self, ctx: Context, env: dict[str, str], name: str, concurrency: int = 2
-                 ) -> None:
+    `concurrency=None`: compose's command exactly (`celery -A worker worker --loglevel=INFO`,
+    the default pool and size), with only a node name of its own, as each container has.
+    """
+
+    def __init__(self, ctx: Context, env: dict[str, str], name: str,
+                 concurrency: int | None = 2) -> None:
         self.ctx, self.env, self.name = ctx, env, name
+        tuned = ([] if concurrency is None else
+                 [f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"])
         self.worker = Group(f"worker-{name}", [
             str(BIN / "celery"), "-A", "worker", "worker", "--loglevel=INFO",
-            f"--concurrency={concurrency}", f"--hostname=bench-{name}@%h", "--without-gossip",
-            "--without-mingle"], env, ctx.workdir / f"worker-{name}.log")
+            f"--hostname=bench-{name}@%h", *tuned], env, ctx.workdir / f"worker-{name}.log")
         self.beat: Group | None = None
         wait_until(lambda: "ready." in self.worker.log() or not self.worker.alive(), 90,
                    "the celery worker to be ready", interval=0.2)
