@@ -17,6 +17,7 @@ class Sent:
     at: float  # epoch seconds, the fake's clock when it accepted the message
     segments: int
     to: str
+    received: float = 0.0  # when its request arrived (before the fake's --latency)
 
 
 class Fake:
@@ -51,8 +52,11 @@ class Fake:
         found = []
         for line in data.split(b"\n")[:-1]:  # the last piece may still be being written
             rec = json.loads(line)
-            found.append(Sent(datetime.fromisoformat(rec["created_at"]).timestamp(),
-                              int(rec["num_segments"]), rec["to"]))
+            created = datetime.fromisoformat(rec["created_at"]).timestamp()
+            received = rec.get("received_at")
+            found.append(Sent(created, int(rec["num_segments"]), rec["to"],
+                              datetime.fromisoformat(received).timestamp() if received
+                              else created))
         return found
 
     def cpu(self) -> float:

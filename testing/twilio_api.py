@@ -187,6 +187,7 @@ class SentMessage:
     updated_at: datetime | None = None
     # When the carrier hand-off happened (the first move to a _SENT_STATUSES status): date_sent.
     sent_at: datetime | None = None
+    received_at: datetime | None = None  # when its creation request arrived (wall clock)
 
 
 @dataclass
@@ -225,6 +226,9 @@ class _Incoming:
     query: dict[str, str]
     form_lists: dict[str, list[str]]
     headers: dict[str, str]
+    # When the request had arrived (read whole): what Twilio counts against an account's
+    # limits, before any latency.
+    received_at: datetime = field(default_factory=lambda: _utcnow())
 
     @property
     def form(self) -> dict[str, str]:
@@ -942,6 +946,7 @@ class FakeTwilio(Pace):
             num_media=len(req.form_lists.get("MediaUrl", [])),
             # A Messaging Service defers sender selection, so Twilio reports "accepted".
             status="accepted" if service else "queued",
+            received_at=req.received_at,
         )
         with self._cond:
             self._messages.append(msg)
@@ -959,6 +964,7 @@ class FakeTwilio(Pace):
             "body": msg.body,
             "num_segments": msg.num_segments,
             "created_at": msg.created_at.isoformat(),
+            "received_at": (msg.received_at or msg.created_at).isoformat(),
         }
         # Opened per line in append mode so another process can tail/count it at any time.
         with open(self.log_file, "a", encoding="utf-8") as fh:
