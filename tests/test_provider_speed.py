@@ -17,6 +17,7 @@ import pytest
 from reminders.app.send_window import SendWindow
 from reminders.channels.base import DeliveryError
 from reminders.channels.twilio_sms import TwilioSms
+from reminders.entry.web.app import create_app
 from reminders.settings import ConfigError, load_settings
 from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from testing.twilio_pace import parse_latency
@@ -133,6 +134,9 @@ def test_the_default_worker_backs_off_from_the_provider_concurrency_limit(
     per_phone = Counter(m.to for m in fake_twilio.messages)
     assert sorted(per_phone) == sorted(crowd.phones) and set(per_phone.values()) == {1}
     assert "send concurrency lowered from 100 to 50" in worker.log()
+    cuts = worker.log().count("send concurrency lowered")
+    metrics = create_app(crowd.svc).test_client().get("/metrics").get_data(as_text=True)
+    assert f'reminders_send_window_cuts_total{{channel="sms"}} {float(cuts)}' in metrics
     attempts = fake_twilio.message_attempts()
     refused = [n for n, r in enumerate(attempts) if r.status_code == 429]
     # Once the window has come down, the account's limit is mostly respected: AIMD probes

@@ -26,7 +26,7 @@ from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import RenderedEmail, RenderedSms, Renderer
-from reminders.storage import nights
+from reminders.storage import counters, nights
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client
 from reminders.storage.rate_limit import RateLimiter
@@ -235,8 +235,8 @@ class Sender:
         try:
             receipt = self.sms.send_sms(sub.phone, sms.body)
         except DeliveryError as exc:
-            if exc.code in OVERLOAD_CODES:
-                self.window.overloaded()
+            if exc.code in OVERLOAD_CODES and self.window.overloaded():
+                counters.incr(self.redis, counters.SEND_WINDOW_CUTS)
             return self._failed(sub, local_date, "sms", exc, now, settle, attempts.encode())
         self.window.succeeded()
         self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status, settle)

@@ -58,14 +58,16 @@ class SendWindow:
                 if self.limit == self.ceiling:
                     log.info("send concurrency back to %d", self.limit)
 
-    def overloaded(self) -> None:
-        """The provider said too many requests at once: halve the window (once per burst)."""
+    def overloaded(self) -> bool:
+        """The provider said too many requests at once: halve the window (once per burst).
+        True if this call cut it."""
         with self._cond:
             if getattr(self._local, "generation", self._generation) != self._generation:
-                return
+                return False
             self._generation += 1
             self._successes = 0
             before, self.limit = self.limit, max(1, self.limit // 2)
         log.warning("send concurrency lowered from %d to %d: the provider answered 429 (too "
                     "many concurrent requests); +1 per %d successful sends, up to %d", before,
                     self.limit, self.limit, self.ceiling)
+        return True
