@@ -98,7 +98,7 @@ def unlimited(ctx: Context, fake: Fake) -> Unlimited:
     service = Service(ctx, ctx.env(TWILIO_API_URL=fake.url, TWILIO_MPS="10000"), "e2e", None)
     try:
         service.start_beat()
-        # Warm up: a few sends, so both pool children have built their services and clients
+        # Warm up: a few sends, so the worker has built its services and clients
         # and "idle" means an idle, warm worker, not one that has never sent anything.
         warm = fake.offset()
         population.crowd_due_now(client, WARM, salt=4, first=900_000)
@@ -349,7 +349,7 @@ def _limited_row(r: Limited) -> Row:
              f"{WARMUP:.0f} s after the first message ({r.messages} messages); the largest "
              f"number of segments in any one-second window [t, t+1) starting at a send, over "
              f"the whole run including its start, and in any clock second. CPU: utime+stime "
-             f"from /proc of the worker, its pool children and beat over the same "
+             f"from /proc of the worker (and any pool children) and beat over the same "
              f"{WINDOW:.0f} s, divided by the wall time."),
     )
 
