@@ -77,7 +77,8 @@ def run(ctx: Context) -> list[Row]:
                     f"holding {held:,} = {per_eta / 1000:,.1f} KB per parked reminder"),
         verdict=verdict(per_ours < FLAT_BYTES_PER_REMINDER),
         how=(f"RSS of the worker as compose starts it (one process, its sender threads; any "
-             f"child processes summed too), from /proc/<pid>/stat, median over 2-3 quiet seconds. Ours (row 4a's worker): warm "
+             f"child processes summed too), from /proc/<pid>/stat, median over 2-3 quiet "
+             f"seconds. Ours (row 4a's worker): warm "
              f"and idle after 20 warm-up sends; with {PARKED:,} reminders scheduled in the "
              f"due index (Redis) and beat ticking; when half of them had been sent; the peak "
              f"sampled every 0.25 s while all {PARKED:,} were dispatched and sent; idle "
