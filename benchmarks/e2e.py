@@ -39,7 +39,6 @@ from reminders.settings import PROJECT_ROOT
 
 CROWD = 10_000
 CONCURRENCY = 2
-LIMITED_CONCURRENCY = 4  # enough processes that the limiter, not the pool, sets the pace
 WARM = 20
 GOAL_RATIO = 0.9
 LIMITED = ((50, 1_300), (225, 3_600))  # TWILIO_MPS, subscribers due (more than the run sends)
@@ -95,11 +94,11 @@ def bare_loop(ctx: Context, fake: Fake) -> float:
 def unlimited(ctx: Context, fake: Fake) -> Unlimited:
     client = ctx.client()
     client.flushall()
-    service = Service(ctx, ctx.env(TWILIO_API_URL=fake.url, TWILIO_MPS="10000"), "e2e",
-                      CONCURRENCY)
+    # As compose starts it (SEND_CONCURRENCY threads, here 100): nothing tuned by hand.
+    service = Service(ctx, ctx.env(TWILIO_API_URL=fake.url, TWILIO_MPS="10000"), "e2e", None)
     try:
         service.start_beat()
-        # Warm up: a few sends, so both pool children have built their services and clients
+        # Warm up: a few sends, so the worker has built its services and clients
         # and "idle" means an idle, warm worker, not one that has never sent anything.
         warm = fake.offset()
         population.crowd_due_now(client, WARM, salt=4, first=900_000)
@@ -231,7 +230,7 @@ def limited(ctx: Context, fake: Fake, mps: int, crowd: int) -> Limited:
     population.crowd_due_now(client, crowd)
     offset = fake.offset()
     service = Service(ctx, ctx.env(TWILIO_API_URL=fake.url, TWILIO_MPS=str(mps)), f"mps{mps}",
-                      LIMITED_CONCURRENCY)
+                      None)
     try:
         service.start_beat()
         first = first_message(fake, offset, 60)
@@ -302,7 +301,9 @@ def _unlimited_row(ours: Unlimited, bare: float, eta: float, diag: breakdown.Bre
                     f"{ours.rate / eta if eta else 0:.2f} of the ETA design"),
         verdict=verdict(ratio >= GOAL_RATIO and correct),
         how=(f"{CROWD:,} confirmed SMS subscribers whose evening instant is this minute; a "
-             f"real prefork worker (--concurrency={CONCURRENCY}) and beat "
+             f"real worker as compose starts it (`celery -A worker worker --loglevel=INFO`: "
+             f"threads, SEND_CONCURRENCY=100; evenings handed out several to a send_batch "
+             f"task) and beat "
              f"(DISPATCH_INTERVAL_SECONDS=1), TWILIO_MPS=10000 (the highest the settings "
              f"accept; never reached), the fake Twilio API (testing/twilio_api.py) in its "
              f"own process. Rate = (messages - 1) / (last - first) from the fake's log "
@@ -324,8 +325,9 @@ def _unlimited_row(ours: Unlimited, bare: float, eta: float, diag: breakdown.Bre
              f"Celery: the bare call {diag.bare_ms:.2f} ms ({diag.bare_rate:,.0f}/s), "
              f"Sender.deliver {diag.deliver_ms:.2f} ms ({diag.deliver_rate:,.0f}/s, "
              f"{diag.round_trips:.1f} Redis round trips); the real worker "
-             f"{ours.cpu * 1000 / CROWD:.2f} ms (adds Celery's receive/ack/trace and the "
-             f"dispatch); Celery's floor, a send_reminder task for an unknown id on the same "
+             f"{ours.cpu * 1000 / CROWD:.2f} ms (adds Celery's receive/ack/trace, shared by "
+             f"the evenings of a send_batch task, and the dispatch); Celery's floor, a "
+             f"send_reminder task for an unknown id on the same "
              f"worker, {ours.floor_ms:.2f} ms."),
     )
 
@@ -341,13 +343,13 @@ def _limited_row(r: Limited) -> Row:
                    f"({r.ms_per_message:.1f} ms per message)",
         verdict=verdict(close and r.sliding_max <= r.mps),
         how=(f"More subscribers due at once than the run can send; worker "
-             f"(--concurrency={LIMITED_CONCURRENCY}, so that the limiter and not the number "
-             f"of processes sets the pace) and beat with TWILIO_MPS={r.mps}. From the fake's "
+             f"as compose starts it (SEND_CONCURRENCY threads, sized from TWILIO_MPS) and "
+             f"beat with TWILIO_MPS={r.mps}. From the fake's "
              f"log (created_at, num_segments): the segment rate over {WINDOW:.0f} s starting "
              f"{WARMUP:.0f} s after the first message ({r.messages} messages); the largest "
              f"number of segments in any one-second window [t, t+1) starting at a send, over "
              f"the whole run including its start, and in any clock second. CPU: utime+stime "
-             f"from /proc of the worker, its pool children and beat over the same "
+             f"from /proc of the worker (and any pool children) and beat over the same "
              f"{WINDOW:.0f} s, divided by the wall time."),
     )
 

@@ -17,19 +17,22 @@ class Sent:
     at: float  # epoch seconds, the fake's clock when it accepted the message
     segments: int
     to: str
+    received: float = 0.0  # when its request arrived (before the fake's --latency)
 
 
 class Fake:
     """testing/twilio_api.py in its own process (TCP_NODELAY, one write per response)."""
 
-    def __init__(self, ctx: Context) -> None:
-        ready = ctx.workdir / "fake-twilio.url"
-        self.log_path = ctx.workdir / "fake-twilio.jsonl"
+    def __init__(self, ctx: Context, latency: str = "0") -> None:
+        """`latency`: seconds per message creation, as the fake's --latency takes it."""
+        tag = "" if latency == "0" else f"-{latency.replace(',', '-')}"
+        ready = ctx.workdir / f"fake-twilio{tag}.url"
+        self.log_path = ctx.workdir / f"fake-twilio{tag}.jsonl"
         ready.unlink(missing_ok=True)
         self.group = Group("fake-twilio", [
             str(BIN / "python"), "-m", "testing.twilio_api", "--port", "0",
-            "--ready-file", str(ready), "--log-file", str(self.log_path)],
-            {}, ctx.workdir / "fake-twilio.log")
+            "--ready-file", str(ready), "--log-file", str(self.log_path),
+            "--latency", latency], {}, ctx.workdir / f"fake-twilio{tag}.log")
         wait_until(ready.exists, 30, "the fake Twilio API to listen")
         self.url = ready.read_text().strip()
         self.log_path.touch()
@@ -49,8 +52,11 @@ class Fake:
         found = []
         for line in data.split(b"\n")[:-1]:  # the last piece may still be being written
             rec = json.loads(line)
-            found.append(Sent(datetime.fromisoformat(rec["created_at"]).timestamp(),
-                              int(rec["num_segments"]), rec["to"]))
+            created = datetime.fromisoformat(rec["created_at"]).timestamp()
+            received = rec.get("received_at")
+            found.append(Sent(created, int(rec["num_segments"]), rec["to"],
+                              datetime.fromisoformat(received).timestamp() if received
+                              else created))
         return found
 
     def cpu(self) -> float:
@@ -61,15 +67,20 @@ class Fake:
 
 
 class Service:
-    """`celery -A worker worker` (prefork) and, once asked, `celery -A worker beat`."""
+    """`celery -A worker worker` and, once asked, `celery -A worker beat`.
 
-    def __init__(self, ctx: Context, env: dict[str, str], name: str, concurrency: int = 2
-                 ) -> None:
+    `concurrency=None`: compose's command exactly (`celery -A worker worker --loglevel=INFO`,
+    the default pool and size), with only a node name of its own, as each container has.
+    """
+
+    def __init__(self, ctx: Context, env: dict[str, str], name: str,
+                 concurrency: int | None = 2) -> None:
         self.ctx, self.env, self.name = ctx, env, name
+        tuned = ([] if concurrency is None else
+                 [f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"])
         self.worker = Group(f"worker-{name}", [
             str(BIN / "celery"), "-A", "worker", "worker", "--loglevel=INFO",
-            f"--concurrency={concurrency}", f"--hostname=bench-{name}@%h", "--without-gossip",
-            "--without-mingle"], env, ctx.workdir / f"worker-{name}.log")
+            f"--hostname=bench-{name}@%h", *tuned], env, ctx.workdir / f"worker-{name}.log")
         self.beat: Group | None = None
         wait_until(lambda: "ready." in self.worker.log() or not self.worker.alive(), 90,
                    "the celery worker to be ready", interval=0.2)

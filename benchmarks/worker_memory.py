@@ -32,7 +32,7 @@ def eta_design(ctx: Context) -> tuple[int, int, int]:
         raise RuntimeError("Celery is not configured for the bench Redis")
     client = ctx.client()
     client.flushall()
-    service = Service(ctx, ctx.env(), "eta")
+    service = Service(ctx, ctx.env(), "eta", None)
     try:
         idle = service.settle_rss(3.0)
         day = datetime.now(UTC).date().isoformat()
@@ -76,8 +76,9 @@ def run(ctx: Context) -> list[Row]:
         comparison=(f"one ETA task per reminder, same worker: {mb(idle)} -> {mb(parked)} "
                     f"holding {held:,} = {per_eta / 1000:,.1f} KB per parked reminder"),
         verdict=verdict(per_ours < FLAT_BYTES_PER_REMINDER),
-        how=(f"RSS of the worker's main process plus its {2} prefork children, summed from "
-             f"/proc/<pid>/stat, median over 2-3 quiet seconds. Ours (row 4a's worker): warm "
+        how=(f"RSS of the worker as compose starts it (one process, its sender threads; any "
+             f"child processes summed too), from /proc/<pid>/stat, median over 2-3 quiet "
+             f"seconds. Ours (row 4a's worker): warm "
              f"and idle after 20 warm-up sends; with {PARKED:,} reminders scheduled in the "
              f"due index (Redis) and beat ticking; when half of them had been sent; the peak "
              f"sampled every 0.25 s while all {PARKED:,} were dispatched and sent; idle "

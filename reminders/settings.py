@@ -6,6 +6,7 @@ the middle of a send.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Settings:
     twilio_webhook_shared_keys: tuple[tuple[str, str], ...] = ()
     twilio_api_url: str = "https://api.twilio.com"
     twilio_mps: float = 1.0
+    # Provider requests one worker keeps in flight (SEND_CONCURRENCY); 0: sized from TWILIO_MPS.
+    send_concurrency_setting: int = 0
     twilio_timeout_seconds: float = 10.0
     # After a Twilio call whose answer was lost, how long the message is looked for at Twilio
     # before it is sent again (its list can lag behind a create).
@@ -93,6 +96,15 @@ class Settings:
         if self.broker_visibility_timeout:
             return self.broker_visibility_timeout
         return int(min(300, self.late_limit_minutes * 60 // 3))
+
+    @property
+    def send_concurrency(self) -> int:
+        """In-flight sends per worker: enough to keep TWILIO_MPS busy at Twilio's usual 0.5 s
+        per creation (Little's law), at least 4, at most the ~100 concurrent requests Twilio
+        allows an account."""
+        if self.send_concurrency_setting:
+            return self.send_concurrency_setting
+        return max(4, min(100, math.ceil(self.twilio_mps * 0.5)))
 
     @property
     def console_mode(self) -> bool:
@@ -157,6 +169,7 @@ VARIABLES = (
     Variable("SMS_BACKEND", "sms_backend", _one_of("twilio", "console")),
     Variable("TWILIO_API_URL", "twilio_api_url", _url),
     Variable("TWILIO_MPS", "twilio_mps", _ranged(_float, 0.01, 10000)),
+    Variable("SEND_CONCURRENCY", "send_concurrency_setting", _ranged(_int, 1, 1000)),
     Variable("TWILIO_TIMEOUT_SECONDS", "twilio_timeout_seconds", _ranged(_float, 0.1, 120)),
     Variable("SMS_MAX_SEGMENTS", "sms_max_segments", _ranged(_int, 1, 10)),
     Variable("SMS_RECHECK_SECONDS", "sms_recheck_seconds", _ranged(_int, 1, 36000)),

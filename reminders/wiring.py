@@ -17,6 +17,7 @@ from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
+from reminders.app.send_window import SendWindow
 from reminders.channels.base import DeliveryError, EmailTransport, Recipient, SmsTransport
 from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.messages.email import EmailComposer
@@ -70,7 +71,7 @@ class Services:
         return TwilioSms(
             s.twilio_account_sid, s.twilio_auth_token, s.twilio_from_number,
             s.twilio_messaging_service_sid, s.twilio_api_url, s.public_url + "/sms/status",
-            s.twilio_timeout_seconds,
+            s.twilio_timeout_seconds, s.send_concurrency,
         )
 
     def check_sms_credentials(self) -> None:
@@ -121,7 +122,8 @@ class Services:
         return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
                       timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds,
                       self.limiter, s.sms_recheck_seconds,
-                      self.circuit if s.sms_backend == "twilio" else None)
+                      self.circuit if s.sms_backend == "twilio" else None,
+                      SendWindow(s.send_concurrency))
 
     @cached_property
     def confirmations(self) -> Confirmations:

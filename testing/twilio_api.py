@@ -46,6 +46,8 @@ from typing import Any, cast
 
 from twilio.request_validator import HMAC_SHA1, SIGNATURE_SETTINGS_HEADER, RequestValidator
 
+from testing.twilio_pace import Latency, Pace, parse_latency
+
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "test-token"
@@ -185,6 +187,7 @@ class SentMessage:
     updated_at: datetime | None = None
     # When the carrier hand-off happened (the first move to a _SENT_STATUSES status): date_sent.
     sent_at: datetime | None = None
+    received_at: datetime | None = None  # when its creation request arrived (wall clock)
 
 
 @dataclass
@@ -201,7 +204,8 @@ class RequestRecord:
     form: dict[str, str]
     time: datetime
     status_code: int | None = None
-    fault: str | None = None  # "fail", "hang", "late", "reject" or "down": a fault shaped it
+    # "fail", "hang", "late", "reject", "down" or "busy" (over the concurrency limit)
+    fault: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,9 @@ class _Incoming:
     query: dict[str, str]
     form_lists: dict[str, list[str]]
     headers: dict[str, str]
+    # When the request had arrived (read whole): what Twilio counts against an account's
+    # limits, before any latency.
+    received_at: datetime = field(default_factory=lambda: _utcnow())
 
     @property
     def form(self) -> dict[str, str]:
@@ -339,6 +346,9 @@ def _paging(query: Mapping[str, str]) -> tuple[int, int]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung or keep-alive handler must never block interpreter exit
+    # A sender with a hundred threads opens a hundred connections at once: the listen backlog
+    # of 5 would drop most SYNs, and each dropped one costs the client a 1 s retransmission.
+    request_queue_size = 256
     allow_reuse_address = True  # restart on the same port right after stop() (TIME_WAIT)
 
     def __init__(self, address: tuple[str, int], fake: FakeTwilio) -> None:
@@ -479,8 +489,9 @@ def signed_webhook(
 # --- the fake ----------------------------------------------------------------------------------
 
 
-class FakeTwilio:
-    """Fake api.twilio.com for the Messages resource, with fault injection and webhooks."""
+class FakeTwilio(Pace):
+    """Fake api.twilio.com for the Messages resource, with fault injection and webhooks; its
+    speed (latency, concurrency limit) is set with Pace's methods (twilio_pace.py)."""
 
     def __init__(
         self,
@@ -491,6 +502,8 @@ class FakeTwilio:
         *,
         log_file: str | os.PathLike[str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        latency: Latency = 0.0,
+        max_concurrent: int | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -514,6 +527,7 @@ class FakeTwilio:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._latency, self._max_concurrent = latency, max_concurrent
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -628,6 +642,7 @@ class FakeTwilio:
                 "requests": len(self._requests),
                 "responses": dict(statuses),
                 "faults": dict(faults),
+                "busiest": self._busiest,
             }
 
     # -- fault injection ------------------------------------------------------------------------
@@ -875,6 +890,13 @@ class FakeTwilio:
         )
 
     def _create_message(self, req: _Incoming) -> _Reply:
+        with self._creating_one() as allowed:
+            if not allowed:
+                return _error_reply(429, 20429, "Too many concurrent requests", fault="busy")
+            self._wait_latency()
+            return self._create_message_now(req)
+
+    def _create_message_now(self, req: _Incoming) -> _Reply:
         self._hold_if_asked()
         with self._cond:
             fault = self._faults.popleft() if self._faults else None
@@ -924,6 +946,7 @@ class FakeTwilio:
             num_media=len(req.form_lists.get("MediaUrl", [])),
             # A Messaging Service defers sender selection, so Twilio reports "accepted".
             status="accepted" if service else "queued",
+            received_at=req.received_at,
         )
         with self._cond:
             self._messages.append(msg)
@@ -941,6 +964,7 @@ class FakeTwilio:
             "body": msg.body,
             "num_segments": msg.num_segments,
             "created_at": msg.created_at.isoformat(),
+            "received_at": (msg.received_at or msg.created_at).isoformat(),
         }
         # Opened per line in append mode so another process can tail/count it at any time.
         with open(self.log_file, "a", encoding="utf-8") as fh:
@@ -1082,13 +1106,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ready-file", help="write the base URL here once listening")
     parser.add_argument("--log-file", help="append one JSON line per accepted message")
     parser.add_argument("--summary-file", help="also write the exit summary JSON here")
+    parser.add_argument("--latency", type=parse_latency, default=0.0,
+                        help="seconds per message creation: 0.2, or a range 0.1,0.5")
+    parser.add_argument("--max-concurrent", type=int, default=None,
+                        help="answer 429 / 20429 to creations beyond this many at once")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     fake = FakeTwilio(
-        args.account_sid, args.auth_token, args.host, args.port, log_file=args.log_file
+        args.account_sid, args.auth_token, args.host, args.port, log_file=args.log_file,
+        latency=args.latency, max_concurrent=args.max_concurrent,
     )
     stop = threading.Event()
 

@@ -145,6 +145,29 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         yield fake
 
 
+# Twilio's usual time to answer a message creation over the internet (issue 13).
+PROVIDER_LATENCY = (0.2, 0.5)
+
+
+class Speed:
+    """How a fault scenario's workers run: `small` (a few threads, as the scenario says, an
+    instant provider) or `default` (the worker as compose starts it, no -c: SEND_CONCURRENCY
+    threads; every creation at the fake takes 0.2-0.5 s)."""
+
+    def __init__(self, name: str, fake: FakeTwilio) -> None:
+        self.name = name
+        if name == "default":
+            fake.set_latency(PROVIDER_LATENCY)
+
+    def concurrency(self, small: int) -> int | None:
+        return None if self.name == "default" else small
+
+
+@pytest.fixture(params=["small", "default"])
+def speed(request: pytest.FixtureRequest, fake_twilio: FakeTwilio) -> Speed:
+    return Speed(request.param, fake_twilio)
+
+
 @pytest.fixture
 def base_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
     """Environment for the console backends (the embedded default)."""
@@ -243,13 +266,16 @@ class CeleryProcess:
 
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., CeleryProcess]]:
-    """Start a real `celery -A worker worker` (prefork) and wait until it is ready."""
+    """Start a real `celery -A worker worker` and wait until it is ready."""
     started: list[CeleryProcess] = []
 
-    def start(env: dict[str, str], concurrency: int = 2, name: str = "w1") -> CeleryProcess:
+    def start(env: dict[str, str], concurrency: int | None = 2, name: str = "w1"
+              ) -> CeleryProcess:
+        """`concurrency=None`: no -c, the default pool and size (threads, SEND_CONCURRENCY)."""
         celery = str(Path(sys.executable).parent / "celery")
+        size = [] if concurrency is None else [f"--concurrency={concurrency}"]
         proc = CeleryProcess(
-            [celery, "-A", "worker", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+            [celery, "-A", "worker", "worker", "--loglevel=INFO", *size,
              f"--hostname={name}@%h", "--without-gossip", "--without-mingle"],
             env, tmp_path / f"worker-{name}.log",
         )

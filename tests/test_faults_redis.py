@@ -26,7 +26,7 @@ import redis
 from reminders.app.preferences import Enrolment, enrol
 from reminders.storage import keys, nights
 from testing.twilio_api import FakeTwilio
-from tests.conftest import CeleryProcess, free_port, make_services, pings, wait_until
+from tests.conftest import CeleryProcess, Speed, free_port, make_services, pings, wait_until
 from tests.test_faults import Crowd, Starter, due_now, fault_env
 
 pytestmark = pytest.mark.faults
@@ -116,13 +116,14 @@ def aof_redis(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[AofRed
 
 
 def _supervisor(env: dict[str, str], workers: list[CeleryProcess], beats: list[CeleryProcess],
-                start_worker: Starter, start_beat: Starter) -> Callable[[], None]:
+                start_worker: Starter, start_beat: Starter, speed: Speed) -> Callable[[], None]:
     """Like docker compose's `restart: unless-stopped`: Celery/kombu can die on a lost broker
     connection ("Unrecoverable error"), and the platform starts it again."""
 
     def tick() -> None:
         if workers[-1].proc.poll() is not None:
-            workers.append(start_worker(env, concurrency=2, name=f"w{len(workers) + 1}"))
+            workers.append(start_worker(env, concurrency=speed.concurrency(2),
+                                        name=f"w{len(workers) + 1}"))
         if beats[-1].proc.poll() is not None:
             beats.append(start_beat(env, name=f"b{len(beats) + 1}"))
 
@@ -130,13 +131,14 @@ def _supervisor(env: dict[str, str], workers: list[CeleryProcess], beats: list[C
 
 
 def _wave(twilio_env: dict[str, str], server: AofRedis, start_worker: Starter,
-          start_beat: Starter, fake: FakeTwilio,
+          start_beat: Starter, fake: FakeTwilio, speed: Speed,
           ) -> tuple[Crowd, dict[str, str], Callable[[], None], list[CeleryProcess]]:
     env = fault_env(twilio_env, REDIS_URL=server.url, TWILIO_MPS="40")
     crowd = due_now(make_services(env), 300)
-    workers, beats = [start_worker(env, concurrency=2)], [start_beat(env)]
+    workers, beats = [start_worker(env, concurrency=speed.concurrency(2))], [start_beat(env)]
     wait_until(lambda: len(fake.messages) >= 60, 60, "the first 60 texts")
-    return crowd, env, _supervisor(env, workers, beats, start_worker, start_beat), workers
+    return (crowd, env, _supervisor(env, workers, beats, start_worker, start_beat, speed),
+            workers)
 
 
 def _recovered_lookups(workers: list[CeleryProcess]) -> int:
@@ -146,15 +148,16 @@ def _recovered_lookups(workers: list[CeleryProcess]) -> int:
 @pytest.mark.parametrize("aof_redis", ["always"], indirect=True)
 def test_redis_restarted_mid_run(twilio_env: dict[str, str], fake_twilio: FakeTwilio,
                                  aof_redis: AofRedis, start_worker: Starter,
-                                 start_beat: Starter) -> None:
+                                 start_beat: Starter, speed: Speed) -> None:
     crowd, _, tick, workers = _wave(twilio_env, aof_redis, start_worker, start_beat,
-                                    fake_twilio)
+                                    fake_twilio, speed)
     before = {sid: crowd.svc.redis.hgetall(keys.subscriber(sid)) for sid in crowd.ids}
     stopped_at = datetime.now(UTC)
     aof_redis.restart_cleanly()
     recovered, watched = crowd.watch(fake_twilio, stopped_at, timeout=240, tick=tick)
-    per_phone = crowd.summary("redis-restart-clean-fsync-always", fake_twilio, recovered,
-                              watched, f"recovered_lookups={_recovered_lookups(workers)}")
+    per_phone = crowd.summary(f"redis-restart-clean-fsync-always/{speed.name}", fake_twilio,
+                              recovered, watched,
+                              f"recovered_lookups={_recovered_lookups(workers)}")
     assert set(per_phone.values()) == {1} and sorted(per_phone) == sorted(crowd.phones)
     after = {sid: crowd.svc.redis.hgetall(keys.subscriber(sid)) for sid in crowd.ids}
     assert after == before  # no preference lost
@@ -163,16 +166,16 @@ def test_redis_restarted_mid_run(twilio_env: dict[str, str], fake_twilio: FakeTw
 @pytest.mark.parametrize("aof_redis", ["everysec"], indirect=True)
 def test_redis_crash_losing_its_last_second(twilio_env: dict[str, str], fake_twilio: FakeTwilio,
                                             aof_redis: AofRedis, start_worker: Starter,
-                                            start_beat: Starter) -> None:
+                                            start_beat: Starter, speed: Speed) -> None:
     crowd, _, tick, workers = _wave(twilio_env, aof_redis, start_worker, start_beat,
-                                    fake_twilio)
+                                    fake_twilio, speed)
     sent_before = len(fake_twilio.messages)
     crashed_at = datetime.now(UTC)
     lost = aof_redis.crash()
     assert lost > 0  # the scenario really lost writes (claims and records of the last second)
     recovered, watched = crowd.watch(fake_twilio, crashed_at, timeout=240, tick=tick)
     per_phone = crowd.summary(
-        "redis-crash-fsync-everysec", fake_twilio, recovered, watched,
+        f"redis-crash-fsync-everysec/{speed.name}", fake_twilio, recovered, watched,
         f"lost_last={LOST_SECONDS:.0f}s({lost}B of AOF) sent_before_crash={sent_before} "
         f"recovered_lookups={_recovered_lookups(workers)}")
     assert set(per_phone.values()) == {1} and sorted(per_phone) == sorted(crowd.phones)

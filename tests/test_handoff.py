@@ -13,8 +13,8 @@ import redis
 from celery import Celery
 
 from reminders.app.preferences import Enrolment, enrol
-from reminders.entry.celery.app import send_reminder
-from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher
+from reminders.entry.celery.app import send_batch, send_reminder
+from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher, per_task
 from reminders.entry.cli.runner import demo_zone
 from testing.twilio_api import FakeTwilio
 from tests.conftest import CeleryProcess, make_services
@@ -71,6 +71,30 @@ def test_every_task_gets_its_own_ids_and_the_batch_keeps_its_order(
     assert len({m["properties"]["delivery_tag"] for m in popped}) == len(names)
 
 
+def test_the_dispatchers_hand_off_puts_several_evenings_in_one_task(
+    app: Celery, redis_client: redis.Redis,
+) -> None:
+    publisher = BatchPublisher(app, redis_client, send_reminder.name, send_batch.name,
+                               senders=4)
+    with publisher.grouped():
+        for n in range(45):
+            publisher.enqueue(f"sub-{n}", DAY)
+    popped = [json.loads(raw) for raw in iter(lambda: redis_client.rpop("celery"), None)]
+    assert {m["headers"]["task"] for m in popped} == {"reminders.send_batch"}
+    batches = [json.loads(base64.b64decode(m["body"]))[0][0] for m in popped]
+    assert [len(batch) for batch in batches] == [10, 10, 10, 10, 5]  # 45 // 4 senders, at most 10
+    # Every evening once, in the order handed over, each still keyed (subscriber, local date).
+    assert [e for batch in batches for e in batch] == [[f"sub-{n}", DAY.isoformat()]
+                                                       for n in range(45)]
+
+
+def test_a_batch_is_no_larger_than_keeps_every_sender_thread_busy() -> None:
+    assert per_task(3_000, 100) == 10
+    assert per_task(500, 100) == 5
+    assert per_task(150, 100) == 1
+    assert per_task(1, 4) == 1
+
+
 def test_a_batch_that_fails_publishes_nothing(app: Celery, redis_client: redis.Redis) -> None:
     publisher = BatchPublisher(app, redis_client, send_reminder.name)
     with pytest.raises(RuntimeError), publisher.grouped():
@@ -82,7 +106,7 @@ def test_a_batch_that_fails_publishes_nothing(app: Celery, redis_client: redis.R
     assert redis_client.llen("celery") == 1
 
 
-@pytest.mark.parametrize("kind", ["batch", "apply_async fallback"])
+@pytest.mark.parametrize("kind", ["batch", "send_batch", "apply_async fallback"])
 def test_a_real_worker_sends_what_the_publisher_handed_over(
     twilio_env: dict[str, str], fake_twilio: FakeTwilio, redis_client: redis.Redis,
     start_worker: Callable[..., CeleryProcess], kind: str,
@@ -97,6 +121,9 @@ def test_a_real_worker_sends_what_the_publisher_handed_over(
     app = Celery("handoff-test", broker=twilio_env["REDIS_URL"])
     publisher: BatchPublisher | ApplyAsyncPublisher = (
         BatchPublisher(app, redis_client, send_reminder.name) if kind == "batch"
+        # the dispatcher's hand-off: the three evenings in one send_batch task
+        else BatchPublisher(app, redis_client, send_reminder.name, send_batch.name)
+        if kind == "send_batch"
         # what other Celery/kombu versions (or brokers) get: the worker cannot tell either
         else ApplyAsyncPublisher(app, send_reminder.name))
     with publisher.grouped():

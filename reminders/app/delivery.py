@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from reminders.app import consent, guards, nightly_email
 from reminders.app.recovery import Attempts, Recovery
 from reminders.app.retry import RetryLater, merge
+from reminders.app.send_window import OVERLOAD_CODES, SendWindow
 from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
 from reminders.domain import policies
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import RenderedEmail, RenderedSms, Renderer
-from reminders.storage import nights
+from reminders.storage import counters, nights
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client
 from reminders.storage.rate_limit import RateLimiter
@@ -52,6 +54,7 @@ class Sender:
         email: EmailTransport, composer: EmailComposer, late_limit: timedelta,
         lease_seconds: float = 60.0, limiter: RateLimiter | None = None,
         recheck_seconds: float = 120.0, circuit: Circuit | None = None,
+        window: SendWindow | None = None,
     ) -> None:
         self.redis = client
         self.store = Store(client)
@@ -64,6 +67,8 @@ class Sender:
         self.limiter = limiter
         self.recovery = Recovery(client, sms, recheck_seconds)
         self.circuit = circuit
+        # In-flight SMS sends of this worker (SEND_CONCURRENCY, halved after a 429).
+        self.window = window or SendWindow(100)
 
     def deliver(self, subscriber_id: str, local_date: date, now: datetime,
                 ignore_late: bool = False, not_after: datetime | None = None) -> Outcome:
@@ -107,8 +112,11 @@ class Sender:
             settle = index == len(wanted) - 1 and retry is None
             started, failure = time.monotonic(), None
             try:
-                outcome.channels[channel] = self._deliver(sub, channel, local_date, now, settle,
-                                                          deadline)
+                # The window is taken before the pace: a cut window books no slots it
+                # cannot use.
+                with self.window.slot() if channel == "sms" else nullcontext():
+                    outcome.channels[channel] = self._deliver(sub, channel, local_date, now,
+                                                              settle, deadline)
             except RetryLater as exc:
                 # Let the other channel go out now; the task retries only what is left, no
                 # earlier than either channel was told to wait.
@@ -227,7 +235,10 @@ class Sender:
         try:
             receipt = self.sms.send_sms(sub.phone, sms.body)
         except DeliveryError as exc:
+            if exc.code in OVERLOAD_CODES and self.window.overloaded():
+                counters.incr(self.redis, counters.SEND_WINDOW_CUTS)
             return self._failed(sub, local_date, "sms", exc, now, settle, attempts.encode())
+        self.window.succeeded()
         self._record_sent(sub, local_date, "sms", receipt.provider_id, receipt.status, settle)
         log.debug("sms body subscriber=%s sid=%s segments=%d: %s", sub.id, receipt.provider_id,
                   receipt.segments, sms.body)

@@ -33,7 +33,7 @@ app = Celery("reminders")
 
 @cache
 def services() -> Services:
-    """One set of services per process (built after the prefork, on first use)."""
+    """One set of services per process, shared by its sender threads (built on first use)."""
     return build(load_settings())
 
 
@@ -48,6 +48,13 @@ def _config() -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # A send mostly waits (on the provider, 0.1-0.5 s a request, and on the TWILIO_MPS
+        # pace), so `celery -A worker worker` runs SEND_CONCURRENCY threads in one process:
+        # one prefork process per core sent 19 segments/s at 200 ms a request. The CLI uses
+        # these when -P/-c are not given (celery/bin/worker.py, 5.7: a -P equal to the default
+        # "prefork" counts as not given).
+        "worker_pool": "threads",
+        "worker_concurrency": settings.send_concurrency,
         "task_ignore_result": True,
         "result_backend": None,
         "timezone": "UTC",
@@ -83,6 +90,8 @@ def _check_on_start(**_: Any) -> None:
     try:
         services().check()
         services().check_sms_credentials()  # a refused token stops sending at once, for all
+        # Built now, before the pool's threads start: cached_property does not lock (3.12+).
+        services().sender, services().dispatcher
     except (RedisUnavailable, ConfigError, RedisError) as exc:
         log.critical("not starting: %s", exc)
         raise SystemExit(1) from None
@@ -95,9 +104,11 @@ def _logging(**_: Any) -> None:
 
 
 def hand_off() -> BatchPublisher | ApplyAsyncPublisher:
-    """How the dispatcher hands evenings to send_reminder: each claimed batch is published in
-    one broker command (see handoff.py), not one apply_async round trip per task."""
-    return publisher_for(app, _broker_client(), send_reminder.name)
+    """How the dispatcher hands evenings out: each claimed batch is published in one broker
+    command (see handoff.py), several evenings to a send_batch task, not one apply_async round
+    trip per task."""
+    return publisher_for(app, _broker_client(), send_reminder.name, send_batch.name,
+                         services().settings.send_concurrency)
 
 
 @cache
@@ -123,18 +134,49 @@ def send_reminder(self: Task, subscriber_id: str, local_date: str,
                   not_after: float | None = None) -> dict[str, str]:
     """`not_after` (epoch seconds; send-now's hand-off): the late limit counts from when the
     operator asked, not from the evening's time (bounded: see domain/policies.deadline)."""
-    svc = services()
     limit = datetime.fromtimestamp(not_after, UTC) if not_after is not None else None
     try:
-        outcome = svc.sender.deliver(subscriber_id, date.fromisoformat(local_date),
-                                     datetime.now(UTC), not_after=limit)
+        return _deliver(subscriber_id, local_date, limit)
     except RetryLater as exc:
         raise self.retry(countdown=_backoff(self.request.retries, exc.delay, exc.backoff),
                          exc=exc) from None
     except RedisError as exc:
+        raise self.retry(countdown=_backoff(self.request.retries, None), exc=exc) from None
+
+
+@app.task(name="reminders.send_batch", ignore_result=True)
+def send_batch(evenings: list[list[str]]) -> dict[str, int]:
+    """Several evenings from one dispatch (handoff.py), sent one after the other: Celery's own
+    cost per task (about 1.5 ms of CPU, more than a send) is shared by them. Each is still its
+    own keyed send (subscriber, local date, channel); one that must wait goes on as a
+    send_reminder task with its delay, one that fails unexpectedly is handed out again by the
+    dispatcher (unfinished evenings), and a worker killed mid-batch gets the whole batch back
+    after the visibility timeout, whose sent evenings are then no-ops."""
+    retried = 0
+    for subscriber_id, local_date in evenings:
+        try:
+            _deliver(subscriber_id, local_date, None)
+        except RetryLater as exc:
+            retried += 1
+            send_reminder.apply_async((subscriber_id, local_date),
+                                      countdown=_backoff(0, exc.delay, exc.backoff))
+        except RedisError:
+            retried += 1
+            send_reminder.apply_async((subscriber_id, local_date), countdown=_backoff(0, None))
+        except Exception:
+            log.exception("send error subscriber=%s date=%s (handed out again later)",
+                          subscriber_id, local_date)
+    return {"evenings": len(evenings), "retried": retried}
+
+
+def _deliver(subscriber_id: str, local_date: str, limit: datetime | None) -> dict[str, str]:
+    try:
+        outcome = services().sender.deliver(subscriber_id, date.fromisoformat(local_date),
+                                            datetime.now(UTC), not_after=limit)
+    except RedisError as exc:
         # Redis restarting: the night record is intact (AOF); try again shortly.
         log.warning("send retry subscriber=%s reason=redis %s", subscriber_id, exc)
-        raise self.retry(countdown=_backoff(self.request.retries, None), exc=exc) from None
+        raise
     return outcome.channels
 
 

@@ -94,7 +94,7 @@ def run_all(svc: Services, demo: bool, port: int) -> int:
     celery = str(bin_dir / "celery")
     children = [
         Child("web", [sys.executable, "-m", "reminders", "web", "--port", str(port)], env),
-        Child("worker", [celery, "-A", "worker", "worker", "--loglevel=INFO", "--concurrency=2",
+        Child("worker", [celery, "-A", "worker", "worker", "--loglevel=INFO",
                          "--hostname=worker@%h"], env),
         Child("beat", [celery, "-A", "worker", "beat", "--loglevel=INFO",
                        "--schedule", str(var / "celerybeat-schedule")], env),

@@ -130,6 +130,12 @@ class RedisCollector(Collector):
                                     labels=["channel"])
         failing.add_metric(["sms"], 1.0 if circuit.failing(self.redis) is not None else 0.0)
         yield failing
+        cuts = CounterMetricFamily("reminders_send_window_cuts",
+                                   "Times a worker halved its in-flight sends after the provider "
+                                   "answered 429 (too many concurrent requests)",
+                                   labels=["channel"])
+        cuts.add_metric(["sms"], float(counts.get(counters.SEND_WINDOW_CUTS, 0)))
+        yield cuts
 
     @staticmethod
     def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:
