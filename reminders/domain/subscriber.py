@@ -37,6 +37,8 @@ class Subscriber:
     # Last evening on which a foot problem they reported keeps massage and heat out of the text
     # (cleared by `reminders flags clear`); the reports themselves live in flags.py.
     flag_until: date | None = None
+    # The weekly progress text (WEEKLY OFF / WEEKLY ON); on unless they turned it off.
+    weekly_ok: bool = True
 
     @property
     def wants_sms(self) -> bool:
@@ -77,7 +79,8 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
     """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
 
     Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
-    `massage` "1"). `created` is stored as epoch seconds; `created_at` stays ISO 8601.
+    `massage` "1", `weekly` "1"). `created` is stored as epoch seconds; `created_at` stays
+    ISO 8601.
     """
     fields: dict[str, str] = {
         "tz": sub.timezone,
@@ -96,6 +99,7 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
         "streak": str(sub.streak) if sub.streak else None,
         "done": sub.last_done.isoformat() if sub.last_done else None,
         "flag": sub.flag_until.isoformat() if sub.flag_until else None,
+        "weekly": "0" if not sub.weekly_ok else None,
         "created": _compact_instant(sub.created_at),
     }
     fields.update({k: v for k, v in optional.items() if v})
@@ -130,6 +134,7 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         last_done=date.fromisoformat(raw["done"]) if raw.get("done") else None,
         created_at=_iso_instant(raw.get("created", "")),
         flag_until=date.fromisoformat(raw["flag"]) if raw.get("flag") else None,
+        weekly_ok=raw.get("weekly", "1") == "1",
     )
 
 

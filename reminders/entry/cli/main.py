@@ -16,7 +16,7 @@ from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import flags as cli_flags
-from reminders.entry.cli import person, tables
+from reminders.entry.cli import loop, person, tables
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
 from reminders.storage.client import ConnectionError, RedisUnavailable, TimeoutError
@@ -213,6 +213,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_web)
 
     cli_flags.register(sub)
+    loop.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,8 +168,29 @@ def mask_access_logs() -> None:
             logger.addFilter(TokenMask())
 
 
+def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
+    """A caregiver's alert goes to a worker (reminders.send_care_alert): the webhook answers
+    Twilio at once, whatever the provider's latency. If the broker refuses the task, the alert
+    is sent here rather than lost."""
+
+    def hand_off(subscriber_id: str, key: str, words: str) -> None:
+        from kombu.exceptions import OperationalError
+
+        from reminders.entry.celery.app import send_care_alert  # Celery only when needed
+
+        try:
+            send_care_alert.apply_async(args=(subscriber_id, key, words))
+        except OperationalError as exc:
+            log.error("caregiver alert not handed to a worker (%s): sending it here", exc)
+            svc.send_care_alert(subscriber_id, key, words)
+
+    return hand_off
+
+
 def create_app(svc: Services) -> Flask:
     svc.check_storage()  # however the app is started: refuse a Redis that could evict
+    if svc.care_handoff is None:
+        svc.care_handoff = care_handoff(svc)
     app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
     mask_access_logs()
