@@ -187,7 +187,7 @@ class CareSender:
             return self._failed(sub, link, key, exc)
         template = "sms/care.txt.j2" if kind == "alert" else "sms/weekly.txt.j2"
         caregivers.finish_text(redis, sub.id, key, "sent", receipt.provider_id,
-                               ConsentEvent(CHANNEL, f"caregiver_{kind}_sent", "provider", key,
+                               ConsentEvent(CHANNEL, f"caregiver_{kind}_sent", "service", key,
                                             self.texts.version(template)))
         log.info("caregiver text subscriber=%s kind=%s key=%s outcome=sent", sub.id, kind, key)
         return "sent"

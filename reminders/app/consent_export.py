@@ -25,7 +25,8 @@ COLUMNS = ("time", "entry_id", "subscriber_id", "phone", "email", "channel", "ac
            "source", "words", "text_version")
 # How each recorded source reads in an audit.
 HOW = {"cli": "CLI (operator)", "sms": "text message", "import": "CSV import",
-       "email": "email link", "provider": "provider report", "": ""}
+       "email": "email link", "provider": "provider report",
+       "service": "sent by the service", "": ""}
 PAGE = 1000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

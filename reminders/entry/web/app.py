@@ -35,6 +35,7 @@ from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
 
+CARE_ALERT_TASK = "reminders.send_care_alert"  # defined in entry/celery/app.py
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{1,62}")
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
@@ -169,17 +170,18 @@ def mask_access_logs() -> None:
 
 
 def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
-    """A caregiver's alert goes to a worker (reminders.send_care_alert): the webhook answers
-    Twilio at once, whatever the provider's latency. If the broker refuses the task, the alert
-    is sent here rather than lost."""
+    """A caregiver's alert goes to a worker (task reminders.send_care_alert): the webhook
+    answers Twilio at once, whatever the provider's latency. The task is published on this
+    app's own broker settings (not a process-wide Celery config). If the broker refuses it,
+    the alert is sent here rather than lost."""
+    from celery import Celery
+    from kombu.exceptions import OperationalError
+
+    producer = Celery("reminders-web", broker=svc.settings.redis_url)
 
     def hand_off(subscriber_id: str, key: str, words: str) -> None:
-        from kombu.exceptions import OperationalError
-
-        from reminders.entry.celery.app import send_care_alert  # Celery only when needed
-
         try:
-            send_care_alert.apply_async(args=(subscriber_id, key, words))
+            producer.send_task(CARE_ALERT_TASK, args=(subscriber_id, key, words))
         except OperationalError as exc:
             log.error("caregiver alert not handed to a worker (%s): sending it here", exc)
             svc.send_care_alert(subscriber_id, key, words)
