@@ -25,7 +25,7 @@ from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
-from reminders.messages.weekly import WeeklyTexts
+from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.settings import ConfigError, Settings
 from reminders.storage import caregivers as caregivers_store
 from reminders.storage import consent_log
@@ -159,7 +159,11 @@ class Services:
         sub = self.store.get(subscriber_id)
         if sub is None:
             return "forgotten"
-        body = self.weekly_texts.alert(sub.name, words)
+        try:
+            body = self.weekly_texts.alert(sub.name, words)
+        except TooLong as exc:  # PROGRAM_NAME too long for SMS_MAX_SEGMENTS
+            log.error("caregiver alert not sent subscriber=%s: %s", sub.id, exc)
+            return "too-long"
         return self.care_sender.send(sub, key, body, "alert", datetime.now(UTC))
 
     def _on_foot_problem(self, subscriber_id: str, key: str, words: str) -> None:

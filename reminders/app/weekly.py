@@ -28,7 +28,7 @@ from reminders.domain.gsm import count_segments
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.weekly import Evening, WeekFacts
 from reminders.messages.email import EmailComposer
-from reminders.messages.weekly import WeeklyTexts
+from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.storage import caregivers, nights
 from reminders.storage.client import Client
 from reminders.storage.rate_limit import RateLimiter
@@ -96,11 +96,17 @@ class Weekly:
             return {}
         facts = week_facts(self.redis, sub, local_date)
         done: dict[str, str] = {}
-        if sub.weekly_ok and sub.sms_deliverable:
-            done[SMS_CHANNEL] = self._person_sms(sub, local_date, facts, now)
-        if sub.weekly_ok and sub.email_deliverable:
-            done[EMAIL_CHANNEL] = self._person_email(sub, local_date, facts, now)
-        body = self.texts.caregiver_sms(sub.name, facts)
+        try:
+            if sub.weekly_ok and sub.sms_deliverable:
+                done[SMS_CHANNEL] = self._person_sms(sub, local_date, facts, now)
+            if sub.weekly_ok and sub.email_deliverable:
+                done[EMAIL_CHANNEL] = self._person_email(sub, local_date, facts, now)
+            body = self.texts.caregiver_sms(sub.name, facts)
+        except TooLong as exc:
+            # A PROGRAM_NAME too long for SMS_MAX_SEGMENTS: the evening's own text went out,
+            # the summary cannot; the operator must hear of it, the task must not fail.
+            log.error("weekly text not sent subscriber=%s: %s", sub.id, exc)
+            return {**done, SMS_CHANNEL: "too-long"}
         sent = self.care.send(sub, f"week:{facts.week_key}", body, "weekly", now)
         if sent != "inactive":  # most people have no caregiver: nothing to report
             done["caregiver"] = sent

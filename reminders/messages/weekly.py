@@ -19,6 +19,7 @@ from reminders.messages.environment import environment
 from reminders.messages.render import RenderedEmail, sms_name
 
 BAR_MAX_PX = 80
+FORMS = ("full", "short", "tiny")
 # The person's words in a caregiver alert are cut to this many characters (then "..."), and
 # shorter still when the alert would not fit the segment budget.
 ALERT_WORDS = 100
@@ -48,9 +49,10 @@ class WeeklyTexts:
         return to_gsm7(" ".join(str(getattr(module, macro)(**context)).split()))
 
     def _fit(self, template: str, macro: str, /, **context: Any) -> str:
-        """The full form if it fits the budget, else the short one (no kind line)."""
-        for full in (True, False):
-            body = self._macro(template, macro, full=full, **context)
+        """The full form if it fits the budget, else the short one (no kind line), else the
+        tiny one (the same facts, fewer words: one segment)."""
+        for form in FORMS:
+            body = self._macro(template, macro, form=form, **context)
             count = count_segments(body)
             if count.encoding == "GSM-7" and count.segments <= self.max_segments:
                 return body
@@ -78,17 +80,15 @@ class WeeklyTexts:
     def alert(self, person_name: str, words: str) -> str:
         """The caregiver's alert: the person's words, cut until the text fits the budget."""
         said = " ".join(to_gsm7(words).replace('"', "'").split())
-        limit = ALERT_WORDS
-        while True:
-            cut = said if len(said) <= limit else said[:limit].rstrip() + "..."
-            body = self.care("alert", program_name=self.program_name, name=_who(person_name),
-                             words=cut)
-            count = count_segments(body)
-            if count.encoding == "GSM-7" and count.segments <= self.max_segments:
-                return body
-            if limit <= 10:
-                raise TooLong("the caregiver alert does not fit the segment budget")
-            limit -= 20
+        for form in ("full", "short"):
+            for limit in range(ALERT_WORDS, 9, -10):
+                cut = said if len(said) <= limit else said[:limit].rstrip() + "..."
+                body = self.care("alert", program_name=self.program_name,
+                                 name=_who(person_name), words=cut, form=form)
+                count = count_segments(body)
+                if count.encoding == "GSM-7" and count.segments <= self.max_segments:
+                    return body
+        raise TooLong("the caregiver alert does not fit the segment budget")
 
     def version(self, template: str) -> str:
         """Which wording was sent, for the consent log: the template's name and a digest of
@@ -126,5 +126,6 @@ def _bar(day: str, score: int | None, done: bool) -> Bar:
 
 
 def _who(person_name: str) -> str:
-    """How a caregiver text names the person: their first name, or "Your person"."""
-    return sms_name(person_name) or "the person you care for"
+    """How a caregiver text names the person: their first name (a long one, or none: "Your
+    family member")."""
+    return sms_name(person_name) or "Your family member"
