@@ -152,7 +152,7 @@ class Services:
 
     def caregivers(self, now: datetime) -> Caregivers:
         return Caregivers(self.store, self.weekly_texts, self.sms,
-                          self.settings.support_contact, now)
+                          self.settings.support_contact, now, self.limiter)
 
     def send_care_alert(self, subscriber_id: str, key: str, words: str) -> str:
         """The caregiver's alert about one foot-problem report (at most once per key)."""

@@ -60,6 +60,7 @@ class Caregivers:
     sms: SmsTransport
     support: str
     now: datetime
+    limiter: RateLimiter | None = None  # the invitation shares TWILIO_MPS with every text
 
     @property
     def redis(self) -> Client:
@@ -77,6 +78,10 @@ class Caregivers:
         version = self.texts.version("sms/care.txt.j2")
         caregivers.link(self.redis, sub.id, caregiver, clean_name(name or ""),
                         ConsentEvent(CHANNEL, "caregiver_invited", "cli", caregiver, version))
+        if self.limiter is not None and not self.limiter.acquire(
+                count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
+            raise InvalidInput("the invitation could not be sent (rate limit: no slot in time); "
+                               "the caregiver is recorded, run the command again to retry")
         try:
             self.sms.send_sms(caregiver, body)
         except DeliveryError as exc:
