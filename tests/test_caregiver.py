@@ -162,6 +162,18 @@ def test_a_number_that_is_both_subscriber_and_caregiver(
     assert svc.store.require(PERSON).sms_status == "active"
 
 
+def test_care_and_weekly_keywords() -> None:
+    from reminders.domain.keywords import parse
+
+    for text, kind, arg in (("CARE YES", "care", "on"), ("care off", "care", "off"),
+                            ("Care stop.", "care", "off"), ("WEEKLY OFF", "weekly", "off"),
+                            ("weekly on!", "weekly", "on")):
+        command = parse(text)
+        assert (command.kind, command.arg) == (kind, arg), text
+    assert parse("I care about my feet").kind == "unknown"
+    assert parse("weekly").kind == "unknown"
+
+
 def test_bad_input_and_refused_numbers(svc: Services, twilio_cli: Cli,
                                        web: WebhookClient) -> None:
     enrolled(svc)
@@ -209,6 +221,7 @@ def test_consent_export_round_trips_through_a_csv_parser(
     [stop] = [r for r in rows if r["action"] == "opted_out"]
     assert stop["words"] == "'=STOP"  # a cell a spreadsheet would run is never a formula
     assert stop["phone"] == "'" + PERSON
+    assert stop["text_version"].startswith("sms/replies.txt.j2#stopped@")  # our confirmation
     invited = next(r for r in rows if r["action"] == "caregiver_invited")
     assert invited["text_version"].startswith("sms/care.txt.j2@")
     assert [r["time"] for r in rows] == sorted(r["time"] for r in rows)

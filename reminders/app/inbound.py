@@ -146,7 +146,8 @@ class Inbound:
     def _stop(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
         # One atomic step (never a lost race with another writer of the record).
         before = None if sub is None else self.store.opt_out_sms(
-            sub.id, ConsentEvent("sms", "opted_out", "sms", command.words))
+            sub.id, ConsentEvent("sms", "opted_out", "sms", command.words,
+                                 self._confirmation_version(command)))
         if before is None:  # unknown, or forgotten while the text arrived: still honoured
             suppression.add(self.redis, phone=phone)
         elif before == "opted_out":
@@ -160,6 +161,15 @@ class Inbound:
         # ("stop please", "no more texts" reach only us).
         return self.replies.render("stopped", program_name=self.settings.program_name)
 
+    def _confirmation_version(self, command: Command, reply_anyway: bool = False) -> str:
+        """Which confirmation goes with this STOP or START, for the consent log: our reply's
+        wording (Replies.version), or Twilio's own (its Opt-Out Management text)."""
+        if command.kind == "stop" and command.language == "es":
+            return self.replies.version("stopped_es")
+        if self._twilio_answers() and command.provider_keyword and not reply_anyway:
+            return "twilio:opt-out-management"
+        return self.replies.version("stopped" if command.kind == "stop" else "started")
+
     def _start(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
         reply_anyway = command.kind == "join" or (sub is not None and sub.sms_status == "pending")
         if sub is None:
@@ -172,7 +182,9 @@ class Inbound:
             channel = sub.channel if sub.wants_sms else "both"
             suppression.remove(self.redis, phone=phone)
             self.store.save(sub, sub.with_changes(sms_status="active", channel=channel),
-                            [ConsentEvent("sms", "opted_in", "sms", command.words)], self.now)
+                            [ConsentEvent("sms", "opted_in", "sms", command.words,
+                                          self._confirmation_version(command, reply_anyway))],
+                            self.now)
         if self._twilio_answers() and not reply_anyway:
             return None
         return self.replies.render("started", program_name=self.settings.program_name,
