@@ -118,7 +118,7 @@ def test_the_persons_words_are_cut_to_fit_and_made_gsm7(
 
 
 @pytest.mark.parametrize("ender", ["caregiver STOP", "caregiver CARE OFF", "person CARE OFF",
-                                   "operator remove"])
+                                   "operator remove", "person STOP"])
 def test_after_either_side_ends_it_nothing_reaches_the_caregiver(
         svc: Services, web: WebhookClient, fake_twilio: FakeTwilio, twilio_cli: Cli,
         ender: str) -> None:
@@ -133,8 +133,9 @@ def test_after_either_side_ends_it_nothing_reaches_the_caregiver(
         web.text(CAREGIVER if who == "caregiver" else PERSON, what)
     web.text(PERSON, "my ankle is swollen and red")
     assert to_caregiver(fake_twilio) == [to_caregiver(fake_twilio)[0]]  # the invitation only
-    # the person's own texts go on, whoever ended it
-    assert svc.store.require(PERSON).sms_status == "active"
+    # the person's own texts go on, whoever ended it (but their own STOP)
+    assert svc.store.require(PERSON).sms_status == (
+        "opted_out" if ender == "person STOP" else "active")
     # and the weekly summary does not reach the caregiver either
     sent = svc.care_sender.send(sub, "week:2026-W48", "test", "weekly", datetime.now(UTC))
     assert sent == "inactive"

@@ -5,6 +5,9 @@
   also a subscriber waiting for its own YES is confirmed too (it was asked for YES twice).
 - STOP from a caregiver's number: no more caregiver texts, then the usual STOP (a number that
   is also a subscriber is opted out of everything: see app/caregiver.py).
+- STOP from the person: their consent to caregiver texts ends too (a STOP asks for everything
+  of ours to stop, texts about them included); START brings back their own texts only, CARE YES
+  the caregiver's.
 - CARE OFF from a caregiver's number: only the caregiver texts stop.
 - CARE YES / CARE OFF from the person, WEEKLY ON / WEEKLY OFF: see handle_person.
 """
@@ -32,6 +35,8 @@ def route(caregivers: Caregivers, command: Command, phone: str, sub: Subscriber 
     """What a caregiver's number's text does; None when it is not about a caregiver link."""
     if command.kind == "stop":
         caregivers.caregiver_stops(phone, command.words)
+        if sub is not None:
+            caregivers.person_stops(sub, command.words)
         return Handled(None, go_on=True)
     if command.kind == "start" or (command.kind == "care" and command.arg == "on"
                                    and (sub is None or sub.sms_status != "active")):

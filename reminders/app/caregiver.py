@@ -116,6 +116,13 @@ class Caregivers:
             return self.texts.care("care_off", name=name)
         return self.texts.care("care_on", name=name, active=link.caregiver == YES)
 
+    def person_stops(self, sub: Subscriber, words: str) -> None:
+        """The person's STOP: their consent to caregiver texts ends with the rest."""
+        link = caregivers.read(self.redis, sub.id)
+        if link is not None and link.person == YES:
+            caregivers.set_consent(self.redis, sub.id, "pc", OFF,
+                                   ConsentEvent(CHANNEL, "care_off", "sms", words), link.phone)
+
     # -- texts from a caregiver's number ---------------------------------------------------
     def links_of(self, phone: str) -> list[Link]:
         found = []

@@ -29,6 +29,12 @@ class Replies:
         digest = hashlib.sha256((match.group(0) if match else source).encode()).hexdigest()[:10]
         return f"sms/replies.txt.j2#{name}@{digest}"
 
+    def template_version(self, template: str) -> str:
+        """The wording of a whole template of templates/sms/ (`confirm`), as version()."""
+        name = f"sms/{template}.txt.j2"
+        source = self._env.loader.get_source(self._env, name)[0]  # type: ignore[union-attr]
+        return f"{name}@{hashlib.sha256(source.encode()).hexdigest()[:10]}"
+
     def text(self, template: str, **context: Any) -> str:
         """A whole template of templates/sms/ (`confirm` -> sms/confirm.txt.j2), one line."""
         body = self._env.get_template(f"sms/{template}.txt.j2").render(**context)

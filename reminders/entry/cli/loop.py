@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from reminders.app import consent_export
 from reminders.domain.validation import InvalidInput, parse_date
 from reminders.entry.cli.tables import print_json
+from reminders.messages.weekly import TooLong
+from reminders.settings import ConfigError
 from reminders.wiring import Services
 
 
@@ -45,7 +47,10 @@ def cmd_weekly(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
     day = (parse_date(args.date) if args.date
            else datetime.now(UTC).astimezone(ZoneInfo(sub.timezone)).date())
-    shown = svc.weekly.preview(sub, day)
+    try:
+        shown = svc.weekly.preview(sub, day)
+    except TooLong as exc:
+        raise ConfigError(f"PROGRAM_NAME or SMS_MAX_SEGMENTS: {exc}") from None
     if args.json:
         print_json(shown)
         return 0
