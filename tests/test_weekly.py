@@ -148,3 +148,12 @@ def test_weekly_email_has_a_chart_without_remote_images(
     again = svc.sender.deliver(sub.id, SUMMARY, now + timedelta(seconds=5))
     assert again.channels["weekly_email"] == "already sent"
     assert len(fake_smtp.messages) == 2
+
+
+def test_no_summary_for_someone_who_told_us_nothing_all_week(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+    svc = make_services({**twilio_env, "WEEKLY_SUMMARY_DAY": "sunday"})
+    sub = person(svc)
+    now = local(SUMMARY, time(20, 0, 30)).astimezone(UTC)
+    assert svc.sender.deliver(sub.id, SUMMARY, now).channels == {"sms": "sent"}
+    assert len(fake_twilio.messages) == 1

@@ -138,6 +138,7 @@ class Caregivers:
         if not waiting:
             return None
         version = self.texts.version("sms/care.txt.j2")
+        suppression.remove(self.redis, phone=phone)  # their YES lifts an earlier STOP
         for link in waiting:
             caregivers.set_consent(self.redis, link.subscriber_id, "cg", YES,
                                    ConsentEvent(CHANNEL, "caregiver_yes", "sms", words, version),

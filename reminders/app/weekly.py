@@ -1,7 +1,8 @@
 """The weekly progress summary: its facts, `reminders weekly`, and sending it on the evening.
 
-On WEEKLY_SUMMARY_DAY, right after that evening's usual text went out, the person gets a
-second, short text with their week (and email subscribers a weekly email with a chart of 28
+On WEEKLY_SUMMARY_DAY, right after that evening's usual text went out, the person (with us the
+whole week, and who sent at least one DONE or score in it) gets a second, short text with
+their week (and email subscribers a weekly email with a chart of 28
 evenings), and their caregiver, when both agreed, gets the week too. The usual text is left
 exactly as it is every night (the foot check first, the safety note, its own segment budget);
 the summary is a text of its own within SMS_MAX_SEGMENTS.
@@ -96,10 +97,14 @@ class Weekly:
             return {}
         facts = week_facts(self.redis, sub, local_date)
         done: dict[str, str] = {}
+        # Their own summary reflects what they told us: someone who sent no DONE and no score
+        # all week gets no "0 of 7" on top of the evening's text (their caregiver's copy, which
+        # is about exactly that, still goes).
+        told_us = facts.done > 0 or facts.scored
         try:
-            if sub.weekly_ok and sub.sms_deliverable:
+            if sub.weekly_ok and told_us and sub.sms_deliverable:
                 done[SMS_CHANNEL] = self._person_sms(sub, local_date, facts, now)
-            if sub.weekly_ok and sub.email_deliverable:
+            if sub.weekly_ok and told_us and sub.email_deliverable:
                 done[EMAIL_CHANNEL] = self._person_email(sub, local_date, facts, now)
             body = self.texts.caregiver_sms(sub.name, facts)
         except TooLong as exc:

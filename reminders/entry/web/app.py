@@ -177,7 +177,9 @@ def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
     from celery import Celery
     from kombu.exceptions import OperationalError
 
-    producer = Celery("reminders-web", broker=svc.settings.redis_url)
+    # CELERY_BROKER_URL (a broker apart from the data Redis), where the settings have it.
+    broker = getattr(svc.settings, "celery_broker_url", "") or svc.settings.redis_url
+    producer = Celery("reminders-web", broker=broker)
 
     def hand_off(subscriber_id: str, key: str, words: str) -> None:
         try:
