@@ -161,6 +161,10 @@ def test_a_number_that_is_both_subscriber_and_caregiver(
     assert caregiver_json(twilio_cli)["status"] == "stopped"  # type: ignore[index]
     assert svc.store.require(CAREGIVER).sms_status == "opted_out"
     assert svc.store.require(PERSON).sms_status == "active"
+    # START brings both back (Twilio confirms its own keyword; our reply is about the link)
+    assert "weekly summary" in web.text(CAREGIVER, "START").text
+    assert svc.store.require(CAREGIVER).sms_status == "active"
+    assert caregiver_json(twilio_cli)["status"] == "active"  # type: ignore[index]
 
 
 def test_care_and_weekly_keywords() -> None:

@@ -2,7 +2,8 @@
 
 - YES (or START) from a number invited as a caregiver (or one that stopped caregiver texts):
   the caregiver's consent; the number is not enrolled as a subscriber by it. A number that is
-  also a subscriber waiting for its own YES is confirmed too (it was asked for YES twice).
+  also a subscriber waiting for its own YES (or opted out) is started too, and gets its own
+  welcome: that reply is the opt-in confirmation CTIA asks for.
 - STOP from a caregiver's number: no more caregiver texts, then the usual STOP (a number that
   is also a subscriber is opted out of everything: see app/caregiver.py).
 - STOP from the person: their consent to caregiver texts ends too (a STOP asks for everything
@@ -26,7 +27,8 @@ from reminders.storage.subscribers import ConsentEvent, Store
 @dataclass(frozen=True)
 class Handled:
     reply: str | None
-    # The usual handling still follows (STOP: the number's own subscription, if any).
+    # The usual handling still follows (STOP, START: the number's own subscription, if any);
+    # its reply, when it has one, wins.
     go_on: bool = False
 
 
@@ -43,8 +45,10 @@ def route(caregivers: Caregivers, command: Command, phone: str, sub: Subscriber 
         reply = caregivers.caregiver_agrees(phone, command.words)
         if reply is None:
             return None
-        # A number that is also a subscriber waiting for its own YES: confirmed as well.
-        return Handled(reply, go_on=sub is not None and sub.sms_status == "pending")
+        # A number that is also a subscriber waiting for its own YES, or back after a STOP:
+        # its own texts start as well (and its welcome, the opt-in confirmation, is the reply).
+        return Handled(reply, go_on=sub is not None and sub.sms_status in ("pending",
+                                                                           "opted_out"))
     if command.kind == "care" and command.arg == "off" and caregivers.links_of(phone):
         caregivers.caregiver_stops(phone, command.words)
         if sub is not None and sub.sms_status == "active":

@@ -86,7 +86,7 @@ class Inbound:
             if handled is not None:
                 if handled.go_on:
                     mine = self._dispatch_own(command, phone, sub)
-                    return handled.reply or mine
+                    return mine or handled.reply
                 return handled.reply
         return self._dispatch_own(command, phone, sub)
 
