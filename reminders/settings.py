@@ -80,6 +80,8 @@ class Settings:
     dispatch_interval_seconds: float = 60.0
     # How many due subscribers one claim takes from the index at a time.
     dispatch_batch_size: int = 500
+    # Weekday (date.weekday(): 0 Monday .. 6 Sunday) of the weekly progress text.
+    weekly_summary_day: int = 6
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -130,6 +132,13 @@ def _one_of(*allowed: str) -> Callable[[str, str], str]:
 
 def _as_given(name: str, raw: str) -> str:
     return raw  # secrets and passwords: spaces may be part of them
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(name: str, raw: str) -> int:
+    return _WEEKDAYS.index(_choice(name, raw, _WEEKDAYS))
 
 
 def _path(name: str, raw: str) -> Path:
@@ -187,6 +196,7 @@ VARIABLES = (
     Variable("DEFAULT_TIMEZONE", "default_timezone", _timezone),
     Variable("PROGRAM_NAME", "program_name"),
     Variable("SUPPORT_CONTACT", "support_contact"),
+    Variable("WEEKLY_SUMMARY_DAY", "weekly_summary_day", _weekday),
     Variable("LOG_LEVEL", None),
 )
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)

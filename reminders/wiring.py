@@ -6,24 +6,29 @@ Nothing is built at import time; each entry point (CLI, worker, web) calls `buil
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from reminders.app import capacity, consent
+from reminders.app.caregiver import Caregivers, CareSender
 from reminders.app.confirmations import Confirmations
 from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
 from reminders.app.send_window import SendWindow
+from reminders.app.weekly import Weekly
 from reminders.channels.base import DeliveryError, EmailTransport, Recipient, SmsTransport
 from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
+from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.settings import ConfigError, Settings
+from reminders.storage import caregivers as caregivers_store
 from reminders.storage import consent_log, due_index
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
@@ -40,6 +45,10 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     storage_checked: bool = field(default=False, init=False, repr=False)
+    # How a caregiver's foot-problem alert leaves the process that heard of it: the web app
+    # sets a Celery hand-off (a new task, so the webhook never waits on the provider); left
+    # None (the CLI's `reply`), the alert is sent right here.
+    care_handoff: Callable[[str, str, str], object] | None = field(default=None, repr=False)
 
     @cached_property
     def redis(self) -> Client:
@@ -119,11 +128,53 @@ class Services:
     @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        return Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
-                      timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds,
-                      self.limiter, s.sms_recheck_seconds,
-                      self.circuit if s.sms_backend == "twilio" else None,
-                      SendWindow(s.send_concurrency))
+        sender = Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
+                        timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds,
+                        self.limiter, s.sms_recheck_seconds,
+                        self.circuit if s.sms_backend == "twilio" else None,
+                        SendWindow(s.send_concurrency))
+        sender.after_evening = self.weekly.after_evening
+        return sender
+
+    @cached_property
+    def weekly_texts(self) -> WeeklyTexts:
+        s = self.settings
+        return WeeklyTexts(s.templates_dir, s.program_name, s.sms_max_segments)
+
+    @cached_property
+    def care_sender(self) -> CareSender:
+        return CareSender(self.store, self.weekly_texts, self.sms, self.limiter)
+
+    @cached_property
+    def weekly(self) -> Weekly:
+        s = self.settings
+        return Weekly(self.store, self.weekly_texts, self.sms, self.email, self.composer,
+                      self.care_sender, s.weekly_summary_day, s.send_lease_seconds,
+                      self.limiter)
+
+    def caregivers(self, now: datetime) -> Caregivers:
+        return Caregivers(self.store, self.weekly_texts, self.sms,
+                          self.settings.support_contact, now, self.limiter)
+
+    def send_care_alert(self, subscriber_id: str, key: str, words: str) -> str:
+        """The caregiver's alert about one foot-problem report (at most once per key)."""
+        sub = self.store.get(subscriber_id)
+        if sub is None:
+            return "forgotten"
+        try:
+            body = self.weekly_texts.alert(sub.name, words)
+        except TooLong as exc:  # PROGRAM_NAME too long for SMS_MAX_SEGMENTS
+            log.error("caregiver alert not sent subscriber=%s: %s", sub.id, exc)
+            return "too-long"
+        return self.care_sender.send(sub, key, body, "alert", datetime.now(UTC))
+
+    def _on_foot_problem(self, subscriber_id: str, key: str, words: str) -> None:
+        if not caregivers_store.is_active(self.redis, subscriber_id):
+            return  # no caregiver with both consents: nothing to hand anyone
+        if self.care_handoff is not None:
+            self.care_handoff(subscriber_id, key, words)
+        else:
+            self.send_care_alert(subscriber_id, key, words)
 
     @cached_property
     def confirmations(self) -> Confirmations:
@@ -144,7 +195,8 @@ class Services:
 
     def inbound(self, now: datetime) -> Inbound:
         return Inbound(self.store, self.redis, self.settings, self.replies, now,
-                       on_email_added=self.confirmations.mail)
+                       on_email_added=self.confirmations.mail,
+                       caregivers=self.caregivers(now), on_foot_problem=self._on_foot_problem)
 
     def apply_recipient_problem(self, subscriber_id: str, problem: Recipient, code: str
                                 ) -> None:

@@ -244,3 +244,87 @@ def test_the_longest_short_wordings_together_still_fit_two_segments() -> None:
     body = template.render(name="", header=False, long_footer=False, **longest).strip()
     count = count_segments(body)
     assert count.encoding == "GSM-7" and count.segments <= 2, (count, body)
+
+
+# -- the weekly progress text, the caregiver texts ----------------------------------------------
+# Every texted summary, caregiver alert and invitation, for many weeks, names and budgets: the
+# same rules as the nightly text where they apply (GSM-7, the budget, no diagnosis, no cure, US
+# spelling), and their own: a way out in each, nothing about pain when no score was sent, the
+# direction of the change as the scores say (worked out here, not by domain/weekly.py).
+WEEKS = [  # (DONE evenings this week, this week's scores, last week's scores)
+    (0, [], []), (7, [], []), (5, [4, 4, 5, 3], [5, 5, 5]), (3, [8, 9], [4]),
+    (1, [6], []), (6, [2, 2, 2], [2, 3, 2]), (2, [10, 10, 10, 10, 10, 10, 10], [0]),
+    (4, [], [6, 6]), (7, [0], [10, 9]),
+]
+NAMES = ("", "Ana", "Maximiliana-Theodora Fitzgerald-Smythe")
+TO_STOP = re.compile(r"\bSTOP\b")
+
+
+def _facts(done: int, this: list[int], last: list[int]) -> Any:
+    from reminders.domain.weekly import Evening, evenings_before, facts
+
+    summary = date(2027, 3, 7)
+    days = evenings_before(summary)
+    evenings = []
+    for n, day in enumerate(days):
+        back = len(days) - n  # 1 = the evening before the summary
+        score = (this[back - 1] if back <= len(this) else None) if back <= 7 else (
+            last[back - 8] if back - 8 < len(last) else None)
+        evenings.append(Evening(day, back <= done, score))
+    return facts(summary, evenings)
+
+
+def _mean(scores: list[int]) -> float:
+    return sum(scores) / len(scores)
+
+
+@pytest.mark.parametrize("budget", [1, 2])
+@pytest.mark.parametrize(("done", "this", "last"), WEEKS)
+def test_weekly_and_caregiver_texts_are_safe(budget: int, done: int, this: list[int],
+                                             last: list[int]) -> None:
+    from reminders.messages.weekly import WeeklyTexts
+
+    texts = WeeklyTexts(TEMPLATES, "Foot Care Reminders", budget)
+    week = _facts(done, this, last)
+    bodies = [texts.person_sms(week)] + [texts.caregiver_sms(name, week) for name in NAMES]
+    for body in bodies:
+        count = count_segments(body)
+        assert count.encoding == "GSM-7" and count.segments <= budget, body
+        assert not _wording(body), body
+        assert TO_STOP.search(body), body
+        assert f"{done}" in body and "7" in body, body
+        if not this:
+            assert not re.search(r"pain|score|average|avg", body, re.I), body
+        else:
+            assert f"{round(_mean(this))}" in body, body
+    assert "WEEKLY OFF" in bodies[0]
+    if this and last and budget == 2:
+        delta = _mean(this) - _mean(last)
+        said = bodies[0].lower()
+        if delta <= -0.5:
+            assert "lower" in said and "higher" not in said, said
+        elif delta >= 0.5:
+            assert "higher" in said and "lower" not in said, said
+            assert "care team" in said or "tell" in said, said
+        else:
+            assert "about the same" in said, said
+
+
+@pytest.mark.parametrize("budget", [1, 2])
+@pytest.mark.parametrize("name", NAMES)
+def test_caregiver_alert_and_invitation_are_safe(budget: int, name: str) -> None:
+    from reminders.messages.weekly import WeeklyTexts
+
+    texts = WeeklyTexts(TEMPLATES, "Foot Care Reminders", budget)
+    for words in ("blister on my heel",
+                  "My toe is black \u2014 it\u2019s \u201cbad\u201d \U0001f622", "cut " * 200):
+        alert = texts.alert(name, words)
+        count = count_segments(alert)
+        assert count.encoding == "GSM-7" and count.segments <= budget, alert
+        assert has(alert, "doctor") and TO_STOP.search(alert), alert
+        assert not _wording(alert), alert
+        assert re.search(r'"(blister|My toe|cut)', alert), alert  # their own words
+    invitation = texts.invitation(name, "555-0100")
+    for needed in ("Foot Care Reminders", "YES", "HELP", "STOP", "Msg&data rates may apply"):
+        assert needed in invitation, (needed, invitation)
+    assert count_segments(invitation).encoding == "GSM-7" and not _wording(invitation)

@@ -15,6 +15,8 @@ from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import format_clock
 from reminders.messages.email import EmailComposer
 from reminders.messages.replies import Replies
+from reminders.storage import consent_log
+from reminders.storage.consent_log import ConsentEvent
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
 
@@ -60,6 +62,10 @@ class Confirmations:
         except DeliveryError as exc:
             log.warning("confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
             return Asked(False, f"the confirmation text could not be sent ({exc.message})")
+        # What the opt-in request said, for an audit (the wording's version, not the text).
+        consent_log.record(self.store.redis, sub.id, ConsentEvent(
+            "sms", "confirmation_sent", "service", "",
+            self.replies.template_version("confirm")))
         return Asked(True)
 
     def mail(self, sub: Subscriber) -> Asked:

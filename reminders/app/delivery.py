@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -69,6 +70,9 @@ class Sender:
         self.circuit = circuit
         # In-flight SMS sends of this worker (SEND_CONCURRENCY, halved after a 429).
         self.window = window or SendWindow(100)
+        # Called once an evening's usual texts are settled (the weekly summary: app/weekly.py);
+        # what it sent is added to the outcome. Set by wiring.
+        self.after_evening: Callable[[Subscriber, date, datetime], dict[str, str]] | None = None
 
     def deliver(self, subscriber_id: str, local_date: date, now: datetime,
                 ignore_late: bool = False, not_after: datetime | None = None) -> Outcome:
@@ -129,6 +133,8 @@ class Sender:
             raise retry
         if not wanted or outcome.channels[wanted[-1]].startswith("already"):
             nights.settle(self.redis, sub.id, local_date)  # nothing was recorded that settled it
+        if wanted and self.after_evening is not None:
+            outcome.channels.update(self.after_evening(sub, local_date, now))
         return outcome
 
     def _log_attempt(self, sub: Subscriber, channel: str, local_date: date, result: str,

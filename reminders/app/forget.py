@@ -4,7 +4,9 @@ Removed, in one transaction: the subscriber record and its phone/email index ent
 place in the due index, claims and in-flight evenings, their consent-log entries (found through
 their own index, not by reading the log), every per-night record (what was sent, delivery
 statuses, DONE, symptom scores), the provider-message records pointing at those nights, open
-foot-problem reports, and the rate-limit counters named after their number, id or address.
+foot-problem reports, their caregiver link (the caregiver's number and name, both consents, the
+record of texts sent to the caregiver), and the rate-limit counters named after their number,
+id or address.
 Kept: a hash of the number that sent STOP (or of the address that unsubscribed) on the
 suppression list, and one "forgotten" event naming nobody in the consent log (when an erasure
 happened).
@@ -18,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import flags, limits, nights, replay
+from reminders.storage import caregivers, flags, limits, nights, replay
 from reminders.storage.client import Pipeline
 from reminders.storage.subscribers import Store
 
@@ -26,11 +28,14 @@ from reminders.storage.subscribers import Store
 def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
     today = (now or datetime.now(UTC)).date()
     found = nights.of_subscriber(store.redis, sub.id, today)
+    caregiver_phone = caregivers.caregiver_phone(store.redis, sub.id)
 
     def also(pipe: Pipeline) -> None:
         found.erase(pipe)
         replay.forget_in(pipe, sub.phone, found.message_sids)
         limits.forget_in(pipe, sub.id, sub.phone, sub.email)
         flags.remove_in(pipe, sub.id)  # open foot-problem reports
+        # their caregiver link, its index entry and the record of texts sent to the caregiver
+        caregivers.forget_in(pipe, sub.id, caregiver_phone)
 
     store.delete(sub, suppress=True, also=also)

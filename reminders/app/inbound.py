@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from reminders.app import email_consent
+from reminders.app import care_inbound, email_consent
 from reminders.app.care import Care
+from reminders.app.caregiver import Caregivers
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.keywords import Command, parse
 from reminders.domain.schedule import next_send_after
@@ -53,6 +54,11 @@ class Inbound:
     now: datetime
     # Called with the subscriber after EMAIL adds an address (sends the confirmation link).
     on_email_added: Callable[[Subscriber], object] | None = None
+    # Caregiver links (CARE YES/OFF, a caregiver's YES and STOP) and WEEKLY ON/OFF; None: off.
+    caregivers: Caregivers | None = None
+    # Called with (subscriber id, alert key, their words) after a foot problem is reported:
+    # hands the caregiver's alert to a worker (the webhook never waits on the provider).
+    on_foot_problem: Callable[[str, str, str], object] | None = None
     # The text as it came (EMAIL reads the address from it, not from the normalised words).
     text: str = field(default="", init=False)
 
@@ -75,6 +81,17 @@ class Inbound:
         return True
 
     def _dispatch(self, command: Command, phone: str, sub: Subscriber | None) -> str | None:
+        if self.caregivers is not None:
+            handled = care_inbound.route(self.caregivers, command, phone, sub)
+            if handled is not None:
+                if handled.go_on:
+                    mine = self._dispatch_own(command, phone, sub)
+                    return mine or handled.reply
+                return handled.reply
+        return self._dispatch_own(command, phone, sub)
+
+    def _dispatch_own(self, command: Command, phone: str, sub: Subscriber | None
+                      ) -> str | None:
         if command.kind == "stop":
             return self._stop(phone, sub, command)
         if command.kind in ("start", "join"):
@@ -85,11 +102,10 @@ class Inbound:
             log.warning("inbound distress subscriber=%s", sub.id if sub else "unknown")
             kind = self.replies.render("distress", support=self.settings.support_contact)
             if command.flag:  # "I give up, my toe is black": both answers, and the flag
-                foot = self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
-                return f"{kind} {foot}"
+                return f"{kind} {self._foot_problem(sub, command)}"
             return kind
         if command.kind == "flag":
-            return self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
+            return self._foot_problem(sub, command)
         if sub is None:
             return self.replies.render("not_subscribed")
         if sub.sms_status == "opted_out":
@@ -99,11 +115,26 @@ class Inbound:
         handler = self._commands().get(command.kind)
         return handler(sub, command) if handler else self.replies.render("hint")
 
+    def _foot_problem(self, sub: Subscriber | None, command: Command) -> str:
+        reply = self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
+        if sub is not None and self.on_foot_problem is not None:
+            # One alert per report: its key is the report's instant (ms).
+            key = f"alert:{int(self.now.timestamp() * 1000)}"
+            self.on_foot_problem(sub.id, key, command.words)
+        return reply
+
+    def _care_or_weekly(self, sub: Subscriber, command: Command) -> str:
+        if self.caregivers is None:
+            return self.replies.render("hint")
+        return care_inbound.handle_person(self.caregivers, self.caregivers.texts, self.store,
+                                          sub, command)
+
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
         return {"time": self._time, "tz": self._tz, "pause": self._pause,
                 "resume": self._resume, "done": self._done, "score": self._score,
                 "email": self._email, "massage": self._care().toggle,
-                "heat": self._care().toggle}
+                "heat": self._care().toggle, "care": self._care_or_weekly,
+                "weekly": self._care_or_weekly}
 
     def _care(self) -> Care:
         return Care(self.store, self.settings, self.replies, self.now)
@@ -115,7 +146,8 @@ class Inbound:
     def _stop(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
         # One atomic step (never a lost race with another writer of the record).
         before = None if sub is None else self.store.opt_out_sms(
-            sub.id, ConsentEvent("sms", "opted_out", "sms", command.words))
+            sub.id, ConsentEvent("sms", "opted_out", "sms", command.words,
+                                 self._confirmation_version(command)))
         if before is None:  # unknown, or forgotten while the text arrived: still honoured
             suppression.add(self.redis, phone=phone)
         elif before == "opted_out":
@@ -129,6 +161,15 @@ class Inbound:
         # ("stop please", "no more texts" reach only us).
         return self.replies.render("stopped", program_name=self.settings.program_name)
 
+    def _confirmation_version(self, command: Command, reply_anyway: bool = False) -> str:
+        """Which confirmation goes with this STOP or START, for the consent log: our reply's
+        wording (Replies.version), or Twilio's own (its Opt-Out Management text)."""
+        if command.kind == "stop" and command.language == "es":
+            return self.replies.version("stopped_es")
+        if self._twilio_answers() and command.provider_keyword and not reply_anyway:
+            return "twilio:opt-out-management"
+        return self.replies.version("stopped" if command.kind == "stop" else "started")
+
     def _start(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
         reply_anyway = command.kind == "join" or (sub is not None and sub.sms_status == "pending")
         if sub is None:
@@ -141,7 +182,9 @@ class Inbound:
             channel = sub.channel if sub.wants_sms else "both"
             suppression.remove(self.redis, phone=phone)
             self.store.save(sub, sub.with_changes(sms_status="active", channel=channel),
-                            [ConsentEvent("sms", "opted_in", "sms", command.words)], self.now)
+                            [ConsentEvent("sms", "opted_in", "sms", command.words,
+                                          self._confirmation_version(command, reply_anyway))],
+                            self.now)
         if self._twilio_answers() and not reply_anyway:
             return None
         return self.replies.render("started", program_name=self.settings.program_name,

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from reminders.app import flags
+from reminders.app import caregiver, flags
 from reminders.domain.subscriber import Subscriber, now_iso
-from reminders.storage import due_index, nights
+from reminders.storage import caregivers, due_index, nights
 from reminders.storage.subscribers import Store, decode
 
 HISTORY_DAYS = 45
@@ -57,12 +57,15 @@ def describe_all(store: Store, subs: Iterable[Subscriber], now: datetime | None 
                 due_index.next_due_in(pipe, sub.id)
                 nights.last_final_in(pipe, sub.id, history)
                 flags.read_in(pipe, sub.id)
+                caregivers.read_in(pipe, sub.id)
             replies = pipe.execute()
         for n, sub in enumerate(chunk):
-            score, found, reports = replies[3 * n: 3 * n + 3]
+            score, found, reports, link = replies[4 * n: 4 * n + 4]
             nxt = datetime.fromtimestamp(score, tz=UTC) if score is not None else None
             info = _described(sub, nxt, _summary(days[n], found))
             info["flags"] = flags.decoded(sub, reports, now)
+            info["caregiver"] = caregiver.describe(caregivers.decoded(sub.id, link))
+            info["weekly"] = sub.weekly_ok
             yield info
 
 

@@ -81,6 +81,8 @@ class Kind(StrEnum):
     EMAIL = "email"
     MASSAGE = "massage"
     HEAT = "heat"
+    WEEKLY = "weekly"  # WEEKLY OFF / WEEKLY ON: the weekly progress text
+    CARE = "care"  # CARE YES / CARE OFF: the person's consent to their caregiver's texts
     FLAG = "flag"
     DISTRESS = "distress"
     UNKNOWN = "unknown"
@@ -89,8 +91,8 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Command:
     """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
-    massage | heat | flag | distress | unknown. `arg` carries the raw argument (a time, a zone,
-    days, a score, an address, on/off, a red-flag category)."""
+    massage | heat | weekly | care | flag | distress | unknown. `arg` carries the raw argument
+    (a time, a zone, days, a score, an address, on/off, a red-flag category)."""
 
     kind: Kind
     arg: str = ""
@@ -178,7 +180,7 @@ def _keyword(clean: str) -> Command | None:
         return None
     if words[0] in SPANISH_HELP_WORDS and all(w in _FILLER for w in words[1:]):
         return Command(Kind.HELP, language="es")
-    toggle = _toggle(words)
+    toggle = _toggle(words) or _weekly_or_care(words)
     if toggle:
         return toggle
     if len(words) == 1:
@@ -195,6 +197,16 @@ def _toggle(words: list[str]) -> Command | None:
         return Command(Kind(words[0]), words[1])
     if len(words) == 2 and words[0] == "no" and words[1] in TOGGLES:
         return Command(Kind(words[1]), "off")
+    return None
+
+
+# CARE YES / CARE OFF (the person) and WEEKLY ON / WEEKLY OFF: the argument is "on" or "off".
+_SWITCH = {"on": "on", "yes": "on", "off": "off", "no": "off", "stop": "off", "end": "off"}
+
+
+def _weekly_or_care(words: list[str]) -> Command | None:
+    if len(words) == 2 and words[0] in ("weekly", "care") and words[1] in _SWITCH:
+        return Command(Kind(words[0]), _SWITCH[words[1]])
     return None
 
 

@@ -37,6 +37,8 @@ class Subscriber:
     # Last evening on which a foot problem they reported keeps massage and heat out of the text
     # (cleared by `reminders flags clear`); the reports themselves live in flags.py.
     flag_until: date | None = None
+    # The weekly progress text (WEEKLY OFF / WEEKLY ON); on unless they turned it off.
+    weekly_ok: bool = True
 
     @property
     def wants_sms(self) -> bool:
@@ -89,9 +91,9 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
     """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
 
     Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
-    `massage` "1"). Redis stores small integers in fewer bytes than text, so `t` is the
-    minute of the day (20:30 -> 1230), `c` (created) seconds since CREATED_BASE, and the phone
-    number has no "+"; `created_at` stays ISO 8601 in the record.
+    `massage` "1", `weekly` "1"). Redis stores small integers in fewer bytes than text, so `t`
+    is the minute of the day (20:30 -> 1230), `c` (created) seconds since CREATED_BASE, and the
+    phone number has no "+"; `created_at` stays ISO 8601 in the record.
     """
     fields: dict[str, str] = {
         TIMEZONE: sub.timezone,
@@ -111,6 +113,7 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
         "done": sub.last_done.isoformat() if sub.last_done else None,
         "flag": sub.flag_until.isoformat() if sub.flag_until else None,
         CREATED: _compact_instant(sub.created_at, CREATED_BASE),
+        "weekly": "0" if not sub.weekly_ok else None,
     }
     fields.update({k: v for k, v in optional.items() if v})
     return fields
@@ -145,6 +148,7 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         created_at=(_iso_instant(raw[CREATED], CREATED_BASE) if CREATED in raw
                     else _iso_instant(raw.get(LEGACY[CREATED], ""), 0)),
         flag_until=date.fromisoformat(raw["flag"]) if raw.get("flag") else None,
+        weekly_ok=raw.get("weekly", "1") == "1",
     )
 
 

@@ -17,6 +17,7 @@ which is what a carrier or CTIA audit of opt-in and opt-out records asks for.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +37,10 @@ INDEX_FIELD_BUDGET = 64
 # Stored field names (short, always all of them in this order, so that a stream node keeps
 # the names once in its master entry) -> the names history() gives them. The time is the
 # stream entry id (milliseconds): no field of its own.
-CONSENT_FIELDS = {"s": "sub", "c": "channel", "a": "action", "o": "source", "w": "words"}
+# `v`: the version of the text we sent with that change (a confirmation, an invitation), as
+# "<template>@<digest of its source>"; "" when we sent none (or before it was recorded).
+CONSENT_FIELDS = {"s": "sub", "c": "channel", "a": "action", "o": "source", "w": "words",
+                  "v": "version"}
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,12 @@ class ConsentEvent:
     action: str  # subscribed, confirmed, opted_out, opted_in, unsubscribed, invalid, ...
     source: str  # cli, sms, email, import, provider
     words: str = ""
+    version: str = ""  # the text we sent with it (see CONSENT_FIELDS)
 
     def fields(self, subscriber_id: str) -> dict[str, str]:
         """The stream entry's fields (its id, given by Redis, records the time)."""
         return {"s": subscriber_id, "c": self.channel, "a": self.action, "o": self.source,
-                "w": self.words[:160]}
+                "w": self.words[:160], "v": self.version}
 
     def args(self, subscriber_id: str) -> list[str]:
         return list(self.fields(subscriber_id).values())
@@ -159,6 +164,21 @@ def _event(entry_id: str, raw: dict) -> dict[str, str]:
 
 def _decode(raw: dict) -> dict[str, str]:
     return codec.text_hash(raw)
+
+
+def export(client: redis.Redis, since_ms: int = 0, page: int = 1000
+           ) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every event from `since_ms` on, oldest first, as (entry id, event): read a page at a
+    time (XRANGE ... COUNT), so a log of millions never sits in memory or blocks Redis."""
+    start = f"{since_ms}-0"
+    while True:
+        entries: Any = client.xrange(keys.CONSENT_LOG, start, "+", count=page)
+        if not entries:
+            return
+        for eid, fields in entries:
+            entry_id = codec.text(eid)
+            yield entry_id, _event(entry_id, fields)
+        start = "(" + codec.text(entries[-1][0])
 
 
 def delete_in(pipe: redis.client.Pipeline, entry_ids: list[str]) -> None:

@@ -198,3 +198,24 @@ def inbound_seen(e164: str) -> str:
 def status_seen(message_sid: str) -> str:
     """Status callbacks already applied for one message: a bitmap, one bit per status."""
     return f"{PREFIX}seen:st:{message_sid}"
+
+
+# A person's caregiver link (storage/caregivers.py): hash with the caregiver's number and name
+# and each side's consent; and, per caregiver number, the people it is caregiver for (a set:
+# one number may care for two people, and may be a subscriber itself).
+def caregiver(subscriber_id: str) -> str:
+    return f"{PREFIX}care:{subscriber_id}"
+
+
+def caregiver_of(e164: str) -> str:
+    return f"{PREFIX}care:by:{e164}"
+
+
+# Texts sent to a person's caregiver (alerts, weekly summaries): hash, field = the text's key
+# ("week:2026-W49", "alert:<ms>"), value = its state; "<key>_lease" while one is being sent.
+# Refreshed on every write, gone CARE_SENT_TTL_SECONDS after the last one.
+def caregiver_sent(subscriber_id: str) -> str:
+    return f"{PREFIX}care:sent:{subscriber_id}"
+
+
+CARE_SENT_TTL_SECONDS = 45 * 24 * 3600

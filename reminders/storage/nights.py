@@ -279,3 +279,17 @@ def record_email_attempt(client: redis.Redis, subscriber_id: str, local_date: da
                 mapping={"email_id": message_id, "email_date": date_header,
                          "email_data_at": f"{at:.3f}"})
 
+
+
+def notes(client: redis.Redis, subscriber_id: str, days: list[date]
+          ) -> list[tuple[bool, int | None]]:
+    """What the person told us on each of `days` (one round trip): (DONE, score or None)."""
+    with client.pipeline(transaction=False) as pipe:
+        for day in days:
+            pipe.hmget(keys.night(subscriber_id, day), "done", "score")
+        found = pipe.execute()
+    result: list[tuple[bool, int | None]] = []
+    for done, score in found:
+        text = codec.text(score)
+        result.append((codec.text(done) == "1", int(text) if text.isdigit() else None))
+    return result

@@ -1,4 +1,5 @@
-"""The Celery adapter: the app, its configuration, and the two tasks of the contract.
+"""The Celery adapter: the app, its configuration, the two tasks of the contract, and
+`reminders.send_care_alert` (a caregiver's foot-problem alert, handed off by the webhook).
 
 Configuration is added lazily (Celery reads it on first use), so importing this module reads no
 environment and connects to nothing.
@@ -178,6 +179,19 @@ def _deliver(subscriber_id: str, local_date: str, limit: datetime | None) -> dic
         log.warning("send retry subscriber=%s reason=redis %s", subscriber_id, exc)
         raise
     return outcome.channels
+
+
+@app.task(name="reminders.send_care_alert", bind=True, ignore_result=True, max_retries=20)
+def send_care_alert(self: Task, subscriber_id: str, key: str, words: str) -> str:
+    """A caregiver's alert about one foot-problem report (handed off by the webhook); sent at
+    most once per `key`, only while both consents hold (app/caregiver.py)."""
+    try:
+        return services().send_care_alert(subscriber_id, key, words)
+    except RetryLater as exc:
+        raise self.retry(countdown=_backoff(self.request.retries, exc.delay), exc=exc) from None
+    except RedisError as exc:
+        log.warning("caregiver alert retry subscriber=%s reason=redis %s", subscriber_id, exc)
+        raise self.retry(countdown=_backoff(self.request.retries, None), exc=exc) from None
 
 
 def _backoff(retries: int, hint: float | None, floor: bool = False) -> float:

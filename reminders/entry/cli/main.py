@@ -17,7 +17,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import capacity as cli_capacity
 from reminders.entry.cli import flags as cli_flags
-from reminders.entry.cli import person, tables
+from reminders.entry.cli import loop, person, tables
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
 from reminders.storage.client import ConnectionError, RedisUnavailable, TimeoutError
@@ -215,6 +215,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_flags.register(sub)
     cli_capacity.register(sub)
+    loop.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

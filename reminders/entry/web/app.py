@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
 
+CARE_ALERT_TASK = "reminders.send_care_alert"  # defined in entry/celery/app.py
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{1,62}")
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
@@ -167,8 +169,32 @@ def mask_access_logs() -> None:
             logger.addFilter(TokenMask())
 
 
+def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
+    """A caregiver's alert goes to a worker (task reminders.send_care_alert): the webhook
+    answers Twilio at once, whatever the provider's latency. The task is published on this
+    app's own broker settings (not a process-wide Celery config). If the broker refuses it,
+    the alert is sent here rather than lost."""
+    from celery import Celery
+    from kombu.exceptions import OperationalError
+
+    # CELERY_BROKER_URL (a broker apart from the data Redis), where the settings have it.
+    broker = getattr(svc.settings, "celery_broker_url", "") or svc.settings.redis_url
+    producer = Celery("reminders-web", broker=broker)
+
+    def hand_off(subscriber_id: str, key: str, words: str) -> None:
+        try:
+            producer.send_task(CARE_ALERT_TASK, args=(subscriber_id, key, words))
+        except OperationalError as exc:
+            log.error("caregiver alert not handed to a worker (%s): sending it here", exc)
+            svc.send_care_alert(subscriber_id, key, words)
+
+    return hand_off
+
+
 def create_app(svc: Services) -> Flask:
     svc.check_storage()  # however the app is started: refuse a Redis that could evict
+    if svc.care_handoff is None:
+        svc.care_handoff = care_handoff(svc)
     app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
     mask_access_logs()

@@ -23,11 +23,11 @@ local function index_consent(record_key, overflow_key, entry_id, cutoff, budget)
   end
 end
 local function record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff,
-                              budget, s, c, a, o, w)
+                              budget, s, c, a, o, w, v)
   -- a log started by this code needs no indexing of older entries (build_index)
   if redis.call('EXISTS', stream_key) == 0 then redis.call('SET', indexed_key, '1') end
   local entry_id = redis.call('XADD', stream_key, 'MINID', '~', cutoff, '*',
-                              's', s, 'c', c, 'a', a, 'o', o, 'w', w)
+                              's', s, 'c', c, 'a', a, 'o', o, 'w', w, 'v', v or '')
   index_consent(record_key, overflow_key, entry_id, tonumber(cutoff), tonumber(budget))
   return entry_id
 end

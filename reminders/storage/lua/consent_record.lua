@@ -9,4 +9,4 @@ local cutoff = ARGV[1]        -- ms: entries older than this are past the retent
 local budget = ARGV[2]        -- bytes the cl field may hold
 
 return record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget,
-                      ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+                      ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])

@@ -11,7 +11,7 @@ local before = redis.call('HGET', record_key, 'sms') or 'none'
 if before == 'opted_out' then return before end
 redis.call('HSET', record_key, 'sms', 'opted_out')
 record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget, subscriber_id,
-               ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+               ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 local f = redis.call('HMGET', record_key, 'ch', 'email', 'em')
 if not ((f[1] == 'email' or f[1] == 'both') and f[2] and f[2] ~= '' and f[3] == 'active') then
   redis.call('ZREM', due_key, subscriber_id)

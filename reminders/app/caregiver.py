@@ -1,0 +1,223 @@
+"""A caregiver who hears about the person's week and their foot problems, with both consents.
+
+The link (storage/caregivers.py) starts with `reminders caregiver add`, which texts the caregiver
+an invitation. Two consents make it active: the caregiver replies YES, the person sends CARE YES
+(their health information goes to someone else), in either order. Either side ends it: the
+caregiver with STOP (or CARE OFF), the person with CARE OFF; an operator with `caregiver
+remove`. Every step, and every text sent to the caregiver, is an event in the person's consent
+log, with the version of the text we sent.
+
+A number that is both a caregiver and a subscriber and texts STOP is opted out of everything:
+one STOP cannot say which texts it meant, Twilio's own opt-out blocks every text to that number
+anyway, and the FCC's rules take any reasonable request to stop as a revocation. That number
+can send CARE OFF to end only the caregiver texts.
+
+CareSender sends the caregiver texts: only while the link is active, rate-limited with every
+other text, claimed before the send (at most once per key: "alert:<ms>" per foot-problem
+report, "week:<ISO week>" per weekly summary).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from reminders.app.retry import RetryLater
+from reminders.channels.base import DeliveryError, Recipient, SmsTransport
+from reminders.domain.gsm import count_segments
+from reminders.domain.subscriber import Subscriber
+from reminders.domain.validation import InvalidInput, clean_name, normalise_phone
+from reminders.messages.weekly import WeeklyTexts
+from reminders.storage import caregivers, suppression
+from reminders.storage.caregivers import OFF, STOPPED, YES, Link
+from reminders.storage.client import Client
+from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.subscribers import ConsentEvent, Store
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "caregiver"  # the consent-log channel of every caregiver event
+LEASE_SECONDS = 60.0
+PACING_WAIT_SECONDS = 300.0
+
+
+class RetryCare(RetryLater):
+    """A caregiver text could not go out yet (the provider is busy): the task tries again."""
+
+
+def describe(link: Link | None) -> dict[str, str] | None:
+    """`show --json`'s `caregiver` object."""
+    if link is None:
+        return None
+    return {"phone": link.phone, "name": link.name, "status": link.status}
+
+
+@dataclass
+class Caregivers:
+    store: Store
+    texts: WeeklyTexts
+    sms: SmsTransport
+    support: str
+    now: datetime
+    limiter: RateLimiter | None = None  # the invitation shares TWILIO_MPS with every text
+
+    @property
+    def redis(self) -> Client:
+        return self.store.redis
+
+    def add(self, sub: Subscriber, phone: str, name: str) -> Link:
+        """Link a caregiver and text them the invitation (InvalidInput: bad or refused number)."""
+        caregiver = normalise_phone(phone)
+        if caregiver == sub.phone:
+            raise InvalidInput("the caregiver's number is the person's own number")
+        if self.store.is_suppressed_phone(caregiver) or self._opted_out(caregiver):
+            raise InvalidInput(f"{caregiver} asked us to stop texting it; they must text START "
+                               "before they can be invited")
+        body = self.texts.invitation(sub.name, self.support)
+        version = self.texts.version("sms/care.txt.j2")
+        caregivers.link(self.redis, sub.id, caregiver, clean_name(name or ""),
+                        ConsentEvent(CHANNEL, "caregiver_invited", "cli", caregiver, version))
+        if self.limiter is not None and not self.limiter.acquire(
+                count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
+            raise InvalidInput("the invitation could not be sent (rate limit: no slot in time); "
+                               "the caregiver is recorded, run the command again to retry")
+        try:
+            self.sms.send_sms(caregiver, body)
+        except DeliveryError as exc:
+            log.warning("caregiver invitation not sent subscriber=%s code=%s", sub.id, exc.code)
+            raise InvalidInput(f"the invitation could not be sent ({exc.message}); the "
+                               "caregiver is recorded, run the command again to retry") from None
+        found = caregivers.read(self.redis, sub.id)
+        assert found is not None
+        return found
+
+    def _opted_out(self, phone: str) -> bool:
+        other = self.store.find(phone)
+        return other is not None and other.sms_status == "opted_out"
+
+    def remove(self, sub: Subscriber) -> Link | None:
+        return caregivers.unlink(self.redis, sub.id,
+                                 ConsentEvent(CHANNEL, "caregiver_removed", "cli"))
+
+    # -- texts from the person -------------------------------------------------------------
+    def person_says(self, sub: Subscriber, on: bool, words: str) -> str:
+        """CARE YES / CARE OFF from the person: the reply."""
+        link = caregivers.read(self.redis, sub.id)
+        if link is None:
+            return self.texts.care("care_none")
+        name = link.name or link.phone
+        value = YES if on else OFF
+        if link.person != value:
+            caregivers.set_consent(self.redis, sub.id, "pc", value,
+                                   ConsentEvent(CHANNEL, "care_yes" if on else "care_off",
+                                                "sms", words), link.phone)
+        if not on:
+            return self.texts.care("care_off", name=name)
+        return self.texts.care("care_on", name=name, active=link.caregiver == YES)
+
+    def person_stops(self, sub: Subscriber, words: str) -> None:
+        """The person's STOP: their consent to caregiver texts ends with the rest."""
+        link = caregivers.read(self.redis, sub.id)
+        if link is not None and link.person == YES:
+            caregivers.set_consent(self.redis, sub.id, "pc", OFF,
+                                   ConsentEvent(CHANNEL, "care_off", "sms", words), link.phone)
+
+    # -- texts from a caregiver's number ---------------------------------------------------
+    def links_of(self, phone: str) -> list[Link]:
+        found = []
+        for subscriber_id in caregivers.cared_for_by(self.redis, phone):
+            link = caregivers.read(self.redis, subscriber_id)
+            if link is not None and link.phone == phone:
+                found.append(link)
+        return found
+
+    def caregiver_agrees(self, phone: str, words: str) -> str | None:
+        """YES from a caregiver's number: their consent to every link waiting for it."""
+        waiting = [link for link in self.links_of(phone) if link.caregiver != YES]
+        if not waiting:
+            return None
+        version = self.texts.version("sms/care.txt.j2")
+        suppression.remove(self.redis, phone=phone)  # their YES lifts an earlier STOP
+        for link in waiting:
+            caregivers.set_consent(self.redis, link.subscriber_id, "cg", YES,
+                                   ConsentEvent(CHANNEL, "caregiver_yes", "sms", words, version),
+                                   phone)
+        first = waiting[0]
+        person = self.store.get(first.subscriber_id)
+        return self.texts.care("caregiver_agreed", program_name=self.texts.program_name,
+                               name=(person.name.split() or ["them"])[0] if person else "them",
+                               active=first.person == YES)
+
+    def caregiver_stops(self, phone: str, words: str, source: str = "sms") -> bool:
+        """STOP (or CARE OFF) from a caregiver's number: no more caregiver texts from any of
+        their links. Whether the number was a caregiver at all."""
+        links = self.links_of(phone)
+        for link in links:
+            if link.caregiver != STOPPED:
+                caregivers.set_consent(self.redis, link.subscriber_id, "cg", STOPPED,
+                                       ConsentEvent(CHANNEL, "caregiver_stopped", source, words),
+                                       phone)
+        return bool(links)
+
+    def stopped_reply(self) -> str:
+        return self.texts.care("caregiver_stopped", program_name=self.texts.program_name)
+
+
+@dataclass
+class CareSender:
+    """Sends one caregiver text, at most once per (person, key), only to an active link."""
+
+    store: Store
+    texts: WeeklyTexts
+    sms: SmsTransport
+    limiter: RateLimiter | None
+
+    def send(self, sub: Subscriber, key: str, body: str, kind: str, now: datetime) -> str:
+        """What happened: sent | inactive | already <state> | busy | failed | missed."""
+        redis = self.store.redis
+        link = caregivers.read(redis, sub.id)
+        if link is None or not link.active:
+            return "inactive"  # consent is checked at the moment of sending, never earlier
+        segments = count_segments(body).segments
+        if self.limiter is not None and not self.limiter.acquire(
+                segments, give_up_after=PACING_WAIT_SECONDS):
+            return "missed"
+        outcome, detail = caregivers.claim_text(redis, sub.id, key, now.timestamp(),
+                                                LEASE_SECONDS)
+        if outcome == "done":
+            return f"already {detail}"
+        if outcome == "busy":
+            raise RetryCare(max(float(detail) - now.timestamp(), 1.0), "another attempt holds it")
+        # Looked at again after the claim: a STOP that arrived while we waited for a slot wins.
+        link = caregivers.read(redis, sub.id)
+        if link is None or not link.active:
+            caregivers.release_text(redis, sub.id, key)
+            return "inactive"
+        try:
+            receipt = self.sms.send_sms(link.phone, body)
+        except DeliveryError as exc:
+            return self._failed(sub, link, key, exc)
+        template = "sms/care.txt.j2" if kind == "alert" else "sms/weekly.txt.j2"
+        caregivers.finish_text(redis, sub.id, key, "sent", receipt.provider_id,
+                               ConsentEvent(CHANNEL, f"caregiver_{kind}_sent", "service", key,
+                                            self.texts.version(template)))
+        log.info("caregiver text subscriber=%s kind=%s key=%s outcome=sent", sub.id, kind, key)
+        return "sent"
+
+    def _failed(self, sub: Subscriber, link: Link, key: str, exc: DeliveryError) -> str:
+        redis = self.store.redis
+        if not exc.permanent:
+            caregivers.release_text(redis, sub.id, key)
+            raise RetryCare(exc.retry_after, f"{exc.code}: {exc.message}")
+        caregivers.finish_text(redis, sub.id, key, "failed")
+        log.warning("caregiver text failed subscriber=%s code=%s", sub.id, exc.code)
+        if exc.recipient == Recipient.OPTED_OUT:
+            # The caregiver stopped us at the provider: their consent ends, the person's
+            # own subscription is theirs and stays.
+            caregivers.set_consent(redis, sub.id, "cg", STOPPED,
+                                   ConsentEvent(CHANNEL, "caregiver_stopped", "provider",
+                                                f"error {exc.code}"), link.phone)
+            if self.store.find(link.phone) is None:
+                suppression.add(redis, phone=link.phone)  # kept like any other STOP
+        return "failed"

@@ -1,0 +1,131 @@
+"""The weekly progress text, its email (with a chart of the last 28 evenings) and the caregiver
+texts, rendered from templates/sms/weekly.txt.j2, templates/sms/care.txt.j2 and
+templates/email/weekly*.j2, made GSM-7 and fitted into SMS_MAX_SEGMENTS.
+
+The email's chart is HTML table cells (a height and a color each): it shows in mail clients
+that load no images, and carries its text equivalent (aria-label, and a list of the evenings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reminders.domain.gsm import count_segments, to_gsm7
+from reminders.domain.weekly import WeekFacts
+from reminders.messages.environment import environment
+from reminders.messages.render import RenderedEmail, sms_name
+
+BAR_MAX_PX = 80
+FORMS = ("full", "short", "tiny")
+# The person's words in a caregiver alert are cut to this many characters (then "..."), and
+# shorter still when the alert would not fit the segment budget.
+ALERT_WORDS = 100
+
+
+class TooLong(RuntimeError):
+    """Not even the shortest form of a text fits SMS_MAX_SEGMENTS."""
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    height: int
+    score: int | None
+    done: bool
+
+
+class WeeklyTexts:
+    def __init__(self, templates_dir: Path, program_name: str, max_segments: int) -> None:
+        self.env = environment(templates_dir)
+        self.program_name = program_name
+        self.max_segments = max_segments
+        self.templates_dir = templates_dir
+
+    def _macro(self, template: str, macro: str, /, **context: Any) -> str:
+        module = self.env.get_template(template).module
+        return to_gsm7(" ".join(str(getattr(module, macro)(**context)).split()))
+
+    def _fit(self, template: str, macro: str, /, **context: Any) -> str:
+        """The full form if it fits the budget, else the short one (no kind line), else the
+        tiny one (the same facts, fewer words: one segment)."""
+        for form in FORMS:
+            body = self._macro(template, macro, form=form, **context)
+            count = count_segments(body)
+            if count.encoding == "GSM-7" and count.segments <= self.max_segments:
+                return body
+        raise TooLong(f"{macro} does not fit {self.max_segments} segment(s)")
+
+    def person_sms(self, facts: WeekFacts) -> str:
+        return self._fit("sms/weekly.txt.j2", "person", program_name=self.program_name,
+                         w=facts)
+
+    def caregiver_sms(self, person_name: str, facts: WeekFacts) -> str:
+        return self._fit("sms/weekly.txt.j2", "caregiver", program_name=self.program_name,
+                         name=_who(person_name), w=facts)
+
+    def care(self, macro: str, /, **context: Any) -> str:
+        """A caregiver text or a reply about the link (templates/sms/care.txt.j2)."""
+        return self._macro("sms/care.txt.j2", macro, **context)
+
+    def reply(self, macro: str, /, **context: Any) -> str:
+        return self._macro("sms/weekly.txt.j2", macro, **context)
+
+    def invitation(self, person_name: str, support: str) -> str:
+        return self.care("invitation", program_name=self.program_name,
+                         name=_who(person_name), support=support)
+
+    def alert(self, person_name: str, words: str) -> str:
+        """The caregiver's alert: the person's words, cut until the text fits the budget."""
+        said = " ".join(to_gsm7(words).replace('"', "'").split())
+        for form in ("full", "short"):
+            for limit in range(ALERT_WORDS, 9, -10):
+                cut = said if len(said) <= limit else said[:limit].rstrip() + "..."
+                body = self.care("alert", program_name=self.program_name,
+                                 name=_who(person_name), words=cut, form=form)
+                count = count_segments(body)
+                if count.encoding == "GSM-7" and count.segments <= self.max_segments:
+                    return body
+        raise TooLong("the caregiver alert does not fit the segment budget")
+
+    def version(self, template: str) -> str:
+        """Which wording was sent, for the consent log: the template's name and a digest of
+        its source (changes whenever the wording does)."""
+        path = self.templates_dir / template
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        return f"{template}@{digest}"
+
+    def email(self, person_name: str, facts: WeekFacts, unsubscribe_url: str | None
+              ) -> RenderedEmail:
+        bars = [_bar(e.day.strftime("%a %b %d"), e.score, e.done) for e in facts.evenings]
+        scored = [b for b in bars if b.score is not None]
+        alt = (f"Chart of the last {len(bars)} evenings: DONE on "
+               f"{sum(b.done for b in bars)}; "
+               + (f"scores from {min(b.score for b in scored if b.score is not None)} to "
+                  f"{max(b.score for b in scored if b.score is not None)} out of 10."
+                  if scored else "no scores sent."))
+        context = {"name": " ".join(person_name.split()[:1]), "w": facts,
+                   "program_name": self.program_name, "unsubscribe_url": unsubscribe_url,
+                   "bars": bars, "bar_max": BAR_MAX_PX, "chart_alt": alt}
+        subject = " ".join(self.env.get_template("email/weekly_subject.txt.j2")
+                           .render(**context).split())
+        return RenderedEmail(
+            subject=subject,
+            text=self.env.get_template("email/weekly.txt.j2").render(**context).strip() + "\n",
+            html=self.env.get_template("email/weekly.html.j2").render(subject=subject,
+                                                                     **context))
+
+
+def _bar(day: str, score: int | None, done: bool) -> Bar:
+    height = 4 if score is None else max(4, BAR_MAX_PX * score // 10)
+    said = [("DONE" if done else "not done"), (f"pain {score}/10" if score is not None
+                                               else "no score")]
+    return Bar(f"{day}: {', '.join(said)}", height, score, done)
+
+
+def _who(person_name: str) -> str:
+    """How a caregiver text names the person: their first name (a long one, or none: "Your
+    family member")."""
+    return sms_name(person_name) or "Your family member"

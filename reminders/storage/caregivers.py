@@ -1,0 +1,183 @@
+"""Caregiver links and the texts sent to caregivers (keys.caregiver, keys.caregiver_of,
+keys.caregiver_sent).
+
+One hash per person with a caregiver: `phone`, `name`, `cg` (the caregiver's consent:
+pending | yes | stopped), `pc` (the person's: "" | yes | off), `added` (epoch). A set per
+caregiver number lists the people it cares for, so a text from that number finds its links.
+Every change is one MULTI/EXEC with its consent-log event (consent_log.record): the link and
+the log never disagree. Texts to a caregiver are claimed here before they are sent
+(lua/care_claim.lua): at most once per key.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from reminders.storage import codec, consent_log, keys
+from reminders.storage.consent_log import ConsentEvent
+from reminders.storage.lua import script as lua_script
+
+PENDING, YES, STOPPED, OFF = "pending", "yes", "stopped", "off"
+
+
+@dataclass(frozen=True)
+class Link:
+    subscriber_id: str
+    phone: str
+    name: str
+    caregiver: str  # pending | yes | stopped
+    person: str  # "" | yes | off
+
+    @property
+    def active(self) -> bool:
+        """Both agreed, and neither ended it: the only state in which a caregiver is texted."""
+        return self.caregiver == YES and self.person == YES
+
+    @property
+    def status(self) -> str:
+        if self.caregiver == STOPPED:
+            return "stopped"
+        if self.person == OFF:
+            return "ended"
+        if self.active:
+            return "active"
+        if self.caregiver == YES:
+            return "waiting_for_person"
+        return "waiting_for_both" if self.person != YES else "waiting_for_caregiver"
+
+
+def _link(subscriber_id: str, raw: dict[Any, Any]) -> Link | None:
+    if not raw:
+        return None
+    fields = codec.text_hash(raw)
+    return Link(subscriber_id, fields.get("phone", ""), fields.get("name", ""),
+                fields.get("cg", PENDING), fields.get("pc", ""))
+
+
+def read(client: redis.Redis, subscriber_id: str) -> Link | None:
+    return _link(subscriber_id, client.hgetall(keys.caregiver(subscriber_id)))
+
+
+def read_in(pipe: redis.client.Pipeline, subscriber_id: str) -> None:
+    """Queue the read in a caller's pipeline (show/list); decode with `decoded`."""
+    pipe.hgetall(keys.caregiver(subscriber_id))
+
+
+def decoded(subscriber_id: str, raw: dict[Any, Any]) -> Link | None:
+    return _link(subscriber_id, raw)
+
+
+def cared_for_by(client: redis.Redis, e164: str) -> list[str]:
+    """The people whose caregiver this number is (any state)."""
+    members: Any = client.smembers(keys.caregiver_of(e164))
+    return sorted(codec.text(m) for m in members)
+
+
+def link(client: redis.Redis, subscriber_id: str, phone: str, name: str,
+         event: ConsentEvent) -> None:
+    """Set (or replace) the person's caregiver: both consents start over."""
+    key = keys.caregiver(subscriber_id)
+    with client.pipeline() as pipe:
+        pipe.watch(key)
+        old: Any = pipe.hget(key, "phone")
+        pipe.multi()
+        if old:
+            pipe.srem(keys.caregiver_of(codec.text(old)), subscriber_id)
+        pipe.delete(key)
+        pipe.hset(key, mapping={"phone": phone, "name": name, "cg": PENDING, "pc": "",
+                                "added": str(int(time.time()))})
+        pipe.sadd(keys.caregiver_of(phone), subscriber_id)
+        consent_log.record(pipe, subscriber_id, event)
+        pipe.execute()
+
+
+def set_consent(client: redis.Redis, subscriber_id: str, side: str, value: str,
+                event: ConsentEvent, phone: str) -> bool:
+    """One side's consent (side: "cg" the caregiver, "pc" the person) for the link with
+    caregiver `phone`; False when that link no longer exists (removed or replaced meanwhile)."""
+    key = keys.caregiver(subscriber_id)
+    with client.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            if codec.text(pipe.hget(key, "phone")) != phone:
+                return False
+            pipe.multi()
+            pipe.hset(key, side, value)
+            consent_log.record(pipe, subscriber_id, event)
+            pipe.execute()
+        except redis.WatchError:
+            return False
+    return True
+
+
+def unlink(client: redis.Redis, subscriber_id: str, event: ConsentEvent | None) -> Link | None:
+    """Remove the person's caregiver (the texts already claimed stay recorded); the link before."""
+    key = keys.caregiver(subscriber_id)
+    with client.pipeline() as pipe:
+        pipe.watch(key)
+        before = _link(subscriber_id, pipe.hgetall(key))
+        if before is None:
+            return None
+        pipe.multi()
+        forget_in(pipe, subscriber_id, before.phone, sent=False)
+        if event is not None:
+            consent_log.record(pipe, subscriber_id, event)
+        pipe.execute()
+    return before
+
+
+def forget_in(pipe: redis.client.Pipeline, subscriber_id: str, phone: str | None,
+              sent: bool = True) -> None:
+    """Queue the removal of the link (and, with `sent`, the record of texts sent)."""
+    pipe.delete(keys.caregiver(subscriber_id))
+    if phone:
+        pipe.srem(keys.caregiver_of(phone), subscriber_id)
+    if sent:
+        pipe.delete(keys.caregiver_sent(subscriber_id))
+
+
+def is_active(client: redis.Redis, subscriber_id: str) -> bool:
+    found = read(client, subscriber_id)
+    return found is not None and found.active
+
+
+def caregiver_phone(client: redis.Redis, subscriber_id: str) -> str | None:
+    value: Any = client.hget(keys.caregiver(subscriber_id), "phone")
+    return codec.text(value) if value else None
+
+
+# -- texts to a caregiver: at most once per key ------------------------------------------------
+def claim_text(client: redis.Redis, subscriber_id: str, text_key: str, now: float,
+               lease_seconds: float) -> tuple[str, str]:
+    """('claimed', '') | ('busy', lease end) | ('done', state): see lua/care_claim.lua."""
+    raw = lua_script(client, "care_claim")(
+        keys=[keys.caregiver_sent(subscriber_id)],
+        args=[text_key, now, now + lease_seconds, keys.CARE_SENT_TTL_SECONDS])
+    outcome, detail = (codec.text(x) for x in raw)
+    return outcome, detail
+
+
+def finish_text(client: redis.Redis, subscriber_id: str, text_key: str, state: str,
+                provider_id: str = "", event: ConsentEvent | None = None) -> None:
+    """The text's final state, and (`event`) its line in the consent log, in one step."""
+    key = keys.caregiver_sent(subscriber_id)
+    with client.pipeline() as pipe:
+        pipe.hset(key, mapping={text_key: state, f"{text_key}_id": provider_id})
+        pipe.hdel(key, f"{text_key}_lease")
+        pipe.expire(key, keys.CARE_SENT_TTL_SECONDS)
+        if event is not None:
+            consent_log.record(pipe, subscriber_id, event)
+        pipe.execute()
+
+
+def release_text(client: redis.Redis, subscriber_id: str, text_key: str) -> None:
+    """A transient failure: the next attempt may claim the text again."""
+    client.hdel(keys.caregiver_sent(subscriber_id), text_key, f"{text_key}_lease")
+
+
+def text_state(client: redis.Redis, subscriber_id: str, text_key: str) -> str:
+    return codec.text(client.hget(keys.caregiver_sent(subscriber_id), text_key))
