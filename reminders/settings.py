@@ -77,6 +77,8 @@ class Settings:
     dispatch_interval_seconds: float = 60.0
     # How many due subscribers one claim takes from the index at a time.
     dispatch_batch_size: int = 500
+    # How long an operator's console login lasts (hours), from the login on.
+    console_session_hours: int = 8
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -174,6 +176,7 @@ VARIABLES = (
     Variable("DEFAULT_TIMEZONE", "default_timezone", _timezone),
     Variable("PROGRAM_NAME", "program_name"),
     Variable("SUPPORT_CONTACT", "support_contact"),
+    Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
     Variable("LOG_LEVEL", None),
 )
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)

@@ -58,3 +58,18 @@ def next_due_in(pipe: Pipeline, subscriber_id: str) -> None:
 def size(client: Client) -> int:
     return int(client.zcard(keys.DUE))
 
+
+
+def count_between(client: Client, bounds: Sequence[tuple[float, float]]) -> list[int]:
+    """How many people are due in each [start, end) window (epoch seconds), one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        for start, end in bounds:
+            pipe.zcount(keys.DUE, start, f"({end}")
+        return [int(n) for n in pipe.execute()]
+
+
+def due_before(client: Client, end: float, limit: int) -> list[tuple[str, float]]:
+    """The first `limit` people due before `end` (overdue ones included), earliest first."""
+    raw: list[tuple[bytes, float]] = client.zrangebyscore(  # type: ignore[assignment]
+        keys.DUE, "-inf", f"({end}", start=0, num=limit, withscores=True)
+    return [(codec.text(member), float(score)) for member, score in raw]

@@ -16,6 +16,7 @@ from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import flags as cli_flags
+from reminders.entry.cli import operators as cli_operators
 from reminders.entry.cli import person, tables
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
@@ -213,6 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_web)
 
     cli_flags.register(sub)
+    cli_operators.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

@@ -1,0 +1,40 @@
+"""The console's Tonight page: who is due now and in each of the next hours, and the last
+nights' numbers (stats.compute, what `reminders stats` prints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from reminders.app import stats
+from reminders.app.report import describe_all
+from reminders.storage import due_index
+from reminders.storage.subscribers import Store
+
+HOURS = 24
+SOON = timedelta(hours=1)
+LISTED_SOON = 50
+
+
+@dataclass(frozen=True)
+class Tonight:
+    due_soon: list[dict[str, Any]]  # `show` rows of the first people due within SOON
+    due_soon_total: int
+    hours: list[tuple[datetime, int]]  # (start of the hour, UTC; how many are due in it)
+    stats: dict[str, Any]  # stats.compute for the last `nights` nights
+
+
+def tonight(store: Store, now: datetime, nights: int = 14) -> Tonight:
+    now = now.astimezone(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    starts = [hour + timedelta(hours=n) for n in range(HOURS)]
+    bounds = [(s.timestamp(), (s + timedelta(hours=1)).timestamp()) for s in starts]
+    soon_end = (now + SOON).timestamp()
+    [soon_total] = due_index.count_between(store.redis, [(float("-inf"), soon_end)])
+    soon = [sub for subscriber_id, _ in due_index.due_before(store.redis, soon_end, LISTED_SOON)
+            if (sub := store.get(subscriber_id)) is not None]
+    counts = due_index.count_between(store.redis, bounds)
+    return Tonight(list(describe_all(store, soon, now)), soon_total,
+                   list(zip(starts, counts, strict=True)),
+                   stats.compute(store.redis, nights, now))
