@@ -58,4 +58,5 @@ def logged_in(app: Flask) -> Console:
     console = Console(app)
     response = console.login()
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    console.get("/console/")  # a login starts a new session: its own CSRF token
     return console
