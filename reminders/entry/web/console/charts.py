@@ -28,7 +28,8 @@ def nights_chart(nights: list[dict[str, Any]]) -> dict[str, Any]:
             h = round(PLOT_HEIGHT * row[key] / top, 1)
             bars.append({"x": x0 + i * BAR, "y": TOP + PLOT_HEIGHT - h, "w": BAR - 1, "h": h,
                          "pattern": pattern, "title": f"{row['date']}: {label} {row[key]}"})
-        groups.append({"x": x0 + group / 2 - 7, "label": row["date"][5:], "bars": bars})
+        groups.append({"x": x0 + BAR * len(NIGHT_SERIES) / 2, "label": row["date"][5:],
+                       "bars": bars})
     return {"width": LEFT + group * len(rows) + 10, "height": TOP + PLOT_HEIGHT + 40,
             "base": TOP + PLOT_HEIGHT, "top": top, "top_y": TOP, "groups": groups,
             "series": NIGHT_SERIES, "rows": rows}
