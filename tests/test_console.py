@@ -6,7 +6,6 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from flask import Flask
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
