@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from reminders.app import consent
+from reminders.app import capacity, consent
 from reminders.app.confirmations import Confirmations
 from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
@@ -133,7 +133,8 @@ class Services:
         s = self.settings
         # A send task unfinished after the broker's visibility timeout is presumed lost.
         return Dispatcher(self.redis, timedelta(minutes=s.late_limit_minutes),
-                          s.dispatch_batch_size, timedelta(seconds=s.visibility_timeout))
+                          s.dispatch_batch_size, timedelta(seconds=s.visibility_timeout),
+                          capacity.Limits.of(s))
 
     @cached_property
     def replies(self) -> Replies:

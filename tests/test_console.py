@@ -142,3 +142,24 @@ def test_send_now_sends_once_and_is_audited(console: Console,
     assert "Send now: sms: already sent" in page or "Send now: sms: sent" in page
     texts = [p for p in outbox.rglob("*") if p.is_file() and "sms" in p.name.lower()]
     assert len(texts) == 1, texts
+
+
+def test_tonight_highlights_the_minutes_the_capacity_forecast_says_are_at_risk(
+        base_env: dict[str, str]) -> None:
+    from datetime import timedelta
+
+    from reminders.entry.cli.runner import demo_zone
+    from tests.conftest import make_services
+
+    svc = make_services({**base_env, "TWILIO_MPS": "0.05", "LATE_LIMIT_MINUTES": "1"})
+    add_operator(svc)
+    target = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    zone, local = demo_zone(target)
+    for n in range(6):  # 12 segments at 0.05 per second: the last goes out 4 minutes late
+        enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{3000 + n:04d}",
+                                                 confirmed=True, timezone=zone,
+                                                 time=local.strftime("%H:%M")))
+    body = logged_in(create_app(svc)).get("/console/").get_data(as_text=True)
+    assert "AT RISK: some people would be missed" in body
+    row = body[body.index(f"<td>{target:%a %H:%M}</td>") - 40:][:400]
+    assert 'class="risk"' in row and "<td>6</td>" in row and "AT RISK</td>" in row, row

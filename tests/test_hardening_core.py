@@ -20,6 +20,7 @@ from celery import Celery
 
 from reminders.app.delivery import RetryLater
 from reminders.app.preferences import Enrolment, enrol
+from reminders.domain import subscriber
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys, nights
@@ -63,8 +64,8 @@ def test_an_unreadable_record_is_skipped_and_the_rest_of_the_batch_is_sent(
     svc = make_services(env)
     crowd = due_now(svc, 6)
     bad_zone, bad_time = crowd.ids[1], crowd.ids[4]
-    corrupt(svc.redis, bad_zone, tz="America/Nowhere")
-    corrupt(svc.redis, bad_time, time="25:99")
+    corrupt(svc.redis, bad_zone, **{subscriber.TIMEZONE: "America/Nowhere"})
+    corrupt(svc.redis, bad_time, **{subscriber.TIME: "25:99"})
     good = [p for sid, p in zip(crowd.ids, crowd.phones, strict=True)
             if sid not in (bad_zone, bad_time)]
     worker = start_worker(env)
@@ -100,7 +101,7 @@ def test_deliver_skips_an_unreadable_record_and_records_the_evening_missed(
 ) -> None:
     svc = twilio_services
     sub = subscribe(svc)
-    corrupt(svc.redis, sub.id, tz="America/Nowhere")
+    corrupt(svc.redis, sub.id, **{subscriber.TIMEZONE: "America/Nowhere"})
     due = send_instant(EVENING, sub.send_time, ZoneInfo("America/Chicago"))
     member = keys.inflight_member(sub.id, EVENING)
     svc.redis.zadd(keys.INFLIGHT, {member: due.timestamp()})  # as the dispatcher marked it

@@ -103,15 +103,36 @@ def test_a_record_in_the_old_layout_is_still_read(console_services: Services) ->
     stored = {k.decode(): v.decode()
               for k, v in svc.redis.hgetall(keys.subscriber(saved.id)).items()}
     assert "id" not in stored and "em" not in stored and "heat" not in stored
-    assert stored["created"] == str(int(datetime(2025, 3, 1, 18, 4, 5, tzinfo=UTC).timestamp()))
+    assert stored["c"] == str(int(datetime(2025, 3, 1, 18, 4, 5, tzinfo=UTC).timestamp()))
+    assert not {"tz", "time", "phone", "name", "created"} & set(stored)  # the long names
+
+
+def test_a_record_with_the_long_field_names_is_still_read_and_rewritten_short(
+        console_services: Services) -> None:
+    """The layout before the one-letter names (tz, time, phone with "+", name, created as epoch
+    seconds): read as it is, and rewritten in the short layout by its next save."""
+    svc = console_services
+    long_names = {"tz": "America/Chicago", "time": "20:30", "ch": "sms", "sms": "active",
+                  "phone": "+13125550142", "name": "Ana", "created": "1740852245"}
+    svc.redis.hset(keys.subscriber("00000000000b"), mapping=long_names)  # type: ignore[arg-type]
+    expected = Subscriber(id="00000000000b", phone="+13125550142", email=None, name="Ana",
+                          timezone="America/Chicago", send_time=time(20, 30), channel="sms",
+                          sms_status="active", created_at="2025-03-01T18:04:05Z")
+    assert svc.store.get("00000000000b") == expected
+    saved = svc.store.save(expected, expected.with_changes(streak=3))
+    stored = {k.decode(): v.decode()
+              for k, v in svc.redis.hgetall(keys.subscriber(saved.id)).items()}
+    assert stored == {"z": "America/Chicago", "t": "20:30", "ch": "sms", "sms": "active",
+                      "p": "13125550142", "n": "Ana", "c": "1740852245", "streak": "3"}
+    assert svc.store.get(saved.id) == expected.with_changes(streak=3)
 
 
 def test_the_new_layout_leaves_out_the_id_and_the_defaults() -> None:
     sub = Subscriber(id="00000000000a", phone="+13125550142", email=None, name="",
                      timezone="America/Chicago", send_time=time(20, 5), channel="sms",
                      sms_status="active", created_at="2025-03-01T18:04:05Z")
-    assert to_hash(sub) == {"tz": "America/Chicago", "time": "20:05", "ch": "sms",
-                            "phone": "+13125550142", "sms": "active", "created": "1740852245"}
+    assert to_hash(sub) == {"z": "America/Chicago", "t": "20:05", "ch": "sms",
+                            "p": "13125550142", "sms": "active", "c": "1740852245"}
     with pytest.raises(ValueError):
         from_hash(to_hash(sub))  # the id comes from the key
     assert from_hash(to_hash(sub), sub.id) == sub

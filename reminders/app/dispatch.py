@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from reminders.app import guards
+from reminders.app import capacity, guards
 from reminders.domain.schedule import from_epoch, local_date_for_instant, next_send_after
 from reminders.storage import counters, due_index, inflight, nights
 from reminders.storage.client import Client
@@ -50,8 +50,11 @@ class DispatchReport:
 
 class Dispatcher:
     def __init__(self, client: Client, late_limit: timedelta, batch_size: int = 500,
-                 grace: timedelta = timedelta(minutes=5)) -> None:
+                 grace: timedelta = timedelta(minutes=5),
+                 capacity_limits: capacity.Limits | None = None) -> None:
         self.redis = client
+        # With limits, a tick also checks tonight's load now and then (capacity.check).
+        self.capacity_limits = capacity_limits
         self.store = Store(client)
         self.late_limit = late_limit
         self.batch_size = batch_size
@@ -76,6 +79,8 @@ class Dispatcher:
                 break
         self.resend_stale(now, enqueue, report, grouped)
         counters.record_lag(self.redis, report.lag_seconds)
+        if self.capacity_limits is not None:
+            capacity.check(self.redis, self.capacity_limits, now)
         return report
 
     def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport,

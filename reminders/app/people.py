@@ -17,14 +17,16 @@ from typing import Any
 from reminders.app import flags
 from reminders.app.report import describe_all
 from reminders.domain.states import EmailStatus, SmsStatus
+from reminders.domain.subscriber import LEGACY, NAME, PHONE
 from reminders.domain.validation import InvalidInput, looks_like_email
 from reminders.storage import flags as reports_store
 from reminders.storage.subscribers import Store
 
 PER_PAGE = 50
 MAX_QUERY = 100
-# The subscriber hash's field names (domain/subscriber.py to_hash) that a search reads.
-_FIELDS = ("phone", "email", "name", "sms", "em")
+# The subscriber hash's fields a search reads (domain/subscriber.py to_hash), each under its
+# current name and the name older records still carry (LEGACY: rewritten on their next save).
+_FIELDS = (PHONE, LEGACY[PHONE], "email", NAME, LEGACY[NAME], "sms", "em")
 # The filter's choices: "sms:<state>", "email:<state>", "flagged"; "" for everyone.
 STATES = ("", *(f"sms:{s}" for s in SmsStatus), *(f"email:{s}" for s in EmailStatus),
           "flagged")
@@ -77,7 +79,8 @@ def _matching(store: Store, needle: str, state: str, only: set[str] | None = Non
     for subscriber_id, values in store.some_fields_of_all(_FIELDS):
         if only is not None and subscriber_id not in only:
             continue
-        phone, email, name, sms, em = (v or "" for v in values)
+        phone, old_phone, email, name, old_name, sms, em = (v or "" for v in values)
+        phone, name = phone or old_phone, name or old_name
         if flagged is not None and subscriber_id not in flagged:
             continue
         if state.startswith("sms:") and (sms or "none") != state[4:]:

@@ -1,5 +1,6 @@
-"""The console's Tonight page: who is due now and in each of the next hours, and the last
-nights' numbers (stats.compute, what `reminders stats` prints)."""
+"""The console's Tonight page: who is due now and in each of the next hours, the capacity
+forecast (capacity.forecast, what `reminders capacity` prints) and the last nights' numbers
+(stats.compute, what `reminders stats` prints)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reminders.app import stats
+from reminders.app import capacity, stats
 from reminders.app.report import describe_all
+from reminders.settings import Settings
 from reminders.storage import due_index
 from reminders.storage.subscribers import Store
 
@@ -23,9 +25,10 @@ class Tonight:
     due_soon_total: int
     hours: list[tuple[datetime, int]]  # (start of the hour, UTC; how many are due in it)
     stats: dict[str, Any]  # stats.compute for the last `nights` nights
+    forecast: capacity.Forecast  # the next 24 hours at TWILIO_MPS
 
 
-def tonight(store: Store, now: datetime, nights: int = 14) -> Tonight:
+def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14) -> Tonight:
     now = now.astimezone(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
     starts = [hour + timedelta(hours=n) for n in range(HOURS)]
@@ -37,4 +40,5 @@ def tonight(store: Store, now: datetime, nights: int = 14) -> Tonight:
     counts = due_index.count_between(store.redis, bounds)
     return Tonight(list(describe_all(store, soon, now)), soon_total,
                    list(zip(starts, counts, strict=True)),
-                   stats.compute(store.redis, nights, now))
+                   stats.compute(store.redis, nights, now),
+                   capacity.forecast(store.redis, settings, None, now))

@@ -52,6 +52,11 @@ def sweep(client: Client, cutoff: float, now: float, limit: int, late_limit_seco
     return [parse(m) for m in stale], [parse(m) for m in given_up]
 
 
+def size(client: Client) -> int:
+    """Evenings handed to senders and not finished: the queue in front of the provider."""
+    return int(client.zcard(keys.INFLIGHT))
+
+
 def key_names() -> list[str]:
     """For the send record's script, which settles an evening atomically with recording it."""
     return [keys.INFLIGHT, keys.INFLIGHT_RESENDS]

@@ -40,6 +40,10 @@ SUPPRESSED_EMAILS = PREFIX + "suppressed:email"
 METRICS = PREFIX + "metrics"
 # Broker queue entries no worker could read (a list, newest first, capped): see broker.py.
 BROKER_REJECTED = PREFIX + "broker:rejected"
+# The last capacity check's result (hash, see capacity_check.py), and the short-lived string
+# whose holder runs the next check (so one dispatcher checks once per period, not every tick).
+CAPACITY = PREFIX + "capacity"
+CAPACITY_REFRESH = PREFIX + "capacity:refresh"
 # Per-night counters for `stats`: hash, field = outcome, value = count.
 STATS_PREFIX = PREFIX + "stats:"
 

@@ -15,6 +15,7 @@ from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
+from reminders.entry.cli import capacity as cli_capacity
 from reminders.entry.cli import flags as cli_flags
 from reminders.entry.cli import operators as cli_operators
 from reminders.entry.cli import person, tables
@@ -215,6 +216,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_flags.register(sub)
     cli_operators.register(sub)
+    cli_capacity.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

@@ -18,7 +18,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from reminders.domain.redflags import CATEGORIES as FLAG_CATEGORIES
-from reminders.storage import circuit, counters, due_index
+from reminders.storage import capacity_check, circuit, counters, due_index
 from reminders.storage.client import Client
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
@@ -40,6 +40,23 @@ class RedisCollector(Collector):
         due = GaugeMetricFamily("reminders_due_index_size", "Subscribers in the due index")
         due.add_metric([], float(due_index.size(self.redis)))
         yield due
+        yield from self._capacity()
+
+    def _capacity(self) -> Iterator[Metric]:
+        """The dispatcher's last capacity check (app/capacity.py), read, never computed here:
+        a scrape stays cheap whatever the population."""
+        last = capacity_check.last(self.redis)
+        risk = GaugeMetricFamily("reminders_capacity_at_risk",
+                                 "1 when the people due in the next 24 h cannot all be texted "
+                                 "within LATE_LIMIT_MINUTES at TWILIO_MPS (see `reminders "
+                                 "capacity`); 0 otherwise or not checked yet")
+        risk.add_metric([], 1.0 if last is not None and last.at_risk else 0.0)
+        yield risk
+        delay = GaugeMetricFamily("reminders_capacity_worst_delay_seconds",
+                                  "How long after its time the latest text of the next 24 h "
+                                  "would go out, at the last capacity check")
+        delay.add_metric([], last.worst_delay_seconds if last is not None else 0.0)
+        yield delay
 
     @staticmethod
     def _outcomes(counts: dict[str, str]) -> Metric:

@@ -62,7 +62,7 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
 def register(bp: Blueprint, svc: Services) -> None:
     def tonight_page() -> Any:
         now = datetime.now(UTC)
-        found = tonight(svc.store, now)
+        found = tonight(svc.store, svc.settings, now)
         return render_template("console/tonight.html", operator=g.operator, t=found, now=now,
                                chart=charts.nights_chart(found.stats["nights"]))
 

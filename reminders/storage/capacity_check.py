@@ -1,0 +1,51 @@
+"""The last capacity check (keys.CAPACITY) and who runs the next one (keys.CAPACITY_REFRESH).
+
+The dispatcher checks tonight's load once per period, not every tick; /metrics only reads the
+result. The result expires after a few periods, so a stopped dispatcher's old verdict is not
+shown for ever (an absent result reads as "not at risk, never checked").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reminders.storage import codec, keys
+from reminders.storage.client import Client
+
+# A result this many periods old is dropped (the dispatcher that wrote it has stopped).
+KEEP_PERIODS = 3
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    at_risk: bool
+    checked_at: float  # epoch seconds
+    worst_minute: float  # epoch seconds of the minute whose last text goes out latest; 0: none
+    worst_delay_seconds: float
+    people: int
+
+
+def claim_refresh(client: Client, period_seconds: float) -> bool:
+    """True for one caller per period (SET NX with an expiry): that caller runs the check."""
+    return bool(client.set(keys.CAPACITY_REFRESH, "1", nx=True,
+                           px=max(1, int(period_seconds * 1000))))
+
+
+def store(client: Client, result: CheckResult, period_seconds: float) -> None:
+    with client.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.CAPACITY, mapping={
+            "at_risk": int(result.at_risk), "checked_at": result.checked_at,
+            "worst_minute": result.worst_minute, "worst_delay": result.worst_delay_seconds,
+            "people": result.people})
+        pipe.expire(keys.CAPACITY, max(1, int(period_seconds * KEEP_PERIODS)))
+        pipe.execute()
+
+
+def last(client: Client) -> CheckResult | None:
+    raw = codec.text_hash(client.hgetall(keys.CAPACITY))
+    try:
+        return CheckResult(raw["at_risk"] == "1", float(raw["checked_at"]),
+                           float(raw["worst_minute"]), float(raw["worst_delay"]),
+                           int(raw["people"]))
+    except (KeyError, ValueError):
+        return None  # never checked, expired, or written by something else
