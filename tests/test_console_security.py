@@ -133,6 +133,8 @@ def test_the_session_cookie_is_http_only_lax_and_secure_behind_https(
     response = Console(app).login()
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie, cookie
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     token_keys = list(twilio_services.redis.scan_iter(keys.console_session("*")))
     assert len(token_keys) == 1
     assert 8 * 3600 - 60 < twilio_services.redis.ttl(token_keys[0]) <= 8 * 3600
@@ -172,3 +174,11 @@ def test_operator_commands(cli: Cli, base_env: dict[str, str]) -> None:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert cli("operator", "remove", "nurse@example.org").returncode == 0
     assert "0 operator(s)" in cli("operator", "list").stdout
+
+
+def test_a_bad_session_length_fails_at_start_naming_the_variable() -> None:
+    from reminders.settings import ConfigError, load_settings
+
+    for bad in ("0", "eight", "10000"):
+        with pytest.raises(ConfigError, match="CONSOLE_SESSION_HOURS"):
+            load_settings({"CONSOLE_SESSION_HOURS": bad}, dotenv=False)

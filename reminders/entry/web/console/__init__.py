@@ -15,7 +15,17 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -69,6 +79,17 @@ def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
             return error_page("Please log in", "Your session has ended. Log in again.", 401)
         g.operator = operator
         return None
+
+    @bp.after_request
+    def headers(response: Response) -> Response:
+        # Personal data: not cached, not framed by another site, no script but ours (none).
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        return response
 
     @bp.errorhandler(CSRFError)
     def bad_csrf(exc: CSRFError) -> Any:
