@@ -49,8 +49,8 @@ def search(store: Store, query: str, state: str, page: int, now: datetime,
     ids = _exact(store, query)
     if ids is None:
         ids = _matching(store, query.lower(), state)
-    elif ids and state:
-        ids = [i for i in ids if i in set(_matching(store, "", state, only=set(ids)))]
+    elif ids and state:  # the person that number names, if they are in that state
+        ids = _matching(store, "", state, only=set(ids))
     if state == "flagged":
         ids = _still_open(store, ids, now)
     pages = max(1, -(-len(ids) // per_page))

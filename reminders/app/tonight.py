@@ -14,7 +14,8 @@ from reminders.settings import Settings
 from reminders.storage import due_index
 from reminders.storage.subscribers import Store
 
-HOURS = 24
+# The hour now under way and the 24 after it: every instant of the next 24 hours is in one.
+HOURS = 25
 SOON = timedelta(hours=1)
 LISTED_SOON = 50
 
