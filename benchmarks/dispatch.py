@@ -31,7 +31,7 @@ from reminders.app.dispatch import Batch, Dispatcher
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import from_hash
 from reminders.settings import load_settings
-from reminders.storage import keys
+from reminders.storage import due_index, keys
 from reminders.wiring import build
 
 TOTAL = 1_000_000
@@ -116,10 +116,10 @@ class Bench:
     def _fill(self, count: int, now: float) -> None:
         """Everyone else: due at some instant over the next 24 hours (never during the run)."""
         for start in range(0, count, 10_000):
-            self.client.zadd(keys.DUE, {
+            due_index.schedule_many(self.client, {
                 population.subscriber_id(n, salt=3): now + 300 + (n * 7919) % 86_000
                 for n in range(start, min(count, start + 10_000))})
-        total = self.client.zcard(keys.DUE)
+        total = due_index.size(self.client)
         if total != TOTAL:
             raise AssertionError(f"due index holds {total}, not {TOTAL}")
 

@@ -25,7 +25,8 @@ from reminders.domain.states import Channel, EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.entry.cli.runner import demo_zone
 from reminders.settings import Settings
-from reminders.storage import consent_log, keys
+from reminders.storage import consent_log, due_index, keys
+from reminders.storage.errors import ID_HIGH, ID_LOW
 from reminders.storage.subscribers import ConsentEvent, Store
 
 NAMES = ("Ana", "Robert", "Mei", "Olu", "Grace", "Dmitri", "Fatima", "Jose")
@@ -38,9 +39,10 @@ def phone(n: int) -> str:
 
 
 def subscriber_id(n: int, salt: int = 0) -> str:
-    # Same shape as new_subscriber_id() (12 hex digits), but reproducible and collision-free
-    # for one salt (an odd multiplier is a bijection modulo 2**48).
-    return f"{(n * 2654435761 + salt * 0x9E3779B97F) % 16 ** 12:012x}"
+    # Same shape as new_subscriber_id() (9 decimal digits), but reproducible and collision-free
+    # for one salt (a multiplier prime to 2, 3 and 5 is a bijection modulo 9 * 10**8).
+    span = ID_HIGH - ID_LOW
+    return str(ID_LOW + (n * 2654435761 + salt * 0x9E3779B97F) % span)
 
 
 def make(n: int, now: datetime, zone: str = ZONE, send_time: time = SEND_TIME,
@@ -100,9 +102,9 @@ def _compare(a: redis.Redis, b: redis.Redis) -> None:
             strip = [fields for _id, fields in a.xrange(name) or []]
             if strip != [fields for _id, fields in b.xrange(name) or []]:
                 raise AssertionError("consent events differ")
-        elif name == keys.DUE.encode():
+        elif name == keys.DUE_NEXT.encode() or name.startswith(keys.DUE_SHARD_PREFIX.encode()):
             if a.zrange(name, 0, -1, withscores=True) != b.zrange(name, 0, -1, withscores=True):
-                raise AssertionError("due index differs")
+                raise AssertionError(f"{name!r}: due index differs")
         elif name.startswith(keys.subscriber("").encode()):
             # The consent-log index field names stream ids, which carry the time of writing.
             if _without_index(a, name) != _without_index(b, name):
@@ -133,9 +135,8 @@ def crowd_due_now(client: redis.Redis, count: int, salt: int = 1, first: int = 0
     return ids, evening, instant
 
 
-def set_scores(client: redis.Redis, ids: list[str], score: float, batch: int = 10_000) -> None:
-    for start in range(0, len(ids), batch):
-        client.zadd(keys.DUE, dict.fromkeys(ids[start:start + batch], score))
+def set_scores(client: redis.Redis, ids: list[str], score: float) -> None:
+    due_index.schedule_many(client, dict.fromkeys(ids, score))
 
 
 def _without_index(client: redis.Redis, name: bytes) -> dict[Any, Any]:

@@ -23,7 +23,7 @@ from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
 from reminders.settings import ConfigError, Settings
-from reminders.storage import consent_log
+from reminders.storage import consent_log, due_index
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
 from reminders.storage.rate_limit import RateLimiter
@@ -154,11 +154,12 @@ class Services:
     def check_storage(self) -> None:
         """What every entry point (CLI, web, worker, beat) does first, once per process: Redis
         reachable and never evicting; consent entries from before the per-person index
-        indexed (once per database)."""
+        indexed (once per database); a due index in the layout before shards moved."""
         if self.storage_checked:
             return
         check_redis(self.redis, self.settings.redis_url)
         consent_log.build_index(self.redis)
+        due_index.migrate(self.redis)  # the single due set of earlier versions, into shards
         self.storage_checked = True
 
     def check(self) -> None:

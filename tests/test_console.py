@@ -126,7 +126,23 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
     svc = console_services
     sub = svc.store.require(PHONE)
     svc.sender.deliver(sub.id, datetime.now(UTC).date(), datetime.now(UTC), ignore_late=True)
+    from datetime import timedelta
+
+    from reminders.entry.cli.runner import demo_zone
+
+    soon = (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    zone, local = demo_zone(soon)
+    for n in range(3):
+        enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{4000 + n:04d}",
+                                                 name=f"Soon {n}", confirmed=True,
+                                                 timezone=zone, time=local.strftime("%H:%M")))
+    ana_due = svc.store.next_due(sub.id)
+    ana_soon = ana_due is not None and ana_due < datetime.now(UTC) + timedelta(minutes=59)
     body = console.get("/console/").get_data(as_text=True)
+    assert f"Due now (within the hour): {3 + ana_soon}" in body
+    assert all(f"Soon {n}" in body for n in range(3))
+    hours = body[body.index('aria-label="Due per hour"'):]
+    assert f"<th scope=\"col\">{soon:%H}</th>" in hours and "font-weight:700\">" in hours
     assert "Due per hour, next 24 hours" in body and "<svg" in body
     assert "Last 14 nights" in body and body.count("<tr><td>20") >= 14
     assert "sent (solid), delivered (stripes)" in body  # readable without colour

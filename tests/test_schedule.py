@@ -11,7 +11,7 @@ import redis
 from reminders.app.dispatch import Dispatcher
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import next_send_after, send_instant, upcoming
-from reminders.storage import keys, nights
+from reminders.storage import due_index, keys, nights
 from reminders.wiring import Services
 from tests.conftest import run_threads
 
@@ -123,7 +123,7 @@ def test_two_dispatchers_at_once_claim_each_person_once(console_services: Servic
     run_threads([run] * 4)
     assert sorted(i for i, _ in sent) == sorted(ids)
     assert {d for _, d in sent} == {date(2027, 1, 9)}
-    assert svc.redis.zcard(keys.DUE) == 300 and svc.redis.zcard(keys.CLAIMS) == 0
+    assert due_index.size(svc.redis) == 300 and svc.redis.zcard(keys.CLAIMS) == 0
 
 
 def test_a_dispatcher_that_dies_mid_tick_drops_nobody(console_services: Services) -> None:
@@ -132,7 +132,7 @@ def test_a_dispatcher_that_dies_mid_tick_drops_nobody(console_services: Services
     sub_id = _enrol_at(svc, "+13125550142", "America/Chicago", "20:00", now - timedelta(hours=1))
     dying = Dispatcher(svc.redis, timedelta(minutes=90))
     assert [i for i, _ in dying.claim(now)] == [sub_id]  # claimed, then the process "dies"
-    assert svc.redis.zscore(keys.DUE, sub_id) is None
+    assert due_index.next_due(svc.redis, sub_id) is None
     sent: list[tuple[str, date]] = []
     Dispatcher(svc.redis, timedelta(minutes=90)).tick(now + timedelta(seconds=60), lambda i, d:
                                                       sent.append((i, d)))

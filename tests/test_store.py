@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from reminders.app.preferences import Enrolment, enrol
+from reminders.domain import subscriber
 from reminders.domain.subscriber import Subscriber, from_hash, to_hash
 from reminders.storage import keys
 from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, NotFound, Store
@@ -22,6 +23,21 @@ from tests.conftest import run_threads
 
 def _sub(svc: Services, phone: str = "+13125550142", **kw: str) -> Subscriber:
     return enrol(svc.store, svc.settings, Enrolment(phone=phone, confirmed=True, **kw))
+
+
+def test_a_new_id_that_is_taken_is_drawn_again(console_services: Services) -> None:
+    """Ids are nine random digits: two people can draw the same one; the second draws again."""
+    svc = console_services
+    first = _sub(svc)
+    twin = Subscriber(id=first.id, phone="+13125550143", email=None, name="Bo",
+                      timezone="America/Chicago", send_time=time(20, 0), channel="sms",
+                      sms_status="active")
+    stored = svc.store.create(twin, [ConsentEvent("sms", "confirmed", "cli")])
+    assert stored.id != first.id and len(stored.id) == 9 and stored.id.isdigit()
+    assert stored == twin.with_changes(id=stored.id)
+    assert svc.store.get(first.id) == first  # untouched
+    assert svc.store.find("+13125550143") == stored
+    assert [e["action"] for e in svc.store.consent_history(stored.id)] == ["confirmed"]
 
 
 def test_changes_made_from_a_stale_copy_keep_the_other_writer(console_services: Services
@@ -103,14 +119,15 @@ def test_a_record_in_the_old_layout_is_still_read(console_services: Services) ->
     stored = {k.decode(): v.decode()
               for k, v in svc.redis.hgetall(keys.subscriber(saved.id)).items()}
     assert "id" not in stored and "em" not in stored and "heat" not in stored
-    assert stored["c"] == str(int(datetime(2025, 3, 1, 18, 4, 5, tzinfo=UTC).timestamp()))
+    assert stored["c"] == str(int(datetime(2025, 3, 1, 18, 4, 5, tzinfo=UTC).timestamp())
+                              - subscriber.CREATED_BASE)
     assert not {"tz", "time", "phone", "name", "created"} & set(stored)  # the long names
 
 
 def test_a_record_with_the_long_field_names_is_still_read_and_rewritten_short(
         console_services: Services) -> None:
-    """The layout before the one-letter names (tz, time, phone with "+", name, created as epoch
-    seconds): read as it is, and rewritten in the short layout by its next save."""
+    """The layout before the one-letter names (tz, time as HH:MM, phone with "+", name,
+    created as epoch seconds): read as it is, and rewritten short by its next save."""
     svc = console_services
     long_names = {"tz": "America/Chicago", "time": "20:30", "ch": "sms", "sms": "active",
                   "phone": "+13125550142", "name": "Ana", "created": "1740852245"}
@@ -122,8 +139,8 @@ def test_a_record_with_the_long_field_names_is_still_read_and_rewritten_short(
     saved = svc.store.save(expected, expected.with_changes(streak=3))
     stored = {k.decode(): v.decode()
               for k, v in svc.redis.hgetall(keys.subscriber(saved.id)).items()}
-    assert stored == {"z": "America/Chicago", "t": "20:30", "ch": "sms", "sms": "active",
-                      "p": "13125550142", "n": "Ana", "c": "1740852245", "streak": "3"}
+    assert stored == {"z": "America/Chicago", "t": "1230", "ch": "sms", "sms": "active",
+                      "p": "13125550142", "n": "Ana", "c": "36785045", "streak": "3"}
     assert svc.store.get(saved.id) == expected.with_changes(streak=3)
 
 
@@ -131,8 +148,9 @@ def test_the_new_layout_leaves_out_the_id_and_the_defaults() -> None:
     sub = Subscriber(id="00000000000a", phone="+13125550142", email=None, name="",
                      timezone="America/Chicago", send_time=time(20, 5), channel="sms",
                      sms_status="active", created_at="2025-03-01T18:04:05Z")
-    assert to_hash(sub) == {"z": "America/Chicago", "t": "20:05", "ch": "sms",
-                            "p": "13125550142", "sms": "active", "c": "1740852245"}
+    # 20:05 is minute 1205; created 1740852245 (epoch) is 36785045 s after 2024-01-01.
+    assert to_hash(sub) == {"z": "America/Chicago", "t": "1205", "ch": "sms",
+                            "p": "13125550142", "sms": "active", "c": "36785045"}
     with pytest.raises(ValueError):
         from_hash(to_hash(sub))  # the id comes from the key
     assert from_hash(to_hash(sub), sub.id) == sub

@@ -13,6 +13,7 @@ recorded as missed: never earlier, since a slow or retrying task may still send 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -53,8 +54,11 @@ class Dispatcher:
                  grace: timedelta = timedelta(minutes=5),
                  capacity_limits: capacity.Limits | None = None) -> None:
         self.redis = client
-        # With limits, a tick also checks tonight's load now and then (capacity.check).
+        # With limits, a tick also checks tonight's load now and then (capacity.check). This
+        # process asks Redis whether it is its turn only once per period (time.monotonic), so
+        # an ordinary tick costs no extra round trip.
         self.capacity_limits = capacity_limits
+        self._capacity_due = 0.0
         self.store = Store(client)
         self.late_limit = late_limit
         self.batch_size = batch_size
@@ -79,7 +83,8 @@ class Dispatcher:
                 break
         self.resend_stale(now, enqueue, report, grouped)
         counters.record_lag(self.redis, report.lag_seconds)
-        if self.capacity_limits is not None:
+        if self.capacity_limits is not None and time.monotonic() >= self._capacity_due:
+            self._capacity_due = time.monotonic() + capacity.CHECK_PERIOD_SECONDS
             capacity.check(self.redis, self.capacity_limits, now)
         return report
 

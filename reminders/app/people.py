@@ -79,7 +79,7 @@ def _matching(store: Store, needle: str, state: str, only: set[str] | None = Non
     for subscriber_id, values in store.some_fields_of_all(_FIELDS):
         if only is not None and subscriber_id not in only:
             continue
-        phone, old_phone, email, name, old_name, sms, em = (v or "" for v in values)
+        phone, old_phone, email, name, old_name, sms, em = values
         phone, name = phone or old_phone, name or old_name
         if flagged is not None and subscriber_id not in flagged:
             continue

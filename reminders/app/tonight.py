@@ -32,14 +32,16 @@ class Tonight:
 def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14) -> Tonight:
     now = now.astimezone(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
+    overdue, minutes = due_index.count_by_minute(store.redis, int(hour.timestamp()), HOURS * 60)
     starts = [hour + timedelta(hours=n) for n in range(HOURS)]
-    bounds = [(s.timestamp(), (s + timedelta(hours=1)).timestamp()) for s in starts]
-    soon_end = (now + SOON).timestamp()
-    [soon_total] = due_index.count_between(store.redis, [(float("-inf"), soon_end)])
-    soon = [sub for subscriber_id, _ in due_index.due_before(store.redis, soon_end, LISTED_SOON)
+    per_hour = [sum(minutes[60 * n:60 * n + 60]) for n in range(HOURS)]
+    soon_end = now + SOON
+    # Overdue (not claimed yet) and due before the end of the minute an hour from now.
+    soon_total = overdue + sum(minutes[:int((soon_end - hour).total_seconds()) // 60 + 1])
+    soon = [sub for subscriber_id, _ in
+            due_index.due_before(store.redis, soon_end.timestamp(), LISTED_SOON)
             if (sub := store.get(subscriber_id)) is not None]
-    counts = due_index.count_between(store.redis, bounds)
     return Tonight(list(describe_all(store, soon, now)), soon_total,
-                   list(zip(starts, counts, strict=True)),
+                   list(zip(starts, per_hour, strict=True)),
                    stats.compute(store.redis, nights, now),
                    capacity.forecast(store.redis, settings, None, now))

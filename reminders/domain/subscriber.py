@@ -80,18 +80,22 @@ class Subscriber:
 # save). The names the Lua scripts use (ch, sms, email, em, cl) are unchanged.
 TIMEZONE, TIME, PHONE, NAME, CREATED = "z", "t", "p", "n", "c"
 LEGACY = {TIMEZONE: "tz", TIME: "time", PHONE: "phone", NAME: "name", CREATED: "created"}
+# `c` counts seconds from this instant (2024-01-01T00:00Z), so that it fits a 32-bit integer
+# (until 2092) and Redis stores it in 5 bytes, not 9; the legacy `created` is epoch seconds.
+CREATED_BASE = 1_704_067_200
 
 
 def to_hash(sub: Subscriber) -> dict[str, str]:
     """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
 
     Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
-    `massage` "1"). `c` (created) is stored as epoch seconds, and the phone number without
-    its "+", so that Redis stores both as integers; `created_at` stays ISO 8601.
+    `massage` "1"). Redis stores small integers in fewer bytes than text, so `t` is the
+    minute of the day (20:30 -> 1230), `c` (created) seconds since CREATED_BASE, and the phone
+    number has no "+"; `created_at` stays ISO 8601 in the record.
     """
     fields: dict[str, str] = {
         TIMEZONE: sub.timezone,
-        TIME: sub.send_time.strftime("%H:%M"),
+        TIME: str(sub.send_time.hour * 60 + sub.send_time.minute),
         "ch": sub.channel,
     }
     optional = {
@@ -106,7 +110,7 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
         "streak": str(sub.streak) if sub.streak else None,
         "done": sub.last_done.isoformat() if sub.last_done else None,
         "flag": sub.flag_until.isoformat() if sub.flag_until else None,
-        CREATED: _compact_instant(sub.created_at),
+        CREATED: _compact_instant(sub.created_at, CREATED_BASE),
     }
     fields.update({k: v for k, v in optional.items() if v})
     return fields
@@ -122,7 +126,7 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
     sid = subscriber_id or raw.get("id")
     if not sid:
         raise ValueError("subscriber hash without an id: pass subscriber_id (from the key)")
-    hh, mm = _field(raw, TIME).split(":")
+    hh, mm = _clock(_field(raw, TIME))
     return Subscriber(
         id=sid,
         phone=_full_phone(_field(raw, PHONE, "")),
@@ -138,7 +142,8 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         paused_until=date.fromisoformat(raw["paused"]) if raw.get("paused") else None,
         streak=int(raw.get("streak") or "0"),
         last_done=date.fromisoformat(raw["done"]) if raw.get("done") else None,
-        created_at=_iso_instant(_field(raw, CREATED, "")),
+        created_at=(_iso_instant(raw[CREATED], CREATED_BASE) if CREATED in raw
+                    else _iso_instant(raw.get(LEGACY[CREATED], ""), 0)),
         flag_until=date.fromisoformat(raw["flag"]) if raw.get("flag") else None,
     )
 
@@ -168,22 +173,31 @@ def _full_phone(stored: str) -> str | None:
 _ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def _compact_instant(iso: str) -> str | None:
-    """ "2025-01-31T20:30:00Z" -> "1738355400" (epoch seconds); anything else unchanged."""
+def _clock(stored: str) -> tuple[int, int]:
+    """(hour, minute) from the minute of the day ("1230"), or from "20:30" (older layouts)."""
+    if ":" in stored:
+        hh, mm = stored.split(":")
+        return int(hh), int(mm)
+    return divmod(int(stored), 60)
+
+
+def _compact_instant(iso: str, base: int) -> str | None:
+    """ "2025-01-31T20:30:00Z" -> seconds since `base`; anything else unchanged."""
     if not iso:
         return None
     try:
         moment = datetime.strptime(iso, _ISO_Z).replace(tzinfo=UTC)
     except ValueError:
         return iso
-    compact = str(int(moment.timestamp()))
-    return compact if _iso_instant(compact) == iso else iso
+    compact = str(int(moment.timestamp()) - base)
+    return compact if _iso_instant(compact, base) == iso else iso
 
 
-def _iso_instant(stored: str) -> str:
-    """The inverse of _compact_instant: epoch seconds back to ISO 8601 (old ISO values kept)."""
-    if stored.isdigit():
-        return now_iso(datetime.fromtimestamp(int(stored), tz=UTC))
+def _iso_instant(stored: str, base: int) -> str:
+    """The inverse of _compact_instant: seconds since `base` back to ISO 8601 (values that are
+    not a whole number, such as ISO 8601 from older layouts, are kept as they are)."""
+    if stored.removeprefix("-").isdigit():
+        return now_iso(datetime.fromtimestamp(base + int(stored), tz=UTC))
     return stored
 
 

@@ -1,24 +1,41 @@
-"""The due index: who is due when (keys.DUE), and the leased claims on it (keys.CLAIMS,
-keys.CLAIM_ORIGIN). The only module that reads or writes them.
+"""The due index: who is due when (the shards keys.due_shard(id), their next index keys.DUE_NEXT,
+and the legacy single set keys.DUE), and the leased claims on it (keys.CLAIMS,
+keys.CLAIM_ORIGIN). The only module that reads or writes them (the opt-out script removes a
+person too, atomically with their opt-out: subscribers.py).
 
 Claiming is one script, so two beats never take the same person; a claim is a lease, so a
 dispatcher that dies before rescheduling someone cannot drop them from the schedule.
+
+Why shards: one sorted set of a million people costs ~100 bytes each (a skiplist node, a dict
+entry and the member); 16,384 small ones stay listpack-encoded at ~30 bytes each. The next index
+(one entry per shard, a lower bound of its earliest instant) keeps a tick that finds nobody due
+at one command, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reminders.storage import codec, keys
 from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
+MIGRATE_PAGE = 1000
+# Shards per histogram call: each call reads every member of these (about 60 each at a million
+# people), so Redis is held for a few milliseconds at a time.
+HISTOGRAM_SHARDS = 256
+
+
+def _shard_args() -> list[str | int]:
+    return [keys.DUE_SHARD_PREFIX, keys.DUE_SHARDS]
+
 
 def claim(client: Client, now: float, lease_until: float, limit: int
           ) -> list[tuple[str, float]]:
     """Up to `limit` (subscriber id, due instant) pairs, claimed until `lease_until`."""
-    raw = script(client, "due_claim")(keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
-                                       args=[now, lease_until, limit])
+    raw = script(client, "due_claim")(
+        keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN, keys.DUE_NEXT],
+        args=[now, lease_until, limit, *_shard_args()])
     return [(codec.text(raw[i]), float(raw[i + 1])) for i in range(0, len(raw), 2)]
 
 
@@ -27,68 +44,120 @@ def finish(client: Client, next_instants: Sequence[tuple[str, str]]) -> int:
     if not next_instants:
         return 0
     return int(script(client, "due_finish")(
-        keys=[keys.DUE, keys.CLAIMS, keys.CLAIM_ORIGIN],
-        args=[x for pair in next_instants for x in pair]))
+        keys=[keys.CLAIMS, keys.CLAIM_ORIGIN, keys.DUE_NEXT],
+        args=[*_shard_args(), *(x for pair in next_instants for x in pair)]))
 
 
 def schedule_in(pipe: Pipeline, subscriber_id: str, instant: float | None) -> None:
     """Queue (in a caller's transaction) the person's next instant, or their removal."""
     if instant is None:
-        pipe.zrem(keys.DUE, subscriber_id)
+        script(pipe, "due_remove")(
+            keys=[keys.due_shard(subscriber_id), keys.DUE_NEXT, keys.DUE],
+            args=[subscriber_id, keys.DUE_SHARD_PREFIX, keys.due_shard_number(subscriber_id)],
+            client=pipe)
     else:
-        pipe.zadd(keys.DUE, {subscriber_id: instant})
+        pipe.zrem(keys.DUE, subscriber_id)  # the legacy set: a person is in one place only
+        # The shard first, then its lower bound: even outside a transaction, a claim in
+        # between never sets the bound above someone (lua/due_functions.lua, due_add).
+        pipe.zadd(keys.due_shard(subscriber_id), {subscriber_id: instant})
+        pipe.zadd(keys.DUE_NEXT, {str(keys.due_shard_number(subscriber_id)): instant}, lt=True)
+
+
+def schedule_many(client: Client, instants: Mapping[str, float], batch: int = 2000) -> None:
+    """Put many people at the given instants (bulk loads: benchmarks, imports)."""
+    items = list(instants.items())
+    for start in range(0, len(items), batch):
+        with client.pipeline(transaction=True) as pipe:
+            for subscriber_id, instant in items[start:start + batch]:
+                schedule_in(pipe, subscriber_id, instant)
+            pipe.execute()
 
 
 def remove_in(pipe: Pipeline, subscriber_id: str) -> None:
     """Queue the person's removal from the schedule and from any claim on it (forget)."""
-    pipe.zrem(keys.DUE, subscriber_id)
+    schedule_in(pipe, subscriber_id, None)
     pipe.zrem(keys.CLAIMS, subscriber_id)
     pipe.hdel(keys.CLAIM_ORIGIN, subscriber_id)
 
 
 def next_due(client: Client, subscriber_id: str) -> float | None:
-    score = client.zscore(keys.DUE, subscriber_id)
+    score = client.zscore(keys.due_shard(subscriber_id), subscriber_id)
+    if score is None:  # not migrated yet (an older process wrote it after the start)
+        score = client.zscore(keys.DUE, subscriber_id)
     return float(score) if score is not None else None
 
 
 def next_due_in(pipe: Pipeline, subscriber_id: str) -> None:
-    pipe.zscore(keys.DUE, subscriber_id)
+    """Queue the person's next instant (one reply: migrate() emptied the legacy set at start)."""
+    pipe.zscore(keys.due_shard(subscriber_id), subscriber_id)
 
 
 def size(client: Client) -> int:
-    return int(client.zcard(keys.DUE))
+    return int(script(client, "due_size")(keys=[keys.DUE, keys.DUE_NEXT],
+                                          args=[keys.DUE_SHARD_PREFIX]))
 
 
-def count_between(client: Client, bounds: Sequence[tuple[float, float]]) -> list[int]:
-    """How many people are due in each [start, end) window (epoch seconds), one round trip."""
+def migrate(client: Client) -> int:
+    """Move everyone from the legacy single sorted set into the shards, a page per script call
+    (at start: wiring's check_storage). Returns how many were moved; 0 and one EXISTS when
+    there is nothing to move."""
+    total = int(client.zcard(keys.DUE))
+    if not total:
+        return 0
+    move = script(client, "due_migrate")
+    while int(move(keys=[keys.DUE, keys.DUE_NEXT],
+                   args=[*_shard_args(), MIGRATE_PAGE])):
+        pass
+    return total
+
+
+def count_by_minute(client: Client, first_minute: int, minutes: int) -> tuple[int, list[int]]:
+    """(people due before `first_minute`, people due in each of `minutes` minutes from it):
+    every shard read a page of shards per script call (a million people: ~64 calls of a few
+    ms), plus the legacy set (empty once migrated) one ZCOUNT a minute."""
+    histogram = script(client, "due_histogram")
+    before, counts = 0, [0] * minutes
     with client.pipeline(transaction=False) as pipe:
-        for start, end in bounds:
-            pipe.zcount(keys.DUE, start, f"({end}")
-        return [int(n) for n in pipe.execute()]
-
-
-def due_before(client: Client, end: float, limit: int) -> list[tuple[str, float]]:
-    """The first `limit` people due before `end` (overdue ones included), earliest first."""
-    raw: list[tuple[bytes, float]] = client.zrangebyscore(  # type: ignore[assignment]
-        keys.DUE, "-inf", f"({end}", start=0, num=limit, withscores=True)
-    return [(codec.text(member), float(score)) for member, score in raw]
-
-
-def count_by_minute(client: Client, first_minute: int, minutes: int) -> list[int]:
-    """How many people are due in each of `minutes` minutes from `first_minute` (epoch seconds,
-    a whole minute): one ZCOUNT each (O(log n), so 1,440 of them cost milliseconds whatever the
-    population), all in one round trip."""
-    with client.pipeline(transaction=False) as pipe:
+        for first in range(0, keys.DUE_SHARDS, HISTOGRAM_SHARDS):
+            histogram(args=[keys.DUE_SHARD_PREFIX, first, first + HISTOGRAM_SHARDS - 1,
+                            first_minute, minutes], client=pipe)
+        pipe.zcount(keys.DUE, "-inf", f"({first_minute}")
         for n in range(minutes):
             start = first_minute + 60 * n
             pipe.zcount(keys.DUE, start, f"({start + 60}")
-        return [int(c) for c in pipe.execute()]
+        replies = pipe.execute()
+    for part in replies[:-minutes - 1]:
+        before += int(part[0])
+        for n, count in enumerate(part[1:]):
+            counts[n] += int(count)
+    before += int(replies[-minutes - 1])
+    for n, count in enumerate(replies[-minutes:]):
+        counts[n] += int(count)
+    return before, counts
 
 
-def count_before(client: Client, instant: float) -> int:
-    """People due before `instant` and not claimed yet, plus those claimed and not yet handed
-    out: the dispatcher's backlog."""
-    with client.pipeline(transaction=False) as pipe:
-        pipe.zcount(keys.DUE, "-inf", f"({instant}")
-        pipe.zcard(keys.CLAIMS)
-        return sum(int(c) for c in pipe.execute())
+def claimed(client: Client) -> int:
+    """People claimed by a dispatcher and not yet handed out or rescheduled."""
+    return int(client.zcard(keys.CLAIMS))
+
+
+def due_before(client: Client, end: float, limit: int, page: int = 256
+               ) -> list[tuple[str, float]]:
+    """The first `limit` people due before `end` (overdue ones included), earliest first: the
+    shards whose lower bound (DUE_NEXT) is before `end`, earliest bound first, a page of them per
+    round trip until `limit` people are found, and the legacy set."""
+    shards: list[bytes] = client.zrangebyscore(  # type: ignore[assignment]
+        keys.DUE_NEXT, "-inf", f"({end}")
+    found: list[tuple[bytes, float]] = list(client.zrangebyscore(  # type: ignore[arg-type]
+        keys.DUE, "-inf", f"({end}", start=0, num=limit, withscores=True))
+    for first in range(0, len(shards), page):
+        with client.pipeline(transaction=False) as pipe:
+            for shard in shards[first:first + page]:
+                pipe.zrangebyscore(keys.DUE_SHARD_PREFIX + codec.text(shard), "-inf",
+                                   f"({end}", start=0, num=limit, withscores=True)
+            for part in pipe.execute():
+                found += part
+        if len(found) >= limit:
+            break
+    return [(codec.text(member), float(score))
+            for member, score in sorted(found, key=lambda pair: pair[1])[:limit]]

@@ -41,6 +41,10 @@ MERGE_ATTEMPTS = 60
 MERGE_BACKOFF_CAP = 0.05
 
 
+class IdTaken(Exception):
+    """A new subscriber's random id belongs to someone already (create draws another)."""
+
+
 class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
@@ -71,12 +75,10 @@ class Store:
             return pipe.execute()
 
     def find(self, handle: str) -> Subscriber | None:
-        subscriber_id = self.id_for(handle)
-        return self.get(subscriber_id) if subscriber_id else None
+        return self.get(subscriber_id) if (subscriber_id := self.id_for(handle)) else None
 
     def require(self, handle: str) -> Subscriber:
-        sub = self.find(handle)
-        if sub is None:
+        if (sub := self.find(handle)) is None:
             raise NotFound(f"no subscriber with {handle.strip()!r}")
         return sub
 
@@ -93,11 +95,10 @@ class Store:
                 if unreadable is None:
                     raise
                 unreadable.append(keys.subscriber_id_of(name))
-                continue
-            yield sub
+            else:
+                yield sub
 
-    def _scan(self, batch: int, read: Callable[[Any, Any], Any]
-              ) -> Iterator[tuple[bytes, Any]]:
+    def _scan(self, batch: int, read: Callable[[Any, Any], Any]) -> Iterator[tuple[bytes, Any]]:
         """(key, what `read` queued for it) of each subscriber hash, a SCAN page per trip."""
         cursor = None
         while cursor != 0:
@@ -108,13 +109,11 @@ class Store:
                     read(pipe, name)
                 yield from zip(names, pipe.execute(), strict=True)
 
-    def some_fields_of_all(self, names: Sequence[str], batch: int = 1000
-                           ) -> Iterator[tuple[str, list[str | None]]]:
-        """(id, values of `names`) of everyone, no record decoded (the console's search)."""
-        for name, values in self._scan(batch, lambda pipe, name: pipe.hmget(name, *names)):
+    def some_fields_of_all(self, names: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+        """(id, values of `names`, "" when absent) of everyone, no record decoded (search)."""
+        for name, values in self._scan(1000, lambda pipe, name: pipe.hmget(name, *names)):
             if any(value is not None for value in values):  # not forgotten meanwhile
-                yield (keys.subscriber_id_of(name),
-                       [codec.text(v) if v is not None else None for v in values])
+                yield keys.subscriber_id_of(name), [codec.text(v or b"") for v in values]
 
     def next_due(self, subscriber_id: str) -> datetime | None:
         score = due_index.next_due(self.redis, subscriber_id)
@@ -143,13 +142,17 @@ class Store:
                 # An index bucket changed meanwhile (this phone or email, or another one that
                 # shares its bucket): check again.
                 continue
+            except IdTaken:
+                sub = sub.with_changes(id=new_subscriber_id())  # a rare collision: draw again
         raise InvalidInput("too many subscriptions at the same moment; try again")
 
     def _create_once(self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime
                      ) -> Subscriber:
         entries = _index_entries(sub)
         with self.redis.pipeline() as pipe:
-            pipe.watch(*sorted({entry.key for entry in entries}))
+            pipe.watch(keys.subscriber(sub.id), *sorted({entry.key for entry in entries}))
+            if pipe.exists(keys.subscriber(sub.id)):
+                raise IdTaken(sub.id)
             for entry in entries:
                 if pipe.hexists(entry.key, entry.field):
                     raise AlreadySubscribed(f"{entry.field} is already subscribed")
@@ -160,13 +163,8 @@ class Store:
             pipe.execute()
         return sub
 
-    def save(
-        self,
-        before: Subscriber,
-        after: Subscriber,
-        events: Sequence[ConsentEvent] = (),
-        now: datetime | None = None,
-    ) -> Subscriber:
+    def save(self, before: Subscriber, after: Subscriber, events: Sequence[ConsentEvent] = (),
+             now: datetime | None = None) -> Subscriber:
         """Apply the changes from `before` to `after` atomically (record, indexes, schedule).
 
         Another process may have changed the record since `before` was read (a STOP arriving
@@ -187,8 +185,8 @@ class Store:
         no such subscriber). Never a WatchError: an opt-out cannot lose a race."""
         script = lua_script(self.redis, "subscriber_opt_out")
         before: Any = script(
-            keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG,
-                  keys.CONSENT_INDEXED],
+            keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
+                  keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]])
         return codec.text(before) if before is not None else None
 

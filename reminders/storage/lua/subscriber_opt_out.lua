@@ -4,6 +4,7 @@
 -- (as Subscriber.schedulable says). Returns the SMS state before (nil: no such subscriber).
 local record_key, overflow_key, due_key, stream_key, indexed_key = KEYS[1], KEYS[2], KEYS[3],
   KEYS[4], KEYS[5]
+local legacy_due_key = KEYS[6]  -- the due index before shards (due_key is the person's shard)
 local subscriber_id, cutoff, budget = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', record_key) == 0 then return false end
 local before = redis.call('HGET', record_key, 'sms') or 'none'
@@ -14,5 +15,6 @@ record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget
 local f = redis.call('HMGET', record_key, 'ch', 'email', 'em')
 if not ((f[1] == 'email' or f[1] == 'both') and f[2] and f[2] ~= '' and f[3] == 'active') then
   redis.call('ZREM', due_key, subscriber_id)
+  redis.call('ZREM', legacy_due_key, subscriber_id)
 end
 return before
