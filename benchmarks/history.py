@@ -28,6 +28,16 @@ CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
      "short constant consent fields, time from the stream id",
      "571 B (hash 264, phone key 88, due 104, consent 78)",
      "413 B (hash 184, phone index 43, due 104, consent 54)"),
+    ("1 bytes per subscriber (issue 13)",
+     "MEMORY USAGE at 100,000: the due index, one sorted set (skiplist), 104 B a person; "
+     "the subscriber hash 232 B (a 160-byte listpack allocation); every 12-character id "
+     "stored as text in the due index, the phone index and the consent log",
+     "due index in 16,384 listpack sorted sets plus a per-shard lower-bound index (claim "
+     "still one script); one-letter hash field names, time, phone and creation time as "
+     "integers; ids of nine random digits (integers to Redis). Old layouts read and moved",
+     "100,000: 455 B (hash 232, phone 43, due 104, consent 55), measured 2026-12-06",
+     "100,000: 341 B (hash 184, phone 33, due 39, consent 46); 1,000,000: 281 B (hash 184, "
+     "phone 23, due 16, consent 46)"),
     ("4a end-to-end, per message",
      "cProfile of Sender.deliver: requests walked os.environ for proxy settings on every "
      "call, 13 % of a send; py-spy of the worker: 6 Redis round trips per text (a "

@@ -4,9 +4,9 @@ Used by `reminders capacity`, the console's tonight page, and the dispatcher's p
 (which logs a WARNING and feeds /metrics' `reminders_capacity_at_risk`).
 
 What is counted, and how honestly:
-- People per minute come from the due index (its shards' scores, counted inside Redis a few
-  hundred shards per call: ~0.5 s of Redis time at a million people, never more than a few
-  ms at once; records are not read). Without a date the window is the next 24 hours from the current
+- People per minute come from the due index (its shards' scores, counted inside Redis 64
+  shards per call: ~0.6 s of Redis time at a million people, about 2 ms at a time; records
+  are not read). Without a date the window is the next 24 hours from the current
   minute, exactly as the dispatcher will find them; the backlog (people overdue, claimed, or
   handed to senders and not finished) counts as due in the first minute.
 - With a date D, the window is the evening of D in the service's time zone (DEFAULT_TIMEZONE,

@@ -18,6 +18,10 @@ class NotFound(InvalidInput):
     """No subscriber has that phone or email."""
 
 
+class IdTaken(Exception):
+    """A new subscriber's random id belongs to someone already (Store.create draws another)."""
+
+
 class Contended(redis.RedisError):
     """The record kept changing under a save, however long it waited: try again later.
 

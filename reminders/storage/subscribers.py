@@ -29,6 +29,7 @@ from reminders.storage import codec, consent_log, due_index, keys, suppression
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
 from reminders.storage.errors import AlreadySubscribed as AlreadySubscribed
 from reminders.storage.errors import Contended as Contended
+from reminders.storage.errors import IdTaken
 from reminders.storage.errors import NotFound as NotFound
 from reminders.storage.errors import new_subscriber_id as new_subscriber_id
 from reminders.storage.errors import utcnow as utcnow
@@ -39,10 +40,6 @@ SAVE_ATTEMPTS = 5
 # a few writers hammering one record take turns instead of failing together.
 MERGE_ATTEMPTS = 60
 MERGE_BACKOFF_CAP = 0.05
-
-
-class IdTaken(Exception):
-    """A new subscriber's random id belongs to someone already (create draws another)."""
 
 
 class Store:
