@@ -82,6 +82,8 @@ class Settings:
     dispatch_batch_size: int = 500
     # Weekday (date.weekday(): 0 Monday .. 6 Sunday) of the weekly progress text.
     weekly_summary_day: int = 6
+    # How long an operator's console login lasts (hours), from the login on.
+    console_session_hours: int = 8
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -197,6 +199,7 @@ VARIABLES = (
     Variable("PROGRAM_NAME", "program_name"),
     Variable("SUPPORT_CONTACT", "support_contact"),
     Variable("WEEKLY_SUMMARY_DAY", "weekly_summary_day", _weekday),
+    Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
     Variable("LOG_LEVEL", None),
 )
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)

@@ -78,10 +78,12 @@ def all_open(store: Store, now: datetime) -> list[OpenFlag]:
     return found
 
 
-def clear(store: Store, sub: Subscriber, note: str, by: str, now: datetime) -> Subscriber:
-    """Close the person's flag: massage and heat come back as their own settings allow."""
+def clear(store: Store, sub: Subscriber, note: str, by: str, now: datetime,
+          source: str = "cli") -> Subscriber:
+    """Close the person's flag: massage and heat come back as their own settings allow. The
+    audit line says who (`by`), from where (`source`: cli or console) and their note."""
     words = f"{by}: {note}" if note else by
     after = store.save(sub, sub.with_changes(flag_until=None),
-                       [ConsentEvent("sms", "flag_cleared", "cli", words)], now)
+                       [ConsentEvent("sms", "flag_cleared", source, words)], now)
     reports_store.remove(store.redis, sub.id)
     return after

@@ -13,7 +13,7 @@ import csv
 import io
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reminders.app import preferences
@@ -53,7 +53,12 @@ class Report:
 # -- reading ----------------------------------------------------------------------------------
 def read_csv(path: str) -> list[Row]:
     """Every data row of the file; InvalidInput when the file as a whole is unusable."""
-    text = _decode(_read_bytes(path), path)
+    return parse_csv(_read_bytes(path), path)
+
+
+def parse_csv(data: bytes, path: str) -> list[Row]:
+    """Every data row of a file's bytes (`path` names it in errors): an upload, or read_csv."""
+    text = _decode(data, path)
     # strict: an unclosed quote is an error, not a cell that silently swallows the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
@@ -125,12 +130,13 @@ def _row(line: int, header: list[str], cells: list[str]) -> Row:
 
 # -- enrolling --------------------------------------------------------------------------------
 def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
-                on_row: Callable[[], None] | None = None) -> Report:
+                on_row: Callable[[], None] | None = None, words: str = "") -> Report:
+    """Enrol each row; `words` go in each new person's consent entry (who imported them)."""
     report = Report()
     claimed: dict[str, int] = {}  # normalised phone or address -> the line that took it
     for row in rows:
         try:
-            outcome, subscriber_id = _import_row(store, settings, row, claimed)
+            outcome, subscriber_id = _import_row(store, settings, row, claimed, words)
         except InvalidInput as exc:
             report.errors.append((row.line, _shorten(str(exc))))
         else:
@@ -151,13 +157,13 @@ def _count(report: Report, outcome: str) -> None:
         report.pending += 1
 
 
-def _import_row(store: Store, settings: Settings, row: Row,
-                claimed: dict[str, int]) -> tuple[str, str | None]:
+def _import_row(store: Store, settings: Settings, row: Row, claimed: dict[str, int],
+                words: str) -> tuple[str, str | None]:
     """('imported' | 'pending' | 'unchanged', the new subscriber's id); InvalidInput says why a
     row is refused."""
     if row.extra:
         raise InvalidInput(f"{row.extra} cell(s) more than the header line has columns")
-    request = _enrolment(row.values)
+    request = replace(_enrolment(row.values), words=words)
     handles = _handles(request)
     for handle in handles:
         if handle in claimed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,6 +138,7 @@ def _consent_states(before: Subscriber, after: Subscriber, changes: dict[str, An
 
 
 def change(store: Store, sub: Subscriber, changes: dict[str, Any],
-           now: datetime | None = None) -> Subscriber:
+           now: datetime | None = None, events: Sequence[ConsentEvent] = ()) -> Subscriber:
+    """Apply validated changes; `events` (the console's audit line) are saved with them."""
     after = sub.with_changes(**changes)
-    return store.save(sub, after, [], now or utcnow())
+    return store.save(sub, after, events, now or utcnow())

@@ -140,3 +140,25 @@ def count_by_minute(client: Client, first_minute: int, minutes: int) -> tuple[in
 def claimed(client: Client) -> int:
     """People claimed by a dispatcher and not yet handed out or rescheduled."""
     return int(client.zcard(keys.CLAIMS))
+
+
+def due_before(client: Client, end: float, limit: int, page: int = 256
+               ) -> list[tuple[str, float]]:
+    """The first `limit` people due before `end` (overdue ones included), earliest first: the
+    shards whose lower bound (DUE_NEXT) is before `end`, earliest bound first, a page of them per
+    round trip until `limit` people are found, and the legacy set."""
+    shards: list[bytes] = client.zrangebyscore(  # type: ignore[assignment]
+        keys.DUE_NEXT, "-inf", f"({end}")
+    found: list[tuple[bytes, float]] = list(client.zrangebyscore(  # type: ignore[arg-type]
+        keys.DUE, "-inf", f"({end}", start=0, num=limit, withscores=True))
+    for first in range(0, len(shards), page):
+        with client.pipeline(transaction=False) as pipe:
+            for shard in shards[first:first + page]:
+                pipe.zrangebyscore(keys.DUE_SHARD_PREFIX + codec.text(shard), "-inf",
+                                   f"({end}", start=0, num=limit, withscores=True)
+            for part in pipe.execute():
+                found += part
+        if len(found) >= limit:
+            break
+    return [(codec.text(member), float(score))
+            for member, score in sorted(found, key=lambda pair: pair[1])[:limit]]

@@ -219,3 +219,23 @@ def caregiver_sent(subscriber_id: str) -> str:
 
 
 CARE_SENT_TTL_SECONDS = 45 * 24 * 3600
+
+
+# The operators' console (storage/operators.py): accounts, login sessions, failed logins.
+# Accounts: hash, field = lower-cased email, value = JSON {"id", "hash", "created_at"}; the id
+# is new at every `operator add`, and a session names it, so a removed (or re-added) operator's
+# sessions end at their next request.
+OPERATORS = PREFIX + "operators"
+
+
+def console_session(token_digest: str) -> str:
+    """One login session (a string "<email> <operator id>", expiring with the session); named
+    by a digest of the cookie's token, so a copy of the database opens no session."""
+    return f"{PREFIX}console:session:{token_digest}"
+
+
+def login_failures(kind: str, who: str) -> str:
+    """Failed console logins lately, per account (`kind` "account") or per client address
+    ("address"); named by a digest (an address or a mistyped email is not ours to keep)."""
+    digest = hashlib.sha256(who.lower().encode()).hexdigest()[:32]
+    return f"{PREFIX}console:fail:{kind}:{digest}"

@@ -230,6 +230,15 @@ def read(client: redis.Redis, subscriber_id: str, local_date: date) -> dict[str,
     return codec.text_hash(raw)
 
 
+def read_many(client: redis.Redis, subscriber_id: str, dates: list[date]
+              ) -> list[dict[str, str]]:
+    """One person's records of these dates ({} where none), in one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        for local_date in dates:
+            pipe.hgetall(keys.night(subscriber_id, local_date))
+        return [codec.text_hash(raw) for raw in pipe.execute()]
+
+
 def _channels(sub: Subscriber) -> list[str]:
     found = []
     if sub.sms_deliverable:

@@ -42,7 +42,6 @@ MERGE_ATTEMPTS = 60
 MERGE_BACKOFF_CAP = 0.05
 
 
-
 class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
@@ -73,41 +72,45 @@ class Store:
             return pipe.execute()
 
     def find(self, handle: str) -> Subscriber | None:
-        subscriber_id = self.id_for(handle)
-        return self.get(subscriber_id) if subscriber_id else None
+        return self.get(subscriber_id) if (subscriber_id := self.id_for(handle)) else None
 
     def require(self, handle: str) -> Subscriber:
-        sub = self.find(handle)
-        if sub is None:
+        if (sub := self.find(handle)) is None:
             raise NotFound(f"no subscriber with {handle.strip()!r}")
         return sub
 
     def all(self, batch: int = 1000, unreadable: list[str] | None = None
             ) -> Iterator[Subscriber]:
-        """Every subscriber, loaded a SCAN page at a time (one pipelined round trip each).
+        """Every subscriber, a SCAN page per round trip. With `unreadable`, a record that
+        does not decode is listed there (its id) and skipped, instead of raising its error."""
+        for name, raw in self._scan(batch, lambda pipe, name: pipe.hgetall(name)):
+            if not raw:  # forgotten between the SCAN and the read
+                continue
+            try:
+                sub = from_hash(decode(raw), keys.subscriber_id_of(name))
+            except DECODE_ERRORS:
+                if unreadable is None:
+                    raise
+                unreadable.append(keys.subscriber_id_of(name))
+            else:
+                yield sub
 
-        With `unreadable`, a record that does not decode is listed there (its id) and skipped,
-        instead of ending the iteration with its error.
-        """
+    def _scan(self, batch: int, read: Callable[[Any, Any], Any]) -> Iterator[tuple[bytes, Any]]:
+        """(key, what `read` queued for it) of each subscriber hash, a SCAN page per trip."""
         cursor = None
         while cursor != 0:
             cursor, names = self.redis.scan(cursor or 0, match=keys.subscriber_pattern(),
                                             count=batch)
             with self.redis.pipeline(transaction=False) as pipe:
                 for name in names:
-                    pipe.hgetall(name)
-                raws = pipe.execute()
-            for name, raw in zip(names, raws, strict=True):
-                if not raw:  # forgotten between the SCAN and the read
-                    continue
-                try:
-                    sub = from_hash(decode(raw), keys.subscriber_id_of(name))
-                except DECODE_ERRORS:
-                    if unreadable is None:
-                        raise
-                    unreadable.append(keys.subscriber_id_of(name))
-                    continue
-                yield sub
+                    read(pipe, name)
+                yield from zip(names, pipe.execute(), strict=True)
+
+    def some_fields_of_all(self, names: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+        """(id, values of `names`, "" when absent) of everyone, no record decoded (search)."""
+        for name, values in self._scan(1000, lambda pipe, name: pipe.hmget(name, *names)):
+            if any(value is not None for value in values):  # not forgotten meanwhile
+                yield keys.subscriber_id_of(name), [codec.text(v or b"") for v in values]
 
     def next_due(self, subscriber_id: str) -> datetime | None:
         score = due_index.next_due(self.redis, subscriber_id)
@@ -157,13 +160,8 @@ class Store:
             pipe.execute()
         return sub
 
-    def save(
-        self,
-        before: Subscriber,
-        after: Subscriber,
-        events: Sequence[ConsentEvent] = (),
-        now: datetime | None = None,
-    ) -> Subscriber:
+    def save(self, before: Subscriber, after: Subscriber, events: Sequence[ConsentEvent] = (),
+             now: datetime | None = None) -> Subscriber:
         """Apply the changes from `before` to `after` atomically (record, indexes, schedule).
 
         Another process may have changed the record since `before` was read (a STOP arriving
@@ -258,10 +256,8 @@ class Store:
             pipe.execute()
         return nxt
 
-    def _write(
-        self, pipe: redis.client.Pipeline, sub: Subscriber, events: Sequence[ConsentEvent],
-        now: datetime,
-    ) -> None:
+    def _write(self, pipe: redis.client.Pipeline, sub: Subscriber,
+               events: Sequence[ConsentEvent], now: datetime) -> None:
         replace = lua_script(self.redis, "subscriber_replace")
         replace(keys=[keys.subscriber(sub.id)],
                 args=[item for pair in to_hash(sub).items() for item in pair], client=pipe)

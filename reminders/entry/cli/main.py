@@ -18,6 +18,7 @@ from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import capacity as cli_capacity
 from reminders.entry.cli import flags as cli_flags
 from reminders.entry.cli import loop, person, tables
+from reminders.entry.cli import operators as cli_operators
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
 from reminders.storage.client import ConnectionError, RedisUnavailable, TimeoutError
@@ -214,6 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_web)
 
     cli_flags.register(sub)
+    cli_operators.register(sub)
     cli_capacity.register(sub)
     loop.register(sub)
 

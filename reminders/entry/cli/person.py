@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from reminders.app import preferences
 from reminders.app.forget import forget
+from reminders.app.history import tonight_date
 from reminders.app.report import iso_z
 from reminders.domain.schedule import upcoming
 from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
@@ -26,7 +27,7 @@ def cmd_set(args: argparse.Namespace, svc: Services) -> int:
 
 def cmd_preview(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
-    day = parse_date(args.date) if args.date else _tonight(sub.timezone, sub.send_time)
+    day = parse_date(args.date) if args.date else tonight_date(sub)
     unsubscribe = svc.composer.unsubscribe_url(sub) if sub.email else None
     tonight = svc.renderer.tonight(sub, day, unsubscribe)  # exactly what the sender uses
     if args.json:
@@ -36,13 +37,6 @@ def cmd_preview(args: argparse.Namespace, svc: Services) -> int:
         print(tonight.sms.body)
         print(f"\nEmail subject: {tonight.email.subject}\n\n{tonight.email.text}")
     return 0
-
-
-def _tonight(timezone: str, send_time: object) -> date:
-    """The local date of the next evening (today if the send time has not passed yet)."""
-    now = datetime.now(UTC)
-    nxt = upcoming(send_time, ZoneInfo(timezone), now, 1)[0]  # type: ignore[arg-type]
-    return nxt.local_date
 
 
 def cmd_schedule(args: argparse.Namespace, svc: Services) -> int:

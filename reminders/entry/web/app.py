@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from reminders.app.delivery_status import UnknownMessage, advance
 from reminders.channels.twilio_sms import recipient_problem
 from reminders.domain.validation import InvalidInput, normalise_phone
+from reminders.entry.web import console
 from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
@@ -208,6 +209,8 @@ def create_app(svc: Services) -> Flask:
                                ("/email/confirm", pages.confirm_page, pages.confirm)):
         app.add_url_rule(path, endpoint=page.__name__, view_func=page, methods=["GET"])
         app.add_url_rule(path, endpoint=action.__name__, view_func=action, methods=["POST"])
+
+    console.install(app, svc)
 
     @app.errorhandler(Refused)
     def refused(exc: Refused) -> Any:

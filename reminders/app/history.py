@@ -1,0 +1,50 @@
+"""One person's last nights, for the console's person page: was it delivered, did they text
+DONE, what symptom score they gave (the night records of storage/nights.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reminders.domain.schedule import upcoming
+from reminders.domain.subscriber import Subscriber
+from reminders.storage import nights
+from reminders.storage.client import Client
+
+DAYS = 30
+
+
+def last_nights(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
+                ) -> list[dict[str, Any]]:
+    """The last `days` local evenings, oldest first: {"date", "outcome", "done", "score"}.
+
+    outcome: "delivered" (the provider said so; an email accepted by the mail server counts),
+    "sent" (no receipt yet), "failed", "missed", "skipped", or "" when nothing was recorded.
+    """
+    today = now.astimezone(ZoneInfo(sub.timezone)).date()
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    found = []
+    for day, record in zip(dates, nights.read_many(client, sub.id, dates), strict=True):
+        score = record.get("score", "")
+        found.append({"date": day.isoformat(), "outcome": _outcome(record),
+                      "done": record.get("done") == "1",
+                      "score": int(score) if score.isdigit() else None})
+    return found
+
+
+def _outcome(record: dict[str, str]) -> str:
+    sms, email, sms_status = (record.get(f, "") for f in ("sms", "email", "sms_status"))
+    if (sms == "sent" and sms_status == "delivered") or email == "sent":
+        return "delivered"
+    if sms == "sent" and sms_status in ("failed", "undelivered"):
+        return "failed"
+    return next((state for state in ("sent", "failed", "missed", "skipped")
+                 if state in (sms, email)), "")
+
+
+def tonight_date(sub: Subscriber, now: datetime | None = None) -> date:
+    """The local date of the person's next evening (today if its time has not passed yet):
+    what `preview` shows by default."""
+    nxt = upcoming(sub.send_time, ZoneInfo(sub.timezone), now or datetime.now(UTC), 1)[0]
+    return nxt.local_date

@@ -1,0 +1,109 @@
+"""Operators of the web console: accounts, logging in and out, and whose session is whose.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults: memory-hard, salted, the
+parameters kept in the hash). Failed logins are counted per account and per client address
+for FAILURE_WINDOW; past either limit a login is refused before any password is checked, so a
+guesser can neither try many passwords on one account nor one password on many accounts. A
+session names the operator's record id, which `operator add` renews and `operator remove`
+deletes: an operator removed (or given a new password) is logged out at their next request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from reminders.app import audit
+from reminders.domain.subscriber import now_iso
+from reminders.domain.validation import InvalidInput, normalise_email
+from reminders.storage import operators as store
+from reminders.storage.client import Client
+from reminders.storage.operators import OperatorRecord
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # hashing a megabyte per guess would be a denial of service
+MAX_ACCOUNT_FAILURES = 5
+MAX_ADDRESS_FAILURES = 20
+FAILURE_WINDOW = 15 * 60  # seconds
+_hasher = PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the account does not exist, so the answer takes as long either way."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+class LoginRefused(Exception):
+    """Not logged in; str(e) is what the login page says."""
+
+
+def add(client: Client, email: str, password: str, now: datetime, by: str) -> bool:
+    """Create the account, or give it a new password; True when it is new. Either way its
+    earlier sessions end (a new record id)."""
+    address = normalise_email(email).lower()
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(f"the password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    existed = store.get(client, address) is not None
+    store.put(client, OperatorRecord(address, secrets.token_hex(8), _hasher.hash(password),
+                                     now_iso(now)))
+    audit.record(client, by, "operator_added" if not existed else "operator_password",
+                 address)
+    return not existed
+
+
+def remove(client: Client, email: str, by: str) -> None:
+    address = email.strip().lower()
+    if not store.remove(client, address):
+        raise InvalidInput(f"no operator {email.strip()!r}")
+    audit.record(client, by, "operator_removed", address)
+
+
+def listed(client: Client) -> list[dict[str, str]]:
+    return [{"email": r.email, "created_at": r.created_at} for r in store.all_records(client)]
+
+
+def login(client: Client, email: str, password: str, address: str, hours: int) -> str:
+    """A new session's token for the cookie; LoginRefused says why not."""
+    account = email.strip().lower()[:254]
+    by_account, by_address = store.failures(client, account, address)
+    if by_account >= MAX_ACCOUNT_FAILURES or by_address >= MAX_ADDRESS_FAILURES:
+        raise LoginRefused("Too many failed attempts. Wait 15 minutes, then try again.")
+    record = store.get(client, account) if account else None
+    if not _verified(record, password[:MAX_PASSWORD]):
+        store.note_failure(client, account, address, FAILURE_WINDOW)
+        raise LoginRefused("Wrong email or password.")
+    assert record is not None
+    store.forget_failures(client, account)
+    token = secrets.token_urlsafe(32)
+    store.open_session(client, token, record.email, record.id, hours * 3600)
+    audit.record(client, record.email, "console_login", "")
+    return token
+
+
+def _verified(record: OperatorRecord | None, password: str) -> bool:
+    try:
+        return _hasher.verify(record.password_hash if record else _dummy_hash(), password) \
+            and record is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def current(client: Client, token: str) -> str | None:
+    """The logged-in operator's email, or None (no session, expired, or the operator was
+    removed or re-added since)."""
+    found = store.session(client, token) if token else None
+    if found is None:
+        return None
+    email, operator_id = found
+    record = store.get(client, email)
+    return email if record is not None and record.id == operator_id else None
+
+
+def logout(client: Client, token: str, email: str) -> None:
+    store.close_session(client, token)
+    audit.record(client, email, "console_logout", "")

@@ -1,0 +1,104 @@
+"""The console's changes, each a POST view of its own: a person's preferences, send-now,
+clearing a flag, importing a CSV. Each goes through the same app/ function as its command
+(`set`, `send-now`, `flags clear`, `import`) and leaves an audit line naming the operator.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from reminders.app import audit, flags, importer, preferences
+from reminders.app.report import describe
+from reminders.domain.validation import InvalidInput
+from reminders.entry.cli.send_now import send_now
+from reminders.entry.web.console.pages import find, form_values, person_page
+from reminders.storage.client import RedisUnavailable
+from reminders.wiring import Services
+
+MAX_NOTE = 160
+
+
+class Actions:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def set_preferences(self, handle: str) -> Any:
+        sub = find(self.svc, handle)
+        current = form_values(describe(self.svc.store, sub))
+        given = {key: request.form[key].strip() for key in preferences.SETTABLE
+                 if key in request.form}
+        changed = [f"{key}={value}" for key, value in given.items() if value != current.get(key)]
+        if not changed:
+            flash("Nothing changed.")
+            return redirect(url_for("console.person", handle=sub.handle()))
+        try:
+            changes = preferences.parse_assignments(sub, changed)
+            after = preferences.change(self.svc.store, sub, changes, datetime.now(UTC), [
+                audit.about_person(g.operator, "console_set", " ".join(changed))])
+        except InvalidInput as exc:
+            return person_page(self.svc, sub, {**current, **given}, str(exc), 400)
+        flash(f"Saved: {', '.join(changed)}.")
+        return redirect(url_for("console.person", handle=after.handle()))
+
+    def send_now_view(self, handle: str) -> Any:
+        sub = find(self.svc, handle)
+        try:
+            lines = send_now(self.svc, sub, datetime.now(UTC))
+        except RedisUnavailable as exc:
+            flash(f"Not sent: {exc}")
+        else:
+            audit.record(self.svc.redis, g.operator, "console_send_now",
+                         f"{sub.id} {'; '.join(lines)}")
+            flash("Send now: " + "; ".join(lines))
+        return redirect(url_for("console.person", handle=sub.handle()))
+
+    def flags_page(self) -> Any:
+        found = flags.all_open(self.svc.store, datetime.now(UTC))
+        return render_template("console/flags.html", operator=g.operator, found=found)
+
+    def clear_flag(self) -> Any:
+        now = datetime.now(UTC)
+        sub = self.svc.store.get(request.form.get("person", "")[:64])
+        note = " ".join(request.form.get("note", "").split())[:MAX_NOTE]
+        if sub is None or not flags.is_open(sub, now):
+            flash("That flag is no longer open.")
+        else:
+            flags.clear(self.svc.store, sub, note, g.operator, now, source="console")
+            flash(f"Cleared the flag of {sub.name or sub.handle()} "
+                  f"({g.operator}, {now:%Y-%m-%d %H:%M} UTC).")
+        return redirect(url_for("console.flags"))
+
+    def import_page(self) -> Any:
+        return render_template("console/import.html", operator=g.operator, report=None,
+                               error="", filename="")
+
+    def import_csv(self) -> Any:
+        upload = request.files.get("file")
+        name = (upload.filename or "upload.csv") if upload else ""
+        try:
+            if upload is None:
+                raise InvalidInput("choose a CSV file to upload")
+            rows = importer.parse_csv(upload.read(), name)
+        except InvalidInput as exc:
+            return render_template("console/import.html", operator=g.operator, report=None,
+                                   error=str(exc), filename=name), 400
+        report = importer.import_rows(self.svc.store, self.svc.settings, rows,
+                                      words=audit.words(g.operator, f"import {name}"))
+        audit.record(self.svc.redis, g.operator, "console_import", f"{name}: {report.summary()}")
+        return render_template("console/import.html", operator=g.operator, report=report,
+                               error="", filename=name)
+
+
+def register(bp: Blueprint, svc: Services) -> None:
+    actions = Actions(svc)
+    for rule, endpoint, view, method in (
+            ("/people/<handle>", "set_preferences", actions.set_preferences, "POST"),
+            ("/people/<handle>/send-now", "send_now", actions.send_now_view, "POST"),
+            ("/flags", "flags", actions.flags_page, "GET"),
+            ("/flags", "clear_flag", actions.clear_flag, "POST"),
+            ("/import", "import_page", actions.import_page, "GET"),
+            ("/import", "import_csv", actions.import_csv, "POST")):
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])

@@ -1,0 +1,62 @@
+"""Geometry of the console's charts, drawn as inline SVG by the templates (no script, no
+library). Each series has its own fill pattern as well as its own colour, every bar has a
+text title, and a table with the same numbers sits under each chart: readable without colour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# (key, label, fill pattern id in templates/web/console/_patterns.html)
+NIGHT_SERIES = (("sent", "Sent", "p-solid"), ("delivered", "Delivered", "p-stripes"),
+                ("failed", "Failed", "p-dots"), ("missed", "Missed", "p-cross"))
+PLOT_HEIGHT = 160
+TOP, LEFT, BAR = 20, 40, 9
+
+
+def nights_chart(nights: list[dict[str, Any]]) -> dict[str, Any]:
+    """Grouped bars, oldest night first, from stats.compute's "nights" (sms + email added)."""
+    rows = [{"date": n["date"], **{key: n["sms"][key] + n["email"][key]
+                                   for key, _, _ in NIGHT_SERIES}} for n in reversed(nights)]
+    top = max([1, *(row[key] for row in rows for key, _, _ in NIGHT_SERIES)])
+    group = BAR * len(NIGHT_SERIES) + 14
+    groups = []
+    for n, row in enumerate(rows):
+        x0 = LEFT + n * group
+        bars = []
+        for i, (key, label, pattern) in enumerate(NIGHT_SERIES):
+            h = round(PLOT_HEIGHT * row[key] / top, 1)
+            bars.append({"x": x0 + i * BAR, "y": TOP + PLOT_HEIGHT - h, "w": BAR - 1, "h": h,
+                         "pattern": pattern, "title": f"{row['date']}: {label} {row[key]}"})
+        groups.append({"x": x0 + BAR * len(NIGHT_SERIES) / 2, "label": row["date"][5:],
+                       "bars": bars})
+    return {"width": LEFT + group * len(rows) + 10, "height": TOP + PLOT_HEIGHT + 40,
+            "base": TOP + PLOT_HEIGHT, "top": top, "top_y": TOP, "groups": groups,
+            "series": NIGHT_SERIES, "rows": rows}
+
+
+def person_chart(nights: list[dict[str, Any]]) -> dict[str, Any]:
+    """30 columns: the symptom score as a bar (0-10), the outcome as a word-initial mark
+    (D delivered, S sent, F failed, M missed, K skipped) and a check for DONE."""
+    step, columns = 22, []
+    for n, night in enumerate(nights):
+        x = LEFT + n * step
+        score = night["score"]
+        h = round(PLOT_HEIGHT * score / 10, 1) if score is not None else 0
+        columns.append({"x": x, "bar_y": TOP + PLOT_HEIGHT - h, "bar_h": h, "score": score,
+                        "mark": MARKS.get(night["outcome"], ""), "done": night["done"],
+                        "label": night["date"][8:], "title": _title(night)})
+    return {"width": LEFT + step * len(nights) + 10, "height": TOP + PLOT_HEIGHT + 70,
+            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "step": step, "columns": columns}
+
+
+MARKS = {"delivered": "D", "sent": "S", "failed": "F", "missed": "M", "skipped": "K"}
+
+
+def _title(night: dict[str, Any]) -> str:
+    parts = [night["date"], night["outcome"] or "nothing sent"]
+    if night["done"]:
+        parts.append("DONE")
+    if night["score"] is not None:
+        parts.append(f"score {night['score']}/10")
+    return ", ".join(parts)

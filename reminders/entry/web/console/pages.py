@@ -1,0 +1,89 @@
+"""The console's read-only pages: Tonight, People, one Person. GET only: nothing here writes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, g, render_template, request
+
+from reminders.app import history, people, preferences
+from reminders.app.report import describe
+from reminders.app.tonight import tonight
+from reminders.domain.subscriber import Subscriber
+from reminders.domain.validation import InvalidInput
+from reminders.entry.web.console import charts
+from reminders.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+def find(svc: Services, handle: str) -> Subscriber:
+    """The person a URL names (phone or email), or a 404 page."""
+    try:
+        sub = svc.store.find(handle)
+    except InvalidInput:
+        sub = None
+    if sub is None:
+        abort(404, f"Nobody has the number or address {handle[:100]!r}.")
+    return sub
+
+
+def form_values(info: dict[str, Any]) -> dict[str, str]:
+    """The edit form's fields (the `set` keys) as `show` describes the person now."""
+    def yes(value: bool) -> str:
+        return "yes" if value else "no"
+
+    return {"name": info["name"] or "", "phone": info["phone"] or "",
+            "email": info["email"] or "", "time": info["time"], "timezone": info["timezone"],
+            "channel": str(info["channel"]), "heat_ok": yes(info["heat_ok"]),
+            "massage_ok": yes(info["massage_ok"]), "paused_until": info["paused_until"] or ""}
+
+
+def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = None,
+                error: str = "", status: int = 200) -> Any:
+    now = datetime.now(UTC)
+    info = describe(svc.store, sub, now)
+    nights = history.last_nights(svc.redis, sub, now)
+    try:
+        unsubscribe = svc.composer.unsubscribe_url(sub) if sub.email else None
+        preview: Any = svc.renderer.tonight(sub, history.tonight_date(sub, now), unsubscribe)
+    except Exception:  # the page still shows the rest; the log has the reason
+        log.exception("preview failed for %s", sub.id)
+        preview = None
+    return render_template(
+        "console/person.html", operator=g.operator, info=info, handle=sub.handle(),
+        values=values or form_values(info), error=error, settable=preferences.SETTABLE,
+        consent=list(reversed(svc.store.consent_history(sub.id))), nights=nights,
+        chart=charts.person_chart(nights), preview=preview), status
+
+
+def register(bp: Blueprint, svc: Services) -> None:
+    def tonight_page() -> Any:
+        now = datetime.now(UTC)
+        found = tonight(svc.store, svc.settings, now)
+        return render_template("console/tonight.html", operator=g.operator, t=found, now=now,
+                               chart=charts.nights_chart(found.stats["nights"]))
+
+    def people_page() -> Any:
+        query, state = request.args.get("q", ""), request.args.get("state", "")
+        try:
+            page_no = int(request.args.get("page", "1"))
+        except ValueError:
+            page_no = 1
+        error = ""
+        try:
+            found = people.search(svc.store, query, state, page_no, datetime.now(UTC))
+        except InvalidInput as exc:
+            error, found = str(exc), people.Page([], 0, 1, 1)
+        return render_template("console/people.html", operator=g.operator, q=query,
+                               state=state, states=people.STATES, found=found, error=error)
+
+    def person_view(handle: str) -> Any:
+        return person_page(svc, find(svc, handle))
+
+    bp.add_url_rule("/", endpoint="tonight", view_func=tonight_page, methods=["GET"])
+    bp.add_url_rule("/people", endpoint="people", view_func=people_page, methods=["GET"])
+    bp.add_url_rule("/people/<handle>", endpoint="person", view_func=person_view,
+                    methods=["GET"])

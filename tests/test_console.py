@@ -1,0 +1,181 @@
+"""The console's pages do what the matching commands do, and say who did it in the audit log."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from reminders.app.preferences import Enrolment, enrol
+from reminders.entry.web.app import create_app
+from reminders.wiring import Services
+from tests.console_client import OPERATOR, Console, add_operator, logged_in
+
+PHONE = "+13125550140"
+
+
+@pytest.fixture
+def console(console_services: Services) -> Console:
+    add_operator(console_services)
+    enrol(console_services.store, console_services.settings,
+          Enrolment(phone=PHONE, email="ana@example.org", name="Ana Lima", confirmed=True,
+                    time="20:00", timezone="America/Chicago"))
+    return logged_in(create_app(console_services))
+
+
+def last_event(svc: Services, phone: str) -> dict[str, str]:
+    return svc.store.consent_history(svc.store.require(phone).id)[-1]
+
+
+def test_changing_a_time_saves_it_reschedules_and_names_the_operator(
+        console: Console, console_services: Services) -> None:
+    svc = console_services
+    before = svc.store.next_due(svc.store.require(PHONE).id)
+    page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+    assert 'value="20:00"' in page and "Ana Lima" in page
+    response = console.post(f"/console/people/{PHONE}", {"time": "21:15", "name": "Ana Lima"})
+    assert response.status_code == 302
+    sub = svc.store.require(PHONE)
+    assert sub.send_time.strftime("%H:%M") == "21:15" and sub.name == "Ana Lima"
+    assert svc.store.next_due(sub.id) != before
+    event = last_event(svc, PHONE)
+    assert (event["channel"], event["action"], event["source"]) == (
+        "console", "console_set", "console")
+    assert event["words"] == f"{OPERATOR}: time=21:15"
+    assert "Saved: time=21:15" in console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+
+
+def test_a_bad_value_is_refused_with_a_clear_error_and_nothing_changes(
+        console: Console, console_services: Services) -> None:
+    svc = console_services
+    events = len(svc.store.consent_history(svc.store.require(PHONE).id))
+    response = console.post(f"/console/people/{PHONE}", {"time": "03:00", "name": "Bo"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "Not saved:" in body and "16:00" in body  # says the allowed window
+    assert 'value="03:00"' in body  # what they typed stays in the form
+    sub = svc.store.require(PHONE)
+    assert (sub.send_time.strftime("%H:%M"), sub.name) == ("20:00", "Ana Lima")
+    assert len(svc.store.consent_history(sub.id)) == events
+    unknown = console.get("/console/people/+13125550999")
+    assert unknown.status_code == 404 and "Nobody has" in unknown.get_data(as_text=True)
+
+
+def test_clearing_a_flag_with_a_note_says_who_and_when(console: Console,
+                                                       console_services: Services) -> None:
+    svc = console_services
+    svc.inbound(datetime.now(UTC)).handle(PHONE, "there is a blister on my left heel")
+    page = console.get("/console/flags").get_data(as_text=True)
+    assert "blister on my left heel" in page and "Ana Lima" in page
+    sub = svc.store.require(PHONE)
+    response = console.post("/console/flags", {"person": sub.id, "note": "called, seeing GP"})
+    assert response.status_code == 302
+    assert svc.store.require(PHONE).flag_until is None
+    event = last_event(svc, PHONE)
+    assert (event["action"], event["source"]) == ("flag_cleared", "console")
+    assert event["words"] == f"{OPERATOR}: called, seeing GP" and event["at"]
+    after = console.get("/console/flags").get_data(as_text=True)
+    assert "No open reports." in after and f"Cleared the flag of Ana Lima ({OPERATOR}" in after
+
+
+def test_importing_a_csv_shows_the_per_row_report(console: Console,
+                                                  console_services: Services) -> None:
+    csv = (b"phone,name,time,confirmed\n+13125550150,Cy,20:30,yes\nnot-a-phone,Di,,\n"
+           + PHONE.encode() + b",Ana again,,yes\n")
+    response = console.post("/console/import", {"file": (io.BytesIO(csv), "clinic.csv")},
+                            content_type="multipart/form-data")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200, body
+    assert "imported 1, unchanged 1, failed 1" in body
+    assert "<td>3</td>" in body and "not a phone number" in body.lower()
+    cy = console_services.store.require("+13125550150")
+    assert console_services.store.consent_history(cy.id)[0]["words"] == \
+        f"{OPERATOR}: import clinic.csv"
+    broken = console.post("/console/import", {"file": (io.BytesIO(b"\xff\xfe"), "x.csv")},
+                          content_type="multipart/form-data")
+    assert broken.status_code == 400 and "not a UTF-8 CSV" in broken.get_data(as_text=True)
+
+
+def test_people_search_filters_and_pages(console: Console,
+                                         console_services: Services) -> None:
+    svc = console_services
+    for n in range(120):
+        enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{2000 + n:04d}",
+                                                 name=f"Person {n:03d}", confirmed=n % 2 == 0))
+    first = console.get("/console/people?q=person").get_data(as_text=True)
+    assert "120 found; page 1 of 3" in first and "Person 000" in first
+    assert "Person 050" not in first
+    third = console.get("/console/people?q=person&page=3").get_data(as_text=True)
+    assert "Person 119" in third and "Next page" not in third
+    pending = console.get("/console/people?state=sms:pending").get_data(as_text=True)
+    assert "60 found" in pending
+    by_number = console.get("/console/people?q=(312) 555-2007").get_data(as_text=True)
+    assert "1 found" in by_number and "Person 007" in by_number
+    by_email = console.get("/console/people?q=ANA@example.org").get_data(as_text=True)
+    assert "1 found" in by_email and "Ana Lima" in by_email
+    svc.inbound(datetime.now(UTC)).handle("+13125552003", "my foot is swollen")
+    flagged = console.get("/console/people?state=flagged").get_data(as_text=True)
+    assert "1 found" in flagged and "Person 003" in flagged
+    bad = console.get("/console/people?state=nonsense")
+    assert bad.status_code == 200 and "unknown state filter" in bad.get_data(as_text=True)
+
+
+def test_tonight_shows_who_is_due_and_the_nights(console: Console,
+                                                 console_services: Services) -> None:
+    svc = console_services
+    sub = svc.store.require(PHONE)
+    svc.sender.deliver(sub.id, datetime.now(UTC).date(), datetime.now(UTC), ignore_late=True)
+    from datetime import timedelta
+
+    from reminders.entry.cli.runner import demo_zone
+
+    soon = (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    zone, local = demo_zone(soon)
+    for n in range(3):
+        enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{4000 + n:04d}",
+                                                 name=f"Soon {n}", confirmed=True,
+                                                 timezone=zone, time=local.strftime("%H:%M")))
+    ana_due = svc.store.next_due(sub.id)
+    ana_soon = ana_due is not None and ana_due < datetime.now(UTC) + timedelta(minutes=59)
+    body = console.get("/console/").get_data(as_text=True)
+    assert f"Due now (within the hour): {3 + ana_soon}" in body
+    assert all(f"Soon {n}" in body for n in range(3))
+    hours = body[body.index('aria-label="Due per hour"'):]
+    assert f"<th scope=\"col\">{soon:%H}</th>" in hours and "font-weight:700\">" in hours
+    assert "Due per hour, next 24 hours" in body and "<svg" in body
+    assert "Last 14 nights" in body and body.count("<tr><td>20") >= 14
+    assert "sent (solid), delivered (stripes)" in body  # readable without colour
+
+
+def test_send_now_sends_once_and_is_audited(console: Console,
+                                            console_services: Services) -> None:
+    svc = console_services
+    outbox = svc.settings.outbox_dir
+    for _ in range(2):
+        assert console.post(f"/console/people/{PHONE}/send-now").status_code == 302
+    page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+    assert "Send now: sms: already sent" in page or "Send now: sms: sent" in page
+    texts = [p for p in outbox.rglob("*") if p.is_file() and "sms" in p.name.lower()]
+    assert len(texts) == 1, texts
+
+
+def test_tonight_highlights_the_minutes_the_capacity_forecast_says_are_at_risk(
+        base_env: dict[str, str]) -> None:
+    from datetime import timedelta
+
+    from reminders.entry.cli.runner import demo_zone
+    from tests.conftest import make_services
+
+    svc = make_services({**base_env, "TWILIO_MPS": "0.05", "LATE_LIMIT_MINUTES": "1"})
+    add_operator(svc)
+    target = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    zone, local = demo_zone(target)
+    for n in range(6):  # 12 segments at 0.05 per second: the last goes out 4 minutes late
+        enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{3000 + n:04d}",
+                                                 confirmed=True, timezone=zone,
+                                                 time=local.strftime("%H:%M")))
+    body = logged_in(create_app(svc)).get("/console/").get_data(as_text=True)
+    assert "AT RISK: some people would be missed" in body
+    row = body[body.index(f"<td>{target:%a %H:%M}</td>") - 40:][:400]
+    assert 'class="risk"' in row and "<td>6</td>" in row and "AT RISK</td>" in row, row
