@@ -179,3 +179,16 @@ def test_tonight_highlights_the_minutes_the_capacity_forecast_says_are_at_risk(
     assert "AT RISK: some people would be missed" in body
     row = body[body.index(f"<td>{target:%a %H:%M}</td>") - 40:][:400]
     assert 'class="risk"' in row and "<td>6</td>" in row and "AT RISK</td>" in row, row
+
+
+def test_the_person_page_shows_the_caregiver_and_what_the_link_waits_for(
+        console: Console, console_services: Services) -> None:
+    svc = console_services
+    page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+    assert "<h2>Caregiver</h2>" in page and "None." in page
+    sub = svc.store.require(PHONE)
+    svc.caregivers(datetime.now(UTC)).add(sub, "+13125550199", "<b>Rosa</b>")
+    page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+    assert "&lt;b&gt;Rosa&lt;/b&gt;" in page and "<b>Rosa</b>" not in page
+    assert "+13125550199" in page
+    assert "waiting for both: the caregiver must reply YES" in page
