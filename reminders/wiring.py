@@ -23,7 +23,7 @@ from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
 from reminders.settings import ConfigError, Settings
-from reminders.storage import consent_log
+from reminders.storage import consent_log, replicas
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
 from reminders.storage.rate_limit import RateLimiter
@@ -42,7 +42,10 @@ class Services:
 
     @cached_property
     def redis(self) -> Client:
-        return connect(self.settings.redis_url)
+        s = self.settings
+        client = connect(s.redis_url, s.redis_sentinel_master)
+        replicas.configure(client, s.redis_min_replicas_ack, s.redis_wait_timeout_ms)
+        return client
 
     @cached_property
     def store(self) -> Store:
