@@ -2,7 +2,7 @@
 
 Real servers on loopback, started here: one primary, one replica, three sentinels
 (`redis-server --sentinel`, down-after 1 s). 300 people are due; once the first texts are out,
-a few people text STOP or HEAT OFF through the web app, and the moment their answers are back
+a few people text STOP or MASSAGE OFF through the web app, and the moment their answers are back
 the primary is killed with SIGKILL. Sentinel promotes the replica; workers, beat and web find
 the new master through the sentinels by themselves (docker compose's restart policy stands in
 for the platform, as in test_faults_redis.py). Replication is asynchronous: what survives is
@@ -141,7 +141,7 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
     env = fault_env(twilio_env, REDIS_URL=sentinel_group.url, REDIS_SENTINEL_MASTER=MASTER,
                     TWILIO_MPS="40")
     crowd = due_now(make_services(env), 300)
-    # Twenty more people, due on another evening: ten text STOP, ten HEAT OFF, just before the
+    # Twenty more people, due on another evening: ten text STOP, ten MASSAGE OFF, just before the
     # primary dies.
     zone, local = demo_zone(datetime.now(UTC))
     others = [enrol(crowd.svc.store, crowd.svc.settings, Enrolment(
@@ -156,7 +156,7 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
         wait_until(lambda: len(fake_twilio.messages) >= 60, 60, "the first 60 texts")
         for n, sub in enumerate(others):
             assert sub.phone is not None
-            answer = webhook.text(sub.phone, "STOP" if n < 10 else "HEAT OFF")
+            answer = webhook.text(sub.phone, "STOP" if n < 10 else "MASSAGE OFF")
             assert answer.status_code == 200, answer.text
         sent_before = len(fake_twilio.messages)
         sentinel_group.kill_primary()
@@ -176,9 +176,9 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
     # Nothing the people said just before the crash is lost on the promoted replica.
     after = make_services(env)
     stopped = [after.store.get(sub.id) for sub in others[:10]]
-    heat = [after.store.get(sub.id) for sub in others[10:]]
+    massage = [after.store.get(sub.id) for sub in others[10:]]
     lost = (sum(1 for sub in stopped if sub is None or sub.sms_status != "opted_out")
-            + sum(1 for sub in heat if sub is None or sub.heat_ok))
+            + sum(1 for sub in massage if sub is None or sub.massage_ok))
     line = (f"scenario=sentinel-failover-writes opt_outs=10 preferences=10 lost={lost} "
             f"(answered before the kill, read back from the promoted replica)")
     print("\n" + line)
