@@ -9,6 +9,7 @@ answers (guest/guest, its default vhost); otherwise the test is skipped, saying 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -73,10 +74,8 @@ def private_rabbitmq() -> Iterator[str]:
     finally:
         pid_file = base / "pid"
         if pid_file.is_file() and pid_file.read_text().strip().isdigit():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:

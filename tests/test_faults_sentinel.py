@@ -159,6 +159,7 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
             answer = webhook.text(sub.phone, "STOP" if n < 10 else "MASSAGE OFF")
             assert answer.status_code == 200, answer.text
         sent_before = len(fake_twilio.messages)
+        waits = redis.Redis(port=sentinel_group.primary).info("commandstats")["cmdstat_wait"]
         sentinel_group.kill_primary()
         killed_at, killed = datetime.now(UTC), time.monotonic()
         wait_until(lambda: sentinel_group.master_port() == sentinel_group.replica, 60,
@@ -170,7 +171,8 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
         assert _healthy(base)
     per_phone = crowd.summary(
         "sentinel-failover-kill9-primary", fake_twilio, recovered, watched,
-        f"sent_before_kill={sent_before} promoted_in={promoted:.1f}s "
+        f"sent_before_kill={sent_before} waits_before_kill={waits['calls']} "
+        f"promoted_in={promoted:.1f}s "
         f"web_healthz_back_in={web_back:.1f}s")
     assert set(per_phone.values()) == {1} and sorted(per_phone) == sorted(crowd.phones)
     # Nothing the people said just before the crash is lost on the promoted replica.
