@@ -38,8 +38,8 @@ def main() -> None:
             per_text = (time.perf_counter() - started) / TEXTS * 1000
             print(f"replicas_waited={waited} claim+send record per text: {per_text:.3f} ms")
     finally:
-        replica_server.close()
-        primary_server.close()
+        next(replica_server, None)  # runs the generator on: it stops the server
+        next(primary_server, None)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def test_every_command_is_a_real_entry_point_of_ours() -> None:
 
 
 def test_every_variable_set_is_one_our_settings_know() -> None:
-    for service in SERVICES.values():
+    for name, service in SERVICES.items():
         if "build" not in service:
             continue  # not ours (redis, sentinels, rabbitmq)
         for variable in service.get("environment", {}):

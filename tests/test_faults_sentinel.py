@@ -26,8 +26,9 @@ import requests
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.cli.runner import demo_zone
+from reminders.storage import keys
 from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
-from tests.conftest import FAULT_SUMMARY, free_port, make_services, pings, wait_until
+from tests.conftest import FAULT_SUMMARY, Cli, free_port, make_services, pings, wait_until
 from tests.test_faults import Starter, due_now, fault_env
 from tests.test_faults_redis import _supervisor
 from tests.webhook_client import WebhookClient, serve
@@ -187,3 +188,23 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
     FAULT_SUMMARY.append(line)
     assert lost == 0
     assert not any(m.to in {sub.phone for sub in others} for m in fake_twilio.messages)
+
+
+def test_every_entry_point_follows_sentinel_and_refuses_an_evicting_replica(
+        base_env: dict[str, str], sentinel_group: SentinelGroup) -> None:
+    env = {**base_env, "REDIS_URL": sentinel_group.url, "REDIS_SENTINEL_MASTER": MASTER}
+    cli = Cli(env)
+    done = cli("subscribe", "+13125550142", "--timezone", "UTC", "--time", "20:00",
+               "--confirmed")
+    assert done.returncode == 0, done.stderr
+    # Written through the sentinels' master, and replicated (the enrolment waited for it).
+    replica = redis.Redis(port=sentinel_group.replica)
+    assert replica.hlen(keys.phone_index("+13125550142").key) == 1
+    # A replica that would evict the schedule once promoted is refused at start.
+    replica.config_set("maxmemory-policy", "allkeys-lru")
+    refused = cli("list")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: Redis is not reachable (the replica 127.0.0.1:{sentinel_group.replica} behind "
+        "REDIS_URL uses maxmemory-policy allkeys-lru; it must be noeviction or reminders could "
+        "be silently dropped (set: CONFIG SET maxmemory-policy noeviction)); is REDIS_URL right?")

@@ -12,7 +12,7 @@ import pytest
 
 from reminders.storage import nights
 from testing.twilio_api import FakeTwilio
-from tests.conftest import FROM_NUMBER, make_services
+from tests.conftest import FROM_NUMBER, make_services, wait_until
 from tests.rabbit import rabbitmq_url as rabbitmq_url  # the fixture
 from tests.test_faults import Starter, due_now, fault_env, kill9_scenario
 
@@ -29,6 +29,9 @@ def test_nightly_send_with_rabbitmq_as_the_broker(
     fake_twilio.wait_for_messages(len(crowd.phones), timeout=180)
     by_phone = {m.to: m for m in fake_twilio.messages}
     assert sorted(by_phone) == sorted(crowd.phones) and len(fake_twilio.messages) == 40
+    # The record follows Twilio's answer by a moment.
+    wait_until(lambda: all(nights.read(svc.redis, sid, crowd.evening).get("sms") == "sent"
+                           for sid in crowd.ids), 60, "every evening recorded sent")
     for sid, phone in zip(crowd.ids, crowd.phones, strict=True):
         sub = svc.store.get(sid)
         assert sub is not None

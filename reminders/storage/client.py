@@ -16,7 +16,7 @@ from redis import RedisError as RedisError
 from redis import ResponseError
 from redis import TimeoutError as TimeoutError
 from redis.client import Pipeline as Pipeline
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ def connect(url: str, sentinel_master: str = "") -> Client:
 
 
 def check_redis(client: Client, url: str, variable: str = "REDIS_URL") -> None:
-    """Redis must answer and must never evict keys (the schedule lives there).
+    """Redis must answer and must never evict keys (the schedule lives there); behind
+    Sentinel, its replicas neither (a failover makes one of them the master).
 
     A Redis that hides CONFIG (renamed or disabled, as managed services do, or denied by an
     ACL) cannot be checked: that is said in one warning line, never passed over in silence.
@@ -90,6 +91,24 @@ def check_redis(client: Client, url: str, variable: str = "REDIS_URL") -> None:
         client.ping()
     except RedisError as exc:
         raise RedisUnavailable(f"{variable} {url} does not answer: {exc}") from None
+    _check_policy(client, f"Redis at {variable}", variable)
+    pool = client.connection_pool
+    if isinstance(pool, SentinelConnectionPool):
+        for host, port in pool.sentinel_manager.discover_slaves(pool.service_name):
+            kwargs = pool.connection_kwargs
+            replica = Client(host=host, port=port, username=kwargs.get("username"),
+                             password=kwargs.get("password"), socket_timeout=5,
+                             socket_connect_timeout=5)
+            try:
+                _check_policy(replica, f"the replica {host}:{port} behind {variable}", variable)
+            except RedisError as exc:
+                log.warning("cannot check the replica %s:%s behind %s: %s", host, port,
+                            variable, exc)
+            finally:
+                replica.close()
+
+
+def _check_policy(client: Client, what: str, variable: str) -> None:
     try:
         policy: Any = client.config_get("maxmemory-policy").get("maxmemory-policy")
     except ResponseError as exc:
@@ -97,14 +116,14 @@ def check_redis(client: Client, url: str, variable: str = "REDIS_URL") -> None:
     else:
         why = "CONFIG GET gave no maxmemory-policy"
     if policy is None:
-        log.warning("cannot check that Redis at %s never evicts keys (%s); make sure its "
+        log.warning("cannot check that %s never evicts keys (%s); make sure its "
                     "maxmemory-policy is noeviction, or reminders could be silently dropped",
-                    variable, why)
+                    what, why)
         return
     if isinstance(policy, bytes):
         policy = policy.decode()
     if policy != "noeviction":
         raise RedisUnavailable(
-            f"Redis at {variable} uses maxmemory-policy {policy}; it must be noeviction "
+            f"{what} uses maxmemory-policy {policy}; it must be noeviction "
             "or reminders could be silently dropped (set: CONFIG SET maxmemory-policy noeviction)"
         )
