@@ -28,7 +28,16 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.cli.runner import demo_zone
 from reminders.storage import keys
 from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
-from tests.conftest import FAULT_SUMMARY, Cli, free_port, make_services, pings, wait_until
+from tests.conftest import (
+    FAULT_SUMMARY,
+    PROJECT_ROOT,
+    Cli,
+    child_env,
+    free_port,
+    make_services,
+    pings,
+    wait_until,
+)
 from tests.test_faults import Starter, due_now, fault_env
 from tests.test_faults_redis import _supervisor
 from tests.webhook_client import WebhookClient, serve
@@ -193,6 +202,10 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
 def test_every_entry_point_follows_sentinel_and_refuses_an_evicting_replica(
         base_env: dict[str, str], sentinel_group: SentinelGroup) -> None:
     env = {**base_env, "REDIS_URL": sentinel_group.url, "REDIS_SENTINEL_MASTER": MASTER}
+    # make run's detection: the sentinels name a master that answers, so the URL is kept.
+    found = subprocess.run([str(PROJECT_ROOT / "scripts" / "ensure_redis.sh")],
+                           env=child_env(env), capture_output=True, text=True, timeout=60)
+    assert (found.returncode, found.stdout.strip()) == (0, sentinel_group.url), found.stderr
     cli = Cli(env)
     done = cli("subscribe", "+13125550142", "--timezone", "UTC", "--time", "20:00",
                "--confirmed")
