@@ -183,7 +183,8 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
         "sentinel-failover-kill9-primary", fake_twilio, recovered, watched,
         f"sent_before_kill={sent_before} waits_before_kill={waits['calls']} "
         f"promoted_in={promoted:.1f}s "
-        f"web_healthz_back_in={web_back:.1f}s")
+        f"web_healthz_back_in={web_back:.1f}s restarted_workers={len(workers) - 1} "
+        f"restarted_beats={len(beats) - 1}")
     assert set(per_phone.values()) == {1} and sorted(per_phone) == sorted(crowd.phones)
     # Nothing the people said just before the crash is lost on the promoted replica.
     after = make_services(env)

@@ -6,8 +6,10 @@ claim made before a send (the evening would be sent again), the record of a send
 an opt-out or a preference change (a STOP forgotten). Their owners (nights.claim,
 nights.finish, subscribers.Store) make it through `write`, which sends `WAIT n timeout` in the
 same round trip, on the same connection (WAIT covers what *its* connection wrote): it returns
-once n replicas hold the write. Transactions (a save's WATCH/MULTI) `confirm` just after them;
-the pool hands a thread back the connection it just released, so the WAIT covers the write.
+once n replicas hold the write. Transactions (a save's WATCH/MULTI) `confirm` just after them:
+the pool hands a thread back the connection it just released, so in a single-threaded process
+(the CLI, gunicorn's sync workers, a prefork pool process) the WAIT covers the write; where
+threads share the client it may land on a connection that wrote nothing and confirm nothing.
 
 How many replicas (REDIS_MIN_REPLICAS_ACK): `auto` (the default) waits for one when the master
 reports a connected replica (INFO replication, looked at again every REFRESH_SECONDS) and for

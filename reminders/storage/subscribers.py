@@ -132,9 +132,7 @@ class Store:
             try:
                 created = self._create_once(sub, events, now)
             except redis.WatchError:
-                # An index bucket changed meanwhile (this phone or email, or another one that
-                # shares its bucket): check again.
-                continue
+                continue  # an index bucket (this phone's or email's, or one sharing it) changed
             replicas.require(self.redis, "enrolment")
             return created
         raise InvalidInput("too many subscriptions at the same moment; try again")
@@ -183,15 +181,12 @@ class Store:
         """Opt the person out of SMS and record why, atomically; their SMS state before (None:
         no such subscriber). Never a WatchError: an opt-out cannot lose a race."""
         script = lua_script(self.redis, "subscriber_opt_out")
-        before: Any
         before, replicated = replicas.write(self.redis, "opt-out", lambda target: script(
             keys=[*consent_log.person_keys(subscriber_id), keys.DUE, keys.CONSENT_LOG,
                   keys.CONSENT_INDEXED],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]],
             client=target))
-        if not replicated:
-            # Applied on the master, not yet on a replica: the caller answers "try again"
-            # (the webhook's 503), and the retry, a no-op, waits again (replicas.py).
+        if not replicated:  # on the master only: "try again" (a 503); the retry is a no-op
             raise replicas.NotReplicated("opt-out: no replica acknowledged it in time")
         return codec.text(before) if before is not None else None
 
