@@ -92,10 +92,14 @@ def claim(
     outcome, detail = (codec.text(x) for x in raw)
     found = Claim(ClaimOutcome(outcome), detail)
     if found.owned and not replicated:
-        # A claim a failover could lose must not be sent on: give it back (keeping what an
-        # earlier attempt left to look up) and let the task retry (replicas.py).
-        release_for_retry(client, subscriber_id, local_date, channel, "not-replicated",
-                          detail if found.outcome != ClaimOutcome.CLAIMED else None)
+        # Not to be sent on (a failover could lose it): undone, and the task retries. A takeover
+        # keeps what the earlier attempt left to look up; a fresh claim leaves no state, so the
+        # next one weighs a Redis restart afresh (replicas.py).
+        if found.outcome == ClaimOutcome.RECLAIMED:
+            release_for_retry(client, subscriber_id, local_date, channel, "not-replicated",
+                              detail)
+        else:
+            client.hdel(keys.night(subscriber_id, local_date), channel, f"{channel}_lease")
         raise replicas.NotReplicated("night claim: no replica acknowledged it in time")
     return found
 
@@ -128,9 +132,8 @@ def finish(
 
     if state != "sent":
         return bool(run(client))
-    # The text is out: nothing to take back. A record a failover loses leaves the replicated
-    # claim, whose next owner finds the message at the provider (recovery.py): so an
-    # unconfirmed record is only logged (replicas.py).
+    # The text is out: an unconfirmed record is only logged. Lost in a failover, it leaves the
+    # replicated claim, whose next owner finds the message at the provider (recovery.py).
     done, _ = replicas.write(client, "send-record", run)
     return bool(done)
 
