@@ -120,3 +120,24 @@ def test_sentinel_and_broker_settings() -> None:
     # kombu reads the database number from the first sentinel: it is on every one.
     assert parsed.kombu_url() == "sentinel://:pw@h1:26379/3;sentinel://:pw@h2:26379/3"
     assert load_settings({"REDIS_URL": "redis://h:6379/0"}).broker_url == "redis://h:6379/0"
+
+
+def test_an_unacknowledged_takeover_keeps_what_the_dead_attempt_left_to_look_up(
+        redis_client: redis.Redis) -> None:
+    from datetime import date
+
+    from reminders.storage import replicas
+
+    evening, now = date(2030, 1, 1), datetime(2030, 1, 1, 20, 0, tzinfo=UTC)
+    # A sender died mid-send: its lease has run out, its attempt started at `since`.
+    since = now.timestamp() - 60
+    redis_client.hset(keys.night("s1", evening), mapping={
+        "sms": "sending", "sms_lease": since + 15, "sms_since": since})
+    replicas.configure(redis_client, 1, 20)  # one replica demanded, none there
+    with pytest.raises(NotReplicated):
+        nights.claim(redis_client, "s1", evening, "sms", now, 15)
+    night = nights.read(redis_client, "s1", evening)
+    assert (night["sms"], float(night["sms_uncertain"])) == ("retry", since)
+    replicas.configure(redis_client, 0, 20)
+    claim = nights.claim(redis_client, "s1", evening, "sms", now, 15)
+    assert (claim.outcome, float(claim.detail)) == ("reclaimed", since)  # it looks first
