@@ -19,8 +19,9 @@ run: bootstrap ## web + worker + beat with console backends, plus a demo reminde
 	echo "Using REDIS_URL=$$url"; \
 	REDIS_URL="$$url" exec $(BIN)/reminders run
 
-test: bootstrap ## lint, then the whole test suite against a real (private) Redis and chromium
+test: bootstrap ## lint, then the whole test suite against a real (private) Redis, RabbitMQ and chromium
 	@scripts/ensure_redis.sh --installed
+	@scripts/ensure_rabbitmq.sh --installed
 	@scripts/ensure_chromium.sh
 	@$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q

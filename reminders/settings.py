@@ -17,6 +17,7 @@ from typing import Any
 from reminders.settings_parse import (
     ConfigError,
     _bool,
+    _broker_url,
     _ca_file,
     _choice,
     _email_address,
@@ -24,6 +25,7 @@ from reminders.settings_parse import (
     _hhmm,
     _int,
     _redis_url,
+    _replicas,
     _shared_keys,
     _timezone,
     _url,
@@ -38,6 +40,14 @@ FALLBACK_TIMEZONE = "America/New_York"
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # sentinel:// URLs: the Sentinel-managed master (a broker's may have a name of its own).
+    redis_sentinel_master: str = ""
+    celery_broker_url: str = ""  # empty: REDIS_URL (the data Redis is the broker)
+    celery_broker_sentinel_master: str = ""  # empty: REDIS_SENTINEL_MASTER
+    # Writes a failover must not lose wait for this many replicas (None: auto, one when the
+    # master has one; storage/replicas.py), at most this long.
+    redis_min_replicas_ack: int | None = None
+    redis_wait_timeout_ms: int = 500
     sms_backend: str = "console"
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -111,6 +121,14 @@ class Settings:
         return max(4, min(100, math.ceil(self.twilio_mps * 0.5)))
 
     @property
+    def broker_url(self) -> str:
+        return self.celery_broker_url or self.redis_url
+
+    @property
+    def broker_sentinel_master(self) -> str:
+        return self.celery_broker_sentinel_master or self.redis_sentinel_master
+
+    @property
     def console_mode(self) -> bool:
         return self.sms_backend == "console" and self.email_backend == "console"
 
@@ -161,6 +179,11 @@ class Variable:
 # these names by tests/test_deploy.py.
 VARIABLES = (
     Variable("REDIS_URL", "redis_url", _redis_url),
+    Variable("REDIS_SENTINEL_MASTER", "redis_sentinel_master"),
+    Variable("CELERY_BROKER_URL", "celery_broker_url", _broker_url),
+    Variable("CELERY_BROKER_SENTINEL_MASTER", "celery_broker_sentinel_master"),
+    Variable("REDIS_MIN_REPLICAS_ACK", "redis_min_replicas_ack", _replicas),
+    Variable("REDIS_WAIT_TIMEOUT_MS", "redis_wait_timeout_ms", _ranged(_int, 1, 60000)),
     Variable("PUBLIC_URL", "public_url", _url),
     Variable("SECRET_KEY", "secret_key", _as_given),
     Variable("OUTBOX_DIR", "outbox_dir", _path),
@@ -259,6 +282,7 @@ def _check_consistency(s: Settings) -> None:
         if s.email_from.endswith("@localhost"):
             raise ConfigError("EMAIL_FROM is required when EMAIL_BACKEND=smtp")
     _check_timing(s)
+    _check_sentinel(s)
     if not s.console_mode and not s.secret_key:
         raise ConfigError("SECRET_KEY is required outside console mode")
 
@@ -274,3 +298,11 @@ def _check_timing(s: Settings) -> None:
             "BROKER_VISIBILITY_TIMEOUT must be longer than one send attempt "
             f"({s.send_lease_seconds:.0f}s), or running tasks would be handed out twice"
         )
+
+
+def _check_sentinel(s: Settings) -> None:
+    if s.redis_url.startswith("sentinel://") and not s.redis_sentinel_master:
+        raise ConfigError("REDIS_SENTINEL_MASTER is required when REDIS_URL is sentinel://")
+    if s.broker_url.startswith("sentinel://") and not s.broker_sentinel_master:
+        raise ConfigError("CELERY_BROKER_SENTINEL_MASTER (or REDIS_SENTINEL_MASTER) is required "
+                          "when CELERY_BROKER_URL is sentinel://")

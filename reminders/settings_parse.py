@@ -97,11 +97,40 @@ def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+# One sentinel of a `sentinel://h1:26379;sentinel://h2:26379/0` list (kombu's form).
+_SENTINEL = re.compile(r"^sentinel://([^@/;\s]+@)?[^:/;@\s]+(:\d{1,5})?(/\d{1,2})?/?$")
+
+
 def _redis_url(name: str, raw: str) -> str:
     value = raw.strip()
+    if value.startswith("sentinel://"):
+        if not all(_SENTINEL.match(part.strip()) for part in value.split(";")):
+            raise ConfigError(f"{name} must be sentinel://HOST:PORT[;sentinel://HOST:PORT...][/DB]"
+                              f", got {raw!r}")
+        return ";".join(part.strip() for part in value.split(";"))
     if not re.match(r"^(redis|rediss|unix)://", value):
-        raise ConfigError(f"{name} must start with redis://, rediss:// or unix://, got {raw!r}")
+        raise ConfigError(f"{name} must start with redis://, rediss://, unix:// or sentinel://, "
+                          f"got {raw!r}")
     return value
+
+
+def _broker_url(name: str, raw: str) -> str:
+    """A Redis (as REDIS_URL) or RabbitMQ (amqp://, amqps://) broker."""
+    value = raw.strip()
+    if re.match(r"^(amqp|amqps|pyamqp)://", value):
+        return value
+    try:
+        return _redis_url(name, value)
+    except ConfigError:
+        raise ConfigError(f"{name} must start with redis://, rediss://, sentinel://, amqp:// or "
+                          f"amqps://, got {raw!r}") from None
+
+
+def _replicas(name: str, raw: str) -> int | None:
+    """`auto` (None: one when the master has a replica) or how many replicas must ack."""
+    if raw.strip().lower() == "auto":
+        return None
+    return _int(name, raw, 0, 5)
 
 
 def _ca_file(name: str, raw: str) -> Path:

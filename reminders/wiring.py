@@ -29,7 +29,7 @@ from reminders.messages.replies import Replies
 from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.settings import ConfigError, Settings
 from reminders.storage import caregivers as caregivers_store
-from reminders.storage import consent_log, due_index
+from reminders.storage import consent_log, due_index, replicas
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
 from reminders.storage.rate_limit import RateLimiter
@@ -52,7 +52,10 @@ class Services:
 
     @cached_property
     def redis(self) -> Client:
-        return connect(self.settings.redis_url)
+        s = self.settings
+        client = connect(s.redis_url, s.redis_sentinel_master)
+        replicas.configure(client, s.redis_min_replicas_ack, s.redis_wait_timeout_ms)
+        return client
 
     @cached_property
     def store(self) -> Store:

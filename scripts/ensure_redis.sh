@@ -7,7 +7,8 @@
 #   scripts/ensure_redis.sh --stop       stop the private redis-server under ./var/redis/
 #
 # Which Redis, in order:
-#   1. REDIS_URL from the environment, else from ./.env, if it answers;
+#   1. REDIS_URL from the environment, else from ./.env, if it answers (a sentinel:// list with
+#      REDIS_SENTINEL_MASTER: if the sentinels name a master that answers);
 #   2. the default redis://127.0.0.1:6379/0 if it answers and uses maxmemory-policy noeviction;
 #   3. a private redis-server under ./var/redis/ (AOF on, noeviction, 127.0.0.1, port 6390 or the
 #      next free one), started here and left running for the next run (`make redis-stop`).
@@ -35,12 +36,15 @@ redis_cmd() {
     if command -v redis-cli >/dev/null 2>&1 && [[ $url == redis://* ]]; then
         timeout 5 redis-cli --no-auth-warning -u "$url" "$@" 2>/dev/null
     elif [ -x "$ROOT/.venv/bin/python" ]; then
+        # sentinel:// URLs: the service's own client asks the sentinels for the master.
+        REDIS_SENTINEL_MASTER=$(configured REDIS_SENTINEL_MASTER) \
         timeout 10 "$ROOT/.venv/bin/python" - "$url" "$@" 2>/dev/null <<'PY'
+import os
 import sys
 
-import redis
+from reminders.storage.client import connect
 
-client = redis.Redis.from_url(sys.argv[1], socket_connect_timeout=3, socket_timeout=3)
+client = connect(sys.argv[1], os.environ.get("REDIS_SENTINEL_MASTER", ""))
 reply = client.execute_command(*sys.argv[2:])
 items = reply if isinstance(reply, list) else [reply]
 for item in items:
@@ -148,16 +152,18 @@ stop_private() {
 
 # --- choosing ----------------------------------------------------------------------------------
 
-# REDIS_URL from the environment, else the last REDIS_URL=... line of .env (the app does the same:
+# A variable from the environment, else the last NAME=... line of .env (the app does the same:
 # real environment variables win over the file).
-configured_url() {
-    if [ -n "${REDIS_URL:-}" ]; then
-        echo "$REDIS_URL"
+configured() {
+    if [ -n "${!1:-}" ]; then
+        echo "${!1}"
     elif [ -f .env ]; then
-        sed -nE "s/^[[:space:]]*(export[[:space:]]+)?REDIS_URL[[:space:]]*=[[:space:]]*['\"]?([^'\"#[:space:]]*)['\"]?.*$/\2/p" .env \
+        sed -nE "s/^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=[[:space:]]*['\"]?([^'\"#[:space:]]*)['\"]?.*$/\2/p" .env \
             | tail -n 1
     fi
 }
+
+configured_url() { configured REDIS_URL; }
 
 choose() {
     local url policy

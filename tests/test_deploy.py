@@ -14,11 +14,22 @@ from reminders.settings import KNOWN_VARIABLES, PROJECT_ROOT, VARIABLES, Setting
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 # Variables the compose file itself uses (interpolation), not ones our settings read.
-COMPOSE_ONLY = {"FLOWER_BASIC_AUTH"}
+COMPOSE_ONLY = {"FLOWER_BASIC_AUTH", "STACK_REDIS_URL", "STACK_SENTINEL_MASTER",
+                "STACK_BROKER_URL", "RABBITMQ_PASSWORD"}
 
 
 def test_compose_has_the_production_shaped_services() -> None:
-    assert set(SERVICES) == {"redis", "web", "worker", "beat", "flower"}
+    default = {name for name, service in SERVICES.items() if "profiles" not in service}
+    assert default == {"redis", "web", "worker", "beat", "flower"}
+    profiles = {name: service["profiles"] for name, service in SERVICES.items()
+                if "profiles" in service}
+    assert profiles == {"redis-replica": ["sentinel"], "sentinel-1": ["sentinel"],
+                        "sentinel-2": ["sentinel"], "sentinel-3": ["sentinel"],
+                        "rabbitmq": ["rabbitmq"]}
+    replica = " ".join(SERVICES["redis-replica"]["command"])
+    assert "--replicaof redis 6379" in replica and "--maxmemory-policy noeviction" in replica
+    for name in ("sentinel-1", "sentinel-2", "sentinel-3"):
+        assert "sentinel monitor reminders redis 6379 2" in SERVICES[name]["command"][-1]
     redis_cmd = " ".join(SERVICES["redis"]["command"])
     assert "--appendonly yes" in redis_cmd and "--maxmemory-policy noeviction" in redis_cmd
     assert "--appendfsync everysec" in redis_cmd
@@ -49,8 +60,8 @@ def test_every_command_is_a_real_entry_point_of_ours() -> None:
 
 def test_every_variable_set_is_one_our_settings_know() -> None:
     for name, service in SERVICES.items():
-        if name == "redis":
-            continue
+        if "build" not in service:
+            continue  # not ours (redis, sentinels, rabbitmq)
         for variable in service.get("environment", {}):
             assert variable in KNOWN_VARIABLES, (name, variable)
     interpolated = set(re.findall(r"\$\{([A-Z_]+)", (PROJECT_ROOT / "docker-compose.yml")

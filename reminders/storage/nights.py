@@ -36,7 +36,7 @@ import redis
 
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import codec, inflight, keys
+from reminders.storage import codec, inflight, keys, replicas
 from reminders.storage.lua import script as lua_script
 
 # How far the clocks of workers and Redis may disagree (see attempt_window).
@@ -84,13 +84,24 @@ def claim(
     `reclaimed` from the window's start, as a record of an attempt may have been lost.
     """
     start, end = ("", "") if window is None else (window[0].timestamp(), window[1].timestamp())
-    raw = lua_script(client, "night_claim")(
+    raw, replicated = replicas.write(client, "night-claim", lambda target: lua_script(
+        client, "night_claim")(
         keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
         args=[channel, now.timestamp(), now.timestamp() + lease_seconds, keys.NIGHT_TTL_SECONDS,
-              start, end],
-    )
+              start, end], client=target))
     outcome, detail = (codec.text(x) for x in raw)
-    return Claim(ClaimOutcome(outcome), detail)
+    found = Claim(ClaimOutcome(outcome), detail)
+    if found.owned and not replicated:
+        # Not to be sent on (a failover could lose it): undone, and the task retries. A takeover
+        # keeps what the earlier attempt left to look up; a fresh claim leaves no state, so the
+        # next one weighs a Redis restart afresh (replicas.py).
+        if found.outcome == ClaimOutcome.RECLAIMED:
+            release_for_retry(client, subscriber_id, local_date, channel, "not-replicated",
+                              detail)
+        else:
+            client.hdel(keys.night(subscriber_id, local_date), channel, f"{channel}_lease")
+        raise replicas.NotReplicated("night claim: no replica acknowledged it in time")
+    return found
 
 
 def finish(
@@ -112,11 +123,18 @@ def finish(
     ]
     for name, value in fields.items():
         args += [f"{channel}_{name}", value]
-    done = lua_script(client, "night_finish")(
-        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date), keys.METRICS,
-              keys.message_index(message_index or "-"), *inflight.key_names()],
-        args=args,
-    )
+    def run(target: redis.Redis | redis.client.Pipeline) -> Any:
+        return lua_script(client, "night_finish")(
+            keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date),
+                  keys.METRICS, keys.message_index(message_index or "-"),
+                  *inflight.key_names()],
+            args=args, client=target)
+
+    if state != "sent":
+        return bool(run(client))
+    # The text is out: an unconfirmed record is only logged. Lost in a failover, it leaves the
+    # replicated claim, whose next owner finds the message at the provider (recovery.py).
+    done, _ = replicas.write(client, "send-record", run)
     return bool(done)
 
 

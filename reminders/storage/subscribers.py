@@ -25,7 +25,7 @@ from reminders.domain.validation import (
     normalise_email,
     normalise_phone,
 )
-from reminders.storage import codec, consent_log, due_index, keys, suppression
+from reminders.storage import codec, consent_log, due_index, keys, replicas, suppression
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
 from reminders.storage.errors import AlreadySubscribed as AlreadySubscribed
 from reminders.storage.errors import Contended as Contended
@@ -134,13 +134,14 @@ class Store:
         now = now or utcnow()
         for _attempt in range(SAVE_ATTEMPTS):
             try:
-                return self._create_once(sub, events, now)
+                created = self._create_once(sub, events, now)
             except redis.WatchError:
-                # An index bucket changed meanwhile (this phone or email, or another one that
-                # shares its bucket): check again.
-                continue
+                continue  # an index bucket (this phone's or email's, or one sharing it) changed
             except IdTaken:
                 sub = sub.with_changes(id=new_subscriber_id())  # a rare collision: draw again
+                continue
+            replicas.require(self.redis, "enrolment")
+            return created
         raise InvalidInput("too many subscriptions at the same moment; try again")
 
     def _create_once(self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime
@@ -171,20 +172,26 @@ class Store:
         now = now or utcnow()
         for attempt in range(MERGE_ATTEMPTS):
             try:
-                return self._save_once(before, after, events, now)
+                saved = self._save_once(before, after, events, now)
             except redis.WatchError:
                 # The record or an index changed under us: merge again, after a short pause.
                 time.sleep(random.uniform(0, min(MERGE_BACKOFF_CAP, 0.001 * 2 ** attempt)))
+                continue
+            replicas.require(self.redis, "preferences")
+            return saved
         raise Contended("the subscriber changed too often meanwhile; try again")
 
     def opt_out_sms(self, subscriber_id: str, event: ConsentEvent) -> str | None:
         """Opt the person out of SMS and record why, atomically; their SMS state before (None:
         no such subscriber). Never a WatchError: an opt-out cannot lose a race."""
         script = lua_script(self.redis, "subscriber_opt_out")
-        before: Any = script(
+        before, replicated = replicas.write(self.redis, "opt-out", lambda target: script(
             keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
                   keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE],
-            args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]])
+            args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]],
+            client=target))
+        if not replicated:  # on the master only: "try again" (a 503); the retry is a no-op
+            raise replicas.NotReplicated("opt-out: no replica acknowledged it in time")
         return codec.text(before) if before is not None else None
 
     def _save_once(self, before: Subscriber, after: Subscriber,

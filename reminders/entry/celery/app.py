@@ -21,8 +21,17 @@ from reminders.app.delivery import RetryLater
 from reminders.entry.celery import broker
 from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher, publisher_for
 from reminders.logs import install
-from reminders.settings import ConfigError, load_settings
-from reminders.storage.client import Client, RedisError, RedisUnavailable
+from reminders.settings import ConfigError, Settings, load_settings
+from reminders.storage.client import (
+    SENTINEL_SCHEME,
+    Client,
+    RedisError,
+    RedisUnavailable,
+    SentinelUrl,
+    check_redis,
+    connect,
+    is_redis_url,
+)
 from reminders.wiring import Services, build
 
 log = logging.getLogger(__name__)
@@ -41,11 +50,9 @@ def services() -> Services:
 def _config() -> dict[str, Any]:
     settings = services().settings
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": broker_url_for(settings),
         "broker_connection_retry_on_startup": True,
-        # Unacknowledged tasks come back after this long: shorter than the late limit, so a
-        # task whose worker was killed is redelivered while its evening is still young.
-        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        "broker_transport_options": transport_options_for(settings),
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -74,6 +81,25 @@ def _config() -> dict[str, Any]:
     }
 
 
+def broker_url_for(settings: Settings) -> str:
+    url = settings.broker_url
+    # kombu reads the database number from the first sentinel only: put it on each.
+    return SentinelUrl.parse(url).kombu_url() if url.startswith(SENTINEL_SCHEME) else url
+
+
+def transport_options_for(settings: Settings) -> dict[str, Any]:
+    """A Redis broker: unacknowledged tasks come back after the visibility timeout, shorter
+    than the late limit, so a task whose worker was killed is redelivered while its evening is
+    still young. RabbitMQ redelivers them when the worker's connection drops; its
+    consumer_timeout (30 min) is far above our longest countdown (the visibility timeout)."""
+    if not is_redis_url(settings.broker_url):
+        return {}
+    options: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
+    if settings.broker_url.startswith(SENTINEL_SCHEME):
+        options["master_name"] = settings.broker_sentinel_master
+    return options
+
+
 def _tick_schedule(seconds: float) -> float | crontab:
     """Every minute on the minute: send times are whole minutes, so a tick at :00 finds people
     due the moment they are due. Other intervals (tests, demos) are plain periods."""
@@ -90,6 +116,7 @@ def _check_on_start(**_: Any) -> None:
     # Celery logs and swallows what a signal handler raises: leave the process explicitly.
     try:
         services().check()
+        _check_broker(services().settings)
         services().check_sms_credentials()  # a refused token stops sending at once, for all
         # Built now, before the pool's threads start: cached_property does not lock (3.12+).
         services().sender, services().dispatcher
@@ -114,9 +141,21 @@ def hand_off() -> BatchPublisher | ApplyAsyncPublisher:
 
 @cache
 def _broker_client() -> Client | None:
-    """A Redis client on the broker, when the broker is Redis (the batch publisher needs it)."""
-    url = str(app.conf.broker_url)
-    return Client.from_url(url) if url.startswith(("redis://", "rediss://")) else None
+    """A Redis client on the broker (the batch publisher needs it): the data client when the
+    data Redis is the broker, else one of its own; None for RabbitMQ."""
+    settings = services().settings
+    if settings.broker_url == settings.redis_url:
+        return services().redis
+    if not is_redis_url(settings.broker_url):
+        return None
+    return connect(settings.broker_url, settings.broker_sentinel_master)
+
+
+def _check_broker(settings: Settings) -> None:
+    """A broker Redis apart from the data Redis must not evict queued tasks either."""
+    client = _broker_client()
+    if client is not None and settings.broker_url != settings.redis_url:
+        check_redis(client, settings.broker_url, "CELERY_BROKER_URL")
 
 
 @app.task(name="reminders.dispatch_due", ignore_result=True, acks_late=False)

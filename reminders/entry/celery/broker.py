@@ -12,9 +12,9 @@ an envelope kombu and Celery can handle (what kombu's Redis transport writes), a
 keeps it in a capped list for an operator (storage/broker_rejects.py), counts it in the metrics,
 logs one line and answers "nothing arrived". The worker carries on with the next entry.
 
-`install()` puts this transport behind the `redis://` and `rediss://` broker URLs (kombu's alias
-table), so the URL is read exactly as before, TLS included. The rejected entries and the counter
-are written to the broker's Redis, which is the data Redis here (`broker_url` is `REDIS_URL`).
+`install()` puts this transport behind the `redis://`, `rediss://` and `sentinel://` broker URLs
+(kombu's alias table), so the URL is read exactly as before, TLS included. The rejected entries
+and the counter are written to the broker's Redis (CELERY_BROKER_URL, by default the data Redis).
 """
 
 from __future__ import annotations
@@ -111,8 +111,23 @@ class Transport(kombu_redis.Transport):
     Channel = Channel
 
 
+class SentinelChannel(kombu_redis.SentinelChannel):
+    """kombu's Sentinel channel (its pool follows the master through a failover), popping with
+    the same checking client."""
+
+    def _get_client(self) -> Any:
+        base = super()._get_client()  # type: ignore[misc]
+        return CheckingRedis if base is redis.Redis else base
+
+
+class SentinelTransport(kombu_redis.SentinelTransport):
+    Channel = SentinelChannel
+
+
 def install() -> None:
-    """Serve redis:// and rediss:// broker URLs with this transport (before any connection)."""
-    for scheme in ("redis", "rediss"):
-        TRANSPORT_ALIASES[scheme] = f"{__name__}:Transport"
+    """Serve redis://, rediss:// and sentinel:// broker URLs with these transports (before any
+    connection)."""
+    for scheme, transport in (("redis", "Transport"), ("rediss", "Transport"),
+                              ("sentinel", "SentinelTransport")):
+        TRANSPORT_ALIASES[scheme] = f"{__name__}:{transport}"
         _transport_cache.pop(scheme, None)

@@ -10,9 +10,11 @@ tell the difference: tests run every reminder through a real worker this way. Th
 hand-off puts several evenings in one `send_batch` task (per_task), so that Celery's own cost
 per task is shared by them.
 
-It builds on Celery's and kombu's internals as they are in the pinned versions (BUILT_FOR); with
-any other version, or another broker than Redis, `publisher_for` falls back to one
-`apply_async` per task (slower, always correct) and says so once at start.
+The LPUSH goes to the broker's Redis (CELERY_BROKER_URL, a Sentinel master included), which
+need not be the data Redis. It builds on Celery's and kombu's internals as they are in the
+pinned versions (BUILT_FOR); with any other version, or a broker that is not Redis (RabbitMQ),
+`publisher_for` falls back to `send_task` per task over one producer, one connection and one
+channel for the whole batch (slower, always correct; with another version it says so once).
 """
 
 from __future__ import annotations
@@ -138,8 +140,9 @@ class BatchPublisher:
 
 
 class ApplyAsyncPublisher:
-    """The same interface, one apply_async (send_task) per task: for versions this module was not
-    built for."""
+    """The same interface, one send_task per task, all of a batch on one producer (its
+    connection and channel acquired once): for RabbitMQ, and versions this module was not built
+    for."""
 
     def __init__(self, app: Celery, task_name: str) -> None:
         self.app, self.task_name = app, task_name
@@ -152,8 +155,10 @@ class ApplyAsyncPublisher:
     def grouped(self) -> Iterator[None]:
         self._pending = []
         yield
-        for args in self._pending:
-            self.app.send_task(self.task_name, args=args)
+        if self._pending:
+            with self.app.producer_or_acquire() as producer:
+                for args in self._pending:
+                    self.app.send_task(self.task_name, args=args, producer=producer)
         self._pending = []
 
 
@@ -172,7 +177,8 @@ def publisher_for(app: Celery, client: Client | None, task_name: str,
     `batch_task`, when given), else apply_async of `task_name`, one per evening."""
     if client is not None and versions_match():
         return BatchPublisher(app, client, task_name, batch_task, senders)
-    _warn_once(app)
+    if client is not None:
+        _warn_once(app)
     return ApplyAsyncPublisher(app, task_name)
 
 

@@ -178,9 +178,11 @@ def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
     from celery import Celery
     from kombu.exceptions import OperationalError
 
-    # CELERY_BROKER_URL (a broker apart from the data Redis), where the settings have it.
-    broker = getattr(svc.settings, "celery_broker_url", "") or svc.settings.redis_url
-    producer = Celery("reminders-web", broker=broker)
+    from reminders.entry.celery.app import broker_url_for, transport_options_for
+
+    # The worker's broker (CELERY_BROKER_URL or REDIS_URL; Redis, Sentinel or RabbitMQ).
+    producer = Celery("reminders-web", broker=broker_url_for(svc.settings))
+    producer.conf.broker_transport_options = transport_options_for(svc.settings)
 
     def hand_off(subscriber_id: str, key: str, words: str) -> None:
         try:
