@@ -32,6 +32,7 @@ from tests.conftest import (
     FAULT_SUMMARY,
     PROJECT_ROOT,
     Cli,
+    Speed,
     child_env,
     free_port,
     make_services,
@@ -161,8 +162,10 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
     others = [enrol(crowd.svc.store, crowd.svc.settings, Enrolment(
         phone=f"+1415555{n:04d}", timezone=zone, confirmed=True,
         time="16:30" if local.hour >= 19 else "22:30")) for n in range(20)]
-    workers, beats = [start_worker(env, concurrency=2)], [start_beat(env)]
-    tick = _supervisor(env, workers, beats, start_worker, start_beat)
+    # The worker as compose starts it (SEND_CONCURRENCY threads), Twilio taking 0.2-0.5 s.
+    speed = Speed("default", fake_twilio)
+    workers, beats = [start_worker(env, concurrency=speed.concurrency(2))], [start_beat(env)]
+    tick = _supervisor(env, workers, beats, start_worker, start_beat, speed)
     web_svc = make_services(env)
     with serve(web_svc) as base:
         webhook = WebhookClient(base, web_svc.settings.public_url, DEFAULT_AUTH_TOKEN)
@@ -189,7 +192,8 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
         assert _healthy(base)
     unconfirmed = sum(w.log().count("write not replicated") for w in workers)
     per_phone = crowd.summary(
-        "sentinel-failover-kill9-primary" + (f"-replica-stopped-{lag:.1f}s" if lag else ""),
+        "sentinel-failover-kill9-primary" + (f"-replica-stopped-{lag:.1f}s" if lag else "")
+        + "/default",
         fake_twilio, recovered, watched,
         f"sent_before_kill={sent_before} waits_before_kill={waits['calls']} "
         f"unconfirmed_writes={unconfirmed} "
