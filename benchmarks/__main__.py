@@ -40,10 +40,10 @@ from benchmarks.common import (
 )
 from reminders.settings import PROJECT_ROOT
 
-BUDGET_SECONDS = 780.0  # the whole run must stay under 13 minutes (the speed rows need ~3)
+BUDGET_SECONDS = 1200.0  # the whole run must stay under 20 minutes (speed ~3, a million ~6)
 # (name, module, seconds it needs at least): row 6 uses the worker figures of row 4.
 PLAN: tuple[tuple[str, ModuleType, float], ...] = (
-    ("memory", memory, 60),
+    ("memory", memory, 400),
     ("dispatch", dispatch, 90),
     ("render", render, 20),
     ("e2e", e2e, 250),

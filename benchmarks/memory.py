@@ -1,4 +1,4 @@
-"""Row 1: bytes per subscriber in Redis at 100 000 subscribers, against one JSON string each."""
+"""Row 1: bytes per subscriber in Redis at a million subscribers, against one JSON string each."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from reminders.settings import load_settings
 from reminders.storage import keys
 from reminders.storage.subscribers import ConsentEvent, Store
 
-# 100,000 in `make bench` (a million takes about 5 more minutes of the budget): the figure at a
-# million, where the due index's shards are fuller, is measured with
-# BENCH_MEMORY_SUBSCRIBERS=1000000 python -m benchmarks --only memory.
-N = int(os.environ.get("BENCH_MEMORY_SUBSCRIBERS", "100000"))
+# A million, as issue 13 asks (the due index's 16,384 shards and phone buckets are a fixed cost
+# that a smaller population spreads over too few people); about 5 minutes of the run.
+# BENCH_MEMORY_SUBSCRIBERS=100000 python -m benchmarks --only memory for a quicker look.
+N = int(os.environ.get("BENCH_MEMORY_SUBSCRIBERS", "1000000"))
 GOAL = 300
 
 
