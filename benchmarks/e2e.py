@@ -144,32 +144,44 @@ def unlimited(ctx: Context, fake: Fake) -> Unlimited:
 ETA_LEAD = 20.0  # seconds between publishing the ETA tasks and their ETA
 
 
-def eta_design(ctx: Context, fake: Fake) -> float:
-    """The one-ETA-task-per-reminder design (benchmarks/eta_app.py): the same CROWD messages,
-    the same worker concurrency, tasks published with an ETA and parked in the worker."""
+def start_eta_design(ctx: Context, fake: Fake, crowd: int, name: str,
+                     extra: tuple[str, ...] = (), lead: float = ETA_LEAD) -> tuple[Group, int]:
+    """Start benchmarks/eta_app.py's worker (`extra`: its command-line options beyond the
+    defaults) and publish `crowd` tasks with an ETA `lead` seconds ahead, one per phone:
+    the worker and the fake's log offset before the first of them."""
     from benchmarks import eta_app
 
-    client = ctx.client()
-    client.flushall()
-    worker = Group("worker-eta", [str(BIN / "celery"), "-A", "benchmarks.eta_app", "worker",
-                                  "--loglevel=INFO", f"--concurrency={CONCURRENCY}",
-                                  "--without-gossip", "--without-mingle",
-                                  "--hostname=bench-eta@%h"],
+    worker = Group(name, [str(BIN / "celery"), "-A", "benchmarks.eta_app", "worker",
+                          "--loglevel=INFO", *extra, f"--hostname=bench-{name}@%h"],
                    {"ETA_BROKER_URL": ctx.redis_url, "ETA_TWILIO_URL": fake.url},
-                   ctx.workdir / "worker-eta.log")
+                   ctx.workdir / f"{name}.log")
     try:
         wait_until(lambda: "ready." in worker.log() or not worker.alive(), 90,
                    "the ETA-design worker to be ready", interval=0.2)
         eta_app.app.conf.update(broker_url=ctx.redis_url)
         body = sms_body()
         offset = fake.offset()
-        eta = datetime.now(UTC) + timedelta(seconds=ETA_LEAD)
+        eta = datetime.now(UTC) + timedelta(seconds=lead)
         with eta_app.app.producer_or_acquire() as producer:
-            for n in range(CROWD):
+            for n in range(crowd):
                 eta_app.send_sms.apply_async((population.phone(n), body), eta=eta,
                                              producer=producer)
         if datetime.now(UTC) > eta:
             raise RuntimeError("publishing the ETA tasks took longer than their lead")
+    except BaseException:
+        worker.stop()
+        raise
+    return worker, offset
+
+
+def eta_design(ctx: Context, fake: Fake) -> float:
+    """The one-ETA-task-per-reminder design (benchmarks/eta_app.py): the same CROWD messages,
+    the same worker concurrency, tasks published with an ETA and parked in the worker."""
+    client = ctx.client()
+    client.flushall()
+    worker, offset = start_eta_design(ctx, fake, CROWD, "worker-eta", (
+        f"--concurrency={CONCURRENCY}", "--without-gossip", "--without-mingle"))
+    try:
         seen = wait_for_count(fake, offset, CROWD, ETA_LEAD + 120)
         if seen < CROWD:
             raise RuntimeError(f"the ETA design sent {seen} of {CROWD}")

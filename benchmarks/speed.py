@@ -14,11 +14,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 
 from benchmarks import population
-from benchmarks.common import BIN, Context, Group, Row, fmt_ms, verdict, wait_until
-from benchmarks.e2e import _sliding_max, sms_body
+from benchmarks.common import Context, Row, fmt_ms, verdict, wait_until
+from benchmarks.e2e import _sliding_max, start_eta_design
 from benchmarks.stack import Fake, RssSampler, Sent, Service, wait_for_count
 
 # (row, TWILIO_MPS, latency in seconds, people due at once, workers, goal for the ratio)
@@ -95,27 +94,17 @@ def eta_design(ctx: Context, latency: str) -> tuple[float, int]:
     """benchmarks/eta_app.py's worker as compose would start it (the default prefork pool, one
     process per core), ETA_CROWD tasks due at once: segments per second over ETA_WINDOW s
     from its first message, and how many it sent in that time."""
-    from benchmarks import eta_app
-
     client = ctx.client()
     client.flushall()
     fake = Fake(ctx, latency)
-    worker = Group("worker-eta-speed", [str(BIN / "celery"), "-A", "benchmarks.eta_app",
-                                        "worker", "--loglevel=INFO",
-                                        "--hostname=bench-eta-speed@%h"],
-                   {"ETA_BROKER_URL": ctx.redis_url, "ETA_TWILIO_URL": fake.url},
-                   ctx.workdir / "worker-eta-speed.log")
     try:
-        wait_until(lambda: "ready." in worker.log() or not worker.alive(), 90,
-                   "the ETA-design worker to be ready", interval=0.2)
-        eta_app.app.conf.update(broker_url=ctx.redis_url)
-        body = sms_body()
-        offset = fake.offset()
-        eta = datetime.now(UTC) + timedelta(seconds=ETA_LEAD)
-        with eta_app.app.producer_or_acquire() as producer:
-            for n in range(ETA_CROWD):
-                eta_app.send_sms.apply_async((population.phone(n), body), eta=eta,
-                                             producer=producer)
+        # As compose would start it: no options beyond the defaults (prefork, one per core).
+        worker, offset = start_eta_design(ctx, fake, ETA_CROWD, "worker-eta-speed",
+                                          lead=ETA_LEAD)
+    except BaseException:
+        fake.stop()
+        raise
+    try:
         wait_until(lambda: fake.sent(offset), ETA_LEAD + 60, "the ETA design's first text")
         first = fake.sent(offset)[0].at
         time.sleep(max(0.0, first + ETA_WINDOW + 0.5 - time.time()))
