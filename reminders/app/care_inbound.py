@@ -67,4 +67,4 @@ def handle_person(caregivers: Caregivers, texts: WeeklyTexts, store: Store, sub:
         store.save(sub, sub.with_changes(weekly_ok=on),
                    [ConsentEvent("sms", f"weekly_{command.arg}", "sms", command.words)],
                    caregivers.now)
-    return texts.reply("weekly_set", on=on)
+    return texts.in_language(sub.language).reply("weekly_set", on=on)
