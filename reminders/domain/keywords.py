@@ -144,11 +144,13 @@ def parse(text: str) -> Command:
         return Command(Kind.UNKNOWN, words=words_raw)
     words = _words(clean)
     flag = detect_red_flag(clean) or ""
-    if _DISTRESS.search(clean):
+    folded = keywords_es.fold(clean)
+    if _DISTRESS.search(clean) or keywords_es.DISTRESS.search(folded):
         # Someone in pain may say "end it all": that is not an opt-out, and it deserves a kind
         # answer pointing to help, whatever else the message says.
-        return Command(Kind.DISTRESS, words=words_raw, flag=flag)
-    folded = keywords_es.fold(clean)
+        spanish = bool(keywords_es.DISTRESS.search(folded))
+        return Command(Kind.DISTRESS, words=words_raw, flag=flag,
+                       language="es" if spanish else "en")
     folded_words = _words(folded)
     spanish_stop = keywords_es.is_stop(folded, folded_words)
     if spanish_stop or _is_stop(words):
@@ -276,7 +278,8 @@ _PAIN_WORDS = re.compile(r"\b(pain|hurts?|hurting|aches?|aching|burning|tingling
                          r"can'?t (?:walk|stand|sleep)|emergency)\b")
 # A high score with these words points to urgent care, not only to the care team.
 URGENT_PAIN = re.compile(r"\b(unbearable|worst|agony|excruciating|emergency|screaming|"
-                         r"can'?t (?:walk|stand|bear)|cannot (?:walk|stand|bear))\b")
+                         r"can'?t (?:walk|stand|bear)|cannot (?:walk|stand|bear)|"
+                         + keywords_es.URGENT_PAIN + r")\b")
 
 
 def _score(clean: str) -> Command | None:

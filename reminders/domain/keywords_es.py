@@ -49,6 +49,23 @@ _STOP_PHRASE = re.compile(
     r")(?: por favor| gracias)*$")
 
 
+# Words of despair (read on the folded text): answered with 988's Spanish line, never a STOP.
+DISTRESS = re.compile(
+    r"\b(sin esperanza|no puedo mas|ya no puedo|(?:me )?quiero morir(?:me)?|quisiera morir\w*|"
+    r"(?:ya )?no quiero vivir|no quiero seguir(?: viviendo)?|matarme|me voy a matar|"
+    r"quitarme la vida|acabar con todo|no vale la pena (?:vivir|seguir)|"
+    r"me doy por vencid[oa]|ya no aguanto|hacerme dano|estoy desesperad[oa]|"
+    r"a nadie le importo|no tiene sentido|mejor muert[oa])\b")
+# A 0-10 score in Spanish: "dolor 8", "8 de 10", "mi dolor es 7, me arde".
+_SCORE = re.compile(r"^(?:(?:mi )?(?:dolor|nivel|puntaje)\s*(?:es|de|=|:)?\s*)?(\d{1,2})"
+                    r"(?:\s*(?:/|de)\s*10)?(?:[\s,.;:-]+(.*))?$")
+_PAIN_WORDS = re.compile(r"\b(dolor|duele|me duele|ardor|arde|hormigueo|mal|fatal|terrible|"
+                         r"horrible|insoportable|peor|hoy|esta noche|otra vez|"
+                         r"no puedo (?:caminar|dormir|pararme))\b")
+# A high score with these words points to urgent care (keywords.URGENT_PAIN, English).
+URGENT_PAIN = r"insoportable|el peor|no aguanto|emergencia|no puedo (?:caminar|pararme)"
+
+
 def fold(clean: str) -> str:
     """Accents off ("español" -> "espanol", "sí" -> "si"): Spanish typed on an English
     keyboard is the same Spanish."""
@@ -87,4 +104,17 @@ def command(folded: str, words: list[str]) -> tuple[str, str, str] | None:
     match = _PAUSE.match(folded)
     if match:
         return ("pause", match.group(1) or "", "es")
-    return None
+    return _score(folded)
+
+
+def _score(folded: str) -> tuple[str, str, str] | None:
+    match = _SCORE.match(folded)
+    if not match or not 0 <= int(match.group(1)) <= 10:
+        return None
+    rest = match.group(2) or ""
+    if not (match.group(0).startswith(("dolor", "mi dolor", "nivel", "puntaje"))
+            or " de 10" in folded or _PAIN_WORDS.search(rest)):
+        return None  # a bare "8" is the English parser's; "10 vueltas" is not a score
+    if rest and not _PAIN_WORDS.search(rest):
+        return None
+    return ("score", str(int(match.group(1))), "es")
