@@ -31,9 +31,9 @@ _SWITCH = {"si": "on", "on": "on", "no": "off", "off": "off"}
 _TOGGLES = {"masaje": "massage", "masajes": "massage", "calor": "heat", "semanal": "weekly",
             "cuidador": "care", "cuidadora": "care"}
 _WITH_ARGUMENT = (
-    ("time", re.compile(r"^(?:hora|cambiar hora|cambiar la hora|hora a las)\s*:?\s*(\d.*)$")),
-    ("tz", re.compile(r"^(?:zona|zona horaria|huso horario)(?:\s*:\s*|\s+)(.+)$")),
-    ("email", re.compile(r"^(?:correo|correo electronico|mi correo es)(?:\s*:\s*|\s+)(.+)$")),
+    ("time", re.compile(r"^(?:cambiar la hora|cambiar hora|hora a las|hora)\s*:?\s*(\d.*)$")),
+    ("tz", re.compile(r"^(?:zona horaria|huso horario|zona)(?:\s*:\s*|\s+)(.+)$")),
+    ("email", re.compile(r"^(?:correo electronico|mi correo es|correo)(?:\s*:\s*|\s+)(.+)$")),
 )
 _PAUSE = re.compile(r"^pausa(?:r)?(?:(?:\s*:\s*|\s+)(?:por\s+)?(\d+)(?:\s+dias?|\s+noches?)?)?"
                     r"(?:\s+por favor|\s+gracias)?$")
