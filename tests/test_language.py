@@ -109,3 +109,9 @@ def test_a_spanish_persons_confirmation_request_is_in_spanish(person: Services) 
     body = person.replies.in_language(sub.language).text("confirm", program_name="X",
                                                           time="8:00 PM")
     assert body.startswith("X: responda SI"), body
+
+
+def test_help_says_how_to_add_a_language(cli: Cli) -> None:
+    shown = cli("--help")
+    assert shown.returncode == 0
+    assert "To add a language" in shown.stdout and "LANGUAGES" in shown.stdout

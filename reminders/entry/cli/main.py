@@ -38,6 +38,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 _out = tables.print_json
+LANGUAGES_HELP = """languages: en (default) and es, per person (subscribe --language es, set PHONE
+language=es, the import column `language`, or the texts ESPAÑOL / ENGLISH).
+To add a language, e.g. fr: put a translation beside every English file of templates/sms,
+templates/email and templates/content (library.toml -> library.fr.toml, replies.txt.j2 ->
+replies.fr.txt.j2; same ids, tags and macros), and add "fr" to LANGUAGES in
+reminders/domain/subscriber.py; tests/test_translations.py lists whatever is missing.
+README.md, "Languages", says more."""
 
 
 def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
@@ -144,7 +151,8 @@ def cmd_run(args: argparse.Namespace, svc: Services) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="reminders", description="Nightly foot-care reminders")
+    parser = _Parser(prog="reminders", description="Nightly foot-care reminders",
+                     epilog=LANGUAGES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("subscribe", help="enrol a person")
