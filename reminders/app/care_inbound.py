@@ -53,7 +53,7 @@ def route(caregivers: Caregivers, command: Command, phone: str, sub: Subscriber 
         caregivers.caregiver_stops(phone, command.words)
         if sub is not None and sub.sms_status == "active":
             caregivers.person_says(sub, False, command.words)  # their own link ends too
-        return Handled(caregivers.stopped_reply())
+        return Handled(caregivers.stopped_reply(command.language))
     return None
 
 

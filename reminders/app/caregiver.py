@@ -147,7 +147,9 @@ class Caregivers:
                                    phone)
         first = waiting[0]
         person = self.store.get(first.subscriber_id)
-        return self.texts.care("caregiver_agreed", program_name=self.texts.program_name,
+        # The caregiver was invited in the person's language: the answer stays in it.
+        texts = self.texts.in_language(person.language if person else "en")
+        return texts.care("caregiver_agreed", program_name=self.texts.program_name,
                                name=(person.name.split() or ["them"])[0] if person else "them",
                                active=first.person == YES)
 
@@ -162,8 +164,10 @@ class Caregivers:
                                        phone)
         return bool(links)
 
-    def stopped_reply(self) -> str:
-        return self.texts.care("caregiver_stopped", program_name=self.texts.program_name)
+    def stopped_reply(self, language: str = "en") -> str:
+        """The caregiver's STOP or CARE OFF confirmed (in Spanish after ALTO / CUIDADOR NO)."""
+        return self.texts.in_language(language).care("caregiver_stopped",
+                                                     program_name=self.texts.program_name)
 
 
 @dataclass
