@@ -231,3 +231,38 @@ def test_spanish_replies_say_what_the_rules_require() -> None:
     assert has(heat, "elbow", "thermometer") and "nunca remoje" in plain(heat)
     for body in (help_text, distress, red, heat):
         assert is_gsm7(body) and not check_item_text(body, ["reply"]), body
+
+
+SAMPLE = {  # the longest realistic arguments of each reply
+    "help": {"program_name": "Foot Care Reminders", "when": "10:45 PM",
+             "support": "555-0100 (Mon-Fri)"},
+    "stopped": {"program_name": "Foot Care Reminders"},
+    "started": {"program_name": "Foot Care Reminders", "time": "10:45 PM"},
+    "already_active": {"time": "10:45 PM"}, "time_set": {"time": "10:45 PM", "tonight": False},
+    "time_invalid": {"earliest": "4:00 PM", "latest": "11:00 PM"},
+    "tz_set": {"zone": "America/Argentina/ComodRivadavia", "time": "10:45 PM"},
+    "paused": {"until": date(2027, 9, 29)}, "resumed": {"time": "10:45 PM"},
+    "done": {"streak": 365}, "score_saved": {"score": 10},
+    "high_pain": {"score": 10, "urgent": False, "support": ""},
+    "red_flag": {"category": "infection"}, "massage_set": {"on": False},
+    "heat_set": {"on": True}, "email_set": {"address": "maria.fernanda.lopez@example.org"},
+    "distress": {"support": "555-0100"}, "email_suppressed": {"support": "555-0100"},
+    "email_active": {"address": "maria.fernanda.lopez@example.org"},
+    "email_wait": {"address": "maria.fernanda.lopez@example.org"},
+}
+
+
+def test_spanish_replies_cost_no_more_segments_than_the_english() -> None:
+    """One segment each, like the English, but for HELP, the welcome and the 988 reply (two):
+    a reply that grows in translation is caught here."""
+    from reminders.messages.replies import Replies
+
+    english = Replies(TEMPLATES)
+    spanish = english.in_language("es")
+    names = english.names()
+    assert names == spanish.names()
+    assert len(names) >= 25
+    for name in names:
+        en = count_segments(english.render(name, **SAMPLE.get(name, {})))
+        es = count_segments(spanish.render(name, **SAMPLE.get(name, {})))
+        assert es.encoding == "GSM-7" and es.segments <= max(en.segments, 1), (name, es)

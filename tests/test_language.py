@@ -115,3 +115,28 @@ def test_help_says_how_to_add_a_language(cli: Cli) -> None:
     shown = cli("--help")
     assert shown.returncode == 0
     assert "To add a language" in shown.stdout and "LANGUAGES" in shown.stdout
+
+
+def test_a_spanish_persons_confirmation_email_is_in_spanish(person: Services) -> None:
+    sub = enrol(person.store, person.settings, Enrolment(
+        email="ana@example.org", timezone="America/Chicago", time="20:00", language="es"), NOW)
+    message = person.composer.confirmation(sub, NOW)
+    assert str(message["Subject"]).startswith("Confirme sus correos")
+    text = message.get_body(("plain",))
+    markup = message.get_body(("html",))
+    assert text is not None and markup is not None
+    assert "Para confirmar, abra este enlace" in str(text.get_content())
+    assert 'lang="es"' in str(markup.get_content()) and "Confirmar mis correos" in str(
+        markup.get_content())
+
+
+def test_a_bad_language_in_an_import_row_is_reported_and_the_rest_imported(
+        cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    csv = tmp_path / "people.csv"
+    csv.write_text("phone,timezone,confirmed,language\n"
+                   f"{PHONE},America/Chicago,yes,klingon\n{OTHER},America/Chicago,yes,es\n")
+    done = cli("import", str(csv))
+    assert "line 2" in done.stdout + done.stderr and "language" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert cli("show", PHONE).returncode == 2
+    assert json.loads(cli("show", OTHER, "--json").stdout)["language"] == "es"

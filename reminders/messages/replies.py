@@ -32,6 +32,10 @@ class Replies:
             Replies(self.templates_dir, language, self._family)
         return self._family[language]
 
+    def names(self) -> list[str]:
+        """Every reply this language has (the macros of its replies template)."""
+        return sorted(n for n in dir(self._module) if not n.startswith("_"))
+
     def render(self, name: str, **context: Any) -> str:
         macro = getattr(self._module, name)
         return to_gsm7(" ".join(str(macro(**context)).split()))
