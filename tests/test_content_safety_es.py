@@ -266,3 +266,31 @@ def test_spanish_replies_cost_no_more_segments_than_the_english() -> None:
         en = count_segments(english.render(name, **SAMPLE.get(name, {})))
         es = count_segments(spanish.render(name, **SAMPLE.get(name, {})))
         assert es.encoding == "GSM-7" and es.segments <= max(en.segments, 1), (name, es)
+
+
+@pytest.mark.parametrize("budget", [1, 2])
+def test_spanish_weekly_and_caregiver_texts_fit_and_keep_a_way_out(budget: int) -> None:
+    from reminders.messages.weekly import WeeklyTexts
+    from tests.test_content_safety import NAMES, WEEKS, _facts
+
+    texts = WeeklyTexts(TEMPLATES, "Foot Care Reminders", budget).in_language("es")
+    for done, this, last in WEEKS:
+        week = _facts(done, this, last)
+        person = texts.person_sms(week)
+        assert "SEMANAL NO" in person, person
+        for body in [person] + [texts.caregiver_sms(name, week) for name in NAMES]:
+            count = count_segments(body)
+            assert count.encoding == "GSM-7" and count.segments <= budget, body
+            assert "ALTO" in body and f"LISTO {done}" in body, body
+            assert not check_item_text(body, ["weekly"]), body
+            if not this:
+                assert not re.search(r"dolor|promedio|prom\.", plain(body)), body
+    for name in NAMES:
+        for words in ("ampolla en el talón", "cut " * 200):
+            alert = texts.alert(name, words)
+            count = count_segments(alert)
+            assert count.encoding == "GSM-7" and count.segments <= budget, alert
+            assert "medico" in plain(alert) and "ALTO" in alert, alert
+        invitation = texts.invitation(name, "555-0100")
+        for needed in ("SI", "AYUDA", "ALTO", "Pueden aplicarse tarifas de mensajes y datos"):
+            assert needed in invitation, (needed, invitation)
