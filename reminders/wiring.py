@@ -165,7 +165,7 @@ class Services:
         if sub is None:
             return "forgotten"
         try:
-            body = self.weekly_texts.alert(sub.name, words)
+            body = self.weekly_texts.in_language(sub.language).alert(sub.name, words)
         except TooLong as exc:  # PROGRAM_NAME too long for SMS_MAX_SEGMENTS
             log.error("caregiver alert not sent subscriber=%s: %s", sub.id, exc)
             return "too-long"

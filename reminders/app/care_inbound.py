@@ -53,7 +53,7 @@ def route(caregivers: Caregivers, command: Command, phone: str, sub: Subscriber 
         caregivers.caregiver_stops(phone, command.words)
         if sub is not None and sub.sms_status == "active":
             caregivers.person_says(sub, False, command.words)  # their own link ends too
-        return Handled(caregivers.stopped_reply())
+        return Handled(caregivers.stopped_reply(command.language))
     return None
 
 
@@ -67,4 +67,4 @@ def handle_person(caregivers: Caregivers, texts: WeeklyTexts, store: Store, sub:
         store.save(sub, sub.with_changes(weekly_ok=on),
                    [ConsentEvent("sms", f"weekly_{command.arg}", "sms", command.words)],
                    caregivers.now)
-    return texts.reply("weekly_set", on=on)
+    return texts.in_language(sub.language).reply("weekly_set", on=on)

@@ -74,8 +74,9 @@ class Caregivers:
         if self.store.is_suppressed_phone(caregiver) or self._opted_out(caregiver):
             raise InvalidInput(f"{caregiver} asked us to stop texting it; they must text START "
                                "before they can be invited")
-        body = self.texts.invitation(sub.name, self.support)
-        version = self.texts.version("sms/care.txt.j2")
+        texts = self.texts.in_language(sub.language)  # the person's language
+        body = texts.invitation(sub.name, self.support)
+        version = texts.version("sms/care.txt.j2")
         caregivers.link(self.redis, sub.id, caregiver, clean_name(name or ""),
                         ConsentEvent(CHANNEL, "caregiver_invited", "cli", caregiver, version))
         if self.limiter is not None and not self.limiter.acquire(
@@ -104,8 +105,9 @@ class Caregivers:
     def person_says(self, sub: Subscriber, on: bool, words: str) -> str:
         """CARE YES / CARE OFF from the person: the reply."""
         link = caregivers.read(self.redis, sub.id)
+        texts = self.texts.in_language(sub.language)
         if link is None:
-            return self.texts.care("care_none")
+            return texts.care("care_none")
         name = link.name or link.phone
         value = YES if on else OFF
         if link.person != value:
@@ -113,8 +115,8 @@ class Caregivers:
                                    ConsentEvent(CHANNEL, "care_yes" if on else "care_off",
                                                 "sms", words), link.phone)
         if not on:
-            return self.texts.care("care_off", name=name)
-        return self.texts.care("care_on", name=name, active=link.caregiver == YES)
+            return texts.care("care_off", name=name)
+        return texts.care("care_on", name=name, active=link.caregiver == YES)
 
     def person_stops(self, sub: Subscriber, words: str) -> None:
         """The person's STOP: their consent to caregiver texts ends with the rest."""
@@ -145,7 +147,9 @@ class Caregivers:
                                    phone)
         first = waiting[0]
         person = self.store.get(first.subscriber_id)
-        return self.texts.care("caregiver_agreed", program_name=self.texts.program_name,
+        # The caregiver was invited in the person's language: the answer stays in it.
+        texts = self.texts.in_language(person.language if person else "en")
+        return texts.care("caregiver_agreed", program_name=self.texts.program_name,
                                name=(person.name.split() or ["them"])[0] if person else "them",
                                active=first.person == YES)
 
@@ -160,8 +164,10 @@ class Caregivers:
                                        phone)
         return bool(links)
 
-    def stopped_reply(self) -> str:
-        return self.texts.care("caregiver_stopped", program_name=self.texts.program_name)
+    def stopped_reply(self, language: str = "en") -> str:
+        """The caregiver's STOP or CARE OFF confirmed (in Spanish after ALTO / CUIDADOR NO)."""
+        return self.texts.in_language(language).care("caregiver_stopped",
+                                                     program_name=self.texts.program_name)
 
 
 @dataclass
@@ -199,9 +205,10 @@ class CareSender:
         except DeliveryError as exc:
             return self._failed(sub, link, key, exc)
         template = "sms/care.txt.j2" if kind == "alert" else "sms/weekly.txt.j2"
+        version = self.texts.in_language(sub.language).version(template)
         caregivers.finish_text(redis, sub.id, key, "sent", receipt.provider_id,
                                ConsentEvent(CHANNEL, f"caregiver_{kind}_sent", "service", key,
-                                            self.texts.version(template)))
+                                            version))
         log.info("caregiver text subscriber=%s kind=%s key=%s outcome=sent", sub.id, kind, key)
         return "sent"
 

@@ -51,7 +51,8 @@ class Confirmations:
     def text(self, sub: Subscriber) -> Asked:
         if not (sub.phone and sub.sms_status == SmsStatus.PENDING):
             return Asked(False)
-        body = self.replies.text("confirm", program_name=self.program_name,
+        replies = self.replies.in_language(sub.language)
+        body = replies.text("confirm", program_name=self.program_name,
                                  time=format_clock(sub.send_time))
         if self.limiter is not None and not self.limiter.acquire(
                 count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
@@ -65,7 +66,7 @@ class Confirmations:
         # What the opt-in request said, for an audit (the wording's version, not the text).
         consent_log.record(self.store.redis, sub.id, ConsentEvent(
             "sms", "confirmation_sent", "service", "",
-            self.replies.template_version("confirm")))
+            replies.template_version("confirm")))
         return Asked(True)
 
     def mail(self, sub: Subscriber) -> Asked:

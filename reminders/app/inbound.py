@@ -67,6 +67,10 @@ class Inbound:
         command = parse(body)
         sub = self.store.find(phone)
         log.info("inbound subscriber=%s command=%s", sub.id if sub else "unknown", command.kind)
+        # Answer in the person's language; a Spanish keyword (ALTO, AYUDA, UNIRME...) is
+        # answered in Spanish whoever sends it (Twilio's own keyword replies are English-only).
+        language = command.language if command.language != "en" or sub is None else sub.language
+        self.replies = self.replies.in_language(language)
         counters.incr(self.redis, counters.inbound(command.kind))
         reply = self._dispatch(command, phone, sub)
         if reply is None or not self._may_reply(phone, command):
@@ -134,7 +138,7 @@ class Inbound:
                 "resume": self._resume, "done": self._done, "score": self._score,
                 "email": self._email, "massage": self._care().toggle,
                 "heat": self._care().toggle, "care": self._care_or_weekly,
-                "weekly": self._care_or_weekly}
+                "weekly": self._care_or_weekly, "language": self._language}
 
     def _care(self) -> Care:
         return Care(self.store, self.settings, self.replies, self.now)
@@ -152,9 +156,9 @@ class Inbound:
             suppression.add(self.redis, phone=phone)
         elif before == "opted_out":
             return None  # already out: at most one confirmation
-        if command.language == "es":
+        if command.language != "en":
             # Twilio knows only the English keywords: nobody else confirms ALTO or BAJA.
-            return self.replies.render("stopped_es", program_name=self.settings.program_name)
+            return self.replies.render("stopped", program_name=self.settings.program_name)
         if self._twilio_answers() and command.provider_keyword:
             return None  # Twilio confirmed its own keyword already
         # The one confirmation: ours, since Twilio acts only on its single-word keywords
@@ -164,8 +168,8 @@ class Inbound:
     def _confirmation_version(self, command: Command, reply_anyway: bool = False) -> str:
         """Which confirmation goes with this STOP or START, for the consent log: our reply's
         wording (Replies.version), or Twilio's own (its Opt-Out Management text)."""
-        if command.kind == "stop" and command.language == "es":
-            return self.replies.version("stopped_es")
+        if command.kind == "stop" and command.language != "en":
+            return self.replies.version("stopped")
         if self._twilio_answers() and command.provider_keyword and not reply_anyway:
             return "twilio:opt-out-management"
         return self.replies.version("stopped" if command.kind == "stop" else "started")
@@ -175,7 +179,8 @@ class Inbound:
         if sub is None:
             suppression.remove(self.redis, phone=phone)
             sub = enrol(self.store, self.settings, Enrolment(
-                phone=phone, confirmed=True, source="sms", words=command.words), self.now)
+                phone=phone, confirmed=True, source="sms", words=command.words,
+                language=command.language), self.now)
         elif sub.sms_status == "active":
             return self.replies.render("already_active", time=format_clock(sub.send_time))
         else:
@@ -193,11 +198,8 @@ class Inbound:
     def _help(self, sub: Subscriber | None, command: Command) -> str | None:
         if self._twilio_answers() and command.provider_keyword:
             return None  # Twilio answers HELP and INFO itself in this mode: one answer
-        language = command.language
         when = format_clock(sub.send_time) if sub and sub.sms_status == "active" else ""
-        name = "help_es" if language == "es" else "help"
-        return self.replies.render(name, program_name=self.settings.program_name,
-                                   when=f" at {when}" if when and language == "en" else when,
+        return self.replies.render("help", program_name=self.settings.program_name, when=when,
                                    support=self.settings.support_contact)
 
     # -- preferences -----------------------------------------------------------------------
@@ -226,7 +228,7 @@ class Inbound:
         first = self._next_local_date(sub)
         until = first + timedelta(days=int(arg) - 1)
         self.store.save(sub, sub.with_changes(paused_until=until), [], self.now)
-        return self.replies.render("paused", until=until.strftime("%a %b %-d"))
+        return self.replies.render("paused", until=until)
 
     def _resume(self, sub: Subscriber, command: Command) -> str:
         self.store.save(sub, sub.with_changes(paused_until=None), [], self.now)
@@ -268,6 +270,15 @@ class Inbound:
             "email_wait": {"address": address},
             "email_suppressed": {"support": self.settings.support_contact}}
         return self.replies.render(reply, **context.get(reply, {}))
+
+    def _language(self, sub: Subscriber, command: Command) -> str:
+        """ESPAÑOL / ENGLISH: every text, reply and email from now on in that language (kept
+        in the consent/audit log, as WEEKLY OFF is)."""
+        if sub.language != command.arg:
+            self.store.save(sub, sub.with_changes(language=command.arg),
+                            [ConsentEvent("sms", f"language_{command.arg}", "sms",
+                                          command.words)], self.now)
+        return self.replies.in_language(command.arg).render("language_set")
 
     # -- local time helpers ----------------------------------------------------------------
     def _local_now(self, sub: Subscriber) -> datetime:

@@ -17,6 +17,7 @@ from reminders.domain.validation import (
     parse_bool,
     parse_channel,
     parse_date,
+    parse_language,
     parse_send_time,
     parse_timezone,
     timezone_for_phone,
@@ -36,6 +37,7 @@ class Enrolment:
     confirmed: bool = False
     source: str = "cli"
     words: str = ""
+    language: str | None = None  # "en" | "es"; None: English
 
 
 def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | None = None
@@ -53,6 +55,7 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
     if email and store.is_suppressed_email(email) and request.source != "email":
         raise InvalidInput(f"{email} unsubscribed from our emails earlier")
     send_time = parse_send_time(request.time) if request.time else settings.default_send_time
+    language = parse_language(request.language) if request.language else "en"
     sms_state = SmsStatus.ACTIVE if request.confirmed else SmsStatus.PENDING
     email_state = EmailStatus.ACTIVE if request.confirmed else EmailStatus.PENDING
     sub = Subscriber(
@@ -61,7 +64,7 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         channel=Channel(channel),
         sms_status=sms_state if phone and channel != "email" else SmsStatus.NONE,
         email_status=email_state if email and channel != "sms" else EmailStatus.NONE,
-        created_at=now_iso(now),
+        created_at=now_iso(now), language=language,
     )
     action = "confirmed" if request.confirmed else "subscribed"
     events = [ConsentEvent(ch, action, request.source, request.words)
@@ -84,7 +87,7 @@ def _check_channel(channel: str, phone: str | None, email: str | None) -> None:
 
 
 SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
-            "paused_until", "phone")
+            "paused_until", "phone", "language")
 
 
 def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]:
@@ -118,6 +121,8 @@ def _parse_one(key: str, value: str) -> dict[str, Any]:
         return {"name": clean_name(value)}
     if key in ("heat_ok", "massage_ok"):
         return {key: parse_bool(value)}
+    if key == "language":
+        return {"language": parse_language(value)}
     if key == "paused_until":
         return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
     raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")

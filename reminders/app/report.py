@@ -99,4 +99,5 @@ def _described(sub: Subscriber, nxt: datetime | None, last: dict[str, Any] | Non
         "next_send_utc": iso_z(nxt) if nxt else None,
         "last_delivery": last,
         "streak": sub.streak,
+        "language": sub.language,
     }

@@ -71,9 +71,10 @@ class Weekly:
         """`reminders weekly --json`: what that week's summary evening would send."""
         summary = self.summary_date(day)
         facts = week_facts(self.redis, sub, summary)
-        body = self.texts.person_sms(facts)
+        texts = self.texts.in_language(sub.language)
+        body = texts.person_sms(facts)
         count = count_segments(body)
-        email = self.texts.email(sub.name, facts, None)
+        email = texts.email(sub.name, facts, None)
         link = caregivers.read(self.redis, sub.id)
         return {
             "date": summary.isoformat(), "week": facts.week_key,
@@ -82,7 +83,7 @@ class Weekly:
                       "change": facts.change or None},
             "sms": {"body": body, "segments": count.segments, "encoding": count.encoding},
             "email": {"subject": email.subject, "text": email.text, "html": email.html},
-            "caregiver_sms": (self.texts.caregiver_sms(sub.name, facts)
+            "caregiver_sms": (texts.caregiver_sms(sub.name, facts)
                               if link is not None else None),
             "weekly_ok": sub.weekly_ok,
         }
@@ -106,7 +107,7 @@ class Weekly:
                 done[SMS_CHANNEL] = self._person_sms(sub, local_date, facts, now)
             if sub.weekly_ok and told_us and sub.email_deliverable:
                 done[EMAIL_CHANNEL] = self._person_email(sub, local_date, facts, now)
-            body = self.texts.caregiver_sms(sub.name, facts)
+            body = self.texts.in_language(sub.language).caregiver_sms(sub.name, facts)
         except TooLong as exc:
             # A PROGRAM_NAME too long for SMS_MAX_SEGMENTS: the evening's own text went out,
             # the summary cannot; the operator must hear of it, the task must not fail.
@@ -120,7 +121,7 @@ class Weekly:
     def _person_sms(self, sub: Subscriber, local_date: date, facts: WeekFacts,
                     now: datetime) -> str:
         assert sub.phone is not None
-        body = self.texts.person_sms(facts)
+        body = self.texts.in_language(sub.language).person_sms(facts)
         if self.limiter is not None and not self.limiter.acquire(
                 count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
             nights.finish(self.redis, sub.id, local_date, SMS_CHANNEL, "missed",
@@ -145,7 +146,8 @@ class Weekly:
                              self.lease_seconds)
         if not claim.owned:
             return self._not_ours(claim, now)
-        rendered = self.texts.email(sub.name, facts, self.composer.unsubscribe_url(sub))
+        rendered = self.texts.in_language(sub.language).email(
+            sub.name, facts, self.composer.unsubscribe_url(sub))
         message = self.composer.nightly(sub, rendered, now)
         try:
             message_id = self.email.send_email(message)

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reminders.domain import keywords_es
 from reminders.domain.redflags import detect as detect_red_flag
 
 # Only the start of a message is read: keywords are short, and a 10 kB text is not a command.
@@ -22,8 +23,8 @@ MAX_READ = 200
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
                         "revoke"})
 # Twilio's own keyword handling is English-only: these we always answer ourselves, in Spanish.
-SPANISH_STOP_WORDS = frozenset({"alto", "parar", "cancelar", "baja"})
-SPANISH_HELP_WORDS = frozenset({"ayuda"})
+SPANISH_STOP_WORDS = keywords_es.STOP_WORDS
+SPANISH_HELP_WORDS = keywords_es.HELP_WORDS
 START_WORDS = frozenset({"start", "yes", "unstop"})
 HELP_WORDS = frozenset({"help", "info"})
 # STOP_WORDS, START_WORDS and HELP_WORDS are also exactly the keywords of Twilio's own handling
@@ -83,6 +84,7 @@ class Kind(StrEnum):
     HEAT = "heat"
     WEEKLY = "weekly"  # WEEKLY OFF / WEEKLY ON: the weekly progress text
     CARE = "care"  # CARE YES / CARE OFF: the person's consent to their caregiver's texts
+    LANGUAGE = "language"  # ESPAÑOL / ENGLISH: the language of everything we send them
     FLAG = "flag"
     DISTRESS = "distress"
     UNKNOWN = "unknown"
@@ -91,8 +93,9 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Command:
     """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
-    massage | heat | weekly | care | flag | distress | unknown. `arg` carries the raw argument
-    (a time, a zone, days, a score, an address, on/off, a red-flag category)."""
+    massage | heat | weekly | care | language | flag | distress | unknown. `arg` carries the
+    raw argument (a time, a zone, days, a score, an address, on/off, en/es, a red-flag
+    category)."""
 
     kind: Kind
     arg: str = ""
@@ -141,17 +144,24 @@ def parse(text: str) -> Command:
         return Command(Kind.UNKNOWN, words=words_raw)
     words = _words(clean)
     flag = detect_red_flag(clean) or ""
-    if _DISTRESS.search(clean):
+    folded = keywords_es.fold(clean)
+    if _DISTRESS.search(clean) or keywords_es.DISTRESS.search(folded):
         # Someone in pain may say "end it all": that is not an opt-out, and it deserves a kind
         # answer pointing to help, whatever else the message says.
-        return Command(Kind.DISTRESS, words=words_raw, flag=flag)
-    if _is_stop(words):
+        spanish = bool(keywords_es.DISTRESS.search(folded))
+        return Command(Kind.DISTRESS, words=words_raw, flag=flag,
+                       language="es" if spanish else "en")
+    folded_words = _words(folded)
+    spanish_stop = keywords_es.is_stop(folded, folded_words)
+    if spanish_stop or _is_stop(words):
         # A plain request to stop wins over everything else in the message.
-        return Command(Kind.STOP, words=words_raw, language=_language(words),
+        spanish = spanish_stop or words[0] in SPANISH_STOP_WORDS
+        return Command(Kind.STOP, words=words_raw, language="es" if spanish else "en",
                        provider_keyword=is_twilio_keyword(text))
     if flag:
         return Command(Kind.FLAG, flag, words_raw, flag=flag)
-    command = _keyword(clean) or _with_argument(clean) or _score(clean)
+    command = (_keyword(clean) or _spanish(folded, folded_words) or _with_argument(clean)
+               or _score(clean))
     if command is None:
         return Command(Kind.UNKNOWN, words=words_raw)
     return Command(command.kind, command.arg, words_raw, language=command.language,
@@ -163,8 +173,9 @@ def is_twilio_keyword(text: str) -> bool:
     return text.strip().lower() in TWILIO_KEYWORDS
 
 
-def _language(words: list[str]) -> str:
-    return "es" if words and words[0] in SPANISH_STOP_WORDS | SPANISH_HELP_WORDS else "en"
+def _spanish(folded: str, words: list[str]) -> Command | None:
+    found = keywords_es.command(folded, words)
+    return None if found is None else Command(Kind(found[0]), found[1], language=found[2])
 
 
 def _words(clean: str) -> list[str]:
@@ -178,8 +189,6 @@ def _keyword(clean: str) -> Command | None:
     words = _words(clean)
     if not words:
         return None
-    if words[0] in SPANISH_HELP_WORDS and all(w in _FILLER for w in words[1:]):
-        return Command(Kind.HELP, language="es")
     toggle = _toggle(words) or _weekly_or_care(words)
     if toggle:
         return toggle
@@ -269,7 +278,8 @@ _PAIN_WORDS = re.compile(r"\b(pain|hurts?|hurting|aches?|aching|burning|tingling
                          r"can'?t (?:walk|stand|sleep)|emergency)\b")
 # A high score with these words points to urgent care, not only to the care team.
 URGENT_PAIN = re.compile(r"\b(unbearable|worst|agony|excruciating|emergency|screaming|"
-                         r"can'?t (?:walk|stand|bear)|cannot (?:walk|stand|bear))\b")
+                         r"can'?t (?:walk|stand|bear)|cannot (?:walk|stand|bear)|"
+                         + keywords_es.URGENT_PAIN + r")\b")
 
 
 def _score(clean: str) -> Command | None:

@@ -10,6 +10,10 @@ from typing import Any
 from reminders.domain.states import Channel, EmailStatus, SmsStatus
 
 SMS_STATES = tuple(state.value for state in SmsStatus)
+# The languages the service speaks: each has its files beside the English ones
+# (templates/**/NAME.<lang>.EXT, README "Languages"); "en" is the default and is not stored.
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
 # What from_hash raises on a damaged hash: a missing field (KeyError), a bad value or bytes that
 # are not UTF-8 (ValueError). ZoneInfo raises these too (ZoneInfoNotFoundError is a KeyError),
 # and OSError where a zone name is a directory.
@@ -39,6 +43,8 @@ class Subscriber:
     flag_until: date | None = None
     # The weekly progress text (WEEKLY OFF / WEEKLY ON); on unless they turned it off.
     weekly_ok: bool = True
+    # The language of every text, reply and email they get (LANGUAGES; ESPAÑOL / ENGLISH).
+    language: str = "en"
 
     @property
     def wants_sms(self) -> bool:
@@ -81,6 +87,8 @@ class Subscriber:
 # versions wrote, which from_hash still reads (a record is rewritten in this layout on its next
 # save). The names the Lua scripts use (ch, sms, email, em, cl) are unchanged.
 TIMEZONE, TIME, PHONE, NAME, CREATED = "z", "t", "p", "n", "c"
+# The language: one letter, and absent for English (most records), so it costs nothing there.
+LANGUAGE = "l"
 LEGACY = {TIMEZONE: "tz", TIME: "time", PHONE: "phone", NAME: "name", CREATED: "created"}
 # `c` counts seconds from this instant (2024-01-01T00:00Z), so that it fits a 32-bit integer
 # (until 2092) and Redis stores it in 5 bytes, not 9; the legacy `created` is epoch seconds.
@@ -91,9 +99,9 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
     """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
 
     Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
-    `massage` "1", `weekly` "1"). Redis stores small integers in fewer bytes than text, so `t`
-    is the minute of the day (20:30 -> 1230), `c` (created) seconds since CREATED_BASE, and the
-    phone number has no "+"; `created_at` stays ISO 8601 in the record.
+    `massage` "1", `weekly` "1", `l` (language) "en"). Redis stores small integers in fewer
+    bytes than text, so `t` is the minute of the day (20:30 -> 1230), `c` (created) seconds
+    since CREATED_BASE, and the phone number has no "+"; `created_at` stays ISO 8601 in the record.
     """
     fields: dict[str, str] = {
         TIMEZONE: sub.timezone,
@@ -114,6 +122,7 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
         "flag": sub.flag_until.isoformat() if sub.flag_until else None,
         CREATED: _compact_instant(sub.created_at, CREATED_BASE),
         "weekly": "0" if not sub.weekly_ok else None,
+        LANGUAGE: sub.language if sub.language != DEFAULT_LANGUAGE else None,
     }
     fields.update({k: v for k, v in optional.items() if v})
     return fields
@@ -149,7 +158,14 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
                     else _iso_instant(raw.get(LEGACY[CREATED], ""), 0)),
         flag_until=date.fromisoformat(raw["flag"]) if raw.get("flag") else None,
         weekly_ok=raw.get("weekly", "1") == "1",
+        language=_language(raw.get(LANGUAGE) or DEFAULT_LANGUAGE),
     )
+
+
+def _language(stored: str) -> str:
+    if stored not in LANGUAGES:
+        raise ValueError(f"unknown language {stored!r}")  # a damaged record
+    return stored
 
 
 def _field(raw: Mapping[str, str], name: str, default: str | None = None) -> str:

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
+from reminders.domain.subscriber import LANGUAGES
+
 EARLIEST_SEND = time(16, 0)
 LATEST_SEND = time(23, 0)
 CHANNELS = ("sms", "email", "both")
@@ -137,6 +139,20 @@ def parse_channel(raw: str) -> str:
     value = (raw or "").strip().lower()
     if value not in CHANNELS:
         raise InvalidInput(f"unknown channel: {raw!r} (use sms, email or both)")
+    return value
+
+
+# Names people and operators give a language, beyond its code ("es", "en").
+_LANGUAGE_NAMES = {"english": "en", "ingles": "en", "inglés": "en", "spanish": "es",
+                   "espanol": "es", "español": "es"}
+
+
+def parse_language(raw: str) -> str:
+    """ "es", "ES", "Spanish", "español" -> "es"; one of LANGUAGES, else InvalidInput."""
+    value = (raw or "").strip().lower()
+    value = _LANGUAGE_NAMES.get(value, value)
+    if value not in LANGUAGES:
+        raise InvalidInput(f"unknown language: {raw!r} (use {' or '.join(LANGUAGES)})")
     return value
 
 

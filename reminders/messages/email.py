@@ -18,9 +18,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from urllib.parse import quote
 
+from jinja2 import Template
+
 from reminders.domain.subscriber import Subscriber
 from reminders.messages import tokens
-from reminders.messages.environment import environment
+from reminders.messages.environment import environment, localised
 from reminders.messages.render import RenderedEmail
 
 # RFC 5322's hard limit for a line; 78 is only a recommendation.
@@ -87,11 +89,13 @@ class EmailComposer:
     def confirmation(self, sub: Subscriber, now: datetime) -> EmailMessage:
         env = environment(self.templates_dir)
         context = {"program_name": self.program_name, "confirm_url": self.confirm_url(sub)}
-        subject = " ".join(env.get_template("email/confirm_subject.txt.j2").render(**context)
-                           .split())
+        def template(name: str) -> Template:  # the person's language
+            return env.get_template(localised(name, sub.language))
+
+        subject = " ".join(template("email/confirm_subject.txt.j2").render(**context).split())
         assert sub.email is not None
         message = self._base(sub.email, subject, now)
-        message.set_content(env.get_template("email/confirm.txt.j2").render(**context))
-        message.add_alternative(env.get_template("email/confirm.html.j2").render(
+        message.set_content(template("email/confirm.txt.j2").render(**context))
+        message.add_alternative(template("email/confirm.html.j2").render(
             subject=subject, **context), subtype="html")
         return message

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from reminders.domain.content import Allowed, Item, Selection, load_library, select
+from jinja2 import Template
+
+from reminders.domain.content import Allowed, Item, Library, Selection, load_library, select
 from reminders.domain.gsm import count_segments, to_gsm7
-from reminders.domain.subscriber import Subscriber
-from reminders.messages.environment import environment
+from reminders.domain.subscriber import DEFAULT_LANGUAGE, LANGUAGES, Subscriber
+from reminders.messages.environment import environment, localised
 
 MAX_NAME_IN_SMS = 20
 
@@ -62,21 +64,41 @@ class Tonight:
         }
 
 
+@dataclass(frozen=True)
+class _Language:
+    """One language's content library and nightly templates (the files of environment.localised)."""
+
+    library: Library
+    sms: Template
+    subject: Template
+    text: Template
+    html: Template
+
+
 class Renderer:
     def __init__(self, templates_dir: Path, program_name: str, max_segments: int) -> None:
         self.templates_dir = templates_dir
         self.program_name = program_name
         self.max_segments = max_segments
-        self.library = load_library(templates_dir / "content" / "library.toml")
         env = environment(templates_dir)
-        self._sms = env.get_template("sms/nightly.txt.j2")
-        self._subject = env.get_template("email/nightly_subject.txt.j2")
-        self._text = env.get_template("email/nightly.txt.j2")
-        self._html = env.get_template("email/nightly.html.j2")
-        self._frames: dict[tuple[str, bool, bool], int] = {}
+        self._languages = {
+            language: _Language(
+                load_library(templates_dir / "content" / localised("library.toml", language)),
+                *(env.get_template(localised(name, language)) for name in (
+                    "sms/nightly.txt.j2", "email/nightly_subject.txt.j2", "email/nightly.txt.j2",
+                    "email/nightly.html.j2")))
+            for language in LANGUAGES}
+        self.library = self._languages[DEFAULT_LANGUAGE].library
+        self._frames: dict[tuple[str, str, bool, bool], int] = {}
+
+    def _in(self, sub: Subscriber) -> _Language:
+        return self._languages[sub.language]
 
     def select(self, sub: Subscriber, day: date) -> Selection:
-        return select(self.library, sub.id, day, Allowed(heat=sub.heat_ok, massage=sub.massage_ok),
+        # Every language's library has the same ids and tags (tests/test_translations.py), so
+        # a person gets the same items whichever language they read them in.
+        return select(self._in(sub).library, sub.id, day,
+                      Allowed(heat=sub.heat_ok, massage=sub.massage_ok),
                       flag_open=sub.flag_open_on(day))
 
     def tonight(self, sub: Subscriber, day: date, unsubscribe_url: str | None = None) -> Tonight:
@@ -87,55 +109,56 @@ class Renderer:
     def sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
         name = sms_name(sub.name)
         budget = 160 if self.max_segments == 1 else 153 * self.max_segments
+        template = self._in(sub).sms
         for wording in _variants(selection, name):
             # Skip, without rendering, the variants that cannot fit (the hot path of a send).
-            if self._frame(wording) + sum(map(_septets, wording.texts)) > budget:
+            if self._frame(template, sub.language, wording) + sum(map(_septets, wording.texts)
+                                                                  ) > budget:
                 continue
-            body = self._render_sms(wording)
+            body = _render_sms(template, wording)
             count = count_segments(body)
             if count.encoding == "GSM-7" and count.segments <= self.max_segments:
-                return RenderedSms(body, count.segments, count.encoding, wording.texts)
+                # The items as sent (a translation's á í ó ú lose their accent in GSM-7).
+                return RenderedSms(body, count.segments, count.encoding,
+                                   tuple(to_gsm7(text) for text in wording.texts))
         raise BudgetError(
             f"no variant of tonight's text fits {self.max_segments} segment(s) "
             f"({', '.join(i.id for i in selection.items)})"
         )
 
-    def _render_sms(self, wording: Wording) -> str:
-        check, routine, tip, safety = wording.texts
-        return to_gsm7(self._sms.render(
-            name=wording.name, header=wording.header, check=check, routine=routine, tip=tip,
-            safety=safety, long_footer=wording.long_footer).strip())
-
-    def _frame(self, wording: Wording) -> int:
+    def _frame(self, template: Template, language: str, wording: Wording) -> int:
         """Septets the template adds around the four items (greeting, numbering, footer)."""
-        key = (wording.name, wording.long_footer, wording.header)
+        key = (language, wording.name, wording.long_footer, wording.header)
         if key not in self._frames:
             blank = Wording(("x",) * 4, wording.long_footer, wording.name, wording.header)
-            self._frames[key] = _septets(self._render_sms(blank)) - 4
+            self._frames[key] = _septets(_render_sms(template, blank)) - 4
         return self._frames[key]
 
     def email(
         self, sub: Subscriber, selection: Selection, day: date, unsubscribe_url: str | None
     ) -> RenderedEmail:
         name = " ".join(sub.name.split()[:1])
+        language = self._in(sub)
         context = {
             "name": name, "program_name": self.program_name, "weekday": day.strftime("%A"),
+            "day": day,
             "check": selection.check, "routine": selection.routine, "tip": selection.tip,
             "safety": selection.safety,
             "unsubscribe_url": unsubscribe_url,
         }
-        subject = " ".join(self._subject.render(**context).split())
-        sections = [
-            ("First, check your feet", selection.check, "Why it matters"),
-            ("Tonight's routine", selection.routine, "Why it helps"),
-            ("Feet up or stretch", selection.tip, "Why it helps"),
-            ("Safety note", selection.safety, "Why it matters"),
-        ]
+        subject = " ".join(language.subject.render(**context).split())
         return RenderedEmail(
             subject=subject,
-            text=self._text.render(**context).strip() + "\n",
-            html=self._html.render(subject=subject, sections=sections, **context),
+            text=language.text.render(**context).strip() + "\n",
+            html=language.html.render(subject=subject, **context),
         )
+
+
+def _render_sms(template: Template, wording: Wording) -> str:
+    check, routine, tip, safety = wording.texts
+    return to_gsm7(template.render(
+        name=wording.name, header=wording.header, check=check, routine=routine, tip=tip,
+        safety=safety, long_footer=wording.long_footer).strip())
 
 
 def _septets(text: str) -> int:

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Template
+
 from reminders.domain.gsm import count_segments, to_gsm7
+from reminders.domain.subscriber import DEFAULT_LANGUAGE
 from reminders.domain.weekly import WeekFacts
-from reminders.messages.environment import environment
+from reminders.messages.environment import environment, localised
 from reminders.messages.render import RenderedEmail, sms_name
 
 BAR_MAX_PX = 80
@@ -38,14 +41,23 @@ class Bar:
 
 
 class WeeklyTexts:
-    def __init__(self, templates_dir: Path, program_name: str, max_segments: int) -> None:
+    def __init__(self, templates_dir: Path, program_name: str, max_segments: int,
+                 language: str = DEFAULT_LANGUAGE) -> None:
         self.env = environment(templates_dir)
         self.program_name = program_name
         self.max_segments = max_segments
         self.templates_dir = templates_dir
+        self.language = language
+
+    def in_language(self, language: str) -> WeeklyTexts:
+        """The same texts in `language` (the person's: a caregiver's texts about a person are
+        in that person's language)."""
+        if language == self.language:
+            return self
+        return WeeklyTexts(self.templates_dir, self.program_name, self.max_segments, language)
 
     def _macro(self, template: str, macro: str, /, **context: Any) -> str:
-        module = self.env.get_template(template).module
+        module = self.env.get_template(localised(template, self.language)).module
         return to_gsm7(" ".join(str(getattr(module, macro)(**context)).split()))
 
     def _fit(self, template: str, macro: str, /, **context: Any) -> str:
@@ -64,7 +76,7 @@ class WeeklyTexts:
 
     def caregiver_sms(self, person_name: str, facts: WeekFacts) -> str:
         return self._fit("sms/weekly.txt.j2", "caregiver", program_name=self.program_name,
-                         name=_who(person_name), w=facts)
+                         name=self._who(person_name), w=facts)
 
     def care(self, macro: str, /, **context: Any) -> str:
         """A caregiver text or a reply about the link (templates/sms/care.txt.j2)."""
@@ -75,7 +87,7 @@ class WeeklyTexts:
 
     def invitation(self, person_name: str, support: str) -> str:
         return self.care("invitation", program_name=self.program_name,
-                         name=_who(person_name), support=support)
+                         name=self._who(person_name), support=support)
 
     def alert(self, person_name: str, words: str) -> str:
         """The caregiver's alert: the person's words, cut until the text fits the budget."""
@@ -84,7 +96,7 @@ class WeeklyTexts:
             for limit in range(ALERT_WORDS, 9, -10):
                 cut = said if len(said) <= limit else said[:limit].rstrip() + "..."
                 body = self.care("alert", program_name=self.program_name,
-                                 name=_who(person_name), words=cut, form=form)
+                                 name=self._who(person_name), words=cut, form=form)
                 count = count_segments(body)
                 if count.encoding == "GSM-7" and count.segments <= self.max_segments:
                     return body
@@ -93,39 +105,38 @@ class WeeklyTexts:
     def version(self, template: str) -> str:
         """Which wording was sent, for the consent log: the template's name and a digest of
         its source (changes whenever the wording does)."""
+        template = localised(template, self.language)
         path = self.templates_dir / template
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
         return f"{template}@{digest}"
 
     def email(self, person_name: str, facts: WeekFacts, unsubscribe_url: str | None
               ) -> RenderedEmail:
-        bars = [_bar(e.day.strftime("%a %b %d"), e.score, e.done) for e in facts.evenings]
-        scored = [b for b in bars if b.score is not None]
-        alt = (f"Chart of the last {len(bars)} evenings: DONE on "
-               f"{sum(b.done for b in bars)}; "
-               + (f"scores from {min(b.score for b in scored if b.score is not None)} to "
-                  f"{max(b.score for b in scored if b.score is not None)} out of 10."
-                  if scored else "no scores sent."))
+        words = self.env.get_template(localised("sms/weekly.txt.j2", self.language)).module
+        bars = [_bar(str(words.bar_label(e.day, e.done, e.score)), e.score, e.done)  # type: ignore[attr-defined]
+                for e in facts.evenings]
+        scores = [b.score for b in bars if b.score is not None]
+        alt = str(words.chart_alt(len(bars), sum(b.done for b in bars),  # type: ignore[attr-defined]
+                                  min(scores) if scores else None,
+                                  max(scores) if scores else None))
         context = {"name": " ".join(person_name.split()[:1]), "w": facts,
                    "program_name": self.program_name, "unsubscribe_url": unsubscribe_url,
                    "bars": bars, "bar_max": BAR_MAX_PX, "chart_alt": alt}
-        subject = " ".join(self.env.get_template("email/weekly_subject.txt.j2")
-                           .render(**context).split())
+        def template(name: str) -> Template:
+            return self.env.get_template(localised(name, self.language))
+
+        subject = " ".join(template("email/weekly_subject.txt.j2").render(**context).split())
         return RenderedEmail(
             subject=subject,
-            text=self.env.get_template("email/weekly.txt.j2").render(**context).strip() + "\n",
-            html=self.env.get_template("email/weekly.html.j2").render(subject=subject,
-                                                                     **context))
+            text=template("email/weekly.txt.j2").render(**context).strip() + "\n",
+            html=template("email/weekly.html.j2").render(subject=subject, **context))
+
+    def _who(self, person_name: str) -> str:
+        """How a caregiver text names the person: their first name (a long one, or none: "Your
+        family member", in the text's language)."""
+        return sms_name(person_name) or self._macro("sms/weekly.txt.j2", "someone")
 
 
-def _bar(day: str, score: int | None, done: bool) -> Bar:
+def _bar(label: str, score: int | None, done: bool) -> Bar:
     height = 4 if score is None else max(4, BAR_MAX_PX * score // 10)
-    said = [("DONE" if done else "not done"), (f"pain {score}/10" if score is not None
-                                               else "no score")]
-    return Bar(f"{day}: {', '.join(said)}", height, score, done)
-
-
-def _who(person_name: str) -> str:
-    """How a caregiver text names the person: their first name (a long one, or none: "Your
-    family member")."""
-    return sms_name(person_name) or "Your family member"
+    return Bar(label, height, score, done)

@@ -39,6 +39,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 _out = tables.print_json
+LANGUAGES_HELP = """languages: en (default) and es, per person (subscribe --language es, set PHONE
+language=es, the import column `language`, or the texts ESPAÑOL / ENGLISH).
+To add a language, e.g. fr: put a translation beside every English file of templates/sms,
+templates/email and templates/content (library.toml -> library.fr.toml, replies.txt.j2 ->
+replies.fr.txt.j2; same ids, tags and macros), and add "fr" to LANGUAGES in
+reminders/domain/subscriber.py; tests/test_translations.py lists whatever is missing.
+README.md, "Languages", says more."""
 
 
 def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
@@ -46,7 +53,7 @@ def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
         args.email, args.phone = args.phone, None
     sub = preferences.enrol(svc.store, svc.settings, Enrolment(
         phone=args.phone, email=args.email, name=args.name or "", timezone=args.timezone,
-        time=args.time, channel=args.channel, confirmed=args.confirmed,
+        time=args.time, channel=args.channel, confirmed=args.confirmed, language=args.language,
     ))
     print(f"subscribed {sub.handle()} at {sub.send_time:%H:%M} {sub.timezone} "
           f"({'confirmed' if args.confirmed else 'awaiting confirmation'})")
@@ -145,7 +152,8 @@ def cmd_run(args: argparse.Namespace, svc: Services) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="reminders", description="Nightly foot-care reminders")
+    parser = _Parser(prog="reminders", description="Nightly foot-care reminders",
+                     epilog=LANGUAGES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("subscribe", help="enrol a person")
@@ -155,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timezone")
     p.add_argument("--time")
     p.add_argument("--channel")
+    p.add_argument("--language", help="en (default) or es: the language of every text and email")
     p.add_argument("--confirmed", action="store_true", help="consent already given (no YES asked)")
     p.set_defaults(handler=cmd_subscribe)
 
