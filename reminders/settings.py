@@ -1,7 +1,6 @@
 """Configuration, read once from the environment (and `.env`) into a frozen, typed object.
 
-A mistake fails at start with one line naming the variable (`ConfigError`), never later in
-the middle of a send.
+A mistake fails at start with one line naming the variable (`ConfigError`), never mid-send.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from reminders.settings_parse import (
     _shared_keys,
     _timezone,
     _url,
+    _weekday,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +44,7 @@ class Settings:
     redis_sentinel_master: str = ""
     celery_broker_url: str = ""  # empty: REDIS_URL (the data Redis is the broker)
     celery_broker_sentinel_master: str = ""  # empty: REDIS_SENTINEL_MASTER
-    # Writes a failover must not lose wait for this many replicas (None: auto, one when the
-    # master has one; storage/replicas.py), at most this long.
+    # Failover-critical writes wait for this many replicas (None: auto; storage/replicas.py).
     redis_min_replicas_ack: int | None = None
     redis_wait_timeout_ms: int = 500
     sms_backend: str = "console"
@@ -113,15 +112,14 @@ class Settings:
 
     @property
     def send_concurrency(self) -> int:
-        """In-flight sends per worker: enough to keep TWILIO_MPS busy at Twilio's usual 0.5 s
-        per creation (Little's law), at least 4, at most the ~100 concurrent requests Twilio
-        allows an account."""
+        """In-flight sends per worker: TWILIO_MPS x Twilio's usual 0.5 s per creation (Little's
+        law), at least 4, at most the ~100 concurrent requests Twilio allows an account."""
         if self.send_concurrency_setting:
             return self.send_concurrency_setting
         return max(4, min(100, math.ceil(self.twilio_mps * 0.5)))
 
     @property
-    def broker_url(self) -> str:
+    def broker_url(self) -> str:  # CELERY_BROKER_URL, else the data Redis
         return self.celery_broker_url or self.redis_url
 
     @property
@@ -152,13 +150,6 @@ def _one_of(*allowed: str) -> Callable[[str, str], str]:
 
 def _as_given(name: str, raw: str) -> str:
     return raw  # secrets and passwords: spaces may be part of them
-
-
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def _weekday(name: str, raw: str) -> int:
-    return _WEEKDAYS.index(_choice(name, raw, _WEEKDAYS))
 
 
 def _path(name: str, raw: str) -> Path:

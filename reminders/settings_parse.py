@@ -141,3 +141,11 @@ def _ca_file(name: str, raw: str) -> Path:
         raise ConfigError(f"{name} must be a PEM file of CA certificates, got {raw!r}: "
                           f"{getattr(exc, 'strerror', None) or exc}") from None
     return path
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(name: str, raw: str) -> int:
+    """A weekday by name, as date.weekday() numbers it (0 Monday .. 6 Sunday)."""
+    return WEEKDAYS.index(_choice(name, raw, WEEKDAYS))

@@ -166,7 +166,7 @@ class Sender:
             if isinstance(paced, str):
                 return paced
             now = paced
-        window = nights.attempt_window(sub, local_date, self.late_limit)
+        window = policies.attempt_window(sub, local_date, self.late_limit)
         claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds,
                              window if channel == "sms" else None)
         if not claim.owned:

@@ -1,11 +1,13 @@
 """The rules of an evening's send, as pure functions: which channels a person wants, why one
-is skipped, which dates a task may name, and after which instant nothing is sent."""
+is skipped, which dates a task may name, after which instant nothing is sent, and the window
+in which an evening's attempts are made."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 
 
@@ -43,3 +45,15 @@ def deadline(local_date: date, due: datetime, tz: ZoneInfo, late_limit: timedelt
         return due + late_limit
     day_end = datetime.combine(local_date + timedelta(days=1), time(0), tz)
     return min(not_after, day_end + late_limit)
+
+
+# How far the clocks of workers and Redis may disagree (see attempt_window).
+CLOCK_MARGIN = timedelta(seconds=5)
+
+
+def attempt_window(sub: Subscriber, local_date: date, late_limit: timedelta
+                   ) -> tuple[datetime, datetime]:
+    """When this evening's nightly attempts are made: from its instant (less a margin for
+    clocks, workers' and Redis's, that disagree) to its late limit."""
+    due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
+    return due - CLOCK_MARGIN, due + late_limit + CLOCK_MARGIN

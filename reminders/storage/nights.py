@@ -16,10 +16,8 @@ One hash per (subscriber, local date), one set of fields per channel:
   email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 
-A record can also be lost: Redis with `appendfsync everysec` that crashes with its machine comes
-back without the last second of writes (a claim, a "sent" record). So a claim given the window
-in which this evening's attempts are made (its instant to its late limit) that finds no record,
-from a Redis that started within that window, does not take the evening as new: it answers
+A record can be lost (Redis with `appendfsync everysec` crashing with its machine): a claim that
+finds no record, from a Redis that started within the evening's attempt window, answers
 `restarted`, and the sender asks the provider once before sending (delivery.py).
 """
 
@@ -30,17 +28,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import codec, inflight, keys, replicas
 from reminders.storage.lua import script as lua_script
-
-# How far the clocks of workers and Redis may disagree (see attempt_window).
-CLOCK_MARGIN = timedelta(seconds=5)
 
 
 class ClaimOutcome(StrEnum):
@@ -66,14 +59,6 @@ class Claim:
                                 ClaimOutcome.RESTARTED)
 
 
-def attempt_window(sub: Subscriber, local_date: date, late_limit: timedelta
-                   ) -> tuple[datetime, datetime]:
-    """When this evening's nightly attempts are made: from its instant (less a margin for
-    clocks, workers' and Redis's, that disagree) to its late limit."""
-    due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
-    return due - CLOCK_MARGIN, due + late_limit + CLOCK_MARGIN
-
-
 def claim(
     client: redis.Redis, subscriber_id: str, local_date: date, channel: str, now: datetime,
     lease_seconds: float, window: tuple[datetime, datetime] | None = None,
@@ -92,9 +77,8 @@ def claim(
     outcome, detail = (codec.text(x) for x in raw)
     found = Claim(ClaimOutcome(outcome), detail)
     if found.owned and not replicated:
-        # Not to be sent on (a failover could lose it): undone, and the task retries. A takeover
-        # keeps what the earlier attempt left to look up; a fresh claim leaves no state, so the
-        # next one weighs a Redis restart afresh (replicas.py).
+        # A failover could lose it: undone, the task retries. A takeover keeps what the earlier
+        # attempt left to look up; a fresh claim leaves no state (replicas.py).
         if found.outcome == ClaimOutcome.RECLAIMED:
             release_for_retry(client, subscriber_id, local_date, channel, "not-replicated",
                               detail)
@@ -148,32 +132,32 @@ def release_for_retry(
     message anyway, so the next attempt checks with the provider before sending again.
     `not_before` (epoch; the provider's Retry-After): no attempt is claimed before then.
     """
-    key = keys.night(subscriber_id, local_date)
     fields = {channel: "retry", f"{channel}_error": error}
     if uncertain_since is not None:
         fields[f"{channel}_uncertain"] = str(uncertain_since)
     if not_before is not None:
         fields[f"{channel}_not_before"] = repr(not_before)
-    with client.pipeline() as pipe:
-        pipe.hset(key, mapping=cast(Any, fields))
-        pipe.hdel(key, f"{channel}_lease")
-        pipe.expire(key, keys.NIGHT_TTL_SECONDS)
-        pipe.execute()
+    _write(client, keys.night(subscriber_id, local_date), fields, f"{channel}_lease")
 
 
 def note(client: redis.Redis, subscriber_id: str, local_date: date, **fields: str) -> None:
     """What the person told us about that evening (DONE, a symptom score): kept as long as
     the send record, and no longer (every write to a night record sets its expiry)."""
-    key = keys.night(subscriber_id, local_date)
+    _write(client, keys.night(subscriber_id, local_date), fields)
+
+
+def _write(client: redis.Redis, key: str, fields: dict[str, str], *drop: str) -> None:
+    """Set `fields` (and delete `drop`) in one transaction that renews the record's expiry."""
     with client.pipeline() as pipe:
         pipe.hset(key, mapping=cast(Any, fields))
+        if drop:
+            pipe.hdel(key, *drop)
         pipe.expire(key, keys.NIGHT_TTL_SECONDS)
         pipe.execute()
 
 
-# A night record exists only for dates near the day it was written (a send, a callback, DONE
-# after midnight), and expires NIGHT_TTL_SECONDS after its last write: so these dates around
-# today cover every record a person can have, without scanning the keyspace.
+# A night record exists only near the day it was written (a send, a callback, DONE after
+# midnight) and expires NIGHT_TTL_SECONDS after its last write: these dates cover them all.
 _ERASE_BEFORE = timedelta(seconds=keys.NIGHT_TTL_SECONDS) + timedelta(days=2)
 _ERASE_AFTER = timedelta(days=2)
 
@@ -307,16 +291,9 @@ def record_email_attempt(client: redis.Redis, subscriber_id: str, local_date: da
                          "email_data_at": f"{at:.3f}"})
 
 
-
 def notes(client: redis.Redis, subscriber_id: str, days: list[date]
           ) -> list[tuple[bool, int | None]]:
     """What the person told us on each of `days` (one round trip): (DONE, score or None)."""
-    with client.pipeline(transaction=False) as pipe:
-        for day in days:
-            pipe.hmget(keys.night(subscriber_id, day), "done", "score")
-        found = pipe.execute()
-    result: list[tuple[bool, int | None]] = []
-    for done, score in found:
-        text = codec.text(score)
-        result.append((codec.text(done) == "1", int(text) if text.isdigit() else None))
-    return result
+    return [(record.get("done") == "1",
+             int(record["score"]) if record.get("score", "").isdigit() else None)
+            for record in read_many(client, subscriber_id, days)]

@@ -290,12 +290,8 @@ def _merge(before: Subscriber, after: Subscriber, current: Subscriber) -> Subscr
 
 
 def _index_entries(sub: Subscriber) -> list[keys.IndexEntry]:
-    found = []
-    if sub.phone:
-        found.append(keys.phone_index(sub.phone))
-    if sub.email:
-        found.append(keys.email_index(sub.email))
-    return found
+    return ([keys.phone_index(sub.phone)] if sub.phone else []) + (
+        [keys.email_index(sub.email)] if sub.email else [])
 
 
 decode = codec.text_hash
