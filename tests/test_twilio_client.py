@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
 
+from reminders.channels.base import SlotMissed
 from reminders.channels.twilio_sms import TwilioSms
 
 SID = "AC" + "1" * 32
@@ -68,3 +70,14 @@ def test_no_proxy_still_bypasses_it(proxy: str, monkeypatch: pytest.MonkeyPatch)
     sms = _sms(proxy)  # the "proxy" server doubles as the API, reached directly
     sms.send_sms("+13125550142", "hello")
     assert _Proxy.seen == [f"/2010-04-01/Accounts/{SID}/Messages.json"]
+
+
+def test_a_request_later_than_its_slot_never_reaches_the_wire(proxy: str) -> None:
+    sms = _sms(proxy)
+    with pytest.raises(SlotMissed):
+        sms.send_sms("+13125550142", "late", send_by=time.monotonic() - 0.001)
+    assert _Proxy.seen == []
+    # The next send on the same thread has no slot of its own to miss.
+    sms.send_sms("+13125550142", "on time", send_by=time.monotonic() + 5)
+    sms.send_sms("+13125550142", "unpaced")
+    assert len(_Proxy.seen) == 2

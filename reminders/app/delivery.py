@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from reminders.app import consent, guards, nightly_email
+from reminders.app.pacing import Paced, Pacer
 from reminders.app.recovery import Attempts, Recovery
 from reminders.app.retry import RetryLater, merge
 from reminders.app.send_window import OVERLOAD_CODES, SendWindow
@@ -39,9 +40,9 @@ log = logging.getLogger(__name__)
 AMBIGUOUS_CODES = ("timeout", "connection")
 BUSY_RECHECK_SECONDS = 5.0
 # send-now ignores the late limit, but still waits its turn at most this long.
-SEND_NOW_PACING_WAIT = 300.0
 
 
+@dataclass
 @dataclass
 class Outcome:
     subscriber_id: str
@@ -68,6 +69,7 @@ class Sender:
         self.limiter = limiter
         self.recovery = Recovery(client, sms, recheck_seconds)
         self.circuit = circuit
+        self.pacer = Pacer(client, sms, limiter, circuit)
         # In-flight SMS sends of this worker (SEND_CONCURRENCY, halved after a 429).
         self.window = window or SendWindow(100)
         # Called once an evening's usual texts are settled (the weekly summary: app/weekly.py);
@@ -161,11 +163,12 @@ class Sender:
         # Only the channel at hand is rendered: an SMS send does not pay for the HTML email.
         selection = self.renderer.select(sub, local_date)
         sms = self.renderer.sms(sub, selection) if channel == "sms" else None
+        send_by: float | None = None
         if sms is not None:
             paced = self._gate(sub, local_date, sms.segments, now, settle, deadline)
             if isinstance(paced, str):
                 return paced
-            now = paced
+            now, send_by = paced
         window = policies.attempt_window(sub, local_date, self.late_limit)
         claim = nights.claim(self.redis, sub.id, local_date, channel, now, self.lease_seconds,
                              window if channel == "sms" else None)
@@ -183,7 +186,8 @@ class Sender:
                 self._record_sent(sub, local_date, "sms", found.provider_id, found.status,
                                   settle)
                 return "sent"
-            return self._send_sms(sub, local_date, sms, now, settle, attempts.then(now))
+            return self._send_sms(sub, local_date, sms, now, settle, attempts.then(now),
+                                  send_by, deadline)
         email = self.renderer.email(sub, selection, local_date, self._unsubscribe_url(sub))
         return self._send_email(sub, local_date, email, now, settle,
                                 reclaimed=claim.outcome != "claimed")
@@ -204,42 +208,27 @@ class Sender:
         return f"already {claim.detail}"
 
     def _gate(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
-              settle: bool, deadline: datetime | None) -> datetime | str:
-        """Before an SMS claim: the circuit (asked first, so a stopped account takes no
-        rate-limit slot for nothing), then the pacing; the new `now`, or an outcome."""
-        stop = self.circuit.paused() if self.circuit is not None else None
-        if stop is not None:
-            raise RetryLater(stop.seconds, f"circuit-open: sending stopped ({stop.reason})")
-        if self.limiter is None:
-            return now
-        return self._pace(sub, local_date, segments, now, settle, deadline)
-
-    def _pace(self, sub: Subscriber, local_date: date, segments: int, now: datetime,
-              settle: bool, deadline: datetime | None) -> datetime | str:
-        """Wait for the shared segments-per-second budget; the new `now`, or an outcome.
-
-        Never past `deadline`: a slot that comes later than that means the evening is missed.
-        """
-        assert self.limiter is not None
-        left = (SEND_NOW_PACING_WAIT if deadline is None
-                else (deadline - now).total_seconds())
-        started = time.monotonic()
-        if left < 0 or not self.limiter.acquire(segments, give_up_after=left):
+              settle: bool, deadline: datetime | None) -> Paced | str:
+        """The circuit and a rate-limit slot; never past `deadline`: a slot that comes later
+        than that means the evening is missed."""
+        paced = self.pacer.gate(segments, now, deadline)
+        if paced is None:
             log.warning("send missed subscriber=%s date=%s reason=rate-limit", sub.id,
                         local_date)
             nights.finish(self.redis, sub.id, local_date, "sms", "missed", settle=settle,
                           reason="rate-limit")
             return "missed"
-        return now + timedelta(seconds=time.monotonic() - started)
+        return paced
 
     def _unsubscribe_url(self, sub: Subscriber) -> str | None:
         return self.composer.unsubscribe_url(sub) if sub.email else None
 
     def _send_sms(self, sub: Subscriber, local_date: date, sms: RenderedSms, now: datetime,
-                  settle: bool, attempts: Attempts) -> str:
+                  settle: bool, attempts: Attempts, send_by: float | None,
+                  deadline: datetime | None) -> str:
         assert sub.phone is not None
         try:
-            receipt = self.sms.send_sms(sub.phone, sms.body)
+            receipt = self.pacer.send(sub.phone, sms.body, sms.segments, send_by, deadline)
         except DeliveryError as exc:
             if exc.code in OVERLOAD_CODES and self.window.overloaded():
                 counters.incr(self.redis, counters.SEND_WINDOW_CUTS)

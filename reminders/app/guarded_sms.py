@@ -17,10 +17,10 @@ class GuardedSms:
         self.inner = inner
         self.circuit = circuit
 
-    def send_sms(self, to: str, body: str) -> SmsReceipt:
+    def send_sms(self, to: str, body: str, send_by: float | None = None) -> SmsReceipt:
         self._check()
         try:
-            receipt = self.inner.send_sms(to, body)
+            receipt = self.inner.send_sms(to, body, send_by)
         except DeliveryError as exc:
             raise self._refused(exc) from exc
         self.circuit.ok()

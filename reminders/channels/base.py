@@ -44,6 +44,11 @@ class DeliveryError(Exception):
         self.recipient = recipient
 
 
+class SlotMissed(Exception):
+    """The request was not on the wire by its `send_by` instant, so it was not sent at all:
+    nothing reached the provider, and the sender books a new rate-limit slot."""
+
+
 @dataclass(frozen=True)
 class SmsReceipt:
     provider_id: str
@@ -52,7 +57,10 @@ class SmsReceipt:
 
 
 class SmsTransport(Protocol):
-    def send_sms(self, to: str, body: str) -> SmsReceipt: ...
+    def send_sms(self, to: str, body: str, send_by: float | None = None) -> SmsReceipt:
+        """Send; with `send_by` (a time.monotonic() instant) raise SlotMissed, sending nothing,
+        if the request would reach the wire later than that."""
+        ...
 
     def find_sent(self, to: str, since: datetime, body: str) -> SmsReceipt | None:
         """The message `body` accepted for `to` since about `since`, if the provider shows it

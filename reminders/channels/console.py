@@ -9,12 +9,13 @@ import json
 import os
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from reminders.channels.base import SmsReceipt
+from reminders.channels.base import SlotMissed, SmsReceipt
 from reminders.domain.gsm import count_segments
 from reminders.logs import mask
 
@@ -29,7 +30,9 @@ class ConsoleSms:
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
 
-    def send_sms(self, to: str, body: str) -> SmsReceipt:
+    def send_sms(self, to: str, body: str, send_by: float | None = None) -> SmsReceipt:
+        if send_by is not None and time.monotonic() > send_by:
+            raise SlotMissed()
         self.outbox.mkdir(parents=True, exist_ok=True)
         provider_id = "CONSOLE" + secrets.token_hex(8)
         now = datetime.now(UTC)

@@ -8,6 +8,7 @@ staging proxy or a local test double can stand in for api.twilio.com.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from reminders.channels.base import DeliveryError, Recipient, SmsReceipt
+from reminders.channels.base import DeliveryError, Recipient, SlotMissed, SmsReceipt
 
 TWILIO_BASE = "https://api.twilio.com"
 # Error codes after which retrying is pointless (Twilio's error dictionary).
@@ -35,6 +36,22 @@ LOOKUP_LIMIT = 50
 CLOCK_SKEW = timedelta(minutes=2)
 
 
+class OnTimeAdapter(HTTPAdapter):
+    """Refuses, at the last moment before the bytes are written, a request that is later than
+    its thread's `send_by` (a rate-limit slot's end): sending it then would bunch it with the
+    texts booked after it."""
+
+    def __init__(self, local: threading.local, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._local = local
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        send_by = getattr(self._local, "send_by", None)
+        if send_by is not None and time.monotonic() > send_by:
+            raise SlotMissed()
+        return super().send(request, *args, **kwargs)
+
+
 class RebasedHttpClient(TwilioHttpClient):
     """Sends requests meant for api.twilio.com to `base_url`, and remembers response headers."""
 
@@ -42,11 +59,12 @@ class RebasedHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout, pool_connections=True)
         self.base_url = base_url.rstrip("/")
         assert self.session is not None
+        self._local = threading.local()
         # One kept-alive connection per sender thread (SEND_CONCURRENCY): requests' default
         # pool of 10 would open and throw away a connection for every send beyond ten.
         for prefix in ("https://", "http://"):
-            self.session.mount(prefix, HTTPAdapter(pool_connections=1, pool_maxsize=pool_size))
-        self._local = threading.local()
+            self.session.mount(prefix, OnTimeAdapter(self._local, pool_connections=1,
+                                                     pool_maxsize=pool_size))
         # requests reads the proxy and CA-bundle variables from os.environ again on every
         # request (a walk over the whole environment, 13 % of a send's CPU here). A worker's
         # environment does not change: read them once, for our one host, and keep them.
@@ -62,6 +80,10 @@ class RebasedHttpClient(TwilioHttpClient):
         response = super().request(method, url, *args, **kwargs)
         self._local.headers = dict(response.headers or {})
         return response
+
+    def set_send_by(self, send_by: float | None) -> None:
+        """This thread's next requests must reach the wire by `send_by` (or whenever: None)."""
+        self._local.send_by = send_by
 
     def last_header(self, name: str) -> str | None:
         headers: dict[str, str] = getattr(self._local, "headers", {}) or {}
@@ -85,17 +107,20 @@ class TwilioSms:
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
 
-    def send_sms(self, to: str, body: str) -> SmsReceipt:
+    def send_sms(self, to: str, body: str, send_by: float | None = None) -> SmsReceipt:
         sender: dict[str, str] = (
             {"messaging_service_sid": self.messaging_service_sid}
             if self.messaging_service_sid else {"from_": self.from_number}
         )
+        self.http.set_send_by(send_by)
         try:
             message = self.client.messages.create(
                 to=to, body=body, status_callback=self.status_callback, **sender
             )
         except (TwilioException, requests.RequestException) as exc:
             raise self._classify(exc) from exc
+        finally:
+            self.http.set_send_by(None)
         return SmsReceipt(str(message.sid), str(message.status or "queued"),
                           int(message.num_segments or 1))
 

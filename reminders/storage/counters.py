@@ -39,6 +39,8 @@ def error(channel: str, code: str) -> str:
 EMAIL_REPEATS = "resent_after_data:email"
 PROVIDER_AUTH_FAILURES = "provider_auth_failures:sms"
 SEND_WINDOW_CUTS = "send_window_cuts:sms"
+# A request that would have reached the wire after its rate-limit slot: booked again.
+LATE_SLOTS = "late_slots:sms"
 LAG_SUM, LAG_COUNT, LAG_LAST = ("dispatch_lag_seconds_sum", "dispatch_lag_seconds_count",
                                 "dispatch_lag_seconds_last")
 

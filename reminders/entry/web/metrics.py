@@ -136,6 +136,12 @@ class RedisCollector(Collector):
                                    labels=["channel"])
         cuts.add_metric(["sms"], float(counts.get(counters.SEND_WINDOW_CUTS, 0)))
         yield cuts
+        late = CounterMetricFamily("reminders_late_slots",
+                                   "Texts held back because they would have reached the provider "
+                                   "after their rate-limit slot (booked again; a starved worker)",
+                                   labels=["channel"])
+        late.add_metric(["sms"], float(counts.get(counters.LATE_SLOTS, 0)))
+        yield late
 
     @staticmethod
     def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:
