@@ -27,16 +27,57 @@ from testing.smtp import FakeSmtp
 from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 
 FROM_NUMBER = "+15005550006"
-# One line per fault-injection scenario, shown at the end of every run (see below).
-FAULT_SUMMARY: list[str] = []
+SUPPORT = "help@example.org"
+# One line per fault-injection scenario, shown at the end of every run. With pytest-xdist the
+# scenarios run in worker processes: each appends its line to one file that the controller
+# names (in the environment the workers inherit) and prints.
+FAULT_LINES_VAR = "REMINDERS_FAULT_LINES"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if FAULT_LINES_VAR not in os.environ:
+        handle, path = tempfile.mkstemp(prefix="reminders-fault-lines-", suffix=".txt")
+        os.close(handle)
+        os.environ[FAULT_LINES_VAR] = path
+        config.add_cleanup(lambda: Path(path).unlink(missing_ok=True))
+
+
+# Tests that start a Celery worker or beat, a broker server or a browser: `make check` leaves
+# them to `make test`. Marked by the fixtures they use (and by `pytest.mark.slow` where a test
+# starts such a process itself).
+SLOW_FIXTURES = frozenset({"start_worker", "start_beat", "rabbitmq_url", "sentinel_group",
+                           "page"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+def need(present: bool, what: str) -> None:
+    """Skip a test whose server or package is missing, on a developer's machine; under CI
+    (`CI` set, as .ci/run does) that is a failure, so a missing part never passes unseen."""
+    if present:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI: a missing part fails the run)", pytrace=False)
+    pytest.skip(what)
+
+
+def record_fault_line(line: str) -> None:
+    # One write of a short line to a file opened for appending: whole lines, whatever order.
+    with open(os.environ[FAULT_LINES_VAR], "a", encoding="utf-8") as out:
+        out.write(line.replace("\n", " ") + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FAULT_SUMMARY:
+    path = Path(os.environ.get(FAULT_LINES_VAR, ""))
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    if lines:
         terminalreporter.section("fault injection")
-        for line in FAULT_SUMMARY:
+        for line in sorted(lines):
             terminalreporter.write_line(line)
-SUPPORT = "help@example.org"
 
 
 def free_port() -> int:
@@ -90,6 +131,7 @@ def redis_server() -> Iterator[str]:
         url = os.environ.get("REDIS_URL")
         if not url:
             pytest.exit("redis-server is not installed and REDIS_URL is not set", returncode=3)
+        need(not os.environ.get("CI"), "redis-server is not installed")
         yield url
         return
     yield from private_redis(binary, "--maxmemory-policy", "noeviction")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, need, wait_until
 
 SHARED = "amqp://guest:guest@127.0.0.1:5672//"
 
@@ -42,7 +42,7 @@ def private_rabbitmq() -> Iterator[str]:
         if _answers(5672):
             yield SHARED
             return
-        pytest.skip("no rabbitmq-server to start (not installed, or not root: `make test` as "
+        need(False, "no rabbitmq-server to start (not installed, or not root: `make test` as "
                     "root installs it) and none answers on 127.0.0.1:5672")
     base = Path(tempfile.mkdtemp(prefix="reminders-rabbit-"))
     port, node = free_port(), f"reminders{secrets.token_hex(4)}@localhost"

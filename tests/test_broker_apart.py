@@ -14,15 +14,15 @@ import redis
 
 from reminders.storage import nights
 from testing.twilio_api import FakeTwilio
-from tests.conftest import make_services, private_redis, wait_until
+from tests.conftest import make_services, need, private_redis, wait_until
 from tests.test_faults import Starter, due_now
 
 
 @pytest.fixture
 def broker_redis() -> Iterator[str]:
     binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
+    need(binary is not None, "redis-server is not installed")
+    assert binary is not None
     yield from private_redis(binary, "--maxmemory-policy", "noeviction")
 
 

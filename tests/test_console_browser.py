@@ -39,7 +39,14 @@ if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it", pytrace=False)
     pytest.skip(f"{CHROMIUM} is not installed (scripts/ensure_chromium.sh)",
                 allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api
+except ImportError:
+    if os.environ.get("CI"):
+        pytest.fail("playwright is not installed: `make test` installs it", pytrace=False)
+    pytest.skip("playwright is not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

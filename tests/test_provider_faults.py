@@ -30,7 +30,7 @@ from reminders.storage import keys, nights
 from reminders.wiring import Services
 from testing.smtp import FakeSmtp
 from testing.twilio_api import FakeTwilio, RequestRecord
-from tests.conftest import FAULT_SUMMARY, CeleryProcess, make_services, wait_until
+from tests.conftest import CeleryProcess, make_services, record_fault_line, wait_until
 
 Starter = Callable[..., CeleryProcess]
 
@@ -168,7 +168,7 @@ def worker_env(twilio_env: dict[str, str], **extra: str) -> dict[str, str]:
 
 def report(line: str) -> None:
     print("\n" + line)
-    FAULT_SUMMARY.append(line)  # printed after the run by conftest's terminal summary
+    record_fault_line(line)  # printed after the run by conftest's terminal summary
 
 
 def gaps(attempts: list[RequestRecord]) -> list[float]:

@@ -25,6 +25,7 @@ from tests.conftest import (
     child_env,
     free_port,
     make_services,
+    need,
     private_redis,
     wait_until,
 )
@@ -35,8 +36,8 @@ WARNING = "cannot check that Redis at REDIS_URL never evicts keys"
 
 def _server(*extra: str) -> Iterator[str]:
     binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("needs redis-server")
+    need(binary is not None, "needs redis-server")
+    assert binary is not None
     yield from private_redis(binary, *extra)
 
 
@@ -104,6 +105,7 @@ def _celery(kind: str, env: dict[str, str], tmp_path: Path) -> CeleryProcess:
 
 
 @pytest.mark.parametrize("kind", ["worker", "beat"])
+@pytest.mark.slow
 def test_worker_and_beat_refuse_an_evicting_redis(evicting: dict[str, str], tmp_path: Path,
                                                   kind: str) -> None:
     proc = _celery(kind, evicting, tmp_path)
@@ -128,6 +130,7 @@ def test_commands_say_once_when_config_is_hidden(hidden: dict[str, str]) -> None
 
 
 @pytest.mark.parametrize("kind", ["worker", "beat"])
+@pytest.mark.slow
 def test_worker_and_beat_say_once_when_config_is_hidden(hidden: dict[str, str], tmp_path: Path,
                                                         kind: str) -> None:
     proc = _celery(kind, hidden, tmp_path)
@@ -142,6 +145,7 @@ def test_worker_and_beat_say_once_when_config_is_hidden(hidden: dict[str, str], 
         proc.stop()
 
 
+@pytest.mark.slow
 def test_the_web_command_says_once_when_config_is_hidden(hidden: dict[str, str],
                                                          tmp_path: Path) -> None:
     port = free_port()

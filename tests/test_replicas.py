@@ -16,7 +16,7 @@ from reminders.storage import keys, nights
 from reminders.storage.client import RedisError, SentinelUrl
 from reminders.storage.replicas import NotReplicated
 from testing.twilio_api import FakeTwilio
-from tests.conftest import make_services, private_redis, wait_until
+from tests.conftest import make_services, need, private_redis, wait_until
 from tests.test_faults import due_now
 
 
@@ -28,8 +28,8 @@ def _waits(url: str) -> int:
 @pytest.fixture
 def primary_and_replica() -> Iterator[tuple[str, str]]:
     binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
+    need(binary is not None, "redis-server is not installed")
+    assert binary is not None
     primary_gen = private_redis(binary, "--maxmemory-policy", "noeviction")
     primary = next(primary_gen)
     port = primary.rsplit(":", 1)[1].split("/")[0]

@@ -10,10 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from reminders.settings import PROJECT_ROOT
 from tests.conftest import child_env, free_port, wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def children_of(pid: int) -> dict[int, str]:
