@@ -150,7 +150,10 @@ def cmd_web(args: argparse.Namespace, svc: Services) -> int:
 def cmd_run(args: argparse.Namespace, svc: Services) -> int:
     from reminders.entry.cli.runner import run_all
 
-    return run_all(svc, demo=not args.no_demo, port=args.port, verbose=args.verbose)
+    if not 0 <= args.demo_lead <= 3600:
+        raise InvalidInput("--demo-lead must be between 0 and 3600 seconds")
+    return run_all(svc, demo=not args.no_demo, port=args.port, verbose=args.verbose,
+                   demo_lead_seconds=args.demo_lead)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -233,6 +236,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-demo", action="store_true", help="do not enrol the demo subscriber")
+    p.add_argument("--demo-lead", type=int, default=45, metavar="SECONDS",
+                   help="the demo reminder is due on the first whole minute at least this many "
+                        "seconds after start (default 45: time for everything to start)")
     p.add_argument("--verbose", action="store_true",
                    help="show every line of web, worker and beat (Celery's banners, INFO logs)")
     p.set_defaults(handler=cmd_run)

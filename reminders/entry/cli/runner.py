@@ -54,12 +54,13 @@ def demo_zone(target: datetime) -> tuple[str, time]:
     raise RuntimeError("no time zone puts the demo in the evening window")  # 24h covered
 
 
-def enrol_demo(svc: Services, now: datetime) -> Subscriber:
+def enrol_demo(svc: Services, now: datetime, lead_seconds: int = 45) -> Subscriber:
     existing = svc.store.find(DEMO_PHONE)
     if existing is not None:
         svc.store.delete(existing, suppress=False)  # a fresh demo, with a fresh night record
-    # The next whole minute at least 45 s away: time to start up, and beat ticks on the minute.
-    target = (now + timedelta(seconds=45 + 59)).replace(second=0, microsecond=0)
+    # The next whole minute at least `lead_seconds` away: time to start up (a send time is a
+    # whole minute, and beat ticks on the minute).
+    target = (now + timedelta(seconds=lead_seconds + 59)).replace(second=0, microsecond=0)
     zone, local = demo_zone(target)
     return enrol(svc.store, svc.settings, Enrolment(
         phone=DEMO_PHONE, name="Demo Subscriber", timezone=zone, time=local.strftime("%H:%M"),
@@ -87,7 +88,8 @@ def port_is_free(host: str, port: int) -> None:
                                ) from None
 
 
-def run_all(svc: Services, demo: bool, port: int, verbose: bool = False) -> int:
+def run_all(svc: Services, demo: bool, port: int, verbose: bool = False,
+            demo_lead_seconds: int = 45) -> int:
     port_is_free(HOST, port)
     svc.check()
     state = svc.settings.state_dir
@@ -102,7 +104,8 @@ def run_all(svc: Services, demo: bool, port: int, verbose: bool = False) -> int:
         env["PUBLIC_URL"] = f"http://{HOST}:{port}"  # links in emails point at this web app
     celery = [str(bin_dir / "celery"), *([] if verbose else ["--quiet"]), "-A", "worker"]
     started = clock.monotonic()
-    sub = enrol_demo(svc, datetime.now(UTC)) if demo else None  # its minute starts counting now
+    # Enrolled before anything starts: the lead counts start-up time in.
+    sub = enrol_demo(svc, datetime.now(UTC), demo_lead_seconds) if demo else None
     out = Output(verbose)
     children = [
         Child("web", [sys.executable, "-m", "reminders", "web", "--port", str(port)], env, out),
