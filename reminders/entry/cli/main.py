@@ -1,4 +1,4 @@
-"""`reminders ...`: the operator's command line (the contract: README, "Command line").
+"""`reminders ...`: the operator's command line (the contract: docs/commands.md).
 
 Exit status: 0 success, 2 bad input (one clear line on stderr), 1 when a needed service is down.
 """
@@ -46,7 +46,7 @@ To add a language, e.g. fr: put a translation beside every English file of templ
 templates/email and templates/content (library.toml -> library.fr.toml, replies.txt.j2 ->
 replies.fr.txt.j2; same ids, tags and macros), and add "fr" to LANGUAGES in
 reminders/domain/subscriber.py; tests/test_translations.py lists whatever is missing.
-README.md, "Languages", says more."""
+docs/languages.md says more."""
 
 
 def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
