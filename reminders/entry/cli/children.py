@@ -50,13 +50,22 @@ class Output:
         self.ready: dict[str, threading.Event] = {name: threading.Event()
                                                   for name in READY_MARKERS}
         self.last_line_at = clock.monotonic()
+        # A blank line is held until the child's next line: Celery puts one before each note
+        # it prints on Ctrl-C, and it goes (or shows) with that note.
+        self.blank_before: set[str] = set()
 
     def child_line(self, name: str, line: str) -> None:
         marker = READY_MARKERS.get(name)
         if marker and marker in line:
             self.ready[name].set()
+        if not line.strip() and not self.verbose:
+            self.blank_before.add(name)
+            return
         if self.verbose or newcomer_sees(line):
+            if name in self.blank_before:
+                self.say("")
             self.say(line)
+        self.blank_before.discard(name)
 
     def say(self, text: str) -> None:
         with self.lock:
