@@ -5,6 +5,9 @@ SHELL := /bin/bash
 
 VENV := .venv
 BIN := $(VENV)/bin
+# `make run PORT=8080` when 8000 is taken; `make run VERBOSE=1` shows every line of Celery's.
+PORT ?= 8000
+VERBOSE ?=
 
 # Test processes (pytest-xdist). Most of a fault scenario is waiting on workers, brokers and
 # deadlines, so more processes than cores pay off: 4 on a 2-core machine.
@@ -18,10 +21,11 @@ help: ## list the targets
 bootstrap: ## create .venv/ and install the project (only when pyproject.toml changed)
 	@scripts/bootstrap.sh
 
-run: bootstrap ## web + worker + beat with console backends, plus a demo reminder in ~2 minutes
+run: bootstrap ## web + worker + beat (console backends) and a demo reminder in ~1 minute; PORT=8000
 	@url="$$(scripts/ensure_redis.sh)"; \
-	echo "Using REDIS_URL=$$url"; \
-	REDIS_URL="$$url" exec $(BIN)/reminders run
+	scripts/ensure_redis.sh --remember "$$url"; \
+	echo "Using REDIS_URL=$$url (saved in $${STATE_DIR:-var}/redis.url for other reminders commands)"; \
+	REDIS_URL="$$url" exec $(BIN)/reminders run --port "$(PORT)" $(if $(VERBOSE),--verbose)
 
 test: bootstrap ## lint, then the whole test suite against a real (private) Redis, RabbitMQ and chromium
 	@scripts/ensure_redis.sh --installed
@@ -40,7 +44,7 @@ lint: bootstrap ## ruff, mypy and the import contracts (layers point down only)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: bootstrap ## benchmarks of issue 7 on a private redis-server: a table and BENCHMARKS.md
+bench: bootstrap ## the benchmarks on a private redis-server: a table and BENCHMARKS.md
 	@scripts/ensure_redis.sh --installed
 	$(BIN)/python -m benchmarks
 

@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--only NAME,...] [--output FILE]`: run the benchmarks of issue 7.
+"""`python -m benchmarks [--only NAME,...] [--output FILE]`: run the benchmarks.
 
 Starts a private redis-server (free port, no persistence, noeviction), runs every benchmark
 against it, stops everything it started, prints the table and writes BENCHMARKS.md.

@@ -178,7 +178,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return raw[raw.rindex(")") + 2:].split()  # fields from #3 (state) on
+    return raw[raw.rindex(")") + 2:].split()  # fields from the third (state) on
 
 
 def group_pids(pgid: int) -> list[int]:

@@ -1,7 +1,7 @@
 """`python -m benchmarks.console [N]`: how fast the console's pages answer with N people
 (default 10,000), over real HTTP against the real app (werkzeug, one request at a time).
 
-Not part of `make bench`'s table (issue 7's rows): the console's own check, issue 15. It
+Not part of `make bench`'s table: the console's own check. It
 starts a private redis-server, writes N people with benchmarks/population.py (as enrol()
 stores them; a name that differs per person, 1 in 100 flagged), logs an operator in and
 times each page: the median and the slowest of a few requests.

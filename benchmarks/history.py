@@ -28,7 +28,7 @@ CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
      "short constant consent fields, time from the stream id",
      "571 B (hash 264, phone key 88, due 104, consent 78)",
      "413 B (hash 184, phone index 43, due 104, consent 54)"),
-    ("1 bytes per subscriber (issue 13)",
+    ("1 bytes per subscriber (compact layout)",
      "MEMORY USAGE at 100,000: the due index, one sorted set (skiplist), 104 B a person; "
      "the subscriber hash 232 B (a 160-byte listpack allocation); every 12-character id "
      "stored as text in the due index, the phone index and the consent log",
@@ -55,22 +55,22 @@ CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
      "(5 ms); one whole message of margin where that costs under 10 %",
      "MPS=50: 48.0/s, max 56 segments in a 1-s window (margin and catch-up in, modules not)",
      "MPS=50: 48.0/s, max 50; MPS=225: 218.3/s, max 222"),
-    ("4d-4f at the provider's speed (issue 13)",
+    ("4d-4f at the provider's speed (threads worker)",
      "with 200 ms per creation, `celery -A worker worker` (prefork, one process per core) "
      "had 2 requests in flight: 19 segments/s at TWILIO_MPS=225; with dozens of threads, "
      "polling the rate limiter would cost each a Redis call per slot given to another",
      "the worker runs SEND_CONCURRENCY threads by default (worker_pool/worker_concurrency in "
      "the app's config); a sender books its future slot in one call and sleeps until it",
-     "4d: 19 segments/s = 0.085 (the issue's run; 19.5 for the ETA design here)",
+     "4d: 19 segments/s = 0.085 (the first run; 19.5 for the ETA design here)",
      "4d: 214.8 segments/s = 0.95, busiest second 224, RSS 85 MB"),
-    ("4a CPU per message (issue 13)",
+    ("4a CPU per message (batched hand-off)",
      "Celery's own cost per task (receive, ack, trace) 1.7 ms, more than Sender.deliver "
      "(1.57 ms) including the twilio-python call",
      "the dispatcher's hand-off puts up to 10 evenings in one reminders.send_batch task "
      "(each still keyed and claimed on its own); the threads pool has no pipe to its children",
      "3.27 ms CPU per message (prefork, one task per evening)",
      "1.89 ms (threads, send_batch)"),
-    ("4d busiest second (issue 13)",
+    ("4d busiest second (late senders)",
      "the fake's log: with a hundred sender threads in one process, requests arrived up to "
      "~35 ms after their slot (waits for the GIL), landing on the next second's slots",
      "pacing 4 % under the limit (was 3 %); a sender more than 10 ms late for its slot books "

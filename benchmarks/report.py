@@ -36,7 +36,7 @@ def machine() -> dict[str, str]:
 
 
 def print_table(rows: list[Row], info: dict[str, str], console: Console) -> None:
-    table = Table(title="Benchmarks (issue 7)", show_lines=True)
+    table = Table(title="Benchmarks", show_lines=True)
     for column in COLUMNS:
         table.add_column(column, overflow="fold")
     styles = {"pass": "green", "FAIL": "bold red", "ERROR": "bold red"}

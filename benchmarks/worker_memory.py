@@ -92,5 +92,5 @@ def run(ctx: Context) -> list[Row]:
              f"design: a fresh worker, same settings, sent {PARKED:,} "
              f"send_reminder tasks with countdown=3600; once the broker queue was empty and "
              f"the worker held them all (kombu's unacked hash), RSS minus its idle RSS, "
-             f"divided by {PARKED:,}. The issue quotes about 8.6 KB each."),
+             f"divided by {PARKED:,}. Earlier estimates put it at about 8.6 KB each."),
     )]

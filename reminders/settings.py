@@ -13,6 +13,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
     ConfigError,
     _bool,
@@ -30,8 +31,6 @@ from reminders.settings_parse import (
     _url,
     _weekday,
 )
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Fallback used when nothing is configured and the phone number gives no zone.
 FALLBACK_TIMEZONE = "America/New_York"
@@ -93,6 +92,8 @@ class Settings:
     weekly_summary_day: int = 6
     # How long an operator's console login lasts (hours), from the login on.
     console_session_hours: int = 8
+    # Local state: the beat schedule, and redis.url (the Redis `make run` uses).
+    state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -214,18 +215,23 @@ VARIABLES = (
     Variable("SUPPORT_CONTACT", "support_contact"),
     Variable("WEEKLY_SUMMARY_DAY", "weekly_summary_day", _weekday),
     Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
+    Variable("STATE_DIR", "state_dir", _path),
     Variable("LOG_LEVEL", None),
 )
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
-    """Build Settings from `environ` (default: os.environ plus `.env` in the working dir)."""
+    """Build Settings from `environ` (default: os.environ, then `.env` in the working dir,
+    then for REDIS_URL the file `make run` writes: settings_files.py)."""
+    from_files = environ is None
     if environ is None:
         if dotenv:
-            _load_dotenv()
+            load_dotenv_file()
         environ = os.environ
     env = {k: v for k, v in environ.items() if v.strip() != ""}
+    if from_files and "REDIS_URL" not in env and (remembered := remembered_redis_url(env)):
+        env["REDIS_URL"] = remembered
     values: dict[str, object] = {}
     for variable in VARIABLES:
         if variable.field is not None and variable.name in env:
@@ -242,13 +248,6 @@ def _derive(env: Mapping[str, str], values: dict[str, object]) -> None:
     values.setdefault("email_backend", "smtp" if values.get("smtp_host") else "console")
     if "SMTP_IMPLICIT_TLS" not in env:
         values["smtp_implicit_tls"] = values.get("smtp_port") == 465  # SMTPS' usual port
-
-
-def _load_dotenv() -> None:
-    from dotenv import load_dotenv
-
-    # Real environment variables win over the file, as operators expect.
-    load_dotenv(Path.cwd() / ".env", override=False)
 
 
 def _check_consistency(s: Settings) -> None:

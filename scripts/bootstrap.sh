@@ -2,8 +2,9 @@
 # Create .venv/ (Python 3.11+) and install the project into it, editable, with the dev extra.
 #
 # Idempotent and fast when nothing changed: pip runs only when pyproject.toml is newer than
-# the stamp file .venv/.installed (or the venv is new or broken). pip's output is kept quiet
-# and shown only when it fails.
+# the stamp file .venv/.installed (or the venv is new or broken), and then nothing is printed.
+# While pip works, one progress line per package (on a terminal: one line, rewritten); pip's
+# whole output is shown only when it fails.
 #
 # Environment: PYTHON=/path/to/python3.x picks the interpreter used to create the venv.
 set -euo pipefail
@@ -61,14 +62,45 @@ if [ -f "$STAMP" ] && [ ! pyproject.toml -nt "$STAMP" ] && [ -x "$VENV/bin/remin
     exit 0  # up to date
 fi
 
-say "installing the project and its pinned dependencies into $VENV (pip install -e '.[dev]')"
+say "installing the project and its pinned dependencies into $VENV (pip install -e '.[dev]'; about 1-2 minutes the first time)"
 log=$(mktemp "${TMPDIR:-/tmp}/reminders-pip.XXXXXX")
 trap 'rm -f "$log"' EXIT
+started=$SECONDS
+
+# progress TEXT: on a terminal, rewrite one line; elsewhere (a log, CI), one line each.
+progress() {
+    if [ -t 2 ]; then
+        printf '\r\033[Kbootstrap: %s' "$1" >&2
+    else
+        printf 'bootstrap: %s\n' "$1" >&2
+    fi
+}
+
+# pip's lines, read as they come: one "Collecting NAME==VERSION" per package, then one
+# "Installing collected packages: a, b, ..." before the longest silent step.
+show_progress() {
+    local line count=0 name
+    while IFS= read -r line; do
+        case $line in
+            "Collecting "*)
+                count=$((count + 1))
+                name=${line#Collecting }
+                progress "collecting package $count: ${name%% (*}"
+                ;;
+            "Installing collected packages:"*)
+                progress "installing $(($(tr -cd , <<<"$line" | wc -c) + 1)) packages..."
+                ;;
+        esac
+    done
+    [ -t 2 ] && printf '\n' >&2
+    return 0
+}
+
 if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
-        -e '.[dev]' >"$log" 2>&1; then
+        --progress-bar off -e '.[dev]' 2>&1 | tee "$log" | show_progress; then
     cat "$log" >&2
     rm -f "$STAMP"
     die "pip install failed (output above)"
 fi
 touch "$STAMP"
-say "done"
+say "done in $((SECONDS - started)) s"

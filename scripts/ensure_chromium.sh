@@ -8,15 +8,15 @@
 set -euo pipefail
 
 CHROMIUM=/usr/bin/chromium
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 say() { printf 'chromium: %s\n' "$*" >&2; }
 
 [ -x "$CHROMIUM" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "chromium is not installed; installing it with apt-get (for the console's browser tests)"
-    export DEBIAN_FRONTEND=noninteractive
-    if apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends chromium >&2 \
-            </dev/null && [ -x "$CHROMIUM" ]; then
+    say "chromium is not installed (the console's browser tests need it)"
+    if apt_install chromium --no-install-recommends chromium && [ -x "$CHROMIUM" ]; then
         exit 0
     fi
     say "apt-get could not install chromium"

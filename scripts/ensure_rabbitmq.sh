@@ -8,13 +8,14 @@
 set -euo pipefail
 
 say() { printf 'rabbitmq: %s\n' "$*" >&2; }
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 [ "${1:-}" = "--installed" ] || { say "error: unknown option ${1:-} (use --installed)"; exit 1; }
 command -v rabbitmq-server >/dev/null 2>&1 && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "rabbitmq-server is not installed; installing it with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    if apt-get update -qq >&2 && apt-get install -y -qq rabbitmq-server >&2 </dev/null; then
+    say "rabbitmq-server is not installed"
+    if apt_install rabbitmq rabbitmq-server; then
         command -v rabbitmq-server >/dev/null 2>&1 && exit 0
     fi
     say "apt-get could not install rabbitmq-server"

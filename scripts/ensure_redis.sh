@@ -5,6 +5,9 @@
 #   scripts/ensure_redis.sh              print a working REDIS_URL, starting Redis if needed
 #   scripts/ensure_redis.sh --installed  only make sure redis-server is installed (for tests)
 #   scripts/ensure_redis.sh --stop       stop the private redis-server under ./var/redis/
+#   scripts/ensure_redis.sh --remember URL  write URL to var/redis.url (STATE_DIR/redis.url),
+#                                        where every `reminders` command looks when REDIS_URL
+#                                        is set neither in the environment nor in .env
 #
 # Which Redis, in order:
 #   1. REDIS_URL from the environment, else from ./.env, if it answers (a sentinel:// list with
@@ -17,10 +20,13 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
+# shellcheck source=scripts/apt_install.sh
+source "$ROOT/scripts/apt_install.sh"
 PRIVATE_DIR=$ROOT/var/redis
 PIDFILE=$PRIVATE_DIR/redis.pid
 PORTFILE=$PRIVATE_DIR/port
 LOGFILE=$PRIVATE_DIR/redis.log
+URLFILE=${STATE_DIR:-$ROOT/var}/redis.url
 DEFAULT_URL=redis://127.0.0.1:6379/0
 FIRST_PRIVATE_PORT=6390
 LAST_PRIVATE_PORT=6399
@@ -80,9 +86,8 @@ MSG
 ensure_installed() {
     command -v redis-server >/dev/null 2>&1 && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        say "redis-server is not installed; installing it with apt-get"
-        export DEBIAN_FRONTEND=noninteractive
-        if apt-get update -qq >&2 && apt-get install -y -qq redis-server >&2 </dev/null; then
+        say "redis-server is not installed"
+        if apt_install redis redis-server; then
             command -v redis-server >/dev/null 2>&1 && return 0
         fi
         say "apt-get could not install redis-server"
@@ -142,12 +147,30 @@ stop_private() {
         return 0
     fi
     say "stopping the private redis-server (pid $pid); its data stays in var/redis/"
+    forget_private_url
     kill -TERM "$pid"  # redis-server flushes the AOF and exits cleanly on SIGTERM
     for _ in $(seq 100); do
         kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 0; }
         sleep 0.1
     done
     die "redis-server (pid $pid) did not stop within 10 s"
+}
+
+# The URL file names a server that is about to stop: the commands would fail on it with a
+# connection error, so they go back to REDIS_URL or the default instead.
+forget_private_url() {
+    local port
+    port=$(cat "$PORTFILE" 2>/dev/null) || return 0
+    if [ "$(cat "$URLFILE" 2>/dev/null)" = "redis://127.0.0.1:$port/0" ]; then
+        rm -f "$URLFILE"
+    fi
+}
+
+remember() {
+    [ -n "${1:-}" ] || die "--remember needs the URL"
+    mkdir -p "$(dirname "$URLFILE")"
+    # A URL may carry a password: readable by this user only.
+    (umask 077 && printf '%s\n' "$1" >"$URLFILE.tmp" && mv -f "$URLFILE.tmp" "$URLFILE")
 }
 
 # --- choosing ----------------------------------------------------------------------------------
@@ -204,5 +227,6 @@ case "${1:-}" in
         fi
         ;;
     --stop) stop_private ;;
-    *) die "unknown option $1 (use no option, --installed or --stop)" ;;
+    --remember) remember "${2:-}" ;;
+    *) die "unknown option $1 (use no option, --installed, --stop or --remember URL)" ;;
 esac

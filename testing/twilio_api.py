@@ -521,7 +521,7 @@ class FakeTwilio(Pace):
         self._rejections: dict[str, tuple[int, str | None]] = {}
         self._api_keys: dict[str, str] = {}
         # How long a new message stays out of list results (Twilio's list is eventually
-        # consistent: twilio-node#647, twilio-java#442 report recent messages missing from it).
+        # consistent: twilio-node and twilio-java users report recent messages missing from it).
         self._list_lag = timedelta(0)
         self._down = False
         self._stopping = threading.Event()

@@ -187,7 +187,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         yield fake
 
 
-# Twilio's usual time to answer a message creation over the internet (issue 13).
+# Twilio's usual time to answer a message creation over the internet.
 PROVIDER_LATENCY = (0.2, 0.5)
 
 

@@ -1,4 +1,4 @@
-"""Hardening of the send path (issue 11: findings 3, 8, 11, 14, 17).
+"""Hardening of the send path.
 
 Unreadable records, send-now against a busy provider, the late limit while pacing, untrusted
 broker messages and SMTP after a crash: each against a real Redis, the fake Twilio API or the

@@ -1,4 +1,4 @@
-"""Issue 14 end to end: a week of replies through the signed webhook, then a real beat and a
+"""The weekly loop end to end: a week of replies through the signed webhook, then a real beat and a
 real worker on the summary evening: the person's usual text, their weekly text and their
 caregiver's copy, each once; a foot problem texted that evening reaches the caregiver once,
 through the web app's hand-off to the worker.

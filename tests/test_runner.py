@@ -42,7 +42,8 @@ def test_run_starts_everything_restarts_a_crash_and_stops_on_ctrl_c(
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: _healthy(port), 60, "the web app")
-        wait_until(lambda: "ready." in (tmp_path / "run.log").read_text(), 60, "the worker")
+        wait_until(lambda: "reminders run: ready" in (tmp_path / "run.log").read_text(), 60,
+                   "web, worker and beat")
         output = (tmp_path / "run.log").read_text()
         assert "Demo subscriber +12025550100" in output
         [worker] = [pid for pid, cmd in children_of(proc.pid).items() if "worker worker" in cmd]

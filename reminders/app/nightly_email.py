@@ -9,7 +9,7 @@ the sender's domain (keyed with SECRET_KEY, so it names nobody), and the attempt
 the night record just before DATA (`email_data_at`, with the `Date` header used). A retry that
 takes over such an attempt sends the identical Message-ID and Date, so mail systems that
 deduplicate by Message-ID show one message, and it is counted (`resent_after_data:email`).
-The remaining window is in README.md, "Delivery guarantees".
+The remaining window is in docs/operations.md, "Delivery guarantees".
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ mid-send, leaves an evening whose text may be sitting in Twilio's queue. Twilio 
 idempotency key for a message creation, so the next attempt looks first: the recipient's newest
 messages, for tonight's body, created since the first attempt that may have reached Twilio
 (channels/twilio_sms.py). A queued message has no date_sent, so a DateSent filter would not
-see it; and Twilio's list can lag behind a creation (twilio-node#647, twilio-java#442). "Not
-found" therefore means "not known yet": the lookup is repeated every RECHECK_INTERVAL until the
-message shows up or `SMS_RECHECK_SECONDS` have passed since the last attempt that may have
-reached Twilio; only then is the text sent again. The remaining window: a message Twilio lists
-later than that is sent twice.
+see it; and Twilio's list can lag behind a creation (as users of twilio-node and twilio-java
+report). "Not found" therefore means "not known yet": the lookup is repeated every
+RECHECK_INTERVAL until the message shows up or `SMS_RECHECK_SECONDS` have passed since the last
+attempt that may have reached Twilio; only then is the text sent again. The remaining window: a
+message Twilio lists later than that is sent twice.
 
 The night record keeps those attempts as `<ch>_since` / `<ch>_uncertain` = "first:last" (epoch
 seconds; a plain number from older records or a first attempt means first = last).

@@ -21,7 +21,7 @@ _STRONG = {
     "wound": r"blisters?|blistered|blistering|wounds?|ulcers?|ulcerated|open sore|sores?|"
              r"cuts?|gash|scrape[sd]?|raw spot|broken skin|crack(?:ed|s)? (?:heel|skin)|"
              r"(?:won'?t|will not|doesn'?t|does not|not) heal(?:ing)?|"
-             # Spanish (README "Languages"): ampolla, herida, corte, llaga, úlcera, grieta...
+             # Spanish (docs/languages.md): ampolla, herida, corte, llaga, úlcera, grieta...
              r"ampollas?|heridas?|cortes?|cortad[oa]|llagas?|[uú]lceras?|raspones?|raspad[oa]|"
              r"piel (?:abierta|rota)|grietas?|agrietad[oa]|no (?:sana|cicatriza|se cura)",
     "swelling": r"swollen|swelling|swells?|puffy|puffed(?: up)?|bloated|"

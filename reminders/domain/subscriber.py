@@ -11,7 +11,7 @@ from reminders.domain.states import Channel, EmailStatus, SmsStatus
 
 SMS_STATES = tuple(state.value for state in SmsStatus)
 # The languages the service speaks: each has its files beside the English ones
-# (templates/**/NAME.<lang>.EXT, README "Languages"); "en" is the default and is not stored.
+# (templates/**/NAME.<lang>.EXT, docs/languages.md); "en" is the default and is not stored.
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 # What from_hash raises on a damaged hash: a missing field (KeyError), a bad value or bytes that

@@ -5,7 +5,7 @@ language's files live.
 Languages: a translation sits beside its English file with the language before the first
 extension (sms/replies.txt.j2 -> sms/replies.es.txt.j2, content/library.toml ->
 content/library.es.toml); English is the file without one. A third language is a matter of
-adding those files and its code to subscriber.LANGUAGES (README, "Languages").
+adding those files and its code to subscriber.LANGUAGES (docs/languages.md).
 """
 
 from __future__ import annotations

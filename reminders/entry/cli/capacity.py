@@ -87,7 +87,7 @@ def cmd_capacity(args: argparse.Namespace, svc: Services) -> int:
     elif result.at_risk:
         print(f"AT RISK: the last text due at {worst.minute_utc:%H:%M} UTC would go out "
               f"{worst.delay_seconds / 60:.0f} min late: raise TWILIO_MPS, add senders or "
-              "spread send times (README, 'Capacity')")
+              "spread send times (docs/operations.md, 'Capacity')")
     else:
         print(f"ok: the latest text goes out {worst.delay_seconds / 60:.1f} min after its time")
     return 0

@@ -1,4 +1,4 @@
-"""`reminders ...`: the operator's command line (the contract: README, "Command line").
+"""`reminders ...`: the operator's command line (the contract: docs/commands.md).
 
 Exit status: 0 success, 2 bad input (one clear line on stderr), 1 when a needed service is down.
 """
@@ -21,6 +21,7 @@ from reminders.entry.cli import loop, person, tables
 from reminders.entry.cli import operators as cli_operators
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
+from reminders.settings_files import redis_url_origin
 from reminders.storage.client import ConnectionError, RedisUnavailable, TimeoutError
 from reminders.storage.subscribers import Contended
 from reminders.wiring import Services, build
@@ -45,7 +46,7 @@ To add a language, e.g. fr: put a translation beside every English file of templ
 templates/email and templates/content (library.toml -> library.fr.toml, replies.txt.j2 ->
 replies.fr.txt.j2; same ids, tags and macros), and add "fr" to LANGUAGES in
 reminders/domain/subscriber.py; tests/test_translations.py lists whatever is missing.
-README.md, "Languages", says more."""
+docs/languages.md says more."""
 
 
 def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
@@ -76,8 +77,7 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
     if args.json:
         _out(info)
     else:
-        for key, value in info.items():
-            print(f"{key:>14}: {value if value is not None else '-'}")
+        tables.stdout_console().print(tables.person_table(info))
     return 0
 
 
@@ -139,8 +139,10 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_web(args: argparse.Namespace, svc: Services) -> int:
+    from reminders.entry.cli.runner import port_is_free
     from reminders.entry.web.app import create_app
 
+    port_is_free(args.host, args.port)  # else werkzeug prints five lines and exits 1
     create_app(svc).run(host=args.host, port=args.port, debug=False, threaded=True)
     return 0
 
@@ -148,7 +150,10 @@ def cmd_web(args: argparse.Namespace, svc: Services) -> int:
 def cmd_run(args: argparse.Namespace, svc: Services) -> int:
     from reminders.entry.cli.runner import run_all
 
-    return run_all(svc, demo=not args.no_demo, port=args.port)
+    if not 0 <= args.demo_lead <= 3600:
+        raise InvalidInput("--demo-lead must be between 0 and 3600 seconds")
+    return run_all(svc, demo=not args.no_demo, port=args.port, verbose=args.verbose,
+                   demo_lead_seconds=args.demo_lead)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -231,6 +236,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-demo", action="store_true", help="do not enrol the demo subscriber")
+    p.add_argument("--demo-lead", type=int, default=45, metavar="SECONDS",
+                   help="the demo reminder is due on the first whole minute at least this many "
+                        "seconds after start (default 45: time for everything to start)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show every line of web, worker and beat (Celery's banners, INFO logs)")
     p.set_defaults(handler=cmd_run)
     return parser
 
@@ -251,7 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (RedisUnavailable, ConnectionError, TimeoutError) as exc:
-        print(f"error: Redis is not reachable ({exc}); is REDIS_URL right?", file=sys.stderr)
+        print(f"error: Redis is not reachable ({exc}); is {redis_url_origin()} right?",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich import box
 from rich.console import Console
@@ -104,6 +106,61 @@ def nights_table(nights: list[dict[str, Any]]) -> Table:
                           *(_cell(reasons[key]) for _header, key in REASON_COLUMNS),
                           end_section=channel == "email")
     return table
+
+
+# `show`: a label for each key of `show --json`, in this order; keys not listed here (added later)
+# follow under their own names, so nothing the JSON holds is left out of the table.
+PERSON_LABELS = {
+    "name": "name", "phone": "phone", "email": "email", "id": "id", "language": "language",
+    "time": "evening time", "timezone": "time zone", "channel": "channel",
+    "sms_status": "sms status", "email_status": "email status", "paused_until": "paused until",
+    "next_send_utc": "next reminder", "last_delivery": "last delivery", "streak": "streak",
+    "heat_ok": "heat ok", "massage_ok": "massage ok", "weekly": "weekly summary",
+    "flags": "open foot problems", "caregiver": "caregiver",
+}
+
+
+def person_table(info: dict[str, Any]) -> Table:
+    """`show` for a person at a desk: one labelled row per field of `show --json`."""
+    table = Table(box=box.SIMPLE, show_header=False, show_edge=False, pad_edge=False,
+                  padding=(0, 2, 0, 0))
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    keys = [*(key for key in PERSON_LABELS if key in info),
+            *(key for key in info if key not in PERSON_LABELS)]
+    for key in keys:
+        table.add_row(Text(PERSON_LABELS.get(key, key.replace("_", " "))),
+                      Text(_person_value(key, info[key], info.get("timezone"))))
+    return table
+
+
+def _person_value(key: str, value: Any, zone: str | None) -> str:
+    if key == "next_send_utc" and value:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        local = f" = {moment.astimezone(ZoneInfo(zone)):%H:%M} {zone}" if zone else ""
+        return f"{moment:%Y-%m-%d %H:%M} UTC{local}"
+    if key == "last_delivery" and value:
+        error = f", error {value['error_code']}" if value.get("error_code") else ""
+        return f"{value['date']} by {value['channel']}: {value['status']}{error}"
+    if key == "flags":
+        return "\n".join(f"{flag.get('at', '')} {flag.get('category', '')}: "
+                         f"{flag.get('text', '')}".strip() for flag in value) or "none"
+    if key == "caregiver" and value:
+        return " ".join(str(value[part]) for part in ("phone", "name") if value.get(part)) + (
+            f" ({value['status']})" if value.get("status") else "")
+    return _plain(value)
+
+
+def _plain(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value) or "none"
+    return str(value)
 
 
 def print_json(data: object) -> None:
