@@ -175,6 +175,12 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
 CAUSES = ("diabetes", "cancer_treatment", "other")
 
 
+def massage_default(cause: str | None) -> bool:
+    """Massage items at enrolment: on, but for people on cancer treatment (low platelets,
+    clot risk), who get them only once they or an operator turn them on."""
+    return cause != "cancer_treatment"
+
+
 def _cause(stored: str | None) -> str | None:
     if stored is not None and stored not in CAUSES:
         raise ValueError(f"unknown cause {stored!r}")  # a damaged record
