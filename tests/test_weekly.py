@@ -85,7 +85,7 @@ def test_a_week_of_replies_gives_the_expected_text_once(
     sent = fake_twilio.messages[before:]
     assert [m.to for m in sent] == [PHONE, PHONE]
     nightly, summary = sent[0].body, sent[1].body
-    assert "foot" in nightly.lower() and "weekly" not in nightly.lower()
+    assert "both feet" in nightly.lower() and "weekly" not in nightly.lower()
     assert summary == (
         "Foot Care Reminders weekly: DONE on 5 of 7 evenings, 3 in a row. Pain was a little "
         "lower this week: 4 on average, 5 the week before. Well done: your feet get real care "

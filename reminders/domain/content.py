@@ -161,7 +161,8 @@ def _cycle(pool: tuple[Item, ...], seed: str, day: date,
 
 
 def _avoiding(ordered: list[Item], avoid: frozenset[str]) -> list[Item]:
-    return sorted(ordered, key=lambda item: bool(item.movements & avoid))  # stable
+    """The items that repeat no movement in `avoid`; all of them if every one does."""
+    return [item for item in ordered if not item.movements & avoid] or ordered
 
 
 def _cycle_pick(pool: tuple[Item, ...], seed: str, day: date,
@@ -187,19 +188,22 @@ def select(library: Library, subscriber_id: str, day: date, allowed: Allowed,
     for routine in _cycle(routines, f"{subscriber_id}:routine", day):
         notes = _cycle(_safety_pool(safety, routine, allowed.flag_open),
                        f"{subscriber_id}:safety", day)
-        tonight = [Selection(check, routine, tip, note)
-                   for tip in _avoiding(tip_order, routine.movements)
-                   for note in _avoiding(notes, routine.movements | tip.movements)]
+        tips_for = {note.id: _avoiding(tip_order, routine.movements) for note in notes}
+        tonight = [Selection(check, routine, tip, note) for note in notes
+                   for tip in _avoiding(tips_for[note.id], note.movements)]
         first = first or tonight[0]
         if fits is None:
             return tonight[0]
-        for chosen in tonight:
-            if fits((check.id, routine.id, chosen.tip.id, chosen.safety.id)):
-                return chosen
-        # No tip fits beside this routine: keep the routine, the tip goes by email only.
-        for chosen in tonight:
-            if fits((check.id, routine.id, "", chosen.safety.id)):
-                return Selection(check, routine, chosen.tip, chosen.safety, tip_in_sms=False)
+        # Tonight's note comes first (variety), then a tip that fits beside it; when none
+        # does, the note stays and the tip goes by email only.
+        for note in notes:
+            ids = (check.id, routine.id)
+            for chosen in (c for c in tonight if c.safety is note):
+                if fits((*ids, chosen.tip.id, note.id)):
+                    return chosen
+            if fits((*ids, "", note.id)):
+                tip = next(c.tip for c in tonight if c.safety is note)
+                return Selection(check, routine, tip, note, tip_in_sms=False)
     assert first is not None  # pools are never empty (load_library, tests/test_content.py)
     return first  # nothing fits: the renderer says so loudly (BudgetError), never cuts
 
