@@ -134,7 +134,7 @@ ES: dict[str, list[str]] = {
     "no-massage-or-heat": [r"\b(sin|nada de) masaje\b", r"\bni calor\b"],
     "hold-counter": [r"\bsujetese de un mueble\b"],
     "in-shoes": [r"\bcon zapatos\b"],
-    "lower-feet-if-pain-or-pale": [r"\bduel", r"\b(palid|pongan palid|se ponen palid)", r"\bbajelos\b",
+    "lower-feet-if-pain-or-pale": [r"\bduel", r"\bpalid", r"\bbajelos\b",
                                    r"\bavise a su medico\b"],
     "daylight": [r"\bde dia\b"],
     "sit-if-unsteady": [r"\bsientese si pierde el equilibrio\b"],

@@ -15,9 +15,9 @@ from reminders.domain.validation import (
     normalise_email,
     normalise_phone,
     parse_bool,
+    parse_cause,
     parse_channel,
     parse_date,
-    parse_cause,
     parse_language,
     parse_send_time,
     parse_timezone,
@@ -128,10 +128,8 @@ def _parse_one(key: str, value: str) -> dict[str, Any]:
         return {"name": clean_name(value)}
     if key in ("heat_ok", "massage_ok"):
         return {key: parse_bool(value)}
-    if key == "language":
-        return {"language": parse_language(value)}
-    if key == "cause":
-        return {"cause": parse_cause(value)}
+    if key in ("language", "cause"):
+        return {key: (parse_language if key == "language" else parse_cause)(value)}
     if key == "paused_until":
         return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
     raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")

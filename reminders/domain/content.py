@@ -78,7 +78,7 @@ class Allowed:
     flag_open: bool = False
 
     def permits(self, item: Item) -> bool:
-        if item.has("heat") and not self.heat or item.has("massage") and not self.massage:
+        if (item.has("heat") and not self.heat) or (item.has("massage") and not self.massage):
             return False
         if item.has("cancer") and self.cause != "cancer_treatment":
             return False

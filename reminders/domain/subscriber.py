@@ -105,8 +105,9 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
     """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
 
     Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
-    `massage` "1", `weekly` "1", `l` (language) "en", no `cause`, `ms` "0"). Redis stores small integers in fewer
-    bytes than text, so `t` is the minute of the day (20:30 -> 1230), `c` (created) seconds
+    `massage` "1", `weekly` "1", `l` (language) "en", no `cause`, `ms` "0"). Redis stores
+    small integers in fewer bytes than text, so `t` is the minute of the day (20:30 -> 1230),
+    `c` (created) seconds
     since CREATED_BASE, and the phone number has no "+"; `created_at` stays ISO 8601 in the record.
     """
     fields: dict[str, str] = {

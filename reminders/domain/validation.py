@@ -157,8 +157,9 @@ def parse_language(raw: str) -> str:
 
 
 # What `cause` accepts: the stored values, plus everyday names for them; none/unknown clears it.
-_CAUSE_NAMES = {"diabetes": "diabetes", "diabetic": "diabetes", "cancer_treatment": "cancer_treatment",
-                "cancer": "cancer_treatment", "chemo": "cancer_treatment",
+_CAUSE_NAMES = {"diabetes": "diabetes", "diabetic": "diabetes",
+                "cancer_treatment": "cancer_treatment", "cancer": "cancer_treatment",
+                "chemo": "cancer_treatment",
                 "chemotherapy": "cancer_treatment", "other": "other"}
 
 
@@ -169,7 +170,8 @@ def parse_cause(raw: str) -> str | None:
     if value in ("", "none", "unknown", "null"):
         return None
     if value not in _CAUSE_NAMES:
-        raise InvalidInput(f"unknown cause: {raw!r} (use diabetes, cancer_treatment, other or none)")
+        raise InvalidInput(
+            f"unknown cause: {raw!r} (use diabetes, cancer_treatment, other or none)")
     return _CAUSE_NAMES[value]
 
 

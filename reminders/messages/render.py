@@ -99,7 +99,8 @@ class Renderer:
                 lang.library.checks, lang.library.routines, lang.library.tips,
                 lang.library.safety) for item in pool}
             for language, lang in self._languages.items()}
-        self._bare = {language: self._frame(lang.sms, language, Wording(("x",) * 4, False, "", False))
+        bare = Wording(("x",) * 4, False, "", False)
+        self._bare = {language: self._frame(lang.sms, language, bare)
                       for language, lang in self._languages.items()}
 
     def _in(self, sub: Subscriber) -> _Language:
