@@ -217,7 +217,8 @@ def _pools(library: Library, allowed: Allowed) -> tuple[tuple[Item, ...], ...]:
 
 def _safety_pool(allowed: tuple[Item, ...], routine: Item, flag_open: bool) -> tuple[Item, ...]:
     if flag_open:
-        return allowed  # only `open-flag` notes are allowed then: about the reported problem
+        # The note is about the reported problem (`open-flag` notes go to no other evening).
+        return tuple(i for i in allowed if i.has("open-flag")) or allowed
     # A note that fits tonight's routine beats a random one (heat -> test the water first...).
     for tag, note_tag in (("heat", "water"), ("oil", "oil"), ("lotion", "lotion")):
         if routine.has(tag):
