@@ -103,7 +103,9 @@ def test_preview_json_shape_and_items_appear_in_the_sms(cli: Cli) -> None:
     assert set(preview["sms"]) == {"body", "segments", "encoding"}
     assert preview["sms"]["encoding"] == "GSM-7" and preview["sms"]["segments"] <= 2
     assert set(preview["email"]) == {"subject", "text", "html"}
-    assert [i["kind"] for i in preview["items"]] == ["check", "routine", "tip", "safety"]
+    # The tip is in the text only on evenings it fits beside every instruction of the others.
+    assert [i["kind"] for i in preview["items"]] in (["check", "routine", "tip", "safety"],
+                                                    ["check", "routine", "safety"])
     for item in preview["items"]:
         assert set(item) == {"id", "kind", "tags", "text"}
         assert item["text"] in preview["sms"]["body"]

@@ -54,5 +54,6 @@ class Care:
         field = "massage_ok" if command.kind == "massage" else "heat_ok"
         if getattr(sub, field) != on:
             event = ConsentEvent("sms", f"{command.kind}_{command.arg}", "sms", command.words)
-            self.store.save(sub, sub.with_changes(**{field: on}), [event], self.now)
+            chosen = {"massage_set": True} if field == "massage_ok" else {}
+            self.store.save(sub, sub.with_changes(**{field: on}, **chosen), [event], self.now)
         return self.replies.render(f"{command.kind}_set", on=on)

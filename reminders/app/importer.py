@@ -22,7 +22,8 @@ from reminders.domain.validation import InvalidInput, normalise_email, normalise
 from reminders.settings import Settings
 from reminders.storage.subscribers import AlreadySubscribed, Store
 
-COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed", "language")
+COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed", "language",
+           "cause")
 # A reason quotes the bad value; a 10 kB cell must not turn into a 10 kB report line.
 MAX_REASON = 160
 
@@ -187,7 +188,7 @@ def _enrolment(values: dict[str, str]) -> Enrolment:
         phone=values["phone"] or None, email=values["email"] or None, name=values["name"],
         timezone=values["timezone"] or None, time=values["time"] or None,
         channel=values["channel"] or None, confirmed=_confirmed(values["confirmed"]),
-        source="import", language=values["language"] or None,
+        source="import", language=values["language"] or None, cause=values["cause"] or None,
     )
 
 

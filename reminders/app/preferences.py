@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from reminders.domain.states import Channel, EmailStatus, SmsStatus
-from reminders.domain.subscriber import Subscriber, now_iso
+from reminders.domain.subscriber import Subscriber, massage_default, now_iso
 from reminders.domain.validation import (
     InvalidInput,
     clean_name,
     normalise_email,
     normalise_phone,
     parse_bool,
+    parse_cause,
     parse_channel,
     parse_date,
     parse_language,
@@ -38,6 +39,7 @@ class Enrolment:
     source: str = "cli"
     words: str = ""
     language: str | None = None  # "en" | "es"; None: English
+    cause: str | None = None  # diabetes | cancer_treatment | other; None: not known
 
 
 def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | None = None
@@ -56,6 +58,7 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         raise InvalidInput(f"{email} unsubscribed from our emails earlier")
     send_time = parse_send_time(request.time) if request.time else settings.default_send_time
     language = parse_language(request.language) if request.language else "en"
+    cause = parse_cause(request.cause) if request.cause else None
     sms_state = SmsStatus.ACTIVE if request.confirmed else SmsStatus.PENDING
     email_state = EmailStatus.ACTIVE if request.confirmed else EmailStatus.PENDING
     sub = Subscriber(
@@ -64,7 +67,10 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         channel=Channel(channel),
         sms_status=sms_state if phone and channel != "email" else SmsStatus.NONE,
         email_status=email_state if email and channel != "sms" else EmailStatus.NONE,
-        created_at=now_iso(now), language=language,
+        created_at=now_iso(now), language=language, cause=cause,
+        # On cancer treatment platelets fall and clots are more likely: no massage until the
+        # person (MASSAGE ON) or an operator turns it on.
+        massage_ok=massage_default(cause),
     )
     action = "confirmed" if request.confirmed else "subscribed"
     events = [ConsentEvent(ch, action, request.source, request.words)
@@ -87,7 +93,7 @@ def _check_channel(channel: str, phone: str | None, email: str | None) -> None:
 
 
 SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
-            "paused_until", "phone", "language")
+            "paused_until", "phone", "language", "cause")
 
 
 def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]:
@@ -101,6 +107,7 @@ def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]
         if not sep:
             raise InvalidInput(f"expected KEY=VALUE, got {assignment!r}")
         changes.update(_parse_one(key, value.strip()))
+    _massage_and_cause(sub, changes)
     merged = sub.with_changes(**changes)
     _check_channel(merged.channel, merged.phone, merged.email)
     return _consent_states(sub, merged, changes)
@@ -121,11 +128,25 @@ def _parse_one(key: str, value: str) -> dict[str, Any]:
         return {"name": clean_name(value)}
     if key in ("heat_ok", "massage_ok"):
         return {key: parse_bool(value)}
-    if key == "language":
-        return {"language": parse_language(value)}
+    if key in ("language", "cause"):
+        return {key: (parse_language if key == "language" else parse_cause)(value)}
     if key == "paused_until":
         return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
     raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")
+
+
+def _massage_and_cause(sub: Subscriber, changes: dict[str, Any]) -> None:
+    """A changed massage_ok is a choice, kept whatever the cause. A cause set later turns
+    massage off for cancer treatment unless someone chose it; it never turns massage on (a
+    record from before choices were noted may hold a MASSAGE OFF that was never marked)."""
+    if "massage_ok" in changes:
+        if changes["massage_ok"] == sub.massage_ok:
+            del changes["massage_ok"]  # the console sends the form as it was: not a choice
+        else:
+            changes["massage_set"] = True
+    chosen = sub.massage_set or "massage_set" in changes
+    if changes.get("cause") and not chosen and not massage_default(changes["cause"]):
+        changes["massage_ok"] = False
 
 
 def _consent_states(before: Subscriber, after: Subscriber, changes: dict[str, Any]

@@ -100,4 +100,5 @@ def _described(sub: Subscriber, nxt: datetime | None, last: dict[str, Any] | Non
         "last_delivery": last,
         "streak": sub.streak,
         "language": sub.language,
+        "cause": sub.cause,
     }

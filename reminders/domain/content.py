@@ -6,9 +6,19 @@ items they may have, so no routine comes back within len(cycle) >= 14 nights.
 
 Rules the selection keeps (README, "What the nightly text says"):
 - every night opens with a foot check;
-- `massage` items only when massage is allowed, `heat` items only when heat is allowed, and
-  neither while a foot problem the person reported is open (a red flag);
-- no two items of one night share a movement (`move:...` tag).
+- `massage` items only when massage is allowed, `heat` items only when heat is allowed;
+- content fits the person: `cancer` items (a 24-hour line, a dose that may change) only for
+  cause=cancer_treatment; calf massage (`calf`) only when the cause is known and is not cancer
+  treatment (clot risk), so an unknown cause gets only what is safe for everyone;
+- while a foot problem the person reported is open (a flag; it stays open until a person
+  closes it, whatever its age): no massage, heat, walking, standing or heel/toe-rise items, only
+  seated or feet-up ones, and the safety note is about the problem (`open-flag` notes, which no
+  other evening gets);
+- an item marked `sms = false` (its plain wording, with every instruction, is too long for the
+  nightly text) goes only to people who read the email alone;
+- no two items of one night share a movement (`move:...` tag);
+- when the caller passes `fits`, tonight's items are ones whose SMS wording fits the budget
+  together (the next tip, note or routine of the person's cycle gives way otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -24,6 +35,9 @@ from pathlib import Path
 # TOML section -> the item kind shown by `preview --json`.
 KINDS = {"check": "check", "routine": "routine", "tip": "tip", "safety": "safety"}
 MOVE_PREFIX = "move:"
+# While a foot problem is open: weight off the foot, nothing that rubs or warms it.
+NOT_WHILE_FLAG_OPEN = frozenset({"massage", "heat", "walk", "standing", "move:heel-lift"})
+RESTFUL = frozenset({"seated", "elevation"})  # done sitting or lying, or with the feet up
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,8 @@ class Item:
     text: str  # full SMS wording
     short: str  # shorter SMS wording of the same advice, with every safety word kept
     why: str  # the longer explanation, for the email
+    must: tuple[str, ...] = ()  # instructions text and short both state (tests check them)
+    sms: bool = True  # False: too long for the nightly text with every instruction: email only
 
     def has(self, tag: str) -> bool:
         return tag in self.tags
@@ -57,9 +73,28 @@ class Allowed:
 
     heat: bool
     massage: bool
+    cause: str | None = None  # subscriber.CAUSES, or None when not known
+    sms: bool = False  # the person gets the nightly text (items marked sms = false stay out)
+    flag_open: bool = False
 
     def permits(self, item: Item) -> bool:
-        return (self.heat or not item.has("heat")) and (self.massage or not item.has("massage"))
+        if (item.has("heat") and not self.heat) or (item.has("massage") and not self.massage):
+            return False
+        if item.has("cancer") and self.cause != "cancer_treatment":
+            return False
+        if item.has("calf") and self.cause not in ("diabetes", "other"):
+            return False
+        if self.sms and not item.sms:
+            return False
+        if item.has("open-flag"):
+            return self.flag_open
+        if self.flag_open and item.kind in ("routine", "tip"):
+            return bool(RESTFUL & set(item.tags)) and not NOT_WHILE_FLAG_OPEN & set(item.tags)
+        return True
+
+
+# Item ids of a nightly text: check, routine, tip ("" when the tip stays out), safety.
+Fits = Callable[[tuple[str, str, str, str]], bool]
 
 
 @dataclass(frozen=True)
@@ -68,10 +103,17 @@ class Selection:
     routine: Item
     tip: Item
     safety: Item
+    # False: tonight's text has no room for the tip with every instruction of the other three
+    # (it stays in the email); the check, the routine and the safety note always go.
+    tip_in_sms: bool = True
 
     @property
     def items(self) -> tuple[Item, Item, Item, Item]:
         return (self.check, self.routine, self.tip, self.safety)
+
+    @property
+    def sms_items(self) -> tuple[Item, ...]:
+        return self.items if self.tip_in_sms else (self.check, self.routine, self.safety)
 
 
 class LibraryError(ValueError):
@@ -90,7 +132,8 @@ def load_library(path: Path) -> Library:
         for entry in data.get(section, []):
             try:
                 items.append(Item(entry["id"], kind, tuple(entry["tags"]), entry["text"],
-                                  entry["short"], entry["why"]))
+                                  entry["short"], entry["why"], tuple(entry.get("must", ())),
+                                  bool(entry.get("sms", True))))
             except KeyError as exc:
                 raise LibraryError(f"{path}: a {section} lacks {exc}") from None
         if not items:
@@ -99,26 +142,32 @@ def load_library(path: Path) -> Library:
     return Library(sections["check"], sections["routine"], sections["tip"], sections["safety"])
 
 
-def _cycle_pick(pool: tuple[Item, ...], seed: str, day: date,
-                avoid: frozenset[str] = frozenset()) -> Item:
-    """Item for `day` in this person's own cycle through `pool`.
+def _cycle(pool: tuple[Item, ...], seed: str, day: date,
+           avoid: frozenset[str] = frozenset()) -> list[Item]:
+    """`pool` in the order of this person's own cycle for `day`: the first is tonight's item.
 
     index = (a * day + b) mod n with a coprime to n is a permutation of any n consecutive days,
     so nothing repeats within n nights; a and b come from the person's id, so people differ.
     An item that repeats a movement already in tonight's text (`avoid`) gives way to the next
-    one in the pool. O(1) and no per-person cache: a worker's memory does not grow with the
-    people it serves.
+    one in the pool (it goes last). O(n) and no per-person cache: a worker's memory does not
+    grow with the people it serves.
     """
     n = len(pool)
     h = int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=8).digest(), "big")
     steps = _coprimes(n)
     a, b = steps[h % len(steps)], (h >> 32) % n
     start = (a * day.toordinal() + b) % n
-    for offset in range(n):
-        item = pool[(start + offset) % n]
-        if not item.movements & avoid:
-            return item
-    return pool[start]
+    return _avoiding([pool[(start + offset) % n] for offset in range(n)], avoid)
+
+
+def _avoiding(ordered: list[Item], avoid: frozenset[str]) -> list[Item]:
+    """The items that repeat no movement in `avoid`; all of them if every one does."""
+    return [item for item in ordered if not item.movements & avoid] or ordered
+
+
+def _cycle_pick(pool: tuple[Item, ...], seed: str, day: date,
+                avoid: frozenset[str] = frozenset()) -> Item:
+    return _cycle(pool, seed, day, avoid)[0]
 
 
 @lru_cache(maxsize=64)
@@ -127,34 +176,49 @@ def _coprimes(n: int) -> tuple[int, ...]:
 
 
 def select(library: Library, subscriber_id: str, day: date, allowed: Allowed,
-           flag_open: bool = False) -> Selection:
-    """Tonight's four items. With an open red flag nothing asks for massage or heat, and the
-    safety note is one about getting a foot problem seen."""
-    if flag_open:
-        allowed = Allowed(heat=False, massage=False)
+           flag_open: bool = False, fits: Fits | None = None) -> Selection:
+    """Tonight's four items (the rules in the module docstring). `flag_open` is the same as
+    `allowed.flag_open`, kept for callers that pass it apart."""
+    if flag_open and not allowed.flag_open:
+        allowed = Allowed(allowed.heat, allowed.massage, allowed.cause, allowed.sms, True)
     checks, routines, tips, safety = _pools(library, allowed)
     check = _cycle_pick(checks, f"{subscriber_id}:check", day)
-    routine = _cycle_pick(routines, f"{subscriber_id}:routine", day)
-    tip = _cycle_pick(tips, f"{subscriber_id}:tip", day, routine.movements)
-    note_pool = _safety_pool(safety, routine, flag_open)
-    note = _cycle_pick(note_pool, f"{subscriber_id}:safety", day,
-                       routine.movements | tip.movements)
-    return Selection(check, routine, tip, note)
+    tip_order = _cycle(tips, f"{subscriber_id}:tip", day)
+    first: Selection | None = None
+    for routine in _cycle(routines, f"{subscriber_id}:routine", day):
+        notes = _cycle(_safety_pool(safety, routine, allowed.flag_open),
+                       f"{subscriber_id}:safety", day)
+        tips_for = {note.id: _avoiding(tip_order, routine.movements) for note in notes}
+        tonight = [Selection(check, routine, tip, note) for note in notes
+                   for tip in _avoiding(tips_for[note.id], note.movements)]
+        first = first or tonight[0]
+        if fits is None:
+            return tonight[0]
+        # Tonight's note comes first (variety), then a tip that fits beside it; when none
+        # does, the note stays and the tip goes by email only.
+        for note in notes:
+            ids = (check.id, routine.id)
+            for chosen in (c for c in tonight if c.safety is note):
+                if fits((*ids, chosen.tip.id, note.id)):
+                    return chosen
+            if fits((*ids, "", note.id)):
+                tip = next(c.tip for c in tonight if c.safety is note)
+                return Selection(check, routine, tip, note, tip_in_sms=False)
+    assert first is not None  # pools are never empty (load_library, tests/test_content.py)
+    return first  # nothing fits: the renderer says so loudly (BudgetError), never cuts
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _pools(library: Library, allowed: Allowed) -> tuple[tuple[Item, ...], ...]:
-    """The items this combination of contraindications allows (4 combinations, cached)."""
+    """The items this combination of preferences allows (a few dozen combinations, cached)."""
     return tuple(tuple(i for i in pool if allowed.permits(i))
                  for pool in (library.checks, library.routines, library.tips, library.safety))
 
 
 def _safety_pool(allowed: tuple[Item, ...], routine: Item, flag_open: bool) -> tuple[Item, ...]:
     if flag_open:
-        # A foot problem is open: remind them to have it seen.
-        checkups = tuple(i for i in allowed if i.has("checkup"))
-        if checkups:
-            return checkups
+        # The note is about the reported problem (`open-flag` notes go to no other evening).
+        return tuple(i for i in allowed if i.has("open-flag")) or allowed
     # A note that fits tonight's routine beats a random one (heat -> test the water first...).
     for tag, note_tag in (("heat", "water"), ("oil", "oil"), ("lotion", "lotion")):
         if routine.has(tag):

@@ -45,6 +45,12 @@ class Subscriber:
     weekly_ok: bool = True
     # The language of every text, reply and email they get (LANGUAGES; ESPAÑOL / ENGLISH).
     language: str = "en"
+    # What the foot problems come from, when known (CAUSES): it decides
+    # the items only some people get (a 24-hour treatment line) and the massage default.
+    cause: str | None = None
+    # Whether massage_ok was chosen (MASSAGE ON/OFF, `set massage_ok=`, the console) rather
+    # than left at its default: only a default follows a cause set later (preferences.py).
+    massage_set: bool = False
 
     @property
     def wants_sms(self) -> bool:
@@ -99,8 +105,9 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
     """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
 
     Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
-    `massage` "1", `weekly` "1", `l` (language) "en"). Redis stores small integers in fewer
-    bytes than text, so `t` is the minute of the day (20:30 -> 1230), `c` (created) seconds
+    `massage` "1", `weekly` "1", `l` (language) "en", no `cause`, `ms` "0"). Redis stores
+    small integers in fewer bytes than text, so `t` is the minute of the day (20:30 -> 1230),
+    `c` (created) seconds
     since CREATED_BASE, and the phone number has no "+"; `created_at` stays ISO 8601 in the record.
     """
     fields: dict[str, str] = {
@@ -123,6 +130,8 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
         CREATED: _compact_instant(sub.created_at, CREATED_BASE),
         "weekly": "0" if not sub.weekly_ok else None,
         LANGUAGE: sub.language if sub.language != DEFAULT_LANGUAGE else None,
+        "cause": sub.cause,
+        "ms": "1" if sub.massage_set else None,
     }
     fields.update({k: v for k, v in optional.items() if v})
     return fields
@@ -159,7 +168,24 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         flag_until=date.fromisoformat(raw["flag"]) if raw.get("flag") else None,
         weekly_ok=raw.get("weekly", "1") == "1",
         language=_language(raw.get(LANGUAGE) or DEFAULT_LANGUAGE),
+        cause=_cause(raw.get("cause") or None),
+        massage_set=raw.get("ms") == "1",
     )
+
+
+CAUSES = ("diabetes", "cancer_treatment", "other")
+
+
+def massage_default(cause: str | None) -> bool:
+    """Massage items at enrolment: on, but for people on cancer treatment (low platelets,
+    clot risk), who get them only once they or an operator turn them on."""
+    return cause != "cancer_treatment"
+
+
+def _cause(stored: str | None) -> str | None:
+    if stored is not None and stored not in CAUSES:
+        raise ValueError(f"unknown cause {stored!r}")  # a damaged record
+    return stored
 
 
 def _language(stored: str) -> str:

@@ -156,6 +156,25 @@ def parse_language(raw: str) -> str:
     return value
 
 
+# What `cause` accepts: the stored values, plus everyday names for them; none/unknown clears it.
+_CAUSE_NAMES = {"diabetes": "diabetes", "diabetic": "diabetes",
+                "cancer_treatment": "cancer_treatment", "cancer": "cancer_treatment",
+                "chemo": "cancer_treatment",
+                "chemotherapy": "cancer_treatment", "other": "other"}
+
+
+def parse_cause(raw: str) -> str | None:
+    """ "diabetes" | "cancer_treatment" (also "cancer", "chemo") | "other" | "" / "none" /
+    "unknown" -> None; anything else InvalidInput."""
+    value = (raw or "").strip().lower().replace("-", "_").replace(" ", "_")
+    if value in ("", "none", "unknown", "null"):
+        return None
+    if value not in _CAUSE_NAMES:
+        raise InvalidInput(
+            f"unknown cause: {raw!r} (use diabetes, cancer_treatment, other or none)")
+    return _CAUSE_NAMES[value]
+
+
 def parse_bool(raw: str) -> bool:
     value = (raw or "").strip().lower()
     if value in {"1", "true", "yes", "y", "on"}:

@@ -32,7 +32,7 @@ class RenderedSms:
     body: str
     segments: int
     encoding: str
-    texts: tuple[str, ...]  # the wording used for check, routine, tip, safety
+    texts: tuple[str, ...]  # the wording used for check, routine, tip (unless left out), safety
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Tonight:
                       "html": self.email.html},
             "items": [
                 {"id": item.id, "kind": item.kind, "tags": list(item.tags), "text": text}
-                for item, text in zip(self.selection.items, self.sms.texts, strict=True)
+                for item, text in zip(self.selection.sms_items, self.sms.texts, strict=True)
             ],
         }
 
@@ -90,6 +90,18 @@ class Renderer:
             for language in LANGUAGES}
         self.library = self._languages[DEFAULT_LANGUAGE].library
         self._frames: dict[tuple[str, str, bool, bool], int] = {}
+        self._budget = 160 if max_segments == 1 else 153 * max_segments
+        # Septets of each item's short wording as sent, and of the barest frame, per language:
+        # what `_fits` adds up (an evening's items must fit in every language, so a person
+        # gets the same items whichever language they read).
+        self._short_septets = {
+            language: {item.id: _septets(to_gsm7(item.short)) for pool in (
+                lang.library.checks, lang.library.routines, lang.library.tips,
+                lang.library.safety) for item in pool}
+            for language, lang in self._languages.items()}
+        bare = Wording(("x",) * 4, False, "", False)
+        self._bare = {language: self._frame(lang.sms, language, bare)
+                      for language, lang in self._languages.items()}
 
     def _in(self, sub: Subscriber) -> _Language:
         return self._languages[sub.language]
@@ -97,9 +109,15 @@ class Renderer:
     def select(self, sub: Subscriber, day: date) -> Selection:
         # Every language's library has the same ids and tags (tests/test_translations.py), so
         # a person gets the same items whichever language they read them in.
-        return select(self._in(sub).library, sub.id, day,
-                      Allowed(heat=sub.heat_ok, massage=sub.massage_ok),
-                      flag_open=sub.flag_open_on(day))
+        allowed = Allowed(heat=sub.heat_ok, massage=sub.massage_ok, cause=sub.cause,
+                          sms=sub.wants_sms, flag_open=sub.flag_open_on(day))
+        return select(self._in(sub).library, sub.id, day, allowed,
+                      fits=self._fits if sub.wants_sms else None)
+
+    def _fits(self, ids: tuple[str, str, str, str]) -> bool:
+        """Whether these items' short wordings fit the SMS budget together, in every language."""
+        return all(self._bare[language] + sum(septets.get(i, 0) for i in ids) <= self._budget
+                   for language, septets in self._short_septets.items())
 
     def tonight(self, sub: Subscriber, day: date, unsubscribe_url: str | None = None) -> Tonight:
         selection = self.select(sub, day)
@@ -108,7 +126,7 @@ class Renderer:
 
     def sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
         name = sms_name(sub.name)
-        budget = 160 if self.max_segments == 1 else 153 * self.max_segments
+        budget = self._budget
         template = self._in(sub).sms
         for wording in _variants(selection, name):
             # Skip, without rendering, the variants that cannot fit (the hot path of a send).
@@ -130,6 +148,8 @@ class Renderer:
         """Septets the template adds around the four items (greeting, numbering, footer)."""
         key = (language, wording.name, wording.long_footer, wording.header)
         if key not in self._frames:
+            # Four placeholders: with three items the frame is 4 septets smaller ("3. " and a
+            # line break fewer, "" for the tip), so this errs on the safe side.
             blank = Wording(("x",) * 4, wording.long_footer, wording.name, wording.header)
             self._frames[key] = _septets(_render_sms(template, blank)) - 4
         return self._frames[key]
@@ -155,7 +175,8 @@ class Renderer:
 
 
 def _render_sms(template: Template, wording: Wording) -> str:
-    check, routine, tip, safety = wording.texts
+    check, routine, tip, safety = (wording.texts if len(wording.texts) == 4
+                                   else (*wording.texts[:2], "", wording.texts[2]))
     return to_gsm7(template.render(
         name=wording.name, header=wording.header, check=check, routine=routine, tip=tip,
         safety=safety, long_footer=wording.long_footer).strip())
@@ -188,7 +209,7 @@ def _variants(selection: Selection, name: str) -> Iterator[Wording]:
     A short wording keeps every safety word of its long form (tests/test_content_safety.py),
     so shortening never drops a caution, only words around it.
     """
-    items: list[Item] = list(selection.items)
+    items: list[Item] = list(selection.sms_items)
     texts = [i.text for i in items]
     yield Wording(tuple(texts), True, name, True)
     for index in sorted(range(len(items)), key=lambda i: len(items[i].text), reverse=True):

@@ -55,6 +55,7 @@ def cmd_subscribe(args: argparse.Namespace, svc: Services) -> int:
     sub = preferences.enrol(svc.store, svc.settings, Enrolment(
         phone=args.phone, email=args.email, name=args.name or "", timezone=args.timezone,
         time=args.time, channel=args.channel, confirmed=args.confirmed, language=args.language,
+        cause=args.cause,
     ))
     print(f"subscribed {sub.handle()} at {sub.send_time:%H:%M} {sub.timezone} "
           f"({'confirmed' if args.confirmed else 'awaiting confirmation'})")
@@ -169,6 +170,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time")
     p.add_argument("--channel")
     p.add_argument("--language", help="en (default) or es: the language of every text and email")
+    p.add_argument("--cause", help="diabetes, cancer_treatment or other (default: not known): "
+                   "cancer_treatment gets the treatment-line items and no massage unless chosen")
     p.add_argument("--confirmed", action="store_true", help="consent already given (no YES asked)")
     p.set_defaults(handler=cmd_subscribe)
 
