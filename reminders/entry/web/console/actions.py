@@ -35,12 +35,19 @@ class Actions:
             flash("Nothing changed.")
             return redirect(url_for("console.person", handle=sub.handle()))
         try:
-            changes = preferences.parse_assignments(sub, changed)
-            after = preferences.change(self.svc.store, sub, changes, datetime.now(UTC), [
-                audit.about_person(g.operator, "console_set", " ".join(changed))])
+            updated = preferences.update(
+                self.svc.store, self.svc.confirmations, sub, changed, datetime.now(UTC),
+                [audit.about_person(g.operator, "console_set", " ".join(changed))], "console")
         except InvalidInput as exc:
             return person_page(self.svc, sub, {**current, **given}, str(exc), 400)
+        after = updated.sub
         flash(f"Saved: {', '.join(changed)}.")
+        if (after.sms_status, after.email_status) != (sub.sms_status, sub.email_status) and (
+                "pending" in (after.sms_status, after.email_status)):
+            flash("A new number or address receives nothing until its owner confirms "
+                  "(reply YES / the emailed link).")
+        for problem in updated.problems:
+            flash(f"Warning: {problem}")
         return redirect(url_for("console.person", handle=after.handle()))
 
     def send_now_view(self, handle: str) -> Any:
