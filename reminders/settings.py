@@ -93,6 +93,7 @@ class Settings:
     weekly_summary_day: int = 6
     # How long an operator's console login lasts (hours), from the login on.
     console_session_hours: int = 8
+    metrics_token: str = ""  # empty: /metrics is open (bind it privately then)
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -214,6 +215,7 @@ VARIABLES = (
     Variable("SUPPORT_CONTACT", "support_contact"),
     Variable("WEEKLY_SUMMARY_DAY", "weekly_summary_day", _weekday),
     Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
+    Variable("METRICS_TOKEN", "metrics_token", _as_given),
     Variable("LOG_LEVEL", None),
 )
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)

@@ -11,6 +11,7 @@ Link tokens are masked in the access logs (werkzeug's and gunicorn's).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -78,6 +79,12 @@ class Webhooks:
             raise Refused(403, "not our number")
 
     def metrics(self) -> Any:
+        token = self.svc.settings.metrics_token
+        given = request.headers.get("Authorization", "")
+        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return Response("metrics need Authorization: Bearer <METRICS_TOKEN>\n", status=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                            mimetype="text/plain")
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
 
     def healthz(self) -> Any:
