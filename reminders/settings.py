@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from reminders.settings_parse import (
     _timezone,
     _url,
     _weekday,
+    check_secret,
+    console_secret,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -235,6 +237,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
     _derive(env, values)
     settings = Settings(**values)  # type: ignore[arg-type]
     _check_consistency(settings)
+    if settings.console_mode and not settings.secret_key:
+        settings = replace(settings, secret_key=console_secret(settings.outbox_dir.parent))
     return settings
 
 
@@ -276,8 +280,7 @@ def _check_consistency(s: Settings) -> None:
             raise ConfigError("EMAIL_FROM is required when EMAIL_BACKEND=smtp")
     _check_timing(s)
     _check_sentinel(s)
-    if not s.console_mode and not s.secret_key:
-        raise ConfigError("SECRET_KEY is required outside console mode")
+    check_secret(s.console_mode, s.secret_key)
 
 
 def _check_timing(s: Settings) -> None:

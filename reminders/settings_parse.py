@@ -3,6 +3,7 @@ whose one line names the variable (the table of variables is in settings.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 from datetime import time
@@ -149,3 +150,40 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 def _weekday(name: str, raw: str) -> int:
     """A weekday by name, as date.weekday() numbers it (0 Monday .. 6 Sunday)."""
     return WEEKDAYS.index(_choice(name, raw, WEEKDAYS))
+
+
+def console_secret(var_dir: Path) -> str:
+    """Console mode's key for link tokens and the console's cookie: random, made once per
+    var/ directory and kept there (0600), so links keep working across restarts and nobody
+    else's copy of the code knows it (a constant in the source would sign for anyone)."""
+    path = var_dir / "console-secret"
+    try:
+        return path.read_text().strip() or _new_secret(path)
+    except FileNotFoundError:
+        return _new_secret(path)
+
+
+def _new_secret(path: Path) -> str:
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:  # O_EXCL: two processes starting together agree on the first one's key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(value + "\n")
+    return value
+
+
+# A shorter SECRET_KEY can be guessed offline from one signed link.
+MIN_SECRET_BYTES = 32
+
+
+def check_secret(console_mode: bool, secret: str) -> None:
+    if not console_mode and not secret:
+        raise ConfigError("SECRET_KEY is required outside console mode")
+    if not console_mode and len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (make one with: "
+                          "python -c 'import secrets; print(secrets.token_urlsafe(48))')")

@@ -19,8 +19,8 @@ Only then are the fields read: one value each (a repeated field is a 400, never 
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
