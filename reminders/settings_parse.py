@@ -77,7 +77,7 @@ def _timezone(name: str, raw: str) -> str:
 def _url(name: str, raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
-        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+        raise ConfigError(f"{name} must be an http(s) URL, got {shown_url(raw)}")
     return value
 
 
@@ -102,16 +102,21 @@ def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
 _SENTINEL = re.compile(r"^sentinel://([^@/;\s]+@)?[^:/;@\s]+(:\d{1,5})?(/\d{1,2})?/?$")
 
 
+def shown_url(raw: str) -> str:
+    """A URL as an error message may print it: any password (user:PASSWORD@) replaced by ***."""
+    return repr(re.sub(r"(://[^:/@;\s]*:)[^@;\s]*@", r"\1***@", raw))
+
+
 def _redis_url(name: str, raw: str) -> str:
     value = raw.strip()
     if value.startswith("sentinel://"):
         if not all(_SENTINEL.match(part.strip()) for part in value.split(";")):
             raise ConfigError(f"{name} must be sentinel://HOST:PORT[;sentinel://HOST:PORT...][/DB]"
-                              f", got {raw!r}")
+                              f", got {shown_url(raw)}")
         return ";".join(part.strip() for part in value.split(";"))
     if not re.match(r"^(redis|rediss|unix)://", value):
         raise ConfigError(f"{name} must start with redis://, rediss://, unix:// or sentinel://, "
-                          f"got {raw!r}")
+                          f"got {shown_url(raw)}")
     return value
 
 
@@ -124,7 +129,7 @@ def _broker_url(name: str, raw: str) -> str:
         return _redis_url(name, value)
     except ConfigError:
         raise ConfigError(f"{name} must start with redis://, rediss://, sentinel://, amqp:// or "
-                          f"amqps://, got {raw!r}") from None
+                          f"amqps://, got {shown_url(raw)}") from None
 
 
 def _replicas(name: str, raw: str) -> int | None:

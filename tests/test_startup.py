@@ -62,3 +62,17 @@ def test_console_mode_signs_with_a_random_key_kept_in_its_var_dir(tmp_path: Path
     for secret in (other.secret_key, "console-mode-not-secret"):
         with pytest.raises(tokens.BadToken):
             tokens.read_token(secret, tokens.UNSUBSCRIBE, link)
+
+
+@pytest.mark.parametrize("variable,value", [
+    ("REDIS_URL", "http://user:hunter2-pass@redis.internal:6379/0"),
+    ("CELERY_BROKER_URL", "ftp://guest:hunter2-pass@rabbit.internal:5672//"),
+    ("REDIS_URL", "redis://:hunter2-pass@127.0.0.1:1/0"),  # valid, but nothing answers there
+    ("REDIS_URL", "sentinel://:hunter2-pass@h1:26379;bad"),
+])
+def test_configuration_errors_never_print_a_password(cli: Cli, variable: str,
+                                                     value: str) -> None:
+    result = Cli({**cli.env, variable: value})("list")
+    assert result.returncode != 0
+    assert "hunter2" not in result.stderr + result.stdout and "***" in result.stderr
+    assert variable in result.stderr and len(result.stderr.strip().splitlines()) == 1
