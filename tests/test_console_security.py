@@ -233,3 +233,21 @@ def test_the_email_pages_are_not_cached_or_framed(twilio_services: Services) -> 
         assert response.headers["Cache-Control"] == "no-store", path
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_access_log_masks_numbers_and_addresses_in_searches(
+        app: Flask, console_services: Services, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import requests
+
+    from tests.webhook_client import serve
+
+    with caplog.at_level(logging.INFO, logger="werkzeug"), serve(console_services) as base:
+        for query in ("%2B13125550123", "+13125550123", "(312)%20555-0123",
+                      "ana.lima%40example.org", "ana.lima@example.org"):
+            requests.get(f"{base}/console/people?q={query}", timeout=10)
+    access = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert sum("/console/people?q=" in line for line in access) >= 3, access
+    for line in access:
+        assert "5550123" not in line and "555-0123" not in line and "ana.lima" not in line, line

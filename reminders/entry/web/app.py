@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -32,7 +33,7 @@ from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
 from reminders.entry.web.twilio_fields import message_sid
-from reminders.logs import install
+from reminders.logs import install, mask
 from reminders.storage import circuit, replay
 from reminders.storage.client import RedisError
 from reminders.wiring import Services
@@ -159,14 +160,16 @@ class Webhooks:
 
 
 class TokenMask(logging.Filter):
-    """Access-log lines show `token=***` instead of the link token (it opens the email pages)."""
+    """Access-log lines show `token=***` instead of the link token (it opens the email pages),
+    and phone numbers and addresses masked as every other log line (logs.mask), also when
+    they came percent-encoded in a URL (a console search: `?q=%2B1312...`, `ana%40...`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError, KeyError):
             return True
-        masked = _TOKEN_IN_URL.sub(r"\1***", message)
+        masked = mask(_TOKEN_IN_URL.sub(r"\1***", unquote(message)))
         if masked != message:
             record.msg, record.args = masked, None
         return True
