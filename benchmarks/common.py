@@ -68,7 +68,7 @@ class Context:
             "TWILIO_API_URL": "http://127.0.0.1:9",  # replaced by the fake's URL where it runs
             "TWILIO_MPS": "10000",
             "SUPPORT_CONTACT": "x",
-            "SECRET_KEY": "x",
+            "SECRET_KEY": "x" * 32,
             "PUBLIC_URL": PUBLIC_URL,
             "EMAIL_BACKEND": "console",
             "OUTBOX_DIR": str(self.workdir / "outbox"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from reminders.settings_parse import (
     _timezone,
     _url,
     _weekday,
+    check_secret,
+    console_secret,
 )
 
 # Fallback used when nothing is configured and the phone number gives no zone.
@@ -94,6 +96,7 @@ class Settings:
     console_session_hours: int = 8
     # Local state: the beat schedule, and redis.url (the Redis `make run` uses).
     state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    metrics_token: str = ""  # empty: /metrics is open (bind it privately then)
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -216,6 +219,7 @@ VARIABLES = (
     Variable("WEEKLY_SUMMARY_DAY", "weekly_summary_day", _weekday),
     Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
     Variable("STATE_DIR", "state_dir", _path),
+    Variable("METRICS_TOKEN", "metrics_token", _as_given),
     Variable("LOG_LEVEL", None),
 )
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)
@@ -239,6 +243,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
     _derive(env, values)
     settings = Settings(**values)  # type: ignore[arg-type]
     _check_consistency(settings)
+    if settings.console_mode and not settings.secret_key:
+        settings = replace(settings, secret_key=console_secret(settings.outbox_dir.parent))
     return settings
 
 
@@ -273,8 +279,7 @@ def _check_consistency(s: Settings) -> None:
             raise ConfigError("EMAIL_FROM is required when EMAIL_BACKEND=smtp")
     _check_timing(s)
     _check_sentinel(s)
-    if not s.console_mode and not s.secret_key:
-        raise ConfigError("SECRET_KEY is required outside console mode")
+    check_secret(s.console_mode, s.secret_key)
 
 
 def _check_timing(s: Settings) -> None:

@@ -3,6 +3,7 @@ whose one line names the variable (the table of variables is in settings.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 from datetime import time
@@ -76,7 +77,7 @@ def _timezone(name: str, raw: str) -> str:
 def _url(name: str, raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
-        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+        raise ConfigError(f"{name} must be an http(s) URL, got {shown_url(raw)}")
     return value
 
 
@@ -101,16 +102,21 @@ def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
 _SENTINEL = re.compile(r"^sentinel://([^@/;\s]+@)?[^:/;@\s]+(:\d{1,5})?(/\d{1,2})?/?$")
 
 
+def shown_url(raw: str) -> str:
+    """A URL as an error message may print it: any password (user:PASSWORD@) replaced by ***."""
+    return repr(re.sub(r"(://[^:/@;\s]*:)[^@;\s]*@", r"\1***@", raw))
+
+
 def _redis_url(name: str, raw: str) -> str:
     value = raw.strip()
     if value.startswith("sentinel://"):
         if not all(_SENTINEL.match(part.strip()) for part in value.split(";")):
             raise ConfigError(f"{name} must be sentinel://HOST:PORT[;sentinel://HOST:PORT...][/DB]"
-                              f", got {raw!r}")
+                              f", got {shown_url(raw)}")
         return ";".join(part.strip() for part in value.split(";"))
     if not re.match(r"^(redis|rediss|unix)://", value):
         raise ConfigError(f"{name} must start with redis://, rediss://, unix:// or sentinel://, "
-                          f"got {raw!r}")
+                          f"got {shown_url(raw)}")
     return value
 
 
@@ -123,7 +129,7 @@ def _broker_url(name: str, raw: str) -> str:
         return _redis_url(name, value)
     except ConfigError:
         raise ConfigError(f"{name} must start with redis://, rediss://, sentinel://, amqp:// or "
-                          f"amqps://, got {raw!r}") from None
+                          f"amqps://, got {shown_url(raw)}") from None
 
 
 def _replicas(name: str, raw: str) -> int | None:
@@ -149,3 +155,40 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 def _weekday(name: str, raw: str) -> int:
     """A weekday by name, as date.weekday() numbers it (0 Monday .. 6 Sunday)."""
     return WEEKDAYS.index(_choice(name, raw, WEEKDAYS))
+
+
+def console_secret(var_dir: Path) -> str:
+    """Console mode's key for link tokens and the console's cookie: random, made once per
+    var/ directory and kept there (0600), so links keep working across restarts and nobody
+    else's copy of the code knows it (a constant in the source would sign for anyone)."""
+    path = var_dir / "console-secret"
+    try:
+        return path.read_text().strip() or _new_secret(path)
+    except FileNotFoundError:
+        return _new_secret(path)
+
+
+def _new_secret(path: Path) -> str:
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:  # O_EXCL: two processes starting together agree on the first one's key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(value + "\n")
+    return value
+
+
+# A shorter SECRET_KEY can be guessed offline from one signed link.
+MIN_SECRET_BYTES = 32
+
+
+def check_secret(console_mode: bool, secret: str) -> None:
+    if not console_mode and not secret:
+        raise ConfigError("SECRET_KEY is required outside console mode")
+    if not console_mode and len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (make one with: "
+                          "python -c 'import secrets; print(secrets.token_urlsafe(48))')")

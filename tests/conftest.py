@@ -234,7 +234,7 @@ def twilio_env(base_env: dict[str, str], fake_twilio: FakeTwilio) -> dict[str, s
         "TWILIO_TIMEOUT_SECONDS": "2",
         "TWILIO_MPS": "100",
         "SUPPORT_CONTACT": SUPPORT,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-at-least-32-bytes!",
         "PUBLIC_URL": "https://reminders.example.org",
     }
 

@@ -43,7 +43,7 @@ def test_changing_a_time_saves_it_reschedules_and_names_the_operator(
     assert (event["channel"], event["action"], event["source"]) == (
         "console", "console_set", "console")
     assert event["words"] == f"{OPERATOR}: time=21:15"
-    assert "Saved: time=21:15" in console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+    assert "Saved: time." in console.get(f"/console/people/{PHONE}").get_data(as_text=True)
 
 
 def test_a_bad_value_is_refused_with_a_clear_error_and_nothing_changes(
@@ -76,7 +76,7 @@ def test_clearing_a_flag_with_a_note_says_who_and_when(console: Console,
     assert (event["action"], event["source"]) == ("flag_cleared", "console")
     assert event["words"] == f"{OPERATOR}: called, seeing GP" and event["at"]
     after = console.get("/console/flags").get_data(as_text=True)
-    assert "No open reports." in after and f"Cleared the flag of Ana Lima ({OPERATOR}" in after
+    assert "No open reports." in after and f"Cleared the flag ({OPERATOR}" in after
 
 
 def test_importing_a_csv_shows_the_per_row_report(console: Console,

@@ -182,3 +182,72 @@ def test_a_bad_session_length_fails_at_start_naming_the_variable() -> None:
     for bad in ("0", "eight", "10000"):
         with pytest.raises(ConfigError, match="CONSOLE_SESSION_HOURS"):
             load_settings({"CONSOLE_SESSION_HOURS": bad}, dotenv=False)
+
+
+def _cookie_text(console: Console) -> str:
+    """What anyone holding the session cookie can read (it is signed, not encrypted)."""
+    import base64
+    import zlib
+
+    cookie = console.client.get_cookie("console_session", path="/console")
+    cookie = cookie or console.client.get_cookie("console_session")
+    assert cookie is not None
+    payload = cookie.value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if cookie.value.startswith(".") else raw).decode()
+
+
+def test_flash_messages_name_no_person_in_the_cookie(app: Flask,
+                                                     console_services: Services) -> None:
+    console = logged_in(app)
+    console.get(f"/console/people/{PHONE}")
+    response = console.post(f"/console/people/{PHONE}",
+                            {"name": "Zelda Quartz", "phone": "+13125550124"})
+    assert response.status_code == 302
+    text = _cookie_text(console)
+    assert "Saved: name, phone" in text
+    assert "Zelda" not in text and "3125550124" not in text and "3125550123" not in text
+    page = console.get("/console/people/+13125550124").get_data(as_text=True)
+    assert "Saved: name, phone." in page
+
+
+@pytest.mark.parametrize("target", ["/console/%0d%0aSet-Cookie:x=1", "/console/\x7f",
+                                    "/console/%0aLocation:%20https://evil.example"])
+def test_next_with_control_characters_goes_to_the_start_page(app: Flask, target: str) -> None:
+    console = Console(app)
+    console.get("/console/login")
+    from urllib.parse import unquote
+
+    response = console.post("/console/login", {"email": OPERATOR, "password": PASSWORD,
+                                                "next": unquote(target)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/console/"
+    assert all("\n" not in v and "\r" not in v for v in response.headers.values())
+    assert "evil" not in str(response.headers) and "x=1" not in str(response.headers)
+
+
+def test_the_email_pages_are_not_cached_or_framed(twilio_services: Services) -> None:
+    client = create_app(twilio_services).test_client()
+    for path in ("/unsubscribe?token=x", "/email/confirm?token=x", "/unsubscribe"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_access_log_masks_numbers_and_addresses_in_searches(
+        app: Flask, console_services: Services, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import requests
+
+    from tests.webhook_client import serve
+
+    with caplog.at_level(logging.INFO, logger="werkzeug"), serve(console_services) as base:
+        for query in ("%2B13125550123", "+13125550123", "(312)%20555-0123",
+                      "ana.lima%40example.org", "ana.lima@example.org"):
+            requests.get(f"{base}/console/people?q={query}", timeout=10)
+    access = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert sum("/console/people?q=" in line for line in access) >= 3, access
+    for line in access:
+        assert "5550123" not in line and "555-0123" not in line and "ana.lima" not in line, line

@@ -15,7 +15,7 @@ COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 # Variables the compose file itself uses (interpolation), not ones our settings read.
 COMPOSE_ONLY = {"FLOWER_BASIC_AUTH", "STACK_REDIS_URL", "STACK_SENTINEL_MASTER",
-                "STACK_BROKER_URL", "RABBITMQ_PASSWORD"}
+                "STACK_BROKER_URL", "RABBITMQ_PASSWORD", "REDIS_PASSWORD"}
 
 
 def test_compose_has_the_production_shaped_services() -> None:
@@ -108,3 +108,14 @@ def test_the_lua_scripts_ship_with_an_installed_package() -> None:
     for script in scripts:
         relative = script.relative_to(PROJECT_ROOT / "reminders" / "storage")
         assert any(relative.match(pattern) for pattern in declared), relative
+
+
+def test_the_stack_runs_nothing_without_a_password_and_publishes_flower_locally() -> None:
+    redis_command = " ".join(SERVICES["redis"]["command"])
+    assert "--requirepass ${REDIS_PASSWORD:?" in redis_command
+    assert "${REDIS_PASSWORD}@redis:6379" in SERVICES["web"]["environment"]["REDIS_URL"]
+    assert "--masterauth" in SERVICES["redis-replica"]["command"]
+    assert "auth-pass" in " ".join(SERVICES["sentinel-1"]["command"])
+    rabbit = SERVICES["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_PASS"]
+    assert rabbit.startswith("${RABBITMQ_PASSWORD:?")
+    assert SERVICES["flower"]["ports"] == ["127.0.0.1:5555:5555"]

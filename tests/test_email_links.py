@@ -129,7 +129,7 @@ def test_the_opaque_link_still_unsubscribes_that_address(svc: Services,
 def test_links_already_sent_in_the_old_format_keep_working(svc: Services) -> None:
     """Emails sent before the tokens became opaque carried the address, signed."""
     sub = subscriber(svc)
-    old = URLSafeSerializer("test-secret", salt="unsubscribe").dumps(ADDRESS)
+    old = URLSafeSerializer(svc.settings.secret_key, salt="unsubscribe").dumps(ADDRESS)
     with serve(svc) as base:
         assert requests.get(f"{base}/unsubscribe", params={"token": old},
                             timeout=10).status_code == 200

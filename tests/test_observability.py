@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from celery import Celery
 
+from reminders.app import capacity
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.cli.runner import demo_zone
 from reminders.logs import mask
@@ -72,6 +73,7 @@ def test_metrics_count_sends_errors_and_inbound(twilio_services: Services,
         web.text(PHONE, "7/10")
         import requests
 
+        capacity.check(svc.redis, capacity.Limits.of(svc.settings), datetime.now(UTC))
         body = requests.get(base + "/metrics", timeout=10).text
     assert 'reminders_deliveries_total{channel="sms",outcome="sent"} 1.0' in body
     assert 'reminders_deliveries_total{channel="sms",outcome="failed"} 1.0' in body
@@ -79,3 +81,53 @@ def test_metrics_count_sends_errors_and_inbound(twilio_services: Services,
     assert 'reminders_inbound_total{command="help"} 1.0' in body
     assert 'reminders_inbound_total{command="score"} 1.0' in body
     assert "reminders_due_index_size 1.0" in body  # the opted-out one left the index
+
+
+def _scrape_commands(svc: Services, base: str, headers: dict[str, str] | None = None
+                     ) -> tuple[int, int]:
+    """(HTTP status of one scrape, Redis commands it ran)."""
+    import requests
+
+    def calls() -> int:
+        stats = svc.redis.info("commandstats")
+        return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+
+    before = calls()
+    status = requests.get(base + "/metrics", headers=headers or {}, timeout=10).status_code
+    return status, calls() - before
+
+
+def test_a_scrape_costs_the_same_whatever_the_population(twilio_services: Services) -> None:
+    svc = twilio_services
+    enrol(svc.store, svc.settings, Enrolment(phone=PHONE, confirmed=True))
+    with serve(svc) as base:
+        _, few = _scrape_commands(svc, base)
+        for n in range(300):  # spread over many shards of the due index
+            enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{3000 + n:04d}",
+                                                     confirmed=True))
+        status, many = _scrape_commands(svc, base)
+        assert status == 200 and many == few <= 8, (few, many)
+        capacity.check(svc.redis, capacity.Limits.of(svc.settings), datetime.now(UTC))
+        import requests
+
+        body = requests.get(base + "/metrics", timeout=10).text
+    assert "reminders_due_index_size 301.0" in body
+
+
+def test_metrics_need_the_bearer_token_when_one_is_set(twilio_env: dict[str, str]) -> None:
+    import requests
+
+    token = "m3trics-" + "x" * 24
+    svc = make_services({**twilio_env, "METRICS_TOKEN": token})
+    with serve(svc) as base:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token},
+                        {"Authorization": f"Basic {token}"}):
+            answer = requests.get(base + "/metrics", headers=headers, timeout=10)
+            assert answer.status_code == 401, headers
+            assert "reminders_" not in answer.text
+            assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+        answer = requests.get(base + "/metrics", timeout=10,
+                              headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200 and "reminders_deliveries_total" in answer.text
+    with serve(make_services(twilio_env)) as base:  # no token set: open, as before
+        assert requests.get(base + "/metrics", timeout=10).status_code == 200

@@ -286,3 +286,17 @@ def test_a_repeated_field_is_a_400_or_403_never_a_500(web: WebhookClient, svc: S
                              headers={"X-Twilio-Signature": signature}, timeout=10)
     assert response.status_code == (400 if signed else 403), response.text
     assert differences(before, snapshot(svc.redis)) == []
+
+
+@pytest.mark.parametrize("query", ["bodySHA256", "bodySHA256=", "bodySHA256=zz", "bodySHA256=%ff"])
+@pytest.mark.parametrize("body", [b"\xff\xfe", b'{"Body": "START"}', b"From=x"])
+def test_a_body_hash_that_is_not_one_is_refused_not_a_500(
+        web: WebhookClient, svc: Services, query: str, body: bytes) -> None:
+    before = snapshot(svc.redis)
+    for headers in ({"X-Twilio-Signature": "abc"},
+                    {"X-Twilio-Signature": "abc",
+                     "X-Twilio-Webhooks-Signature-Settings": "algorithm=HMAC_SHA256"}):
+        answer = requests.post(f"{web.base_url}/sms/inbound?{query}", data=body, timeout=10,
+                               headers={**headers, "Content-Type": "application/json"})
+        assert answer.status_code == 403 and "Traceback" not in answer.text
+    assert not differences(before, snapshot(svc.redis))

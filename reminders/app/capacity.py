@@ -109,7 +109,7 @@ def check(client: Client, limits: Limits, now: datetime,
     worst = result.worst
     verdict = capacity_check.CheckResult(
         result.at_risk, now.timestamp(), worst.minute_utc.timestamp() if worst else 0.0,
-        worst.delay_seconds if worst else 0.0, result.people)
+        worst.delay_seconds if worst else 0.0, result.people, due_index.size(client))
     capacity_check.store(client, verdict, period_seconds)
     if result.at_risk and worst is not None:
         risky = [m for m in result.minutes if m.at_risk]

@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
 from reminders.messages.email import EmailComposer
-from reminders.messages.tokens import CONSOLE_SECRET
 from reminders.storage import counters, nights
 from reminders.storage.client import Client
 
@@ -31,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def message_id(secret: str, subscriber_id: str, local_date: date, domain: str) -> str:
     """The Message-ID of one person's email for one local evening (RFC 5322 msg-id)."""
-    digest = hmac.new((secret or CONSOLE_SECRET).encode(),
+    digest = hmac.new(secret.encode(),
                       f"nightly:{subscriber_id}:{local_date.isoformat()}".encode(),
                       hashlib.sha256).hexdigest()[:32]
     return f"<reminder.{local_date:%Y%m%d}.{digest}@{domain}>"

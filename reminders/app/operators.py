@@ -1,9 +1,12 @@
 """Operators of the web console: accounts, logging in and out, and whose session is whose.
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults: memory-hard, salted, the
-parameters kept in the hash). Failed logins are counted per account and per client address
-for FAILURE_WINDOW; past either limit a login is refused before any password is checked, so a
-guesser can neither try many passwords on one account nor one password on many accounts. A
+parameters kept in the hash). Login attempts are counted per account and per client address
+for FAILURE_WINDOW, atomically and before any password is checked (a right password takes its
+attempt back); past either limit a login is refused unchecked, so a guesser can neither try
+many passwords on one account nor one password on many accounts, not even all at once. Each
+check takes 64 MiB for a moment, so a process runs at most MAX_CONCURRENT_CHECKS at a time; a
+login that waits longer than CHECK_WAIT_SECONDS for its turn is refused as busy. A
 session names the operator's record id, which `operator add` renews and `operator remove`
 deletes: an operator removed (or given a new password) is logged out at their next request.
 """
@@ -11,6 +14,7 @@ deletes: an operator removed (or given a new password) is logged out at their ne
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import datetime
 from functools import cache
 
@@ -29,7 +33,10 @@ MAX_PASSWORD = 1024  # hashing a megabyte per guess would be a denial of service
 MAX_ACCOUNT_FAILURES = 5
 MAX_ADDRESS_FAILURES = 20
 FAILURE_WINDOW = 15 * 60  # seconds
+MAX_CONCURRENT_CHECKS = 2
+CHECK_WAIT_SECONDS = 10.0
 _hasher = PasswordHasher()
+_checks = threading.BoundedSemaphore(MAX_CONCURRENT_CHECKS)
 
 
 @cache
@@ -70,15 +77,21 @@ def listed(client: Client) -> list[dict[str, str]]:
 def login(client: Client, email: str, password: str, address: str, hours: int) -> str:
     """A new session's token for the cookie; LoginRefused says why not."""
     account = email.strip().lower()[:254]
-    by_account, by_address = store.failures(client, account, address)
-    if by_account >= MAX_ACCOUNT_FAILURES or by_address >= MAX_ADDRESS_FAILURES:
+    by_account, by_address = store.count_attempt(client, account, address, FAILURE_WINDOW)
+    if by_account > MAX_ACCOUNT_FAILURES or by_address > MAX_ADDRESS_FAILURES:
         raise LoginRefused("Too many failed attempts. Wait 15 minutes, then try again.")
     record = store.get(client, account) if account else None
-    if not _verified(record, password[:MAX_PASSWORD]):
-        store.note_failure(client, account, address, FAILURE_WINDOW)
+    if not _checks.acquire(timeout=CHECK_WAIT_SECONDS):
+        raise LoginRefused("The console is busy. Try again in a minute.")
+    try:
+        verified = _verified(record, password[:MAX_PASSWORD])
+    finally:
+        _checks.release()
+    if not verified:
         raise LoginRefused("Wrong email or password.")
     assert record is not None
     store.forget_failures(client, account)
+    store.uncount_address(client, address)
     token = secrets.token_urlsafe(32)
     store.open_session(client, token, record.email, record.id, hours * 3600)
     audit.record(client, record.email, "console_login", "")

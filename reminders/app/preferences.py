@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reminders.app.confirmations import Confirmations
 from reminders.domain.states import Channel, EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, massage_default, now_iso
 from reminders.domain.validation import (
@@ -151,20 +152,67 @@ def _massage_and_cause(sub: Subscriber, changes: dict[str, Any]) -> None:
 
 def _consent_states(before: Subscriber, after: Subscriber, changes: dict[str, Any]
                     ) -> dict[str, Any]:
-    """A newly added channel starts as before for its kind: active only if already confirmed."""
-    if after.email and after.wants_email and after.email_status == "none":
-        changes["email_status"] = "active"
-    if "email" in changes and after.email != before.email and after.email:
-        changes["email_status"] = "active"
+    """A number or address that was not confirmed for this person waits for its owner's YES
+    (or click), as `subscribe` without --confirmed does: an operator cannot consent for them."""
     if not after.email:
         changes["email_status"] = "none"
-    if after.phone and after.wants_sms and after.sms_status == "none":
-        changes["sms_status"] = "active"
+    elif after.email != before.email or (after.wants_email and after.email_status == "none"):
+        changes["email_status"] = "pending"
+    moved = after.phone != before.phone and after.sms_status != "none"
+    if after.phone and (moved or (after.wants_sms and after.sms_status == "none")):
+        changes["sms_status"] = "pending"
     return changes
+
+
+def asking(before: Subscriber, after: Subscriber) -> tuple[bool, bool]:
+    """(text a confirmation, mail one): a channel that became pending with this change."""
+    sms = after.sms_status == SmsStatus.PENDING and (
+        after.phone != before.phone or before.sms_status != SmsStatus.PENDING)
+    email = after.email_status == EmailStatus.PENDING and (
+        after.email != before.email or before.email_status != EmailStatus.PENDING)
+    return sms, email
+
+
+def refuse_suppressed(store: Store, before: Subscriber, after: Subscriber) -> None:
+    """The one check every change of number, address or channel passes (`set`, the console's
+    form): a number that texted STOP or an address that unsubscribed is refused, and is not
+    asked to confirm; only its owner can lift that (START / a confirmation link)."""
+    sms, email = asking(before, after)
+    if after.phone and (sms or after.phone != before.phone) and store.is_suppressed_phone(
+            after.phone):
+        raise InvalidInput(f"{after.phone} asked us to stop texting it; only its owner can "
+                           "join again, by texting START")
+    if after.email and (email or after.email.lower() != (before.email or "").lower()) and (
+            store.is_suppressed_email(after.email)):
+        raise InvalidInput(f"{after.email} unsubscribed from our emails; only its owner can "
+                           "join again, from a confirmation email")
 
 
 def change(store: Store, sub: Subscriber, changes: dict[str, Any],
            now: datetime | None = None, events: Sequence[ConsentEvent] = ()) -> Subscriber:
     """Apply validated changes; `events` (the console's audit line) are saved with them."""
     after = sub.with_changes(**changes)
+    refuse_suppressed(store, sub, after)
     return store.save(sub, after, events, now or utcnow())
+
+
+@dataclass(frozen=True)
+class Updated:
+    sub: Subscriber
+    problems: list[str]  # a confirmation that was due and could not be sent, one line each
+
+
+def update(store: Store, confirmations: Confirmations, sub: Subscriber,
+           assignments: list[str], now: datetime | None = None,
+           events: Sequence[ConsentEvent] = (), source: str = "cli") -> Updated:
+    """`set` and the console's person form: validate, save, then ask a new number or address
+    to confirm (the texts `subscribe` sends). InvalidInput: nothing changed."""
+    changes = parse_assignments(sub, assignments)
+    sms, email = asking(sub, sub.with_changes(**changes))
+    # The consent record says who asked for the new channel; its owner's YES completes it.
+    asked = [ConsentEvent(channel, "subscribed", source, " ".join(assignments))
+             for channel, wanted in (("sms", sms), ("email", email)) if wanted]
+    after = change(store, sub, changes, now, [*events, *asked])
+    problems = [confirmations.text(after).problem if sms else "",
+                confirmations.mail(after).problem if email else ""]
+    return Updated(after, [p for p in problems if p])

@@ -22,8 +22,6 @@ from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM_EMAIL = "confirm-email"
-# Console mode needs no SECRET_KEY; links made there only work on this machine's console.
-CONSOLE_SECRET = "console-mode-not-secret"
 _VALUE = re.compile(r"([A-Za-z0-9_-]{1,64})\.([0-9a-f]{16})")
 
 
@@ -45,19 +43,26 @@ class Link:
         return hmac.compare_digest(self.address_tag, address_tag(secret, address))
 
 
+def _key(secret: str) -> str:
+    # Settings always hold a key (console mode: a random one kept under var/, settings.py).
+    if not secret:
+        raise ValueError("link tokens need a secret key")
+    return secret
+
+
 def address_tag(secret: str, address: str) -> str:
-    key = (secret or CONSOLE_SECRET).encode()
+    key = _key(secret).encode()
     return hmac.new(key, b"email-link:" + address.lower().encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def make_token(secret: str, purpose: str, subscriber_id: str, address: str) -> str:
     value = f"{subscriber_id}.{address_tag(secret, address)}"
-    return Signer(secret or CONSOLE_SECRET, salt=f"{purpose}:v2").sign(value).decode()
+    return Signer(_key(secret), salt=f"{purpose}:v2").sign(value).decode()
 
 
 def read_token(secret: str, purpose: str, token: str) -> Link:
     try:
-        value = Signer(secret or CONSOLE_SECRET, salt=f"{purpose}:v2").unsign(token).decode()
+        value = Signer(_key(secret), salt=f"{purpose}:v2").unsign(token).decode()
     except (BadSignature, UnicodeError):
         return _read_old_token(secret, purpose, token)
     match = _VALUE.fullmatch(value)
@@ -68,7 +73,7 @@ def read_token(secret: str, purpose: str, token: str) -> Link:
 
 def _read_old_token(secret: str, purpose: str, token: str) -> Link:
     try:
-        value = URLSafeSerializer(secret or CONSOLE_SECRET, salt=purpose).loads(token)
+        value = URLSafeSerializer(_key(secret), salt=purpose).loads(token)
     except (BadSignature, UnicodeError):
         raise BadToken("invalid or altered link") from None
     if not isinstance(value, str) or "@" not in value:

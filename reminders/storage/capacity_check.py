@@ -1,8 +1,9 @@
 """The last capacity check (keys.CAPACITY) and who runs the next one (keys.CAPACITY_REFRESH).
 
-The dispatcher checks tonight's load once per period, not every tick; /metrics only reads the
-result. The result expires after a few periods, so a stopped dispatcher's old verdict is not
-shown for ever (an absent result reads as "not at risk, never checked").
+The dispatcher checks tonight's load once per period, not every tick, and counts the due index
+with it; /metrics only reads the result (one key). The result expires after a few periods, so
+a stopped dispatcher's old verdict is not shown for ever (an absent result reads as "not at
+risk, never checked").
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class CheckResult:
     worst_minute: float  # epoch seconds of the minute whose last text goes out latest; 0: none
     worst_delay_seconds: float
     people: int
+    # The due index's size (due_index.size walks every non-empty shard: too costly per scrape,
+    # so the dispatcher counts it with this check); -1: not counted.
+    due_index_size: int = -1
 
 
 def claim_refresh(client: Client, period_seconds: float) -> bool:
@@ -36,7 +40,7 @@ def store(client: Client, result: CheckResult, period_seconds: float) -> None:
         pipe.hset(keys.CAPACITY, mapping={
             "at_risk": int(result.at_risk), "checked_at": result.checked_at,
             "worst_minute": result.worst_minute, "worst_delay": result.worst_delay_seconds,
-            "people": result.people})
+            "people": result.people, "due": result.due_index_size})
         pipe.expire(keys.CAPACITY, max(1, int(period_seconds * KEEP_PERIODS)))
         pipe.execute()
 
@@ -46,6 +50,6 @@ def last(client: Client) -> CheckResult | None:
     try:
         return CheckResult(raw["at_risk"] == "1", float(raw["checked_at"]),
                            float(raw["worst_minute"]), float(raw["worst_delay"]),
-                           int(raw["people"]))
+                           int(raw["people"]), int(raw.get("due", -1)))
     except (KeyError, ValueError):
         return None  # never checked, expired, or written by something else

@@ -6,6 +6,7 @@ above storage/ use for it (they hold a client and catch its errors, never import
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -90,7 +91,9 @@ def check_redis(client: Client, url: str, variable: str = "REDIS_URL") -> None:
     try:
         client.ping()
     except RedisError as exc:
-        raise RedisUnavailable(f"{variable} {url} does not answer: {exc}") from None
+        # The URL without its password: this line goes to terminals and logs.
+        shown = re.sub(r"(://[^:/@;\s]*:)[^@;\s]*@", r"\1***@", url)
+        raise RedisUnavailable(f"{variable} {shown} does not answer: {exc}") from None
     _check_policy(client, f"Redis at {variable}", variable)
     pool = client.connection_pool
     if isinstance(pool, SentinelConnectionPool):

@@ -195,6 +195,13 @@ def inbound_seen(e164: str) -> str:
     return f"{PREFIX}seen:in:{e164}"
 
 
+def consent_seen(e164: str) -> str:
+    """Consent-changing texts from one number: sorted set, member = MessageSid, score = arrival
+    (microseconds). Kept long and bounded (storage/replay.py), past `forget`: so the key names a
+    hash of the number, as the suppression list does, not the number."""
+    return f"{PREFIX}seen:consent:{hashlib.sha256(e164.encode()).hexdigest()[:32]}"
+
+
 def status_seen(message_sid: str) -> str:
     """Status callbacks already applied for one message: a bitmap, one bit per status."""
     return f"{PREFIX}seen:st:{message_sid}"

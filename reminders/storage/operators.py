@@ -73,21 +73,24 @@ def close_session(client: Client, token: str) -> None:
 
 
 # -- failed logins --------------------------------------------------------------------------
-def failures(client: Client, account: str, address: str) -> tuple[int, int]:
-    """Failed logins lately for this account and from this address."""
-    found: Any = client.mget(keys.login_failures("account", account),
-                             keys.login_failures("address", address))
-    return int(found[0] or 0), int(found[1] or 0)
-
-
-def note_failure(client: Client, account: str, address: str, window_seconds: int) -> None:
-    """Count one failure against both; each count lasts `window_seconds` from its first."""
-    with client.pipeline() as pipe:
+def count_attempt(client: Client, account: str, address: str, window_seconds: int
+                  ) -> tuple[int, int]:
+    """Count one login attempt against the account and the address, atomically, before any
+    password is checked: (attempts lately for the account, for the address), this one
+    included. Parallel attempts each get their own number, so no more than the limit are
+    ever checked. Each count lasts `window_seconds` from its first attempt."""
+    with client.pipeline() as pipe:  # MULTI/EXEC
         for key in (keys.login_failures("account", account),
                     keys.login_failures("address", address)):
             pipe.incr(key)
             pipe.expire(key, window_seconds, nx=True)
-        pipe.execute()
+        by_account, _, by_address, _ = pipe.execute()
+    return int(by_account), int(by_address)
+
+
+def uncount_address(client: Client, address: str) -> None:
+    """A right password: its attempt is not held against the address."""
+    client.decr(keys.login_failures("address", address))
 
 
 def forget_failures(client: Client, account: str) -> None:

@@ -10,6 +10,14 @@ it again (a START replayed after a STOP would re-subscribe someone). So:
   Twilio's retry is handled and the text is not lost. The hash expires INBOUND_TTL_SECONDS
   after the number's last text and holds at most INBOUND_MAX_PER_NUMBER SIDs (past that it
   starts again: only a flood would reach it, and the hourly reply limit already holds one).
+- Consent changes (STOP, START, YES, a caregiver's answer...): their SIDs are also kept per
+  number in a sorted set scored by arrival, CONSENT_TTL_SECONDS after the number's last consent
+  change, at most CONSENT_MAX_PER_NUMBER (the oldest go first). A repeat of one is a no-op
+  whatever the 3-day memory says. Twilio's signed parameters carry no time, so "older" is
+  known only by arrival here: a SID we remember arrived before the number's last consent
+  change and changes nothing; a SID we never saw is taken as the newest. A plain replay of a
+  captured START therefore works only after more than CONSENT_MAX_PER_NUMBER newer consent
+  changes from that number, or more than CONSENT_TTL_SECONDS of silence on consent.
 - Status callbacks: per message, one bit per status (MessageSid, MessageStatus) already
   applied, kept STATUS_TTL_SECONDS: a repeat changes nothing. (Statuses only ever move forward
   in delivery_status.py, so a late repeat would change nothing either; the bitmap is one key
@@ -32,6 +40,8 @@ from reminders.storage.lua import script
 
 INBOUND_TTL_SECONDS = 3 * 24 * 3600
 STATUS_TTL_SECONDS = 24 * 3600
+CONSENT_TTL_SECONDS = 400 * 24 * 3600
+CONSENT_MAX_PER_NUMBER = 100
 IN_PROGRESS_SECONDS = 120
 INBOUND_MAX_PER_NUMBER = 200
 # Bit positions in the status bitmap; the order is part of the stored format: append only.
@@ -47,7 +57,7 @@ class Seen:
 
 def claim_text(client: redis.Redis, phone: str, sid: str) -> Seen:
     raw = script(client, "replay_claim_text")(
-        keys=[keys.inbound_seen(phone)],
+        keys=[keys.inbound_seen(phone), keys.consent_seen(phone)],
         args=[sid, IN_PROGRESS_SECONDS, INBOUND_TTL_SECONDS, INBOUND_MAX_PER_NUMBER])
     if raw is None:
         return Seen("new")
@@ -63,6 +73,18 @@ def remember_reply(client: redis.Redis, phone: str, sid: str, reply: str | None)
         pipe.multi()
         pipe.hset(key, sid, "r" + (reply or ""))
         pipe.expire(key, INBOUND_TTL_SECONDS)
+        pipe.execute()
+
+
+def remember_consent(client: redis.Redis, phone: str, sid: str) -> None:
+    """`sid` changed consent for `phone`: remember it long (bounded), ordered by arrival."""
+    key = keys.consent_seen(phone)
+    seconds, micros = client.time()
+    with client.pipeline() as pipe:
+        pipe.multi()
+        pipe.zadd(key, {sid: seconds * 1_000_000 + micros}, nx=True)
+        pipe.zremrangebyrank(key, 0, -CONSENT_MAX_PER_NUMBER - 1)
+        pipe.expire(key, CONSENT_TTL_SECONDS)
         pipe.execute()
 
 
@@ -91,5 +113,7 @@ def forget_in(pipe: redis.client.Pipeline, phone: str | None, message_sids: list
     """Queue the deletion of what is remembered against replays of this person's webhooks."""
     if phone:
         pipe.delete(keys.inbound_seen(phone))
+        # The consent memory outlives `forget` on purpose, like the suppression list: it holds
+        # SIDs only, and a replayed START must not re-enrol a forgotten number that said STOP.
     if message_sids:
         pipe.delete(*(keys.status_seen(sid) for sid in message_sids))

@@ -18,10 +18,17 @@ from reminders.wiring import Services
 
 def cmd_set(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
-    changes = preferences.parse_assignments(sub, args.assignments)
-    after = preferences.change(svc.store, sub, changes)
+    updated = preferences.update(svc.store, svc.confirmations, sub, args.assignments)
+    after = updated.sub
+    for problem in updated.problems:
+        print(f"warning: {problem}")
     nxt = svc.store.next_due(after.id)
     print(f"updated {after.handle()}; next reminder {iso_z(nxt) if nxt else 'not scheduled'}")
+    waiting = [what for what, pending in (("the number", after.sms_status == "pending"),
+                                          ("the address", after.email_status == "pending"))
+               if pending]
+    if waiting:
+        print(f"{' and '.join(waiting)} wait(s) for its owner's confirmation (YES / the link)")
     return 0
 
 

@@ -11,11 +11,13 @@ Link tokens are masked in the access logs (werkzeug's and gunicorn's).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -24,21 +26,24 @@ from werkzeug.exceptions import HTTPException
 
 from reminders.app.delivery_status import UnknownMessage, advance
 from reminders.channels.twilio_sms import recipient_problem
+from reminders.domain.keywords import Kind, parse
 from reminders.domain.validation import InvalidInput, normalise_phone
 from reminders.entry.web import console
 from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
-from reminders.logs import install
+from reminders.entry.web.twilio_fields import message_sid
+from reminders.logs import install, mask
 from reminders.storage import circuit, replay
 from reminders.storage.client import RedisError
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
 
+# Texts whose SIDs the replay memory keeps long (storage/replay.py): whatever changes consent.
+CONSENT_KINDS = frozenset({Kind.STOP, Kind.START, Kind.JOIN, Kind.CARE, Kind.EMAIL, Kind.WEEKLY})
 CARE_ALERT_TASK = "reminders.send_care_alert"  # defined in entry/celery/app.py
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{1,62}")
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
 
 
@@ -51,13 +56,6 @@ def twiml(message: str | None) -> Response:
 
 def _error(message: str, status: int) -> Any:
     return jsonify(error=message), status
-
-
-def _sid(fields: dict[str, str]) -> str:
-    sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
-    if not SID.fullmatch(sid):
-        raise Refused(400, "MessageSid is required")
-    return sid
 
 
 class Webhooks:
@@ -82,6 +80,12 @@ class Webhooks:
             raise Refused(403, "not our number")
 
     def metrics(self) -> Any:
+        token = self.svc.settings.metrics_token
+        given = request.headers.get("Authorization", "")
+        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return Response("metrics need Authorization: Bearer <METRICS_TOKEN>\n", status=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                            mimetype="text/plain")
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
 
     def healthz(self) -> Any:
@@ -99,7 +103,7 @@ class Webhooks:
         sender, body = fields.get("From"), fields.get("Body")
         if sender is None or body is None:
             return _error("From and Body are required", 400)
-        sid = _sid(fields)
+        sid = message_sid(fields)
         self._ours(fields, to_us=True)
         if not E164.fullmatch(sender):
             return _error("From is not an E.164 phone number", 400)
@@ -111,6 +115,7 @@ class Webhooks:
         if seen.state != "new":
             log.info("inbound repeat sid=%s (%s): answered as before", sid, seen.state)
             return twiml(seen.reply)
+        before = self._consent_state(phone)
         try:
             reply = self.svc.inbound(datetime.now(UTC)).handle(phone, body)
         except InvalidInput as exc:  # e.g. forgotten by an operator while the text arrived
@@ -119,12 +124,18 @@ class Webhooks:
         except Exception:
             replay.release_text(self.svc.redis, phone, sid)  # Twilio's retry will handle it
             raise
+        if parse(body).kind in CONSENT_KINDS or self._consent_state(phone) != before:
+            replay.remember_consent(self.svc.redis, phone, sid)
         replay.remember_reply(self.svc.redis, phone, sid, reply)
         return twiml(reply)
 
+    def _consent_state(self, phone: str) -> tuple[str, str] | None:
+        sub = self.svc.store.find(phone)
+        return (sub.sms_status, sub.email_status) if sub else None
+
     def sms_status(self) -> Any:
         fields = self.auth.fields(request)
-        sid = _sid(fields)
+        sid = message_sid(fields)
         status = fields.get("MessageStatus") or fields.get("SmsStatus") or ""
         if not status or len(status) > 32:
             return _error("MessageSid and MessageStatus are required", 400)
@@ -149,14 +160,16 @@ class Webhooks:
 
 
 class TokenMask(logging.Filter):
-    """Access-log lines show `token=***` instead of the link token (it opens the email pages)."""
+    """Access-log lines show `token=***` instead of the link token (it opens the email pages),
+    and phone numbers and addresses masked as every other log line (logs.mask), also when
+    they came percent-encoded in a URL (a console search: `?q=%2B1312...`, `ana%40...`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError, KeyError):
             return True
-        masked = _TOKEN_IN_URL.sub(r"\1***", message)
+        masked = mask(_TOKEN_IN_URL.sub(r"\1***", unquote(message)))
         if masked != message:
             record.msg, record.args = masked, None
         return True

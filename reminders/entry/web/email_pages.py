@@ -32,8 +32,14 @@ class EmailPages:
         action = request.full_path.rstrip("?") if button else ""
         html = render_template("page.html", title=title, message=message, button=button,
                                action=action, program_name=self.svc.settings.program_name)
-        # The URL holds the token: never hand it to another site in a Referer header.
-        return html, status, {"Referrer-Policy": "no-referrer"}
+        # The URL holds the token: never hand it to another site in a Referer header, never
+        # keep the page in a cache, never let another site frame its button (clickjacking).
+        return html, status, {
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                       "form-action 'self'; frame-ancestors 'none'; "
+                                       "base-uri 'none'"}
 
     def _address(self, purpose: str) -> str | _Gone | None:
         """The address the link was mailed to; GONE; or None for a bad (or repeated) token."""

@@ -1,4 +1,7 @@
-"""Prometheus metrics for /metrics, read from Redis at scrape time.
+"""Prometheus metrics for /metrics, read from Redis at scrape time: a few small keys, never a
+walk over the population (the due index's size and the capacity verdict are counted by the
+dispatcher on its own schedule, app/capacity.py, and only read here). With METRICS_TOKEN set the
+route asks for `Authorization: Bearer <token>` (entry/web/app.py).
 
 Workers, beat and web are separate processes (and machines): counting in Redis, where the
 events happen atomically anyway, gives one consistent view without a push gateway or
@@ -18,7 +21,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from reminders.domain.redflags import CATEGORIES as FLAG_CATEGORIES
-from reminders.storage import capacity_check, circuit, counters, due_index
+from reminders.storage import capacity_check, circuit, counters
 from reminders.storage.client import Client
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
@@ -37,15 +40,17 @@ class RedisCollector(Collector):
         yield from self._refused(counts)
         yield from self._dispatch(counts)
         yield from self._provider(counts)
-        due = GaugeMetricFamily("reminders_due_index_size", "Subscribers in the due index")
-        due.add_metric([], float(due_index.size(self.redis)))
-        yield due
         yield from self._capacity()
 
     def _capacity(self) -> Iterator[Metric]:
         """The dispatcher's last capacity check (app/capacity.py), read, never computed here:
         a scrape stays cheap whatever the population."""
         last = capacity_check.last(self.redis)
+        due = GaugeMetricFamily("reminders_due_index_size",
+                                "Subscribers in the due index, at the dispatcher's last count "
+                                "(every 10 minutes; -1 before its first)")
+        due.add_metric([], float(last.due_index_size if last is not None else -1))
+        yield due
         risk = GaugeMetricFamily("reminders_capacity_at_risk",
                                  "1 when the people due in the next 24 h cannot all be texted "
                                  "within LATE_LIMIT_MINUTES at TWILIO_MPS (see `reminders "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 FORM = "application/x-www-form-urlencoded"
 BODY_HASH = "bodySHA256"
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class Refused(Exception):
@@ -62,6 +64,10 @@ class WebhookAuth:
             url += "?" + request.query_string.decode("latin-1")
         signed: object
         if BODY_HASH in request.args:
+            # Twilio's hash is 64 hex digits; anything else (an empty `?bodySHA256`, which the
+            # validator's own query parsing drops, then reading the body as a form) is unsigned.
+            if not _HEX64.fullmatch(request.args.get(BODY_HASH, "")):
+                raise Refused(403, "bodySHA256 is not a SHA-256 hash")
             signed = request.get_data(as_text=True)  # the validator hashes it as UTF-8
         elif request.mimetype == FORM or not request.get_data():
             signed = request.form

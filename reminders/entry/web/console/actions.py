@@ -35,12 +35,21 @@ class Actions:
             flash("Nothing changed.")
             return redirect(url_for("console.person", handle=sub.handle()))
         try:
-            changes = preferences.parse_assignments(sub, changed)
-            after = preferences.change(self.svc.store, sub, changes, datetime.now(UTC), [
-                audit.about_person(g.operator, "console_set", " ".join(changed))])
+            updated = preferences.update(
+                self.svc.store, self.svc.confirmations, sub, changed, datetime.now(UTC),
+                [audit.about_person(g.operator, "console_set", " ".join(changed))], "console")
         except InvalidInput as exc:
             return person_page(self.svc, sub, {**current, **given}, str(exc), 400)
-        flash(f"Saved: {', '.join(changed)}.")
+        after = updated.sub
+        # Flash messages travel in the session cookie (signed, not encrypted): the names of
+        # what changed, never the values (a phone number, an address, a name).
+        flash(f"Saved: {', '.join(a.partition('=')[0] for a in changed)}.")
+        if (after.sms_status, after.email_status) != (sub.sms_status, sub.email_status) and (
+                "pending" in (after.sms_status, after.email_status)):
+            flash("A new number or address receives nothing until its owner confirms "
+                  "(reply YES / the emailed link).")
+        for problem in updated.problems:
+            flash(f"Warning: {problem}")
         return redirect(url_for("console.person", handle=after.handle()))
 
     def send_now_view(self, handle: str) -> Any:
@@ -67,8 +76,7 @@ class Actions:
             flash("That flag is no longer open.")
         else:
             flags.clear(self.svc.store, sub, note, g.operator, now, source="console")
-            flash(f"Cleared the flag of {sub.name or sub.handle()} "
-                  f"({g.operator}, {now:%Y-%m-%d %H:%M} UTC).")
+            flash(f"Cleared the flag ({g.operator}, {now:%Y-%m-%d %H:%M} UTC).")
         return redirect(url_for("console.flags"))
 
     def import_page(self) -> Any:

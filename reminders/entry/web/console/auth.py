@@ -12,7 +12,8 @@ from reminders.wiring import Services
 
 def _safe_next(raw: str | None) -> str:
     """Only a console path: never a redirect to another site (`//evil`, `https://...`)."""
-    if raw and raw.startswith("/console/") and not raw.startswith("//") and "\\" not in raw:
+    if (raw and raw.startswith("/console/") and not raw.startswith("//") and "\\" not in raw
+            and raw.isprintable() and " " not in raw):  # no CR/LF or other control characters
         return raw
     return url_for("console.tonight")
 
