@@ -111,8 +111,9 @@ class Renderer:
         # a person gets the same items whichever language they read them in.
         allowed = Allowed(heat=sub.heat_ok, massage=sub.massage_ok, cause=sub.cause,
                           sms=sub.wants_sms, flag_open=sub.flag_open_on(day))
-        return select(self._in(sub).library, sub.id, day, allowed,
-                      fits=self._fits if sub.wants_sms else None)
+        # Checked against the SMS budget whatever the channels: `preview` shows the text an
+        # email-only person would get by SMS too, and switching channel keeps tonight's items.
+        return select(self._in(sub).library, sub.id, day, allowed, fits=self._fits)
 
     def _fits(self, ids: tuple[str, str, str, str]) -> bool:
         """Whether these items' short wordings fit the SMS budget together, in every language."""
