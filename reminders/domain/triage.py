@@ -171,6 +171,15 @@ RULES: tuple[Rule, ...] = (
 )
 FOOT_CATEGORIES = frozenset(r.category for r in RULES if r.level == S) - {
     "fever", "low_sugar", "high_sugar"}
+# What opens a flag (an open foot problem): a foot finding at urgent or same-day level. Fever,
+# sugars and severe pain alone go to the inbox, not the foot flag.
+FLAG_CATEGORIES = tuple(sorted(FOOT_CATEGORIES | {"gangrene", "spreading_infection"}))
+
+
+def foot_problem(assessment: Assessment) -> Triage | None:
+    """The most urgent finding that is a foot problem to flag, if any."""
+    return next((f for f in assessment.findings
+                 if f.level in FLAG_LEVELS and f.category in FLAG_CATEGORIES), None)
 
 
 def triage(text: str, language: str = "en", *, cause: str | None = None) -> Triage:
