@@ -112,9 +112,12 @@ RULES: tuple[Rule, ...] = (
     _r(E, "emergency", "AMBULANCE"),
     _r(C, "self_harm", "CRISIS"),
     _r(C, "self_harm", "DESPAIR_SELF"),
+    _r(C, "self_harm", "SELF_INFLICTED", any_of=("WOUND", "INJURY", "BURN", "BLEED", "PAIN"),
+       sentence=True),
     _r(U, "fever", "FEVER", "CHEMO_CONTEXT"),
     _r(U, "spreading_infection", "STREAKS"),
-    _r(U, "spreading_infection", "SPREADING", any_of=("RED", "WOUND", "INFECTION", "HOT"),
+    _r(U, "spreading_infection", "SPREADING",
+       any_of=("RED", "REDNESS", "WOUND", "INFECTION", "HOT"),
        sentence=True),
     _r(U, "spreading_infection", "FEVER", "FOOT_FINDING"),
     _r(U, "spreading_infection", "UNWELL", "FOOT_FINDING"),
@@ -133,6 +136,7 @@ RULES: tuple[Rule, ...] = (
     _r(S, "injury", "INJURY"),
     _r(S, "calf", "CALF", "CALF_SIGN", sentence=True),
     _r(S, "redness", "RED"),
+    _r(S, "redness", "REDNESS"),
     _r(S, "warmth", "ONE_WARMER"),
     _r(S, "warmth", "HOT"),
     _r(S, "swelling", "SWELL"),
@@ -141,7 +145,7 @@ RULES: tuple[Rule, ...] = (
     _r(S, "color", "COLOR"),
     _r(S, "color", "BLACK"),
     _r(S, "color", "PALE"),
-    _r(S, "pain", "PAIN", any_of=("NEW", "STRONG"), sentence=True),
+    _r(S, "pain", "PAIN", any_of=("NEW", "STRONG"), none_of=("SEVERE_PAIN",), sentence=True),
     _r(S, "numbness", "CANT_FEEL", none_of=("HAND",), sentence=True),
     _r(S, "numbness", "NUMB", any_of=("SUDDEN", "NEW"), none_of=("HAND",), sentence=True),
     _r(S, "fever", "FEVER"),
@@ -154,6 +158,7 @@ RULES: tuple[Rule, ...] = (
     _r(N, "numbness", "CANT_FEEL"),
     _r(N, "low_mood", "LOW_MOOD"),
     _r(N, "pain", "PAIN", "WORSE", sentence=True),
+    _r(N, "pain", "BURNING", "WORSE", sentence=True),
     _r(R, "soaking", "SOAK"),
     _r(R, "heating_pad", "HEAT_DEVICE"),
     _r(R, "barefoot", "BAREFOOT"),
@@ -166,8 +171,11 @@ RULES: tuple[Rule, ...] = (
     _r(R, "symptoms", "CRAMP"),
     _r(R, "symptoms", "COLD"),
     _r(R, "skin", "ITCH"),
+    _r(R, "skin", "SWEAT"),
     _r(R, "skin", "DRY"),
     _r(R, "skin", "CRACK"),
+    _r(R, "score", "SCORE"),
+    _r(R, "question", "QUESTION", "CARE_TOPIC"),
 )
 FOOT_CATEGORIES = frozenset(r.category for r in RULES if r.level == S) - {
     "fever", "low_sugar", "high_sugar"}
@@ -233,8 +241,9 @@ def _concepts_by_sentence(reading: Reading, cause: str | None) -> list[set[str]]
     for hit in reading.standing:
         sentences[reading.sentence_of[hit.start]].add(hit.concept)
     add_numbers(reading, sentences)
-    if despair_about_self(reading):
-        sentences[0].add("DESPAIR_SELF")
+    about_self = despair_about_self(reading)
+    if about_self is not None and sentences:
+        sentences[0].add("DESPAIR_SELF" if about_self else "LOW_MOOD")
     if cause == "cancer_treatment" and sentences:
         sentences[0].add("CHEMO_CONTEXT")
     if any("CHEMO" in s for s in sentences):

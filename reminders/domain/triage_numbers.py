@@ -57,10 +57,13 @@ def add_numbers(reading: Reading, sentences: list[set[str]]) -> None:
             concepts.add("FEVER")
 
 
-def despair_about_self(reading: Reading) -> bool:
-    """A despair phrase that ends its clause, or goes on about life, everything, oneself."""
+def despair_about_self(reading: Reading) -> bool | None:
+    """True for a despair phrase that ends its clause, or goes on about life, everything,
+    oneself; False for one about doing something ("no point doing the exercises": low mood);
+    None when there is none, or it is about a thing ("I give up on the lotion")."""
     tails = {h.start for h in reading.standing if h.concept == "DESPAIR_TAIL"}
     things = [h for h in reading.standing if h.concept == "THING"]
+    found: bool | None = None
     for hit in reading.standing:
         if hit.concept != "DESPAIR":
             continue
@@ -71,4 +74,6 @@ def despair_about_self(reading: Reading) -> bool:
             return True
         if after in tails:
             return True
-    return False
+        if reading.words[after] not in ("on", "con", "with", "of", "de"):
+            found = False
+    return found
