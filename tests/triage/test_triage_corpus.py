@@ -176,13 +176,11 @@ def report(results: list[Result]) -> list[str]:
     flagged = [r for r in benign if r.flagged]
     lines.append(f"benign (none + routine) flagged same_day or more urgent: {len(flagged)} of "
                  f"{len(benign)} ({ratio(len(flagged), len(benign)).strip()})")
-    lines.append("confusion (rows: expected, columns: got): "
-                 + " ".join(f"{level[:6]:>6}" for level in LEVELS))
+    lines.append("confusion (rows: the label, columns: the level returned; other = an error)")
+    lines.append(f"{'':<10} " + " ".join(f"{level[:8]:>8}" for level in (*LEVELS, "other")))
     for level in LEVELS:
-        got = Counter(r.got for r in results if r.row.level == level)
-        lines.append(f"  {level:<10}" + " " * 32 + " ".join(f"{got[g]:>6}" for g in LEVELS)
-                     + (f"  other {sum(got.values()) - sum(got[g] for g in LEVELS)}"
-                        if set(got) - set(LEVELS) else ""))
+        got = Counter(r.got if r.got in RANK else "other" for r in results if r.row.level == level)
+        lines.append(f"{level:<10} " + " ".join(f"{got[g]:>8}" for g in (*LEVELS, "other")))
     under = [r for r in results if not r.caught]
     lines.append(f"under-triaged ({len(under)}):")
     lines.extend(r.describe() for r in under)
