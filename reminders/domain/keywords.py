@@ -136,7 +136,7 @@ def parse(text: str) -> Command:
     if not clean:
         return Command(Kind.UNKNOWN, words=words_raw)
     folded = keywords_es.fold(clean)
-    stop_language = _stop(clean, folded)
+    stop_language = _stop(folded)
     if stop_language:
         # A plain request to stop wins over everything else in the message.
         return Command(Kind.STOP, words=words_raw, language=stop_language,
@@ -156,7 +156,7 @@ def parse(text: str) -> Command:
 _CLAUSE = re.compile(r"\s*[,.;:!?]+\s*|\s+-+\s+")
 
 
-def _stop(clean: str, folded: str) -> str:
+def _stop(folded: str) -> str:
     """"en" or "es" when the text asks to stop, else "": the whole text, any clause that is a
     plain stop phrase ("..., stop texting me"), or a first clause that is a stop keyword
     ("ALTO, no tiene sentido"), unless that keyword is part of despair ("end it all")."""

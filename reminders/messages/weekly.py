@@ -89,7 +89,7 @@ class WeeklyTexts:
     def alert(self, person_name: str, level: str, category: str, when: str) -> str:
         """The caregiver's alert: the category and our advice, never the person's words.
         `when` is "today" or "tonight" (the person's local time)."""
-        for form in ("full", "short"):
+        for form in FORMS:
             body = self.care("alert", program_name=self.program_name,
                              name=self._who(person_name), level=level, category=category,
                              when=when, form=form)
