@@ -73,7 +73,10 @@ class Care:
         told = top if top.level in CAREGIVER_LEVELS else foot
         return Attended(reply, flagged, f"{told.level}:{told.category}" if told else "")
 
-    def routine(self, heard: Assessment) -> str:
+    def routine(self, sub: Subscriber | None, phone: str, heard: Assessment, words: str) -> str:
+        """The library's answer; a care question it cannot answer also goes to the inbox."""
+        if heard.top.category == "question":
+            self.keep(phone, sub, words, heard.top)
         return self.replies.render("triage", level=Level.ROUTINE, category=heard.top.category)
 
     def not_understood(self, sub: Subscriber | None, phone: str, words: str) -> str:

@@ -122,7 +122,7 @@ class Inbound:
         if command.kind == "help":
             return self._help(sub, command)
         if command.kind == "unknown" and self.heard.top.level == Level.ROUTINE:
-            return self._care().routine(self.heard)
+            return self._care().routine(sub, phone, self.heard, command.words)
         if sub is None:
             return self.replies.render("not_subscribed")
         if sub.sms_status == "opted_out":
