@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from reminders.app import capacity, consent
+from reminders.app.care import CAREGIVER_LEVELS, EVENING_STARTS_HOUR
 from reminders.app.caregiver import Caregivers, CareSender
 from reminders.app.confirmations import Confirmations
 from reminders.app.delivery import Sender
@@ -159,25 +161,34 @@ class Services:
         return Caregivers(self.store, self.weekly_texts, self.sms,
                           self.settings.support_contact, now, self.limiter)
 
-    def send_care_alert(self, subscriber_id: str, key: str, words: str) -> str:
-        """The caregiver's alert about one foot-problem report (at most once per key)."""
+    def send_care_alert(self, subscriber_id: str, key: str, finding: str) -> str:
+        """The caregiver's alert about one report (at most once per key). `finding` is
+        "<level>:<category>" from the triage, never the person's words (a task queued by an
+        older version carried their words: it is sent as a possible foot problem, unquoted)."""
         sub = self.store.get(subscriber_id)
         if sub is None:
             return "forgotten"
+        level, _, category = finding.partition(":")
+        if level not in CAREGIVER_LEVELS:
+            level, category = "same_day", "unknown"
+        now = datetime.now(UTC)
+        local_hour = now.astimezone(ZoneInfo(sub.timezone)).hour
+        when = "tonight" if local_hour >= EVENING_STARTS_HOUR else "today"
         try:
-            body = self.weekly_texts.in_language(sub.language).alert(sub.name, words)
+            body = self.weekly_texts.in_language(sub.language).alert(sub.name, level, category,
+                                                                     when)
         except TooLong as exc:  # PROGRAM_NAME too long for SMS_MAX_SEGMENTS
             log.error("caregiver alert not sent subscriber=%s: %s", sub.id, exc)
             return "too-long"
-        return self.care_sender.send(sub, key, body, "alert", datetime.now(UTC))
+        return self.care_sender.send(sub, key, body, "alert", now)
 
-    def _on_foot_problem(self, subscriber_id: str, key: str, words: str) -> None:
+    def _on_foot_problem(self, subscriber_id: str, key: str, finding: str) -> None:
         if not caregivers_store.is_active(self.redis, subscriber_id):
             return  # no caregiver with both consents: nothing to hand anyone
         if self.care_handoff is not None:
-            self.care_handoff(subscriber_id, key, words)
+            self.care_handoff(subscriber_id, key, finding)
         else:
-            self.send_care_alert(subscriber_id, key, words)
+            self.send_care_alert(subscriber_id, key, finding)
 
     @cached_property
     def confirmations(self) -> Confirmations:

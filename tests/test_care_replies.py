@@ -21,8 +21,9 @@ from tests.conftest import Cli
 PHONE = "+13125550142"
 NOW = datetime(2027, 3, 10, 2, 30, tzinfo=UTC)  # 20:30 in Chicago, the evening of March 9
 
-# Effects: "flag:<category>" (safety reply + open flag), "no-flag" (not a foot problem: no flag,
-# whatever else it is), "distress" (988 reply, still subscribed), "distress+flag",
+# Effects: "flag:<category>" (same-day reply + open flag), "urgent:<category>" (care now + open
+# flag), "no-flag" (not a foot problem: no flag, whatever else it is), "distress" (988 reply,
+# still subscribed), "distress+flag" (one text: 988 and the foot advice),
 # "stop-es" (opted out, Spanish reply), "help-es", "high-pain", "urgent-pain", "score".
 ROWS: list[tuple[str, str]] = [
     # -- foot problems in plain words ------------------------------------------------------------
@@ -34,7 +35,7 @@ ROWS: list[tuple[str, str]] = [
     ("open sore on my ankle", "flag:wound"),
     ("not sure if it's a blister", "flag:wound"),
     ("the cut is not healing", "flag:wound"),
-    ("toe turned black", "flag:color"),
+    ("toe turned black", "urgent:gangrene"),  # a black toe: care now, not tomorrow
     ("my toes look blue", "flag:color"),
     ("big toe is purple", "flag:color"),
     ("my foot is a gray color", "flag:color"),
@@ -80,7 +81,7 @@ ROWS: list[tuple[str, str]] = [
     ("no point in any of this", "distress"),
     ("I want to die", "distress"),
     ("I can't take it anymore", "distress"),
-    ("hopeless, and my toe is black", "distress+flag"),
+    ("hopeless, and my toe is black", "distress+flag:gangrene"),
     # -- pain scores -------------------------------------------------------------------------------
     ("8", "high-pain"),
     ("9/10", "high-pain"),
@@ -114,14 +115,24 @@ def _flags(svc: Services) -> list[dict[str, str]]:
     return describe(svc.store, svc.store.require(PHONE), NOW)["flags"]
 
 
+def _the_answer_fits(kind: str, reply: str) -> None:
+    if kind == "flag":
+        assert "foot clinic today" in reply and "no massage or heat" in reply.lower(), reply
+    if kind == "urgent":
+        assert "urgent care or the ER" in reply and "no massage or heat" in reply.lower(), reply
+    if kind == "distress+flag":  # one text, not two glued together
+        assert "doctor today" in reply and "no massage or heat" in reply, reply
+        assert reply.count("automated") == 1, reply
+
+
 @pytest.mark.parametrize(("text", "effect"), ROWS, ids=[r[0][:40] for r in ROWS])
 def test_reply_table(person: Services, text: str, effect: str) -> None:
     reply = person.inbound(NOW).handle(PHONE, text) or ""
     sub = person.store.require(PHONE)
     flags = _flags(person)
     kind, _, category = effect.partition(":")
-    if kind == "flag" or effect == "distress+flag":
-        assert "foot clinic today" in reply and "no massage or heat" in reply.lower(), reply
+    _the_answer_fits(kind, reply)
+    if kind in ("flag", "urgent", "distress+flag"):
         assert len(flags) == 1 and flags[0]["text"] == " ".join(text.split()), flags
         if category:
             assert flags[0]["category"] == category, flags
@@ -180,7 +191,11 @@ def test_a_reported_problem_keeps_massage_and_heat_out_until_cleared(
     for preview in previews(range(0, 8)):
         tags = {tag for item in preview["items"] for tag in item["tags"]}
         assert not tags & {"massage", "heat"}, preview["items"]
-    cleared = cli("flags", "clear", PHONE, "--note", "called her, seen by podiatry")
+    refused = cli("flags", "clear", PHONE, "--note", "called her")
+    assert refused.returncode == 2 and "--outcome" in refused.stderr  # an outcome is required
+    assert json.loads(cli("show", PHONE, "--json").stdout)["flags"]
+    cleared = cli("flags", "clear", PHONE, "--outcome", "referred", "--note",
+                  "called her, seen by podiatry")
     assert cleared.returncode == 0, cleared.stderr
     assert json.loads(cli("show", PHONE, "--json").stdout)["flags"] == []
     assert json.loads(cli("flags", "--json").stdout) == []
@@ -190,18 +205,19 @@ def test_a_reported_problem_keeps_massage_and_heat_out_until_cleared(
     history = person.store.consent_history(person.store.require(PHONE).id)
     actions = [event["action"] for event in history]
     assert "flag:redness" in actions and "flag_cleared" in actions and "heat_on" in actions
-    assert any("podiatry" in event["words"] for event in history)
+    assert any("referred: called her, seen by podiatry" in event["words"] for event in history)
 
 
-def test_a_flag_closes_by_itself_after_seven_evenings(person: Services) -> None:
+def test_a_flag_never_closes_by_itself(person: Services) -> None:
+    """Massage and heat stay off while a foot problem is open, whatever the date, until an
+    operator closes it (the old version let it lapse after seven evenings)."""
     person.inbound(NOW).handle(PHONE, "blister on my heel")
     assert len(_flags(person)) == 1
-    later = NOW + timedelta(days=7)
     from reminders.app.report import describe
 
-    assert describe(person.store, person.store.require(PHONE), later)["flags"]
-    assert describe(person.store, person.store.require(PHONE),
-                    NOW + timedelta(days=8))["flags"] == []
+    for later in (NOW + timedelta(days=8), NOW + timedelta(days=400)):
+        assert describe(person.store, person.store.require(PHONE), later)["flags"]
+    assert person.store.require(PHONE).flag_open_on((NOW + timedelta(days=400)).date())
 
 
 @pytest.mark.parametrize(("text", "field", "value", "action"), [
@@ -231,7 +247,7 @@ def test_stop_wins_and_an_open_flag_still_reaches_the_clinic(person: Services, t
     person.inbound(NOW).handle(PHONE, "my big toe is black")
     person.inbound(NOW).handle(PHONE, text)
     assert person.store.require(PHONE).sms_status == "opted_out"
-    assert [f["category"] for f in _flags(person)] == ["color"]
+    assert [f["category"] for f in _flags(person)] == ["gangrene"]
 
 
 def test_flags_are_counted_in_stats_and_metrics(person: Services, cli: Cli) -> None:

@@ -3,6 +3,8 @@ Spanish, on the wire (the signed webhook in, the fake Twilio API out)."""
 
 from __future__ import annotations
 
+import re
+
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.gsm import count_segments
 from reminders.wiring import Services
@@ -27,7 +29,11 @@ def test_a_spanish_persons_caregiver_texts_are_in_spanish(
     assert "CUIDADOR NO" in web.text(PERSON, "CUIDADOR SI").text
     web.text(PERSON, "me salió una ampolla en el talón")
     [alert] = to_caregiver(fake_twilio)[1:]
-    assert alert.startswith('Foot Care Reminders: Ana aviso de un problema del pie esta noche: '
-                            '"me salió una ampolla en el talon".'.replace("salió", "salio")), alert
+    # The category and the advice, never her words (M7: the advice is hers, not the
+    # caregiver's: "le recomendamos a Ana").
+    assert re.match(r"Foot Care Reminders: Ana nos aviso de un posible problema del pie "
+                    r"\(una herida o ampolla\) (hoy|esta noche); le recomendamos a Ana llamar hoy",
+                    alert), alert
+    assert "talon" not in alert and "salio" not in alert
     assert "llamar hoy a su médico" in alert and count_segments(alert).encoding == "GSM-7"
     assert "ya no recibirá".replace("á", "a") in web.text(CAREGIVER, "CUIDADOR NO").text

@@ -300,14 +300,19 @@ def test_caregiver_alert_and_invitation_are_safe(budget: int, name: str) -> None
     from reminders.messages.weekly import WeeklyTexts
 
     texts = WeeklyTexts(TEMPLATES, "Foot Care Reminders", budget)
-    for words in ("blister on my heel",
-                  "My toe is black \u2014 it\u2019s \u201cbad\u201d \U0001f622", "cut " * 200):
-        alert = texts.alert(name, words)
-        count = count_segments(alert)
-        assert count.encoding == "GSM-7" and count.segments <= budget, alert
-        assert has(alert, "doctor") and TO_STOP.search(alert), alert
-        assert not _wording(alert), alert
-        assert re.search(r'"(blister|My toe|cut)', alert), alert  # their own words
+    # The category and our advice, never their words (which may hold more than they agreed
+    # to share); every category the triage can flag or call an emergency, either time of day.
+    for level, category, advice in (("same_day", "wound", "doctor"),
+                                    ("same_day", "numbness", "doctor"),
+                                    ("urgent", "spreading_infection", "urgent care"),
+                                    ("emergency", "cold_foot", "911"),
+                                    ("emergency", "chest_pain", "911")):
+        for when in ("today", "tonight"):
+            alert = texts.alert(name, level, category, when)
+            count = count_segments(alert)
+            assert count.encoding == "GSM-7" and count.segments <= budget, alert
+            assert has(alert, advice) and TO_STOP.search(alert) and when in alert, alert
+            assert not _wording(alert) and '"' not in alert, alert
     invitation = texts.invitation(name, "555-0100")
     for needed in ("Foot Care Reminders", "YES", "HELP", "STOP", "Msg&data rates may apply"):
         assert needed in invitation, (needed, invitation)

@@ -202,9 +202,9 @@ def test_spanish_replies_say_what_the_rules_require() -> None:
     help_text = replies.render("help", program_name="Foot Care Reminders", when="8:00 PM",
                                support="")
     assert "Pueden aplicarse tarifas de mensajes y datos" in help_text and "ALTO" in help_text
-    distress = replies.render("distress", support="")
+    distress = replies.render("triage", level="crisis", category="self_harm")
     assert "llame o envie un mensaje de texto al 988 (oprima 2 para español)" in distress.lower()
-    red = replies.render("red_flag", category="wound")
+    red = replies.render("triage", level="same_day", category="wound")
     assert "sin masaje ni calor" in red and "medico" in plain(red)
     heat = replies.render("heat_set", on=True)
     assert has(heat, "elbow", "thermometer") and "nunca remoje" in plain(heat)
@@ -223,9 +223,11 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "paused": {"until": date(2027, 9, 29)}, "resumed": {"time": "10:45 PM"},
     "done": {"streak": 365}, "score_saved": {"score": 10},
     "high_pain": {"score": 10, "urgent": False, "support": ""},
-    "red_flag": {"category": "infection"}, "massage_set": {"on": False},
+    "triage": {"level": "crisis", "category": "self_harm", "also_foot": True,
+               "support": "555-0100"},
+    "massage_set": {"on": False},
     "heat_set": {"on": True}, "email_set": {"address": "maria.fernanda.lopez@example.org"},
-    "distress": {"support": "555-0100"}, "email_suppressed": {"support": "555-0100"},
+    "email_suppressed": {"support": "555-0100"},
     "email_active": {"address": "maria.fernanda.lopez@example.org"},
     "email_wait": {"address": "maria.fernanda.lopez@example.org"},
 }
@@ -265,11 +267,13 @@ def test_spanish_weekly_and_caregiver_texts_fit_and_keep_a_way_out(budget: int) 
             if not this:
                 assert not re.search(r"dolor|promedio|prom\.", plain(body)), body
     for name in NAMES:
-        for words in ("ampolla en el talón", "cut " * 200):
-            alert = texts.alert(name, words)
+        for level, category, advice in (("same_day", "wound", "medico"),
+                                        ("urgent", "gangrene", "sala de emergencias"),
+                                        ("emergency", "breathing", "911")):
+            alert = texts.alert(name, level, category, "today")
             count = count_segments(alert)
             assert count.encoding == "GSM-7" and count.segments <= budget, alert
-            assert "medico" in plain(alert) and "ALTO" in alert, alert
+            assert advice in plain(alert) and "ALTO" in alert and "hoy" in alert, alert
         invitation = texts.invitation(name, "555-0100")
         for needed in ("SI", "AYUDA", "ALTO", "Pueden aplicarse tarifas de mensajes y datos"):
             assert needed in invitation, (needed, invitation)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from reminders.domain.keywords import Command, parse
 
 KINDS = {"stop", "start", "join", "help", "time", "tz", "pause", "resume", "done", "score",
-         "email", "massage", "heat", "flag", "distress", "unknown"}
+         "email", "massage", "heat", "unknown"}
 
 # (text, kind, arg); arg None means "not checked".
 PLAIN: list[tuple[str, str, str | None]] = [
@@ -278,6 +278,18 @@ def test_a_stop_word_inside_a_sentence_is_not_a_stop(prefix: str, word: str) -> 
 
 
 @pytest.mark.parametrize("text", ["end it all", "I want to END IT ALL.", "i wanna die",
-                                  "STOP I want to kill myself", "better off dead tbh"])
-def test_distress_is_recognised_before_any_keyword(text: str) -> None:
-    assert parse(text).kind == "distress"
+                                  "better off dead tbh", "STOP I want to kill myself"])
+def test_despair_is_never_read_as_a_stop(text: str) -> None:
+    """Words of despair are the triage's (a 988 answer; the person stays subscribed)."""
+    from reminders.domain.triage import Level, triage
+
+    assert parse(text).kind != "stop"
+    assert triage(text).level == Level.CRISIS
+
+
+@pytest.mark.parametrize("text", ["STOP texting me, this is worthless",
+                                  "stop. my foot is bleeding",
+                                  "I want to end it all, stop texting me",
+                                  "ALTO, no tiene sentido", "Stop - I give up"])
+def test_a_stop_wins_whatever_else_the_text_says(text: str) -> None:
+    assert parse(text).kind == "stop"

@@ -58,7 +58,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("el dedo está rojo", "flag", "redness"), ("tengo el pie enrojecido", "flag", "redness"),
     ("el tobillo está hinchado", "flag", "swelling"), ("pie inflamado", "flag", "swelling"),
     ("siento el pie caliente", "flag", "warmth"), ("sale pus del dedo", "flag", "infection"),
-    ("mi pie tiene mal olor", "flag", "infection"), ("el dedo se puso negro", "flag", "color"),
+    ("mi pie tiene mal olor", "flag", "infection"), ("el dedo se puso negro", "flag", "gangrene"),
     ("tengo el dedo morado", "flag", "color"), ("me caí y me duele el pie", "flag", "injury"),
     ("entumecimiento nuevo en el pie izquierdo", "flag", "numbness"),
     ("no sé si es una ampolla", "flag", "wound"),
@@ -82,10 +82,19 @@ def test_the_table_has_at_least_sixty_spanish_texts() -> None:
 @pytest.mark.parametrize(("text", "kind", "arg"), ROWS, ids=[r[0][:40] for r in ROWS])
 def test_spanish_texts_are_read_as(text: str, kind: str, arg: str) -> None:
     command = parse(text)
+    if kind in ("flag", "distress"):
+        # What a text says about the body is the triage's, in any language the person has.
+        from reminders.domain.triage import FLAG_LEVELS, Level, triage
+
+        assert command.kind == "unknown", (text, command)
+        found = triage(text, "es")
+        if kind == "distress":
+            assert found.level == Level.CRISIS, (text, found)
+        else:
+            assert found.level in FLAG_LEVELS and found.category == arg, (text, found)
+        return
     assert command.kind == kind, (text, command)
-    if kind == "flag":
-        assert command.flag == arg, (text, command)
-    elif kind not in ("unknown", "distress"):
+    if kind not in ("unknown",):
         assert command.arg.lower() == arg, (text, command)
     english = kind == "language" and arg == "en"
     if kind not in ("unknown", "flag"):
@@ -112,15 +121,16 @@ EFFECTS = [
     ("SEGUIR", "Bienvenido", lambda s: s.paused_until is None),
     ("MASAJE NO", "no más rutinas de masaje".replace("á", "a"), lambda s: not s.massage_ok),
     ("CALOR SI", "codo", lambda s: s.heat_ok),
-    ("dolor 9, insoportable", "urgencias", lambda s: True),
+    ("dolor 9, insoportable", "urgent care o a la sala de emergencias", lambda s: True),
     ("dolor 3", "anotamos 3/10", lambda s: True),
     ("correo esto-no", "no parece un correo", lambda s: s.email is None),
     ("ALTO", "no recibira mas mensajes", lambda s: s.sms_status == "opted_out"),
     ("ya no quiero mensajes", "no recibira mas mensajes", lambda s: s.sms_status == "opted_out"),
-    ("no tengo ampollas", "no entendi", lambda s: s.flag_until is None),
+    ("no tengo ampollas", "qué bueno", lambda s: s.flag_until is None),
     ("tengo el pie hinchado", "sin masaje ni calor", lambda s: s.flag_until is not None),
     ("quiero morir", "988 (oprima 2 para español)", lambda s: s.sms_status == "active"),
-    ("qué tal", "no entendi", lambda s: s.sms_status == "active"),
+    ("qué tal", "Esta linea es automatica. ¿Emergencia? Llame al 911",
+     lambda s: s.sms_status == "active"),
 ]
 
 

@@ -1,28 +1,48 @@
-"""What people tell us about their feet and their pain, and the answers that keep them safe.
+"""What people tell us about their feet, their body and their pain, and the answers that keep
+them safe.
 
-Used by inbound.py for: a foot problem (red flag: recorded, answered with the safety reply,
-massage and heat left out of the next evenings), a high symptom score (pointed to their care
-team, or to urgent care when the words say so), and their own contraindications (MASSAGE OFF/ON,
-HEAT OFF/ON, recorded in the consent/audit log).
+Used by inbound.py for: a text the triage (domain/triage.py) finds needs attention (one reply at
+its level, in the person's language; a flag for a foot problem, which keeps massage, heat,
+walking and standing out of the evenings until an operator closes it; an inbox item for a
+person to read), the routine answers (soaking, heating pads, ...), texts nobody understood (the
+safety net, and an inbox item), a high symptom score (pointed to their care team, or to urgent
+care when the words say so), and their own contraindications (MASSAGE OFF/ON, HEAT OFF/ON,
+recorded in the consent/audit log).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from reminders.app import flags
 from reminders.domain.keywords import URGENT_PAIN, Command
-from reminders.domain.subscriber import Subscriber
+from reminders.domain.subscriber import Subscriber, now_iso
+from reminders.domain.triage import Assessment, Level, Triage, foot_problem
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
+from reminders.storage import counters, inbox
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
 
 # A nightly score from here up is high pain: the reply points to their care team.
 HIGH_PAIN_SCORE = 8
+# Answered from the triage before any command, and kept in the inbox for a person.
+ATTENTION = frozenset({Level.EMERGENCY, Level.CRISIS, Level.URGENT, Level.SAME_DAY, Level.SOON})
+# What a caregiver hears about (never a crisis: that goes to the care team only).
+CAREGIVER_LEVELS = frozenset({"emergency", "urgent", "same_day"})
+# From this local hour a caregiver alert says "tonight", before it "today".
+EVENING_STARTS_HOUR = 17
+
+
+@dataclass(frozen=True)
+class Attended:
+    reply: str
+    flagged: bool
+    # "<level>:<category>" for the caregiver's alert, or "" when they are not to hear of it.
+    for_caregiver: str
 
 
 @dataclass
@@ -32,14 +52,43 @@ class Care:
     replies: Replies
     now: datetime
 
-    def foot_problem(self, sub: Subscriber | None, command: Command, evening: date | None
-                     ) -> str:
-        """The safety reply, and for a subscriber an open flag (whatever their SMS state: the
-        clinic should hear about a foot problem even from someone who stopped the texts)."""
-        if sub is not None and evening is not None:
-            flags.record(self.store, sub, command.flag, command.words, evening, self.now)
-            log.warning("red flag subscriber=%s category=%s", sub.id, command.flag)
-        return self.replies.render("red_flag", category=command.flag)
+    def attend(self, sub: Subscriber | None, phone: str, heard: Assessment, words: str
+               ) -> Attended:
+        """A text at an ATTENTION level: the one reply (the most urgent finding's, with the 988
+        line or the foot advice folded in), a flag for a foot problem (whatever the person's
+        SMS state: the clinic should hear about it even after a STOP), an inbox item."""
+        top = heard.top
+        foot = foot_problem(heard)
+        flagged = sub is not None and foot is not None
+        if sub is not None and foot is not None:
+            flags.record(self.store, sub, foot.category, foot.level, words, self.now)
+            log.warning("flag subscriber=%s level=%s category=%s", sub.id, foot.level,
+                        foot.category)
+        self.keep(phone, sub, words, top)
+        reply = self.replies.render(
+            "triage", level=top.level, category=top.category,
+            also_crisis=top.level != Level.CRISIS and heard.has(Level.CRISIS),
+            also_foot=top.level == Level.CRISIS and foot is not None,
+            support=self.settings.support_contact)
+        told = top if top.level in CAREGIVER_LEVELS else foot
+        return Attended(reply, flagged, f"{told.level}:{told.category}" if told else "")
+
+    def routine(self, sub: Subscriber | None, phone: str, heard: Assessment, words: str) -> str:
+        """The library's answer; a care question it cannot answer also goes to the inbox."""
+        if heard.top.category == "question":
+            self.keep(phone, sub, words, heard.top)
+        return self.replies.render("triage", level=Level.ROUTINE, category=heard.top.category)
+
+    def not_understood(self, sub: Subscriber | None, phone: str, words: str) -> str:
+        """The safety net: never only "didn't understand"; a person reads the text later."""
+        self.keep(phone, sub, words, Triage(Level.NONE, "not_understood"))
+        return self.replies.render("safety_net")
+
+    def keep(self, phone: str, sub: Subscriber | None, words: str, found: Triage) -> None:
+        inbox.add(self.store.redis, inbox.Item(
+            phone=phone, subscriber=sub.id if sub else "", at=now_iso(self.now), text=words,
+            level=str(found.level), category=found.category, language=self.replies.language))
+        counters.incr(self.store.redis, counters.triage(str(found.level)))
 
     def score_reply(self, score: int, words: str) -> str:
         if score < HIGH_PAIN_SCORE:

@@ -6,7 +6,8 @@ their own index, not by reading the log), every per-night record (what was sent,
 statuses, DONE, symptom scores), the provider-message records pointing at those nights, open
 foot-problem reports, their caregiver link (the caregiver's number and name, both consents, the
 record of texts sent to the caregiver), and the rate-limit counters named after their number,
-id or address.
+id or address; then, just after, the texts kept in the inbox for the care team (a capped
+stream, read page by page).
 Kept: a hash of the number that sent STOP (or of the address that unsubscribed) on the
 suppression list, and one "forgotten" event naming nobody in the consent log (when an erasure
 happened).
@@ -20,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import caregivers, flags, limits, nights, replay
+from reminders.storage import caregivers, flags, inbox, limits, nights, replay
 from reminders.storage.client import Pipeline
 from reminders.storage.subscribers import Store
 
@@ -39,3 +40,5 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
         caregivers.forget_in(pipe, sub.id, caregiver_phone)
 
     store.delete(sub, suppress=True, also=also)
+    if sub.phone:  # the texts kept for the care team (a capped stream, read page by page)
+        inbox.forget(store.redis, sub.phone, sub.id)

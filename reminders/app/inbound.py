@@ -3,6 +3,13 @@
 Used by the signed webhook and by `reminders reply`. Returns the reply text, or None when
 nothing should be said (Twilio already answered STOP/START, the person opted out, or the number
 is sending too much). Consent changes are always recorded, whatever the rate limit says.
+
+The order: STOP always wins and is always recorded (its one confirmation adds the 988 line, 911
+or "call your doctor today" when the text needed it); then what the triage finds needs
+attention (emergency, crisis, urgent, same day, soon: one reply, see app/care.py); then the
+commands; then the routine answers and good reports; anything else gets the safety net
+(automated line, 911, your doctor today, HELP) and goes to the inbox for a person.
+`last` says what was made of the latest text (`reply --json`).
 """
 
 from __future__ import annotations
@@ -10,28 +17,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from reminders.app import care_inbound, email_consent
-from reminders.app.care import Care
+from reminders.app import care_inbound
+from reminders.app.care import ATTENTION, Care
 from reminders.app.caregiver import Caregivers
+from reminders.app.inbound_commands import Preferences
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.keywords import Command, parse
-from reminders.domain.schedule import next_send_after
 from reminders.domain.subscriber import Subscriber
-from reminders.domain.validation import (
-    EARLIEST_SEND,
-    LATEST_SEND,
-    InvalidInput,
-    format_clock,
-    normalise_email,
-    parse_send_time,
-    parse_timezone,
-)
+from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
+from reminders.domain.validation import format_clock
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import counters, limits, nights, suppression
+from reminders.storage import counters, limits, suppression
 from reminders.storage.client import Client
 from reminders.storage.subscribers import ConsentEvent, Store
 
@@ -39,10 +38,20 @@ log = logging.getLogger(__name__)
 
 # Replies per number per hour: enough for a person, too few for an auto-responder loop.
 INBOUND_REPLIES_PER_HOUR = 20
-# Texts sent after midnight but before this hour still belong to the evening before.
-EVENING_ENDS = time(5, 0)
-MAX_PAUSE_DAYS = 90
-DEFAULT_PAUSE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What was made of one text (`reminders reply --json`)."""
+
+    command: str
+    triage: Triage
+    flag: bool = False
+
+
+# What the one STOP confirmation adds, by the most urgent thing the text also said.
+_STOP_CARE = {Level.EMERGENCY: "911", Level.CRISIS: "988", Level.URGENT: "doctor",
+              Level.SAME_DAY: "doctor"}
 
 
 @dataclass
@@ -56,21 +65,29 @@ class Inbound:
     on_email_added: Callable[[Subscriber], object] | None = None
     # Caregiver links (CARE YES/OFF, a caregiver's YES and STOP) and WEEKLY ON/OFF; None: off.
     caregivers: Caregivers | None = None
-    # Called with (subscriber id, alert key, their words) after a foot problem is reported:
-    # hands the caregiver's alert to a worker (the webhook never waits on the provider).
+    # Called with (subscriber id, alert key, "<level>:<category>") after a report the
+    # caregiver should hear of: hands the alert to a worker (the webhook never waits on the
+    # provider). Never the person's words.
     on_foot_problem: Callable[[str, str, str], object] | None = None
     # The text as it came (EMAIL reads the address from it, not from the normalised words).
     text: str = field(default="", init=False)
+    heard: Assessment = field(default_factory=lambda: Assessment((), False, False, False),
+                              init=False)
+    last: Heard = field(default_factory=lambda: Heard("unknown", NOTHING), init=False)
 
     def handle(self, phone: str, body: str) -> str | None:
         self.text = body
         command = parse(body)
         sub = self.store.find(phone)
-        log.info("inbound subscriber=%s command=%s", sub.id if sub else "unknown", command.kind)
         # Answer in the person's language; a Spanish keyword (ALTO, AYUDA, UNIRME...) is
         # answered in Spanish whoever sends it (Twilio's own keyword replies are English-only).
         language = command.language if command.language != "en" or sub is None else sub.language
         self.replies = self.replies.in_language(language)
+        self.heard = assess(body, language)
+        self.last = Heard(str(command.kind), self.heard.top)
+        log.info("inbound subscriber=%s command=%s level=%s category=%s",
+                 sub.id if sub else "unknown", command.kind, self.heard.top.level,
+                 self.heard.top.category)
         counters.incr(self.redis, counters.inbound(command.kind))
         reply = self._dispatch(command, phone, sub)
         if reply is None or not self._may_reply(phone, command):
@@ -98,18 +115,14 @@ class Inbound:
                       ) -> str | None:
         if command.kind == "stop":
             return self._stop(phone, sub, command)
+        if self.heard.top.level in ATTENTION:
+            return self._attend(phone, sub, command)
         if command.kind in ("start", "join"):
             return self._start(phone, sub, command)
         if command.kind == "help":
             return self._help(sub, command)
-        if command.kind == "distress":
-            log.warning("inbound distress subscriber=%s", sub.id if sub else "unknown")
-            kind = self.replies.render("distress", support=self.settings.support_contact)
-            if command.flag:  # "I give up, my toe is black": both answers, and the flag
-                return f"{kind} {self._foot_problem(sub, command)}"
-            return kind
-        if command.kind == "flag":
-            return self._foot_problem(sub, command)
+        if command.kind == "unknown" and self.heard.top.level == Level.ROUTINE:
+            return self._care().routine(sub, phone, self.heard, command.words)
         if sub is None:
             return self.replies.render("not_subscribed")
         if sub.sms_status == "opted_out":
@@ -117,28 +130,45 @@ class Inbound:
         if sub.sms_status == "pending":
             return self.replies.render("confirm_first")
         handler = self._commands().get(command.kind)
-        return handler(sub, command) if handler else self.replies.render("hint")
+        if handler is not None:
+            return handler(sub, command)
+        return self._free_text(phone, sub, command)
 
-    def _foot_problem(self, sub: Subscriber | None, command: Command) -> str:
-        reply = self._care().foot_problem(sub, command, self._evening(sub) if sub else None)
-        if sub is not None and self.on_foot_problem is not None:
+    def _free_text(self, phone: str, sub: Subscriber, command: Command) -> str:
+        """No command: a good report gets a kind answer ("no blisters today"; "Done. Feet look
+        fine" records DONE too), anything else the safety net."""
+        if self.heard.good:
+            if self.heard.done:
+                return self._preferences().done(sub, command)
+            return self.replies.render("good_report")
+        return self._care().not_understood(sub, phone, command.words)
+
+    def _attend(self, phone: str, sub: Subscriber | None, command: Command) -> str:
+        """A text the triage says needs attention: its one reply wins over any command in it,
+        but a DONE or a score in the same text is still recorded."""
+        if sub is not None and sub.sms_status == "active" and command.kind in ("done", "score"):
+            self._commands()[command.kind](sub, command)
+        attended = self._care().attend(sub, phone, self.heard, command.words)
+        self.last = Heard(self.last.command, self.last.triage, attended.flagged)
+        if sub is not None and attended.for_caregiver and self.on_foot_problem is not None:
             # One alert per report: its key is the report's instant (ms).
             key = f"alert:{int(self.now.timestamp() * 1000)}"
-            self.on_foot_problem(sub.id, key, command.words)
-        return reply
+            self.on_foot_problem(sub.id, key, attended.for_caregiver)
+        return attended.reply
 
     def _care_or_weekly(self, sub: Subscriber, command: Command) -> str:
         if self.caregivers is None:
-            return self.replies.render("hint")
+            return self._care().not_understood(sub, sub.phone or "", command.words)
         return care_inbound.handle_person(self.caregivers, self.caregivers.texts, self.store,
                                           sub, command)
 
+    def _preferences(self) -> Preferences:
+        return Preferences(self.store, self.redis, self.replies, self._care(), self.now,
+                           self.text, self.on_email_added)
+
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
-        return {"time": self._time, "tz": self._tz, "pause": self._pause,
-                "resume": self._resume, "done": self._done, "score": self._score,
-                "email": self._email, "massage": self._care().toggle,
-                "heat": self._care().toggle, "care": self._care_or_weekly,
-                "weekly": self._care_or_weekly, "language": self._language}
+        return {**self._preferences().handlers(), "care": self._care_or_weekly,
+                "weekly": self._care_or_weekly}
 
     def _care(self) -> Care:
         return Care(self.store, self.settings, self.replies, self.now)
@@ -152,18 +182,32 @@ class Inbound:
         before = None if sub is None else self.store.opt_out_sms(
             sub.id, ConsentEvent("sms", "opted_out", "sms", command.words,
                                  self._confirmation_version(command)))
+        care = self._stop_care()
+        if care and self.heard.top.level in ATTENTION:
+            # The opt-out is recorded above; the clinic still hears about the rest.
+            self._care().attend(sub, phone, self.heard, command.words)
         if before is None:  # unknown, or forgotten while the text arrived: still honoured
             suppression.add(self.redis, phone=phone)
-        elif before == "opted_out":
+        elif before == "opted_out" and not care:
             return None  # already out: at most one confirmation
-        if command.language != "en":
-            # Twilio knows only the English keywords: nobody else confirms ALTO or BAJA.
-            return self.replies.render("stopped", program_name=self.settings.program_name)
+        if command.language != "en" or care:
+            # Twilio knows only the English keywords, whole: nobody else confirms ALTO or
+            # BAJA, or a STOP that also says something that needs an answer.
+            return self.replies.render("stopped", program_name=self.settings.program_name,
+                                       care=care)
         if self._twilio_answers() and command.provider_keyword:
             return None  # Twilio confirmed its own keyword already
         # The one confirmation: ours, since Twilio acts only on its single-word keywords
         # ("stop please", "no more texts" reach only us).
         return self.replies.render("stopped", program_name=self.settings.program_name)
+
+    def _stop_care(self) -> str:
+        """What the STOP confirmation must add: 988 for distress of any kind ("this is
+        worthless", "no tiene sentido"), 911 for an emergency, the doctor for a problem."""
+        care = _STOP_CARE.get(self.heard.top.level, "")
+        if self.heard.distress and care != "911":
+            return "988"
+        return care
 
     def _confirmation_version(self, command: Command, reply_anyway: bool = False) -> str:
         """Which confirmation goes with this STOP or START, for the consent log: our reply's
@@ -201,96 +245,3 @@ class Inbound:
         when = format_clock(sub.send_time) if sub and sub.sms_status == "active" else ""
         return self.replies.render("help", program_name=self.settings.program_name, when=when,
                                    support=self.settings.support_contact)
-
-    # -- preferences -----------------------------------------------------------------------
-    def _time(self, sub: Subscriber, command: Command) -> str:
-        try:
-            new_time = parse_send_time(command.arg)
-        except InvalidInput:
-            return self.replies.render("time_invalid", earliest=format_clock(EARLIEST_SEND),
-                                       latest=format_clock(LATEST_SEND))
-        after = self.store.save(sub, sub.with_changes(send_time=new_time), [], self.now)
-        tonight = self._local_today(after) == self._next_local_date(after)
-        return self.replies.render("time_set", time=format_clock(new_time), tonight=tonight)
-
-    def _tz(self, sub: Subscriber, command: Command) -> str:
-        try:
-            zone = parse_timezone(command.arg)
-        except InvalidInput:
-            return self.replies.render("tz_invalid")
-        self.store.save(sub, sub.with_changes(timezone=zone), [], self.now)
-        return self.replies.render("tz_set", zone=zone, time=format_clock(sub.send_time))
-
-    def _pause(self, sub: Subscriber, command: Command) -> str:
-        arg = command.arg or str(DEFAULT_PAUSE_DAYS)
-        if not arg.isdigit() or not 1 <= int(arg) <= MAX_PAUSE_DAYS:
-            return self.replies.render("pause_invalid")
-        first = self._next_local_date(sub)
-        until = first + timedelta(days=int(arg) - 1)
-        self.store.save(sub, sub.with_changes(paused_until=until), [], self.now)
-        return self.replies.render("paused", until=until)
-
-    def _resume(self, sub: Subscriber, command: Command) -> str:
-        self.store.save(sub, sub.with_changes(paused_until=None), [], self.now)
-        return self.replies.render("resumed", time=format_clock(sub.send_time))
-
-    def _done(self, sub: Subscriber, command: Command) -> str:
-        evening = self._evening(sub)
-        if sub.last_done == evening:
-            streak = sub.streak
-        elif sub.last_done == evening - timedelta(days=1):
-            streak = sub.streak + 1
-        else:
-            streak = 1
-        self.store.save(sub, sub.with_changes(streak=streak, last_done=evening), [], self.now)
-        nights.note(self.redis, sub.id, evening, done="1")
-        return self.replies.render("done", streak=streak)
-
-    def _score(self, sub: Subscriber, command: Command) -> str:
-        nights.note(self.redis, sub.id, self._evening(sub), score=command.arg)
-        return self._care().score_reply(int(command.arg), command.words)
-
-    def _email(self, sub: Subscriber, command: Command) -> str:
-        if command.arg in ("off", "stop", "none", "no"):
-            if sub.wants_email:
-                after = sub.with_changes(channel="sms" if sub.phone else sub.channel)
-                self.store.save(sub, after, [ConsentEvent("email", "unsubscribed", "sms",
-                                                          command.words)], self.now)
-            return self.replies.render("email_off")
-        try:
-            address = normalise_email(email_consent.address_from_text(self.text))
-        except InvalidInput:
-            return self.replies.render("email_invalid")
-        reply, after = email_consent.add_by_text(self.store, sub, address, command.words,
-                                                 self.now)
-        if reply == "email_set" and self.on_email_added is not None:
-            self.on_email_added(after)
-        context: dict[str, dict[str, str]] = {
-            "email_set": {"address": address}, "email_active": {"address": address},
-            "email_wait": {"address": address},
-            "email_suppressed": {"support": self.settings.support_contact}}
-        return self.replies.render(reply, **context.get(reply, {}))
-
-    def _language(self, sub: Subscriber, command: Command) -> str:
-        """ESPAÑOL / ENGLISH: every text, reply and email from now on in that language (kept
-        in the consent/audit log, as WEEKLY OFF is)."""
-        if sub.language != command.arg:
-            self.store.save(sub, sub.with_changes(language=command.arg),
-                            [ConsentEvent("sms", f"language_{command.arg}", "sms",
-                                          command.words)], self.now)
-        return self.replies.in_language(command.arg).render("language_set")
-
-    # -- local time helpers ----------------------------------------------------------------
-    def _local_now(self, sub: Subscriber) -> datetime:
-        return self.now.astimezone(ZoneInfo(sub.timezone))
-
-    def _local_today(self, sub: Subscriber) -> date:
-        return self._local_now(sub).date()
-
-    def _evening(self, sub: Subscriber) -> date:
-        """Which evening a DONE or a score belongs to (just after midnight: the one before)."""
-        local = self._local_now(sub)
-        return local.date() - timedelta(days=1) if local.time() < EVENING_ENDS else local.date()
-
-    def _next_local_date(self, sub: Subscriber) -> date:
-        return next_send_after(sub.send_time, ZoneInfo(sub.timezone), self.now).local_date

@@ -1,9 +1,11 @@
 """What a person meant by a text: a keyword, a command with its argument, a score, or nothing.
 
 Pure functions, no I/O. Case, spacing, trailing punctuation and emoji do not matter. A message
-that plainly asks to stop is a STOP; one that merely contains the word ("can't stop the
-tingling") is not: anything we are unsure about becomes UNKNOWN, which earns a hint, never an
-action the person did not ask for.
+that plainly asks to stop is a STOP, whatever else it says ("STOP texting me, this is
+worthless", "ALTO, no tiene sentido"); one that merely contains the word ("can't stop the
+tingling") is not, and despair is never a STOP ("end it all"). Anything else we are unsure
+about becomes UNKNOWN, never an action the person did not ask for: what a text says about the
+body is the triage's to read (domain/triage.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from reminders.domain import keywords_es
-from reminders.domain.redflags import detect as detect_red_flag
+from reminders.domain.triage import Level, triage
 
 # Only the start of a message is read: keywords are short, and a 10 kB text is not a command.
 # It is read after the leading spaces are gone, so 250 spaces and STOP are still a STOP.
@@ -27,6 +29,11 @@ SPANISH_STOP_WORDS = keywords_es.STOP_WORDS
 SPANISH_HELP_WORDS = keywords_es.HELP_WORDS
 START_WORDS = frozenset({"start", "yes", "unstop"})
 HELP_WORDS = frozenset({"help", "info"})
+# A plea for help is answered with HELP (the support contact, and 911 for an emergency).
+HELP_PHRASES = frozenset({"help me", "help me please", "please help", "please help me",
+                          "help please", "i need help", "need help", "can you help me",
+                          "can you help", "help pls", "help plz", "ayudame", "ayudeme",
+                          "necesito ayuda", "ayuda por favor", "ayudenme"})
 # STOP_WORDS, START_WORDS and HELP_WORDS are also exactly the keywords of Twilio's own handling
 # (Advanced Opt-Out's defaults), which answers only a message that is one of them, whole (case
 # and surrounding spaces aside): "stop please" reaches only us.
@@ -85,23 +92,19 @@ class Kind(StrEnum):
     WEEKLY = "weekly"  # WEEKLY OFF / WEEKLY ON: the weekly progress text
     CARE = "care"  # CARE YES / CARE OFF: the person's consent to their caregiver's texts
     LANGUAGE = "language"  # ESPAÑOL / ENGLISH: the language of everything we send them
-    FLAG = "flag"
-    DISTRESS = "distress"
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Command:
     """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
-    massage | heat | weekly | care | language | flag | distress | unknown. `arg` carries the
-    raw argument (a time, a zone, days, a score, an address, on/off, en/es, a red-flag
-    category)."""
+    massage | heat | weekly | care | language | unknown. `arg` carries the raw argument (a
+    time, a zone, days, a score, an address, on/off, en/es)."""
 
     kind: Kind
     arg: str = ""
     words: str = ""  # the person's own words (trimmed), for the consent log
     language: str = "en"  # the language the person used (Spanish keywords: "es")
-    flag: str = ""  # a red-flag category the text also reports (see redflags.CATEGORIES)
     # The whole text is one of Twilio's own keywords: with OPT_OUT_HANDLED_BY=twilio, Twilio
     # has already answered it.
     provider_keyword: bool = False
@@ -126,46 +129,48 @@ def normalise(text: str) -> str:
     return cleaned.lstrip(" .,!?;:'").rstrip(" .,!?;:-'")
 
 
-_DISTRESS = re.compile(
-    r"\b(end it all|end my life|kill myself|killing myself|suicid\w*|want to die|"
-    r"wanna die|wish i (?:was|were) dead|better off dead|no reason to live|hurt myself|"
-    r"harm myself|hopeless|no hope|can'?t go on|cannot go on|give up|giving up|gave up|"
-    r"no point|what'?s the point|(?:don'?t|do not) want to (?:live|be here)|"
-    r"tired of (?:living|life)|can'?t (?:take|do) (?:it|this) any ?more|no way out|"
-    r"worthless|nobody cares|no one cares|sin esperanza|no puedo m[aá]s|quiero morir(?:me)?)\b"
-)
-
-
 def parse(text: str) -> Command:
     text = (text or "").lstrip()
     words_raw = " ".join(text[:MAX_READ].split())[:160]
     clean = normalise(text)
     if not clean:
         return Command(Kind.UNKNOWN, words=words_raw)
-    words = _words(clean)
-    flag = detect_red_flag(clean) or ""
     folded = keywords_es.fold(clean)
-    if _DISTRESS.search(clean) or keywords_es.DISTRESS.search(folded):
-        # Someone in pain may say "end it all": that is not an opt-out, and it deserves a kind
-        # answer pointing to help, whatever else the message says.
-        spanish = bool(keywords_es.DISTRESS.search(folded))
-        return Command(Kind.DISTRESS, words=words_raw, flag=flag,
-                       language="es" if spanish else "en")
-    folded_words = _words(folded)
-    spanish_stop = keywords_es.is_stop(folded, folded_words)
-    if spanish_stop or _is_stop(words):
+    stop_language = _stop(folded)
+    if stop_language:
         # A plain request to stop wins over everything else in the message.
-        spanish = spanish_stop or words[0] in SPANISH_STOP_WORDS
-        return Command(Kind.STOP, words=words_raw, language="es" if spanish else "en",
+        return Command(Kind.STOP, words=words_raw, language=stop_language,
                        provider_keyword=is_twilio_keyword(text))
-    if flag:
-        return Command(Kind.FLAG, flag, words_raw, flag=flag)
+    folded_words = _words(folded)
+    if " ".join(folded_words) in HELP_PHRASES:
+        spanish = folded_words[0].startswith(("ayud", "necesito"))
+        return Command(Kind.HELP, words=words_raw, language="es" if spanish else "en")
     command = (_keyword(clean) or _spanish(folded, folded_words) or _with_argument(clean)
                or _score(clean))
     if command is None:
         return Command(Kind.UNKNOWN, words=words_raw)
     return Command(command.kind, command.arg, words_raw, language=command.language,
                    provider_keyword=is_twilio_keyword(text))
+
+
+_CLAUSE = re.compile(r"\s*[,.;:!?]+\s*|\s+-+\s+")
+
+
+def _stop(folded: str) -> str:
+    """"en" or "es" when the text asks to stop, else "": the whole text, any clause that is a
+    plain stop phrase ("..., stop texting me"), or a first clause that is a stop keyword
+    ("ALTO, no tiene sentido"), unless that keyword is part of despair ("end it all")."""
+    clauses = [c for c in _CLAUSE.split(folded) if c]
+    for index, clause in enumerate([folded, *clauses]):
+        words = _words(clause)
+        if not words:
+            continue
+        spanish = keywords_es.is_stop(clause, words)
+        if index > 1 and not (spanish or _STOP_PHRASE.match(" ".join(words))):
+            continue  # a later clause must be a whole stop phrase, not a lone "end"
+        if (spanish or _is_stop(words)) and triage(clause).level != Level.CRISIS:
+            return "es" if spanish or words[0] in SPANISH_STOP_WORDS else "en"
+    return ""
 
 
 def is_twilio_keyword(text: str) -> bool:

@@ -49,13 +49,6 @@ _STOP_PHRASE = re.compile(
     r")(?: por favor| gracias)*$")
 
 
-# Words of despair (read on the folded text): answered with 988's Spanish line, never a STOP.
-DISTRESS = re.compile(
-    r"\b(sin esperanza|no puedo mas|ya no puedo|(?:me )?quiero morir(?:me)?|quisiera morir\w*|"
-    r"(?:ya )?no quiero vivir|no quiero seguir(?: viviendo)?|matarme|me voy a matar|"
-    r"quitarme la vida|acabar con todo|no vale la pena (?:vivir|seguir)|"
-    r"me doy por vencid[oa]|ya no aguanto|hacerme dano|estoy desesperad[oa]|"
-    r"a nadie le importo|no tiene sentido|mejor muert[oa])\b")
 # A 0-10 score in Spanish: "dolor 8", "8 de 10", "mi dolor es 7, me arde".
 _SCORE = re.compile(r"^(?:(?:mi )?(?:dolor|nivel|puntaje)\s*(?:es|de|=|:)?\s*)?(\d{1,2})"
                     r"(?:\s*(?:/|de)\s*10)?(?:[\s,.;:-]+(.*))?$")

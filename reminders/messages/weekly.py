@@ -23,9 +23,6 @@ from reminders.messages.render import RenderedEmail, sms_name
 
 BAR_MAX_PX = 80
 FORMS = ("full", "short", "tiny")
-# The person's words in a caregiver alert are cut to this many characters (then "..."), and
-# shorter still when the alert would not fit the segment budget.
-ALERT_WORDS = 100
 
 
 class TooLong(RuntimeError):
@@ -89,17 +86,16 @@ class WeeklyTexts:
         return self.care("invitation", program_name=self.program_name,
                          name=self._who(person_name), support=support)
 
-    def alert(self, person_name: str, words: str) -> str:
-        """The caregiver's alert: the person's words, cut until the text fits the budget."""
-        said = " ".join(to_gsm7(words).replace('"', "'").split())
-        for form in ("full", "short"):
-            for limit in range(ALERT_WORDS, 9, -10):
-                cut = said if len(said) <= limit else said[:limit].rstrip() + "..."
-                body = self.care("alert", program_name=self.program_name,
-                                 name=self._who(person_name), words=cut, form=form)
-                count = count_segments(body)
-                if count.encoding == "GSM-7" and count.segments <= self.max_segments:
-                    return body
+    def alert(self, person_name: str, level: str, category: str, when: str) -> str:
+        """The caregiver's alert: the category and our advice, never the person's words.
+        `when` is "today" or "tonight" (the person's local time)."""
+        for form in FORMS:
+            body = self.care("alert", program_name=self.program_name,
+                             name=self._who(person_name), level=level, category=category,
+                             when=when, form=form)
+            count = count_segments(body)
+            if count.encoding == "GSM-7" and count.segments <= self.max_segments:
+                return body
         raise TooLong("the caregiver alert does not fit the segment budget")
 
     def version(self, template: str) -> str:

@@ -16,6 +16,11 @@ def inbound(kind: str) -> str:
     return f"inbound:{kind}"
 
 
+def triage(level: str) -> str:
+    """Texts kept for a person to read, by triage level (none: not understood)."""
+    return f"triage:{level}"
+
+
 def flag(category: str) -> str:
     return f"flag:{category}"
 

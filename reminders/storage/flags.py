@@ -1,7 +1,8 @@
 """Open foot-problem reports: one list per person (keys.flags) and who has one (keys.FLAGS_OPEN).
 
-The restriction itself (no massage or heat until an evening) is the subscriber's `flag_until`,
-written by Store.save; these lists are what the people who follow up read.
+The restriction itself (no massage, heat, walking or standing while a problem is open) is the
+subscriber's `flag_until`, written by Store.save; these lists are what the people who follow up
+read. Nothing here expires: a report stays until an operator closes it (remove()).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def add(client: Client, subscriber_id: str, report: dict[str, str], at: float) -
     with client.pipeline() as pipe:
         pipe.rpush(key, json.dumps(report))
         pipe.ltrim(key, -MAX_REPORTS, -1)
-        pipe.expire(key, keys.FLAG_TTL_SECONDS)
+        pipe.persist(key)  # a list written by an older version expired; this one must not
         pipe.zadd(keys.FLAGS_OPEN, {subscriber_id: at}, nx=True)
         counters.incr(pipe, counters.flag(report["category"]))
         pipe.execute()

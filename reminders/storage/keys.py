@@ -176,10 +176,11 @@ def inflight_member(subscriber_id: str, local_date: date) -> str:
 
 # Open foot-problem reports (red flags), owned by flags.py: one list per person of JSON entries
 # {"at", "category", "text"}, and the people with an open report, score = the oldest report.
+# A report never expires by itself: an operator closes it with an outcome (`flags clear`).
 FLAGS_OPEN = PREFIX + "flags:open"
-# A person's reports outlive the 7 evenings they restrict by a day, then expire on their own.
-FLAG_EVENINGS = 7
-FLAG_TTL_SECONDS = (FLAG_EVENINGS + 2) * 24 * 3600
+# Texts a person should read (not understood, foot problems, crisis, worsening), owned by
+# inbox.py: one stream, entries {phone, subscriber, at, text, level, category, language}.
+INBOX = PREFIX + "inbox"
 
 
 def flags(subscriber_id: str) -> str:

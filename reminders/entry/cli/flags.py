@@ -1,7 +1,8 @@
-"""`reminders flags`: open foot-problem reports for the people who follow up, and clearing one.
+"""`reminders flags`: open foot-problem reports for the people who follow up, and closing one.
 
-A flag is cleared once someone has spoken to the person: the clearing, with the note, goes into
-the consent/audit log, and massage and heat come back as their own settings allow.
+A flag never closes by itself. It is closed with an outcome (reached, left_message, referred,
+unreachable, not_a_problem) and a note: both go into the consent/audit log, and massage, heat,
+walking and standing items come back as the person's own settings allow.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from rich.table import Table
 
 from reminders.app import flags
+from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import tables
 from reminders.wiring import Services
 
@@ -25,7 +27,10 @@ def register(sub: Any) -> None:
     actions = p.add_subparsers(dest="flags_action", parser_class=type(p))
     clear = actions.add_parser("clear", help="close a person's flag once someone has called them")
     clear.add_argument("phone")
-    clear.add_argument("--note", default="", help="what was agreed (kept in the audit log)")
+    clear.add_argument("--outcome", required=True, choices=flags.OUTCOMES,
+                       help="how the follow-up ended")
+    clear.add_argument("--note", required=True,
+                       help="what was said or agreed (kept in the audit log)")
     p.set_defaults(handler=cmd_flags)
 
 
@@ -36,7 +41,10 @@ def cmd_flags(args: argparse.Namespace, svc: Services) -> int:
         if not flags.is_open(sub, now):
             print(f"{sub.handle()} has no open flag")
             return 0
-        flags.clear(svc.store, sub, " ".join(args.note.split())[:160], _operator(), now)
+        note = " ".join(args.note.split())[:160]
+        if not note:
+            raise InvalidInput("--note must say what happened (kept in the audit log)")
+        flags.clear(svc.store, sub, note, _operator(), now, outcome=args.outcome)
         print(f"cleared the flag of {sub.handle()}")
         return 0
     rows = [_row(found) for found in flags.all_open(svc.store, now)]
@@ -44,12 +52,12 @@ def cmd_flags(args: argparse.Namespace, svc: Services) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     table = Table(show_edge=False, pad_edge=False)
-    for header in ("since", "phone / email", "name", "category", "their words"):
+    for header in ("since", "phone / email", "name", "level", "category", "their words"):
         table.add_column(header, overflow="fold")
     for row in rows:
         for report in row["reports"]:
-            table.add_row(report["at"], row["handle"], row["name"], report["category"],
-                          report["text"])
+            table.add_row(report["at"], row["handle"], row["name"], report.get("level", ""),
+                          report["category"], report.get("text", ""))
     tables.stdout_console().print(table)
     print(f"{len(rows)} person(s) with an open flag")
     return 0
@@ -59,7 +67,6 @@ def _row(found: flags.OpenFlag) -> dict[str, Any]:
     sub = found.subscriber
     return {"phone": sub.phone, "email": sub.email, "handle": sub.handle(), "name": sub.name,
             "since": found.oldest,
-            "until": sub.flag_until.isoformat() if sub.flag_until else None,
             "reports": found.reports}
 
 

@@ -220,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reply", help="feed TEXT through the inbound-SMS handler")
     p.add_argument("phone")
     p.add_argument("text", nargs="+")
+    p.add_argument("--at", help="as if texted at this instant (ISO 8601; default now)")
+    p.add_argument("--json", action="store_true",
+                   help='{"reply", "command", "triage": {"level", "category"}, "flag"}')
     p.set_defaults(handler=person.cmd_reply)
 
     p = sub.add_parser("forget", help="erase a subscriber, keeping only their opt-out")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -78,9 +81,29 @@ def cmd_send_now(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_reply(args: argparse.Namespace, svc: Services) -> int:
-    """Run TEXT through the inbound handler as if PHONE had texted it; print the reply."""
+    """Run TEXT through the inbound handler as if PHONE had texted it (at --at, default now);
+    print the reply, alone on stdout (logs go to stderr), or with --json what was made of it."""
     phone = normalise_phone(args.phone)
-    reply = svc.inbound(datetime.now(UTC)).handle(phone, " ".join(args.text))
+    at = datetime.now(UTC)
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(f"--at {args.at!r} is not an ISO 8601 instant") from None
+        if at.tzinfo is None:
+            raise InvalidInput("--at needs a UTC offset (e.g. 2027-03-10T02:30:00Z)")
+    inbound = svc.inbound(at.astimezone(UTC))
+    # Anything else printed while handling it (a console-backend caregiver alert) goes to
+    # stderr: stdout carries only the answer, for scripts and support staff.
+    with contextlib.redirect_stdout(sys.stderr):
+        reply = inbound.handle(phone, " ".join(args.text))
+    if args.json:
+        heard = inbound.last
+        print(json.dumps({"reply": reply, "command": heard.command,
+                          "triage": {"level": str(heard.triage.level),
+                                     "category": heard.triage.category},
+                          "flag": heard.flag}, ensure_ascii=False))
+        return 0
     print(reply if reply is not None else "(no reply)")
     return 0
 

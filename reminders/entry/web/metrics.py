@@ -20,7 +20,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from reminders.domain.redflags import CATEGORIES as FLAG_CATEGORIES
+from reminders.domain.triage import FLAG_CATEGORIES
 from reminders.storage import capacity_check, circuit, counters
 from reminders.storage.client import Client
 
