@@ -25,6 +25,7 @@ from tests.webhook_client import WebhookClient, serve
 
 PERSON = "+13125550142"
 CAREGIVER = "+13125550177"
+OTHER_PERSON = "+13125550143"
 PUBLIC = "https://reminders.example.org"
 
 
@@ -234,3 +235,19 @@ def test_reply_json_says_what_was_made_of_the_text(svc: Services, twilio_cli: Cl
     assert len(plain.stdout.strip().splitlines()) == 1  # the reply only, no log lines
     bad = twilio_cli("reply", PERSON, "hi", "--at", "yesterday")
     assert bad.returncode == 2 and "--at" in bad.stderr
+
+
+def test_a_fever_on_cancer_treatment_is_care_now_and_otherwise_the_doctor_today(
+        svc: Services, web: WebhookClient) -> None:
+    # Fever during chemotherapy can be neutropenic sepsis: the cancer team's 24-hour line or
+    # the ER now (foot-care-guidance.md); for the others a fever alone is a call today.
+    enrol(svc.store, svc.settings, Enrolment(
+        phone=PERSON, name="Ana", confirmed=True, timezone="America/Chicago", time="20:00",
+        cause="cancer_treatment"))
+    on_treatment = said(web.text(PERSON, "i have a fever 101 and chills"))
+    enrol(svc.store, svc.settings, Enrolment(
+        phone=OTHER_PERSON, name="Bo", confirmed=True, timezone="America/Chicago",
+        time="20:00", cause="diabetes"))
+    other = said(web.text(OTHER_PERSON, "i have a fever 101 and chills"))
+    assert "now" in on_treatment.lower() and "911" not in on_treatment, on_treatment
+    assert "today" in other.lower() and other != on_treatment, other

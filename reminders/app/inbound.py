@@ -83,7 +83,8 @@ class Inbound:
         # answered in Spanish whoever sends it (Twilio's own keyword replies are English-only).
         language = command.language if command.language != "en" or sub is None else sub.language
         self.replies = self.replies.in_language(language)
-        self.heard = assess(body, language)
+        # What the person is treated for changes what a fever means (cancer treatment: care now).
+        self.heard = assess(body, language, cause=sub.cause if sub is not None else None)
         self.last = Heard(str(command.kind), self.heard.top)
         log.info("inbound subscriber=%s command=%s level=%s category=%s",
                  sub.id if sub else "unknown", command.kind, self.heard.top.level,
