@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help bootstrap run test lint bench clean distclean redis-stop
+.PHONY: help bootstrap run test lint mutants bench clean distclean redis-stop
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,10 @@ lint: bootstrap ## ruff, mypy and the import contracts (layers point down only)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+mutants: bootstrap ## mutation spot-checks (scripts/mutants.toml): each one-line bug must fail a test
+	@scripts/ensure_redis.sh --installed
+	@scripts/mutants.sh
 
 bench: bootstrap ## benchmarks of issue 7 on a private redis-server: a table and BENCHMARKS.md
 	@scripts/ensure_redis.sh --installed

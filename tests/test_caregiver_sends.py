@@ -90,11 +90,14 @@ def test_a_stop_that_arrives_while_the_text_waits_for_its_slot_wins(
         svc: Services, fake_twilio: FakeTwilio) -> None:
     sub = linked(svc, fake_twilio)
     body = alert(svc, sub)
-    stopped: list[str | None] = []
+    waits: list[float] = []
 
     def wait_and_meanwhile_stop(seconds: float) -> None:
-        # The caregiver's STOP is handled while this text waits for its slot.
-        stopped.append(svc.inbound(datetime.now(UTC)).handle(CAREGIVER, "STOP"))
+        # The caregiver's STOP is handled while this text waits for its slot. (A sender that
+        # wakes late books a new slot and waits again: the STOP comes once.)
+        if not waits:
+            svc.inbound(datetime.now(UTC)).handle(CAREGIVER, "STOP")
+        waits.append(seconds)
         time.sleep(seconds)
 
     limiter = RateLimiter(svc.redis, 2.0, 2, sleep=wait_and_meanwhile_stop)
@@ -102,7 +105,7 @@ def test_a_stop_that_arrives_while_the_text_waits_for_its_slot_wins(
     assert booked
     sender = CareSender(svc.store, svc.weekly_texts, svc.sms, limiter)
     assert sender.send(sub, "alert:1", body, "alert", datetime.now(UTC)) == "inactive"
-    assert len(stopped) == 1  # it did wait, and the STOP came in meanwhile
+    assert waits and waits[0] > 0  # it did wait, and the STOP came in meanwhile
     assert fake_twilio.messages_to(CAREGIVER) == []
     link = caregivers.read(svc.redis, sub.id)
     assert link is not None and not link.active and link.status == "stopped"

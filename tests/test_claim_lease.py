@@ -19,7 +19,7 @@ from reminders.app.delivery import RetryLater
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import keys, nights
+from reminders.storage import codec, keys, nights
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
 from tests.conftest import make_services, wait_until
@@ -90,8 +90,7 @@ def test_the_late_answer_of_a_sender_whose_lease_ran_out_changes_nothing(
     record = nights.read(svc.redis, sub.id, EVENING)
     assert record["sms"] == "sent" and record["sms_id"] == "SM2"
     assert "sms_error" not in record
-    stats = {k.decode(): v.decode() for k, v in
-             svc.redis.hgetall(keys.night_stats(EVENING)).items()}
+    stats = codec.text_hash(svc.redis.hgetall(keys.night_stats(EVENING)))
     assert stats.get("sms_sent") == "1" and "sms_failed" not in stats, stats
     # ... and a later claim finds it done: nobody sends it again.
     assert nights.claim(svc.redis, sub.id, EVENING, "sms", start + timedelta(seconds=90),

@@ -15,8 +15,8 @@ PHONE = "+13125550142"
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHICAGO)
+def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CHICAGO)
 
 
 def test_done_just_after_midnight_counts_for_the_evening_before(

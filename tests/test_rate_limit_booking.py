@@ -4,6 +4,7 @@ fake Twilio API (its own clock), with TWILIO_MPS=1 so the gaps are whole seconds
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,7 @@ def test_two_segment_texts_are_paced_two_segments_apart(twilio_env: dict[str, st
         assert svc.sender.deliver(sub.id, EVENING, due).channels == {"sms": "sent"}
     arrivals = [r.time.timestamp() for r in fake_twilio.message_attempts()]
     assert len(arrivals) == 3
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     # Each text books 2 / paced_rate seconds (the pace stays a little under TWILIO_MPS); a
     # text counted as one segment would come after half that.
     slot = 2 / paced_rate(1, 2)

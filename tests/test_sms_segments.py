@@ -42,13 +42,20 @@ BOUNDARY = [
 ]
 
 
-@pytest.mark.parametrize(("text", "encoding", "units", "segments"), KNOWN + BOUNDARY)
+def ids(rows: list[tuple[str, str, int, int]]) -> list[str]:
+    return [f"{enc}-{units}u-{parts}p-{text[:1].encode('unicode_escape').decode() or 'empty'}"
+            for text, enc, units, parts in rows]
+
+
+@pytest.mark.parametrize(("text", "encoding", "units", "segments"), KNOWN + BOUNDARY,
+                         ids=ids(KNOWN + BOUNDARY))
 def test_the_test_counter_on_known_texts(text: str, encoding: str, units: int,
                                          segments: int) -> None:
     assert count(text) == Segments(encoding, units, segments)
 
 
-@pytest.mark.parametrize(("text", "encoding", "units", "segments"), KNOWN + BOUNDARY)
+@pytest.mark.parametrize(("text", "encoding", "units", "segments"), KNOWN + BOUNDARY,
+                         ids=ids(KNOWN + BOUNDARY))
 def test_the_products_counter_agrees_on_known_texts(text: str, encoding: str, units: int,
                                                     segments: int) -> None:
     found = count_segments(text)
