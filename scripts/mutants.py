@@ -225,6 +225,10 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _shown(test_id: str) -> str:
     return test_id if len(test_id) <= SHOWN else test_id[:SHOWN - 3] + "..."
 
@@ -255,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         print("mutants: no .venv; run `make bootstrap` first", file=sys.stderr)
         return 1
 
+    # Ctrl-C, or a TERM from CI, stops the run and cleans up (also when started in the
+    # background, where SIGINT would otherwise be ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     scratch = scratch_copy()
     try:
