@@ -13,7 +13,7 @@ VERBOSE ?=
 # deadlines, so more processes than cores pay off: 4 on a 2-core machine.
 TEST_JOBS ?= 4
 
-.PHONY: help bootstrap run test check lint bench clean distclean redis-stop
+.PHONY: help bootstrap run test check lint mutants bench clean distclean redis-stop
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,10 @@ lint: bootstrap ## ruff, mypy and the import contracts (layers point down only)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+mutants: bootstrap ## mutation spot-checks (scripts/mutants.toml): each one-line bug must fail a test
+	@scripts/ensure_redis.sh --installed
+	@scripts/mutants.sh
 
 bench: bootstrap ## the benchmarks on a private redis-server: a table and BENCHMARKS.md
 	@scripts/ensure_redis.sh --installed

@@ -49,13 +49,32 @@ def is_gsm7(text: str) -> bool:
 
 def count_segments(text: str) -> SegmentCount:
     if is_gsm7(text):
-        units = len(text) + len(_EXTENDED.findall(text))
+        wide = len(_EXTENDED.findall(text))  # escape + code: two septets each
+        units = len(text) + wide
         single, multi, encoding = 160, 153, "GSM-7"
     else:
         units = len(text.encode("utf-16-le")) // 2
+        wide = units - len(text)  # astral characters (emoji): a surrogate pair each
         single, multi, encoding = 70, 67, "UCS-2"
-    segments = 1 if units <= single else math.ceil(units / multi)
+    if units <= single:
+        segments = 1
+    elif not wide:
+        segments = math.ceil(units / multi)
+    else:
+        segments = _packed(text, multi, encoding)
     return SegmentCount(encoding, units, segments)
+
+
+def _packed(text: str, multi: int, encoding: str) -> int:
+    """Parts of a concatenated text with two-unit characters: an escape pair or a surrogate
+    pair is never split across parts (3GPP TS 23.040), so one may start the next part early."""
+    parts, used = 1, 0
+    for ch in text:
+        width = 2 if (ch in GSM_EXTENDED if encoding == "GSM-7" else ord(ch) > 0xFFFF) else 1
+        if used + width > multi:
+            parts, used = parts + 1, 0
+        used += width
+    return parts
 
 
 def _plain_char(ch: str) -> str:
