@@ -16,17 +16,21 @@ from typing import Any
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
     ConfigError,
+    _as_given,
     _bool,
     _broker_url,
     _ca_file,
-    _choice,
     _email_address,
     _float,
     _hhmm,
     _int,
+    _one_of,
+    _path,
+    _ranged,
     _redis_url,
     _replicas,
     _shared_keys,
+    _text,
     _timezone,
     _url,
     _weekday,
@@ -137,27 +141,6 @@ class Settings:
     @property
     def fallback_timezone(self) -> str:
         return self.default_timezone or FALLBACK_TIMEZONE
-
-
-def _text(name: str, raw: str) -> str:
-    return raw.strip()
-
-
-def _ranged(kind: Callable[[str, str, Any, Any], Any], low: float, high: float
-            ) -> Callable[[str, str], Any]:
-    return lambda name, raw: kind(name, raw, low, high)
-
-
-def _one_of(*allowed: str) -> Callable[[str, str], str]:
-    return lambda name, raw: _choice(name, raw, allowed)
-
-
-def _as_given(name: str, raw: str) -> str:
-    return raw  # secrets and passwords: spaces may be part of them
-
-
-def _path(name: str, raw: str) -> Path:
-    return Path(raw).expanduser()
 
 
 @dataclass(frozen=True)

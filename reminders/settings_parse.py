@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import re
 import ssl
+from collections.abc import Callable
 from datetime import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -192,3 +194,25 @@ def check_secret(console_mode: bool, secret: str) -> None:
     if not console_mode and len(secret.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (make one with: "
                           "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+
+
+# Small adapters that give every parser the (name, raw) shape Variable expects.
+def _text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _ranged(kind: Callable[[str, str, Any, Any], Any], low: float, high: float
+            ) -> Callable[[str, str], Any]:
+    return lambda name, raw: kind(name, raw, low, high)
+
+
+def _one_of(*allowed: str) -> Callable[[str, str], str]:
+    return lambda name, raw: _choice(name, raw, allowed)
+
+
+def _as_given(name: str, raw: str) -> str:
+    return raw  # secrets and passwords: spaces may be part of them
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(raw).expanduser()
