@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from reminders.domain.gsm import count_segments
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
+from testing.sms_segments import count as count_segments  # our own counter, not the product's
 from tests.test_content_instructions import segments
 
 TEMPLATES = PROJECT_ROOT / "templates"
