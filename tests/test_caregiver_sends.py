@@ -48,7 +48,7 @@ def linked(svc: Services, fake: FakeTwilio) -> Subscriber:
 
 
 def alert(svc: Services, sub: Subscriber) -> str:
-    return svc.weekly_texts.in_language("en").alert(sub.name, "urgent", "gangrene", "today")
+    return svc.weekly_texts.in_language("en").alert(sub.name, "urgent", "gangrene", "tonight")
 
 
 def test_a_text_already_sent_under_its_key_is_not_sent_again(svc: Services,

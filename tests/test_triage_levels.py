@@ -63,6 +63,8 @@ ROWS: list[tuple[str, str, str | None, str, str]] = [
     ("el pie me huele feo", "es", None, S, "infection"),
     ("I can't feel my feet at all anymore", "en", None, S, "numbness"),
     ("not sure if it's a blister", "en", None, S, "wound"),  # doubt raises the flag
+    ("no blister I think, not sure", "en", None, S, "wound"),  # a hedged no is no all-clear
+    ("creo que no esta hinchado", "es", None, S, "swelling"),
     ("No blister but my toe is red", "en", None, S, "redness"),  # negation kept to its clause
     ("mi pie left esta hinchado", "es", None, S, "swelling"),  # mixed languages
     # -- the care team in the next days ----------------------------------------------------------

@@ -4,10 +4,11 @@ Pure, no I/O. The steps, in order: fold (lower case, accents off, apostrophes go
 words and sentences, correct misspelt words (Spanish sounds first: "yaga" is "llaga", then
 edit distance with rapidfuzz), find the phrases of the word tables (both languages, always:
 people mix them), then set aside what does not stand: words inside a harmless phrase ("fell
-asleep"), words negated in their own phrase ("no blisters", "ni hinchado"), words resolved in
-their own clause ("the cut healed", "ya se me quitó lo rojo"), colour and warmth words not about
-a body part ("hot water", "the red one"), and sensations said to be as usual ("burning like
-always"). What is left is a set of concepts per sentence, for the rules in triage.py.
+asleep"), words negated in their own phrase ("no blisters", "ni hinchado") unless their sentence
+doubts it ("no blister I think, not sure" stands), words resolved in their own clause ("the cut
+healed", "ya se me quitó lo rojo"), colour and warmth words not about a body part ("hot water",
+"the red one"), and sensations said to be as usual ("burning like always"). What is left is a
+set of concepts per sentence, for the rules in triage.py.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ NEVER_NEGATED = frozenset({
     "CRISIS", "DESPAIR", "LOOSE_DISTRESS", "NEGATOR", "DOUBT", "BREAK", "THING", "BODY",
     "QUESTION", "CHRONIC", "RESOLVED", "GOOD", "DONE", "NOT_FINDING", "DESPAIR_TAIL", "HAND",
     "CHEMO", "FORMS", "COMMON_WORDS", "CALF", "SUGAR", "OTHER", "FIRST_PERSON", "CARE_TOPIC",
-    "SCORE", "SELF_INFLICTED"})
+    "SCORE", "SELF_INFLICTED", "SOFTENER"})
 # Only about a body part: "my heel is red", never "the red one" or "hot water".
 NEEDS_BODY = frozenset({"RED", "HOT", "COLOR", "BLACK", "PALE", "COLD", "WOUND_BODY"})
 BODY_ANCHORS = frozenset({"BODY", "WOUND", "SWELL", "INFECTION", "CALF", "CRACK", "HAND",
@@ -156,6 +157,7 @@ def read(text: str) -> Reading:
                    and not any(n.start < r.start < t.scope_end(n.end, 3) for n in all_negators)]
     others = _someone_else(t, hits)
     chronic = {t.sentence_of[h.start] for h in hits if h.concept == "CHRONIC"}
+    doubted = {t.sentence_of[h.start] for h in hits if h.concept == "DOUBT"}
     standing, lowered = [], []
     for hit in hits:
         if hit.concept in NEVER_NEGATED:
@@ -163,8 +165,10 @@ def read(text: str) -> Reading:
             continue
         if hit.concept in CANCELLABLE and hit.start in others:
             continue
-        if t.negated(hit, negators) or any(t.same_clause(hit.start, r.start)
-                                           for r in resolutions):
+        # A hedged "no" is not an all-clear ("no blister I think, not sure"): numb feet cannot
+        # always tell, and any possible wound is a call to the doctor today.
+        negated = t.negated(hit, negators) and t.sentence_of[hit.start] not in doubted
+        if negated or any(t.same_clause(hit.start, r.start) for r in resolutions):
             lowered.append(hit)
             continue
         if hit.concept in NEEDS_BODY and (t.thing_beside(hit)

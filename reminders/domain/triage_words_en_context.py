@@ -42,10 +42,14 @@ CONTEXT: dict[str, tuple[str, ...]] = {
                  "all better", "fine now", "resolved", "disappeared", "is over", "stopped",
                  "closed up", "scabbed over", "faded", "fading", "improving", "improved",
                  "much better", "looks good now", "ok now", "okay now"),
+    # Doubt about whether a finding is there: it outweighs a "no" in the same sentence ("no
+    # blister I think, not sure"), since numb feet cannot always tell (triage_read.py).
     "DOUBT": ("not sure", "no idea", "unsure", "maybe", "might be", "could be", "i think",
-              "looks like", "possibly", "dont know if", "dont know whether", "wondering if",
-              "is it normal", "should i worry", "kind of", "kinda", "a little", "a bit",
-              "slightly"),
+              "i guess", "possibly", "dont know if", "dont know whether", "wondering if",
+              "hard to tell", "hard to say", "cant tell", "cant really tell", "not certain"),
+    # How much, or a worried question: never a doubt about whether ("no cuts, a little dry").
+    "SOFTENER": ("looks like", "is it normal", "should i worry", "kind of", "kinda", "a little",
+                 "a bit", "slightly"),
     "CHRONIC": ("like always", "as always", "as usual", "same as always", "same as usual",
                 "usual", "normal for me", "always", "every night", "every day", "all the time",
                 "for years", "for months", "nothing new", "same old", "like every night",
