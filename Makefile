@@ -34,10 +34,10 @@ test: bootstrap ## lint, then the whole test suite against a real (private) Redi
 	@$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q -n $(TEST_JOBS) --dist worksteal
 
-check: bootstrap ## the inner loop: lint, then every test that needs no worker, broker or browser
+check: bootstrap ## the inner loop: lint, then every test that needs no worker, broker or browser (year sweeps: every 5th evening)
 	@scripts/ensure_redis.sh --installed
 	@$(MAKE) --no-print-directory lint
-	$(BIN)/pytest -q -n $(TEST_JOBS) --dist worksteal -m "not slow"
+	REMINDERS_QUICK=1 $(BIN)/pytest -q -n $(TEST_JOBS) --dist worksteal -m "not slow"
 
 lint: bootstrap ## ruff, mypy and the import contracts (layers point down only)
 	$(BIN)/ruff check .

@@ -6,6 +6,9 @@ exactly as an operator would, and watch what reaches the wire.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import shutil
 import socket
@@ -262,16 +265,56 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
 
 
 class Cli:
-    """Runs `python -m reminders ...` as a separate process with a given environment."""
+    """Runs `reminders ...` with a given environment: its exit status, stdout and stderr.
 
-    def __init__(self, env: dict[str, str]) -> None:
+    By default in this process: the command's own `main(argv)` with the environment swapped in
+    and its output captured (0.4 s of imports saved per call; a few hundred calls). With
+    `process=True` (or REMINDERS_CLI_PROCESS=1 for every call) as `python -m reminders` in a
+    separate process, for what only a process shows: log lines on the real stderr and stdout,
+    start-up, signals.
+    """
+
+    def __init__(self, env: dict[str, str], process: bool = False) -> None:
         self.env = env
+        self.process = process or bool(os.environ.get("REMINDERS_CLI_PROCESS"))
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reminders", *args], cwd=PROJECT_ROOT, env=child_env(self.env),
-            capture_output=True, text=True, timeout=60,
-        )
+        if self.process:
+            return subprocess.run(
+                [sys.executable, "-m", "reminders", *args], cwd=PROJECT_ROOT,
+                env=child_env(self.env), capture_output=True, text=True, timeout=60,
+            )
+        return _in_process([*args], child_env(self.env))
+
+
+def _in_process(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    from reminders.entry.cli.main import main
+
+    saved_env = dict(os.environ)
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    saved_filters = {handler: list(handler.filters) for handler in saved_handlers}
+    out, err = io.StringIO(), io.StringIO()
+    # No handlers: the command's own logging set-up then writes its lines, in its format, where
+    # a process's would go (its stderr, captured below).
+    root.handlers = []
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse's --help
+                code = exc.code if isinstance(exc.code, int) else 0
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        root.handlers = saved_handlers
+        root.setLevel(saved_level)
+        for handler, filters in saved_filters.items():
+            handler.filters = filters
+    return subprocess.CompletedProcess(["reminders", *argv], code, out.getvalue(),
+                                       err.getvalue())
 
 
 @pytest.fixture

@@ -138,6 +138,7 @@ def test_redis_url_in_the_environment_or_env_file_wins_over_the_file(
     assert [row["phone"] for row in json.loads(by_dotenv.stdout)] == [PHONE]
 
 
+@pytest.mark.slow  # starts `reminders run`: web, worker and beat
 def test_run_prints_the_demo_line_last_and_again_when_the_reminder_is_sent(
         base_env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
