@@ -264,6 +264,12 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
     return merged
 
 
+# Commands that run in a process of their own even by default: send-now may hand the evening
+# to a worker through Celery, whose app is configured once per process (from the first
+# environment it sees); run and web start servers.
+PROCESS_COMMANDS = {("send-now",), ("run",), ("web",)}
+
+
 class Cli:
     """Runs `reminders ...` with a given environment: its exit status, stdout and stderr.
 
@@ -279,7 +285,7 @@ class Cli:
         self.process = process or bool(os.environ.get("REMINDERS_CLI_PROCESS"))
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        if self.process:
+        if self.process or args[:1] in PROCESS_COMMANDS:
             return subprocess.run(
                 [sys.executable, "-m", "reminders", *args], cwd=PROJECT_ROOT,
                 env=child_env(self.env), capture_output=True, text=True, timeout=60,
