@@ -118,7 +118,7 @@ EFFECTS = [
     ("zona Narnia", "no conozco esa zona", lambda s: s.timezone == "America/Chicago"),
     ("PAUSA 3", "En pausa", lambda s: s.paused_until is not None),
     ("pausa 500", "del 1 al 90", lambda s: s.paused_until is None),
-    ("SEGUIR", "Bienvenido", lambda s: s.paused_until is None),
+    ("SEGUIR", "tenerle de vuelta", lambda s: s.paused_until is None),
     ("MASAJE NO", "no más rutinas de masaje".replace("á", "a"), lambda s: not s.massage_ok),
     ("CALOR SI", "codo", lambda s: s.heat_ok),
     ("dolor 9, insoportable", "urgent care o a la sala de emergencias", lambda s: True),

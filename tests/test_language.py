@@ -88,10 +88,10 @@ def test_espanol_and_english_texts_switch_and_are_audit_logged(person: Services)
 @pytest.mark.parametrize(("text", "expected"), [
     ("AYUDA", "Pueden aplicarse tarifas de mensajes y datos"),
     ("ALTO", "no recibirá más mensajes".replace("á", "a")),
-    ("UNIRME", "ya está inscrito".replace("á", "a")),
-    ("INICIO", "ya está inscrito".replace("á", "a")),
-    ("ESPAÑOL", "No esta inscrito"),
-    ("LISTO", "No esta inscrito"),
+    ("UNIRME", "su inscripcion esta lista"),
+    ("INICIO", "su inscripcion esta lista"),
+    ("ESPAÑOL", "numero no esta inscrito"),
+    ("LISTO", "numero no esta inscrito"),
 ])
 def test_an_unknown_number_is_answered_in_spanish(console_services: Services, text: str,
                                                    expected: str) -> None:
