@@ -49,7 +49,10 @@ def test_writes_wait_for_a_connected_replica(
     twilio_env: dict[str, str],
 ) -> None:
     primary, replica = primary_and_replica
-    svc = make_services({**twilio_env, "REDIS_URL": primary})
+    # What is asserted is that the writes wait and reach the replica; a replica that does not
+    # answer in time is the next test's. 5 s, not 500 ms: with the suite's other processes on
+    # two cores, a live replica's acknowledgement took longer than 500 ms.
+    svc = make_services({**twilio_env, "REDIS_URL": primary, "REDIS_WAIT_TIMEOUT_MS": "5000"})
     crowd = due_now(svc, 1)
     enrolled = _waits(primary)
     assert enrolled >= 1  # the enrolment waited
