@@ -53,8 +53,17 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0
 
 
 def normalise_email(raw: str) -> str:
+    """The address with its domain lower-cased, or InvalidInput (one line, whatever `raw`)."""
     text = (raw or "").strip()
-    if len(text) > 254 or not _EMAIL.match(text):
+    if any(not ch.isprintable() for ch in text):
+        # A CR or LF would start a header of its own in the email we send.
+        raise InvalidInput(f"not an email address (it holds a line break or control "
+                           f"character): {raw!r}")
+    if "=?" in text:
+        # An RFC 2047 encoded-word: mail software decodes "=?utf-8?q?a=40b.example=2C_c?=@d"
+        # into "a@b.example, c@d", a second recipient in the To header. No real mailbox needs one.
+        raise InvalidInput(f"not an email address (encoded words are not accepted): {raw!r}")
+    if len(text) > 254 or not _EMAIL.fullmatch(text):
         raise InvalidInput(f"not an email address: {raw!r}")
     local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
