@@ -3,6 +3,9 @@
 GET (and HEAD) only show a page with a button: mail scanners fetch every link, and a scanner
 must not unsubscribe or confirm anyone. Only POST changes anything; the GET and POST views are
 separate functions registered for separate methods, so no method test can go wrong.
+
+A link older than a year (tokens.LINK_LIFETIME_SECONDS) gets a page saying what to do instead,
+with 410 Gone, and changes nothing whatever the method.
 """
 
 from __future__ import annotations
@@ -24,6 +27,13 @@ class _Gone:
 GONE = _Gone()
 
 
+class _Expired:
+    """A genuine link, issued more than a year ago."""
+
+
+EXPIRED = _Expired()
+
+
 class EmailPages:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -41,14 +51,17 @@ class EmailPages:
                                        "form-action 'self'; frame-ancestors 'none'; "
                                        "base-uri 'none'"}
 
-    def _address(self, purpose: str) -> str | _Gone | None:
-        """The address the link was mailed to; GONE; or None for a bad (or repeated) token."""
+    def _address(self, purpose: str) -> str | _Gone | _Expired | None:
+        """The address the link was mailed to; GONE; EXPIRED; or None for a bad (or repeated)
+        token."""
         given = request.args.getlist("token")
         if len(given) != 1:
             return None
         secret = self.svc.settings.secret_key
         try:
             link = tokens.read_token(secret, purpose, given[0])
+        except tokens.ExpiredToken:
+            return EXPIRED
         except tokens.BadToken:
             return None
         if link.address is not None:  # an old-format link names the address itself
@@ -62,10 +75,22 @@ class EmailPages:
         return self._page("Link not valid", "This link is not valid. Please use the link from "
                           "your most recent email.", 400)
 
+    def _expired(self, purpose: str) -> Any:
+        if purpose == tokens.UNSUBSCRIBE:
+            return self._page("This link has expired", "Unsubscribe links work for a year. "
+                              "To stop our emails, use the unsubscribe link in our most recent "
+                              "email, or text EMAIL OFF to our number. Nothing has been changed.",
+                              410)
+        return self._page("This link has expired", "Confirmation links work for a year. To get "
+                          "a new one, text EMAIL followed by your address to our number (for "
+                          "example EMAIL you@example.com). Nothing has been changed.", 410)
+
     def unsubscribe_page(self) -> Any:
         address = self._address(tokens.UNSUBSCRIBE)
         if address is None:
             return self._invalid()
+        if isinstance(address, _Expired):
+            return self._expired(tokens.UNSUBSCRIBE)
         if isinstance(address, _Gone):
             return self._page("Nothing to stop", "We no longer email this address.")
         return self._page("Stop these emails?", f"We will stop emailing {address}. "
@@ -75,6 +100,8 @@ class EmailPages:
         address = self._address(tokens.UNSUBSCRIBE)
         if address is None:
             return self._invalid()
+        if isinstance(address, _Expired):
+            return self._expired(tokens.UNSUBSCRIBE)
         if isinstance(address, _Gone):
             return self._page("You are unsubscribed", "We no longer email this address.")
         email_consent.unsubscribe(self.svc.store, address, datetime.now(UTC))
@@ -84,6 +111,8 @@ class EmailPages:
         address = self._address(tokens.CONFIRM_EMAIL)
         if address is None:
             return self._invalid()
+        if isinstance(address, _Expired):
+            return self._expired(tokens.CONFIRM_EMAIL)
         if isinstance(address, _Gone):
             return self._nothing_to_confirm()
         return self._page("Confirm your emails", f"Send the evening foot-care routine to "
@@ -93,6 +122,8 @@ class EmailPages:
         address = self._address(tokens.CONFIRM_EMAIL)
         if address is None:
             return self._invalid()
+        if isinstance(address, _Expired):
+            return self._expired(tokens.CONFIRM_EMAIL)
         if isinstance(address, _Gone) or email_consent.confirm(
                 self.svc.store, address, datetime.now(UTC)) is None:
             return self._nothing_to_confirm()
