@@ -5,8 +5,10 @@ round. Every change is a consent event in the stream.
 
 An address texted to us may belong to someone who never asked for anything, so the EMAIL
 command is bounded where it has an effect: a suppressed address (it unsubscribed) is never
-asked again; a confirmation email goes to one address at most once per CONFIRMATION_WINDOW,
-whoever asks; and one number may ask for at most EMAIL_CHANGES_PER_DAY addresses a day.
+asked again; a confirmation email goes to one inbox at most once per CONFIRMATION_WINDOW (a
+day), whoever asks and whatever variant of the address they type (a+x@, and a.b@ on Gmail, are
+the inbox of a@: validation.inbox_of); and one number may ask for at most
+EMAIL_CHANGES_PER_DAY addresses a day.
 """
 
 from __future__ import annotations

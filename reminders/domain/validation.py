@@ -69,6 +69,23 @@ def normalise_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+# Providers that deliver "a.b@gmail.com" to the inbox of "ab@gmail.com" (dots ignored).
+_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def inbox_of(address: str) -> str:
+    """The mailbox an address reaches, for counting what we send to one inbox: lower-cased,
+    without a "+tag" (Gmail, Outlook, iCloud, Fastmail and most servers deliver a+x@ to a@),
+    and without dots on Gmail. Only for limits: mail still goes to the address as given, and
+    two addresses this merges are counted as one even where they are not (a stricter limit)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    domain = _DOTLESS_DOMAINS.get(domain, domain)
+    if domain == "gmail.com":
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"
+
+
 def looks_like_email(raw: str) -> bool:
     return "@" in (raw or "")
 

@@ -11,6 +11,8 @@ import zlib
 from datetime import date
 from typing import NamedTuple
 
+from reminders.domain.validation import inbox_of
+
 PREFIX = "fc:"
 
 # Due index: who is due when, split in DUE_SHARDS small sorted sets (member = subscriber id,
@@ -151,9 +153,10 @@ def inbound_counter(e164: str) -> str:
 
 
 def email_confirmation(address: str) -> str:
-    """Set while a confirmation email to `address` was sent recently (named by a hash: the
-    address may belong to someone who never asked us for anything)."""
-    digest = hashlib.sha256(address.lower().encode()).hexdigest()[:32]
+    """Set while a confirmation email to `address`'s inbox was sent recently (named by a hash:
+    the address may belong to someone who never asked us for anything). Plus and (Gmail) dot
+    variants of one inbox share the key (validation.inbox_of)."""
+    digest = hashlib.sha256(inbox_of(address).encode()).hexdigest()[:32]
     return f"{PREFIX}emailconf:{digest}"
 
 
