@@ -135,23 +135,25 @@ class Caregivers:
         return found
 
     def caregiver_agrees(self, phone: str, words: str) -> str | None:
-        """YES from a caregiver's number: their consent to every link waiting for it."""
+        """YES from a caregiver's number: their consent to one waiting invitation, the oldest,
+        and the reply names its person. The others stay waiting, each for a YES of its own: one
+        word cannot be consent to look after several people. (A YES is only ever the bare
+        keyword, keywords.parse: "YES Bea" is not read as a YES, so it cannot pick one.)"""
         waiting = [link for link in self.links_of(phone) if link.caregiver != YES]
         if not waiting:
             return None
+        chosen = min(waiting, key=lambda link: (link.added, link.subscriber_id))
+        person = self.store.get(chosen.subscriber_id)
         version = self.texts.version("sms/care.txt.j2")
         suppression.remove(self.redis, phone=phone)  # their YES lifts an earlier STOP
-        for link in waiting:
-            caregivers.set_consent(self.redis, link.subscriber_id, "cg", YES,
-                                   ConsentEvent(CHANNEL, "caregiver_yes", "sms", words, version),
-                                   phone)
-        first = waiting[0]
-        person = self.store.get(first.subscriber_id)
+        caregivers.set_consent(self.redis, chosen.subscriber_id, "cg", YES,
+                               ConsentEvent(CHANNEL, "caregiver_yes", "sms", words, version),
+                               phone)
         # The caregiver was invited in the person's language: the answer stays in it.
         texts = self.texts.in_language(person.language if person else "en")
         return texts.care("caregiver_agreed", program_name=self.texts.program_name,
                                name=(person.name.split() or ["them"])[0] if person else "them",
-                               active=first.person == YES)
+                               active=chosen.person == YES)
 
     def caregiver_stops(self, phone: str, words: str, source: str = "sms") -> bool:
         """STOP (or CARE OFF) from a caregiver's number: no more caregiver texts from any of

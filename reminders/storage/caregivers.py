@@ -2,7 +2,8 @@
 keys.caregiver_sent).
 
 One hash per person with a caregiver: `phone`, `name`, `cg` (the caregiver's consent:
-pending | yes | stopped), `pc` (the person's: "" | yes | off), `added` (epoch). A set per
+pending | yes | stopped), `pc` (the person's: "" | yes | off), `added` (epoch seconds, with
+a fraction: which of a number's invitations is the oldest). A set per
 caregiver number lists the people it cares for, so a text from that number finds its links.
 Every change is one MULTI/EXEC with its consent-log event (consent_log.record): the link and
 the log never disagree. Texts to a caregiver are claimed here before they are sent
@@ -31,6 +32,7 @@ class Link:
     name: str
     caregiver: str  # pending | yes | stopped
     person: str  # "" | yes | off
+    added: float = 0.0  # when the invitation was made (epoch seconds)
 
     @property
     def active(self) -> bool:
@@ -54,8 +56,12 @@ def _link(subscriber_id: str, raw: dict[Any, Any]) -> Link | None:
     if not raw:
         return None
     fields = codec.text_hash(raw)
+    try:
+        added = float(fields.get("added", "0"))
+    except ValueError:
+        added = 0.0
     return Link(subscriber_id, fields.get("phone", ""), fields.get("name", ""),
-                fields.get("cg", PENDING), fields.get("pc", ""))
+                fields.get("cg", PENDING), fields.get("pc", ""), added)
 
 
 def read(client: redis.Redis, subscriber_id: str) -> Link | None:
@@ -89,7 +95,7 @@ def link(client: redis.Redis, subscriber_id: str, phone: str, name: str,
             pipe.srem(keys.caregiver_of(codec.text(old)), subscriber_id)
         pipe.delete(key)
         pipe.hset(key, mapping={"phone": phone, "name": name, "cg": PENDING, "pc": "",
-                                "added": str(int(time.time()))})
+                                "added": f"{time.time():.6f}"})
         pipe.sadd(keys.caregiver_of(phone), subscriber_id)
         consent_log.record(pipe, subscriber_id, event)
         pipe.execute()
