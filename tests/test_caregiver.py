@@ -21,13 +21,12 @@ from reminders.domain.gsm import is_gsm7
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys
 from reminders.wiring import Services
-from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
+from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli, make_services
-from tests.webhook_client import WebhookClient, serve
+from tests.webhook_client import WebhookClient, answering_here
 
 PERSON = "+13125550142"
 CAREGIVER = "+13125550177"
-PUBLIC = "https://reminders.example.org"
 
 
 @pytest.fixture
@@ -40,9 +39,8 @@ def svc(twilio_env: dict[str, str]) -> Services:
 
 @pytest.fixture
 def web(svc: Services) -> Iterator[WebhookClient]:
-    with serve(svc) as base:
-        svc.care_handoff = None  # create_app installed the Celery hand-off; no broker here
-        yield WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN)
+    with answering_here(svc) as client:
+        yield client
 
 
 def enrolled(svc: Services, phone: str = PERSON, name: str = "Ana Lopez") -> Subscriber:

@@ -12,13 +12,12 @@ import pytest
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.wiring import Services
-from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
+from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli, make_services
-from tests.webhook_client import WebhookClient, serve
+from tests.webhook_client import WebhookClient, answering_here
 
 ANA, BEA = "+13125550142", "+13125550143"
 CAREGIVER = "+13125550177"
-PUBLIC = "https://reminders.example.org"
 
 
 @pytest.fixture
@@ -33,9 +32,8 @@ def svc(twilio_env: dict[str, str]) -> Services:
 
 @pytest.fixture
 def web(svc: Services) -> Iterator[WebhookClient]:
-    with serve(svc) as base:
-        svc.care_handoff = None
-        yield WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN)
+    with answering_here(svc) as client:
+        yield client
 
 
 @pytest.fixture

@@ -7,19 +7,17 @@ fake Twilio API), the welcome after YES and HELP (the signed webhook's TwiML).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 
 import pytest
 
 from reminders.wiring import Services
-from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
+from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli, make_services
-from tests.webhook_client import WebhookClient, serve
+from tests.webhook_client import WebhookClient, answering_here, said
 
 PERSON = "+13125550142"
-PUBLIC = "https://reminders.example.org"
 # What each language must say, in words a reader understands (written here, not taken from
 # the templates): how often, the weekly summary, automated, 911, costs, help, stop.
 MUST = {
@@ -41,14 +39,9 @@ def svc(twilio_env: dict[str, str]) -> Services:
 
 @pytest.fixture
 def web(svc: Services) -> Iterator[WebhookClient]:
-    with serve(svc) as base:
-        svc.care_handoff = None
-        yield WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN)
+    with answering_here(svc) as client:
+        yield client
 
-
-def said(response: object) -> str:
-    found = re.search(r"<Message>(.*)</Message>", response.text, re.S)  # type: ignore[attr-defined]
-    return "" if found is None else html.unescape(found.group(1))
 
 
 def lacking(patterns: tuple[str, ...], text: str) -> list[str]:

@@ -7,7 +7,6 @@ what reached the fake provider (the caregiver's alert), the consent state, the o
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -19,14 +18,13 @@ from reminders.domain.gsm import count_segments
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import inbox
 from reminders.wiring import Services
-from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
+from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli, make_services
-from tests.webhook_client import WebhookClient, serve
+from tests.webhook_client import WebhookClient, answering_here, said
 
 PERSON = "+13125550142"
 CAREGIVER = "+13125550177"
 OTHER_PERSON = "+13125550143"
-PUBLIC = "https://reminders.example.org"
 
 
 @pytest.fixture
@@ -38,9 +36,8 @@ def svc(twilio_env: dict[str, str]) -> Services:
 
 @pytest.fixture
 def web(svc: Services) -> Iterator[WebhookClient]:
-    with serve(svc) as base:
-        svc.care_handoff = None  # create_app installed the Celery hand-off; no broker here
-        yield WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN)
+    with answering_here(svc) as client:
+        yield client
 
 
 def enrolled(svc: Services, language: str = "en", name: str = "Ana Lopez") -> Subscriber:
@@ -48,12 +45,6 @@ def enrolled(svc: Services, language: str = "en", name: str = "Ana Lopez") -> Su
         phone=PERSON, name=name, confirmed=True, timezone="America/Chicago", time="20:00",
         language=language))
 
-
-def said(response: object) -> str:
-    """The reply text inside the TwiML answer."""
-    body = response.text  # type: ignore[attr-defined]
-    found = re.search(r"<Message>(.*)</Message>", body, re.S)
-    return "" if found is None else found.group(1).replace("&amp;", "&").replace("&#x27;", "'")
 
 
 def shown(cli: Cli) -> dict[str, object]:

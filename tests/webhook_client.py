@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
 import threading
 from collections.abc import Iterator
@@ -14,9 +16,10 @@ from werkzeug.serving import make_server
 
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
-from testing.twilio_api import DEFAULT_ACCOUNT_SID, signed_webhook
+from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, signed_webhook
 
 OUR_NUMBER = "+15005550006"  # TWILIO_FROM_NUMBER in tests/conftest.py
+PUBLIC_URL = "https://reminders.example.org"  # PUBLIC_URL in tests/conftest.py
 
 
 def new_sid(prefix: str = "SM") -> str:
@@ -66,3 +69,18 @@ def serve(svc: Services) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
+
+
+@contextmanager
+def answering_here(svc: Services) -> Iterator[WebhookClient]:
+    """The web app on a free port, texted through signed webhooks, with no Celery hand-off: a
+    caregiver's alert is sent where the text was heard (these tests run no broker)."""
+    with serve(svc) as base:
+        svc.care_handoff = None  # create_app installed the hand-off
+        yield WebhookClient(base, PUBLIC_URL, DEFAULT_AUTH_TOKEN)
+
+
+def said(response: requests.Response) -> str:
+    """The reply text inside a TwiML answer ("" for an empty <Response/>)."""
+    found = re.search(r"<Message>(.*)</Message>", response.text, re.S)
+    return "" if found is None else html.unescape(found.group(1))
