@@ -124,29 +124,23 @@ class RedisCollector(Collector):
 
     def _provider(self, counts: dict[str, str]) -> Iterator[Metric]:
         """Twilio refusing our account or credentials (circuit.py): no text goes out."""
-        refusals = CounterMetricFamily("reminders_provider_auth_failures",
-                                       "Requests the SMS provider refused for our account or "
-                                       "credentials (401, 20003, 20005)", labels=["channel"])
-        refusals.add_metric(["sms"], float(counts.get(counters.PROVIDER_AUTH_FAILURES, 0)))
-        yield refusals
+        yield _sms_counter("reminders_provider_auth_failures",
+                           "Requests the SMS provider refused for our account or credentials "
+                           "(401, 20003, 20005)", counts, counters.PROVIDER_AUTH_FAILURES)
         failing = GaugeMetricFamily("reminders_provider_auth_failing",
                                     "1 from the provider's refusal of our credentials until it "
                                     "accepts them again (sending stopped or being retried)",
                                     labels=["channel"])
         failing.add_metric(["sms"], 1.0 if circuit.failing(self.redis) is not None else 0.0)
         yield failing
-        cuts = CounterMetricFamily("reminders_send_window_cuts",
-                                   "Times a worker halved its in-flight sends after the provider "
-                                   "answered 429 (too many concurrent requests)",
-                                   labels=["channel"])
-        cuts.add_metric(["sms"], float(counts.get(counters.SEND_WINDOW_CUTS, 0)))
-        yield cuts
-        late = CounterMetricFamily("reminders_late_slots",
-                                   "Texts held back because they would have reached the provider "
-                                   "after their rate-limit slot (booked again; a starved worker)",
-                                   labels=["channel"])
-        late.add_metric(["sms"], float(counts.get(counters.LATE_SLOTS, 0)))
-        yield late
+        yield _sms_counter("reminders_send_window_cuts",
+                           "Times a worker halved its in-flight sends after the provider "
+                           "answered 429 (too many concurrent requests)",
+                           counts, counters.SEND_WINDOW_CUTS)
+        yield _sms_counter("reminders_late_slots",
+                           "Texts held back because they would have reached the provider after "
+                           "their rate-limit slot (booked again; a starved worker)",
+                           counts, counters.LATE_SLOTS)
 
     @staticmethod
     def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:
@@ -159,3 +153,11 @@ class RedisCollector(Collector):
                                  "Largest hand-off delay in the last tick that had any")
         last.add_metric([], float(counts.get(counters.LAG_LAST, 0)))
         yield last
+
+
+def _sms_counter(name: str, documentation: str, counts: dict[str, str], field: str
+                 ) -> CounterMetricFamily:
+    """A counter kept in the metrics hash under `field`, labelled channel="sms"."""
+    family = CounterMetricFamily(name, documentation, labels=["channel"])
+    family.add_metric(["sms"], float(counts.get(field, 0)))
+    return family
