@@ -65,7 +65,7 @@ def need(present: bool, what: str) -> None:
         return
     if os.environ.get("CI"):
         pytest.fail(f"{what} (CI: a missing part fails the run)", pytrace=False)
-    pytest.skip(what)
+    pytest.skip(what, allow_module_level=True)  # also for a whole module's part
 
 
 def record_fault_line(line: str) -> None:

@@ -9,7 +9,6 @@ Playwright never downloads a browser here: it is pointed at /usr/bin/chromium, w
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.settings import PROJECT_ROOT
 from reminders.storage import nights
 from reminders.wiring import Services
-from tests.conftest import child_env, free_port, make_services, wait_until
+from tests.conftest import child_env, free_port, make_services, need, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,17 +33,13 @@ SHOTS = PROJECT_ROOT / "var" / "screenshots"
 OPERATOR, PASSWORD = "coordinator@example.org", "a long console password"
 ANA, BO = "+13125550160", "+13125550161"
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (scripts/ensure_chromium.sh)",
-                allow_module_level=True)
+need(CHROMIUM.exists(), f"{CHROMIUM} is not installed (`make test` installs it: "
+                        "scripts/ensure_chromium.sh)")
 try:
     from playwright import sync_api
-except ImportError:
-    if os.environ.get("CI"):
-        pytest.fail("playwright is not installed: `make test` installs it", pytrace=False)
-    pytest.skip("playwright is not installed", allow_module_level=True)
+except ImportError:  # said by need() below
+    sync_api = None  # type: ignore[assignment]
+need(sync_api is not None, "playwright is not installed (`make test` installs it)")
 
 pytestmark = pytest.mark.slow
 
