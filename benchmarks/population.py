@@ -21,7 +21,7 @@ import redis
 from reminders.app.preferences import Enrolment, enrol
 from reminders.app.report import chunked
 from reminders.domain.schedule import send_instant
-from reminders.domain.states import Channel, EmailStatus, SmsStatus
+from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.entry.cli.runner import demo_zone
 from reminders.settings import Settings
@@ -50,7 +50,8 @@ def make(n: int, now: datetime, zone: str = ZONE, send_time: time = SEND_TIME,
     """Subscriber number n, as enrol() builds it for `subscribe PHONE --name N --confirmed`."""
     return Subscriber(
         id=subscriber_id(n, salt), phone=phone(n), email=None, name=NAMES[n % len(NAMES)],
-        timezone=zone, send_time=send_time, channel=Channel.SMS, sms_status=SmsStatus.ACTIVE,
+        timezone=zone, send_time=send_time, channels=frozenset({"sms"}),
+        sms_status=SmsStatus.ACTIVE,
         email_status=EmailStatus.NONE, created_at=now_iso(now),
     )
 

@@ -21,9 +21,20 @@ from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
+from reminders.app.pacing import Pacer
+from reminders.app.recovery import Recovery
+from reminders.app.send_path import SendPath
 from reminders.app.send_window import SendWindow
 from reminders.app.weekly import Weekly
-from reminders.channels.base import DeliveryError, EmailTransport, Recipient, SmsTransport
+from reminders.channels.base import (
+    DeliveryError,
+    EmailDelivery,
+    EmailTransport,
+    Recipient,
+    SmsDelivery,
+    SmsTransport,
+    Transport,
+)
 from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
@@ -131,13 +142,26 @@ class Services:
                 if s.sms_backend == "twilio" else None)
 
     @cached_property
+    def transports(self) -> dict[str, Transport]:
+        """Each declared channel's transport (domain/channels.py): a new channel adds its
+        entry here."""
+        return {"sms": SmsDelivery(self.sms), "email": EmailDelivery(self.email)}
+
+    @cached_property
+    def send_path(self) -> SendPath:
+        """The one send path every kind of message takes (app/send_path.py)."""
+        s = self.settings
+        pacer = Pacer(self.redis, self.limiter,
+                      self.circuit if s.sms_backend == "twilio" else None)
+        return SendPath(self.redis, self.store, self.transports, pacer,
+                        Recovery(s.sms_recheck_seconds), SendWindow(s.send_concurrency),
+                        s.send_lease_seconds)
+
+    @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        sender = Sender(self.redis, self.renderer, self.sms, self.email, self.composer,
-                        timedelta(minutes=s.late_limit_minutes), s.send_lease_seconds,
-                        self.limiter, s.sms_recheck_seconds,
-                        self.circuit if s.sms_backend == "twilio" else None,
-                        SendWindow(s.send_concurrency))
+        sender = Sender(self.send_path, self.renderer, self.composer,
+                        timedelta(minutes=s.late_limit_minutes))
         sender.after_evening = self.weekly.after_evening
         return sender
 
@@ -148,14 +172,13 @@ class Services:
 
     @cached_property
     def care_sender(self) -> CareSender:
-        return CareSender(self.store, self.weekly_texts, self.sms, self.limiter)
+        return CareSender(self.store, self.weekly_texts, self.send_path)
 
     @cached_property
     def weekly(self) -> Weekly:
         s = self.settings
-        return Weekly(self.store, self.weekly_texts, self.sms, self.email, self.composer,
-                      self.care_sender, s.weekly_summary_day, s.send_lease_seconds,
-                      self.limiter)
+        return Weekly(self.store, self.weekly_texts, self.send_path, self.composer,
+                      self.care_sender, s.weekly_summary_day)
 
     def caregivers(self, now: datetime) -> Caregivers:
         return Caregivers(self.store, self.weekly_texts, self.sms,

@@ -103,7 +103,7 @@ def test_a_stop_that_arrives_while_the_text_waits_for_its_slot_wins(
     limiter = RateLimiter(svc.redis, 2.0, 2, sleep=wait_and_meanwhile_stop)
     booked, _ = limiter.book(2, 10.0)  # another text holds the next slot: this one waits
     assert booked
-    sender = CareSender(svc.store, svc.weekly_texts, svc.sms, limiter)
+    sender = CareSender(svc.store, svc.weekly_texts, svc.send_path.paced_by(limiter))
     assert sender.send(sub, "alert:1", body, "alert", datetime.now(UTC)) == "inactive"
     assert waits and waits[0] > 0  # it did wait, and the STOP came in meanwhile
     assert fake_twilio.messages_to(CAREGIVER) == []

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from reminders.domain.channels import parse_set
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
@@ -275,8 +276,9 @@ def renderer() -> Renderer:
 def _person(n: int, cause: str | None, massage: bool, heat: bool, flag: bool, language: str,
             name: str) -> Subscriber:
     return Subscriber(id=f"p{n:04d}", phone="+15005550006", email="a@example.org", name=name,
-                      timezone="America/Chicago", send_time=time(20, 0), channel="both",
-                      sms_status="active", heat_ok=heat, massage_ok=massage, cause=cause,
+                      timezone="America/Chicago", send_time=time(20, 0),
+                      channels=parse_set("both"),
+                     sms_status="active", heat_ok=heat, massage_ok=massage, cause=cause,
                       flag_until=date(2099, 1, 1) if flag else None, language=language)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from reminders.domain.channels import parse_set
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
@@ -153,7 +154,7 @@ PROFILES = list(product((False, True), (False, True), (False, True),
 
 def _persona(n: int, heat: bool, massage: bool, flag: bool, name: str) -> Subscriber:
     return Subscriber(id=f"p{n:04d}", phone="+15005550006", email="a@example.org", name=name,
-                      timezone="America/Chicago", send_time=time(20, 0), channel="both",
+                      timezone="America/Chicago", send_time=time(20, 0), channels=parse_set("both"),
                       sms_status="active", heat_ok=heat, massage_ok=massage,
                       flag_until=date(2099, 1, 1) if flag else None, language="es")
 

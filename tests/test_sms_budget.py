@@ -11,6 +11,7 @@ from datetime import date, time
 
 import pytest
 
+from reminders.domain.channels import parse_set
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.render import Renderer
 from reminders.settings import PROJECT_ROOT
@@ -69,7 +70,7 @@ def people() -> list[Subscriber]:
         heat_ok, massage_ok = flags[index % len(flags)]
         result.append(Subscriber(
             id=f"sub{index:03d}", phone="+13125550142", email=None, name=name,
-            timezone="America/Chicago", send_time=time(20, 0), channel="sms",
+            timezone="America/Chicago", send_time=time(20, 0), channels=parse_set("sms"),
             sms_status="active", heat_ok=heat_ok, massage_ok=massage_ok,
         ))
     return result

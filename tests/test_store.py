@@ -14,6 +14,7 @@ import redis
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain import subscriber
+from reminders.domain.channels import parse_set
 from reminders.domain.subscriber import Subscriber, from_hash, to_hash
 from reminders.storage import keys
 from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, NotFound, Store
@@ -30,8 +31,9 @@ def test_a_new_id_that_is_taken_is_drawn_again(console_services: Services) -> No
     svc = console_services
     first = _sub(svc)
     twin = Subscriber(id=first.id, phone="+13125550143", email=None, name="Bo",
-                      timezone="America/Chicago", send_time=time(20, 0), channel="sms",
-                      sms_status="active")
+                      timezone="America/Chicago", send_time=time(20, 0),
+                      channels=parse_set("sms"),
+                     sms_status="active")
     stored = svc.store.create(twin, [ConsentEvent("sms", "confirmed", "cli")])
     assert stored.id != first.id and len(stored.id) == 9 and stored.id.isdigit()
     assert stored == twin.with_changes(id=stored.id)
@@ -106,7 +108,7 @@ def test_a_record_in_the_old_layout_is_still_read(console_services: Services) ->
     svc.redis.hset(entry.key, entry.field, "0123456789ab")
     expected = Subscriber(
         id="0123456789ab", phone="+13125550142", email="ana@example.org", name="Ana",
-        timezone="America/Chicago", send_time=time(20, 30), channel="both",
+        timezone="America/Chicago", send_time=time(20, 30), channels=parse_set("both"),
         sms_status="active", email_status="none", heat_ok=False, massage_ok=True, streak=2,
         last_done=date(2025, 3, 2), created_at="2025-03-01T18:04:05Z")
     assert from_hash(OLD_LAYOUT) == expected  # no id needed: the old layout has it
@@ -119,6 +121,8 @@ def test_a_record_in_the_old_layout_is_still_read(console_services: Services) ->
     stored = {k.decode(): v.decode()
               for k, v in svc.redis.hgetall(keys.subscriber(saved.id)).items()}
     assert "id" not in stored and "em" not in stored and "heat" not in stored
+    # "both" of the old layout is read as the set and written in the new form.
+    assert OLD_LAYOUT["ch"] == "both" and stored["ch"] == "sms,email"
     assert stored["c"] == str(int(datetime(2025, 3, 1, 18, 4, 5, tzinfo=UTC).timestamp())
                               - subscriber.CREATED_BASE)
     assert not {"tz", "time", "phone", "name", "created"} & set(stored)  # the long names
@@ -133,8 +137,9 @@ def test_a_record_with_the_long_field_names_is_still_read_and_rewritten_short(
                   "phone": "+13125550142", "name": "Ana", "created": "1740852245"}
     svc.redis.hset(keys.subscriber("00000000000b"), mapping=long_names)  # type: ignore[arg-type]
     expected = Subscriber(id="00000000000b", phone="+13125550142", email=None, name="Ana",
-                          timezone="America/Chicago", send_time=time(20, 30), channel="sms",
-                          sms_status="active", created_at="2025-03-01T18:04:05Z")
+                          timezone="America/Chicago", send_time=time(20, 30),
+                      channels=parse_set("sms"),
+                     sms_status="active", created_at="2025-03-01T18:04:05Z")
     assert svc.store.get("00000000000b") == expected
     saved = svc.store.save(expected, expected.with_changes(streak=3))
     stored = {k.decode(): v.decode()
@@ -146,7 +151,8 @@ def test_a_record_with_the_long_field_names_is_still_read_and_rewritten_short(
 
 def test_the_new_layout_leaves_out_the_id_and_the_defaults() -> None:
     sub = Subscriber(id="00000000000a", phone="+13125550142", email=None, name="",
-                     timezone="America/Chicago", send_time=time(20, 5), channel="sms",
+                     timezone="America/Chicago", send_time=time(20, 5),
+                      channels=parse_set("sms"),
                      sms_status="active", created_at="2025-03-01T18:04:05Z")
     # 20:05 is minute 1205; created 1740852245 (epoch) is 36785045 s after 2024-01-01.
     assert to_hash(sub) == {"z": "America/Chicago", "t": "1205", "ch": "sms",

@@ -12,9 +12,10 @@ one STOP cannot say which texts it meant, Twilio's own opt-out blocks every text
 anyway, and the FCC's rules take any reasonable request to stop as a revocation. That number
 can send CARE OFF to end only the caregiver texts.
 
-CareSender sends the caregiver texts: only while the link is active, rate-limited with every
-other text, claimed before the send (at most once per key: "alert:<ms>" per foot-problem
-report, "week:<ISO week>" per weekly summary).
+CareSender sends the caregiver texts (kinds care_alert and care_weekly): only while the link is
+active, through the one send path (paced with every other text, claimed before the send, looked
+up at the provider after a lost answer): at most once per key, "alert:<ms>" per foot-problem
+report, "week:<ISO week>" per weekly summary.
 """
 
 from __future__ import annotations
@@ -24,21 +25,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reminders.app.retry import RetryLater
+from reminders.app.send_path import Outgoing, SendPath
 from reminders.channels.base import DeliveryError, Recipient, SmsTransport
 from reminders.domain.gsm import count_segments
+from reminders.domain.kinds import CARE_ALERT, CARE_WEEKLY
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput, clean_name, normalise_phone
 from reminders.messages.weekly import WeeklyTexts
 from reminders.storage import caregivers, suppression
 from reminders.storage.caregivers import OFF, STOPPED, YES, Link
 from reminders.storage.client import Client
+from reminders.storage.ledgers import CareLedger
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "caregiver"  # the consent-log channel of every caregiver event
-LEASE_SECONDS = 60.0
 PACING_WAIT_SECONDS = 300.0
 
 
@@ -174,59 +177,53 @@ class Caregivers:
 
 @dataclass
 class CareSender:
-    """Sends one caregiver text, at most once per (person, key), only to an active link."""
+    """The caregiver kinds' flow (`care_alert`, `care_weekly`): one text, at most once per
+    (person, key), only to an active link, read again after the claim; through the one send
+    path (send_path.py), with its look-up after a lost answer."""
 
     store: Store
     texts: WeeklyTexts
-    sms: SmsTransport
-    limiter: RateLimiter | None
+    path: SendPath
 
     def send(self, sub: Subscriber, key: str, body: str, kind: str, now: datetime) -> str:
-        """What happened: sent | inactive | already <state> | busy | failed | missed."""
+        """What happened: sent | inactive | already <state> | failed | missed; RetryCare when
+        it must be tried again."""
         redis = self.store.redis
         link = caregivers.read(redis, sub.id)
         if link is None or not link.active:
             return "inactive"  # consent is checked at the moment of sending, never earlier
-        segments = count_segments(body).segments
-        if self.limiter is not None and not self.limiter.acquire(
-                segments, give_up_after=PACING_WAIT_SECONDS):
-            return "missed"
-        outcome, detail = caregivers.claim_text(redis, sub.id, key, now.timestamp(),
-                                                LEASE_SECONDS)
-        if outcome == "done":
-            return f"already {detail}"
-        if outcome == "busy":
-            raise RetryCare(max(float(detail) - now.timestamp(), 1.0), "another attempt holds it")
-        # Looked at again after the claim: a STOP that arrived while we waited for a slot wins.
-        link = caregivers.read(redis, sub.id)
-        if link is None or not link.active:
-            caregivers.release_text(redis, sub.id, key)
-            return "inactive"
-        try:
-            receipt = self.sms.send_sms(link.phone, body)
-        except DeliveryError as exc:
-            return self._failed(sub, link, key, exc)
-        template = "sms/care.txt.j2" if kind == "alert" else "sms/weekly.txt.j2"
-        version = self.texts.in_language(sub.language).version(template)
-        caregivers.finish_text(redis, sub.id, key, "sent", receipt.provider_id,
-                               ConsentEvent(CHANNEL, f"caregiver_{kind}_sent", "service", key,
-                                            version))
-        log.info("caregiver text subscriber=%s kind=%s key=%s outcome=sent", sub.id, kind, key)
-        return "sent"
+        declared = CARE_ALERT if kind == "alert" else CARE_WEEKLY
+        version = self.texts.in_language(sub.language).version(declared.template("sms"))
+        ledger = CareLedger(redis, sub.id, key, ConsentEvent(
+            CHANNEL, f"caregiver_{kind}_sent", "service", key, version))
 
-    def _failed(self, sub: Subscriber, link: Link, key: str, exc: DeliveryError) -> str:
-        redis = self.store.redis
-        if not exc.permanent:
-            caregivers.release_text(redis, sub.id, key)
-            raise RetryCare(exc.retry_after, f"{exc.code}: {exc.message}")
-        caregivers.finish_text(redis, sub.id, key, "failed")
-        log.warning("caregiver text failed subscriber=%s code=%s", sub.id, exc.code)
+        def still_allowed() -> bool:
+            # Looked at again after the claim: a STOP that arrived while we waited for a slot
+            # (or a new caregiver number) wins.
+            now_link = caregivers.read(redis, sub.id)
+            return now_link is not None and now_link.active and now_link.phone == link.phone
+
+        out = Outgoing(declared, "sms", sub, link.phone, ledger, body,
+                       count_segments(body).segments, still_allowed=still_allowed,
+                       on_permanent=lambda exc: self._refused(sub, link, exc))
+        try:
+            sent = self.path.send(out, now)
+        except RetryCare:
+            raise
+        except RetryLater as exc:
+            raise RetryCare(exc.delay, exc.reason, exc.backoff) from exc
+        log.info("caregiver text subscriber=%s kind=%s key=%s outcome=%s", sub.id, kind, key,
+                 sent.replace(" ", "_"))
+        return sent
+
+    def _refused(self, sub: Subscriber, link: Link, exc: DeliveryError) -> None:
+        """A permanent answer about the caregiver's number: it concerns the link, never the
+        person's own subscription."""
         if exc.recipient == Recipient.OPTED_OUT:
             # The caregiver stopped us at the provider: their consent ends, the person's
             # own subscription is theirs and stays.
-            caregivers.set_consent(redis, sub.id, "cg", STOPPED,
+            caregivers.set_consent(self.store.redis, sub.id, "cg", STOPPED,
                                    ConsentEvent(CHANNEL, "caregiver_stopped", "provider",
                                                 f"error {exc.code}"), link.phone)
             if self.store.find(link.phone) is None:
-                suppression.add(redis, phone=link.phone)  # kept like any other STOP
-        return "failed"
+                suppression.add(self.store.redis, phone=link.phone)  # kept like any other STOP

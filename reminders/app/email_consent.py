@@ -49,7 +49,8 @@ def add_by_text(store: Store, sub: Subscriber, address: str, words: str, now: da
     if store.is_suppressed_email(address) or (same and sub.email_status == "unsubscribed"):
         return "email_suppressed", sub
     if same and sub.email_status == "active":
-        after = sub if sub.wants_email else store.save(sub, sub.with_changes(channel="both"))
+        after = sub if sub.wants_email else store.save(
+            sub, sub.with_changes(channels=sub.channels | {"email"}))
         return "email_active", after
     owner = store.id_for(address)
     if owner is not None and owner != sub.id:
@@ -58,7 +59,8 @@ def add_by_text(store: Store, sub: Subscriber, address: str, words: str, now: da
                                         CONFIRMATION_WINDOW_SECONDS, EMAIL_CHANGES_PER_DAY)
     if claimed != "ok":
         return ("email_wait" if claimed == "address" else "email_limit"), sub
-    after = sub.with_changes(email=address, channel="both", email_status="pending")
+    after = sub.with_changes(email=address, channels=sub.channels | {"email"},
+                             email_status="pending")
     try:
         after = store.save(sub, after, [ConsentEvent("email", "subscribed", "sms", words)], now)
     except AlreadySubscribed:  # taken by someone else a moment ago
@@ -74,8 +76,9 @@ def unsubscribe(store: Store, address: str, now: datetime, source: str = "email"
     sub = store.find(address)
     if sub is None or sub.email_status == "unsubscribed":
         return False
-    channel = "sms" if sub.phone and sub.wants_sms else sub.channel
-    store.save(sub, sub.with_changes(email_status="unsubscribed", channel=channel),
+    # Email leaves their channels while another one still reaches them.
+    rest = sub.channels - {"email"} if sub.phone and sub.wants_sms else sub.channels
+    store.save(sub, sub.with_changes(email_status="unsubscribed", channels=rest),
                [ConsentEvent("email", "unsubscribed", source, "one-click")], now)
     return True
 

@@ -229,9 +229,9 @@ class Inbound:
         elif sub.sms_status == "active":
             return self.replies.render("already_active", time=format_clock(sub.send_time))
         else:
-            channel = sub.channel if sub.wants_sms else "both"
             suppression.remove(self.redis, phone=phone)
-            self.store.save(sub, sub.with_changes(sms_status="active", channel=channel),
+            self.store.save(sub, sub.with_changes(sms_status="active",
+                                                  channels=sub.channels | {"sms"}),
                             [ConsentEvent("sms", "opted_in", "sms", command.words,
                                           self._confirmation_version(command, reply_anyway))],
                             self.now)

@@ -103,7 +103,8 @@ class Preferences:
     def _email(self, sub: Subscriber, command: Command) -> str:
         if command.arg in ("off", "stop", "none", "no"):
             if sub.wants_email:
-                after = sub.with_changes(channel="sms" if sub.phone else sub.channel)
+                after = sub.with_changes(
+                    channels=sub.channels - {"email"} if sub.phone else sub.channels)
                 self.store.save(sub, after, [ConsentEvent("email", "unsubscribed", "sms",
                                                           command.words)], self.now)
             return self.replies.render("email_off")

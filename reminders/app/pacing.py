@@ -1,4 +1,4 @@
-"""The nightly SMS's way through the shared limits: the circuit, a rate-limit slot, and a send
+"""A paced channel's way through the shared limits: the circuit, a rate-limit slot, and a send
 that reaches the wire inside that slot.
 
 A slot is booked in Redis (storage/rate_limit.py) and the sender sleeps until it starts; the
@@ -10,11 +10,12 @@ reach the provider paced even on a starved machine.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from reminders.app.retry import RetryLater
-from reminders.channels.base import DeliveryError, SlotMissed, SmsReceipt, SmsTransport
+from reminders.channels.base import DeliveryError, Receipt, SlotMissed
 from reminders.storage import counters
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client
@@ -32,10 +33,9 @@ class Paced(NamedTuple):
 
 
 class Pacer:
-    def __init__(self, client: Client, sms: SmsTransport, limiter: RateLimiter | None,
+    def __init__(self, client: Client, limiter: RateLimiter | None,
                  circuit: Circuit | None) -> None:
         self.redis = client
-        self.sms = sms
         self.limiter = limiter
         self.circuit = circuit
 
@@ -54,13 +54,13 @@ class Pacer:
             return None
         return Paced(now + timedelta(seconds=time.monotonic() - started), slot.send_by)
 
-    def send(self, phone: str, body: str, segments: int, send_by: float | None,
-             deadline: datetime | None) -> SmsReceipt:
-        """Send inside the booked slot, booking a new one when the request would reach the
-        wire late. Nothing was sent on a SlotMissed, so trying again is safe."""
+    def send(self, attempt: Callable[[float | None], Receipt], segments: int,
+             send_by: float | None, deadline: datetime | None) -> Receipt:
+        """`attempt(send_by)` inside the booked slot, booking a new one when the request would
+        reach the wire late. Nothing was sent on a SlotMissed, so trying again is safe."""
         for _ in range(LATE_SLOT_TRIES):
             try:
-                return self.sms.send_sms(phone, body, send_by)
+                return attempt(send_by)
             except SlotMissed:
                 counters.incr(self.redis, counters.LATE_SLOTS)
                 assert self.limiter is not None  # only a slot sets send_by

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from reminders.app.confirmations import Confirmations
-from reminders.domain.states import Channel, EmailStatus, SmsStatus
+from reminders.domain import channels
+from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, massage_default, now_iso
 from reminders.domain.validation import (
     InvalidInput,
@@ -52,7 +53,8 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
     if not phone and not email:
         raise InvalidInput("give a phone number, an email address, or both")
     channel = parse_channel(request.channel) if request.channel else ("sms" if phone else "email")
-    _check_channel(channel, phone, email)
+    wanted = channels.parse_set(channel)
+    _check_channel(wanted, {"phone": phone, "email": email})
     if phone and store.is_suppressed_phone(phone) and request.source != "sms":
         raise InvalidInput(f"{phone} asked us to stop; they can text START to join again")
     if email and store.is_suppressed_email(email) and request.source != "email":
@@ -65,9 +67,9 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
     sub = Subscriber(
         id=new_subscriber_id(), phone=phone, email=email, name=clean_name(request.name),
         timezone=_pick_timezone(request.timezone, phone, settings), send_time=send_time,
-        channel=Channel(channel),
-        sms_status=sms_state if phone and channel != "email" else SmsStatus.NONE,
-        email_status=email_state if email and channel != "sms" else EmailStatus.NONE,
+        channels=wanted,
+        sms_status=sms_state if phone and "sms" in wanted else SmsStatus.NONE,
+        email_status=email_state if email and "email" in wanted else EmailStatus.NONE,
         created_at=now_iso(now), language=language, cause=cause,
         # On cancer treatment platelets fall and clots are more likely: no massage until the
         # person (MASSAGE ON) or an operator turns it on.
@@ -75,7 +77,7 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
     )
     action = "confirmed" if request.confirmed else "subscribed"
     events = [ConsentEvent(ch, action, request.source, request.words)
-              for ch, wanted in (("sms", sub.wants_sms), ("email", sub.wants_email)) if wanted]
+              for ch in channels.ordered(sub.channels)]
     return store.create(sub, events, now)
 
 
@@ -86,11 +88,16 @@ def _pick_timezone(given: str | None, phone: str | None, settings: Settings) -> 
     return inferred or settings.fallback_timezone
 
 
-def _check_channel(channel: str, phone: str | None, email: str | None) -> None:
-    if channel in ("sms", "both") and not phone:
-        raise InvalidInput(f"channel {channel} needs a phone number")
-    if channel in ("email", "both") and not email:
-        raise InvalidInput(f"channel {channel} needs an email address")
+_NEEDS = {"phone": "a phone number", "email": "an email address"}
+
+
+def _check_channel(wanted: frozenset[str], addresses: dict[str, str | None]) -> None:
+    """Every chosen channel has its address (`addresses`: address field -> value)."""
+    for name in channels.ordered(wanted):
+        field = channels.get(name).address
+        if not addresses.get(field):
+            raise InvalidInput(f"channel {channels.legacy_name(wanted)} needs "
+                               f"{_NEEDS.get(field, field)}")
 
 
 SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
@@ -110,7 +117,7 @@ def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]
         changes.update(_parse_one(key, value.strip()))
     _massage_and_cause(sub, changes)
     merged = sub.with_changes(**changes)
-    _check_channel(merged.channel, merged.phone, merged.email)
+    _check_channel(merged.channels, {"phone": merged.phone, "email": merged.email})
     return _consent_states(sub, merged, changes)
 
 

@@ -1,4 +1,4 @@
-"""An SMS attempt whose outcome is unknown: find its message at Twilio, wait, or send again.
+"""An attempt whose outcome is unknown: find its message at the provider, wait, or send again.
 
 A timeout or a dropped connection after Twilio accepted the message, or a worker killed
 mid-send, leaves an evening whose text may be sitting in Twilio's queue. Twilio has no
@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from reminders.app.retry import RetryLater
-from reminders.channels.base import DeliveryError, SmsReceipt, SmsTransport
-from reminders.domain.subscriber import Subscriber
-from reminders.storage import nights
-from reminders.storage.client import Client
+from reminders.channels.base import DeliveryError, Receipt, Transport
+from reminders.storage.ledgers import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -57,41 +55,38 @@ class Attempts:
 
 
 class Recovery:
-    def __init__(self, client: Client, sms: SmsTransport, recheck_seconds: float) -> None:
-        self.redis = client
-        self.sms = sms
+    """The look-up after a lost answer, for every kind on a channel whose provider can be asked
+    (Lookup.PROVIDER_LIST); the ledger is the message's record, whatever its kind."""
+
+    def __init__(self, recheck_seconds: float) -> None:
         self.recheck_seconds = recheck_seconds
 
-    def check(self, sub: Subscriber, local_date: date, attempts: Attempts, body: str,
-              now: datetime, patient: bool = True) -> SmsReceipt | None:
-        """The message of an earlier attempt, if Twilio shows it; None once it is safe to send
-        again; RetryLater while it may still show up. The night is claimed by the caller.
-        `patient=False`: one look decides (a record lost with a Redis restart)."""
-        assert sub.phone is not None
+    def check(self, ledger: Ledger, transport: Transport, to: str, body: str,
+              attempts: Attempts, now: datetime, patient: bool = True) -> Receipt | None:
+        """The message of an earlier attempt, if the provider shows it; None once it is safe
+        to send again; RetryLater while it may still show up. The message is claimed by the
+        caller. `patient=False`: one look decides (a record lost with a Redis restart)."""
         try:
-            found = self.sms.find_sent(sub.phone, datetime.fromtimestamp(attempts.first, UTC),
-                                       body)
+            found = transport.find_sent(to, datetime.fromtimestamp(attempts.first, UTC), body)
         except DeliveryError as exc:
             not_before = (None if exc.retry_after is None or exc.service
                           else now.timestamp() + exc.retry_after)
-            nights.release_for_retry(self.redis, sub.id, local_date, "sms", exc.code,
-                                     attempts.encode(), not_before)
+            ledger.release(exc.code, attempts.encode(), not_before)
             raise RetryLater(exc.retry_after, f"{exc.code}: cannot check earlier attempt: {exc}"
                              ) from exc
         if found is not None:
-            log.warning("send recovered subscriber=%s date=%s sid=%s", sub.id, local_date,
-                        found.provider_id)
+            log.warning("send recovered subscriber=%s message=%s sid=%s", ledger.subscriber_id,
+                        ledger.name, found.provider_id)
             return found
         waited = now.timestamp() - attempts.last
         if patient and waited < self.recheck_seconds:
-            nights.release_for_retry(self.redis, sub.id, local_date, "sms", "unknown",
-                                     attempts.encode())
-            log.info("send recheck subscriber=%s date=%s reason=earlier-attempt-not-listed "
-                     "waited=%.0fs", sub.id, local_date, waited)
+            ledger.release("unknown", attempts.encode())
+            log.info("send recheck subscriber=%s message=%s reason=earlier-attempt-not-listed "
+                     "waited=%.0fs", ledger.subscriber_id, ledger.name, waited)
             raise RetryLater(min(RECHECK_INTERVAL, self.recheck_seconds - waited),
                              "unknown: earlier attempt not listed at the provider yet")
-        log.warning("send again subscriber=%s date=%s reason=earlier-attempt-not-found "
-                    "waited=%.0fs", sub.id, local_date, waited)
-        # Should this sender die mid-send too, whoever reclaims the night looks for both.
-        nights.note_attempts(self.redis, sub.id, local_date, "sms", attempts.then(now).encode())
+        log.warning("send again subscriber=%s message=%s reason=earlier-attempt-not-found "
+                    "waited=%.0fs", ledger.subscriber_id, ledger.name, waited)
+        # Should this sender die mid-send too, whoever reclaims the message looks for both.
+        ledger.note_attempts(attempts.then(now).encode())
         return None

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from reminders.app import caregiver, flags
+from reminders.domain import channels
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.storage import caregivers, due_index, nights
 from reminders.storage.subscribers import Store, decode
@@ -30,7 +31,7 @@ def _summary(days: list[date], found: Any) -> dict[str, Any] | None:
     if not index:
         return None
     record = decode(dict(zip(flat[::2], flat[1::2], strict=True)))
-    for channel in ("sms", "email"):
+    for channel in channels.names():
         state = record.get(channel)
         if state and state not in ("sending", "retry"):
             status = record.get(f"{channel}_status") if state == "sent" else state
@@ -91,6 +92,7 @@ def _described(sub: Subscriber, nxt: datetime | None, last: dict[str, Any] | Non
         "timezone": sub.timezone,
         "time": sub.send_time.strftime("%H:%M"),
         "channel": sub.channel,
+        "channels": channels.ordered(sub.channels),
         "sms_status": sub.sms_status,
         "email_status": sub.email_status,
         "paused_until": sub.paused_until.isoformat() if sub.paused_until else None,

@@ -17,8 +17,6 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-# The provider's answers that mean "fewer requests at once" (Twilio: HTTP 429, error 20429).
-OVERLOAD_CODES = frozenset({"429", "20429"})
 
 
 class SendWindow:

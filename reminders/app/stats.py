@@ -14,12 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reminders.app import flags
+from reminders.domain import channels
 from reminders.domain.subscriber import DECODE_ERRORS, EMAIL_STATES, SMS_STATES, Subscriber
 from reminders.storage import counters, night_stats
 from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
-CHANNELS = ("sms", "email")
+CHANNELS = channels.names()  # every declared channel (domain/channels.py)
 # Skip reasons that mean "this person said no" (sms: STOP, email: unsubscribe link).
 OPT_OUT_REASONS = ("opted_out", "unsubscribed")
 MAX_DAYS = 400  # the per-date counters live 400 days (keys.STATS_TTL_SECONDS)

@@ -20,25 +20,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from reminders.app import consent
+from reminders.app import message_ids
 from reminders.app.caregiver import CareSender
-from reminders.app.retry import RetryLater
-from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
-from reminders.domain import weekly
+from reminders.app.send_path import Outgoing, SendPath
+from reminders.domain import channels, weekly
 from reminders.domain.gsm import count_segments
+from reminders.domain.kinds import WEEKLY
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.weekly import Evening, WeekFacts
 from reminders.messages.email import EmailComposer
 from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.storage import caregivers, nights
 from reminders.storage.client import Client
-from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.ledgers import NightLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
 
-SMS_CHANNEL, EMAIL_CHANNEL = "weekly", "weekly_email"
-PACING_WAIT_SECONDS = 600.0
+SMS_CHANNEL, EMAIL_CHANNEL = WEEKLY.record_field("sms"), WEEKLY.record_field("email")
 
 
 def week_facts(client: Client, sub: Subscriber, summary_date: date) -> WeekFacts:
@@ -50,15 +49,16 @@ def week_facts(client: Client, sub: Subscriber, summary_date: date) -> WeekFacts
 
 @dataclass
 class Weekly:
+    """The weekly kinds' flow: on the summary evening, the person's summary (kind `weekly`, on
+    each of their channels) and their caregiver's copy (kind `care_weekly`), each through the
+    one send path (send_path.py)."""
+
     store: Store
     texts: WeeklyTexts
-    sms: SmsTransport
-    email: EmailTransport
+    path: SendPath
     composer: EmailComposer
     care: CareSender
     summary_day: int  # date.weekday()
-    lease_seconds: float = 60.0
-    limiter: RateLimiter | None = None
 
     @property
     def redis(self) -> Client:
@@ -90,7 +90,7 @@ class Weekly:
 
     def after_evening(self, sub: Subscriber, local_date: date, now: datetime) -> dict[str, str]:
         """Called once the evening's usual text is settled: on the summary evening, the weekly
-        texts (each at most once). What happened, per channel."""
+        texts (each at most once). What happened, per record field."""
         if not weekly.is_summary_evening(local_date, self.summary_day):
             return {}
         sub = self.store.get(sub.id) or sub  # the usual text may have changed it (a 21610)
@@ -103,10 +103,10 @@ class Weekly:
         # is about exactly that, still goes).
         told_us = facts.done > 0 or facts.scored
         try:
-            if sub.weekly_ok and told_us and sub.sms_deliverable:
-                done[SMS_CHANNEL] = self._person_sms(sub, local_date, facts, now)
-            if sub.weekly_ok and told_us and sub.email_deliverable:
-                done[EMAIL_CHANNEL] = self._person_email(sub, local_date, facts, now)
+            for channel in WEEKLY.channels:
+                if sub.weekly_ok and told_us and sub.deliverable(channel):
+                    done[WEEKLY.record_field(channel)] = self.path.send(
+                        self._outgoing(sub, channel, local_date, facts), now)
             body = self.texts.in_language(sub.language).caregiver_sms(sub.name, facts)
         except TooLong as exc:
             # A PROGRAM_NAME too long for SMS_MAX_SEGMENTS: the evening's own text went out,
@@ -118,61 +118,31 @@ class Weekly:
             done["caregiver"] = sent
         return done
 
-    def _person_sms(self, sub: Subscriber, local_date: date, facts: WeekFacts,
-                    now: datetime) -> str:
-        assert sub.phone is not None
-        body = self.texts.in_language(sub.language).person_sms(facts)
-        if self.limiter is not None and not self.limiter.acquire(
-                count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
-            nights.finish(self.redis, sub.id, local_date, SMS_CHANNEL, "missed",
-                          reason="rate-limit")
-            return "missed"
-        claim = nights.claim(self.redis, sub.id, local_date, SMS_CHANNEL, now,
-                             self.lease_seconds)
-        if not claim.owned:
-            return self._not_ours(claim, now)
-        try:
-            receipt = self.sms.send_sms(sub.phone, body)
-        except DeliveryError as exc:
-            return self._failed(sub, local_date, SMS_CHANNEL, exc)
-        nights.finish(self.redis, sub.id, local_date, SMS_CHANNEL, "sent",
-                      id=receipt.provider_id, status=receipt.status)
-        log.info("weekly text subscriber=%s week=%s outcome=sent", sub.id, facts.week_key)
-        return "sent"
+    def _outgoing(self, sub: Subscriber, channel: str, local_date: date,
+                  facts: WeekFacts) -> Outgoing:
+        """The person's weekly message on `channel`, claimed on the summary evening's night
+        record (one summary evening per ISO week: once per person and week)."""
+        spec = channels.get(channel)
+        address = spec.address_of(sub)
+        assert address is not None  # deliverable
+        ledger = NightLedger(self.redis, sub.id, local_date, WEEKLY.record_field(channel),
+                             index=spec.status_callbacks)
+        # What renders the summary on each channel: a new channel adds its entry.
+        render = {"sms": self._sms, "email": self._email}[channel]
+        return render(Outgoing(WEEKLY, channel, sub, address, ledger), local_date, facts)
 
-    def _person_email(self, sub: Subscriber, local_date: date, facts: WeekFacts,
-                      now: datetime) -> str:
-        claim = nights.claim(self.redis, sub.id, local_date, EMAIL_CHANNEL, now,
-                             self.lease_seconds)
-        if not claim.owned:
-            return self._not_ours(claim, now)
+    def _sms(self, out: Outgoing, local_date: date, facts: WeekFacts) -> Outgoing:
+        out.body = self.texts.in_language(out.sub.language).person_sms(facts)
+        out.segments = count_segments(out.body).segments
+        return out
+
+    def _email(self, out: Outgoing, local_date: date, facts: WeekFacts) -> Outgoing:
+        sub = out.sub
         rendered = self.texts.in_language(sub.language).email(
             sub.name, facts, self.composer.unsubscribe_url(sub))
-        message = self.composer.nightly(sub, rendered, now)
-        try:
-            message_id = self.email.send_email(message)
-        except DeliveryError as exc:
-            return self._failed(sub, local_date, EMAIL_CHANNEL, exc)
-        nights.finish(self.redis, sub.id, local_date, EMAIL_CHANNEL, "sent", id=message_id,
-                      status="sent")
-        return "sent"
-
-    @staticmethod
-    def _not_ours(claim: nights.Claim, now: datetime) -> str:
-        if claim.outcome == "busy":
-            raise RetryLater(max(float(claim.detail) - now.timestamp(), 1.0),
-                             "another attempt holds the weekly text")
-        if claim.outcome == "wait":
-            raise RetryLater(max(float(claim.detail) - now.timestamp(), 1.0),
-                             "retry-after: the provider asked us to wait")
-        return f"already {claim.detail}"
-
-    def _failed(self, sub: Subscriber, local_date: date, channel: str,
-                exc: DeliveryError) -> str:
-        if not exc.permanent:
-            nights.release_for_retry(self.redis, sub.id, local_date, channel, exc.code)
-            raise RetryLater(exc.retry_after, f"{exc.code}: {exc.message}")
-        nights.finish(self.redis, sub.id, local_date, channel, "failed", error=exc.code)
-        consent.apply(self.store, sub, "sms" if channel == SMS_CHANNEL else "email",
-                      exc.recipient, exc.code)
-        return "failed"
+        out.compose = lambda now: self.composer.nightly(sub, rendered, now)
+        # Its own deterministic Message-ID: a retry after a lost answer is the same message.
+        out.message_id = message_ids.message_id_for(
+            self.composer.secret_key, WEEKLY.key(sub.id, facts.week_key), "weekly",
+            local_date, self.composer.domain)
+        return out

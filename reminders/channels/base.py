@@ -6,34 +6,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from enum import StrEnum
 from typing import Protocol
 
+from reminders.domain.channels import Recipient
 
-class Recipient(StrEnum):
-    """What a provider's answer says about the person, in no provider's vocabulary: the channel
-    sorts its own codes (twilio_sms.recipient_problem), app/consent.py decides what follows."""
-
-    OPTED_OUT = "opted_out"  # they asked the provider to stop (Twilio 21610)
-    INVALID = "invalid"  # the number or address cannot be reached (21211, 21614; a 5xx bounce)
-    NONE = ""  # nothing about the person
+__all__ = ["DeliveryError", "EmailDelivery", "EmailTransport", "Envelope", "Receipt",
+           "Recipient", "SlotMissed", "SmsDelivery", "SmsReceipt", "SmsTransport", "Transport"]
 
 
 class DeliveryError(Exception):
-    """A send did not happen.
+    """A send did not happen (as far as we know), in no provider's vocabulary.
 
-    `permanent` errors are never retried (opted-out recipient, invalid number, hard bounce);
-    the others are retried with backoff while the evening is still young. `retry_after` is the
-    provider's own hint in seconds, when it gave one. `service` errors say nothing about the
-    person (the provider refused our account or its credentials): retried, never held
-    against the recipient, and they stop sending for everyone for a while (circuit.py).
-    `recipient` says what the answer means for the person (Recipient), whatever the channel.
+    The transport sorts its provider's answers into these flags; app code reads the flags and
+    never a provider code (`code` is only logged and recorded):
+    `permanent`: never retried (opted-out recipient, invalid number, hard bounce); the others
+    are retried with backoff while the message is still due. `retry_after`: the provider's own
+    hint in seconds, when it gave one. `service`: says nothing about the person (the provider
+    refused our account or its credentials): retried, never held against the recipient, and
+    sending stops for everyone for a while (circuit.py). `recipient`: what the answer means for
+    the person (Recipient); the channel's declaration says what follows for their consent.
+    `ambiguous`: the provider may have accepted the message anyway (a timeout or a connection
+    lost after the request was written): the next attempt looks it up first.
+    `overload`: the provider asks for fewer requests at once (Twilio's 429): the worker's send
+    window shrinks (send_window.py).
     """
 
     def __init__(
         self, message: str, permanent: bool = False, code: str = "",
         retry_after: float | None = None, service: bool = False,
-        recipient: Recipient = Recipient.NONE,
+        recipient: Recipient = Recipient.NONE, ambiguous: bool = False,
+        overload: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -42,6 +44,8 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
         self.service = service
         self.recipient = recipient
+        self.ambiguous = ambiguous
+        self.overload = overload
 
 
 class SlotMissed(Exception):
@@ -73,3 +77,60 @@ class EmailTransport(Protocol):
                    before_data: Callable[[], None] | None = None) -> str:
         """Send; `before_data` is called once just before the message itself is handed over."""
         ...
+
+
+# -- what the one send path (app/send_path.py) calls, whatever the channel ------------------
+Receipt = SmsReceipt  # provider id, first status, segments (1 where the channel has none)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message on its way: the address, and the body its channel carries (a text's
+    words, an email's MIME message), with the send path's hooks."""
+
+    to: str
+    body: str = ""
+    email: EmailMessage | None = None
+    send_by: float | None = None  # a paced channel's slot: on the wire by then (SlotMissed)
+    before_data: Callable[[], None] | None = None  # email: called just before DATA
+
+
+class Transport(Protocol):
+    """A channel's transport, as the send path sees it. A new channel implements these two
+    (or wraps its provider's client in an adapter like the two below)."""
+
+    def deliver(self, envelope: Envelope) -> Receipt:
+        """Send (DeliveryError with neutral flags; SlotMissed: nothing was sent)."""
+        ...
+
+    def find_sent(self, to: str, since: datetime, body: str) -> Receipt | None:
+        """After a lost answer: the message, if the provider shows it (channels whose
+        declaration says Lookup.PROVIDER_LIST); None means "not seen", not "not sent"."""
+        ...
+
+
+class SmsDelivery:
+    """An SmsTransport as a Transport."""
+
+    def __init__(self, sms: SmsTransport) -> None:
+        self.sms = sms
+
+    def deliver(self, envelope: Envelope) -> Receipt:
+        return self.sms.send_sms(envelope.to, envelope.body, envelope.send_by)
+
+    def find_sent(self, to: str, since: datetime, body: str) -> Receipt | None:
+        return self.sms.find_sent(to, since, body)
+
+
+class EmailDelivery:
+    """An EmailTransport as a Transport (SMTP cannot be asked afterwards: Lookup.MESSAGE_ID)."""
+
+    def __init__(self, email: EmailTransport) -> None:
+        self.email = email
+
+    def deliver(self, envelope: Envelope) -> Receipt:
+        assert envelope.email is not None
+        return Receipt(self.email.send_email(envelope.email, envelope.before_data), "sent", 1)
+
+    def find_sent(self, to: str, since: datetime, body: str) -> Receipt | None:
+        return None

@@ -83,7 +83,9 @@ class SmtpEmail:
         except smtplib.SMTPResponseException as exc:
             raise self._session_refused(exc) from exc
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"smtp: {type(exc).__name__}", code="connection") from exc
+            # The connection may have died after DATA: the server may have queued the message.
+            raise DeliveryError(f"smtp: {type(exc).__name__}", code="connection",
+                                ambiguous=True) from exc
         if refused:
             code, text = next(iter(refused.values()))
             raise _by_code(code, text)

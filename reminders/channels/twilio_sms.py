@@ -165,16 +165,19 @@ class TwilioSms:
                                      code=code or str(exc.status), service=True)
             if exc.status == 429 or code == "20429":
                 retry_after = _seconds(self.http.last_header("Retry-After"))
-                return DeliveryError("rate limited", code=code or "429", retry_after=retry_after)
+                return DeliveryError("rate limited", code=code or "429", retry_after=retry_after,
+                                     overload=True)
             if code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 408):
                 return DeliveryError(exc.msg or "rejected", permanent=True,
                                      code=code or str(exc.status),
                                      recipient=recipient_problem(code))
             return DeliveryError(exc.msg or "provider error", code=code or str(exc.status))
         if isinstance(exc, requests.Timeout):
-            return DeliveryError("timeout", code="timeout")
+            return DeliveryError("timeout", code="timeout", ambiguous=True)
         if isinstance(exc, requests.RequestException):
-            return DeliveryError(f"connection: {type(exc).__name__}", code="connection")
+            # The request may have been written before the connection dropped.
+            return DeliveryError(f"connection: {type(exc).__name__}", code="connection",
+                                 ambiguous=True)
         return DeliveryError(str(exc) or type(exc).__name__, code="twilio")
 
 

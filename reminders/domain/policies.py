@@ -7,20 +7,24 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from reminders.domain import channels as registry
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 
 
 def wants(sub: Subscriber, channel: str) -> bool:
-    if channel == "sms":
-        return sub.wants_sms and sub.phone is not None
-    return sub.wants_email and sub.email is not None
+    return sub.wants(channel)
+
+
+def wanted(sub: Subscriber) -> list[str]:
+    """The channels an evening goes out on, in the registry's order."""
+    return [name for name in registry.names() if sub.wants(name)]
 
 
 def skip_reason(sub: Subscriber, channel: str, local_date: date) -> str | None:
     """Why tonight's text (or email) is not sent: the channel's state when it is not active
     (pending, opted_out, invalid, unsubscribed, bouncing), or "paused"; None to send."""
-    status = sub.sms_status if channel == "sms" else sub.email_status
+    status = registry.get(channel).state_of(sub)
     if status != "active":
         return str(status)
     if sub.is_paused_on(local_date):

@@ -7,12 +7,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Channel(StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
-    BOTH = "both"
-
-
 class SmsStatus(StrEnum):
     PENDING = "pending"
     ACTIVE = "active"

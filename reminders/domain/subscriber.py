@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from reminders.domain.states import Channel, EmailStatus, SmsStatus
+from reminders.domain import channels as registry
+from reminders.domain.states import EmailStatus, SmsStatus
 
 SMS_STATES = tuple(state.value for state in SmsStatus)
 # The languages the service speaks: each has its files beside the English ones
@@ -29,7 +30,8 @@ class Subscriber:
     name: str
     timezone: str
     send_time: time
-    channel: Channel
+    # The channels they want (domain/channels.py names): a set, e.g. {"sms"}, {"sms", "email"}.
+    channels: frozenset[str]
     sms_status: SmsStatus = SmsStatus.NONE
     email_status: EmailStatus = EmailStatus.NONE
     heat_ok: bool = False  # reduced feeling makes heat risky: opt in, never assumed
@@ -53,25 +55,38 @@ class Subscriber:
     massage_set: bool = False
 
     @property
+    def channel(self) -> str:
+        """The contract's one-word view of `channels`: sms | email | both."""
+        return registry.legacy_name(self.channels)
+
+    def wants(self, channel: str) -> bool:
+        """They chose `channel` and we have its address."""
+        return channel in self.channels and registry.get(channel).address_of(self) is not None
+
+    def deliverable(self, channel: str) -> bool:
+        """`wants`, and its consent state is active."""
+        return self.wants(channel) and registry.get(channel).state_of(self) == "active"
+
+    @property
     def wants_sms(self) -> bool:
-        return self.channel in ("sms", "both")
+        return "sms" in self.channels
 
     @property
     def wants_email(self) -> bool:
-        return self.channel in ("email", "both")
+        return "email" in self.channels
 
     @property
     def sms_deliverable(self) -> bool:
-        return self.wants_sms and self.phone is not None and self.sms_status == "active"
+        return self.deliverable("sms")
 
     @property
     def email_deliverable(self) -> bool:
-        return self.wants_email and self.email is not None and self.email_status == "active"
+        return self.deliverable("email")
 
     @property
     def schedulable(self) -> bool:
         """Whether this person should be in the due index at all."""
-        return self.sms_deliverable or self.email_deliverable
+        return any(self.deliverable(name) for name in self.channels)
 
     def is_paused_on(self, local_date: date) -> bool:
         return self.paused_until is not None and local_date <= self.paused_until
@@ -84,6 +99,9 @@ class Subscriber:
         return self.phone or self.email or self.id
 
     def with_changes(self, **changes: Any) -> Subscriber:
+        # `channel="both"` (the contract's word, older callers) is the set it names.
+        if "channel" in changes:
+            changes["channels"] = registry.parse_set(str(changes.pop("channel")))
         return replace(self, **changes)
 
 
@@ -113,7 +131,7 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
     fields: dict[str, str] = {
         TIMEZONE: sub.timezone,
         TIME: str(sub.send_time.hour * 60 + sub.send_time.minute),
-        "ch": sub.channel,
+        "ch": registry.encode_set(sub.channels),
     }
     optional = {
         PHONE: _compact_phone(sub.phone),
@@ -155,7 +173,8 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         name=_field(raw, NAME, ""),
         timezone=_field(raw, TIMEZONE),
         send_time=time(int(hh), int(mm)),
-        channel=Channel(raw["ch"]),  # an unknown state is a damaged record (ValueError)
+        # Old records say sms | email | both; an unknown name is a damaged record (ValueError).
+        channels=registry.parse_set(raw["ch"]),
         sms_status=SmsStatus(raw.get("sms") or "none"),
         email_status=EmailStatus(raw.get("em") or "none"),
         heat_ok=raw.get("heat") == "1",

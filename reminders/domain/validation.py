@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
+from reminders.domain import channels as registry
 from reminders.domain.subscriber import LANGUAGES
 
 EARLIEST_SEND = time(16, 0)
 LATEST_SEND = time(23, 0)
-CHANNELS = ("sms", "email", "both")
 DEFAULT_REGION = "US"
 
 
@@ -162,10 +162,12 @@ def parse_send_time(raw: str) -> time:
 
 
 def parse_channel(raw: str) -> str:
-    value = (raw or "").strip().lower()
-    if value not in CHANNELS:
-        raise InvalidInput(f"unknown channel: {raw!r} (use sms, email or both)")
-    return value
+    """sms | email | both, or a comma list of channel names ("sms,email"); the stored form."""
+    value = (raw or "").strip().lower().replace(" ", "")
+    try:
+        return registry.encode_set(registry.parse_set(value))
+    except ValueError:
+        raise InvalidInput(f"unknown channel: {raw!r} (use sms, email or both)") from None
 
 
 # Names people and operators give a language, beyond its code ("es", "en").

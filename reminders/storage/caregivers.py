@@ -159,7 +159,7 @@ def caregiver_phone(client: redis.Redis, subscriber_id: str) -> str | None:
 # -- texts to a caregiver: at most once per key ------------------------------------------------
 def claim_text(client: redis.Redis, subscriber_id: str, text_key: str, now: float,
                lease_seconds: float) -> tuple[str, str]:
-    """('claimed', '') | ('busy', lease end) | ('done', state): see lua/care_claim.lua."""
+    """(claimed | reclaimed | busy | wait | done, detail): see lua/care_claim.lua."""
     raw = lua_script(client, "care_claim")(
         keys=[keys.caregiver_sent(subscriber_id)],
         args=[text_key, now, now + lease_seconds, keys.CARE_SENT_TTL_SECONDS])
@@ -168,12 +168,15 @@ def claim_text(client: redis.Redis, subscriber_id: str, text_key: str, now: floa
 
 
 def finish_text(client: redis.Redis, subscriber_id: str, text_key: str, state: str,
-                provider_id: str = "", event: ConsentEvent | None = None) -> None:
-    """The text's final state, and (`event`) its line in the consent log, in one step."""
+                provider_id: str = "", event: ConsentEvent | None = None,
+                **fields: str) -> None:
+    """The text's final state (and `fields`: status, error, as `<key>_<name>`), and
+    (`event`) its line in the consent log, in one step."""
     key = keys.caregiver_sent(subscriber_id)
     with client.pipeline() as pipe:
-        pipe.hset(key, mapping={text_key: state, f"{text_key}_id": provider_id})
-        pipe.hdel(key, f"{text_key}_lease")
+        pipe.hset(key, mapping={text_key: state, f"{text_key}_id": provider_id,
+                                **{f"{text_key}_{name}": v for name, v in fields.items()}})
+        pipe.hdel(key, f"{text_key}_lease", f"{text_key}_since")
         pipe.expire(key, keys.CARE_SENT_TTL_SECONDS)
         if event is not None:
             consent_log.record(pipe, subscriber_id, event)
@@ -181,8 +184,53 @@ def finish_text(client: redis.Redis, subscriber_id: str, text_key: str, state: s
 
 
 def release_text(client: redis.Redis, subscriber_id: str, text_key: str) -> None:
-    """A transient failure: the next attempt may claim the text again."""
-    client.hdel(keys.caregiver_sent(subscriber_id), text_key, f"{text_key}_lease")
+    """The claim is dropped as if never made (consent ended while it waited)."""
+    client.hdel(keys.caregiver_sent(subscriber_id), text_key, f"{text_key}_lease",
+                f"{text_key}_since")
+
+
+def retry_text(client: redis.Redis, subscriber_id: str, text_key: str, error: str,
+               uncertain: str | None = None, not_before: float | None = None) -> None:
+    """A transient failure: the next attempt may claim it again, looking up first the
+    `uncertain` attempts ("first:last") the provider may have, not before `not_before`."""
+    fields = {text_key: "retry", f"{text_key}_error": error}
+    if uncertain is not None:
+        fields[f"{text_key}_uncertain"] = uncertain
+    if not_before is not None:
+        fields[f"{text_key}_not_before"] = repr(not_before)
+    _write_sent(client, subscriber_id, fields, f"{text_key}_lease", f"{text_key}_since")
+
+
+def note_text_attempts(client: redis.Redis, subscriber_id: str, text_key: str,
+                       attempts: str) -> None:
+    """Earlier attempts that may have reached the provider go on with this one."""
+    client.hset(keys.caregiver_sent(subscriber_id), f"{text_key}_since", attempts)
+
+
+def text_data_attempt(client: redis.Redis, subscriber_id: str, text_key: str
+                      ) -> tuple[str, str]:
+    """(when an earlier email attempt reached DATA, its Date header); "" for none."""
+    values = client.hmget(keys.caregiver_sent(subscriber_id), f"{text_key}_data_at",
+                          f"{text_key}_date")
+    return codec.text(values[0]), codec.text(values[1])
+
+
+def record_text_data_attempt(client: redis.Redis, subscriber_id: str, text_key: str,
+                             message_id: str, date_header: str, at: float) -> None:
+    _write_sent(client, subscriber_id, {f"{text_key}_id": message_id,
+                                        f"{text_key}_date": date_header,
+                                        f"{text_key}_data_at": f"{at:.3f}"})
+
+
+def _write_sent(client: redis.Redis, subscriber_id: str, fields: dict[str, str],
+                *drop: str) -> None:
+    key = keys.caregiver_sent(subscriber_id)
+    with client.pipeline() as pipe:
+        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+        if drop:
+            pipe.hdel(key, *drop)
+        pipe.expire(key, keys.CARE_SENT_TTL_SECONDS)
+        pipe.execute()
 
 
 def text_state(client: redis.Redis, subscriber_id: str, text_key: str) -> str:

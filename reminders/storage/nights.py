@@ -31,9 +31,11 @@ from typing import Any, cast
 
 import redis
 
+from reminders.domain import channels as registry
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import codec, inflight, keys, replicas
 from reminders.storage.lua import script as lua_script
+from reminders.storage.message_index import value as message_index_value
 
 
 class ClaimOutcome(StrEnum):
@@ -101,7 +103,7 @@ def finish(
     args: list[str | int] = [
         channel, state, keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
         fields.get("reason", ""), fields.get("error", ""),
-        f"{subscriber_id}:{local_date.isoformat()}" if message_index else "",
+        message_index_value(subscriber_id, local_date, channel) if message_index else "",
         keys.NIGHT_TTL_SECONDS,
         inflight.member(subscriber_id, local_date) if settle else "",
     ]
@@ -182,7 +184,7 @@ def of_subscriber(client: redis.Redis, subscriber_id: str, today: date) -> Perso
     records = [keys.night(subscriber_id, day) for day in days]
     with client.pipeline(transaction=False) as pipe:
         for key in records:
-            pipe.hmget(key, "sms_id", "email_id")
+            pipe.hmget(key, "sms_id", "email_id", "weekly_id")
         ids = pipe.execute()
     sids = sorted({codec.text(v) for pair in ids for v in pair if v})
     return PersonNights(records, sids, [(subscriber_id, day) for day in days])
@@ -219,7 +221,10 @@ def give_up(client: redis.Redis, subscriber_id: str, local_date: date, now: date
         return  # forgotten (or no channel at all): nothing to record, no night to recreate
     raw = read(client, subscriber_id, local_date)
     ch = wanted.decode(errors="replace") if isinstance(wanted, bytes) else str(wanted)
-    channels = [c for c in ("sms", "email") if ch in (c, "both")] or ["sms"]
+    try:
+        channels = registry.ordered(registry.parse_set(ch))
+    except ValueError:
+        channels = ["sms"]
     for channel in channels:
         busy = raw.get(channel) == "sending" and float(raw.get(f"{channel}_lease") or 0) > (
             now.timestamp())
@@ -242,30 +247,17 @@ def read_many(client: redis.Redis, subscriber_id: str, dates: list[date]
 
 
 def _channels(sub: Subscriber) -> list[str]:
-    found = []
-    if sub.sms_deliverable:
-        found.append("sms")
-    if sub.email_deliverable:
-        found.append("email")
-    return found or ["sms" if sub.wants_sms else "email"]
-
-
-def night_for_message(client: redis.Redis, sid: str) -> tuple[str, date] | None:
-    """(subscriber id, local date) of the night a provider message id belongs to, if known."""
-    raw = client.get(keys.message_index(sid))
-    if raw is None:
-        return None
-    text = codec.text(raw)
-    subscriber_id, _, day = text.partition(":")
-    return subscriber_id, date.fromisoformat(day)
+    found = [name for name in registry.ordered(sub.channels) if sub.deliverable(name)]
+    return found or registry.ordered(sub.channels)[:1]
 
 
 def advance_status(client: redis.Redis, subscriber_id: str, day: date, status: str,
-                   error_code: str, ranks: dict[str, int]) -> bool:
-    """Apply a delivery status if it moves forward (lua/night_status.lua); whether it did."""
+                   error_code: str, ranks: dict[str, int], channel: str = "sms") -> bool:
+    """Apply a delivery status to `channel`'s fields if it moves forward
+    (lua/night_status.lua); whether it did."""
     changed = lua_script(client, "night_status")(
         keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS],
-        args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS])
+        args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS, channel])
     return bool(changed)
 
 
@@ -276,19 +268,21 @@ def last_final_in(pipe: redis.client.Pipeline, subscriber_id: str, days: list[da
     lua_script(pipe, "night_last")(keys=names, client=pipe)
 
 
-def email_attempt(client: redis.Redis, subscriber_id: str, local_date: date
-                  ) -> tuple[str, str]:
+def email_attempt(client: redis.Redis, subscriber_id: str, local_date: date,
+                  channel: str = "email") -> tuple[str, str]:
     """(when an earlier email attempt reached DATA, its Date header); "" for none."""
-    values = client.hmget(keys.night(subscriber_id, local_date), "email_data_at", "email_date")
+    values = client.hmget(keys.night(subscriber_id, local_date), f"{channel}_data_at",
+                          f"{channel}_date")
     return tuple(codec.text(v) for v in values)  # type: ignore[return-value]
 
 
 def record_email_attempt(client: redis.Redis, subscriber_id: str, local_date: date,
-                         message_id: str, date_header: str, at: float) -> None:
+                         message_id: str, date_header: str, at: float,
+                         channel: str = "email") -> None:
     """An email attempt is about to send DATA (the record a retry after a crash reads)."""
     client.hset(keys.night(subscriber_id, local_date),
-                mapping={"email_id": message_id, "email_date": date_header,
-                         "email_data_at": f"{at:.3f}"})
+                mapping={f"{channel}_id": message_id, f"{channel}_date": date_header,
+                         f"{channel}_data_at": f"{at:.3f}"})
 
 
 def notes(client: redis.Redis, subscriber_id: str, days: list[date]

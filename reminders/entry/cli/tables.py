@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from reminders.domain import channels
+
 PIPE_WIDTH = 1000
 
 
@@ -98,13 +100,14 @@ def nights_table(nights: list[dict[str, Any]]) -> Table:
     for header, _key in (*NIGHT_COLUMNS, *REASON_COLUMNS):
         table.add_column(header, justify="right", no_wrap=True)
     for night in nights:
-        for channel in ("sms", "email"):
+        every = channels.names()
+        for channel in every:
             numbers = night[channel]
             reasons = numbers["skipped_by_reason"]
-            table.add_row(Text(night["date"] if channel == "sms" else ""), Text(channel),
+            table.add_row(Text(night["date"] if channel == every[0] else ""), Text(channel),
                           *(_cell(numbers[key]) for _header, key in NIGHT_COLUMNS),
                           *(_cell(reasons[key]) for _header, key in REASON_COLUMNS),
-                          end_section=channel == "email")
+                          end_section=channel == every[-1])
     return table
 
 

@@ -20,6 +20,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from reminders.domain import channels
 from reminders.domain.triage import FLAG_CATEGORIES
 from reminders.storage import capacity_check, circuit, counters
 from reminders.storage.client import Client
@@ -67,7 +68,7 @@ class RedisCollector(Collector):
     def _outcomes(counts: dict[str, str]) -> Metric:
         family = CounterMetricFamily("reminders_deliveries", "Nightly reminder outcomes",
                                      labels=["channel", "outcome"])
-        for channel in ("sms", "email"):
+        for channel in channels.names():
             for outcome in OUTCOMES:
                 value = counts.get(counters.outcome(outcome, channel), 0)
                 family.add_metric([channel, outcome], float(value))

@@ -13,7 +13,9 @@ redis.call('HSET', record_key, 'sms', 'opted_out')
 record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget, subscriber_id,
                ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 local f = redis.call('HMGET', record_key, 'ch', 'email', 'em')
-if not ((f[1] == 'email' or f[1] == 'both') and f[2] and f[2] ~= '' and f[3] == 'active') then
+-- `ch` is the set of channels joined by ',' ("sms,email"), or "both" in older records
+local wants_email = f[1] == 'both' or string.find(',' .. (f[1] or '') .. ',', ',email,', 1, true)
+if not (wants_email and f[2] and f[2] ~= '' and f[3] == 'active') then
   redis.call('ZREM', due_key, subscriber_id)
   redis.call('ZREM', legacy_due_key, subscriber_id)
 end
