@@ -1,4 +1,5 @@
-"""Configuration, read once from the environment (and `.env`) into a frozen, typed object.
+"""Configuration, read once from the environment (and `.env`) into a frozen, typed object:
+pydantic-settings, one declaration per variable (its type, default, range or check).
 
 A mistake fails at start with one line naming the variable (`ConfigError`), never mid-send.
 """
@@ -8,29 +9,25 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
     ConfigError,
-    _as_given,
-    _bool,
     _broker_url,
     _ca_file,
     _email_address,
-    _float,
     _hhmm,
-    _int,
-    _one_of,
     _path,
-    _ranged,
     _redis_url,
     _replicas,
     _shared_keys,
-    _text,
     _timezone,
     _url,
     _weekday,
@@ -42,68 +39,112 @@ from reminders.settings_parse import (
 FALLBACK_TIMEZONE = "America/New_York"
 
 
-@dataclass(frozen=True)
-class Settings:
-    redis_url: str = "redis://127.0.0.1:6379/0"
+Text = Annotated[str, BeforeValidator(lambda raw: str(raw).strip())]
+AsGiven = str  # secrets and passwords: spaces may be part of them
+Lower = BeforeValidator(lambda raw: str(raw).strip().lower())
+Checked = Callable[[str, str], Any]
+
+
+def check(parse: Checked) -> BeforeValidator:
+    """One of settings_parse.py's checks (URLs, zones, clock times...) as a validator: it is
+    given the variable's name for its one-line message."""
+    return BeforeValidator(lambda raw, info: parse(_name_of(info.field_name), str(raw)))
+
+
+def var(name: str, low: float | None = None, high: float | None = None,
+        secret: bool = False) -> Any:
+    """A field's variable (its alias), its range, and whether repr() may show it."""
+    return Field(alias=name, ge=low, le=high, repr=not secret)
+
+
+class Settings(BaseSettings):
+    """Every variable the service reads, once: its type, its default, its check. A bad value is
+    one line naming the variable (ConfigError, from pydantic's error: `load_settings`). The
+    compose file and .env.example are checked against these names by tests/test_deploy.py."""
+
+    # Defaults are what they say (not checked: SEND_CONCURRENCY 0 means "derived").
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True,
+                                      validate_default=False)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings hands over the environment it read (os.environ, .env, the file `make
+        # run` writes, or a test's mapping): nothing is read behind its back.
+        return (init_settings,)
+
+    redis_url: Annotated[str, var("REDIS_URL"), check(_redis_url)] = "redis://127.0.0.1:6379/0"
     # sentinel:// URLs: the Sentinel-managed master (a broker's may have a name of its own).
-    redis_sentinel_master: str = ""
-    celery_broker_url: str = ""  # empty: REDIS_URL (the data Redis is the broker)
-    celery_broker_sentinel_master: str = ""  # empty: REDIS_SENTINEL_MASTER
+    redis_sentinel_master: Annotated[Text, var("REDIS_SENTINEL_MASTER")] = ""
+    # empty: REDIS_URL (the data Redis is the broker)
+    celery_broker_url: Annotated[str, var("CELERY_BROKER_URL"), check(_broker_url)] = ""
+    celery_broker_sentinel_master: Annotated[Text, var("CELERY_BROKER_SENTINEL_MASTER")] = ""
     # Failover-critical writes wait for this many replicas (None: auto; storage/replicas.py).
-    redis_min_replicas_ack: int | None = None
-    redis_wait_timeout_ms: int = 500
-    sms_backend: str = "console"
-    twilio_account_sid: str = ""
-    twilio_auth_token: str = ""
-    twilio_from_number: str = ""
-    twilio_messaging_service_sid: str = ""
+    redis_min_replicas_ack: Annotated[int | None, var("REDIS_MIN_REPLICAS_ACK"),
+                                      check(_replicas)] = None
+    redis_wait_timeout_ms: Annotated[int, var("REDIS_WAIT_TIMEOUT_MS", 1, 60000)] = 500
+    sms_backend: Annotated[Literal["twilio", "console"], var("SMS_BACKEND"), Lower] = "console"
+    twilio_account_sid: Annotated[Text, var("TWILIO_ACCOUNT_SID")] = ""
+    twilio_auth_token: Annotated[Text, var("TWILIO_AUTH_TOKEN", secret=True)] = ""
+    twilio_from_number: Annotated[Text, var("TWILIO_FROM_NUMBER")] = ""
+    twilio_messaging_service_sid: Annotated[Text, var("TWILIO_MESSAGING_SERVICE_SID")] = ""
     # Webhook SharedKeys (X-Twilio-Webhooks-Signature-Settings): (key id, secret) pairs.
-    twilio_webhook_shared_keys: tuple[tuple[str, str], ...] = ()
-    twilio_api_url: str = "https://api.twilio.com"
-    twilio_mps: float = 1.0
+    twilio_webhook_shared_keys: Annotated[
+        tuple[tuple[str, str], ...], var("TWILIO_WEBHOOK_SHARED_KEYS", secret=True),
+        check(_shared_keys)] = ()
+    twilio_api_url: Annotated[str, var("TWILIO_API_URL"), check(_url)] = "https://api.twilio.com"
+    twilio_mps: Annotated[float, var("TWILIO_MPS", 0.01, 10000)] = 1.0
     # Provider requests one worker keeps in flight (SEND_CONCURRENCY); 0: sized from TWILIO_MPS.
-    send_concurrency_setting: int = 0
-    twilio_timeout_seconds: float = 10.0
+    send_concurrency_setting: Annotated[int, var("SEND_CONCURRENCY", 1, 1000)] = 0
+    twilio_timeout_seconds: Annotated[float, var("TWILIO_TIMEOUT_SECONDS", 0.1, 120)] = 10.0
     # After a Twilio call whose answer was lost, how long the message is looked for at Twilio
     # before it is sent again (its list can lag behind a create).
-    sms_recheck_seconds: int = 120
-    opt_out_handled_by: str = "twilio"
-    email_backend: str = "console"
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = True
-    smtp_implicit_tls: bool = False  # SMTPS (usually port 465) instead of STARTTLS
-    smtp_timeout_seconds: float = 20.0
+    sms_recheck_seconds: Annotated[int, var("SMS_RECHECK_SECONDS", 1, 36000)] = 120
+    opt_out_handled_by: Annotated[Literal["twilio", "app"], var("OPT_OUT_HANDLED_BY"),
+                                  Lower] = "twilio"
+    email_backend: Annotated[Literal["smtp", "console"], var("EMAIL_BACKEND"), Lower] = "console"
+    smtp_host: Annotated[Text, var("SMTP_HOST")] = ""
+    smtp_port: Annotated[int, var("SMTP_PORT", 1, 65535)] = 587
+    smtp_username: Annotated[AsGiven, var("SMTP_USERNAME")] = ""
+    smtp_password: Annotated[AsGiven, var("SMTP_PASSWORD", secret=True)] = ""
+    smtp_starttls: Annotated[bool, var("SMTP_STARTTLS"), Lower] = True
+    # SMTPS (usually port 465) instead of STARTTLS; unset: on for port 465 (load_settings)
+    smtp_implicit_tls: Annotated[bool, var("SMTP_IMPLICIT_TLS"), Lower] = False
+    smtp_timeout_seconds: Annotated[float, var("SMTP_TIMEOUT_SECONDS", 0.1, 300)] = 20.0
     # PEM file of the CA certificates that may sign the SMTP server's certificate (a relay with
     # a private CA); None: the system's store.
-    smtp_ca_file: Path | None = None
-    email_from: str = "reminders@localhost"
-    public_url: str = "http://127.0.0.1:8000"
-    secret_key: str = ""
-    default_send_time: time = time(20, 0)
-    default_timezone: str = ""  # empty: infer from the phone number, else FALLBACK_TIMEZONE
-    sms_max_segments: int = 2
-    late_limit_minutes: int = 90
-    program_name: str = "Foot Care Reminders"
-    support_contact: str = ""
-    outbox_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "outbox")
-    templates_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "templates")
+    smtp_ca_file: Annotated[Path | None, var("SMTP_CA_FILE"), check(_ca_file)] = None
+    email_from: Annotated[str, var("EMAIL_FROM"), check(_email_address)] = "reminders@localhost"
+    public_url: Annotated[str, var("PUBLIC_URL"), check(_url)] = "http://127.0.0.1:8000"
+    secret_key: Annotated[AsGiven, var("SECRET_KEY", secret=True)] = ""
+    default_send_time: Annotated[time, var("DEFAULT_SEND_TIME"), check(_hhmm)] = time(20, 0)
+    # empty: infer from the phone number, else FALLBACK_TIMEZONE
+    default_timezone: Annotated[str, var("DEFAULT_TIMEZONE"), check(_timezone)] = ""
+    sms_max_segments: Annotated[int, var("SMS_MAX_SEGMENTS", 1, 10)] = 2
+    late_limit_minutes: Annotated[int, var("LATE_LIMIT_MINUTES", 1, 600)] = 90
+    program_name: Annotated[Text, var("PROGRAM_NAME")] = "Foot Care Reminders"
+    support_contact: Annotated[Text, var("SUPPORT_CONTACT")] = ""
+    outbox_dir: Annotated[Path, var("OUTBOX_DIR"), check(_path)] = PROJECT_ROOT / "var" / "outbox"
+    templates_dir: Annotated[Path, var("TEMPLATES_DIR"), check(_path)] = PROJECT_ROOT / "templates"
     # How often beat ticks the dispatcher. The contract says every minute; tests shorten it.
-    dispatch_interval_seconds: float = 60.0
+    dispatch_interval_seconds: Annotated[float, var("DISPATCH_INTERVAL_SECONDS", 0.2, 3600)] = 60.0
     # How many due subscribers one claim takes from the index at a time.
-    dispatch_batch_size: int = 500
-    # Weekday (date.weekday(): 0 Monday .. 6 Sunday) of the weekly progress text.
-    weekly_summary_day: int = 6
+    dispatch_batch_size: Annotated[int, var("DISPATCH_BATCH_SIZE", 1, 100000)] = 500
+    # Weekday (date.weekday(): 0 Monday .. 6 Sunday) of the weekly progress text, by name.
+    weekly_summary_day: Annotated[int, var("WEEKLY_SUMMARY_DAY"), check(_weekday)] = 6
     # How long an operator's console login lasts (hours), from the login on.
-    console_session_hours: int = 8
+    console_session_hours: Annotated[int, var("CONSOLE_SESSION_HOURS", 1, 24 * 30)] = 8
     # Local state: the beat schedule, and redis.url (the Redis `make run` uses).
-    state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
-    metrics_token: str = ""  # empty: /metrics is open (bind it privately then)
-
+    state_dir: Annotated[Path, var("STATE_DIR"), check(_path)] = PROJECT_ROOT / "var"
+    # empty: /metrics is open (bind it privately then)
+    metrics_token: Annotated[AsGiven, var("METRICS_TOKEN", secret=True)] = ""
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
-    broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
+    # 0: derived from the late limit (see visibility_timeout).
+    broker_visibility_timeout: Annotated[int, var("BROKER_VISIBILITY_TIMEOUT", 1, 86400)] = 0
 
     @property
     def send_lease_seconds(self) -> float:
@@ -143,69 +184,26 @@ class Settings:
         return self.default_timezone or FALLBACK_TIMEZONE
 
 
+# Read elsewhere, not a Settings field (logs.py reads LOG_LEVEL itself).
+OTHER_VARIABLES = ("LOG_LEVEL",)
+
+
 @dataclass(frozen=True)
 class Variable:
-    """One environment variable: the Settings field it sets (None: read elsewhere, e.g.
-    LOG_LEVEL in logs.py) and how its text is checked and converted."""
+    """One environment variable and the Settings field it sets (None: read elsewhere)."""
 
     name: str
     field: str | None
-    parse: Callable[[str, str], Any] = _text
 
 
-# Every variable the service reads, once. The compose file and .env.example are checked against
-# these names by tests/test_deploy.py.
-VARIABLES = (
-    Variable("REDIS_URL", "redis_url", _redis_url),
-    Variable("REDIS_SENTINEL_MASTER", "redis_sentinel_master"),
-    Variable("CELERY_BROKER_URL", "celery_broker_url", _broker_url),
-    Variable("CELERY_BROKER_SENTINEL_MASTER", "celery_broker_sentinel_master"),
-    Variable("REDIS_MIN_REPLICAS_ACK", "redis_min_replicas_ack", _replicas),
-    Variable("REDIS_WAIT_TIMEOUT_MS", "redis_wait_timeout_ms", _ranged(_int, 1, 60000)),
-    Variable("PUBLIC_URL", "public_url", _url),
-    Variable("SECRET_KEY", "secret_key", _as_given),
-    Variable("OUTBOX_DIR", "outbox_dir", _path),
-    Variable("TEMPLATES_DIR", "templates_dir", _path),
-    Variable("LATE_LIMIT_MINUTES", "late_limit_minutes", _ranged(_int, 1, 600)),
-    Variable("DISPATCH_INTERVAL_SECONDS", "dispatch_interval_seconds",
-             _ranged(_float, 0.2, 3600)),
-    Variable("DISPATCH_BATCH_SIZE", "dispatch_batch_size", _ranged(_int, 1, 100000)),
-    Variable("BROKER_VISIBILITY_TIMEOUT", "broker_visibility_timeout", _ranged(_int, 1, 86400)),
-    Variable("OPT_OUT_HANDLED_BY", "opt_out_handled_by", _one_of("twilio", "app")),
-    Variable("TWILIO_ACCOUNT_SID", "twilio_account_sid"),
-    Variable("TWILIO_AUTH_TOKEN", "twilio_auth_token"),
-    Variable("TWILIO_FROM_NUMBER", "twilio_from_number"),
-    Variable("TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid"),
-    Variable("TWILIO_WEBHOOK_SHARED_KEYS", "twilio_webhook_shared_keys",
-             _shared_keys),
-    Variable("SMS_BACKEND", "sms_backend", _one_of("twilio", "console")),
-    Variable("TWILIO_API_URL", "twilio_api_url", _url),
-    Variable("TWILIO_MPS", "twilio_mps", _ranged(_float, 0.01, 10000)),
-    Variable("SEND_CONCURRENCY", "send_concurrency_setting", _ranged(_int, 1, 1000)),
-    Variable("TWILIO_TIMEOUT_SECONDS", "twilio_timeout_seconds", _ranged(_float, 0.1, 120)),
-    Variable("SMS_MAX_SEGMENTS", "sms_max_segments", _ranged(_int, 1, 10)),
-    Variable("SMS_RECHECK_SECONDS", "sms_recheck_seconds", _ranged(_int, 1, 36000)),
-    Variable("SMTP_HOST", "smtp_host"),
-    Variable("EMAIL_BACKEND", "email_backend", _one_of("smtp", "console")),
-    Variable("SMTP_PORT", "smtp_port", _ranged(_int, 1, 65535)),
-    Variable("SMTP_USERNAME", "smtp_username", _as_given),
-    Variable("SMTP_PASSWORD", "smtp_password", _as_given),
-    Variable("SMTP_STARTTLS", "smtp_starttls", _bool),
-    Variable("SMTP_IMPLICIT_TLS", "smtp_implicit_tls", _bool),
-    Variable("SMTP_CA_FILE", "smtp_ca_file", _ca_file),
-    Variable("SMTP_TIMEOUT_SECONDS", "smtp_timeout_seconds", _ranged(_float, 0.1, 300)),
-    Variable("EMAIL_FROM", "email_from", _email_address),
-    Variable("DEFAULT_SEND_TIME", "default_send_time", _hhmm),
-    Variable("DEFAULT_TIMEZONE", "default_timezone", _timezone),
-    Variable("PROGRAM_NAME", "program_name"),
-    Variable("SUPPORT_CONTACT", "support_contact"),
-    Variable("WEEKLY_SUMMARY_DAY", "weekly_summary_day", _weekday),
-    Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
-    Variable("STATE_DIR", "state_dir", _path),
-    Variable("METRICS_TOKEN", "metrics_token", _as_given),
-    Variable("LOG_LEVEL", None),
-)
+VARIABLES = (*(Variable(str(info.alias), name) for name, info in Settings.model_fields.items()),
+             *(Variable(name, None) for name in OTHER_VARIABLES))
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)
+_NAMES = {variable.field: variable.name for variable in VARIABLES if variable.field}
+
+
+def _name_of(field_name: str | None) -> str:
+    return _NAMES.get(field_name or "", field_name or "?")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
@@ -216,27 +214,55 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
         if dotenv:
             load_dotenv_file()
         environ = os.environ
-    env = {k: v for k, v in environ.items() if v.strip() != ""}
+    known = set(KNOWN_VARIABLES)
+    env = {k: v for k, v in environ.items() if k in known and v.strip() != ""}
     if from_files and "REDIS_URL" not in env and (remembered := remembered_redis_url(env)):
         env["REDIS_URL"] = remembered
-    values: dict[str, object] = {}
-    for variable in VARIABLES:
-        if variable.field is not None and variable.name in env:
-            values[variable.field] = variable.parse(variable.name, env[variable.name])
-    _derive(env, values)
-    settings = Settings(**values)  # type: ignore[arg-type]
+    _derive(env)
+    try:
+        settings = Settings(**env)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise one_line(exc) from None
+    if "SMTP_IMPLICIT_TLS" not in env:  # SMTPS' usual port
+        settings = settings.model_copy(update={"smtp_implicit_tls": settings.smtp_port == 465})
     _check_consistency(settings)
     if settings.console_mode and not settings.secret_key:
-        settings = replace(settings, secret_key=console_secret(settings.outbox_dir.parent))
+        settings = settings.model_copy(
+            update={"secret_key": console_secret(settings.outbox_dir.parent)})
     return settings
 
 
-def _derive(env: Mapping[str, str], values: dict[str, object]) -> None:
+def one_line(exc: ValidationError) -> ConfigError:
+    """pydantic's first error as our one line naming the variable (never its value when it
+    could be a secret: the checks print URLs with their password masked)."""
+    error = exc.errors(include_url=False)[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    name = name if name in KNOWN_VARIABLES else _name_of(name)
+    raw = error.get("input")
+    kind = error["type"]
+    if kind == "value_error":
+        cause = error.get("ctx", {}).get("error")
+        return cause if isinstance(cause, ConfigError) else ConfigError(f"{name}: {cause}")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        info = Settings.model_fields[_field_of(name)]
+        low = next(m.ge for m in info.metadata if hasattr(m, "ge"))
+        high = next(m.le for m in info.metadata if hasattr(m, "le"))
+        return ConfigError(f"{name} must be between {low} and {high}, got {raw}")
+    what = {"int_parsing": "a whole number", "int_from_float": "a whole number",
+            "float_parsing": "a number", "bool_parsing": "true or false"}.get(kind)
+    if what is None and kind == "literal_error":
+        what = "one of " + ", ".join(get_args(Settings.model_fields[_field_of(name)].annotation))
+    return ConfigError(f"{name} must be {what or 'valid'}, got {raw!r}")
+
+
+def _field_of(name: str) -> str:
+    return next(field for field, alias in _NAMES.items() if alias == name)
+
+
+def _derive(env: dict[str, str]) -> None:
     """Defaults that follow from other variables (the backend follows its credentials)."""
-    values.setdefault("sms_backend", "twilio" if values.get("twilio_account_sid") else "console")
-    values.setdefault("email_backend", "smtp" if values.get("smtp_host") else "console")
-    if "SMTP_IMPLICIT_TLS" not in env:
-        values["smtp_implicit_tls"] = values.get("smtp_port") == 465  # SMTPS' usual port
+    env.setdefault("SMS_BACKEND", "twilio" if env.get("TWILIO_ACCOUNT_SID") else "console")
+    env.setdefault("EMAIL_BACKEND", "smtp" if env.get("SMTP_HOST") else "console")
 
 
 def _check_consistency(s: Settings) -> None:

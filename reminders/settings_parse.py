@@ -1,15 +1,14 @@
-"""How each configuration variable's text is checked and converted; a mistake is a ConfigError
-whose one line names the variable (the table of variables is in settings.py)."""
+"""The checks of the configuration variables that are more than a type and a range (URLs,
+zones, clock times, key lists, CA files); a mistake is a ConfigError whose one line names the
+variable. Types and ranges are pydantic's (the table of variables is settings.py)."""
 
 from __future__ import annotations
 
 import os
 import re
 import ssl
-from collections.abc import Callable
 from datetime import time
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -17,34 +16,11 @@ class ConfigError(ValueError):
     """A configuration variable is missing or invalid; the message names it."""
 
 
-_BOOL_TRUE = {"1", "true", "yes", "on"}
-_BOOL_FALSE = {"0", "false", "no", "off"}
-
-
-def _bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _BOOL_TRUE:
-        return True
-    if value in _BOOL_FALSE:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
 def _int(name: str, raw: str, low: int, high: int) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _float(name: str, raw: str, low: float, high: float) -> float:
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
@@ -194,24 +170,6 @@ def check_secret(console_mode: bool, secret: str) -> None:
     if not console_mode and len(secret.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (make one with: "
                           "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
-
-
-# Small adapters that give every parser the (name, raw) shape Variable expects.
-def _text(name: str, raw: str) -> str:
-    return raw.strip()
-
-
-def _ranged(kind: Callable[[str, str, Any, Any], Any], low: float, high: float
-            ) -> Callable[[str, str], Any]:
-    return lambda name, raw: kind(name, raw, low, high)
-
-
-def _one_of(*allowed: str) -> Callable[[str, str], str]:
-    return lambda name, raw: _choice(name, raw, allowed)
-
-
-def _as_given(name: str, raw: str) -> str:
-    return raw  # secrets and passwords: spaces may be part of them
 
 
 def _path(name: str, raw: str) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from pathlib import Path
@@ -76,7 +75,7 @@ def test_env_example_documents_exactly_the_known_variables() -> None:
 
 
 def test_every_known_variable_sets_a_setting_or_is_read_by_logs() -> None:
-    fields = {f.name for f in dataclasses.fields(Settings)}
+    fields = set(Settings.model_fields)
     for variable in VARIABLES:
         if variable.field is None:
             logs_source = (PROJECT_ROOT / "reminders" / "logs.py").read_text()
