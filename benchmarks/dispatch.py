@@ -31,9 +31,9 @@ from benchmarks.common import (
 )
 from reminders.app.dispatch import Batch, Dispatcher
 from reminders.domain.schedule import send_instant
-from reminders.domain.subscriber import from_hash
 from reminders.settings import load_settings
 from reminders.storage import due_index, keys
+from reminders.storage.subscriber_codec import from_hash
 from reminders.wiring import build
 
 TOTAL = 1_000_000

@@ -14,9 +14,9 @@ import redis
 from benchmarks import population
 from benchmarks.common import Context, Row, verdict
 from benchmarks.dispatch import measure_naive
-from reminders.domain.subscriber import to_hash
 from reminders.settings import load_settings
 from reminders.storage import keys
+from reminders.storage.subscriber_codec import to_hash
 from reminders.storage.subscribers import ConsentEvent, Store
 
 # A million, the size the goal is set for (the due index's 16,384 shards and phone buckets are

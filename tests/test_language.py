@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reminders.app.preferences import Enrolment, enrol
-from reminders.domain.subscriber import from_hash, to_hash
 from reminders.storage import keys
+from reminders.storage.subscriber_codec import from_hash, to_hash
 from reminders.wiring import Services
 from tests.conftest import Cli
 

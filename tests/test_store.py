@@ -13,10 +13,10 @@ import pytest
 import redis
 
 from reminders.app.preferences import Enrolment, enrol
-from reminders.domain import subscriber
 from reminders.domain.channels import parse_set
-from reminders.domain.subscriber import Subscriber, from_hash, to_hash
-from reminders.storage import keys
+from reminders.domain.subscriber import Subscriber
+from reminders.storage import keys, subscriber_codec
+from reminders.storage.subscriber_codec import from_hash, to_hash
 from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, NotFound, Store
 from reminders.wiring import Services
 from tests.conftest import run_threads
@@ -124,7 +124,7 @@ def test_a_record_in_the_old_layout_is_still_read(console_services: Services) ->
     # "both" of the old layout is read as the set and written in the new form.
     assert OLD_LAYOUT["ch"] == "both" and stored["ch"] == "sms,email"
     assert stored["c"] == str(int(datetime(2025, 3, 1, 18, 4, 5, tzinfo=UTC).timestamp())
-                              - subscriber.CREATED_BASE)
+                              - subscriber_codec.CREATED_BASE)
     assert not {"tz", "time", "phone", "name", "created"} & set(stored)  # the long names
 
 

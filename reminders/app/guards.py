@@ -18,10 +18,11 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash
+from reminders.domain.subscriber import DECODE_ERRORS, Subscriber
 from reminders.storage import counters, nights
 from reminders.storage.client import Client, Pipeline
-from reminders.storage.subscribers import Store, decode
+from reminders.storage.subscriber_codec import person_from
+from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def readable(raw: dict[bytes, bytes] | dict[str, str], subscriber_id: str
              ) -> tuple[Subscriber, ZoneInfo]:
     """The person in a non-empty hash, with their zone loaded; Unreadable if either fails."""
     try:
-        sub = from_hash(decode(raw), subscriber_id)
+        sub = person_from(raw, subscriber_id)
         return sub, ZoneInfo(sub.timezone)
     except DECODE_ERRORS as exc:
         raise Unreadable(subscriber_id, exc) from exc

@@ -17,14 +17,14 @@ from typing import Any
 from reminders.app import flags
 from reminders.app.report import describe_all
 from reminders.domain.states import EmailStatus, SmsStatus
-from reminders.domain.subscriber import LEGACY, NAME, PHONE
 from reminders.domain.validation import InvalidInput, looks_like_email
 from reminders.storage import flags as reports_store
+from reminders.storage.subscriber_codec import LEGACY, NAME, PHONE
 from reminders.storage.subscribers import Store
 
 PER_PAGE = 50
 MAX_QUERY = 100
-# The subscriber hash's fields a search reads (domain/subscriber.py to_hash), each under its
+# The subscriber hash's fields a search reads (storage/subscriber_codec.py to_hash), each under its
 # current name and the name older records still carry (LEGACY: rewritten on their next save).
 _FIELDS = (PHONE, LEGACY[PHONE], "email", NAME, LEGACY[NAME], "sms", "em")
 # The filter's choices: "sms:<state>", "email:<state>", "flagged"; "" for everyone.

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from reminders.domain.schedule import next_send_after
-from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, from_hash, to_hash
+from reminders.domain.subscriber import DECODE_ERRORS, Subscriber
 from reminders.domain.validation import (
     InvalidInput,
     looks_like_email,
@@ -34,6 +34,7 @@ from reminders.storage.errors import NotFound as NotFound
 from reminders.storage.errors import new_subscriber_id as new_subscriber_id
 from reminders.storage.errors import utcnow as utcnow
 from reminders.storage.lua import script as lua_script
+from reminders.storage.subscriber_codec import from_hash, to_hash
 
 SAVE_ATTEMPTS = 5
 # A save that lost its WATCH race waits a little (random, growing) before merging again, so
