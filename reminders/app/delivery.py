@@ -1,11 +1,11 @@
-"""Send one person's reminder for one local evening, at most once per channel.
+"""The nightly kind's flow: one person's reminder for one local evening, at most once per
+channel.
 
-Tasks hand us ids, never objects: we reload the subscriber, then claim the night's record
-before any send (claim before send), so a task delivered twice, retried, or run by two workers
-sends one message per channel. A sender that died mid-send leaves an expired lease, a timeout
-leaves an uncertain attempt; whoever reclaims the night (or claims it after a Redis restart:
-nights.py) asks the SMS provider whether the message went out before sending again
-(recovery.py).
+Tasks hand us ids, never objects: we reload the subscriber, check the date, the late limit and
+each channel's skip rules, render the evening's words, and hand each channel's message to the
+one send path (send_path.py), which claims the night's record before any send, paces, looks a
+lost answer up at the provider (or resends the same Message-ID) and records the outcome; the
+evening's last channel settles it. The weekly summary follows (after_evening: weekly.py).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from reminders.app import guards, message_ids
-from reminders.app.retry import RetryLater, merge
+from reminders.app.retry import Outcome, RetryLater, merge
 from reminders.app.send_path import Outgoing, SendPath
 from reminders.domain import channels, policies
 from reminders.domain.channels import Lookup
@@ -41,13 +41,6 @@ class Rendered:
     segments: int = 1
     compose: Callable[[datetime], EmailMessage] | None = None
     message_id: str = ""
-
-
-@dataclass
-class Outcome:
-    subscriber_id: str
-    local_date: date
-    channels: dict[str, str] = field(default_factory=dict)  # channel -> what happened
 
 
 class Sender:

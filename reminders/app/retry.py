@@ -1,12 +1,18 @@
-"""What a send attempt raises when the evening must be tried again later, and how two channels'
-reasons to wait combine into one retry."""
+"""What a send attempt raises when the message must be tried again later, how two channels'
+reasons to wait combine into one retry, and what an evening's attempt did (Outcome). Imports
+nothing of app/: delivery, send_path and recovery all import it, never the other way round."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import date
 
-if TYPE_CHECKING:
-    from reminders.app.delivery import Outcome
+
+@dataclass
+class Outcome:
+    subscriber_id: str
+    local_date: date
+    channels: dict[str, str] = field(default_factory=dict)  # channel -> what happened
 
 
 class RetryLater(Exception):
