@@ -146,3 +146,26 @@ def test_a_weekly_email_retried_after_a_crash_at_data_is_the_same_message(
     # Its own id: not the nightly email's of that evening, and the same on every attempt.
     assert first["Message-ID"].startswith("<weekly.20261129.")
     assert nights.read(svc.redis, sub.id, SUMMARY)["weekly_email_id"] == first["Message-ID"]
+
+
+def test_a_caregiver_alert_honours_retry_after_and_goes_once_after_429_and_500(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+    """The provider's Retry-After holds the text (no attempt reaches Twilio before it); a 5xx
+    is retried; in the end one text."""
+    svc = make_services(twilio_env)
+    sub = linked(svc, fake_twilio)
+    body = alert(svc, sub)
+    clock = Clock(fake_twilio, datetime.now(UTC))
+    fake_twilio.fail_next(1, http_status=429, retry_after=30)
+    with pytest.raises(RetryCare) as waited:
+        svc.care_sender.send(sub, "alert:1", body, "alert", clock.now)
+    assert waited.value.delay == 30
+    with pytest.raises(RetryCare, match="retry-after"):  # too early: not even asked
+        svc.care_sender.send(sub, "alert:1", body, "alert", clock.advance(10))
+    assert creations(fake_twilio) == 1
+    fake_twilio.fail_next(1, http_status=500)
+    with pytest.raises(RetryCare):
+        svc.care_sender.send(sub, "alert:1", body, "alert", clock.advance(21))
+    assert svc.care_sender.send(sub, "alert:1", body, "alert", clock.advance(5)) == "sent"
+    assert creations(fake_twilio) == 3
+    assert [m.body for m in fake_twilio.messages_to(CAREGIVER)] == [body]
