@@ -94,7 +94,8 @@ class Sender:
             log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
                         local_date, (now - due).total_seconds())
             nights.record_missed(self.redis, sub, local_date, reason="late")
-            outcome.channels["sms" if sub.wants_sms else "email"] = "missed"
+            for channel in policies.wanted(sub) or channels.ordered(sub.channels)[:1]:
+                outcome.channels[channel] = "missed"
             nights.settle(self.redis, sub.id, local_date)
             return outcome
         retry: RetryLater | None = None

@@ -8,7 +8,7 @@ retried like a dropped connection and logged as an error, never a reason to mark
 bouncing. The server's certificate is checked against the system store, or only against
 SMTP_CA_FILE when that is set (a relay with a private CA).
 `before_data` is called right before the DATA command (after the recipients were accepted), so
-the caller can record that this attempt may hand the message over (see nightly_email.py).
+the caller can record that this attempt may hand the message over (see message_ids.py).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ One hash per (subscriber, local date), one set of fields per channel:
   <ch>_not_before  the provider's Retry-After, as an epoch: no attempt is claimed before it
   <ch>_uncertain  start of an attempt that timed out (the provider may have the message), or
                 "first:last" such attempts
-  email_data_at, email_date  an email attempt reached DATA, with that Date (nightly_email.py)
+  email_data_at, email_date  an email attempt reached DATA, with that Date (message_ids.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 
 A record can be lost (Redis with `appendfsync everysec` crashing with its machine): a claim that

@@ -105,7 +105,7 @@ class RedisCollector(Collector):
     @staticmethod
     def _refused(counts: dict[str, str]) -> Iterator[Metric]:
         """What the send path would not act on, and emails repeated after a crash (guards.py,
-        broker.py, nightly_email.py)."""
+        broker.py, message_ids.py)."""
         unreadable = CounterMetricFamily("reminders_unreadable_records",
                                          "Subscriber records skipped because they do not decode",
                                          labels=["where"])
