@@ -94,8 +94,7 @@ class Sender:
             log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
                         local_date, (now - due).total_seconds())
             nights.record_missed(self.redis, sub, local_date, reason="late")
-            for channel in policies.wanted(sub) or channels.ordered(sub.channels)[:1]:
-                outcome.channels[channel] = "missed"
+            outcome.channels.update(dict.fromkeys(policies.wanted(sub) or ["record"], "missed"))
             nights.settle(self.redis, sub.id, local_date)
             return outcome
         retry: RetryLater | None = None
