@@ -19,7 +19,7 @@ import pytest
 
 from reminders.app.caregiver import RetryCare
 from reminders.app.retry import RetryLater
-from reminders.storage import caregivers, nights
+from reminders.storage import caregivers, keys, nights
 from reminders.wiring import Services
 from testing.smtp import FakeSmtp
 from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
@@ -103,6 +103,21 @@ def test_a_caregiver_alert_accepted_after_the_clients_timeout_is_sent_once(
     sent = [e for e in svc.store.consent_history(sub.id)
             if e["action"] == "caregiver_alert_sent"]
     assert len(sent) == 1 and sent[0]["words"] == "alert:1"
+
+    # Its status callbacks land on the caregiver text; an error code about the caregiver's
+    # number says nothing about the person's own texts.
+    with serve(svc) as base:
+        web = WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN)
+        for status, code in (("sent", ""), ("undelivered", "21610"), ("delivered", "")):
+            answer = web.post("/sms/status", {
+                "MessageSid": queued.sid, "MessageStatus": status, "ErrorCode": code,
+                "AccountSid": svc.settings.twilio_account_sid, "To": CAREGIVER})
+            assert answer.status_code == 204
+    sent_texts = svc.redis.hgetall(keys.caregiver_sent(sub.id))
+    assert sent_texts[b"alert:1_status"] == b"undelivered"  # terminal: a late one changes nothing
+    assert sent_texts[b"alert:1_error"] == b"21610"
+    person = svc.store.get(sub.id)
+    assert person is not None and person.sms_status == "active"
 
 
 def test_a_caregiver_alert_never_accepted_is_sent_again_after_the_recheck_window(

@@ -27,6 +27,7 @@ from datetime import datetime
 from reminders.app.retry import RetryLater
 from reminders.app.send_path import Outgoing, SendPath
 from reminders.channels.base import DeliveryError, Recipient, SmsTransport
+from reminders.domain import channels
 from reminders.domain.gsm import count_segments
 from reminders.domain.kinds import CARE_ALERT, CARE_WEEKLY
 from reminders.domain.subscriber import Subscriber
@@ -195,7 +196,8 @@ class CareSender:
         declared = CARE_ALERT if kind == "alert" else CARE_WEEKLY
         version = self.texts.in_language(sub.language).version(declared.template("sms"))
         ledger = CareLedger(redis, sub.id, key, ConsentEvent(
-            CHANNEL, f"caregiver_{kind}_sent", "service", key, version))
+            CHANNEL, f"caregiver_{kind}_sent", "service", key, version),
+            index=channels.get("sms").status_callbacks)
 
         def still_allowed() -> bool:
             # Looked at again after the claim: a STOP that arrived while we waited for a slot

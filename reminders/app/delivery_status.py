@@ -4,16 +4,16 @@ Callbacks arrive out of order and more than once; a late `sent` must never overw
 `delivered`. The comparison runs inside Redis (storage/lua/night_status.lua) so two callbacks
 racing cannot interleave. A callback names only the message's own id; the message-id index
 (storage/message_index.py) says whose record and which field (the nightly text, the weekly
-one, ...) it belongs to, so every kind with a channel that has status callbacks is tracked.
+one, a caregiver's text) it belongs to, so every kind on a channel with status callbacks is
+tracked.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from reminders.domain.states import DELIVERY_RANKS as RANKS
-from reminders.storage import message_index, nights
+from reminders.storage import caregivers, message_index, nights
 from reminders.storage.client import Client
 
 log = logging.getLogger(__name__)
@@ -23,19 +23,24 @@ class UnknownMessage(LookupError):
     """A callback for a message we did not send (or whose record has expired)."""
 
 
-def night_for_message(client: Client, sid: str) -> tuple[str, date, str]:
-    """(subscriber id, local date, record field) of message `sid` (UnknownMessage)."""
-    found = message_index.night_for(client, sid)
+def target_of(client: Client, sid: str) -> message_index.Target:
+    """Where message `sid`'s status goes (UnknownMessage)."""
+    found = message_index.target(client, sid)
     if found is None:
         raise UnknownMessage(sid)
     return found
 
 
 def advance(client: Client, sid: str, status: str, error_code: str = "") -> tuple[bool, str]:
-    """Record `status` for message `sid` if it moves forward; (changed, subscriber id)."""
-    subscriber_id, day, field = night_for_message(client, sid)
-    changed = nights.advance_status(client, subscriber_id, day, status.lower(), error_code,
-                                    RANKS, field)
+    """Record `status` for message `sid` if it moves forward; (changed, the id of the person
+    whose own consent an error may concern: "" for a caregiver's text, which is not theirs)."""
+    target = target_of(client, sid)
+    if target.day is None:
+        changed = caregivers.advance_text_status(client, target.subscriber_id, target.field,
+                                                 status.lower(), error_code, RANKS)
+    else:
+        changed = nights.advance_status(client, target.subscriber_id, target.day,
+                                        status.lower(), error_code, RANKS, target.field)
     log.info("status subscriber=%s sid=%s field=%s status=%s error=%s applied=%s",
-             subscriber_id, sid, field, status, error_code or "-", bool(changed))
-    return bool(changed), subscriber_id
+             target.subscriber_id, sid, target.field, status, error_code or "-", bool(changed))
+    return bool(changed), "" if target.caregiver else target.subscriber_id

@@ -12,13 +12,14 @@ the log never disagree. Texts to a caregiver are claimed here before they are se
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from reminders.storage import codec, consent_log, keys
+from reminders.storage import codec, consent_log, keys, message_index
 from reminders.storage.consent_log import ConsentEvent
 from reminders.storage.lua import script as lua_script
 
@@ -169,11 +170,15 @@ def claim_text(client: redis.Redis, subscriber_id: str, text_key: str, now: floa
 
 def finish_text(client: redis.Redis, subscriber_id: str, text_key: str, state: str,
                 provider_id: str = "", event: ConsentEvent | None = None,
-                **fields: str) -> None:
-    """The text's final state (and `fields`: status, error, as `<key>_<name>`), and
-    (`event`) its line in the consent log, in one step."""
+                index: bool = False, **fields: str) -> None:
+    """The text's final state (and `fields`: status, error, as `<key>_<name>`), (`event`) its
+    line in the consent log and (`index`) its provider id in the message-id index, in one
+    step."""
     key = keys.caregiver_sent(subscriber_id)
     with client.pipeline() as pipe:
+        if index and provider_id:
+            message_index.set_in(pipe, provider_id, subscriber_id, text_key,
+                                 keys.CARE_SENT_TTL_SECONDS)
         pipe.hset(key, mapping={text_key: state, f"{text_key}_id": provider_id,
                                 **{f"{text_key}_{name}": v for name, v in fields.items()}})
         pipe.hdel(key, f"{text_key}_lease", f"{text_key}_since")
@@ -181,6 +186,15 @@ def finish_text(client: redis.Redis, subscriber_id: str, text_key: str, state: s
         if event is not None:
             consent_log.record(pipe, subscriber_id, event)
         pipe.execute()
+
+
+def advance_text_status(client: redis.Redis, subscriber_id: str, text_key: str, status: str,
+                        error_code: str, ranks: dict[str, int]) -> bool:
+    """Apply a delivery status to a caregiver text if it moves forward (lua/care_status.lua)."""
+    changed = lua_script(client, "care_status")(
+        keys=[keys.caregiver_sent(subscriber_id), keys.METRICS],
+        args=[text_key, status, error_code, json.dumps(ranks)])
+    return bool(changed)
 
 
 def release_text(client: redis.Redis, subscriber_id: str, text_key: str) -> None:

@@ -96,12 +96,14 @@ class NightLedger:
 @dataclass
 class CareLedger:
     """Key `name` ("alert:<ms>", "week:2026-W49") of the person's caregiver-texts hash;
-    `sent_event` goes into the consent log with the sent record, in one step."""
+    `sent_event` goes into the consent log with the sent record, in one step; `index`: a sent
+    message's id goes into the message-id index (status callbacks)."""
 
     client: redis.Redis
     subscriber_id: str
     name: str
     sent_event: ConsentEvent | None = None
+    index: bool = False
     _outcomes: dict[str, ClaimOutcome] = field(default_factory=lambda: {
         outcome.value: outcome for outcome in ClaimOutcome})
 
@@ -114,8 +116,10 @@ class CareLedger:
                reason: str = "") -> bool:
         fields = {name: value for name, value in (("status", status), ("error", error),
                                                   ("reason", reason)) if value}
+        sent = state == "sent"
         caregivers.finish_text(self.client, self.subscriber_id, self.name, state, provider_id,
-                               self.sent_event if state == "sent" else None, **fields)
+                               self.sent_event if sent else None, self.index and sent,
+                               **fields)
         return True
 
     def release(self, error: str, uncertain: str | None = None,

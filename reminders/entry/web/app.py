@@ -152,7 +152,7 @@ class Webhooks:
         except Exception:
             replay.release_status(self.svc.redis, sid, status)  # not applied: a retry may
             raise
-        if changed and error_code:
+        if changed and error_code and subscriber_id:  # "" : a caregiver's text
             # Twilio's codes are the SMS channel's to read (a status is only ever about SMS).
             self.svc.apply_recipient_problem(subscriber_id, recipient_problem(error_code),
                                              error_code)
