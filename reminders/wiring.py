@@ -45,6 +45,7 @@ from reminders.storage import caregivers as caregivers_store
 from reminders.storage import consent_log, due_index, replicas
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
+from reminders.storage.counters import Counters
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
 
@@ -151,16 +152,16 @@ class Services:
     def send_path(self) -> SendPath:
         """The one send path every kind of message takes (app/send_path.py)."""
         s = self.settings
-        pacer = Pacer(self.redis, self.limiter,
-                      self.circuit if s.sms_backend == "twilio" else None)
-        return SendPath(self.redis, self.store, self.transports, pacer,
+        counted = Counters(self.redis)
+        pacer = Pacer(counted, self.limiter, self.circuit if s.sms_backend == "twilio" else None)
+        return SendPath(counted, self.store, self.transports, pacer,
                         Recovery(s.sms_recheck_seconds), SendWindow(s.send_concurrency),
                         s.send_lease_seconds)
 
     @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        sender = Sender(self.send_path, self.renderer, self.composer,
+        sender = Sender(self.redis, self.send_path, self.renderer, self.composer,
                         timedelta(minutes=s.late_limit_minutes))
         sender.after_evening = self.weekly.after_evening
         return sender

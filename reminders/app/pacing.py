@@ -18,7 +18,7 @@ from reminders.app.retry import RetryLater
 from reminders.channels.base import DeliveryError, Receipt, SlotMissed
 from reminders.storage import counters
 from reminders.storage.circuit import Circuit
-from reminders.storage.client import Client
+from reminders.storage.counters import Counters
 from reminders.storage.rate_limit import RateLimiter
 
 # How long an operator's send-now may wait for a slot (it has no evening deadline).
@@ -33,9 +33,9 @@ class Paced(NamedTuple):
 
 
 class Pacer:
-    def __init__(self, client: Client, limiter: RateLimiter | None,
+    def __init__(self, counted: Counters, limiter: RateLimiter | None,
                  circuit: Circuit | None) -> None:
-        self.redis = client
+        self.counted = counted
         self.limiter = limiter
         self.circuit = circuit
 
@@ -62,7 +62,7 @@ class Pacer:
             try:
                 return attempt(send_by)
             except SlotMissed:
-                counters.incr(self.redis, counters.LATE_SLOTS)
+                self.counted.incr(counters.LATE_SLOTS)
                 assert self.limiter is not None  # only a slot sets send_by
                 slot = self.limiter.acquire(
                     segments, give_up_after=self._left(deadline, datetime.now(UTC)))
