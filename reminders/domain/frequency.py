@@ -61,6 +61,10 @@ def parse_days(text: str) -> tuple[int, ...]:
     return tuple(sorted(days))
 
 
+def is_day(word: str) -> bool:
+    return word.rstrip(".") in _DAY_NAMES
+
+
 def days_code(days: tuple[int, ...]) -> str:
     """(0, 2, 4) -> "mon,wed,fri" (the form `show --json` and `set routine_days=` use)."""
     return ",".join(DAY_CODES[d] for d in days)
@@ -87,3 +91,26 @@ def habit_offer_due(frequency: str, started: date | None, local_date: date) -> b
         return False
     n = evening_number(started, local_date)
     return n >= HABIT_FIRST_EVENING and (n - HABIT_FIRST_EVENING) % HABIT_EVERY == 0
+
+
+# LESS / MORE and the ways people say them; LESS may name the routine's days ("LESS TUE THU").
+_LESS = frozenset({"less", "fewer", "lighter", "les", "lesss", "menos"})
+_MORE = frozenset({"more", "daily", "nightly", "mas", "moar", "diario", "diaria"})
+_SPANISH = frozenset({"menos", "mas", "diario", "diaria"})
+_FILLER = frozenset({"please", "pls", "plz", "often", "texts", "text", "messages", "thanks",
+                     "thank", "you", "mensajes", "textos", "por", "favor", "gracias", "seguido",
+                     "frecuente", "every", "night", "again"})
+
+
+def read_command(words: list[str]) -> tuple[str, str, str] | None:
+    """("frequency", "less [days]" | "more", language) for LESS [days] / MORE, MENOS [dias] /
+    MAS (the whole text, politeness aside; accents folded), else None: "less pain" is not."""
+    if not words or words[0] not in _LESS | _MORE:
+        return None
+    rest = [w for w in words[1:] if w not in _FILLER]
+    language = "es" if words[0] in _SPANISH else "en"
+    if words[0] in _MORE:
+        return None if rest else ("frequency", "more", language)
+    if rest and not all(is_day(w) for w in rest):
+        return None
+    return ("frequency", " ".join(["less", *rest]), language)

@@ -101,39 +101,45 @@ def parse(folded: str) -> Reading | Problem:
     match = _KEYWORD.match(folded)
     rest = folded[match.end():] if match else folded
     rest = re.sub(r"(\d),(\d)(?!\d)", r"\1.\2", rest)  # 31,2 -> 31.2 (a decimal comma)
-    sides: dict[str, float] = {}
-    order: list[float] = []
-    pending_side = ""
-    unit = ""
-    for token in _TOKEN.findall(rest.replace("/", " ")):
-        if token[0].isdigit():
-            value = float(token)
-            if pending_side:
-                if pending_side in sides:
-                    return Problem.FORMAT
-                sides[pending_side] = value
-                pending_side = ""
-            else:
-                order.append(value)
-        elif token in _LEFT or token in _RIGHT:
-            if pending_side:
-                return Problem.FORMAT
-            pending_side = "left" if token in _LEFT else "right"
-        elif token in _FAHRENHEIT or token in _CELSIUS:
-            unit = "F" if token in _FAHRENHEIT else "C"
-        elif token not in _NOISE:
-            return Problem.FORMAT
+    read = _read(_TOKEN.findall(rest.replace("/", " ")))
+    if read is None:
+        return Problem.FORMAT
+    sides, order, unit = read
     if sides and order:
         return Problem.FORMAT  # "TEMP L 31 33": which foot is 33?
     if sides:
-        if set(sides) != {"left", "right"} or pending_side:
+        if set(sides) != {"left", "right"}:
             return Problem.FORMAT
-        left, right = sides["left"], sides["right"]
-    elif len(order) == 2 and not pending_side:
-        left, right = order
-    else:
+        return _plausible(sides["left"], sides["right"], unit)
+    if len(order) != 2:
         return Problem.FORMAT
-    return _plausible(left, right, unit)
+    return _plausible(order[0], order[1], unit)
+
+
+def _read(tokens: list[str]) -> tuple[dict[str, float], list[float], str] | None:
+    """The values by side ("L 31"), the values without one, in order, and the unit named;
+    None for a word that is none of these, or a side given twice or without its value."""
+    sides: dict[str, float] = {}
+    order: list[float] = []
+    side, unit = "", ""
+    for token in tokens:
+        if token[0].isdigit():
+            if side in sides:
+                return None
+            if side:
+                sides[side] = float(token)
+            else:
+                order.append(float(token))
+            side = ""
+        elif token in _LEFT or token in _RIGHT:
+            if side:
+                return None
+            side = "left" if token in _LEFT else "right"
+        elif token in _FAHRENHEIT or token in _CELSIUS:
+            unit = "F" if token in _FAHRENHEIT else "C"
+        elif token not in _NOISE:
+            return None
+    return None if side else (sides, order, unit)
 
 
 def _plausible(left: float, right: float, unit: str) -> Reading | Problem:
