@@ -131,10 +131,8 @@ def _parse_one(key: str, value: str) -> dict[str, Any]:
         return {"channel": parse_channel(value)}
     if key == "email":
         return {"email": normalise_email(value) if value.lower() not in ("", "none") else None}
-    if key == "phone":
-        return {"phone": normalise_phone(value)}
-    if key == "name":
-        return {"name": clean_name(value)}
+    if key in ("phone", "name"):
+        return {key: (normalise_phone if key == "phone" else clean_name)(value)}
     if key in ("frequency", "routine_days"):
         return _schedule_choice(key, value)
     if key in ("heat_ok", "massage_ok", "temp_monitoring"):
