@@ -10,7 +10,15 @@ import pytest
 
 from reminders.domain.keywords import normalise
 from reminders.domain.keywords_es import fold
-from reminders.domain.temperature import Problem, Reading, Unit, Verdict, differences, parse, verdict
+from reminders.domain.temperature import (
+    Problem,
+    Reading,
+    Unit,
+    Verdict,
+    differences,
+    parse,
+    verdict,
+)
 
 MON = date(2027, 3, 1)
 
