@@ -94,3 +94,10 @@ class Program:
         flags.record(self.store, sub, HOTSPOT, str(Level.SAME_DAY), words, self.now)
         self.care.keep(sub.phone or "", sub, words, Triage(Level.SAME_DAY, HOTSPOT))
         log.warning("flag subscriber=%s level=same_day category=%s", sub.id, HOTSPOT)
+
+
+def temperature_history(client: Client, sub: Subscriber, evenings: int = 14
+                        ) -> list[tuple[date, float, bool]]:
+    """The person's last `evenings` TEMP readings as (evening, left-right difference in °C,
+    over the threshold), oldest first: the console's person page."""
+    return temperature.differences(temps.read(client, sub.id))[-evenings:]
