@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from reminders.wiring import Services
 from tests import test_content_safety as safety_en
 from tests import test_content_safety_es as safety_es
 from tests.conftest import make_services
-from tests.sweep import STEP
+from tests.sweep import STEP, year
 from tests.webhook_client import WebhookClient, answering_here, said
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -221,3 +221,33 @@ def test_one_evening_over_opens_no_flag(svc: Services, web: WebhookClient) -> No
     assert "tomorrow" in reply, reply
     assert _flags(svc, sub) == []
     assert said(web.text(PERSON, "TEMP 88 90")).startswith("Thanks")
+
+
+@pytest.mark.parametrize("flag_open", [False, True])
+def test_selection_rules_hold_on_the_lighter_schedule(flag_open: bool) -> None:
+    """No repeated movement in one evening; with an open flag no massage, heat, walking or
+    standing, and the note is about the problem: on routine evenings as on daily ones."""
+    renderer = Renderer(TEMPLATES, "Foot Care Reminders", 2)
+    sub = lighter("en").with_changes(flag_until=date.max if flag_open else None,
+                                     massage_ok=True, heat_ok=True, cause="diabetes")
+    for day in year():
+        items = renderer.tonight(sub, day).preview()["items"]
+        tags = [set(item["tags"]) for item in items]  # type: ignore[index]
+        moves = [t for tag in tags for t in tag if t.startswith("move:")]
+        assert len(moves) == len(set(moves)), (day, items)
+        if flag_open:
+            assert not any(MOVEMENT_OUT & tag for tag in tags), (day, items)
+            if len(items) > 1:
+                assert "open-flag" in tags[-1], (day, items)
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("LESS", "frequency"), ("Less please!", "frequency"), ("fewer texts", "frequency"),
+    ("MORE", "frequency"), ("daily", "frequency"), ("MENOS", "frequency"), ("más", "frequency"),
+    ("less pain tonight", "unknown"), ("more pain", "unknown"), ("no more texts", "stop"),
+    ("TEMP 88 92", "temp"), ("Tmp 88 92", "temp"), ("temperatura izq 31 der 33", "temp"),
+    ("my temp is 101", "unknown"), ("tempting", "unknown"),
+])
+def test_what_people_text_is_read_as(text: str, kind: str) -> None:
+    from reminders.domain.keywords import parse
+    assert parse(text).kind == kind
