@@ -20,9 +20,10 @@ from reminders.domain.subscriber import Subscriber
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
 from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
 from tests import test_content_safety as safety_en
 from tests import test_content_safety_es as safety_es
-from tests.conftest import make_services
+from tests.conftest import Cli, make_services
 from tests.sweep import STEP, year
 from tests.webhook_client import WebhookClient, answering_here, said
 
@@ -251,3 +252,19 @@ def test_selection_rules_hold_on_the_lighter_schedule(flag_open: bool) -> None:
 def test_what_people_text_is_read_as(text: str, kind: str) -> None:
     from reminders.domain.keywords import parse
     assert parse(text).kind == kind
+
+
+def test_a_hotspot_tells_the_caregiver_the_category_never_the_numbers(
+        svc: Services, web: WebhookClient, fake_twilio: FakeTwilio, twilio_cli: Cli) -> None:
+    caregiver = "+13125550177"
+    sub = person(svc, temp=True)
+    assert twilio_cli("caregiver", "add", PERSON, caregiver, "--name", "Bob").returncode == 0
+    web.text(caregiver, "YES")
+    web.text(PERSON, "CARE YES")
+    svc.inbound(datetime.now(UTC) - timedelta(days=1)).handle(PERSON, "TEMP 88.2 93.1")
+    assert len([m for m in fake_twilio.messages if m.to == caregiver]) == 1  # the invitation
+    said(web.text(PERSON, "TEMP 88.4 93.3"))
+    [alert] = [m.body for m in fake_twilio.messages if m.to == caregiver][1:]
+    assert "a warm spot on one foot" in alert and "doctor today" in alert, alert
+    assert not re.search(r"88|93", alert), alert
+    assert _flags(svc, sub)[0]["category"] == "hotspot"

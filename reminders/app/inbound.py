@@ -170,11 +170,19 @@ class Inbound:
 
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
         preferences = self._preferences()
-        program = Program(self.store, self.redis, self.replies, self._care(), self.now)
+        program = Program(self.store, self.redis, self.replies, self._care(), self.now,
+                          self._hotspot)
         return {**preferences.handlers(), "care": self._care_or_weekly,
                 "weekly": self._care_or_weekly, "frequency": program.frequency,
                 "temp": lambda sub, command: program.temp(sub, command,
                                                           preferences.evening(sub))}
+
+    def _hotspot(self, sub: Subscriber) -> None:
+        """A TEMP that opened a hotspot flag: a same-day foot problem like one in words."""
+        self.last = Heard(self.last.command, Triage(Level.SAME_DAY, "hotspot"), True)
+        if self.on_foot_problem is not None:
+            self.on_foot_problem(sub.id, f"alert:{int(self.now.timestamp() * 1000)}",
+                                 "same_day:hotspot")
 
     def _care(self) -> Care:
         return Care(self.store, self.settings, self.replies, self.now)

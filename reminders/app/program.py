@@ -13,6 +13,7 @@ for a person in the inbox.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -42,6 +43,9 @@ class Program:
     replies: Replies
     care: Care
     now: datetime
+    # Called with the person once a hotspot flag opens (inbound.py: `reply --json`, and the
+    # caregiver's alert, which names the category, never the numbers).
+    on_hotspot: Callable[[Subscriber], object] | None = None
 
     def frequency(self, sub: Subscriber, command: Command) -> str:
         """LESS [days] / MENOS [dias]: the lighter schedule; MORE / MAS: back to daily."""
@@ -94,6 +98,8 @@ class Program:
         flags.record(self.store, sub, HOTSPOT, str(Level.SAME_DAY), words, self.now)
         self.care.keep(sub.phone or "", sub, words, Triage(Level.SAME_DAY, HOTSPOT))
         log.warning("flag subscriber=%s level=same_day category=%s", sub.id, HOTSPOT)
+        if self.on_hotspot is not None:
+            self.on_hotspot(sub)
 
 
 def temperature_history(client: Client, sub: Subscriber, evenings: int = 14
