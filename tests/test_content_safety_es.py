@@ -232,6 +232,9 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "email_suppressed": {"support": "555-0100"},
     "email_active": {"address": "maria.fernanda.lopez@example.org"},
     "email_wait": {"address": "maria.fernanda.lopez@example.org"},
+    "frequency_lighter": {"days": [0, 1, 2, 3, 4, 5]},
+    **{f"temp_{verdict}": {"left": "31.2", "right": "34.8", "unit": "C", "difference": "10.5",
+                           "warmer": "right"} for verdict in ("normal", "remeasure", "hotspot")},
 }
 
 

@@ -53,7 +53,8 @@ class Confirmations:
             return Asked(False)
         replies = self.replies.in_language(sub.language)
         body = replies.text("confirm", program_name=self.program_name,
-                                 time=format_clock(sub.send_time))
+                            time=format_clock(sub.send_time),
+                            lighter=sub.frequency == "lighter")
         if self.limiter is not None and not self.limiter.acquire(
                 count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
             return Asked(False, "the confirmation text could not be sent (rate limit: no slot "

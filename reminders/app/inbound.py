@@ -24,6 +24,7 @@ from reminders.app.care import ATTENTION, Care
 from reminders.app.caregiver import Caregivers
 from reminders.app.inbound_commands import Preferences
 from reminders.app.preferences import Enrolment, enrol
+from reminders.app.program import Program
 from reminders.domain.keywords import Command, parse
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
@@ -168,8 +169,20 @@ class Inbound:
                            self.text, self.on_email_added)
 
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
-        return {**self._preferences().handlers(), "care": self._care_or_weekly,
-                "weekly": self._care_or_weekly}
+        preferences = self._preferences()
+        program = Program(self.store, self.redis, self.replies, self._care(), self.now,
+                          self._hotspot)
+        return {**preferences.handlers(), "care": self._care_or_weekly,
+                "weekly": self._care_or_weekly, "frequency": program.frequency,
+                "temp": lambda sub, command: program.temp(sub, command,
+                                                          preferences.evening(sub))}
+
+    def _hotspot(self, sub: Subscriber) -> None:
+        """A TEMP that opened a hotspot flag: a same-day foot problem like one in words."""
+        self.last = Heard(self.last.command, Triage(Level.SAME_DAY, "hotspot"), True)
+        if self.on_foot_problem is not None:
+            self.on_foot_problem(sub.id, f"alert:{int(self.now.timestamp() * 1000)}",
+                                 "same_day:hotspot")
 
     def _care(self) -> Care:
         return Care(self.store, self.settings, self.replies, self.now)
@@ -238,11 +251,13 @@ class Inbound:
         if self._twilio_answers() and not reply_anyway:
             return None
         return self.replies.render("started", program_name=self.settings.program_name,
-                                   time=format_clock(sub.send_time))
+                                   time=format_clock(sub.send_time),
+                                   lighter=sub.frequency == "lighter")
 
     def _help(self, sub: Subscriber | None, command: Command) -> str | None:
         if self._twilio_answers() and command.provider_keyword:
             return None  # Twilio answers HELP and INFO itself in this mode: one answer
         when = format_clock(sub.send_time) if sub and sub.sms_status == "active" else ""
         return self.replies.render("help", program_name=self.settings.program_name, when=when,
-                                   support=self.settings.support_contact)
+                                   support=self.settings.support_contact,
+                                   lighter=sub is not None and sub.frequency == "lighter")

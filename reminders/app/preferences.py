@@ -8,6 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from reminders.app.confirmations import Confirmations
+from reminders.domain.frequency import (
+    DEFAULT_DAYS,
+    FREQUENCIES,
+    DaysError,
+    days_code,
+    parse_days,
+)
 from reminders.domain.states import Channel, EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, massage_default, now_iso
 from reminders.domain.validation import (
@@ -94,7 +101,8 @@ def _check_channel(channel: str, phone: str | None, email: str | None) -> None:
 
 
 SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
-            "paused_until", "phone", "language", "cause")
+            "paused_until", "phone", "language", "cause", "frequency", "routine_days",
+            "temp_monitoring")
 
 
 def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]:
@@ -123,17 +131,43 @@ def _parse_one(key: str, value: str) -> dict[str, Any]:
         return {"channel": parse_channel(value)}
     if key == "email":
         return {"email": normalise_email(value) if value.lower() not in ("", "none") else None}
-    if key == "phone":
-        return {"phone": normalise_phone(value)}
-    if key == "name":
-        return {"name": clean_name(value)}
-    if key in ("heat_ok", "massage_ok"):
+    if key in ("phone", "name"):
+        return {key: (normalise_phone if key == "phone" else clean_name)(value)}
+    if key in ("frequency", "routine_days"):
+        return _schedule_choice(key, value)
+    if key in ("heat_ok", "massage_ok", "temp_monitoring"):
         return {key: parse_bool(value)}
     if key in ("language", "cause"):
         return {key: (parse_language if key == "language" else parse_cause)(value)}
     if key == "paused_until":
         return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
     raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")
+
+
+def _schedule_choice(key: str, value: str) -> dict[str, Any]:
+    """frequency=daily|lighter, routine_days=mon,wed,fri (the lighter schedule's evenings)."""
+    if key == "frequency":
+        chosen = value.strip().lower()
+        if chosen not in FREQUENCIES:
+            raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}")
+        return {"frequency": chosen}
+    try:
+        days = parse_days(value)
+    except DaysError as exc:
+        raise InvalidInput(f"routine_days: {exc}") from None
+    return {"routine_days": () if days == DEFAULT_DAYS else days}
+
+
+def frequency_events(before: Subscriber, after: Subscriber, source: str, words: str
+                     ) -> list[ConsentEvent]:
+    """How often a person is texted is part of what they agreed to: each change of schedule
+    (LESS / MORE, `set`, the console) is a line in the consent log."""
+    if (before.frequency, before.routine_days) == (after.frequency, after.routine_days):
+        return []
+    action = f"frequency_{after.frequency}"
+    if after.frequency == "lighter":
+        action += ":" + days_code(after.routine_days or DEFAULT_DAYS)
+    return [ConsentEvent("sms", action, source, words)]
 
 
 def _massage_and_cause(sub: Subscriber, changes: dict[str, Any]) -> None:
@@ -209,6 +243,8 @@ def update(store: Store, confirmations: Confirmations, sub: Subscriber,
     to confirm (the texts `subscribe` sends). InvalidInput: nothing changed."""
     changes = parse_assignments(sub, assignments)
     sms, email = asking(sub, sub.with_changes(**changes))
+    events = [*events, *frequency_events(sub, sub.with_changes(**changes), source,
+                                         " ".join(assignments))]
     # The consent record says who asked for the new channel; its owner's YES completes it.
     asked = [ConsentEvent(channel, "subscribed", source, " ".join(assignments))
              for channel, wanted in (("sms", sms), ("email", email)) if wanted]

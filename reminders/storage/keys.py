@@ -190,6 +190,12 @@ def flags(subscriber_id: str) -> str:
     return f"{PREFIX}flags:{subscriber_id}"
 
 
+def temps(subscriber_id: str) -> str:
+    """Foot temperatures (TEMP), owned by temps.py: hash, field = local evening (ISO date),
+    value = the reading as the person gave it ("C:31.2:33.8"); the last TEMPS_KEPT evenings."""
+    return f"{PREFIX}temps:{subscriber_id}"
+
+
 def inbound_seen(e164: str) -> str:
     """Texts from one number already answered: hash, field = MessageSid, value = our reply.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request
 
-from reminders.app import history, people, preferences
+from reminders.app import history, people, preferences, program
 from reminders.app.report import describe
 from reminders.app.tonight import tonight
 from reminders.domain.subscriber import Subscriber
@@ -39,7 +39,9 @@ def form_values(info: dict[str, Any]) -> dict[str, str]:
             "email": info["email"] or "", "time": info["time"], "timezone": info["timezone"],
             "channel": str(info["channel"]), "heat_ok": yes(info["heat_ok"]),
             "massage_ok": yes(info["massage_ok"]), "paused_until": info["paused_until"] or "",
-            "cause": info["cause"] or "none"}
+            "cause": info["cause"] or "none", "frequency": info["frequency"],
+            "routine_days": info["routine_days"],
+            "temp_monitoring": yes(info["temp_monitoring"])}
 
 
 def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = None,
@@ -57,7 +59,8 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
         "console/person.html", operator=g.operator, info=info, handle=sub.handle(),
         values=values or form_values(info), error=error, settable=preferences.SETTABLE,
         consent=list(reversed(svc.store.consent_history(sub.id))), nights=nights,
-        chart=charts.person_chart(nights), preview=preview), status
+        chart=charts.person_chart(nights), preview=preview,
+        temps=program.temperature_history(svc.redis, sub)), status
 
 
 def register(bp: Blueprint, svc: Services) -> None:
