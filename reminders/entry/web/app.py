@@ -188,14 +188,12 @@ def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
     answers Twilio at once, whatever the provider's latency. The task is published on this
     app's own broker settings (not a process-wide Celery config). If the broker refuses it,
     the alert is sent here rather than lost."""
-    from celery import Celery
     from kombu.exceptions import OperationalError
 
-    from reminders.entry.celery.app import broker_url_for, transport_options_for
+    from reminders.entry.celery.app import producer_for
 
     # The worker's broker (CELERY_BROKER_URL or REDIS_URL; Redis, Sentinel or RabbitMQ).
-    producer = Celery("reminders-web", broker=broker_url_for(svc.settings))
-    producer.conf.broker_transport_options = transport_options_for(svc.settings)
+    producer = producer_for(svc.settings)
 
     def hand_off(subscriber_id: str, key: str, words: str) -> None:
         try:
