@@ -209,7 +209,8 @@ class Services:
 
     def inbound(self, now: datetime) -> Inbound:
         return Inbound(self.store, self.redis, self.settings, self.replies, now,
-                       on_email_added=self.confirmations.mail,
+                       # (the texted EMAIL booked the inbox's confirmation of the day)
+                       on_email_added=lambda sub: self.confirmations.mail(sub, claimed=True),
                        caregivers=self.caregivers(now), on_foot_problem=self._on_foot_problem)
 
     def apply_recipient_problem(self, subscriber_id: str, problem: Recipient, code: str
