@@ -50,14 +50,17 @@ def test_tonights_email_is_not_sent_to_a_stored_address_that_fails_todays_checks
     assert fake_smtp.messages == []
     night = nights.read(svc.redis, sub_id, EVENING)
     assert night["email"] == "failed" and night["email_error"] == "invalid_address", night
-    assert svc.store.get(sub_id).email_status == "bouncing"
+    after = svc.store.get(sub_id)
+    assert after is not None and after.email_status == "bouncing"
 
 
 @pytest.mark.parametrize("address", BAD)
 def test_no_confirmation_goes_to_a_stored_address_that_fails_todays_checks(
         svc: Services, fake_smtp: FakeSmtp, address: str) -> None:
     sub_id = stored_as(svc, address, "pending")
-    asked = svc.confirmations.mail(svc.store.get(sub_id))
+    sub = svc.store.get(sub_id)
+    assert sub is not None
+    asked = svc.confirmations.mail(sub)
     assert not asked and "could not be sent" in asked.problem
     time.sleep(0.3)
     assert fake_smtp.messages == []
