@@ -55,7 +55,7 @@ class Services:
     @cached_property
     def redis(self) -> Client:
         s = self.settings
-        client = connect(s.redis_url, s.redis_sentinel_master)
+        client = connect(s.redis_url, s.redis_sentinel_master, s.redis_sentinel_password)
         replicas.configure(client, s.redis_min_replicas_ack, s.redis_wait_timeout_ms)
         return client
 

@@ -114,6 +114,8 @@ def transport_options_for(settings: Settings) -> dict[str, Any]:
     }
     if settings.broker_url.startswith(SENTINEL_SCHEME):
         options["master_name"] = settings.broker_sentinel_master
+        if settings.redis_sentinel_password:
+            options["sentinel_kwargs"] = {"password": settings.redis_sentinel_password}
     return options
 
 
@@ -165,7 +167,8 @@ def _broker_client() -> Client | None:
         return services().redis
     if not is_redis_url(settings.broker_url):
         return None
-    return connect(settings.broker_url, settings.broker_sentinel_master)
+    return connect(settings.broker_url, settings.broker_sentinel_master,
+                   settings.redis_sentinel_password)
 
 
 def _check_broker(settings: Settings) -> None:
