@@ -39,7 +39,8 @@ def test_a_15000_row_upload_is_answered_within_gunicorns_worker_timeout(
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     proc = subprocess.Popen([gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                             "--timeout", "5", "reminders.web:wsgi_app()"],
+                             "--timeout", "5", "--access-logfile", str(tmp_path / "access.log"),
+                             "reminders.web:wsgi_app()"],
                             env=child_env(twilio_env), stdout=subprocess.DEVNULL,
                             stderr=(tmp_path / "gunicorn.log").open("wb"))
     base = f"http://127.0.0.1:{port}"
@@ -54,6 +55,10 @@ def test_a_15000_row_upload_is_answered_within_gunicorns_worker_timeout(
             base + "/console/import", headers={"Cookie": cookie}, timeout=30,
             allow_redirects=False, data={"csrf_token": csrf_of(page.text)},
             files={"file": ("clinic.csv", f"phone,name,time,confirmed\n{rows}", "text/csv")})
+        # gunicorn's access log masks a searched number and address, also percent-encoded.
+        for query in ("%2B13125550123", "ana.lima%40example.org", "(312)%20555-0123"):
+            requests.get(f"{base}/console/people?q={query}", headers={"Cookie": cookie},
+                         timeout=10)
     finally:
         proc.terminate()
         proc.wait(15)
@@ -64,3 +69,8 @@ def test_a_15000_row_upload_is_answered_within_gunicorns_worker_timeout(
     job = imports.get(twilio_services.redis, found.group(1)) or {}
     assert job.get("state") == "queued" and int(job["bytes"]) > ROWS * 30, job
     assert "WORKER TIMEOUT" not in (tmp_path / "gunicorn.log").read_text()
+    access = (tmp_path / "access.log").read_text()  # (written out when gunicorn stops)
+    assert access.count("/console/people?q=") == 3, access  # each line keeps its path
+    assert "/console/people?q=a[...]@example.org" in access, access
+    assert "5550123" not in access and "555-0123" not in access and "ana.lima" not in access
+    assert "+********23" in access or "*******23" in access, access

@@ -45,6 +45,9 @@ CONSENT_KINDS = frozenset({Kind.STOP, Kind.START, Kind.JOIN, Kind.CARE, Kind.EMA
 CARE_ALERT_TASK = "reminders.send_care_alert"  # defined in entry/celery/app.py
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+# A URL's separators end an address in an access line: `/`, `?`, `=` and `&` may be in a local
+# part, so "/console/people?q=ana@…" would be masked whole, path and all.
+_URL_SEPARATORS = re.compile(r"([/?=&])")
 
 
 def twiml(message: str | None) -> Response:
@@ -169,7 +172,8 @@ class TokenMask(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError, KeyError):
             return True
-        masked = mask(_TOKEN_IN_URL.sub(r"\1***", unquote(message)))
+        masked = "".join(mask(part) for part in _URL_SEPARATORS.split(
+            _TOKEN_IN_URL.sub(r"\1***", unquote(message))))
         if masked != message:
             record.msg, record.args = masked, None
         return True
