@@ -23,6 +23,7 @@ from benchmarks import (
     dispatch,
     e2e,
     importer,
+    log_mask,
     memory,
     render,
     report,
@@ -50,7 +51,8 @@ PLAN: tuple[tuple[str, ModuleType, float], ...] = (
     ("speed", speed, 200),
     ("worker_memory", worker_memory, 50),
     ("webhook", webhook, 45),
-    ("import", importer, 20),
+    ("import", importer, 300),
+    ("log_mask", log_mask, 15),
 )
 
 

@@ -47,6 +47,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     # sentinel:// URLs: the Sentinel-managed master (a broker's may have a name of its own).
     redis_sentinel_master: str = ""
+    redis_sentinel_password: str = ""  # the sentinels' own (requirepass in sentinel.conf)
     celery_broker_url: str = ""  # empty: REDIS_URL (the data Redis is the broker)
     celery_broker_sentinel_master: str = ""  # empty: REDIS_SENTINEL_MASTER
     # Failover-critical writes wait for this many replicas (None: auto; storage/replicas.py).
@@ -158,6 +159,7 @@ class Variable:
 VARIABLES = (
     Variable("REDIS_URL", "redis_url", _redis_url),
     Variable("REDIS_SENTINEL_MASTER", "redis_sentinel_master"),
+    Variable("REDIS_SENTINEL_PASSWORD", "redis_sentinel_password", _as_given),
     Variable("CELERY_BROKER_URL", "celery_broker_url", _broker_url),
     Variable("CELERY_BROKER_SENTINEL_MASTER", "celery_broker_sentinel_master"),
     Variable("REDIS_MIN_REPLICAS_ACK", "redis_min_replicas_ack", _replicas),

@@ -55,7 +55,7 @@ class Services:
     @cached_property
     def redis(self) -> Client:
         s = self.settings
-        client = connect(s.redis_url, s.redis_sentinel_master)
+        client = connect(s.redis_url, s.redis_sentinel_master, s.redis_sentinel_password)
         replicas.configure(client, s.redis_min_replicas_ack, s.redis_wait_timeout_ms)
         return client
 
@@ -209,7 +209,8 @@ class Services:
 
     def inbound(self, now: datetime) -> Inbound:
         return Inbound(self.store, self.redis, self.settings, self.replies, now,
-                       on_email_added=self.confirmations.mail,
+                       # (the texted EMAIL booked the inbox's confirmation of the day)
+                       on_email_added=lambda sub: self.confirmations.mail(sub, claimed=True),
                        caregivers=self.caregivers(now), on_foot_problem=self._on_foot_problem)
 
     def apply_recipient_problem(self, subscriber_id: str, problem: Recipient, code: str

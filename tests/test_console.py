@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import pytest
@@ -77,24 +76,6 @@ def test_clearing_a_flag_with_a_note_says_who_and_when(console: Console,
     assert event["words"] == f"{OPERATOR}: called, seeing GP" and event["at"]
     after = console.get("/console/flags").get_data(as_text=True)
     assert "No open reports." in after and f"Cleared the flag ({OPERATOR}" in after
-
-
-def test_importing_a_csv_shows_the_per_row_report(console: Console,
-                                                  console_services: Services) -> None:
-    csv = (b"phone,name,time,confirmed\n+13125550150,Cy,20:30,yes\nnot-a-phone,Di,,\n"
-           + PHONE.encode() + b",Ana again,,yes\n")
-    response = console.post("/console/import", {"file": (io.BytesIO(csv), "clinic.csv")},
-                            content_type="multipart/form-data")
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200, body
-    assert "imported 1, unchanged 1, failed 1" in body
-    assert "<td>3</td>" in body and "not a phone number" in body.lower()
-    cy = console_services.store.require("+13125550150")
-    assert console_services.store.consent_history(cy.id)[0]["words"] == \
-        f"{OPERATOR}: import clinic.csv"
-    broken = console.post("/console/import", {"file": (io.BytesIO(b"\xff\xfe"), "x.csv")},
-                          content_type="multipart/form-data")
-    assert broken.status_code == 400 and "not a UTF-8 CSV" in broken.get_data(as_text=True)
 
 
 def test_people_search_filters_and_pages(console: Console,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,14 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.settings import PROJECT_ROOT
 from reminders.storage import nights
 from reminders.wiring import Services
-from tests.conftest import child_env, free_port, make_services, need, wait_until
+from tests.conftest import (
+    CeleryProcess,
+    child_env,
+    free_port,
+    make_services,
+    need,
+    wait_until,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -107,7 +114,9 @@ def shot(page: Any, name: str) -> None:
 
 
 def test_an_operator_works_through_the_console(web: tuple[str, Services], page: Any,
-                                              tmp_path: Path) -> None:
+                                              tmp_path: Path, base_env: dict[str, str],
+                                              start_worker: Callable[..., CeleryProcess]
+                                              ) -> None:
     base, svc = web
     expect = sync_api.expect
     page.goto(base + "/console")
@@ -154,6 +163,7 @@ def test_an_operator_works_through_the_console(web: tuple[str, Services], page: 
     # upload a CSV
     csv = tmp_path / "clinic.csv"
     csv.write_text("phone,name,time,confirmed\n+13125550170,Cy Diaz,20:30,yes\nnope,Di,,\n")
+    start_worker(base_env)  # the import runs as a job on a worker
     page.get_by_role("link", name="Import").click()
     page.get_by_label("CSV file").set_input_files(str(csv))
     page.get_by_role("button", name="Import").click()

@@ -22,10 +22,11 @@ from reminders.app.pacing import Paced, Pacer
 from reminders.app.recovery import Attempts, Recovery
 from reminders.app.retry import RetryLater, merge
 from reminders.app.send_window import OVERLOAD_CODES, SendWindow
-from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
+from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport, refused_address
 from reminders.domain import policies
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
+from reminders.domain.validation import InvalidInput
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import RenderedEmail, RenderedSms, Renderer
 from reminders.storage import counters, nights
@@ -242,7 +243,10 @@ class Sender:
     def _send_email(self, sub: Subscriber, local_date: date, email: RenderedEmail,
                     now: datetime, settle: bool, reclaimed: bool) -> str:
         assert sub.email is not None
-        message = self.composer.nightly(sub, email, now)
+        try:
+            message = self.composer.nightly(sub, email, now)
+        except InvalidInput as exc:
+            return self._failed(sub, local_date, "email", refused_address(str(exc)), now, settle)
         before_data = nightly_email.stamp(self.redis, message, sub.id, local_date, self.composer,
                                           reclaimed)
         try:

@@ -23,11 +23,12 @@ from typing import Any
 from reminders.app import consent
 from reminders.app.caregiver import CareSender
 from reminders.app.retry import RetryLater
-from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
+from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport, refused_address
 from reminders.domain import weekly
 from reminders.domain.gsm import count_segments
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.temperature import differences
+from reminders.domain.validation import InvalidInput
 from reminders.domain.weekly import Evening, WeekFacts
 from reminders.messages.email import EmailComposer
 from reminders.messages.weekly import TooLong, WeeklyTexts
@@ -152,7 +153,10 @@ class Weekly:
             return self._not_ours(claim, now)
         rendered = self.texts.in_language(sub.language).email(
             sub.name, facts, self.composer.unsubscribe_url(sub))
-        message = self.composer.nightly(sub, rendered, now)
+        try:
+            message = self.composer.nightly(sub, rendered, now)
+        except InvalidInput as exc:
+            return self._failed(sub, local_date, EMAIL_CHANNEL, refused_address(str(exc)))
         try:
             message_id = self.email.send_email(message)
         except DeliveryError as exc:

@@ -256,3 +256,22 @@ def login_failures(kind: str, who: str) -> str:
     ("address"); named by a digest (an address or a mistyped email is not ours to keep)."""
     digest = hashlib.sha256(who.lower().encode()).hexdigest()[:32]
     return f"{PREFIX}console:fail:{kind}:{digest}"
+
+
+# Console imports (a job on a worker): IMPORTS sorted set, member = job id, score = when it was
+# uploaded (the newest IMPORTS_KEPT are listed); per job a hash (who, file, state, counts), the
+# uploaded bytes (a string, deleted when the job ends) and the refused rows (a list of
+# "<line>\t<reason>", at most IMPORT_ERRORS_KEPT). All of a job's keys expire after 30 days.
+IMPORTS = PREFIX + "imports"
+
+
+def import_job(job_id: str) -> str:
+    return f"{PREFIX}import:{job_id}"
+
+
+def import_file(job_id: str) -> str:
+    return f"{PREFIX}import:{job_id}:file"
+
+
+def import_errors(job_id: str) -> str:
+    return f"{PREFIX}import:{job_id}:errors"

@@ -17,6 +17,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import beat_init, setup_logging, worker_init
 
+from reminders.app import import_jobs
 from reminders.app.delivery import RetryLater
 from reminders.entry.celery import broker
 from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher, publisher_for
@@ -87,6 +88,14 @@ def broker_url_for(settings: Settings) -> str:
     return SentinelUrl.parse(url).kombu_url() if url.startswith(SENTINEL_SCHEME) else url
 
 
+def producer_for(settings: Settings) -> Celery:
+    """A Celery app that only publishes, on these settings' broker (the web process's: not
+    the process-wide configuration above, which the worker reads from its environment)."""
+    producer = Celery("reminders-web", broker=broker_url_for(settings))
+    producer.conf.broker_transport_options = transport_options_for(settings)
+    return producer
+
+
 def transport_options_for(settings: Settings) -> dict[str, Any]:
     """A Redis broker: unacknowledged tasks come back after the visibility timeout, shorter
     than the late limit, so a task whose worker was killed is redelivered while its evening is
@@ -105,6 +114,8 @@ def transport_options_for(settings: Settings) -> dict[str, Any]:
     }
     if settings.broker_url.startswith(SENTINEL_SCHEME):
         options["master_name"] = settings.broker_sentinel_master
+        if settings.redis_sentinel_password:
+            options["sentinel_kwargs"] = {"password": settings.redis_sentinel_password}
     return options
 
 
@@ -156,7 +167,8 @@ def _broker_client() -> Client | None:
         return services().redis
     if not is_redis_url(settings.broker_url):
         return None
-    return connect(settings.broker_url, settings.broker_sentinel_master)
+    return connect(settings.broker_url, settings.broker_sentinel_master,
+                   settings.redis_sentinel_password)
 
 
 def _check_broker(settings: Settings) -> None:
@@ -226,6 +238,15 @@ def _deliver(subscriber_id: str, local_date: str, limit: datetime | None) -> dic
         log.warning("send retry subscriber=%s reason=redis %s", subscriber_id, exc)
         raise
     return outcome.channels
+
+
+@app.task(name="reminders.import_csv", ignore_result=True, acks_late=False)
+def import_csv(job_id: str) -> str:
+    """A console import (app/import_jobs.py). Acknowledged as it starts, not after: a long
+    job must not come back from the broker's visibility timeout while it still runs (it
+    would import twice); a worker lost mid-job leaves it shown as stalled, to upload again."""
+    svc = services()
+    return import_jobs.run(svc.redis, svc.store, svc.settings, job_id)
 
 
 @app.task(name="reminders.send_care_alert", bind=True, ignore_result=True, max_retries=20)

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from reminders.app import importer, preferences, stats
+from reminders.app import import_file, importer, preferences, stats
 from reminders.app.preferences import Enrolment
 from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
@@ -94,9 +94,14 @@ def cmd_list(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_import(args: argparse.Namespace, svc: Services) -> int:
-    rows = importer.read_csv(args.file)  # the whole file first: a broken one changes nothing
-    with tables.progress(len(rows), "importing") as advance:
-        report = importer.import_rows(svc.store, svc.settings, rows, on_row=advance)
+    # In this process (not a worker's job, as the console's is), streamed: the whole file is
+    # read once first, so a broken one changes nothing, then again row by row.
+    source = (import_file.stdin_source() if args.file == "-"
+              else import_file.file_source(args.file))
+    total = importer.count_rows(source, args.file)
+    with tables.progress(total, "importing") as advance:
+        report = importer.import_rows(svc.store, svc.settings, importer.rows(source, args.file),
+                                      on_row=advance)
     for line, reason in report.errors:
         print(f"line {line}: {reason}")
     print(report.summary())

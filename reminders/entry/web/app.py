@@ -45,6 +45,9 @@ CONSENT_KINDS = frozenset({Kind.STOP, Kind.START, Kind.JOIN, Kind.CARE, Kind.EMA
 CARE_ALERT_TASK = "reminders.send_care_alert"  # defined in entry/celery/app.py
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+# A URL's separators end an address in an access line: `/`, `?`, `=` and `&` may be in a local
+# part, so "/console/people?q=ana@…" would be masked whole, path and all.
+_URL_SEPARATORS = re.compile(r"([/?=&])")
 
 
 def twiml(message: str | None) -> Response:
@@ -169,7 +172,8 @@ class TokenMask(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError, KeyError):
             return True
-        masked = mask(_TOKEN_IN_URL.sub(r"\1***", unquote(message)))
+        masked = "".join(mask(part) for part in _URL_SEPARATORS.split(
+            _TOKEN_IN_URL.sub(r"\1***", unquote(message))))
         if masked != message:
             record.msg, record.args = masked, None
         return True
@@ -188,14 +192,12 @@ def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
     answers Twilio at once, whatever the provider's latency. The task is published on this
     app's own broker settings (not a process-wide Celery config). If the broker refuses it,
     the alert is sent here rather than lost."""
-    from celery import Celery
     from kombu.exceptions import OperationalError
 
-    from reminders.entry.celery.app import broker_url_for, transport_options_for
+    from reminders.entry.celery.app import producer_for
 
     # The worker's broker (CELERY_BROKER_URL or REDIS_URL; Redis, Sentinel or RabbitMQ).
-    producer = Celery("reminders-web", broker=broker_url_for(svc.settings))
-    producer.conf.broker_transport_options = transport_options_for(svc.settings)
+    producer = producer_for(svc.settings)
 
     def hand_off(subscriber_id: str, key: str, words: str) -> None:
         try:

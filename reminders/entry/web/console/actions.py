@@ -1,6 +1,7 @@
 """The console's changes, each a POST view of its own: a person's preferences, send-now,
-clearing a flag, importing a CSV. Each goes through the same app/ function as its command
-(`set`, `send-now`, `flags clear`, `import`) and leaves an audit line naming the operator.
+clearing a flag (the import, a job on a worker, is imports.py's). Each goes through the same
+app/ function as its command (`set`, `send-now`, `flags clear`) and leaves an audit line naming
+the operator.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from reminders.app import audit, flags, importer, preferences
+from reminders.app import audit, flags, preferences
 from reminders.app.report import describe
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli.send_now import send_now
@@ -79,26 +80,6 @@ class Actions:
             flash(f"Cleared the flag ({g.operator}, {now:%Y-%m-%d %H:%M} UTC).")
         return redirect(url_for("console.flags"))
 
-    def import_page(self) -> Any:
-        return render_template("console/import.html", operator=g.operator, report=None,
-                               error="", filename="")
-
-    def import_csv(self) -> Any:
-        upload = request.files.get("file")
-        name = (upload.filename or "upload.csv") if upload else ""
-        try:
-            if upload is None:
-                raise InvalidInput("choose a CSV file to upload")
-            rows = importer.parse_csv(upload.read(), name)
-        except InvalidInput as exc:
-            return render_template("console/import.html", operator=g.operator, report=None,
-                                   error=str(exc), filename=name), 400
-        report = importer.import_rows(self.svc.store, self.svc.settings, rows,
-                                      words=audit.words(g.operator, f"import {name}"))
-        audit.record(self.svc.redis, g.operator, "console_import", f"{name}: {report.summary()}")
-        return render_template("console/import.html", operator=g.operator, report=report,
-                               error="", filename=name)
-
 
 def register(bp: Blueprint, svc: Services) -> None:
     actions = Actions(svc)
@@ -106,7 +87,5 @@ def register(bp: Blueprint, svc: Services) -> None:
             ("/people/<handle>", "set_preferences", actions.set_preferences, "POST"),
             ("/people/<handle>/send-now", "send_now", actions.send_now_view, "POST"),
             ("/flags", "flags", actions.flags_page, "GET"),
-            ("/flags", "clear_flag", actions.clear_flag, "POST"),
-            ("/import", "import_page", actions.import_page, "GET"),
-            ("/import", "import_csv", actions.import_csv, "POST")):
+            ("/flags", "clear_flag", actions.clear_flag, "POST")):
         bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
