@@ -21,6 +21,7 @@ from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
+from reminders.app.review import Reviews
 from reminders.app.send_window import SendWindow
 from reminders.app.weekly import Weekly
 from reminders.channels.base import DeliveryError, EmailTransport, Recipient, SmsTransport
@@ -202,6 +203,10 @@ class Services:
         return Dispatcher(self.redis, timedelta(minutes=s.late_limit_minutes),
                           s.dispatch_batch_size, timedelta(seconds=s.visibility_timeout),
                           capacity.Limits.of(s))
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        return Reviews(self.redis, self.settings.care)
 
     @cached_property
     def replies(self) -> Replies:

@@ -13,7 +13,7 @@ recorded in the consent/audit log).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from reminders.app import flags
@@ -45,12 +45,25 @@ class Attended:
     for_caregiver: str
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A text kept for a person: inbound.py opens its review item once the reply is known."""
+
+    kind: str  # text | flag | crisis | worsening (app/review.KINDS)
+    phone: str
+    subscriber: str
+    words: str
+    found: Triage
+
+
 @dataclass
 class Care:
     store: Store
     settings: Settings
     replies: Replies
     now: datetime
+    # What this text left for a person (shared with the inbound handler that made us).
+    kept: list[Kept] = field(default_factory=list)
 
     def attend(self, sub: Subscriber | None, phone: str, heard: Assessment, words: str
                ) -> Attended:
@@ -64,7 +77,8 @@ class Care:
             flags.record(self.store, sub, foot.category, foot.level, words, self.now)
             log.warning("flag subscriber=%s level=%s category=%s", sub.id, foot.level,
                         foot.category)
-        self.keep(phone, sub, words, top)
+        kind = "flag" if flagged else "crisis" if top.level == Level.CRISIS else "text"
+        self.keep(phone, sub, words, top, kind)
         reply = self.replies.render(
             "triage", level=top.level, category=top.category,
             also_crisis=top.level != Level.CRISIS and heard.has(Level.CRISIS),
@@ -84,7 +98,9 @@ class Care:
         self.keep(phone, sub, words, Triage(Level.NONE, "not_understood"))
         return self.replies.render("safety_net")
 
-    def keep(self, phone: str, sub: Subscriber | None, words: str, found: Triage) -> None:
+    def keep(self, phone: str, sub: Subscriber | None, words: str, found: Triage,
+             kind: str = "text") -> None:
+        self.kept.append(Kept(kind, phone, sub.id if sub else "", words, found))
         inbox.add(self.store.redis, inbox.Item(
             phone=phone, subscriber=sub.id if sub else "", at=now_iso(self.now), text=words,
             level=str(found.level), category=found.category, language=self.replies.language))

@@ -250,3 +250,42 @@ def login_failures(kind: str, who: str) -> str:
     ("address"); named by a digest (an address or a mistyped email is not ours to keep)."""
     digest = hashlib.sha256(who.lower().encode()).hexdigest()[:32]
     return f"{PREFIX}console:fail:{kind}:{digest}"
+
+
+# Review items (storage/review.py): one hash per item (who, what, level, deadline, owner,
+# outcome), the open ones (sorted set, score = opened), the ones waiting for an escalation stage
+# (score = when it falls due), the closed ones (score = closed), the next id, and per person
+# (or unknown number) their items: a hash "kind:level" -> the open item (one at a time) and the
+# set of all their items (for `forget`).
+REVIEW_SEQ = PREFIX + "review:seq"
+REVIEW_OPEN = PREFIX + "review:open"
+REVIEW_ESCALATE = PREFIX + "review:escalate"
+REVIEW_CLOSED = PREFIX + "review:closed"
+
+
+def review(item_id: str) -> str:
+    return f"{PREFIX}review:{item_id}"
+
+
+def review_open_of(who: str) -> str:
+    return f"{PREFIX}review:of:{who}"
+
+
+def review_all_of(who: str) -> str:
+    return f"{PREFIX}review:all:{who}"
+
+
+# Sends that must happen once (storage/send_claims.py): a string per (scope, key), e.g.
+# ("escalation", "<item>:<stage>:<channel>") or ("checkin", "<person>:<period>"), whose value
+# is the send's state; kept SEND_CLAIM_TTL_SECONDS.
+def send_claim(scope: str, key: str) -> str:
+    return f"{PREFIX}once:{scope}:{key}"
+
+
+SEND_CLAIM_TTL_SECONDS = 90 * 24 * 3600
+# Numbers whose texts the carrier could not deliver (30003 unreachable, 30005 unknown,
+# 30006 landline...), owned by storage/unreachable.py: hash, field = subscriber id,
+# value = JSON {"at", "code"}.
+UNREACHABLE = PREFIX + "unreachable"
+# When each person last texted us (storage/heard.py): sorted set, score = epoch seconds.
+HEARD = PREFIX + "heard"

@@ -17,6 +17,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import capacity as cli_capacity
 from reminders.entry.cli import flags as cli_flags
+from reminders.entry.cli import inbox as cli_inbox
 from reminders.entry.cli import loop, person, tables
 from reminders.entry.cli import operators as cli_operators
 from reminders.logs import install
@@ -235,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_web)
 
     cli_flags.register(sub)
+    cli_inbox.register(sub)
     cli_operators.register(sub)
     cli_capacity.register(sub)
     loop.register(sub)
