@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import (
     caregivers,
+    conversation,
     flags,
     heard,
     inbox,
@@ -53,6 +54,7 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
         review.forget_in(pipe, sub.id, items)  # their review items (the words, the notes)
         heard.forget_in(pipe, sub.id)
         unreachable.forget_in(pipe, sub.id)
+        conversation.forget_in(pipe, sub.id)  # their texts in and out
 
     store.delete(sub, suppress=True, also=also)
     if sub.phone:  # the texts kept for the care team (a capped stream, read page by page)

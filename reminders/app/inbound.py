@@ -26,12 +26,12 @@ from reminders.app.inbound_commands import Preferences
 from reminders.app.preferences import Enrolment, enrol
 from reminders.app.review import Reviews
 from reminders.domain.keywords import Command, parse
-from reminders.domain.subscriber import Subscriber
+from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
 from reminders.domain.validation import format_clock
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import counters, limits, suppression
+from reminders.storage import conversation, counters, limits, suppression
 from reminders.storage import heard as heard_store
 from reminders.storage.client import Client
 from reminders.storage.subscribers import ConsentEvent, Store
@@ -102,7 +102,19 @@ class Inbound:
         self._open_reviews(reply)
         if sub is not None:
             heard_store.mark(self.redis, sub.id, self.now.timestamp())
+            self._remember(sub, body, reply)
         return reply
+
+    def _remember(self, sub: Subscriber, body: str, reply: str | None) -> None:
+        """The person's message history: their text (with what the triage made of it) and
+        our reply."""
+        at = now_iso(self.now)
+        top = self.heard.top
+        said = [{"dir": "in", "at": at, "text": body, "kind": self.last.command,
+                 "level": str(top.level), "category": top.category}]
+        if reply:
+            said.append({"dir": "out", "at": at, "text": reply, "kind": "reply"})
+        conversation.add(self.redis, sub.id, *said)
 
     def _open_reviews(self, reply: str | None) -> None:
         reviews = Reviews(self.redis, self.settings.care)

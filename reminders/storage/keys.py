@@ -289,3 +289,13 @@ SEND_CLAIM_TTL_SECONDS = 90 * 24 * 3600
 UNREACHABLE = PREFIX + "unreachable"
 # When each person last texted us (storage/heard.py): sorted set, score = epoch seconds.
 HEARD = PREFIX + "heard"
+
+
+# A person's texts in and out besides the nightly reminder (storage/conversation.py): list of
+# JSON {"dir": "in"|"out", "at", "text", "kind", "level", "category", "sid"}, newest last,
+# capped at CONVERSATION_MAX.
+def conversation(subscriber_id: str) -> str:
+    return f"{PREFIX}convo:{subscriber_id}"
+
+
+CONVERSATION_MAX = 200

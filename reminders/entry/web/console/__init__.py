@@ -60,7 +60,7 @@ def configure(app: Flask, svc: Services) -> CSRFProtect:
 
 
 def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
-    from reminders.entry.web.console import actions, auth, pages
+    from reminders.entry.web.console import actions, auth, inbox, pages
 
     bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -103,6 +103,7 @@ def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
     auth.register(bp, svc)
     pages.register(bp, svc)
     actions.register(bp, svc)
+    inbox.register(bp, svc)
     return bp
 
 

@@ -57,7 +57,9 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
         "console/person.html", operator=g.operator, info=info, handle=sub.handle(),
         values=values or form_values(info), error=error, settable=preferences.SETTABLE,
         consent=list(reversed(svc.store.consent_history(sub.id))), nights=nights,
-        chart=charts.person_chart(nights), preview=preview), status
+        chart=charts.person_chart(nights), preview=preview,
+        messages=history.messages(svc.redis, sub, now), reviews=svc.reviews.of_person(sub)
+    ), status
 
 
 def register(bp: Blueprint, svc: Services) -> None:
