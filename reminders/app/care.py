@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from reminders.app import flags
 from reminders.domain.keywords import URGENT_PAIN, Command
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.triage import Assessment, Level, Triage, foot_problem
+from reminders.domain.worsening import BASELINE_EVENINGS, worsening
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import counters, inbox
+from reminders.storage import counters, inbox, nights
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,23 @@ class Care:
             phone=phone, subscriber=sub.id if sub else "", at=now_iso(self.now), text=words,
             level=str(found.level), category=found.category, language=self.replies.language))
         counters.incr(self.store.redis, counters.triage(str(found.level)))
+
+    def score_reply_for(self, sub: Subscriber, score: int, words: str, evening: date) -> str:
+        """Tonight's score: pain that needs care now says so first; a worsening score (4+ on
+        3 evenings in a row, or 3 above their own 14-evening median: domain/worsening.py)
+        opens a review item and gets the coaching reply; else the usual answer."""
+        if score >= HIGH_PAIN_SCORE and URGENT_PAIN.search(words.lower()):
+            return self.score_reply(score, words)
+        days = [evening - timedelta(days=n) for n in range(BASELINE_EVENINGS, 0, -1)]
+        earlier = [int(r["score"]) if r.get("score", "").isdigit() else None
+                   for r in nights.read_many(self.store.redis, sub.id, days)]
+        why = worsening(score, earlier)
+        if not why:
+            return self.score_reply(score, words)
+        log.info("worsening score subscriber=%s score=%s why=%s", sub.id, score, why)
+        self.keep(sub.phone or "", sub, words, Triage(Level.SOON, f"worsening_{why}"),
+                  "worsening")
+        return self.replies.render("worsening", score=score)
 
     def score_reply(self, score: int, words: str) -> str:
         if score < HIGH_PAIN_SCORE:
