@@ -28,7 +28,7 @@ FIRST = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)  # 21:00 in Chicago, the evening 
     (5, [2, 2, 1, 2, 3], "above_median"),  # median 2: 5 is 3 above
     (4, [2, 2, 1, 2, 3], ""),  # only 2 above
     (8, [6], ""),  # one earlier evening is no baseline (nor a row)
-    (9, [5, 6, 6, 7, 6, 5, 6, 6, 7, 6, 5, 6, 7, 6] + [None], "above_median"),
+    (9, [5, 6, 6, 7, 6, 5, 6, 6, 7, 6, 5, 6, 7, 6, None], "above_median"),
     (0, [], ""),
 ])
 def test_the_rule(tonight: int, earlier: list[int | None], why: str) -> None:
