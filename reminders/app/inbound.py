@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reminders.app import care_inbound
+from reminders.app import care_inbound, silence
 from reminders.app.care import ATTENTION, Care, Kept
 from reminders.app.caregiver import Caregivers
 from reminders.app.inbound_commands import Preferences
@@ -32,7 +32,6 @@ from reminders.domain.validation import format_clock
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
 from reminders.storage import conversation, counters, limits, suppression
-from reminders.storage import heard as heard_store
 from reminders.storage.client import Client
 from reminders.storage.subscribers import ConsentEvent, Store
 
@@ -101,7 +100,7 @@ class Inbound:
             reply = None
         self._open_reviews(reply)
         if sub is not None:
-            heard_store.mark(self.redis, sub.id, self.now.timestamp())
+            silence.heard_from(self.redis, sub.id, self.now)
             self._remember(sub, body, reply)
         return reply
 
