@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -59,7 +59,7 @@ class Services:
     care_handoff: Callable[[str, str, str], object] | None = field(default=None, repr=False)
     # The same for a silence check-in (task reminders.send_checkin) and for an escalation due
     # at once (task reminders.care_sweep); None: done right here.
-    checkin_handoff: Callable[[str], object] | None = field(default=None, repr=False)
+    checkin_handoff: Callable[[str, str], object] | None = field(default=None, repr=False)
     review_handoff: Callable[[str], object] | None = field(default=None, repr=False)
 
     @cached_property
@@ -238,15 +238,17 @@ class Services:
         else:
             self.escalator.run(item_id, datetime.now(UTC))
 
-    def after_status(self, subscriber_id: str, status: str, unreachable_code: str) -> str:
+    def after_status(self, subscriber_id: str, evening: date, status: str,
+                     unreachable_code: str) -> str:
         """A nightly text's new status, for the care-team loop (app/silence.py)."""
         now = datetime.now(UTC)
-        action = self.silence.after_status(subscriber_id, status, unreachable_code, now)
+        action = self.silence.after_status(subscriber_id, evening, status, unreachable_code,
+                                           now)
         if action == "checkin":
             if self.checkin_handoff is not None:
-                self.checkin_handoff(subscriber_id)
+                self.checkin_handoff(subscriber_id, evening.isoformat())
             else:
-                self.silence.send_checkin(subscriber_id, now)
+                self.silence.send_checkin(subscriber_id, evening, now)
         return action
 
     @cached_property

@@ -58,10 +58,10 @@ class Silence:
     limiter: RateLimiter | None
     reviews: Reviews
 
-    def after_status(self, subscriber_id: str, status: str, unreachable_code: str,
-                     now: datetime) -> str:
-        """A nightly text's new status: "unreachable", "checkin" (one is due: send_checkin),
-        "call" (an item opened), or "" (nothing to do)."""
+    def after_status(self, subscriber_id: str, evening: date, status: str,
+                     unreachable_code: str, now: datetime) -> str:
+        """The new status of the nightly text of `evening`: "unreachable", "checkin" (one is
+        due: send_checkin), "call" (an item opened), or "" (nothing to do)."""
         redis = self.store.redis
         if status in ("undelivered", "failed") and unreachable_code:
             unreachable.add(redis, subscriber_id, now_iso(now), unreachable_code)
@@ -70,14 +70,14 @@ class Silence:
             return ""
         unreachable.remove(redis, subscriber_id)
         sub = self.store.get(subscriber_id)
-        return self.check(sub, now) if sub is not None else ""
+        return self.check(sub, evening, now) if sub is not None else ""
 
-    def silent_evenings(self, sub: Subscriber, now: datetime) -> tuple[int, str]:
-        """(delivered evenings in a row, up to today, since the last text heard; the stretch)."""
+    def silent_evenings(self, sub: Subscriber, evening: date) -> tuple[int, str]:
+        """(delivered evenings in a row, up to `evening`, since the last text heard; the
+        stretch: the instant of that last text)."""
         zone = ZoneInfo(sub.timezone)
-        today = now.astimezone(zone).date()
         window = 2 * self.care.silence_evenings
-        days = [today - timedelta(days=n) for n in range(window)]  # today first
+        days = [evening - timedelta(days=n) for n in range(window)]  # that evening first
         last = heard.last(self.store.redis, sub.id) or 0.0
         run = 0
         for day, record in zip(days, nights.read_many(self.store.redis, sub.id, days),
@@ -89,11 +89,11 @@ class Silence:
             run += 1
         return run, str(int(last))
 
-    def check(self, sub: Subscriber, now: datetime) -> str:
-        if sub.sms_status != "active" or sub.is_paused_on(
+    def check(self, sub: Subscriber, evening: date, now: datetime) -> str:
+        if sub.sms_status != "active" or sub.is_paused_on(evening) or sub.is_paused_on(
                 now.astimezone(ZoneInfo(sub.timezone)).date()):
             return ""
-        run, stretch = self.silent_evenings(sub, now)
+        run, stretch = self.silent_evenings(sub, evening)
         redis = self.store.redis
         if run >= 2 * self.care.silence_evenings and send_claims.claim(
                 redis, CALL, f"{sub.id}:{stretch}"):
@@ -107,13 +107,13 @@ class Silence:
             return "checkin"
         return ""
 
-    def send_checkin(self, subscriber_id: str, now: datetime) -> str:
+    def send_checkin(self, subscriber_id: str, evening: date, now: datetime) -> str:
         """The one check-in of this silent stretch: sent | already | skipped | missed."""
         sub = self.store.get(subscriber_id)
-        if sub is None or self.check(sub, now) != "checkin":
+        if sub is None or self.check(sub, evening, now) != "checkin":
             return "skipped"  # they answered, paused or stopped meanwhile
         redis = self.store.redis
-        stretch = self.silent_evenings(sub, now)[1]
+        stretch = self.silent_evenings(sub, evening)[1]
         key = f"{sub.id}:{stretch}"
         body = self.replies.in_language(sub.language).render("checkin")
         if self.limiter is not None and not self.limiter.acquire(

@@ -7,7 +7,7 @@ retry; exactly once is the claims' (storage/send_claims.py), not the broker's.""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from celery import Task
 
@@ -33,9 +33,10 @@ def escalate(self: Task, item_id: str) -> int:
 
 
 @app.task(name="reminders.send_checkin", bind=True, ignore_result=True, max_retries=10)
-def send_checkin(self: Task, subscriber_id: str) -> str:
+def send_checkin(self: Task, subscriber_id: str, evening: str) -> str:
     try:
-        return services().silence.send_checkin(subscriber_id, datetime.now(UTC))
+        return services().silence.send_checkin(subscriber_id, date.fromisoformat(evening),
+                                               datetime.now(UTC))
     except (CheckinRetry, RedisError) as exc:
         hint = exc.delay if isinstance(exc, CheckinRetry) else None
         raise self.retry(countdown=_backoff(self.request.retries, hint), exc=exc) from None

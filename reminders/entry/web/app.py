@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from reminders.app.delivery_status import UnknownMessage, advance
+from reminders.app.delivery_status import UnknownMessage, advance, night_for_message
 from reminders.channels.twilio_sms import recipient_problem, unreachable_handset
 from reminders.domain.keywords import Kind, parse
 from reminders.domain.validation import InvalidInput, normalise_phone
@@ -157,14 +157,16 @@ class Webhooks:
             self.svc.apply_recipient_problem(subscriber_id, recipient_problem(error_code),
                                              error_code)
         if changed:
-            self._care_loop(subscriber_id, status.lower(), error_code)
+            self._care_loop(sid, status.lower(), error_code)
         return Response(status=204)
 
-    def _care_loop(self, subscriber_id: str, status: str, error_code: str) -> None:
+    def _care_loop(self, sid: str, status: str, error_code: str) -> None:
         """Silence check-ins and the unreachable list (app/silence.py): the status itself is
         recorded already, so a fault here is logged, never the callback's 500."""
+        subscriber_id = ""
         try:
-            self.svc.after_status(subscriber_id, status,
+            subscriber_id, evening = night_for_message(self.svc.redis, sid)
+            self.svc.after_status(subscriber_id, evening, status,
                                   error_code if unreachable_handset(error_code) else "")
         except Exception:
             log.exception("care loop after status subscriber=%s", subscriber_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from reminders.wiring import Services
 
@@ -23,13 +23,13 @@ def install(svc: Services) -> None:
     producer = Celery("reminders-web-care", broker=broker_url_for(svc.settings))
     producer.conf.broker_transport_options = transport_options_for(svc.settings)
 
-    def handoff(task: str, here: Callable[[str], object]) -> Callable[[str], None]:
-        def hand(argument: str) -> None:
+    def handoff(task: str, here: Callable[..., object]) -> Callable[..., None]:
+        def hand(*args: str) -> None:
             try:
-                producer.send_task(task, args=(argument,))
+                producer.send_task(task, args=args)
             except OperationalError as exc:
                 log.error("%s not handed to a worker (%s): done here", task, exc)
-                here(argument)
+                here(*args)
         return hand
 
     if svc.review_handoff is None:
@@ -37,4 +37,5 @@ def install(svc: Services) -> None:
                                      lambda item: svc.escalator.run(item, datetime.now(UTC)))
     if svc.checkin_handoff is None:
         svc.checkin_handoff = handoff(
-            "reminders.send_checkin", lambda sid: svc.silence.send_checkin(sid, datetime.now(UTC)))
+            "reminders.send_checkin", lambda sid, evening: svc.silence.send_checkin(
+                sid, date.fromisoformat(evening), datetime.now(UTC)))
