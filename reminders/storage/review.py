@@ -119,6 +119,19 @@ def open_ids(client: Client) -> list[str]:
     return [codec.text(item) for item in raw]
 
 
+def open_levels(client: Client) -> list[tuple[str, float]]:
+    """(level, opened epoch) of every open item: what /metrics counts (a care team's backlog,
+    not the population)."""
+    opened: list[tuple[bytes, float]] = client.zrange(  # type: ignore[assignment]
+        keys.REVIEW_OPEN, 0, -1, withscores=True)
+    with client.pipeline(transaction=False) as pipe:
+        for item_id, _ in opened:
+            pipe.hget(keys.review(codec.text(item_id)), "level")
+        levels = pipe.execute()
+    return [(codec.text(level), score) for (_, score), level in zip(opened, levels,
+                                                                     strict=True)]
+
+
 def closed_ids(client: Client, since: float, limit: int = 1000) -> list[str]:
     """Items closed since `since`, the latest first."""
     raw: list[bytes] = client.zrevrangebyscore(  # type: ignore[assignment]

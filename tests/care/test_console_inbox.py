@@ -54,6 +54,8 @@ def test_take_then_close_with_an_outcome_and_a_note(console: Console,
     assert done.status_code == 302 and svc.reviews.inbox() == []
     handled = console.get("/console/inbox?all=1").get_data(as_text=True)
     assert "handled: left message" in handled and "voicemail, will try tomorrow" in handled
+    figures = handled.split('aria-label="Loop figures"')[1].split("</table>")[0]
+    assert "left message: 1" in figures  # closed by outcome, this week
 
 
 def test_an_unknown_item_or_a_get_changes_nothing(console: Console,

@@ -72,3 +72,23 @@ def cmd_inbox(args: argparse.Namespace, svc: Services) -> int:
         print(f"unreachable: {person['handle']} {person['name']} (error {person['code']}, "
               f"{person['local_at']})")
     return 0
+
+
+def print_loop(loop: dict[str, Any]) -> None:
+    """`stats`: the care-team loop's weekly figures and the open items by level and age."""
+    table = Table(show_edge=False, pad_edge=False, title="Care-team loop, by week")
+    for header in ("week", "median minutes to acknowledge", "closed (outcome: n)",
+                   "past deadline", "check-ins sent / answered", "escalated (1st / 2nd)"):
+        table.add_column(header, overflow="fold")
+    for week in loop["weeks"]:
+        acks = ", ".join(f"{level} {minutes:g}" for level, minutes in
+                         week["ack_median_minutes"].items()) or "-"
+        closed = ", ".join(f"{name}: {n}" for name, n in week["outcomes"].items() if n) or "-"
+        table.add_row(week["week"], acks, closed, str(week["past_deadline"]),
+                      f"{week['checkin_sent']} / {week['checkin_answered']}",
+                      f"{week['escalated_1']} / {week['escalated_2']}")
+    console = tables.stdout_console()
+    console.print(table)
+    waiting = {level: sum(ages.values()) for level, ages in loop["open"].items()}
+    console.print("Open review items: " + ", ".join(f"{level} {n}" for level, n in
+                                                     waiting.items()))

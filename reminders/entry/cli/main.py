@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
-from reminders.app import importer, preferences, stats
+from reminders.app import importer, loop_stats, preferences, stats
 from reminders.app.preferences import Enrolment
 from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
@@ -125,6 +126,7 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     if not 1 <= args.days <= stats.MAX_DAYS:
         raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
     result = stats.compute(svc.redis, args.days)
+    result["loop"] = loop_stats.figures(svc.redis, datetime.now(UTC))
     if args.json:
         _out(result)
         return 0
@@ -137,6 +139,7 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     console.print(tables.nights_table(result["nights"]))
     if line := stats.unreadable_line(result["unreadable"]):
         console.print(line)
+    cli_inbox.print_loop(result["loop"])
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from reminders.app import audit, inbox_view
+from reminders.app import audit, inbox_view, loop_stats
 from reminders.app.review import OUTCOMES
 from reminders.domain.validation import InvalidInput
 from reminders.wiring import Services
@@ -22,7 +22,8 @@ def register(bp: Blueprint, svc: Services) -> None:
         rows = inbox_view.entries(svc.store, svc.reviews, now, include_closed=show_all)
         return render_template("console/inbox.html", operator=g.operator, rows=rows,
                                show_all=show_all, outcomes=OUTCOMES,
-                               unreachable=inbox_view.unreachable_people(svc.store))
+                               unreachable=inbox_view.unreachable_people(svc.store),
+                               figures=loop_stats.figures(svc.redis, now))
 
     def take(item_id: str) -> Any:
         try:
