@@ -60,7 +60,7 @@ def configure(app: Flask, svc: Services) -> CSRFProtect:
 
 
 def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
-    from reminders.entry.web.console import actions, auth, inbox, pages
+    from reminders.entry.web.console import actions, auth, coordinator, inbox, pages
 
     bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -104,6 +104,7 @@ def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
     pages.register(bp, svc)
     actions.register(bp, svc)
     inbox.register(bp, svc)
+    coordinator.register(bp, svc)
     return bp
 
 
