@@ -43,6 +43,8 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
     found = nights.of_subscriber(store.redis, sub.id, today)
     caregiver_phone = caregivers.caregiver_phone(store.redis, sub.id)
     items = review.ids_of(store.redis, sub.id)
+    # items from their number before it was enrolled (kept by number, not by subscriber)
+    by_number = review.ids_of(store.redis, f"phone:{sub.phone}") if sub.phone else []
 
     def also(pipe: Pipeline) -> None:
         found.erase(pipe)
@@ -52,6 +54,8 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
         # their caregiver link, its index entry and the record of texts sent to the caregiver
         caregivers.forget_in(pipe, sub.id, caregiver_phone)
         review.forget_in(pipe, sub.id, items)  # their review items (the words, the notes)
+        if sub.phone:
+            review.forget_in(pipe, f"phone:{sub.phone}", by_number)
         heard.forget_in(pipe, sub.id)
         unreachable.forget_in(pipe, sub.id)
         conversation.forget_in(pipe, sub.id)  # their texts in and out

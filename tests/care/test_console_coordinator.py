@@ -4,6 +4,8 @@ Through the web app (Flask's test client, a logged-in operator), texts at the fa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from reminders.app.preferences import Enrolment, enrol
@@ -85,3 +87,18 @@ def test_add_and_remove_a_caregiver(console: Console, fake_twilio: FakeTwilio,
         as_text=True)
 
 
+
+
+def test_the_person_page_says_times_in_their_zone_and_when_paused(
+        console: Console, twilio_services: Services) -> None:
+    svc = twilio_services
+    enrol(svc.store, svc.settings, Enrolment(phone=ANA, name="Ana Lima", confirmed=True,
+                                             time="20:00", timezone="America/Chicago"))
+    page = console.get(f"/console/people/{ANA}").get_data(as_text=True)
+    line = page.split("next reminder:")[1].split("·")[0]
+    visible = re.sub(r"<[^>]*>", "", line)  # what the eye reads; UTC stays in the tooltip
+    assert re.search(r"\d{4}-\d\d-\d\d 20:00 C[SD]T", visible), visible
+    assert "Z" not in visible and "UTC" in line
+    console.post(f"/console/people/{ANA}", {"paused_until": "2099-01-31", "name": "Ana Lima"})
+    paused = console.get(f"/console/people/{ANA}").get_data(as_text=True)
+    assert "paused until 2099-01-31" in paused.split("next reminder:")[1].split("·")[0]

@@ -130,3 +130,13 @@ def test_forget_erases_the_items(svc: Services, cli: Cli) -> None:
     assert cli("forget", PHONE).returncode == 0
     assert items(svc, closed=True) == []
     assert not [k for k in svc.redis.scan_iter("fc:review:*") if not k.endswith(b":seq")]
+
+
+def test_forget_also_erases_what_their_number_sent_before_it_was_enrolled(
+        console_services: Services, cli: Cli) -> None:
+    svc = console_services
+    svc.inbound(NOW).handle(PHONE, "who is this? my toe is bleeding a little")
+    enrol(svc.store, svc.settings, Enrolment(phone=PHONE, name="Ana", confirmed=True), NOW)
+    assert len(items(svc)) == 1
+    assert cli("forget", PHONE).returncode == 0
+    assert items(svc, closed=True) == []
