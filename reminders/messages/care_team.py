@@ -1,7 +1,7 @@
-"""The care team's escalation messages: the email (subject and text from templates/email/
-care_team*.txt.j2) and the webhook's JSON body. Minimum necessary: who (name and number, so
-someone can call), level, category, when, the deadline and a console link; never the person's
-words, and nothing about the person in the email subject."""
+"""The care team's escalation messages: the email (subject and text from templates/staff/
+care_team*.txt.j2: staff-facing, English only) and the webhook's JSON body. Minimum
+necessary: who (name and number, so someone can call), level, category, when, the deadline
+and a console link; never the person's words, and nothing about the person in the subject."""
 
 from __future__ import annotations
 
@@ -62,12 +62,12 @@ class CareTeamMessages:
         context = self._context(e)
         message = EmailMessage()
         message["Subject"] = " ".join(
-            env.get_template("email/care_team_subject.txt.j2").render(**context).split())
+            env.get_template("staff/care_team_subject.txt.j2").render(**context).split())
         message["From"] = self.sender
         message["To"] = to
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
-        message.set_content(env.get_template("email/care_team.txt.j2").render(**context))
+        message.set_content(env.get_template("staff/care_team.txt.j2").render(**context))
         return message
 
     def webhook_body(self, e: Escalation, now: datetime) -> bytes:
