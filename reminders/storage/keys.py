@@ -276,8 +276,8 @@ def review_all_of(who: str) -> str:
 
 
 # Sends that must happen once (storage/send_claims.py): a string per (scope, key), e.g.
-# ("escalation", "<item>:<stage>:<channel>") or ("checkin", "<person>:<period>"), whose value
-# is the send's state; kept SEND_CLAIM_TTL_SECONDS.
+# ("escalation", "<item>:<stage>:<channel>") or ("checkin", "<person>:<stretch>"), value = the
+# send's state; kept SEND_CLAIM_TTL_SECONDS.
 def send_claim(scope: str, key: str) -> str:
     return f"{PREFIX}once:{scope}:{key}"
 
@@ -287,13 +287,11 @@ SEND_CLAIM_TTL_SECONDS = 90 * 24 * 3600
 # 30006 landline...), owned by storage/unreachable.py: hash, field = subscriber id,
 # value = JSON {"at", "code"}.
 UNREACHABLE = PREFIX + "unreachable"
-# When each person last texted us (storage/heard.py): sorted set, score = epoch seconds.
-HEARD = PREFIX + "heard"
+HEARD = PREFIX + "heard"  # when each person last texted (storage/heard.py): id -> epoch
 
 
-# A person's texts in and out besides the nightly reminder (storage/conversation.py): list of
-# JSON {"dir": "in"|"out", "at", "text", "kind", "level", "category", "sid"}, newest last,
-# capped at CONVERSATION_MAX.
+# A person's texts in and out but the nightly reminder (storage/conversation.py): list of JSON
+# {"dir": "in"|"out", "at", "text", "kind", "level", "category", "sid"}, capped (newest last).
 def conversation(subscriber_id: str) -> str:
     return f"{PREFIX}convo:{subscriber_id}"
 
