@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import charset_normalizer
+
 from reminders.app import preferences
 from reminders.app.preferences import Enrolment
 from reminders.domain.validation import InvalidInput, normalise_email, normalise_phone, parse_bool
@@ -26,6 +28,9 @@ COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed",
            "cause")
 # A reason quotes the bad value; a 10 kB cell must not turn into a 10 kB report line.
 MAX_REASON = 160
+
+# What spreadsheets save a CSV as besides UTF-8 (charset-normalizer chooses among these only).
+SPREADSHEET_ENCODINGS = ["utf_16", "cp1252"]
 
 
 @dataclass(frozen=True)
@@ -96,11 +101,18 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _decode(data: bytes, path: str) -> str:
+    """UTF-8 (with or without a BOM), else what spreadsheets also write: UTF-16 with its BOM
+    ("Unicode text"), Windows-1252 (Excel's "CSV" on Windows: one "José" is byte 0xE9), told
+    apart by charset-normalizer among those only, so a binary file is not read as text."""
     try:
         text = data.decode("utf-8-sig")  # spreadsheets like to start with a BOM
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path} is not a UTF-8 CSV file (undecodable byte at offset "
-                           f"{exc.start})") from None
+        guess = charset_normalizer.from_bytes(data, cp_isolation=SPREADSHEET_ENCODINGS).best()
+        text = str(guess) if guess is not None else ""
+        if not text or any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+            raise InvalidInput(f"{path} is not a UTF-8 CSV file (nor UTF-16 or Windows-1252 "
+                               f"text; undecodable byte at offset {exc.start})") from None
+        text = text.lstrip("\ufeff")
     if "\x00" in text:
         raise InvalidInput(f"{path} is not a CSV file (it contains NUL bytes)")
     return text

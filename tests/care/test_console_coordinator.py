@@ -102,3 +102,15 @@ def test_the_person_page_says_times_in_their_zone_and_when_paused(
     console.post(f"/console/people/{ANA}", {"paused_until": "2099-01-31", "name": "Ana Lima"})
     paused = console.get(f"/console/people/{ANA}").get_data(as_text=True)
     assert "paused until 2099-01-31" in paused.split("next reminder:")[1].split("·")[0]
+
+
+def test_language_is_shown_and_changed_on_the_person_page(console: Console,
+                                                          twilio_services: Services) -> None:
+    svc = twilio_services
+    enrol(svc.store, svc.settings, Enrolment(phone=ANA, name="Ana Lima", confirmed=True))
+    page = console.get(f"/console/people/{ANA}").get_data(as_text=True)
+    assert '<option value="en" selected>English</option>' in page
+    console.post(f"/console/people/{ANA}", {"language": "es", "name": "Ana Lima"})
+    assert svc.store.require(ANA).language == "es"
+    assert '<option value="es" selected>Español</option>' in console.get(
+        f"/console/people/{ANA}").get_data(as_text=True)

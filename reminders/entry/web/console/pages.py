@@ -39,7 +39,7 @@ def form_values(info: dict[str, Any]) -> dict[str, str]:
             "email": info["email"] or "", "time": info["time"], "timezone": info["timezone"],
             "channel": str(info["channel"]), "heat_ok": yes(info["heat_ok"]),
             "massage_ok": yes(info["massage_ok"]), "paused_until": info["paused_until"] or "",
-            "cause": info["cause"] or "none"}
+            "cause": info["cause"] or "none", "language": info["language"]}
 
 
 def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = None,
