@@ -13,6 +13,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from reminders import settings_care
+from reminders.settings_care import CareSettings
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
     ConfigError,
@@ -102,6 +104,8 @@ class Settings:
     # Local state: the beat schedule, and redis.url (the Redis `make run` uses).
     state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
     metrics_token: str = ""  # empty: /metrics is open (bind it privately then)
+    # The care-team loop: escalation addresses, deadlines, clinic hours (settings_care.py).
+    care: CareSettings = field(default_factory=CareSettings)
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -207,7 +211,7 @@ VARIABLES = (
     Variable("METRICS_TOKEN", "metrics_token", _as_given),
     Variable("LOG_LEVEL", None),
 )
-KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)
+KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES) + settings_care.NAMES
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
@@ -226,6 +230,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
         if variable.field is not None and variable.name in env:
             values[variable.field] = variable.parse(variable.name, env[variable.name])
     _derive(env, values)
+    values["care"] = settings_care.load(env)
     settings = Settings(**values)  # type: ignore[arg-type]
     _check_consistency(settings)
     if settings.console_mode and not settings.secret_key:

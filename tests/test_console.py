@@ -68,12 +68,22 @@ def test_clearing_a_flag_with_a_note_says_who_and_when(console: Console,
     page = console.get("/console/flags").get_data(as_text=True)
     assert "blister on my left heel" in page and "Ana Lima" in page
     sub = svc.store.require(PHONE)
-    response = console.post("/console/flags", {"person": sub.id, "note": "called, seeing GP"})
+    # Without an outcome nothing closes: the flag and its review item stay open.
+    refused = console.post("/console/flags", {"person": sub.id, "note": "called, seeing GP"})
+    assert refused.status_code == 302
+    assert svc.store.require(PHONE).flag_until is not None
+    assert "Not cleared: outcome must be one of" in console.get("/console/flags").get_data(
+        as_text=True)
+    response = console.post("/console/flags", {"person": sub.id, "note": "called, seeing GP",
+                                               "outcome": "referred"})
     assert response.status_code == 302
     assert svc.store.require(PHONE).flag_until is None
     event = last_event(svc, PHONE)
     assert (event["action"], event["source"]) == ("flag_cleared", "console")
-    assert event["words"] == f"{OPERATOR}: called, seeing GP" and event["at"]
+    assert event["words"] == f"{OPERATOR}: referred: called, seeing GP" and event["at"]
+    [item] = svc.reviews.inbox(include_closed=True)
+    assert (item["kind"], item["state"], item["outcome"], item["owner"]) == (
+        "flag", "closed", "referred", OPERATOR)
     after = console.get("/console/flags").get_data(as_text=True)
     assert "No open reports." in after and f"Cleared the flag ({OPERATOR}" in after
 

@@ -151,10 +151,11 @@ def test_an_operator_works_through_the_console(web: tuple[str, Services], page: 
     assert svc.store.require(ANA).send_time.strftime("%H:%M") == "21:30"
     shot(page, "person")
 
-    # clear a flag with a note
+    # clear a flag with an outcome and a note
     page.get_by_role("link", name="Flags").click()
     expect(page.get_by_text("I found a blister under my big toe")).to_be_visible()
     shot(page, "flags")
+    page.get_by_label("Outcome").select_option("referred")
     page.get_by_label("Note").fill("Called Bo; podiatrist on Monday")
     page.get_by_role("button", name="Clear flag").click()
     expect(page.get_by_role("status")).to_contain_text(f"Cleared the flag ({OPERATOR}")

@@ -223,7 +223,7 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "time_invalid": {"earliest": "4:00 PM", "latest": "11:00 PM"},
     "tz_set": {"zone": "America/Argentina/ComodRivadavia", "time": "10:45 PM"},
     "paused": {"until": date(2027, 9, 29)}, "resumed": {"time": "10:45 PM"},
-    "done": {"streak": 365}, "score_saved": {"score": 10},
+    "done": {"streak": 365}, "score_saved": {"score": 10}, "worsening": {"score": 10},
     "high_pain": {"score": 10, "urgent": False, "support": ""},
     "triage": {"level": "crisis", "category": "self_harm", "also_foot": True,
                "support": "555-0100"},

@@ -1,6 +1,8 @@
 """Reading an import's bytes as CSV records, streamed: the chunks of a file, of stdin (spooled)
 or of an upload kept in Redis go through an incremental UTF-8 decoder and csv.reader, one line
-at a time, so memory holds one chunk and one record whatever the file's size.
+at a time, so memory holds one chunk and one record whatever the file's size. Besides UTF-8,
+what spreadsheets save a CSV as is read too: UTF-16 with its BOM ("Unicode text") and
+Windows-1252 (Excel's "CSV" on Windows), told apart by charset-normalizer among those only.
 
 What the columns mean is importer.py's (the one place a column is added); this module only
 says whether the bytes are a CSV file, and where each record starts.
@@ -14,9 +16,13 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+import charset_normalizer
+
 from reminders.domain.validation import InvalidInput
 
 CHUNK = 64 * 1024
+# What spreadsheets save a CSV as besides UTF-8 (charset-normalizer chooses among these only).
+SPREADSHEET_ENCODINGS = ["utf_16", "cp1252"]
 # Opens the bytes again from the start: the file is read twice (checked whole, then imported).
 Source = Callable[[], Iterable[bytes]]
 # One line and its end; the last line of a file may have none.
@@ -43,19 +49,48 @@ def records(source: Source, path: str) -> Iterator[tuple[int, list[str]]]:
             yield start, cells
 
 
+def encoding_of(source: Source, path: str) -> str:
+    """The file's encoding: UTF-8 (with or without a BOM) when every byte decodes as UTF-8, a
+    UTF-16 file by its BOM, else what charset-normalizer finds among SPREADSHEET_ENCODINGS in
+    the first chunk; InvalidInput when none fits. One pass, one chunk in memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    first, offset = b"", 0
+    try:
+        for chunk in itertools.chain(source(), [b""]):
+            if not first:
+                first = chunk
+                if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    return "utf-16"
+            decoder.decode(chunk, final=not chunk)
+            offset += len(chunk)
+        return "utf-8-sig"  # a spreadsheet's BOM dropped
+    except UnicodeDecodeError as exc:
+        guess = charset_normalizer.from_bytes(first, cp_isolation=SPREADSHEET_ENCODINGS).best()
+        if guess is None:
+            raise InvalidInput(f"{path} is not a UTF-8 CSV file (nor UTF-16 or Windows-1252 "
+                               f"text; undecodable byte at offset {offset + exc.start})") from None
+        return guess.encoding
+
+
 def _lines(source: Source, path: str) -> Iterator[str]:
     """The text's lines, each with its end (\r\n, \r or \n, as csv expects them)."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()  # a spreadsheet's BOM dropped
+    encoding = encoding_of(source, path)
+    decoder = codecs.getincrementaldecoder(encoding)()
     offset, pending = 0, ""
     for chunk in itertools.chain(source(), [b""]):  # b"": the end, to flush
         try:
             text = decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path} is not a UTF-8 CSV file (undecodable byte at offset "
-                               f"{offset + exc.start})") from None
+            raise InvalidInput(f"{path} is not a {encoding} CSV file (undecodable byte at "
+                               f"offset {offset + exc.start})") from None
         offset += len(chunk)
         if "\x00" in text:
             raise InvalidInput(f"{path} is not a CSV file (it contains NUL bytes)")
+        if encoding != "utf-8-sig":
+            text = text.lstrip("\ufeff") if offset == len(chunk) else text
+            # a binary file read as Windows-1252 is all control characters: not a CSV file
+            if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+                raise InvalidInput(f"{path} is not a CSV file (control characters)")
         pending += text
         # Up to the last line end; a \r at the very end may be half of a \r\n.
         end = len(pending) - 1 if chunk and pending.endswith("\r") else len(pending)

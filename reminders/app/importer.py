@@ -27,6 +27,7 @@ COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed",
 MAX_REASON = 160
 
 
+
 @dataclass(frozen=True)
 class Row:
     line: int  # where the row starts in the file (1 = the header line)

@@ -19,19 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reminders.app import care_inbound
-from reminders.app.care import ATTENTION, Care
+from reminders.app import care_inbound, silence
+from reminders.app.care import ATTENTION, Care, Kept
 from reminders.app.caregiver import Caregivers
 from reminders.app.inbound_commands import Preferences
 from reminders.app.preferences import Enrolment, enrol
 from reminders.app.program import Program
+from reminders.app.review import Reviews
 from reminders.domain.keywords import Command, parse
-from reminders.domain.subscriber import Subscriber
+from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
 from reminders.domain.validation import format_clock
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import counters, limits, suppression
+from reminders.storage import conversation, counters, limits, suppression
 from reminders.storage.client import Client
 from reminders.storage.subscribers import ConsentEvent, Store
 
@@ -75,6 +76,10 @@ class Inbound:
     heard: Assessment = field(default_factory=lambda: Assessment((), False, False, False),
                               init=False)
     last: Heard = field(default_factory=lambda: Heard("unknown", NOTHING), init=False)
+    # What this text left for a person (Care.keep): review items, opened with the reply.
+    kept: list[Kept] = field(default_factory=list, init=False)
+    # Called with the id of a new review item (hands an at-once escalation to a worker).
+    on_review: Callable[[str], object] | None = None
 
     def handle(self, phone: str, body: str) -> str | None:
         self.text = body
@@ -92,9 +97,34 @@ class Inbound:
                  self.heard.top.category)
         counters.incr(self.redis, counters.inbound(command.kind))
         reply = self._dispatch(command, phone, sub)
-        if reply is None or not self._may_reply(phone, command):
-            return None
+        if reply is not None and not self._may_reply(phone, command):
+            reply = None
+        self._open_reviews(reply)
+        if sub is not None:
+            silence.heard_from(self.redis, sub.id, self.now)
+            self._remember(sub, body, reply)
         return reply
+
+    def _remember(self, sub: Subscriber, body: str, reply: str | None) -> None:
+        """The person's message history: their text (with what the triage made of it) and
+        our reply."""
+        at = now_iso(self.now)
+        top = self.heard.top
+        said = [{"dir": "in", "at": at, "text": body, "kind": self.last.command,
+                 "level": str(top.level), "category": top.category}]
+        if reply:
+            said.append({"dir": "out", "at": at, "text": reply, "kind": "reply"})
+        conversation.add(self.redis, sub.id, *said)
+
+    def _open_reviews(self, reply: str | None) -> None:
+        reviews = Reviews(self.redis, self.settings.care)
+        for kept in self.kept:
+            item_id, new = reviews.open(
+                kind=kept.kind, phone=kept.phone, subscriber_id=kept.subscriber,
+                level=str(kept.found.level), category=kept.found.category, text=kept.words,
+                now=self.now, reply=reply or "")
+            if new and self.on_review is not None:
+                self.on_review(item_id)
 
     def _may_reply(self, phone: str, command: Command) -> bool:
         count = limits.count_reply(self.redis, phone)
@@ -185,7 +215,7 @@ class Inbound:
                                  "same_day:hotspot")
 
     def _care(self) -> Care:
-        return Care(self.store, self.settings, self.replies, self.now)
+        return Care(self.store, self.settings, self.replies, self.now, self.kept)
 
     # -- consent ---------------------------------------------------------------------------
     def _twilio_answers(self) -> bool:

@@ -97,8 +97,9 @@ class Preferences:
         return self.replies.render("done", streak=streak)
 
     def _score(self, sub: Subscriber, command: Command) -> str:
-        nights.note(self.redis, sub.id, self.evening(sub), score=command.arg)
-        return self.care.score_reply(int(command.arg), command.words)
+        evening = self.evening(sub)
+        nights.note(self.redis, sub.id, evening, score=command.arg)
+        return self.care.score_reply_for(sub, int(command.arg), command.words, evening)
 
     def _email(self, sub: Subscriber, command: Command) -> str:
         if command.arg in ("off", "stop", "none", "no"):

@@ -77,7 +77,13 @@ def _config() -> dict[str, Any]:
                 "schedule": _tick_schedule(settings.dispatch_interval_seconds),
                 # A tick nobody ran in time is worthless: the next one claims the same people.
                 "options": {"expires": max(1.0, settings.dispatch_interval_seconds)},
-            }
+            },
+            # Review items whose escalation stage is due (entry/celery/care_tasks.py).
+            "care-sweep": {
+                "task": "reminders.care_sweep",
+                "schedule": settings.care.sweep_seconds,
+                "options": {"expires": max(1.0, settings.care.sweep_seconds)},
+            },
         },
     }
 
@@ -274,3 +280,7 @@ def _backoff(retries: int, hint: float | None, floor: bool = False) -> float:
     if hint is not None and hint > 0:
         return min(max(hint, backoff) if floor else hint, cap)
     return backoff
+
+
+# The care-team loop's tasks register on this app (they import it: hence at the end).
+from reminders.entry.celery import care_tasks  # noqa: E402, F401

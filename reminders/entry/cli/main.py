@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
-from reminders.app import import_file, importer, preferences, stats
+from reminders.app import import_file, importer, loop_stats, preferences, stats
 from reminders.app.preferences import Enrolment
 from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
@@ -17,6 +18,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import capacity as cli_capacity
 from reminders.entry.cli import flags as cli_flags
+from reminders.entry.cli import inbox as cli_inbox
 from reminders.entry.cli import loop, person, tables
 from reminders.entry.cli import operators as cli_operators
 from reminders.logs import install
@@ -129,6 +131,7 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     if not 1 <= args.days <= stats.MAX_DAYS:
         raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
     result = stats.compute(svc.redis, args.days)
+    result["loop"] = loop_stats.figures(svc.redis, datetime.now(UTC))
     if args.json:
         _out(result)
         return 0
@@ -141,6 +144,7 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     console.print(tables.nights_table(result["nights"]))
     if line := stats.unreadable_line(result["unreadable"]):
         console.print(line)
+    cli_inbox.print_loop(result["loop"])
     return 0
 
 
@@ -240,6 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_web)
 
     cli_flags.register(sub)
+    cli_inbox.register(sub)
     cli_operators.register(sub)
     cli_capacity.register(sub)
     loop.register(sub)

@@ -24,11 +24,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from reminders.app.delivery_status import UnknownMessage, advance
-from reminders.channels.twilio_sms import recipient_problem
+from reminders.app.delivery_status import UnknownMessage, advance, night_for_message
+from reminders.channels.twilio_sms import recipient_problem, unreachable_handset
 from reminders.domain.keywords import Kind, parse
 from reminders.domain.validation import InvalidInput, normalise_phone
-from reminders.entry.web import console
+from reminders.entry.web import care_handoffs, console
 from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
@@ -159,7 +159,20 @@ class Webhooks:
             # Twilio's codes are the SMS channel's to read (a status is only ever about SMS).
             self.svc.apply_recipient_problem(subscriber_id, recipient_problem(error_code),
                                              error_code)
+        if changed:
+            self._care_loop(sid, status.lower(), error_code)
         return Response(status=204)
+
+    def _care_loop(self, sid: str, status: str, error_code: str) -> None:
+        """Silence check-ins and the unreachable list (app/silence.py): the status itself is
+        recorded already, so a fault here is logged, never the callback's 500."""
+        subscriber_id = ""
+        try:
+            subscriber_id, evening = night_for_message(self.svc.redis, sid)
+            self.svc.after_status(subscriber_id, evening, status,
+                                  error_code if unreachable_handset(error_code) else "")
+        except Exception:
+            log.exception("care loop after status subscriber=%s", subscriber_id)
 
 
 class TokenMask(logging.Filter):
@@ -213,6 +226,7 @@ def create_app(svc: Services) -> Flask:
     svc.check_storage()  # however the app is started: refuse a Redis that could evict
     if svc.care_handoff is None:
         svc.care_handoff = care_handoff(svc)
+    care_handoffs.install(svc)  # escalations and check-ins to a worker, like caregiver alerts
     app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
     mask_access_logs()

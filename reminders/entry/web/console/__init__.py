@@ -30,6 +30,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from reminders.app import operators
+from reminders.app.review import local
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def configure(app: Flask, svc: Services) -> CSRFProtect:
 
 
 def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
-    from reminders.entry.web.console import actions, auth, imports, pages
+    from reminders.entry.web.console import actions, auth, coordinator, imports, inbox, pages
 
     bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -104,6 +105,8 @@ def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
     pages.register(bp, svc)
     actions.register(bp, svc)
     imports.register(bp, svc)
+    inbox.register(bp, svc)
+    coordinator.register(bp, svc)
     return bp
 
 
@@ -115,4 +118,6 @@ def error_page(title: str, message: str, status: int) -> Any:
 def install(app: Flask, svc: Services) -> None:
     """Add the console to the web app."""
     csrf = configure(app, svc)
+    # An instant in the person's own zone ("2026-12-07 21:04 CST"); pages keep UTC for tooltips.
+    app.jinja_env.filters["their_time"] = local
     app.register_blueprint(blueprint(svc, csrf))

@@ -67,16 +67,23 @@ class Actions:
 
     def flags_page(self) -> Any:
         found = flags.all_open(self.svc.store, datetime.now(UTC))
-        return render_template("console/flags.html", operator=g.operator, found=found)
+        return render_template("console/flags.html", operator=g.operator, found=found,
+                               outcomes=flags.OUTCOMES)
 
     def clear_flag(self) -> Any:
         now = datetime.now(UTC)
         sub = self.svc.store.get(request.form.get("person", "")[:64])
         note = " ".join(request.form.get("note", "").split())[:MAX_NOTE]
+        outcome = request.form.get("outcome", "")
         if sub is None or not flags.is_open(sub, now):
             flash("That flag is no longer open.")
+            return redirect(url_for("console.flags"))
+        try:
+            self.svc.reviews.close_flag(self.svc.store, sub, outcome, note, g.operator, now,
+                                        source="console")
+        except InvalidInput as exc:
+            flash(f"Not cleared: {exc}.")
         else:
-            flags.clear(self.svc.store, sub, note, g.operator, now, source="console")
             flash(f"Cleared the flag ({g.operator}, {now:%Y-%m-%d %H:%M} UTC).")
         return redirect(url_for("console.flags"))
 

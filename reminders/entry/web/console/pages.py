@@ -39,8 +39,8 @@ def form_values(info: dict[str, Any]) -> dict[str, str]:
             "email": info["email"] or "", "time": info["time"], "timezone": info["timezone"],
             "channel": str(info["channel"]), "heat_ok": yes(info["heat_ok"]),
             "massage_ok": yes(info["massage_ok"]), "paused_until": info["paused_until"] or "",
-            "cause": info["cause"] or "none", "frequency": info["frequency"],
-            "routine_days": info["routine_days"],
+            "cause": info["cause"] or "none", "language": info["language"],
+            "frequency": info["frequency"], "routine_days": info["routine_days"],
             "temp_monitoring": yes(info["temp_monitoring"])}
 
 
@@ -60,7 +60,9 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
         values=values or form_values(info), error=error, settable=preferences.SETTABLE,
         consent=list(reversed(svc.store.consent_history(sub.id))), nights=nights,
         chart=charts.person_chart(nights), preview=preview,
-        temps=program.temperature_history(svc.redis, sub)), status
+        temps=program.temperature_history(svc.redis, sub),
+        messages=history.messages(svc.redis, sub, now), reviews=svc.reviews.of_person(sub)
+    ), status
 
 
 def register(bp: Blueprint, svc: Services) -> None:
