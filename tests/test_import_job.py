@@ -108,7 +108,9 @@ def test_a_file_that_is_not_csv_imports_nothing_and_says_why(
         console: Console, console_services: Services) -> None:
     svc = console_services
     job_id = import_jobs.upload(svc.redis, OPERATOR, "x.csv",
-                                io.BytesIO(b"phone\n+13125550160\n\xff\xfe\n"), datetime.now(UTC))
+                                # (a picture's bytes after a good row: not UTF-8, UTF-16 nor Windows-1252 text)
+                                io.BytesIO(b"phone\n+13125550160\n\x89PNG\r\n\x1a\n\x00\x00"
+                                           b"\x00\rIHDR\x00\x01\x02\x90\n"), datetime.now(UTC))
     people = svc.redis.keys("fc:sub:*")
     assert import_jobs.run(svc.redis, svc.store, svc.settings, job_id) == "failed"
     assert svc.redis.keys("fc:sub:*") == people  # row 2 was good: still not imported
@@ -116,7 +118,8 @@ def test_a_file_that_is_not_csv_imports_nothing_and_says_why(
     assert "Nothing imported: x.csv is not a UTF-8 CSV file" in page
     assert 'http-equiv="refresh"' not in page
     assert audit_lines(svc) == [f"{OPERATOR}: x.csv: not imported (x.csv is not a UTF-8 CSV "
-                                "file (undecodable byte at offset 19))"]
+                                "file (nor UTF-16 or Windows-1252 text; undecodable byte at "
+                                "offset 19))"]
 
 
 def test_a_job_delivered_twice_runs_once(console_services: Services) -> None:
