@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from reminders.storage import keys
+from reminders.storage import keys_care as keys
 from reminders.storage.client import Client, Pipeline
 
 MAX_TEXT = 1600

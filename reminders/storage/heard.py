@@ -6,7 +6,7 @@ Written by the inbound path for every text from a subscriber; read by the silenc
 
 from __future__ import annotations
 
-from reminders.storage import keys
+from reminders.storage import keys_care as keys
 from reminders.storage.client import Client, Pipeline
 
 

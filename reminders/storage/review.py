@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from reminders.storage import codec, keys
+from reminders.storage import codec
+from reminders.storage import keys_care as keys
 from reminders.storage.client import Client, Pipeline
 
 MAX_TEXT = 480  # enough to read; the inbox stream keeps the whole text

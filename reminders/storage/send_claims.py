@@ -10,7 +10,8 @@ When the message pipeline's kinds land, each of these keys is a kind's idempoten
 
 from __future__ import annotations
 
-from reminders.storage import codec, keys
+from reminders.storage import codec
+from reminders.storage import keys_care as keys
 from reminders.storage.client import Client
 
 

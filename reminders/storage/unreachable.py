@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from reminders.storage import codec, keys
+from reminders.storage import codec
+from reminders.storage import keys_care as keys
 from reminders.storage.client import Client, Pipeline
 
 
