@@ -1,0 +1,88 @@
+"""The visit report's facts, as plain values (app/visit_report.py reads them, messages/
+visit_report.py prints them): the evenings, the scores, the problems, the routines and the
+person's settings in words a patient can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from reminders.domain.foot_problems import Problem
+from reminders.domain.subscriber import Subscriber
+
+
+@dataclass(frozen=True)
+class Evening:
+    day: date
+    outcome: str  # history.py's: delivered, sent, failed, missed, skipped or ""
+    done: bool
+    score: int | None
+
+
+@dataclass(frozen=True)
+class TemperaturePair:
+    """Left and right sole temperatures of one evening, in degrees Celsius."""
+
+    day: date
+    left_c: float
+    right_c: float
+
+    @property
+    def difference_c(self) -> float:
+        return round(abs(self.left_c - self.right_c), 1)
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    name: str
+    handle: str
+    program: str
+    first_day: date  # the report's period, in the person's own dates
+    last_day: date
+    known_from: date  # the oldest evening whose record is still kept
+    evenings: list[Evening]
+    problems: list[Problem]
+    routines: list[tuple[str, int]]  # (routine, evenings done), most done first
+    preferences: list[tuple[str, str]]  # (what, setting), in words
+    kept_days: int = 45  # how long evenings are kept (storage's NIGHT_TTL_SECONDS)
+    temperatures: list[TemperaturePair] = field(default_factory=list)
+
+    @property
+    def weeks(self) -> int:
+        return -(-((self.last_day - self.first_day).days + 1) // 7)
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for e in self.evenings if e.outcome in ("delivered", "sent"))
+
+    @property
+    def delivered(self) -> int:
+        return sum(1 for e in self.evenings if e.outcome == "delivered")
+
+    @property
+    def done(self) -> int:
+        return sum(1 for e in self.evenings if e.done)
+
+    @property
+    def scores(self) -> list[tuple[date, int]]:
+        return [(e.day, e.score) for e in self.evenings if e.score is not None]
+
+
+CAUSES = {"diabetes": "diabetes", "cancer_treatment": "cancer treatment", "other": "other"}
+CHANNELS = {"sms": "text message", "email": "email", "both": "text message and email"}
+LANGUAGES = {"en": "English", "es": "Spanish"}
+
+
+def preferences(sub: Subscriber) -> list[tuple[str, str]]:
+    def yes(value: bool) -> str:
+        return "yes" if value else "no"
+
+    return [("Reminders by", CHANNELS.get(str(sub.channel), str(sub.channel))),
+            ("Evening time", f"{sub.send_time:%H:%M} ({sub.timezone})"),
+            ("Language", LANGUAGES.get(sub.language, sub.language)),
+            ("Massage routines", yes(sub.massage_ok)),
+            ("Warmth routines", yes(sub.heat_ok)),
+            ("Cause of foot symptoms", CAUSES.get(sub.cause or "", "not given"))]
+
+
