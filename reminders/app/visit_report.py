@@ -51,7 +51,7 @@ def facts(store: Store, renderer: Renderer, program: str, sub: Subscriber, weeks
         name=sub.name, handle=sub.handle(), program=program, first_day=first, last_day=today,
         known_from=known_from, evenings=evenings,
         problems=_problems(store, sub, first, now), routines=_routines(renderer, sub, evenings),
-        preferences=preferences(sub), kept_days=KEPT_DAYS,
+        preferences=preferences(sub), zone=sub.timezone, kept_days=KEPT_DAYS,
         temperatures=temperature_pairs(store.redis, sub, first))
 
 

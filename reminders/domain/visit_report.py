@@ -6,7 +6,8 @@ person's settings in words a patient can read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from reminders.domain.foot_problems import Problem
 from reminders.domain.subscriber import Subscriber
@@ -45,6 +46,7 @@ class VisitFacts:
     problems: list[Problem]
     routines: list[tuple[str, int]]  # (routine, evenings done), most done first
     preferences: list[tuple[str, str]]  # (what, setting), in words
+    zone: str = "UTC"  # the person's time zone: dates are theirs
     kept_days: int = 45  # how long evenings are kept (storage's NIGHT_TTL_SECONDS)
     temperatures: list[TemperaturePair] = field(default_factory=list)
 
@@ -65,6 +67,12 @@ class VisitFacts:
         return sum(1 for e in self.evenings if e.done)
 
     @property
+    def problem_rows(self) -> list[tuple[str, str, str]]:
+        """(local date, what, follow-up) of each foot problem, in words."""
+        return [(_local_date(p.at, self.zone), p.category.replace("_", " "), p.outcome_words)
+                for p in self.problems]
+
+    @property
     def scores(self) -> list[tuple[date, int]]:
         return [(e.day, e.score) for e in self.evenings if e.score is not None]
 
@@ -79,10 +87,21 @@ def preferences(sub: Subscriber) -> list[tuple[str, str]]:
         return "yes" if value else "no"
 
     return [("Reminders by", CHANNELS.get(str(sub.channel), str(sub.channel))),
-            ("Evening time", f"{sub.send_time:%H:%M} ({sub.timezone})"),
+            ("Evening time", f"{sub.send_time.hour % 12 or 12}:{sub.send_time:%M} "
+                             f"{'PM' if sub.send_time.hour >= 12 else 'AM'} "
+                             f"({sub.timezone.rpartition('/')[2].replace('_', ' ')} time)"),
             ("Language", LANGUAGES.get(sub.language, sub.language)),
             ("Massage routines", yes(sub.massage_ok)),
             ("Warmth routines", yes(sub.heat_ok)),
             ("Cause of foot symptoms", CAUSES.get(sub.cause or "", "not given"))]
 
 
+
+
+def _local_date(iso: str, zone: str) -> str:
+    """The person's own date of an ISO 8601 UTC instant ("earlier" when unknown)."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return "earlier"
+    return moment.astimezone(ZoneInfo(zone)).date().isoformat()
