@@ -109,7 +109,9 @@ def test_the_pdf_says_what_the_service_recorded_on_one_page(
     assert pages(out) == 1
     text = " ".join(pdf_text(out).split())
     assert "Maria Lopez" in text and PHONE in text
-    assert f"2 weeks: {days[0]:%b} {days[0].day}, {days[0].year} to" in text
+    first = days[-1] + timedelta(days=1) - timedelta(days=4 * 7 - 1)  # today is the last
+    assert f"4 weeks: {first:%b} {first.day}, {first.year} to" in text
+    assert f"joined {days[0]:%b} {days[0].day}, {days[0].year}" in text
     assert "6 evenings the reminder arrived" in text
     assert "4 evenings they did the routine (texted DONE)" in text
     assert "4 evenings they rated their symptoms" in text

@@ -42,13 +42,11 @@ def facts(store: Store, renderer: Renderer, program: str, sub: Subscriber, weeks
     now = now or datetime.now(UTC)
     today = now.astimezone(ZoneInfo(sub.timezone)).date()
     first = today - timedelta(days=7 * weeks - 1)
-    started = _started(sub)
-    if started and started > first:
-        first = min(started, today)
     known_from = max(first, today - timedelta(days=KEPT_DAYS - 1))
     evenings = _evenings(store.redis, sub, known_from, today)
     return VisitFacts(
-        name=sub.name, handle=sub.handle(), program=program, first_day=first, last_day=today,
+        name=sub.name, handle=sub.handle(), program=program, enrolled=_started(sub),
+        first_day=first, last_day=today,
         known_from=known_from, evenings=evenings,
         problems=_problems(store, sub, first, now), routines=_routines(renderer, sub, evenings),
         preferences=preferences(sub), zone=sub.timezone, kept_days=KEPT_DAYS,

@@ -39,6 +39,7 @@ class VisitFacts:
     name: str
     handle: str
     program: str
+    enrolled: date | None  # when they joined (their own date), if known
     first_day: date  # the report's period, in the person's own dates
     last_day: date
     known_from: date  # the oldest evening whose record is still kept
