@@ -176,7 +176,7 @@ def test_a_coordinator_prints_the_visit_report(web: tuple[str, Services], page: 
     """The person page's "Print report" opens the one-page PDF; its first page is saved as
     var/screenshots/visit-report.png (pdftoppm) and its text has the person's figures."""
     need(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils) is not installed")
-    base, svc = web
+    base, _svc = web
     page.goto(base + "/console")
     page.get_by_label("Email").fill(OPERATOR)
     page.get_by_label("Password").fill(PASSWORD)
