@@ -112,7 +112,8 @@ def test_the_pdf_says_what_the_service_recorded_on_one_page(
     first = days[-1] + timedelta(days=1) - timedelta(days=4 * 7 - 1)  # today is the last
     assert f"4 weeks: {first:%b} {first.day}, {first.year} to" in text
     assert f"joined {days[0]:%b} {days[0].day}, {days[0].year}" in text
-    assert "6 evenings the reminder arrived" in text
+    assert "9 evenings a reminder was sent" in text
+    assert "6 evenings the phone or mailbox confirmed it arrived" in text
     assert "4 evenings they did the routine (texted DONE)" in text
     assert "4 evenings they rated their symptoms" in text
     assert "Lowest 3, highest 6, latest 3" in text

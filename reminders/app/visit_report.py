@@ -69,7 +69,8 @@ def _evenings(client: Client, sub: Subscriber, first: date, last: date) -> list[
     for day, record in zip(days, nights.read_many(client, sub.id, days), strict=True):
         score = record.get("score", "")
         found.append(Evening(day, history.outcome(record), record.get("done") == "1",
-                             int(score) if score.isdigit() else None))
+                             int(score) if score.isdigit() else None,
+                             "sent" in (record.get("sms"), record.get("email"))))
     return found
 
 

@@ -19,6 +19,7 @@ class Evening:
     outcome: str  # history.py's: delivered, sent, failed, missed, skipped or ""
     done: bool
     score: int | None
+    sent: bool = False  # the provider took the evening's text or email (it may not arrive)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class VisitFacts:
 
     @property
     def sent(self) -> int:
-        return sum(1 for e in self.evenings if e.outcome in ("delivered", "sent"))
+        return sum(1 for e in self.evenings if e.sent)
 
     @property
     def delivered(self) -> int:
