@@ -22,6 +22,7 @@ from rich.console import Console
 from benchmarks import (
     dispatch,
     e2e,
+    fhir,
     importer,
     memory,
     render,
@@ -51,6 +52,7 @@ PLAN: tuple[tuple[str, ModuleType, float], ...] = (
     ("worker_memory", worker_memory, 50),
     ("webhook", webhook, 45),
     ("import", importer, 20),
+    ("fhir", fhir, 300),
 )
 
 

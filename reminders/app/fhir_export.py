@@ -42,6 +42,7 @@ PAGE = 500
 NIGHT_CHANNELS = {"sms": "sms", "email": "email", "weekly": "sms", "weekly_email": "email"}
 FINAL = ("sent", "failed", "missed", "skipped")
 T = TypeVar("T")
+KNOWN_PEOPLE = 100_000
 
 
 @dataclass
@@ -53,6 +54,9 @@ class Export:
     with_text: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    # Whether a person of the log still has a record (the forgotten are left out), remembered
+    # for at most KNOWN_PEOPLE people.
+    existing: dict[str, bool] = field(default_factory=dict)
 
     @property
     def redis(self) -> Client:
@@ -140,14 +144,18 @@ class Export:
     def _exported(self, entries: Iterator[tuple[str, T]], whose: Callable[[T], str]
                   ) -> Iterator[tuple[str, T]]:
         """The entries about the people exported (whose Patient is in the export): a page of
-        entries, then one round trip for whether their people still exist."""
+        entries, then one round trip for whether the people not seen yet still exist."""
         for page in chunked(entries, 1000):
-            people = sorted({whose(e) for _, e in page} - {""})
+            people = {whose(e) for _, e in page} - {""}
             if self.person:
-                kept = {self.person.id} & set(people)
+                kept = {self.person.id} & people
             else:
-                kept = {p for p, raw in zip(people, self.store.raw_many(people), strict=True)
-                        if raw}
+                unknown = sorted(people - self.existing.keys())
+                if len(self.existing) + len(unknown) > KNOWN_PEOPLE:
+                    self.existing.clear()  # bounded: a million people never sit here
+                for person, raw in zip(unknown, self.store.raw_many(unknown), strict=True):
+                    self.existing[person] = bool(raw)
+                kept = {p for p in people if self.existing.get(p)}
             yield from ((eid, e) for eid, e in page if whose(e) in kept)
 
     def _inbox(self) -> Iterator[dict[str, Any]]:
