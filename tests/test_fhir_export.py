@@ -194,3 +194,16 @@ def test_out_naming_a_file_is_refused(cli: Cli, tmp_path: Path) -> None:
     result = cli("fhir-export", "--out", str(tmp_path / "f"))
     assert result.returncode == 2 and "is a file" in result.stderr
     assert (tmp_path / "f").read_text() == "keep me"
+
+
+def test_a_temperature_pair_is_a_valid_observation_of_both_soles() -> None:
+    """Ready for the TEMP readings (not recorded yet): the Observation the export will write."""
+    from reminders.domain import fhir
+
+    at_evening = datetime(2026, 12, 1, 20, 0, tzinfo=CHICAGO)
+    found = fhir.temperatures("123456789", at_evening.date(), at_evening, 31.2, 33.8)
+    get_fhir_model_class("Observation").model_validate(found)
+    values = {c["code"]["text"]: c["valueQuantity"]["value"] for c in found["component"]}
+    assert values == {"Left sole": 31.2, "Right sole": 33.8, "Difference": 2.6}
+    assert found["effectiveDateTime"] == "2026-12-01T20:00:00-06:00"
+    assert found["subject"] == {"reference": "Patient/123456789"}
