@@ -52,7 +52,7 @@ PLAN: tuple[tuple[str, ModuleType, float], ...] = (
     ("worker_memory", worker_memory, 50),
     ("webhook", webhook, 45),
     ("import", importer, 20),
-    ("fhir", fhir, 300),
+    ("fhir", fhir, 450),
 )
 
 
