@@ -9,6 +9,7 @@ record exported twice gets the same id, so a server's `$import` updates instead 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -46,9 +47,13 @@ def reference(subscriber_id: str) -> dict[str, str]:
     return {"reference": f"Patient/{safe_id(subscriber_id)}"}
 
 
+_NOT_IN_ID = re.compile(r"[^A-Za-z0-9.\-]")
+
+
 def safe_id(text: str) -> str:
-    """A FHIR id ([A-Za-z0-9-.]{1,64}) from our own ids and dates."""
-    return "".join(c if c.isalnum() or c in "-." else "-" for c in text)[:64]
+    """A FHIR id ([A-Za-z0-9-.]{1,64}) from our own ids and dates (ASCII only: a letter
+    outside it becomes "-")."""
+    return _NOT_IN_ID.sub("-", text)[:64]
 
 
 def patient(subscriber_id: str, phone: str | None, email: str | None, name: str,
