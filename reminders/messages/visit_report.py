@@ -65,6 +65,10 @@ def _date_ticks(first: date, last: date, most: int = 7) -> list[date]:
 PAPERS = ("letter", "a4")
 
 
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or its system libraries are missing on this machine."""
+
+
 def html(templates_dir: Path, facts: VisitFacts, made: datetime, paper: str = "letter") -> str:
     chart = score_chart(facts.known_from, facts.last_day, facts.scores)
     return environment(templates_dir).get_template(TEMPLATE).render(
@@ -75,7 +79,13 @@ def html(templates_dir: Path, facts: VisitFacts, made: datetime, paper: str = "l
 def pdf(templates_dir: Path, facts: VisitFacts, made: datetime, paper: str = "letter"
         ) -> bytes:
     """The report as PDF bytes (WeasyPrint, imported here: only this needs pango)."""
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: WeasyPrint found no pango library
+        raise PdfUnavailable(
+            "the PDF needs WeasyPrint and Debian's pango (apt-get install libpango-1.0-0 "
+            f"libpangoft2-1.0-0; scripts/ensure_pdf_tools.sh), or use --format html ({exc})"
+        ) from exc
 
     document = HTML(string=html(templates_dir, facts, made, paper),
                     base_url=str(templates_dir))

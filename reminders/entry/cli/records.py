@@ -16,6 +16,7 @@ from reminders.app import audit, consent_export, fhir_export, visit_report
 from reminders.app.private_files import write_private
 from reminders.domain.validation import InvalidInput
 from reminders.messages import visit_report as printed
+from reminders.settings import ConfigError
 from reminders.wiring import Services
 
 
@@ -62,8 +63,11 @@ def cmd_report(args: argparse.Namespace, svc: Services) -> int:
     facts = visit_report.facts(svc.store, svc.renderer, svc.settings.program_name, sub,
                                args.weeks, now)
     templates = svc.settings.templates_dir
-    data = (printed.pdf(templates, facts, now, args.paper) if args.format == "pdf"
-            else printed.html(templates, facts, now, args.paper).encode())
+    try:
+        data = (printed.pdf(templates, facts, now, args.paper) if args.format == "pdf"
+                else printed.html(templates, facts, now, args.paper).encode())
+    except printed.PdfUnavailable as exc:
+        raise ConfigError(str(exc)) from None
     write_private(out, data)
     visit_report.audit_line(svc.redis, who(), f"visit_report_{args.format}", sub)
     print(f"wrote {out} ({args.format}, {facts.weeks} weeks, {len(data)} bytes)")

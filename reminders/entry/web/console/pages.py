@@ -109,7 +109,12 @@ def visit_report_pdf(svc: Services, sub: Subscriber) -> Any:
     except ValueError as exc:
         abort(400, str(exc))
     paper = request.args.get("paper", "letter")
-    data = printed.pdf(svc.settings.templates_dir, facts, now, paper)
+    try:
+        data = printed.pdf(svc.settings.templates_dir, facts, now, paper)
+    except printed.PdfUnavailable as exc:
+        log.error("visit report: %s", exc)
+        abort(503, "The PDF cannot be made on this server (see the web log); "
+                   "`reminders report PHONE --format html` still works.")
     audit_log.info("audit operator=%s action=visit_report_pdf subscriber=%s weeks=%s",
                    g.operator, sub.id, facts.weeks)
     return Response(data, mimetype="application/pdf", headers={
