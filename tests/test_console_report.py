@@ -53,6 +53,9 @@ def test_print_report_serves_the_pdf_and_logs_who_printed_it(
                                    capture_output=True, check=True).stdout.decode().split())
     assert "Rosa Diaz" in text and "2 evenings they did the routine (texted DONE)" in text
     assert "Lowest 5, highest 8, latest 8" in text
+    # 12 weeks asked, 45 days kept: the page says from when it knows, not "nothing done".
+    known = datetime.now(UTC).astimezone(ZoneInfo("America/Denver")).date() - timedelta(days=44)
+    assert f"Evenings are kept 45 days: these numbers start on {known:%b} {known.day}." in text
     audit = [r.getMessage() for r in caplog.records if r.name == "reminders.audit"]
     assert audit == [f"audit operator={OPERATOR} action=visit_report_pdf "
                      f"subscriber={person} weeks=12"]
