@@ -19,6 +19,7 @@ left out unless asked for (minimum necessary); the caller writes the audit line.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from reminders.app import flags
+from reminders.app.private_files import private_file
 from reminders.app.report import chunked
 from reminders.app.visit_report import KEPT_DAYS, temperature_pairs
 from reminders.domain import fhir, foot_problems
@@ -36,6 +38,7 @@ from reminders.storage import consent_log, inbox, nights
 from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
+log = logging.getLogger(__name__)
 TYPES = ("Patient", "Observation", "Flag", "Communication", "Consent")
 PAGE = 500
 # Channels of a night record and the medium each goes by.
@@ -65,8 +68,6 @@ class Export:
     def run(self) -> dict[str, int]:
         """Write the five files into out_dir (created 0700 if missing); how many of each."""
         self.out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        from reminders.app.private_files import private_file
-
         with ExitStack() as stack:
             files = {kind: stack.enter_context(private_file(self.out_dir / f"{kind}.ndjson"))
                      for kind in TYPES}
@@ -78,9 +79,15 @@ class Export:
         return self.counts
 
     def resources(self) -> Iterator[dict[str, Any]]:
-        people: Iterable[Subscriber] = [self.person] if self.person else self.store.all()
+        unreadable: list[str] = []  # a record that does not decode is left out, and said
+        people: Iterable[Subscriber] = ([self.person] if self.person
+                                        else self.store.all(unreadable=unreadable))
         for chunk in chunked(people, PAGE):
             yield from self._people(chunk)
+        self.existing.update(dict.fromkeys(unreadable, False))  # no Patient: none of theirs
+        if unreadable:
+            log.warning("fhir-export left out %d unreadable records: %s", len(unreadable),
+                        " ".join(unreadable[:20]))
         yield from self._log()
         yield from self._inbox()
 
