@@ -207,3 +207,19 @@ def test_a_temperature_pair_is_a_valid_observation_of_both_soles() -> None:
     assert values == {"Left sole": 31.2, "Right sole": 33.8, "Difference": 2.6}
     assert found["effectiveDateTime"] == "2026-12-01T20:00:00-06:00"
     assert found["subject"] == {"reference": "Patient/123456789"}
+
+
+def test_an_unreadable_record_is_left_out_with_its_events(
+        people: dict[str, date], cli: Cli, console_services: Services, tmp_path: Path) -> None:
+    """A record whose time zone no longer decodes (as a bad hand edit leaves it): the export
+    still runs, without that Patient, and without the events that would point to it."""
+    from reminders.domain import subscriber
+    from reminders.storage import keys
+
+    bo = console_services.store.require(BO)
+    console_services.redis.hset(keys.subscriber(bo.id),
+                                mapping={subscriber.TIMEZONE: "America/Nowhere"})
+    found = export(cli, tmp_path / "fhir")
+    assert [p["name"][0]["text"] for p in found["Patient"]] == ["Ana Lima"]
+    ana = f"Patient/{found['Patient'][0]['id']}"
+    assert {r for kind in TYPES[1:] for res in found[kind] for r in references(res)} == {ana}

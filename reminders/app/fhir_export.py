@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminders.app import flags
 from reminders.app.private_files import private_file
@@ -60,6 +60,8 @@ class Export:
     # Whether a person of the log still has a record (the forgotten are left out), remembered
     # for at most KNOWN_PEOPLE people.
     existing: dict[str, bool] = field(default_factory=dict)
+    # Records that do not decode (or name a zone that does not exist): left out, and said.
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def redis(self) -> Client:
@@ -79,21 +81,23 @@ class Export:
         return self.counts
 
     def resources(self) -> Iterator[dict[str, Any]]:
-        unreadable: list[str] = []  # a record that does not decode is left out, and said
         people: Iterable[Subscriber] = ([self.person] if self.person
-                                        else self.store.all(unreadable=unreadable))
+                                        else self.store.all(unreadable=self.unreadable))
         for chunk in chunked(people, PAGE):
             yield from self._people(chunk)
-        self.existing.update(dict.fromkeys(unreadable, False))  # no Patient: none of theirs
-        if unreadable:
-            log.warning("fhir-export left out %d unreadable records: %s", len(unreadable),
-                        " ".join(unreadable[:20]))
+        self.existing.update(dict.fromkeys(self.unreadable, False))  # no Patient: none of theirs
+        if self.unreadable:
+            log.warning("fhir-export left out %d unreadable records: %s", len(self.unreadable),
+                        " ".join(self.unreadable[:20]))
         yield from self._log()
         yield from self._inbox()
 
     # People: Patient, scores, temperatures, open flags, messages sent.
     def _people(self, chunk: list[Subscriber]) -> Iterator[dict[str, Any]]:
         for sub in chunk:
+            if not _zone_ok(sub.timezone):  # a bad hand edit: left out, like an unreadable one
+                self.unreadable.append(sub.id)
+                continue
             yield fhir.patient(sub.id, sub.phone, sub.email, sub.name, sub.language)
             days = self._days(sub)
             for day, record in zip(days, nights.read_many(self.redis, sub.id, days),
@@ -155,7 +159,7 @@ class Export:
         for page in chunked(entries, 1000):
             people = {whose(e) for _, e in page} - {""}
             if self.person:
-                kept = {self.person.id} & people
+                kept = {self.person.id} & people - set(self.unreadable)
             else:
                 unknown = sorted(people - self.existing.keys())
                 if len(self.existing) + len(unknown) > KNOWN_PEOPLE:
@@ -171,6 +175,14 @@ class Export:
                                              lambda item: item.subscriber):
             yield fhir.received(item.subscriber, f"inbox-{entry_id}", "sms", item.at,
                                 item.text if self.with_text else None)
+
+
+def _zone_ok(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _attempt_at(since: str, evening: datetime) -> datetime:
