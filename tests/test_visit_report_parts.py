@@ -3,12 +3,17 @@ the service writes them, the chart's geometry, and the temperature table once re
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from reminders.domain.foot_problems import episodes, outcome_of
-from reminders.domain.visit_report import Evening, TemperaturePair, VisitFacts
+from reminders.domain.foot_problems import Problem, episodes, outcome_of
+from reminders.domain.visit_report import MAX_ROWS, Evening, TemperaturePair, VisitFacts
 from reminders.messages import visit_report as printed
 from reminders.settings import PROJECT_ROOT
+from tests.conftest import need
 
 
 def line(sub: str, action: str, at: str, words: str = "") -> dict[str, str]:
@@ -54,9 +59,38 @@ def test_temperatures_show_once_there_are_some() -> None:
         routines=[], preferences=[], temperatures=[TemperaturePair(date(2026, 11, 2), 31.0,
                                                                    33.4)])
     page = printed.html(PROJECT_ROOT / "templates", facts, datetime.now(UTC))
-    assert "Foot temperatures (left and right soles)" in page
+    assert "Foot temperatures" in page
     assert "<td>31.0 °C</td><td>33.4 °C</td><td>2.4 °C</td>" in page
     without = printed.html(PROJECT_ROOT / "templates",
                            VisitFacts(**{**facts.__dict__, "temperatures": []}),
                            datetime.now(UTC))
     assert "Foot temperatures" not in without
+
+
+def test_a_busy_person_still_fits_one_page(tmp_path: Path) -> None:
+    """Twenty problems, a month of temperatures, a score every evening, long routines."""
+    need(shutil.which("pdfinfo") is not None, "pdfinfo (poppler-utils) is not installed")
+    first = date(2026, 10, 1)
+    days = [first + timedelta(days=n) for n in range(45)]
+    problems = [Problem("1", f"2026-10-{n + 1:02d}T03:00:00Z", "wound", "same_day",
+                        f"2026-10-{n + 2:02d}T15:00:00Z", "referred") for n in range(20)]
+    facts = VisitFacts(
+        name="Maria de los Angeles Fernandez Gutierrez", handle="+13125550100",
+        program="Foot Care Reminders", enrolled=first, first_day=first, last_day=days[-1],
+        known_from=first, evenings=[Evening(d, "delivered", True, n % 11, True)
+                                    for n, d in enumerate(days)],
+        # routines at the library's longest short wording (105 characters)
+        problems=problems, routines=[(("x" * 8 + " ") * 11 + "xxxxx", 9)] * 3,
+        preferences=[("Reminders by", "text message and email"),
+                     ("Evening time", "10:30 PM (Argentina/ComodRivadavia time)"),
+                     ("Language", "Spanish"), ("Massage routines", "yes"),
+                     ("Warmth routines", "yes"), ("Cause of foot symptoms", "cancer treatment")],
+        temperatures=[TemperaturePair(d, 30.5, 33.1) for d in days[:30]])
+    pdf = tmp_path / "busy.pdf"
+    pdf.write_bytes(printed.pdf(PROJECT_ROOT / "templates", facts, datetime.now(UTC)))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert f"and {20 - MAX_ROWS} earlier" in text

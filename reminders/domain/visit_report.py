@@ -13,6 +13,9 @@ from reminders.domain.foot_problems import Problem
 from reminders.domain.subscriber import Subscriber
 
 
+MAX_ROWS = 5  # per table: what fits one page beside the chart
+
+
 @dataclass(frozen=True)
 class Evening:
     day: date
@@ -70,9 +73,18 @@ class VisitFacts:
 
     @property
     def problem_rows(self) -> list[tuple[str, str, str]]:
-        """(local date, what, follow-up) of each foot problem, in words."""
+        """(local date, what, follow-up) of the newest MAX_ROWS foot problems, in words: the
+        page stays one page however often someone texted."""
         return [(_local_date(p.at, self.zone), p.category.replace("_", " "), p.outcome_words)
-                for p in self.problems]
+                for p in self.problems[-MAX_ROWS:]]
+
+    @property
+    def problems_left_out(self) -> int:
+        return max(0, len(self.problems) - MAX_ROWS)
+
+    @property
+    def temperature_rows(self) -> list[TemperaturePair]:
+        return self.temperatures[-MAX_ROWS:]
 
     @property
     def scores(self) -> list[tuple[date, int]]:

@@ -18,7 +18,7 @@ from reminders.messages.environment import environment
 
 TEMPLATE = "report/visit.html.j2"
 # Chart geometry (SVG user units: 1 unit = 1 CSS px = 1/96 inch).
-WIDTH, HEIGHT = 640, 230
+WIDTH, HEIGHT = 640, 180
 LEFT, RIGHT, TOP, BOTTOM = 56, 30, 12, 46  # room for the last date label
 
 
