@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from reminders.domain.foot_problems import Problem
 from reminders.domain.subscriber import Subscriber
 
-
 MAX_ROWS = 5  # per table: what fits one page beside the chart
 
 
