@@ -28,9 +28,11 @@ EVENINGS = 30  # scores per person: 300,000 Observations
 EVENTS = 1_000_000
 SMALL = 100  # the comparison is this many times smaller
 PAGE = 5_000
-# Peak RSS goal: what the export may add over a Python process with its imports (~80 MB).
+# The claim is bounded memory: the peak RSS stays under GOAL_MB and within FLAT_MB of the same
+# export of 1/SMALL of the data. The time is a figure, not a goal: on this shared 2-core
+# machine it moves with the other processes' load (the row says how much there was).
 GOAL_MB = 200
-GOAL_SECONDS = {"scores": 120.0, "consent": 240.0}
+FLAT_MB = 20
 # Run the command in-process and report this process's own peak RSS (ru_maxrss, KiB).
 PEAK = ("import resource, sys; from reminders.entry.cli.main import main; rc = main(sys.argv[1:]);"
         " print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr);"
@@ -121,14 +123,15 @@ def run(ctx: Context) -> list[Row]:
         (_, small_s, small_peak, _), (_, big_s, big_peak, got) = figures
         whole = expected if name == "scores" else EVENTS
         rate = whole / big_s
-        ok = got == expected and big_peak < GOAL_MB and big_s < GOAL_SECONDS[name]
+        ok = got == expected and big_peak < GOAL_MB and big_peak - small_peak < FLAT_MB
         label = (f"{PEOPLE:,} people x {EVENINGS} scores" if name == "scores"
                  else f"{EVENTS:,} consent events ({PEOPLE:,} people)")
         rows.append(Row(
             benchmark=f"9{'a' if name == 'scores' else 'b'}. FHIR export, {label}",
             figure=(f"{big_s:.1f} s ({rate:,.0f} records/s), peak RSS {big_peak:.0f} MB, "
                     f"{got:,} {count_file.split('.')[0]} resources"),
-            goal=f"peak RSS under {GOAL_MB} MB and flat; under {GOAL_SECONDS[name]:.0f} s",
+            goal=(f"peak RSS under {GOAL_MB} MB, within {FLAT_MB} MB of 1/{SMALL} of the data; "
+                  "every record exported"),
             comparison=(f"1/{SMALL} of the data: {small_s:.1f} s, peak RSS "
                         f"{small_peak:.0f} MB ({big_peak - small_peak:+.0f} MB for "
                         f"{SMALL}x the data)"),
