@@ -9,6 +9,7 @@ Playwright never downloads a browser here: it is pointed at /usr/bin/chromium, w
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -179,3 +180,36 @@ def test_an_operator_works_through_the_console(web: tuple[str, Services], page: 
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     for name in ("login", "tonight", "people", "person", "flags", "import"):
         assert (SHOTS / f"{name}.png").stat().st_size > 1000, name
+
+
+def test_a_coordinator_prints_the_visit_report(web: tuple[str, Services], page: Any,
+                                               tmp_path: Path) -> None:
+    """The person page's "Print report" opens the one-page PDF; its first page is saved as
+    var/screenshots/visit-report.png (pdftoppm) and its text has the person's figures."""
+    need(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils) is not installed")
+    base, _svc = web
+    page.goto(base + "/console")
+    page.get_by_label("Email").fill(OPERATOR)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(base + f"/console/people/{ANA}")
+    expect = sync_api.expect
+    expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
+    with page.context.expect_event(
+            "response", lambda r: r.url.split("?")[0].endswith("/report.pdf")) as opened:
+        page.get_by_role("button", name="Print report").click()
+    response = opened.value
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "report.pdf"
+    # Chromium shows it in its PDF viewer (the response body the page sees is the viewer's):
+    # the same GET with the browser's own session cookie gives the bytes it prints.
+    pdf.write_bytes(page.context.request.get(response.url).body())
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "Ana Lima" in text
+    assert "3 evenings they did the routine (texted DONE)" in text  # seed(): three DONEs
+    assert "Lowest 3, highest 6, latest 6" in text  # 3, 4, then 6 yesterday
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(SHOTS / "visit-report")], check=True)
+    assert (SHOTS / "visit-report.png").stat().st_size > 10_000

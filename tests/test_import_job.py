@@ -108,7 +108,7 @@ def test_a_file_that_is_not_csv_imports_nothing_and_says_why(
         console: Console, console_services: Services) -> None:
     svc = console_services
     job_id = import_jobs.upload(svc.redis, OPERATOR, "x.csv",
-                                # (a picture's bytes after a good row: not UTF-8, UTF-16 nor Windows-1252 text)
+                                # a picture after a good row: not UTF-8, UTF-16, Windows-1252
                                 io.BytesIO(b"phone\n+13125550160\n\x89PNG\r\n\x1a\n\x00\x00"
                                            b"\x00\rIHDR\x00\x01\x02\x90\n"), datetime.now(UTC))
     people = svc.redis.keys("fc:sub:*")

@@ -29,13 +29,13 @@ def last_nights(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
     found = []
     for day, record in zip(dates, nights.read_many(client, sub.id, dates), strict=True):
         score = record.get("score", "")
-        found.append({"date": day.isoformat(), "outcome": _outcome(record),
+        found.append({"date": day.isoformat(), "outcome": outcome(record),
                       "done": record.get("done") == "1",
                       "score": int(score) if score.isdigit() else None})
     return found
 
 
-def _outcome(record: dict[str, str]) -> str:
+def outcome(record: dict[str, str]) -> str:
     sms, email, sms_status = (record.get(f, "") for f in ("sms", "email", "sms_status"))
     if (sms == "sent" and sms_status == "delivered") or email == "sent":
         return "delivered"

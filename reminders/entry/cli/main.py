@@ -19,7 +19,7 @@ from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import capacity as cli_capacity
 from reminders.entry.cli import flags as cli_flags
 from reminders.entry.cli import inbox as cli_inbox
-from reminders.entry.cli import loop, person, tables
+from reminders.entry.cli import loop, person, records, tables
 from reminders.entry.cli import operators as cli_operators
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
@@ -248,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_operators.register(sub)
     cli_capacity.register(sub)
     loop.register(sub)
+    records.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)
