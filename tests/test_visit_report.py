@@ -173,3 +173,24 @@ def test_report_into_a_missing_folder_is_one_clear_line(
           Enrolment(phone=PHONE, confirmed=True, time="20:00"))
     result = twilio_cli("report", PHONE, "--out", str(tmp_path / "nope" / "r.pdf"))
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_the_report_shows_the_temperatures_the_person_texted(
+        twilio_cli: Cli, twilio_services: Services, tmp_path: Path) -> None:
+    """TEMP texted in Fahrenheit one evening and in Celsius the next (as a person with a
+    thermometer switched to Celsius would): the report lists both evenings in Celsius with the
+    gap between the feet (91 - 86 °F = 5 °F = 2.8 °C; 33.5 - 31.0 °C = 2.5 °C)."""
+    enrol(twilio_services.store, twilio_services.settings,
+          Enrolment(phone=PHONE, name="Ana", confirmed=True, time="20:00"))
+    assert twilio_cli("set", PHONE, "temp_monitoring=true").returncode == 0
+    today = datetime.now(UTC).astimezone(ZONE).date()
+    first, second = today - timedelta(days=2), today - timedelta(days=1)
+    for day, words in ((first, "TEMP L 86 R 91"), (second, "temp izq 31 der 33,5")):
+        answer = twilio_cli("reply", PHONE, words, "--at", at(day, 21))
+        assert answer.returncode == 0, answer.stderr
+    out = tmp_path / "visit.html"
+    assert twilio_cli("report", PHONE, "--format", "html", "--out", str(out)).returncode == 0
+    rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>([\d.]+) °C</td><td>([\d.]+) °C</td>"
+                      r"<td>([\d.]+) °C</td></tr>", out.read_text())
+    assert rows == [(first.isoformat(), "30.0", "32.8", "2.8"),
+                    (second.isoformat(), "31.0", "33.5", "2.5")]

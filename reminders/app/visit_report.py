@@ -10,8 +10,8 @@ Night records (DONE, scores, deliveries) are kept NIGHT_TTL_SECONDS (45 days): a
 says from which date its evenings are known (`known_from`), never shows the missing weeks as
 "nothing done".
 
-Temperature pairs (the program issue's TEMP readings) go in `VisitFacts.temperatures`: the
-report shows that section as soon as `temperature_pairs()` returns them.
+Temperature pairs (the TEMP readings of storage/temps.py, in Celsius) go in
+`VisitFacts.temperatures`; the report shows that section when there are any.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from reminders.app import audit, flags, history
 from reminders.domain import foot_problems
 from reminders.domain.foot_problems import Problem
 from reminders.domain.subscriber import Subscriber
+from reminders.domain.temperature import Unit
 from reminders.domain.visit_report import Evening, TemperaturePair, VisitFacts, preferences
 from reminders.messages.render import Renderer
-from reminders.storage import keys, nights
+from reminders.storage import keys, nights, temps
 from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
@@ -100,9 +101,13 @@ def _routines(renderer: Renderer, sub: Subscriber, evenings: list[Evening]
 
 
 def temperature_pairs(client: Client, sub: Subscriber, first: date) -> list[TemperaturePair]:
-    """The person's TEMP readings since `first`: none are recorded yet (the program issue
-    adds them; it fills this in and the report and export show them)."""
-    return []
+    """The person's TEMP readings since `first`, oldest first, in degrees Celsius (a reading
+    texted in Fahrenheit is converted; the report and the export speak Celsius)."""
+    def celsius(value: float, unit: Unit) -> float:
+        return round(value if unit == Unit.C else (value - 32) * 5 / 9, 1)
+
+    return [TemperaturePair(day, celsius(r.left, r.unit), celsius(r.right, r.unit))
+            for day, r in sorted(temps.read(client, sub.id).items()) if day >= first]
 
 
 def audit_line(client: Client, operator: str, what: str, sub: Subscriber) -> None:
