@@ -12,6 +12,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reminders.domain.windows import (
+    DEFAULT_STATE_WINDOWS,
+    Window,
+    parse_state_windows,
+    parse_window,
+)
+
 
 class ConfigError(ValueError):
     """A configuration variable is missing or invalid; the message names it."""
@@ -216,3 +223,18 @@ def _as_given(name: str, raw: str) -> str:
 
 def _path(name: str, raw: str) -> Path:
     return Path(raw).expanduser()
+
+
+def _window(name: str, raw: str) -> Window:
+    try:
+        return parse_window(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name}: {e}") from None
+
+
+def _state_windows(name: str, raw: str) -> tuple[tuple[str, Window], ...]:
+    """Empty: the default (Florida and Oklahoma); "none": no state narrows SEND_WINDOW."""
+    try:
+        return parse_state_windows(raw or DEFAULT_STATE_WINDOWS)
+    except ValueError as e:
+        raise ConfigError(f"{name}: {e} (or none)") from None

@@ -221,6 +221,7 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "started": {"program_name": "Foot Care Reminders", "time": "10:45 PM"},
     "already_active": {"time": "10:45 PM"}, "time_set": {"time": "10:45 PM", "tonight": False},
     "time_invalid": {"earliest": "4:00 PM", "latest": "11:00 PM"},
+    "time_outside": {"earliest": "12:00pm", "latest": "11:00pm"},
     "tz_set": {"zone": "America/Argentina/ComodRivadavia", "time": "10:45 PM"},
     "paused": {"until": date(2027, 9, 29)}, "resumed": {"time": "10:45 PM"},
     "done": {"streak": 365}, "score_saved": {"score": 10},

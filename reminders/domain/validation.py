@@ -15,9 +15,8 @@ import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
 from reminders.domain.subscriber import LANGUAGES
+from reminders.domain.windows import DEFAULT_WINDOWS, Window
 
-EARLIEST_SEND = time(16, 0)
-LATEST_SEND = time(23, 0)
 CHANNELS = ("sms", "email", "both")
 DEFAULT_REGION = "US"
 
@@ -150,14 +149,20 @@ def parse_clock(raw: str) -> time:
     return time(hour, minute)
 
 
-def parse_send_time(raw: str) -> time:
-    """A clock time inside the allowed evening window."""
+class OutsideWindow(InvalidInput):
+    """A clock time that parsed but is outside the person's send window."""
+
+    def __init__(self, value: time, window: Window) -> None:
+        super().__init__(f"time {value:%H:%M} is outside the send window {window} "
+                         "(SEND_WINDOW, STATE_WINDOWS)")
+        self.window = window
+
+
+def parse_send_time(raw: str, window: Window = DEFAULT_WINDOWS.general) -> time:
+    """A clock time inside the person's send window (Windows.for_phone)."""
     value = parse_clock(raw)
-    if not EARLIEST_SEND <= value <= LATEST_SEND:
-        raise InvalidInput(
-            f"time {value:%H:%M} is outside the evening window "
-            f"{EARLIEST_SEND:%H:%M}-{LATEST_SEND:%H:%M}"
-        )
+    if value not in window:
+        raise OutsideWindow(value, window)
     return value
 
 

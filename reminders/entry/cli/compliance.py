@@ -1,0 +1,39 @@
+"""`reminders window-apply [--dry-run] [--json]` and `reminders registration-kit [--out DIR]`:
+what a carrier's or a lawyer's review asks of the program (README, "Compliance").
+
+window-apply moves the people whose evening time is outside their send window (SEND_WINDOW,
+STATE_WINDOWS) to the nearest allowed time: app/windows.py. Run it with --dry-run first.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from reminders.app import windows
+from reminders.entry.cli.tables import print_json
+from reminders.wiring import Services
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("window-apply", help="move people whose time is outside their send "
+                                            "window to the nearest allowed time")
+    p.add_argument("--dry-run", action="store_true", help="only list who would move, and where")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_window_apply)
+
+
+def cmd_window_apply(args: argparse.Namespace, svc: Services) -> int:
+    moved = windows.apply(svc.store, svc.settings.windows, datetime.now(UTC), args.dry_run)
+    if args.json:
+        print_json([item.row() for item in moved])
+        return 0
+    verb = "would move" if args.dry_run else "moved"
+    for item in moved:
+        row = item.row()
+        print(f"{verb} {row['phone'] or row['email']}: {row['time']} -> {row['moves_to']} "
+              f"(window {row['window']})")
+    print(f"{len(moved)} person(s) outside the send window ({svc.settings.windows.describe()})"
+          + ("; nothing changed (--dry-run)" if args.dry_run else ""))
+    return 0
