@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from reminders.app import care_inbound
 from reminders.app.care import ATTENTION, Care
 from reminders.app.caregiver import Caregivers
 from reminders.app.inbound_commands import Preferences
 from reminders.app.preferences import Enrolment, enrol
+from reminders.domain import opt_out
 from reminders.domain.keywords import Command, parse
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
@@ -104,7 +105,8 @@ class Inbound:
 
     def _dispatch(self, command: Command, phone: str, sub: Subscriber | None) -> str | None:
         if self.caregivers is not None:
-            handled = care_inbound.route(self.caregivers, command, phone, sub)
+            handled = care_inbound.route(self.caregivers, command, phone, sub, opt_out.scope(
+                self.settings.opt_out_scope, self.now.astimezone(UTC).date()))
             if handled is not None:
                 if handled.go_on:
                     mine = self._dispatch_own(command, phone, sub)
