@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from reminders.app import windows
+from reminders.domain.validation import InvalidInput
 from reminders.entry.cli.tables import print_json
+from reminders.messages import kit
 from reminders.wiring import Services
 
 
@@ -22,6 +25,12 @@ def register(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="only list who would move, and where")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_window_apply)
+
+    p = sub.add_parser("registration-kit", help="10DLC campaign fields, opt-in flow, sample "
+                                                "messages, SMS terms, an opt-in page")
+    p.add_argument("--out", default="registration-kit", help="folder to write (default: "
+                                                             "./registration-kit)")
+    p.set_defaults(handler=cmd_registration_kit)
 
 
 def cmd_window_apply(args: argparse.Namespace, svc: Services) -> int:
@@ -36,4 +45,22 @@ def cmd_window_apply(args: argparse.Namespace, svc: Services) -> int:
               f"(window {row['window']})")
     print(f"{len(moved)} person(s) outside the send window ({svc.settings.windows.describe()})"
           + ("; nothing changed (--dry-run)" if args.dry_run else ""))
+    return 0
+
+
+def kit_input(svc: Services) -> kit.KitInput:
+    s = svc.settings
+    return kit.KitInput(s.templates_dir, s.program_name, s.support_contact, s.sms_max_segments,
+                        s.twilio_from_number, s.windows.describe())
+
+
+def cmd_registration_kit(args: argparse.Namespace, svc: Services) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"--out {args.out}: not a folder")
+    files = kit.build(kit_input(svc))  # everything rendered before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (out / name).write_text(content, encoding="utf-8")
+        print(out / name)
     return 0
