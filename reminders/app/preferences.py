@@ -44,6 +44,9 @@ class Enrolment:
     words: str = ""
     language: str | None = None  # "en" | "es"; None: English
     cause: str | None = None  # diabetes | cancer_treatment | other; None: not known
+    # When they agreed in the system they come from (an import): kept in the consent record,
+    # and the start of their program (created_at: weekly summaries, program weeks).
+    consented_at: datetime | None = None
 
 
 def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | None = None
@@ -75,13 +78,16 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         channel=Channel(channel),
         sms_status=sms_state if phone and channel != "email" else SmsStatus.NONE,
         email_status=email_state if email and channel != "sms" else EmailStatus.NONE,
-        created_at=now_iso(now), language=language, cause=cause,
+        created_at=now_iso(request.consented_at or now), language=language, cause=cause,
         # On cancer treatment platelets fall and clots are more likely: no massage until the
         # person (MASSAGE ON) or an operator turns it on.
         massage_ok=massage_default(cause),
     )
     action = "confirmed" if request.confirmed else "subscribed"
-    events = [ConsentEvent(ch, action, request.source, request.words)
+    words = request.words
+    if request.consented_at is not None:  # first: the 160-character cut keeps it
+        words = f"consented_at={now_iso(request.consented_at)} {words}".strip()
+    events = [ConsentEvent(ch, action, request.source, words)
               for ch, wanted in (("sms", sub.wants_sms), ("email", sub.wants_email)) if wanted]
     return store.create(sub, events, now)
 
