@@ -21,6 +21,7 @@ from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
+from reminders.app.reconfirm import Reconfirmations
 from reminders.app.send_window import SendWindow
 from reminders.app.weekly import Weekly
 from reminders.channels.base import DeliveryError, EmailTransport, Recipient, SmsTransport
@@ -194,6 +195,11 @@ class Services:
     def confirmations(self) -> Confirmations:
         return Confirmations(self.store, self.sms, self.email, self.composer, self.replies,
                              self.settings.program_name, self.limiter)
+
+    @cached_property
+    def reconfirmations(self) -> Reconfirmations:
+        return Reconfirmations(self.store, self.sms, self.replies, self.settings.program_name,
+                               self.limiter)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reminders.app import reconfirm
 from reminders.app.caregiver import Caregivers
 from reminders.domain.keywords import Command
 from reminders.domain.opt_out import SENDER
@@ -45,6 +46,9 @@ def route(caregivers: Caregivers, command: Command, phone: str, sub: Subscriber 
         if sub is not None:
             caregivers.person_stops(sub, command.words)
         return Handled(None, go_on=True)
+    if command.kind == "start" and (answered := reconfirm.caregiver_answers(
+            caregivers, phone, command.words)):
+        return Handled(answered)  # the yearly re-confirmation (app/reconfirm.py)
     if command.kind == "start" or (command.kind == "care" and command.arg == "on"
                                    and (sub is None or sub.sms_status != "active")):
         reply = caregivers.caregiver_agrees(phone, command.words)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reminders.app import care_inbound
+from reminders.app import care_inbound, reconfirm
 from reminders.app.care import ATTENTION, Care
 from reminders.app.caregiver import Caregivers
 from reminders.app.inbound_commands import Preferences
@@ -229,6 +229,8 @@ class Inbound:
                 phone=phone, confirmed=True, source="sms", words=command.words,
                 language=command.language), self.now)
         elif sub.sms_status == "active":
+            if answered := reconfirm.answer(self.store, sub, False, command.words, self.now):
+                return self.replies.render("reconfirmed", resumed=answered == "resumed")
             return self.replies.render("already_active", time=format_clock(sub.send_time))
         else:
             channel = sub.channel if sub.wants_sms else "both"

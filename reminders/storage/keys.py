@@ -250,3 +250,13 @@ def login_failures(kind: str, who: str) -> str:
     ("address"); named by a digest (an address or a mistyped email is not ours to keep)."""
     digest = hashlib.sha256(who.lower().encode()).hexdigest()[:32]
     return f"{PREFIX}console:fail:{kind}:{digest}"
+
+
+# The yearly re-confirmation (storage/reconfirm.py): hash per year, field = who was asked
+# (a subscriber id, or "cg:<subscriber id>" for that person's caregiver), value =
+# "<state>:<unix seconds>" (asking, asked, yes, paused). Kept RECONFIRM_TTL_SECONDS.
+def reconfirm(year: int) -> str:
+    return f"{PREFIX}reconfirm:{year}"
+
+
+RECONFIRM_TTL_SECONDS = 800 * 24 * 3600

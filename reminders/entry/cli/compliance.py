@@ -1,4 +1,5 @@
-"""`reminders window-apply [--dry-run] [--json]` and `reminders registration-kit [--out DIR]`:
+"""`reminders window-apply [--dry-run] [--json]`, `reminders registration-kit [--out DIR]` and
+`reminders reconfirm [--json]` (the yearly re-confirmation, app/reconfirm.py: run it daily):
 what a carrier's or a lawyer's review asks of the program (README, "Compliance").
 
 window-apply moves the people whose evening time is outside their send window (SEND_WINDOW,
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reminders.app import windows
+from reminders.app import reconfirm, windows
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli.tables import print_json
 from reminders.messages import kit
@@ -31,6 +32,11 @@ def register(sub: Any) -> None:
     p.add_argument("--out", default="registration-kit", help="folder to write (default: "
                                                              "./registration-kit)")
     p.set_defaults(handler=cmd_registration_kit)
+
+    p = sub.add_parser("reconfirm", help="the yearly re-confirmation: ask who is due, pause "
+                                         "who did not answer in 14 days (run daily)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_reconfirm)
 
 
 def cmd_window_apply(args: argparse.Namespace, svc: Services) -> int:
@@ -63,4 +69,16 @@ def cmd_registration_kit(args: argparse.Namespace, svc: Services) -> int:
     for name, content in files.items():
         (out / name).write_text(content, encoding="utf-8")
         print(out / name)
+    return 0
+
+
+def cmd_reconfirm(args: argparse.Namespace, svc: Services) -> int:
+    done = svc.reconfirmations.run(datetime.now(UTC))
+    if args.json:
+        print_json({"asked": done.asked, "paused": done.paused, "problems": done.problems})
+        return 0
+    for problem in done.problems:
+        print(f"warning: {problem}")
+    print(f"asked {len(done.asked)}, paused {len(done.paused)} (no answer in "
+          f"{reconfirm.ANSWER_DAYS} days)")
     return 0
