@@ -13,7 +13,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from reminders.domain.windows import DEFAULT_WINDOWS, Windows
+from reminders.domain.windows import DEFAULT_WINDOWS, Window, Windows
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
     ConfigError,
@@ -31,12 +31,12 @@ from reminders.settings_parse import (
     _redis_url,
     _replicas,
     _shared_keys,
-    _state_windows,
     _text,
     _timezone,
     _url,
     _weekday,
-    _window,
+    _windows,
+    check_default_time,
     check_secret,
     console_secret,
 )
@@ -104,7 +104,8 @@ class Settings:
     # Local state: the beat schedule, and redis.url (the Redis `make run` uses).
     state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
     metrics_token: str = ""  # empty: /metrics is open (bind it privately then)
-    windows: Windows = DEFAULT_WINDOWS  # SEND_WINDOW, STATE_WINDOWS: domain/windows.py
+    send_window: Window = DEFAULT_WINDOWS.general  # domain/windows.py says why
+    state_windows: tuple[tuple[str, Window], ...] = DEFAULT_WINDOWS.states
     opt_out_scope: str = ""  # program | sender; empty: by date (domain/opt_out.py)
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
@@ -142,6 +143,10 @@ class Settings:
     @property
     def console_mode(self) -> bool:
         return self.sms_backend == "console" and self.email_backend == "console"
+
+    @property
+    def windows(self) -> Windows:
+        return Windows(self.send_window, self.state_windows)
 
     @property
     def fallback_timezone(self) -> str:
@@ -208,8 +213,8 @@ VARIABLES = (
     Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
     Variable("STATE_DIR", "state_dir", _path),
     Variable("METRICS_TOKEN", "metrics_token", _as_given),
-    Variable("SEND_WINDOW", None),  # both read by _derive, into `windows`
-    Variable("STATE_WINDOWS", None),
+    Variable("SEND_WINDOW", "send_window", _windows),
+    Variable("STATE_WINDOWS", "state_windows", _windows),
     Variable("OPT_OUT_SCOPE", "opt_out_scope", _one_of("program", "sender")),
     Variable("LOG_LEVEL", None),
 )
@@ -245,9 +250,6 @@ def _derive(env: Mapping[str, str], values: dict[str, object]) -> None:
     values.setdefault("email_backend", "smtp" if values.get("smtp_host") else "console")
     if "SMTP_IMPLICIT_TLS" not in env:
         values["smtp_implicit_tls"] = values.get("smtp_port") == 465  # SMTPS' usual port
-    values["windows"] = Windows(
-        _window("SEND_WINDOW", env["SEND_WINDOW"]) if "SEND_WINDOW" in env else
-        DEFAULT_WINDOWS.general, _state_windows("STATE_WINDOWS", env.get("STATE_WINDOWS", "")))
 
 
 def _check_consistency(s: Settings) -> None:
@@ -277,8 +279,7 @@ def _check_consistency(s: Settings) -> None:
 
 
 def _check_timing(s: Settings) -> None:
-    if s.default_send_time not in s.windows.general:
-        raise ConfigError(f"DEFAULT_SEND_TIME must be inside SEND_WINDOW ({s.windows.general})")
+    check_default_time(s.default_send_time, s.send_window)
     if s.visibility_timeout >= s.late_limit_minutes * 60:
         raise ConfigError(
             "BROKER_VISIBILITY_TIMEOUT must be shorter than LATE_LIMIT_MINUTES, or a task lost "
