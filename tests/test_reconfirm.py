@@ -135,3 +135,31 @@ def test_an_active_caregiver_answers_in_time(twilio_env: dict[str, str],
     assert svc.store.find(CAREGIVER) is None
     svc.reconfirmations.run(DUE + timedelta(days=15))
     assert caregivers.read(svc.redis, ana.id).active  # type: ignore[union-attr]
+
+
+def test_a_stop_while_waiting_is_not_paused_or_reviewed(twilio_services: Services,
+                                                        fake_twilio: FakeTwilio) -> None:
+    svc = twilio_services
+    joined(svc)
+    svc.reconfirmations.run(DUE)
+    svc.inbound(DUE + timedelta(days=1)).handle(PHONE, "STOP")
+    assert svc.reconfirmations.run(DUE + timedelta(days=15)).paused == []
+    assert svc.store.require(PHONE).paused_until is None
+    assert not [i for _id, i in inbox.read(svc.redis) if i.category == "reconfirm_no_answer"]
+
+
+def test_a_number_the_provider_refuses_for_good_is_not_asked_again(
+        twilio_services: Services, fake_twilio: FakeTwilio) -> None:
+    svc = twilio_services
+    joined(svc)
+    fake_twilio.fail_next(1, http_status=503)  # a passing failure: asked on the next run
+    assert svc.reconfirmations.run(DUE).problems
+    assert len(svc.reconfirmations.run(DUE + timedelta(hours=1)).asked) == 1
+    other = "+13125550199"
+    enrol(svc.store, svc.settings, Enrolment(phone=other, confirmed=True,
+                                             timezone="America/Chicago"), JOINED)
+    fake_twilio.reject_number(other, 21211)
+    assert svc.reconfirmations.run(DUE).problems
+    assert svc.reconfirmations.run(DUE + timedelta(days=1)).asked == []
+    assert svc.reconfirmations.run(DUE + timedelta(days=15)).paused == [
+        svc.store.require(PHONE).id]  # the one that was asked and did not answer

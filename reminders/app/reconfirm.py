@@ -6,7 +6,8 @@ else; a yearly yes keeps consent true, and a stranger's silence stops the texts.
 
 - Asked at most once per person (and caregiver) and year: the claim (storage/reconfirm.py) is
   taken before the text is sent. A send refused for a passing reason releases it (the next run
-  asks); a crash between the claim and the send leaves it claimed: at most once, not more.
+  asks); a crash between the claim and the send leaves it claimed: at most once, not more (and
+  such an unfinished ask pauses nobody).
 - No YES within ANSWER_DAYS: the texts are paused, not stopped (no opt-out is recorded, the
   number is not suppressed): a person's record gets paused_until = PAUSED_UNTIL_ANSWER; a
   caregiver's consent goes back to waiting for their YES. Either way one review item goes to
@@ -70,8 +71,9 @@ class Reconfirmations:
                     self._ask_if_due(sub, True, now, outcome)
         for year in (now.year - 1, now.year):
             for person, (state, since) in reconfirm.asked(self.store.redis, year).items():
-                if state in ("asking", "asked") and now.timestamp() - since >= (
-                        ANSWER_DAYS * 86400):
+                # Only a text that went out ("asked"): one whose send never finished
+                # ("asking", a crash) pauses nobody.
+                if state == "asked" and now.timestamp() - since >= ANSWER_DAYS * 86400:
                     self._pause(year, person, now, outcome)
         return outcome
 
@@ -102,7 +104,9 @@ class Reconfirmations:
         try:
             self.sms.send_sms(phone, body)
         except DeliveryError as exc:
-            if not exc.permanent:
+            if exc.permanent:  # a number that cannot get texts: nothing to wait for
+                reconfirm.mark(self.store.redis, now.year, who, "failed", now.timestamp())
+            else:
                 reconfirm.release(self.store.redis, now.year, who)
             outcome.problems.append(f"{who}: not sent ({exc.message})")
             return
@@ -116,15 +120,15 @@ class Reconfirmations:
         caregiver = who.startswith("cg:")
         sub = self.store.get(who.removeprefix("cg:"))
         reconfirm.mark(self.store.redis, year, who, "paused", now.timestamp())
-        if sub is None:
-            return  # forgotten meanwhile: nothing to pause
+        if sub is None or (not caregiver and sub.sms_status != "active"):
+            return  # forgotten or stopped meanwhile: nothing to pause
         event = ConsentEvent("caregiver" if caregiver else "sms", "reconfirm_no_answer",
                              "service", f"no YES within {ANSWER_DAYS} days")
         phone = sub.phone or ""
         if caregiver:
             link = caregivers.read(self.store.redis, sub.id)
-            if link is None:
-                return
+            if link is None or not link.active:
+                return  # ended meanwhile (STOP, CARE OFF, removed)
             phone = link.phone
             caregivers.set_consent(self.store.redis, sub.id, "cg", caregivers.OFF, event, phone)
         else:

@@ -1,6 +1,7 @@
 """The yearly re-confirmation's claims (keys.reconfirm(year)): who was asked in which year, and
 what came of it. One hash per year; HSETNX makes the ask at most once per person and year, and
-the states only move forward: asking -> asked -> yes | paused.
+the states only move forward: asking -> asked -> yes | paused (failed: the provider refused the
+number for good).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from reminders.storage import codec, keys
 from reminders.storage.client import Client
 
-STATES = ("asking", "asked", "yes", "paused")
+STATES = ("asking", "asked", "yes", "paused", "failed")
 
 
 def who(subscriber_id: str, caregiver: bool = False) -> str:
