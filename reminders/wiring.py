@@ -199,7 +199,7 @@ class Services:
     @cached_property
     def reconfirmations(self) -> Reconfirmations:
         return Reconfirmations(self.store, self.sms, self.replies, self.settings.program_name,
-                               self.limiter)
+                               self.limiter, self.settings.windows)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

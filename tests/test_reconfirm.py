@@ -6,7 +6,7 @@ Twilio API; YES goes through the same inbound handler as the webhook.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.storage import caregivers, inbox
@@ -16,9 +16,10 @@ from tests.conftest import make_services, run_threads
 
 PHONE = "+13125550142"
 CAREGIVER = "+13125550177"
-# Consent-log times are the Redis server's clock (stream ids): the year runs from now.
+# Consent-log times are the Redis server's clock (stream ids): the year runs from now. DUE is
+# 00:30 UTC a year and a day on: 18:30 or 19:30 in Chicago, inside the send window.
 JOINED = datetime.now(UTC)
-DUE = JOINED + timedelta(days=366)
+DUE = datetime.combine((JOINED + timedelta(days=367)).date(), time(0, 30), UTC)
 
 
 def asks(fake: FakeTwilio, to: str = PHONE) -> list[str]:
@@ -40,10 +41,13 @@ def test_asked_once_a_year_exactly_once_and_yes_keeps_the_texts(
     svc = twilio_services
     joined(svc)
     assert svc.reconfirmations.run(JOINED + timedelta(days=300)).asked == []
+    # Due, but 4:00 in Chicago: nobody is texted outside their send window.
+    assert svc.reconfirmations.run(DUE + timedelta(hours=9, minutes=30)).asked == []
     assert asks(fake_twilio) == []
     # Two runs at once (two cron hosts, a retried job): one text.
-    run_threads([lambda: make_services(svc_env(svc)).reconfirmations.run(DUE)] * 2)
-    svc.reconfirmations.run(DUE + timedelta(hours=1))
+    run_threads([lambda: make_services(svc_env(svc)).reconfirmations.run(
+        DUE + timedelta(days=1))] * 2)
+    svc.reconfirmations.run(DUE + timedelta(days=1, hours=1))
     [ask] = asks(fake_twilio)
     assert ask.startswith("Foot Care Reminders: still want your nightly foot-care texts?")
     assert "Reply YES within 14 days" in ask and "STOP" in ask

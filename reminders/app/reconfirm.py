@@ -14,7 +14,9 @@ else; a yearly yes keeps consent true, and a stranger's silence stops the texts.
   the inbox (level "routine", category "reconfirm_no_answer": the hook for the review screens).
 - YES (or START) answers it: "reconfirmed" in the consent log; a paused person starts again.
 
-`run` is the one entry: `reminders reconfirm` (daily, from cron or beat). The send uses the
+Asked only while it is inside the recipient's send window in the person's time zone
+(SEND_WINDOW, STATE_WINDOWS by the recipient's area code): `run` is the one entry, `reminders
+reconfirm`, run hourly (cron or beat) so that every zone's evening is reached. The send uses the
 same transport and pacing as the confirmations; the merger can re-declare it as a message kind
 (audience person|caregiver, key (who, year), consent checked at send time, template
 replies.reconfirm_ask*).
@@ -25,11 +27,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from reminders.app.caregiver import Caregivers
 from reminders.channels.base import DeliveryError, SmsTransport
 from reminders.domain.gsm import count_segments
-from reminders.domain.subscriber import Subscriber, now_iso
+from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, now_iso
+from reminders.domain.windows import DEFAULT_WINDOWS, Windows
 from reminders.messages.replies import Replies
 from reminders.storage import caregivers, consent_log, inbox, reconfirm
 from reminders.storage.consent_log import ConsentEvent
@@ -59,11 +63,12 @@ class Reconfirmations:
     replies: Replies
     program_name: str
     limiter: RateLimiter | None = None
+    windows: Windows = DEFAULT_WINDOWS
 
     def run(self, now: datetime) -> Outcome:
         """Ask everyone due, then pause everyone whose 14 days passed without a YES."""
         outcome = Outcome()
-        for sub in self.store.all():
+        for sub in self.store.all(unreadable=[]):  # an unreadable record is skipped
             if sub.phone and sub.sms_status == "active":
                 self._ask_if_due(sub, False, now, outcome)
                 link = caregivers.read(self.store.redis, sub.id)
@@ -88,14 +93,20 @@ class Reconfirmations:
         before = reconfirm.read(self.store.redis, now.year - 1, who)
         if before is not None and now.timestamp() - before[1] < YEAR.total_seconds():
             return  # asked last December: not again within the year
+        link = caregivers.read(self.store.redis, sub.id) if caregiver else None
+        phone = link.phone if link is not None else sub.phone or ""
+        try:
+            local = now.astimezone(ZoneInfo(sub.timezone)).time()
+        except DECODE_ERRORS:
+            return  # a record whose zone cannot be read: the dispatcher skips it too
+        if local not in self.windows.for_phone(phone):
+            return  # not now: a later run, inside their evening, asks
         if not reconfirm.claim(self.store.redis, now.year, who, now.timestamp()):
             return
-        link = caregivers.read(self.store.redis, sub.id) if caregiver else None
         said = self.replies.in_language(sub.language)
         body = (said.render("reconfirm_ask_caregiver", program_name=self.program_name,
                             person=(sub.name.split() or ["them"])[0]) if caregiver
                 else said.render("reconfirm_ask", program_name=self.program_name))
-        phone = link.phone if link is not None else sub.phone or ""
         if self.limiter is not None and not self.limiter.acquire(
                 count_segments(body).segments, give_up_after=600.0):
             reconfirm.release(self.store.redis, now.year, who)
