@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reminders import settings_care
+from reminders.domain.windows import DEFAULT_WINDOWS, Window, Windows
 from reminders.settings_care import CareSettings
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
@@ -36,6 +37,8 @@ from reminders.settings_parse import (
     _timezone,
     _url,
     _weekday,
+    _windows,
+    check_default_time,
     check_secret,
     console_secret,
 )
@@ -106,6 +109,9 @@ class Settings:
     metrics_token: str = ""  # empty: /metrics is open (bind it privately then)
     # The care-team loop: escalation addresses, deadlines, clinic hours (settings_care.py).
     care: CareSettings = field(default_factory=CareSettings)
+    send_window: Window = DEFAULT_WINDOWS.general  # domain/windows.py says why
+    state_windows: tuple[tuple[str, Window], ...] = DEFAULT_WINDOWS.states
+    opt_out_scope: str = ""  # program | sender; empty: by date (domain/opt_out.py)
 
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     broker_visibility_timeout: int = 0  # 0: derived from the late limit (see below)
@@ -142,6 +148,10 @@ class Settings:
     @property
     def console_mode(self) -> bool:
         return self.sms_backend == "console" and self.email_backend == "console"
+
+    @property
+    def windows(self) -> Windows:
+        return Windows(self.send_window, self.state_windows)
 
     @property
     def fallback_timezone(self) -> str:
@@ -209,6 +219,9 @@ VARIABLES = (
     Variable("CONSOLE_SESSION_HOURS", "console_session_hours", _ranged(_int, 1, 24 * 30)),
     Variable("STATE_DIR", "state_dir", _path),
     Variable("METRICS_TOKEN", "metrics_token", _as_given),
+    Variable("SEND_WINDOW", "send_window", _windows),
+    Variable("STATE_WINDOWS", "state_windows", _windows),
+    Variable("OPT_OUT_SCOPE", "opt_out_scope", _one_of("program", "sender")),
     Variable("LOG_LEVEL", None),
 )
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES) + settings_care.NAMES
@@ -273,6 +286,7 @@ def _check_consistency(s: Settings) -> None:
 
 
 def _check_timing(s: Settings) -> None:
+    check_default_time(s.default_send_time, s.send_window)
     if s.visibility_timeout >= s.late_limit_minutes * 60:
         raise ConfigError(
             "BROKER_VISIBILITY_TIMEOUT must be shorter than LATE_LIMIT_MINUTES, or a task lost "

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reminders.domain.windows import Window, parse_state_windows, parse_window
+
 
 class ConfigError(ValueError):
     """A configuration variable is missing or invalid; the message names it."""
@@ -216,3 +218,17 @@ def _as_given(name: str, raw: str) -> str:
 
 def _path(name: str, raw: str) -> Path:
     return Path(raw).expanduser()
+
+
+def _windows(name: str, raw: str) -> Window | tuple[tuple[str, Window], ...]:
+    """SEND_WINDOW "16:00-21:00"; STATE_WINDOWS "FL=08:00-20:00,..." or "none" (no state
+    narrows SEND_WINDOW; unset: Florida and Oklahoma, the default)."""
+    try:
+        return parse_window(raw) if name == "SEND_WINDOW" else parse_state_windows(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name}: {e}") from None
+
+
+def check_default_time(default: time, window: Window) -> None:
+    if default not in window:
+        raise ConfigError(f"DEFAULT_SEND_TIME must be inside SEND_WINDOW ({window})")

@@ -22,6 +22,7 @@ from reminders.app.dispatch import Dispatcher
 from reminders.app.escalation import Escalator
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
+from reminders.app.reconfirm import Reconfirmations
 from reminders.app.review import Reviews
 from reminders.app.send_window import SendWindow
 from reminders.app.silence import Silence
@@ -204,6 +205,11 @@ class Services:
     def confirmations(self) -> Confirmations:
         return Confirmations(self.store, self.sms, self.email, self.composer, self.replies,
                              self.settings.program_name, self.limiter)
+
+    @cached_property
+    def reconfirmations(self) -> Reconfirmations:
+        return Reconfirmations(self.store, self.sms, self.replies, self.settings.program_name,
+                               self.limiter, self.settings.windows)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

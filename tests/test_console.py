@@ -33,15 +33,15 @@ def test_changing_a_time_saves_it_reschedules_and_names_the_operator(
     before = svc.store.next_due(svc.store.require(PHONE).id)
     page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
     assert 'value="20:00"' in page and "Ana Lima" in page
-    response = console.post(f"/console/people/{PHONE}", {"time": "21:15", "name": "Ana Lima"})
+    response = console.post(f"/console/people/{PHONE}", {"time": "20:15", "name": "Ana Lima"})
     assert response.status_code == 302
     sub = svc.store.require(PHONE)
-    assert sub.send_time.strftime("%H:%M") == "21:15" and sub.name == "Ana Lima"
+    assert sub.send_time.strftime("%H:%M") == "20:15" and sub.name == "Ana Lima"
     assert svc.store.next_due(sub.id) != before
     event = last_event(svc, PHONE)
     assert (event["channel"], event["action"], event["source"]) == (
         "console", "console_set", "console")
-    assert event["words"] == f"{OPERATOR}: time=21:15"
+    assert event["words"] == f"{OPERATOR}: time=20:15"
     assert "Saved: time." in console.get(f"/console/people/{PHONE}").get_data(as_text=True)
 
 

@@ -142,14 +142,14 @@ def test_an_operator_works_through_the_console(web: tuple[str, Services], page: 
     page.get_by_role("link", name=ANA).click()
     expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
     expect(page.get_by_role("img", name="Last 30 nights")).to_be_visible()
-    page.get_by_label("Evening time").fill("21:30")
+    page.get_by_label("Evening time").fill("20:30")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Saved: time.")
-    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "21:30"
+    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "20:30"
     page.get_by_label("Evening time").fill("7pm tomorrow")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("Not saved")
-    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "21:30"
+    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "20:30"
     shot(page, "person")
 
     # clear a flag with an outcome and a note

@@ -71,7 +71,8 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
     result = cli("stats", "--json", "--days", "3")
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
-    assert set(stats) == {"subscribers", "nights", "unreadable", "loop"}  # loop: the care team's
+    assert set(stats) == {"subscribers", "nights", "unreadable", "outside_window", "loop"}
+    assert stats["outside_window"] == []  # loop: the care team's figures
     assert stats["unreadable"]["records"] == 0
     assert stats["subscribers"] == {
         "sms": {"pending": 1, "active": 4, "opted_out": 1, "invalid": 0, "none": 2},

@@ -17,12 +17,18 @@ from dataclasses import dataclass, field, replace
 
 from reminders.app import import_file, preferences
 from reminders.app.preferences import Enrolment
-from reminders.domain.validation import InvalidInput, normalise_email, normalise_phone, parse_bool
+from reminders.domain.validation import (
+    InvalidInput,
+    normalise_email,
+    normalise_phone,
+    parse_bool,
+    parse_consented_at,
+)
 from reminders.settings import Settings
 from reminders.storage.subscribers import AlreadySubscribed, Store
 
 COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed", "language",
-           "cause")
+           "cause", "consented_at")
 # A reason quotes the bad value; a 10 kB cell must not turn into a 10 kB report line.
 MAX_REASON = 160
 
@@ -160,6 +166,8 @@ def _enrolment(values: dict[str, str]) -> Enrolment:
         timezone=values["timezone"] or None, time=values["time"] or None,
         channel=values["channel"] or None, confirmed=_confirmed(values["confirmed"]),
         source="import", language=values["language"] or None, cause=values["cause"] or None,
+        consented_at=parse_consented_at(values["consented_at"]) if values["consented_at"]
+        else None,
     )
 
 

@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from reminders.app import care_inbound, silence
+from reminders.app import care_inbound, reconfirm, silence
 from reminders.app.care import ATTENTION, Care, Kept
 from reminders.app.caregiver import Caregivers
 from reminders.app.inbound_commands import Preferences
 from reminders.app.preferences import Enrolment, enrol
 from reminders.app.program import Program
 from reminders.app.review import Reviews
+from reminders.domain import opt_out
 from reminders.domain.keywords import Command, parse
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
@@ -135,7 +136,8 @@ class Inbound:
 
     def _dispatch(self, command: Command, phone: str, sub: Subscriber | None) -> str | None:
         if self.caregivers is not None:
-            handled = care_inbound.route(self.caregivers, command, phone, sub)
+            handled = care_inbound.route(self.caregivers, command, phone, sub, opt_out.scope(
+                self.settings.opt_out_scope, self.now.astimezone(UTC).date()))
             if handled is not None:
                 if handled.go_on:
                     mine = self._dispatch_own(command, phone, sub)
@@ -270,6 +272,8 @@ class Inbound:
                 phone=phone, confirmed=True, source="sms", words=command.words,
                 language=command.language), self.now)
         elif sub.sms_status == "active":
+            if answered := reconfirm.answer(self.store, sub, False, command.words, self.now):
+                return self.replies.render("reconfirmed", resumed=answered == "resumed")
             return self.replies.render("already_active", time=format_clock(sub.send_time))
         else:
             channel = sub.channel if sub.wants_sms else "both"

@@ -19,18 +19,21 @@ from reminders.domain.states import Channel, EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, massage_default, now_iso
 from reminders.domain.validation import (
     InvalidInput,
+    OutsideWindow,
     clean_name,
     normalise_email,
     normalise_phone,
     parse_bool,
     parse_cause,
     parse_channel,
+    parse_clock,
     parse_date,
     parse_language,
     parse_send_time,
     parse_timezone,
     timezone_for_phone,
 )
+from reminders.domain.windows import DEFAULT_WINDOWS, Windows
 from reminders.settings import Settings
 from reminders.storage.subscribers import ConsentEvent, Store, new_subscriber_id, utcnow
 
@@ -48,6 +51,9 @@ class Enrolment:
     words: str = ""
     language: str | None = None  # "en" | "es"; None: English
     cause: str | None = None  # diabetes | cancer_treatment | other; None: not known
+    # When they agreed in the system they come from (an import): kept in the consent record,
+    # and the start of their program (created_at: weekly summaries, program weeks).
+    consented_at: datetime | None = None
 
 
 def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | None = None
@@ -64,7 +70,11 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         raise InvalidInput(f"{phone} asked us to stop; they can text START to join again")
     if email and store.is_suppressed_email(email) and request.source != "email":
         raise InvalidInput(f"{email} unsubscribed from our emails earlier")
-    send_time = parse_send_time(request.time) if request.time else settings.default_send_time
+    # The person's window (SEND_WINDOW, narrower by area code): a default outside it (a
+    # Florida number and DEFAULT_SEND_TIME 20:30) becomes its nearest allowed time.
+    window = settings.windows.for_phone(phone)
+    send_time = (parse_send_time(request.time, window) if request.time
+                 else window.nearest(settings.default_send_time))
     language = parse_language(request.language) if request.language else "en"
     cause = parse_cause(request.cause) if request.cause else None
     sms_state = SmsStatus.ACTIVE if request.confirmed else SmsStatus.PENDING
@@ -75,13 +85,16 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         channel=Channel(channel),
         sms_status=sms_state if phone and channel != "email" else SmsStatus.NONE,
         email_status=email_state if email and channel != "sms" else EmailStatus.NONE,
-        created_at=now_iso(now), language=language, cause=cause,
+        created_at=now_iso(request.consented_at or now), language=language, cause=cause,
         # On cancer treatment platelets fall and clots are more likely: no massage until the
         # person (MASSAGE ON) or an operator turns it on.
         massage_ok=massage_default(cause),
     )
     action = "confirmed" if request.confirmed else "subscribed"
-    events = [ConsentEvent(ch, action, request.source, request.words)
+    words = request.words
+    if request.consented_at is not None:  # first: the 160-character cut keeps it
+        words = f"consented_at={now_iso(request.consented_at)} {words}".strip()
+    events = [ConsentEvent(ch, action, request.source, words)
               for ch, wanted in (("sms", sub.wants_sms), ("email", sub.wants_email)) if wanted]
     return store.create(sub, events, now)
 
@@ -105,8 +118,10 @@ SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_
             "temp_monitoring")
 
 
-def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]:
-    """'time=21:00' ... -> validated field changes for Subscriber.with_changes."""
+def parse_assignments(sub: Subscriber, assignments: list[str],
+                      windows: Windows = DEFAULT_WINDOWS) -> dict[str, Any]:
+    """'time=21:00' ... -> validated field changes for Subscriber.with_changes (a new time
+    inside the window of the number the person will have)."""
     if not assignments:
         raise InvalidInput("nothing to set: give KEY=VALUE, e.g. time=21:00")
     changes: dict[str, Any] = {}
@@ -119,12 +134,15 @@ def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]
     _massage_and_cause(sub, changes)
     merged = sub.with_changes(**changes)
     _check_channel(merged.channel, merged.phone, merged.email)
+    window = windows.for_phone(merged.phone)
+    if "send_time" in changes and changes["send_time"] not in window:
+        raise OutsideWindow(changes["send_time"], window)
     return _consent_states(sub, merged, changes)
 
 
 def _parse_one(key: str, value: str) -> dict[str, Any]:
     if key == "time":
-        return {"send_time": parse_send_time(value)}
+        return {"send_time": parse_clock(value)}  # the window: parse_assignments
     if key in ("timezone", "tz"):
         return {"timezone": parse_timezone(value)}
     if key == "channel":
@@ -238,10 +256,11 @@ class Updated:
 
 def update(store: Store, confirmations: Confirmations, sub: Subscriber,
            assignments: list[str], now: datetime | None = None,
-           events: Sequence[ConsentEvent] = (), source: str = "cli") -> Updated:
+           events: Sequence[ConsentEvent] = (), source: str = "cli",
+           windows: Windows = DEFAULT_WINDOWS) -> Updated:
     """`set` and the console's person form: validate, save, then ask a new number or address
     to confirm (the texts `subscribe` sends). InvalidInput: nothing changed."""
-    changes = parse_assignments(sub, assignments)
+    changes = parse_assignments(sub, assignments, windows)
     sms, email = asking(sub, sub.with_changes(**changes))
     events = [*events, *frequency_events(sub, sub.with_changes(**changes), source,
                                          " ".join(assignments))]

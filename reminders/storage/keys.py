@@ -275,3 +275,13 @@ def import_file(job_id: str) -> str:
 
 def import_errors(job_id: str) -> str:
     return f"{PREFIX}import:{job_id}:errors"
+
+
+# The yearly re-confirmation (storage/reconfirm.py): hash per year, field = who was asked
+# (a subscriber id, or "cg:<subscriber id>" for that person's caregiver), value =
+# "<state>:<unix seconds>" (asking, asked, yes, paused). Kept RECONFIRM_TTL_SECONDS.
+def reconfirm(year: int) -> str:
+    return f"{PREFIX}reconfirm:{year}"
+
+
+RECONFIRM_TTL_SECONDS = 800 * 24 * 3600

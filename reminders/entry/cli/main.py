@@ -17,9 +17,9 @@ from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import capacity as cli_capacity
+from reminders.entry.cli import compliance, loop, person, records, tables
 from reminders.entry.cli import flags as cli_flags
 from reminders.entry.cli import inbox as cli_inbox
-from reminders.entry.cli import loop, person, records, tables
 from reminders.entry.cli import operators as cli_operators
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
@@ -130,7 +130,7 @@ def _confirm_imported(svc: Services, subscriber_ids: list[str]) -> None:
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     if not 1 <= args.days <= stats.MAX_DAYS:
         raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
-    result = stats.compute(svc.redis, args.days)
+    result = stats.compute(svc.redis, args.days, send_windows=svc.settings.windows)
     result["loop"] = loop_stats.figures(svc.redis, datetime.now(UTC))
     if args.json:
         _out(result)
@@ -144,6 +144,9 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     console.print(tables.nights_table(result["nights"]))
     if line := stats.unreadable_line(result["unreadable"]):
         console.print(line)
+    for row in result["outside_window"]:  # window-apply --dry-run shows the moves
+        console.print(f"Outside the send window: {row['phone'] or row['email']} at "
+                      f"{row['time']} (window {row['window']})")
     cli_inbox.print_loop(result["loop"])
     return 0
 
@@ -249,6 +252,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_capacity.register(sub)
     loop.register(sub)
     records.register(sub)
+    compliance.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

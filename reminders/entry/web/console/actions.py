@@ -38,7 +38,8 @@ class Actions:
         try:
             updated = preferences.update(
                 self.svc.store, self.svc.confirmations, sub, changed, datetime.now(UTC),
-                [audit.about_person(g.operator, "console_set", " ".join(changed))], "console")
+                [audit.about_person(g.operator, "console_set", " ".join(changed))], "console",
+                self.svc.settings.windows)
         except InvalidInput as exc:
             return person_page(self.svc, sub, {**current, **given}, str(exc), 400)
         after = updated.sub
