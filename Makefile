@@ -31,6 +31,7 @@ test: bootstrap ## lint, then the whole test suite against a real (private) Redi
 	@scripts/ensure_redis.sh --installed
 	@scripts/ensure_rabbitmq.sh --installed
 	@scripts/ensure_chromium.sh
+	@scripts/ensure_pdf_tools.sh
 	@$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q -n $(TEST_JOBS) --dist worksteal
 

@@ -20,9 +20,14 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 
 from reminders.domain.validation import DEFAULT_REGION
 
-# The characters validation._EMAIL allows, local part and domain.
-_EMAIL = re.compile(r"([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*"
-                    r"@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# The characters validation._EMAIL allows, local part and domain. A match may start only where
+# a run of local-part characters starts (the lookbehind), and the run is taken whole, never
+# given back (possessive `*+`): so each character is read once or twice, whatever the line.
+# Without both, a 60 kB run with no @ was tried from each of its 60,000 starts to its end,
+# 1.8 billion steps: a 60 kB GET held the dev server's access log (and its reply) ~4 s.
+_LOCAL = "A-Za-z0-9.!#$%&'*+/=?^_`{|}~-"
+_EMAIL = re.compile(rf"(?<![{_LOCAL}])([{_LOCAL}])[{_LOCAL}]*+"
+                    r"@([A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)+)")
 # E.164 (what we store and log) whether or not it is valid (test numbers, new ranges), and the
 # usual national layout, e.g. (312) 555-0142, even for fictional 555 numbers.
 _PHONE = re.compile(r"\+\d{8,15}(?!\d)|(?<!\d)\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)")

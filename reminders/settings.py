@@ -17,6 +17,9 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from reminders import settings_care
+from reminders.domain.windows import DEFAULT_WINDOWS, Window, Windows
+from reminders.settings_care import CareSettings
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
     ConfigError,
@@ -31,6 +34,8 @@ from reminders.settings_parse import (
     _timezone,
     _url,
     _weekday,
+    _windows,
+    check_default_time,
     check_secret,
     console_secret,
 )
@@ -80,6 +85,8 @@ class Settings(BaseSettings):
     redis_url: Annotated[str, var("REDIS_URL"), check(_redis_url)] = "redis://127.0.0.1:6379/0"
     # sentinel:// URLs: the Sentinel-managed master (a broker's may have a name of its own).
     redis_sentinel_master: Annotated[Text, var("REDIS_SENTINEL_MASTER")] = ""
+    # the sentinels' own (requirepass in sentinel.conf)
+    redis_sentinel_password: Annotated[AsGiven, var("REDIS_SENTINEL_PASSWORD", secret=True)] = ""
     # empty: REDIS_URL (the data Redis is the broker)
     celery_broker_url: Annotated[str, var("CELERY_BROKER_URL"), check(_broker_url)] = ""
     celery_broker_sentinel_master: Annotated[Text, var("CELERY_BROKER_SENTINEL_MASTER")] = ""
@@ -142,6 +149,14 @@ class Settings(BaseSettings):
     state_dir: Annotated[Path, var("STATE_DIR"), check(_path)] = PROJECT_ROOT / "var"
     # empty: /metrics is open (bind it privately then)
     metrics_token: Annotated[AsGiven, var("METRICS_TOKEN", secret=True)] = ""
+    send_window: Annotated[Window, var("SEND_WINDOW"), check(_windows)] = DEFAULT_WINDOWS.general
+    state_windows: Annotated[tuple[tuple[str, Window], ...], var("STATE_WINDOWS"),
+                             check(_windows)] = DEFAULT_WINDOWS.states
+    # empty: by date (domain/opt_out.py)
+    opt_out_scope: Annotated[Literal["", "program", "sender"], var("OPT_OUT_SCOPE"), Lower] = ""
+    # The care-team loop: escalation addresses, deadlines, clinic hours (settings_care.py reads
+    # its own variables; load_settings puts them here).
+    care: CareSettings = Field(default_factory=CareSettings, exclude=True)
     # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
     # 0: derived from the late limit (see visibility_timeout).
     broker_visibility_timeout: Annotated[int, var("BROKER_VISIBILITY_TIMEOUT", 1, 86400)] = 0
@@ -180,6 +195,10 @@ class Settings(BaseSettings):
         return self.sms_backend == "console" and self.email_backend == "console"
 
     @property
+    def windows(self) -> Windows:
+        return Windows(self.send_window, self.state_windows)
+
+    @property
     def fallback_timezone(self) -> str:
         return self.default_timezone or FALLBACK_TIMEZONE
 
@@ -196,8 +215,9 @@ class Variable:
     field: str | None
 
 
-VARIABLES = (*(Variable(str(info.alias), name) for name, info in Settings.model_fields.items()),
-             *(Variable(name, None) for name in OTHER_VARIABLES))
+VARIABLES = (*(Variable(str(info.alias), name) for name, info in Settings.model_fields.items()
+               if info.alias),
+             *(Variable(name, None) for name in OTHER_VARIABLES + settings_care.NAMES))
 KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)
 _NAMES = {variable.field: variable.name for variable in VARIABLES if variable.field}
 
@@ -225,6 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
         raise one_line(exc) from None
     if "SMTP_IMPLICIT_TLS" not in env:  # SMTPS' usual port
         settings = settings.model_copy(update={"smtp_implicit_tls": settings.smtp_port == 465})
+    settings = settings.model_copy(update={"care": settings_care.load(env)})
     _check_consistency(settings)
     if settings.console_mode and not settings.secret_key:
         settings = settings.model_copy(
@@ -292,6 +313,7 @@ def _check_consistency(s: Settings) -> None:
 
 
 def _check_timing(s: Settings) -> None:
+    check_default_time(s.default_send_time, s.send_window)
     if s.visibility_timeout >= s.late_limit_minutes * 60:
         raise ConfigError(
             "BROKER_VISIBILITY_TIMEOUT must be shorter than LATE_LIMIT_MINUTES, or a task lost "

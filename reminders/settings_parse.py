@@ -11,6 +11,8 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reminders.domain.windows import Window, parse_state_windows, parse_window
+
 
 class ConfigError(ValueError):
     """A configuration variable is missing or invalid; the message names it."""
@@ -21,6 +23,16 @@ def _int(name: str, raw: str, low: int, high: int) -> int:
         value = int(raw.strip())
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
@@ -174,3 +186,17 @@ def check_secret(console_mode: bool, secret: str) -> None:
 
 def _path(name: str, raw: str) -> Path:
     return Path(raw).expanduser()
+
+
+def _windows(name: str, raw: str) -> Window | tuple[tuple[str, Window], ...]:
+    """SEND_WINDOW "16:00-21:00"; STATE_WINDOWS "FL=08:00-20:00,..." or "none" (no state
+    narrows SEND_WINDOW; unset: Florida and Oklahoma, the default)."""
+    try:
+        return parse_window(raw) if name == "SEND_WINDOW" else parse_state_windows(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name}: {e}") from None
+
+
+def check_default_time(default: time, window: Window) -> None:
+    if default not in window:
+        raise ConfigError(f"DEFAULT_SEND_TIME must be inside SEND_WINDOW ({window})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -19,12 +19,16 @@ from reminders.app.caregiver import Caregivers, CareSender
 from reminders.app.confirmations import Confirmations
 from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
+from reminders.app.escalation import Escalator
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
 from reminders.app.pacing import Pacer
+from reminders.app.reconfirm import Reconfirmations
 from reminders.app.recovery import Recovery
+from reminders.app.review import Reviews
 from reminders.app.send_path import SendPath
 from reminders.app.send_window import SendWindow
+from reminders.app.silence import Silence
 from reminders.app.weekly import Weekly
 from reminders.channels.base import (
     DeliveryError,
@@ -36,6 +40,9 @@ from reminders.channels.base import (
     Transport,
 )
 from reminders.channels.console import ConsoleEmail, ConsoleSms
+from reminders.channels.webhook import SignedWebhook
+from reminders.domain.deadlines import IMMEDIATE
+from reminders.messages.care_team import CareTeamMessages
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
@@ -63,11 +70,15 @@ class Services:
     # sets a Celery hand-off (a new task, so the webhook never waits on the provider); left
     # None (the CLI's `reply`), the alert is sent right here.
     care_handoff: Callable[[str, str, str], object] | None = field(default=None, repr=False)
+    # The same for a silence check-in (task reminders.send_checkin) and for an escalation due
+    # at once (task reminders.care_sweep); None: done right here.
+    checkin_handoff: Callable[[str, str], object] | None = field(default=None, repr=False)
+    review_handoff: Callable[[str], object] | None = field(default=None, repr=False)
 
     @cached_property
     def redis(self) -> Client:
         s = self.settings
-        client = connect(s.redis_url, s.redis_sentinel_master)
+        client = connect(s.redis_url, s.redis_sentinel_master, s.redis_sentinel_password)
         replicas.configure(client, s.redis_min_replicas_ack, s.redis_wait_timeout_ms)
         return client
 
@@ -220,6 +231,11 @@ class Services:
                              self.settings.program_name, self.limiter)
 
     @cached_property
+    def reconfirmations(self) -> Reconfirmations:
+        return Reconfirmations(self.store, self.sms, self.replies, self.settings.program_name,
+                               self.limiter, self.settings.windows)
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         s = self.settings
         # A send task unfinished after the broker's visibility timeout is presumed lost.
@@ -228,13 +244,53 @@ class Services:
                           capacity.Limits.of(s))
 
     @cached_property
+    def reviews(self) -> Reviews:
+        return Reviews(self.redis, self.settings.care)
+
+    @cached_property
+    def silence(self) -> Silence:
+        return Silence(self.store, self.settings.care, self.replies, self.sms, self.limiter,
+                       self.reviews)
+
+    @cached_property
+    def escalator(self) -> Escalator:
+        s, care = self.settings, self.settings.care
+        webhook = SignedWebhook(care.webhook_url, care.webhook_secret) if care.webhook_url else None
+        messages = CareTeamMessages(s.templates_dir, s.program_name, s.public_url, s.email_from)
+        return Escalator(self.store, self.reviews, care, messages, self.email, webhook)
+
+    def _on_review(self, item_id: str) -> None:
+        """A new review item: an emergency or a crisis goes to the care team at once."""
+        if self.reviews.require(item_id).get("level") not in IMMEDIATE:
+            return  # the sweep tells the care team when its deadline passes
+        if self.review_handoff is not None:
+            self.review_handoff(item_id)
+        else:
+            self.escalator.run(item_id, datetime.now(UTC))
+
+    def after_status(self, subscriber_id: str, evening: date, status: str,
+                     unreachable_code: str) -> str:
+        """A nightly text's new status, for the care-team loop (app/silence.py)."""
+        now = datetime.now(UTC)
+        action = self.silence.after_status(subscriber_id, evening, status, unreachable_code,
+                                           now)
+        if action == "checkin":
+            if self.checkin_handoff is not None:
+                self.checkin_handoff(subscriber_id, evening.isoformat())
+            else:
+                self.silence.send_checkin(subscriber_id, evening, now)
+        return action
+
+    @cached_property
     def replies(self) -> Replies:
         return Replies(self.settings.templates_dir)
 
     def inbound(self, now: datetime) -> Inbound:
         return Inbound(self.store, self.redis, self.settings, self.replies, now,
-                       on_email_added=self.confirmations.mail,
-                       caregivers=self.caregivers(now), on_foot_problem=self._on_foot_problem)
+                       # (the texted EMAIL booked the inbox's confirmation of the day)
+                       on_email_added=lambda sub: self.confirmations.mail(sub, claimed=True),
+                       caregivers=self.caregivers(now), on_foot_problem=self._on_foot_problem,
+                       on_review=self._on_review)
 
     def apply_recipient_problem(self, subscriber_id: str, problem: Recipient, code: str
                                 ) -> None:

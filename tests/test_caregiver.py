@@ -31,7 +31,9 @@ CAREGIVER = "+13125550177"
 
 @pytest.fixture
 def svc(twilio_env: dict[str, str]) -> Services:
-    services = make_services(twilio_env)
+    # The revoke-all scope (a STOP ends caregiver texts too); OPT_OUT_SCOPE=program before
+    # 2027-01-31: tests/test_opt_out_scope.py.
+    services = make_services({**twilio_env, "OPT_OUT_SCOPE": "sender"})
     # No worker in these tests: the alert is sent where it was heard (the CLI's way).
     services.care_handoff = None
     return services

@@ -26,8 +26,8 @@ def all_keys(client: redis.Redis) -> set[bytes]:
     (["not-a-phone"], "not a phone number"),
     (["+1 312 555 01"], "not a valid phone number"),
     ([PHONE, "--timezone", "Mars/Olympus_Mons"], "unknown time zone"),
-    ([PHONE, "--time", "07:30"], "outside the evening window"),
-    ([PHONE, "--time", "23:01"], "outside the evening window"),
+    ([PHONE, "--time", "07:30"], "outside the send window"),
+    ([PHONE, "--time", "23:01"], "outside the send window"),
     ([PHONE, "--time", "25:00"], "not a time"),
     ([PHONE, "--channel", "pigeon"], "unknown channel"),
     ([PHONE, "--channel", "email"], "needs an email address"),
@@ -49,12 +49,12 @@ def test_bad_subscribe_input_exits_2_with_one_line_and_stores_nothing(
 
 
 def test_subscribe_show_and_list_follow_the_contract(cli: Cli) -> None:
-    assert cli("subscribe", "(312) 555-0142", "--name", "Ana Lima", "--time", "9:15pm",
+    assert cli("subscribe", "(312) 555-0142", "--name", "Ana Lima", "--time", "8:15pm",
                "--confirmed").returncode == 0
     shown = json.loads(cli("show", PHONE, "--json").stdout)
     assert {k: shown[k] for k in ("phone", "name", "timezone", "time", "channel", "sms_status",
                                   "email_status", "heat_ok", "massage_ok", "streak")} == {
-        "phone": PHONE, "name": "Ana Lima", "timezone": "America/Chicago", "time": "21:15",
+        "phone": PHONE, "name": "Ana Lima", "timezone": "America/Chicago", "time": "20:15",
         "channel": "sms", "sms_status": "active", "email_status": "none", "heat_ok": False,
         "massage_ok": True, "streak": 0}
     assert shown["next_send_utc"].endswith(":15:00Z")
@@ -80,12 +80,12 @@ def test_duplicate_subscribe_is_refused(cli: Cli) -> None:
 
 def test_set_changes_preferences_and_bad_values_change_nothing(cli: Cli) -> None:
     assert cli("subscribe", PHONE, "--confirmed").returncode == 0
-    ok = cli("set", PHONE, "time=21:30", "timezone=Denver", "heat_ok=yes")
+    ok = cli("set", PHONE, "time=20:30", "timezone=Denver", "heat_ok=yes")
     assert ok.returncode == 0, ok.stderr
     shown = json.loads(cli("show", PHONE, "--json").stdout)
-    assert (shown["time"], shown["timezone"], shown["heat_ok"]) == ("21:30", "America/Denver",
+    assert (shown["time"], shown["timezone"], shown["heat_ok"]) == ("20:30", "America/Denver",
                                                                     True)
-    assert shown["next_send_utc"].endswith("T04:30:00Z")
+    assert shown["next_send_utc"].endswith("T03:30:00Z")
     # One bad assignment among good ones: nothing at all changes.
     bad = cli("set", PHONE, "time=20:00", "timezone=Nowhere/Land")
     assert bad.returncode == 2 and "unknown time zone" in bad.stderr
@@ -176,7 +176,7 @@ def test_list_json_is_show_json_for_everyone(cli: Cli, console_services: Service
         assert cli("subscribe", phone, "--timezone", "America/Chicago", "--time", "20:00",
                    "--confirmed").returncode == 0
     assert cli("subscribe", "+13125551299", "--email", "x@example.org", "--channel", "both",
-               "--timezone", "Asia/Tokyo", "--time", "21:30").returncode == 0
+               "--timezone", "Asia/Tokyo", "--time", "20:30").returncode == 0
     today = datetime.now(UTC).astimezone(ZoneInfo("America/Chicago")).date()
     subs = {phone: svc.store.require(phone) for phone in phones}
     nights.finish(svc.redis, subs[phones[0]].id, today - timedelta(days=3), "sms", "sent",

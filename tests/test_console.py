@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import pytest
@@ -34,15 +33,15 @@ def test_changing_a_time_saves_it_reschedules_and_names_the_operator(
     before = svc.store.next_due(svc.store.require(PHONE).id)
     page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
     assert 'value="20:00"' in page and "Ana Lima" in page
-    response = console.post(f"/console/people/{PHONE}", {"time": "21:15", "name": "Ana Lima"})
+    response = console.post(f"/console/people/{PHONE}", {"time": "20:15", "name": "Ana Lima"})
     assert response.status_code == 302
     sub = svc.store.require(PHONE)
-    assert sub.send_time.strftime("%H:%M") == "21:15" and sub.name == "Ana Lima"
+    assert sub.send_time.strftime("%H:%M") == "20:15" and sub.name == "Ana Lima"
     assert svc.store.next_due(sub.id) != before
     event = last_event(svc, PHONE)
     assert (event["channel"], event["action"], event["source"]) == (
         "console", "console_set", "console")
-    assert event["words"] == f"{OPERATOR}: time=21:15"
+    assert event["words"] == f"{OPERATOR}: time=20:15"
     assert "Saved: time." in console.get(f"/console/people/{PHONE}").get_data(as_text=True)
 
 
@@ -69,32 +68,24 @@ def test_clearing_a_flag_with_a_note_says_who_and_when(console: Console,
     page = console.get("/console/flags").get_data(as_text=True)
     assert "blister on my left heel" in page and "Ana Lima" in page
     sub = svc.store.require(PHONE)
-    response = console.post("/console/flags", {"person": sub.id, "note": "called, seeing GP"})
+    # Without an outcome nothing closes: the flag and its review item stay open.
+    refused = console.post("/console/flags", {"person": sub.id, "note": "called, seeing GP"})
+    assert refused.status_code == 302
+    assert svc.store.require(PHONE).flag_until is not None
+    assert "Not cleared: outcome must be one of" in console.get("/console/flags").get_data(
+        as_text=True)
+    response = console.post("/console/flags", {"person": sub.id, "note": "called, seeing GP",
+                                               "outcome": "referred"})
     assert response.status_code == 302
     assert svc.store.require(PHONE).flag_until is None
     event = last_event(svc, PHONE)
     assert (event["action"], event["source"]) == ("flag_cleared", "console")
-    assert event["words"] == f"{OPERATOR}: called, seeing GP" and event["at"]
+    assert event["words"] == f"{OPERATOR}: referred: called, seeing GP" and event["at"]
+    [item] = svc.reviews.inbox(include_closed=True)
+    assert (item["kind"], item["state"], item["outcome"], item["owner"]) == (
+        "flag", "closed", "referred", OPERATOR)
     after = console.get("/console/flags").get_data(as_text=True)
     assert "No open reports." in after and f"Cleared the flag ({OPERATOR}" in after
-
-
-def test_importing_a_csv_shows_the_per_row_report(console: Console,
-                                                  console_services: Services) -> None:
-    csv = (b"phone,name,time,confirmed\n+13125550150,Cy,20:30,yes\nnot-a-phone,Di,,\n"
-           + PHONE.encode() + b",Ana again,,yes\n")
-    response = console.post("/console/import", {"file": (io.BytesIO(csv), "clinic.csv")},
-                            content_type="multipart/form-data")
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200, body
-    assert "imported 1, unchanged 1, failed 1" in body
-    assert "<td>3</td>" in body and "not a phone number" in body.lower()
-    cy = console_services.store.require("+13125550150")
-    assert console_services.store.consent_history(cy.id)[0]["words"] == \
-        f"{OPERATOR}: import clinic.csv"
-    broken = console.post("/console/import", {"file": (io.BytesIO(b"\xff\xfe"), "x.csv")},
-                          content_type="multipart/form-data")
-    assert broken.status_code == 400 and "not a UTF-8 CSV" in broken.get_data(as_text=True)
 
 
 def test_people_search_filters_and_pages(console: Console,

@@ -9,9 +9,10 @@ Playwright never downloads a browser here: it is pointed at /usr/bin/chromium, w
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,14 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.settings import PROJECT_ROOT
 from reminders.storage import nights
 from reminders.wiring import Services
-from tests.conftest import child_env, free_port, make_services, need, wait_until
+from tests.conftest import (
+    CeleryProcess,
+    child_env,
+    free_port,
+    make_services,
+    need,
+    wait_until,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -107,7 +115,9 @@ def shot(page: Any, name: str) -> None:
 
 
 def test_an_operator_works_through_the_console(web: tuple[str, Services], page: Any,
-                                              tmp_path: Path) -> None:
+                                              tmp_path: Path, base_env: dict[str, str],
+                                              start_worker: Callable[..., CeleryProcess]
+                                              ) -> None:
     base, svc = web
     expect = sync_api.expect
     page.goto(base + "/console")
@@ -132,20 +142,21 @@ def test_an_operator_works_through_the_console(web: tuple[str, Services], page: 
     page.get_by_role("link", name=ANA).click()
     expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
     expect(page.get_by_role("img", name="Last 30 nights")).to_be_visible()
-    page.get_by_label("Evening time").fill("21:30")
+    page.get_by_label("Evening time").fill("20:30")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Saved: time.")
-    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "21:30"
+    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "20:30"
     page.get_by_label("Evening time").fill("7pm tomorrow")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("Not saved")
-    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "21:30"
+    assert svc.store.require(ANA).send_time.strftime("%H:%M") == "20:30"
     shot(page, "person")
 
-    # clear a flag with a note
+    # clear a flag with an outcome and a note
     page.get_by_role("link", name="Flags").click()
     expect(page.get_by_text("I found a blister under my big toe")).to_be_visible()
     shot(page, "flags")
+    page.get_by_label("Outcome").select_option("referred")
     page.get_by_label("Note").fill("Called Bo; podiatrist on Monday")
     page.get_by_role("button", name="Clear flag").click()
     expect(page.get_by_role("status")).to_contain_text(f"Cleared the flag ({OPERATOR}")
@@ -154,6 +165,7 @@ def test_an_operator_works_through_the_console(web: tuple[str, Services], page: 
     # upload a CSV
     csv = tmp_path / "clinic.csv"
     csv.write_text("phone,name,time,confirmed\n+13125550170,Cy Diaz,20:30,yes\nnope,Di,,\n")
+    start_worker(base_env)  # the import runs as a job on a worker
     page.get_by_role("link", name="Import").click()
     page.get_by_label("CSV file").set_input_files(str(csv))
     page.get_by_role("button", name="Import").click()
@@ -168,3 +180,36 @@ def test_an_operator_works_through_the_console(web: tuple[str, Services], page: 
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     for name in ("login", "tonight", "people", "person", "flags", "import"):
         assert (SHOTS / f"{name}.png").stat().st_size > 1000, name
+
+
+def test_a_coordinator_prints_the_visit_report(web: tuple[str, Services], page: Any,
+                                               tmp_path: Path) -> None:
+    """The person page's "Print report" opens the one-page PDF; its first page is saved as
+    var/screenshots/visit-report.png (pdftoppm) and its text has the person's figures."""
+    need(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils) is not installed")
+    base, _svc = web
+    page.goto(base + "/console")
+    page.get_by_label("Email").fill(OPERATOR)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(base + f"/console/people/{ANA}")
+    expect = sync_api.expect
+    expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
+    with page.context.expect_event(
+            "response", lambda r: r.url.split("?")[0].endswith("/report.pdf")) as opened:
+        page.get_by_role("button", name="Print report").click()
+    response = opened.value
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "report.pdf"
+    # Chromium shows it in its PDF viewer (the response body the page sees is the viewer's):
+    # the same GET with the browser's own session cookie gives the bytes it prints.
+    pdf.write_bytes(page.context.request.get(response.url).body())
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "Ana Lima" in text
+    assert "3 evenings they did the routine (texted DONE)" in text  # seed(): three DONEs
+    assert "Lowest 3, highest 6, latest 6" in text  # 3, 4, then 6 yesterday
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(SHOTS / "visit-report")], check=True)
+    assert (SHOTS / "visit-report.png").stat().st_size > 10_000

@@ -222,9 +222,13 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "started": {"program_name": "Foot Care Reminders", "time": "10:45 PM"},
     "already_active": {"time": "10:45 PM"}, "time_set": {"time": "10:45 PM", "tonight": False},
     "time_invalid": {"earliest": "4:00 PM", "latest": "11:00 PM"},
+    "time_outside": {"earliest": "12:00pm", "latest": "11:00pm"},
+    "reconfirm_ask": {"program_name": "Foot Care Reminders"},
+    "reconfirm_ask_caregiver": {"program_name": "Foot Care Reminders", "person": "Maximiliano"},
+    "reconfirmed": {"resumed": True},
     "tz_set": {"zone": "America/Argentina/ComodRivadavia", "time": "10:45 PM"},
     "paused": {"until": date(2027, 9, 29)}, "resumed": {"time": "10:45 PM"},
-    "done": {"streak": 365}, "score_saved": {"score": 10},
+    "done": {"streak": 365}, "score_saved": {"score": 10}, "worsening": {"score": 10},
     "high_pain": {"score": 10, "urgent": False, "support": ""},
     "triage": {"level": "crisis", "category": "self_harm", "also_foot": True,
                "support": "555-0100"},
@@ -233,6 +237,9 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "email_suppressed": {"support": "555-0100"},
     "email_active": {"address": "maria.fernanda.lopez@example.org"},
     "email_wait": {"address": "maria.fernanda.lopez@example.org"},
+    "frequency_lighter": {"days": [0, 1, 2, 3, 4, 5]},
+    **{f"temp_{verdict}": {"left": "31.2", "right": "34.8", "unit": "C", "difference": "10.5",
+                           "warmer": "right"} for verdict in ("normal", "remeasure", "hotspot")},
 }
 
 

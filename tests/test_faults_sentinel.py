@@ -161,7 +161,7 @@ def test_sentinel_failover_mid_wave(twilio_env: dict[str, str], fake_twilio: Fak
     zone, local = demo_zone(datetime.now(UTC))
     others = [enrol(crowd.svc.store, crowd.svc.settings, Enrolment(
         phone=f"+1415555{n:04d}", timezone=zone, confirmed=True,
-        time="16:30" if local.hour >= 19 else "22:30")) for n in range(20)]
+        time="16:30" if local.hour >= 19 else "20:30")) for n in range(20)]
     # The worker as compose starts it (SEND_CONCURRENCY threads), Twilio taking 0.2-0.5 s.
     speed = Speed("default", fake_twilio)
     workers, beats = [start_worker(env, concurrency=speed.concurrency(2))], [start_beat(env)]

@@ -62,7 +62,7 @@ def test_a_taken_port_is_one_clear_line_and_exit_2_with_nothing_started(
 def test_show_prints_a_table_a_person_can_read(base_env: dict[str, str]) -> None:
     env = child_env(base_env)
     assert reminders(env, "subscribe", "(312) 555-0142", "--name", "Ana Lima", "--time",
-                     "9:15pm", "--confirmed").returncode == 0
+                     "8:15pm", "--confirmed").returncode == 0
     assert reminders(env, "send-now", PHONE).returncode == 0
     shown = reminders(env, "show", PHONE)
     assert shown.returncode == 0, shown.stderr
@@ -72,10 +72,10 @@ def test_show_prints_a_table_a_person_can_read(base_env: dict[str, str]) -> None
     next_utc = facts["next_send_utc"]  # e.g. 2026-12-08T03:15:00Z
     assert rows["name"] == "Ana Lima"
     assert rows["phone"] == PHONE
-    assert rows["evening time"] == "21:15"
+    assert rows["evening time"] == "20:15"
     assert rows["time zone"] == "America/Chicago"
     assert rows["sms status"] == "active" and rows["email status"] == "none"
-    assert rows["next reminder"] == (f"{next_utc[:10]} {next_utc[11:16]} UTC = 21:15 "
+    assert rows["next reminder"] == (f"{next_utc[:10]} {next_utc[11:16]} UTC = 20:15 "
                                      "America/Chicago")
     delivered = facts["last_delivery"]
     assert rows["last delivery"] == f"{delivered['date']} by sms: {delivered['status']}"

@@ -21,7 +21,7 @@ TOO_LONG_PHONE = f"not a phone number: '{LONG}"[:159] + "…"
 
 # (line in the file, CSV text) -- line 1 is the header, line 4 is blank.
 MIXED_ROWS = [
-    (2, "(312) 555-0142,,Ana Lima 🦶,,21:15,,yes"),
+    (2, "(312) 555-0142,,Ana Lima 🦶,,20:15,,yes"),
     (3, "555,,Bad Phone,,,,"),
     (5, "+13125550143,,,Mars/Olympus_Mons,,,"),
     (6, "+13125550144,,,,07:30,,"),
@@ -32,14 +32,14 @@ MIXED_ROWS = [
     (11, f"+13125550148,,{'x' * 10_000},,,,"),
     (12, f"{LONG},,,,,,"),
     (13, "+13125550149,,,,,,maybe"),
-    (14, ",cy@example.org,Cy 😀 [bold]x[/bold],America/Denver,22:00,email,TRUE"),
+    (14, ",cy@example.org,Cy 😀 [bold]x[/bold],America/Denver,20:45,email,TRUE"),
     (15, "+13125550150"),  # a short row: the missing cells are empty
     (16, ",bea@example.org,Bea twice,,,email,"),
 ]
 MIXED_REPORT = (
     "line 3: not a valid phone number: '555'\n"
     "line 5: unknown time zone: 'Mars/Olympus_Mons' (try a name like America/Chicago)\n"
-    "line 6: time 07:30 is outside the evening window 16:00-23:00\n"
+    "line 6: time 07:30 is outside the send window 16:00-21:00 (SEND_WINDOW, STATE_WINDOWS)\n"
     "line 7: unknown channel: 'pigeon' (use sms, email or both)\n"
     "line 8: channel email needs an email address\n"
     "line 9: +13125550142 is already on line 2\n"
@@ -86,7 +86,7 @@ def test_mixed_file_reports_every_bad_line_and_stores_the_good_rows(cli: Cli, tm
     ana = show(cli, "+13125550142")
     assert {k: ana[k] for k in ("name", "timezone", "time", "channel", "sms_status",
                                 "email_status")} == {
-        "name": "Ana Lima 🦶", "timezone": "America/Chicago", "time": "21:15", "channel": "sms",
+        "name": "Ana Lima 🦶", "timezone": "America/Chicago", "time": "20:15", "channel": "sms",
         "sms_status": "active", "email_status": "none"}
     assert ana["next_send_utc"] is not None
     bea = show(cli, "+13125550147")
@@ -98,7 +98,7 @@ def test_mixed_file_reports_every_bad_line_and_stores_the_good_rows(cli: Cli, tm
     cy = show(cli, "cy@example.org")
     assert {k: cy[k] for k in ("phone", "name", "timezone", "time", "channel", "email_status")
             } == {"phone": None, "name": "Cy 😀 [bold]x[/bold]", "timezone": "America/Denver",
-                  "time": "22:00", "channel": "email", "email_status": "active"}
+                  "time": "20:45", "channel": "email", "email_status": "active"}
     short = show(cli, "+13125550150")
     assert (short["time"], short["channel"], short["sms_status"]) == ("20:00", "sms", "pending")
     listed = json.loads(cli("list", "--json").stdout)
@@ -208,7 +208,7 @@ def test_list_shows_a_table_with_each_phone(cli: Cli, tmp_path: Path) -> None:
     assert lines[-1] == "4 subscriber(s)"
     ana = next(line for line in lines if line.startswith("+13125550142 "))
     assert ana.split()[:5] == ["+13125550142", "-", "Ana", "Lima", "🦶"]
-    assert "America/Chicago" in ana and "active" in ana and "21:15" in ana
+    assert "America/Chicago" in ana and "active" in ana and "20:15" in ana
     # Not markup: a name that looks like rich markup is printed as it is.
     assert any("Cy 😀 [bold]x[/bold]" in line and "cy@example.org" in line for line in lines)
 
@@ -229,7 +229,7 @@ def test_send_confirmations_asks_only_the_people_just_enrolled_as_pending(
     path = tmp_path / "people.csv"
     path.write_text("\n".join([
         HEADER,
-        "+13125550142,,Ana,,21:15,,yes",  # confirmed: nothing to ask
+        "+13125550142,,Ana,,20:15,,yes",  # confirmed: nothing to ask
         "+13125550143,,Bo,,20:00,,",  # pending
         "+13125550144,bo@example.org,Cy,,20:30,both,no",  # pending on both channels
     ]) + "\n")

@@ -113,7 +113,7 @@ def persona(console_services: Services) -> Services:
 EFFECTS = [
     ("LISTO", "Muy bien", lambda s: s.streak == 1),
     ("HORA 9pm", "9:00pm", lambda s: s.send_time.hour == 21),
-    ("hora 3am", "Envie una hora entre", lambda s: s.send_time.hour == 20),
+    ("hora 3am", "entre 4:00pm y 9:00pm", lambda s: s.send_time.hour == 20),
     ("ZONA Denver", "zona horaria America/Denver", lambda s: s.timezone == "America/Denver"),
     ("zona Narnia", "no conozco esa zona", lambda s: s.timezone == "America/Chicago"),
     ("PAUSA 3", "En pausa", lambda s: s.paused_until is not None),

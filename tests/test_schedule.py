@@ -13,7 +13,7 @@ from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import next_send_after, send_instant, upcoming
 from reminders.storage import due_index, keys, nights
 from reminders.wiring import Services
-from tests.conftest import run_threads
+from tests.conftest import make_services, run_threads
 
 NEW_YORK = ZoneInfo("America/New_York")
 EASTER = ZoneInfo("Pacific/Easter")
@@ -64,8 +64,9 @@ def _enrol_at(svc: Services, phone: str, tz: str, at: str, now: datetime) -> str
     return sub.id
 
 
-def test_dispatcher_sends_the_repeated_hour_once(console_services: Services) -> None:
-    svc = console_services
+def test_dispatcher_sends_the_repeated_hour_once(base_env: dict[str, str]) -> None:
+    # Easter Island repeats 21:00-22:00 local: a program whose SEND_WINDOW reaches past 21:00.
+    svc = make_services({**base_env, "SEND_WINDOW": "16:00-23:00"})
     sub_id = _enrol_at(svc, "+13125550142", "Pacific/Easter", "21:30", utc(2026, 4, 4, 12))
     sent: list[tuple[str, date]] = []
     first = utc(2026, 4, 5, 2, 30)

@@ -207,20 +207,20 @@ def test_help_to_anyone(app_answers: tuple[WebhookClient, Services], who: str,
 def test_time_and_tz_move_tonight_in_the_due_index(web: WebhookClient,
                                                    twilio_services: Services) -> None:
     sub = subscribe(twilio_services)
-    reply = reply_of(web.text(PHONE, "TIME 9:15pm"))
-    assert reply is not None and "9:15pm" in reply
+    reply = reply_of(web.text(PHONE, "TIME 8:15pm"))
+    assert reply is not None and "8:15pm" in reply
     due = twilio_services.store.next_due(sub.id)
     assert due is not None and due.astimezone().minute == 15
-    assert state(twilio_services).send_time.strftime("%H:%M") == "21:15"
+    assert state(twilio_services).send_time.strftime("%H:%M") == "20:15"
     assert "between" in (reply_of(web.text(PHONE, "TIME 7am")) or "")
-    assert state(twilio_services).send_time.strftime("%H:%M") == "21:15"
+    assert state(twilio_services).send_time.strftime("%H:%M") == "20:15"
     assert "America/Denver" in (reply_of(web.text(PHONE, "TZ Denver")) or "")
     assert "America/Los_Angeles" in (reply_of(web.text(PHONE, "tz America/Los_Angeles")) or "")
     assert "don't know" in (reply_of(web.text(PHONE, "TZ Atlantis")) or "")
     after = state(twilio_services)
     assert after.timezone == "America/Los_Angeles"
     due = twilio_services.store.next_due(sub.id)
-    assert due is not None and due.hour == 5 and due.minute == 15  # 21:15 PST = 05:15 UTC
+    assert due is not None and due.hour == 4 and due.minute == 15  # 20:15 PST = 04:15 UTC
 
 
 def test_pause_and_resume(web: WebhookClient, twilio_services: Services) -> None:

@@ -93,7 +93,8 @@ def test_a_week_of_replies_gives_the_expected_text_once(
     assert summary == (
         "Foot Care Reminders weekly: DONE on 5 of 7 evenings, 3 in a row. Pain was a little "
         "lower this week: 4 on average, 5 the week before. Well done: your feet get real care "
-        "from you. WEEKLY OFF to stop these, STOP to end.")
+        "from you. Nightly too much? Reply LESS. WEEKLY OFF to stop these, HELP for help, "
+        "STOP to end.")
     assert is_gsm7(summary) and count_segments(summary).segments <= 2
     # a retried or duplicated task, a second worker: nothing more
     again = svc.sender.deliver(sub.id, SUMMARY, now + timedelta(seconds=5))

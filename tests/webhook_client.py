@@ -74,9 +74,11 @@ def serve(svc: Services) -> Iterator[str]:
 @contextmanager
 def answering_here(svc: Services) -> Iterator[WebhookClient]:
     """The web app on a free port, texted through signed webhooks, with no Celery hand-off: a
-    caregiver's alert is sent where the text was heard (these tests run no broker)."""
+    caregiver's alert, an escalation and a check-in are sent where the text or status was heard
+    (these tests run no broker)."""
     with serve(svc) as base:
-        svc.care_handoff = None  # create_app installed the hand-off
+        # create_app installed the hand-offs
+        svc.care_handoff = svc.review_handoff = svc.checkin_handoff = None
         yield WebhookClient(base, PUBLIC_URL, DEFAULT_AUTH_TOKEN)
 
 

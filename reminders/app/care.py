@@ -13,16 +13,17 @@ recorded in the consent/audit log).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from reminders.app import flags
 from reminders.domain.keywords import URGENT_PAIN, Command
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.triage import Assessment, Level, Triage, foot_problem
+from reminders.domain.worsening import BASELINE_EVENINGS, worsening
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import counters, inbox
+from reminders.storage import counters, inbox, nights
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,25 @@ class Attended:
     for_caregiver: str
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A text kept for a person: inbound.py opens its review item once the reply is known."""
+
+    kind: str  # text | flag | crisis | worsening (app/review.KINDS)
+    phone: str
+    subscriber: str
+    words: str
+    found: Triage
+
+
 @dataclass
 class Care:
     store: Store
     settings: Settings
     replies: Replies
     now: datetime
+    # What this text left for a person (shared with the inbound handler that made us).
+    kept: list[Kept] = field(default_factory=list)
 
     def attend(self, sub: Subscriber | None, phone: str, heard: Assessment, words: str
                ) -> Attended:
@@ -64,7 +78,8 @@ class Care:
             flags.record(self.store, sub, foot.category, foot.level, words, self.now)
             log.warning("flag subscriber=%s level=%s category=%s", sub.id, foot.level,
                         foot.category)
-        self.keep(phone, sub, words, top)
+        kind = "flag" if flagged else "crisis" if top.level == Level.CRISIS else "text"
+        self.keep(phone, sub, words, top, kind)
         reply = self.replies.render(
             "triage", level=top.level, category=top.category,
             also_crisis=top.level != Level.CRISIS and heard.has(Level.CRISIS),
@@ -84,11 +99,30 @@ class Care:
         self.keep(phone, sub, words, Triage(Level.NONE, "not_understood"))
         return self.replies.render("safety_net")
 
-    def keep(self, phone: str, sub: Subscriber | None, words: str, found: Triage) -> None:
+    def keep(self, phone: str, sub: Subscriber | None, words: str, found: Triage,
+             kind: str = "text") -> None:
+        self.kept.append(Kept(kind, phone, sub.id if sub else "", words, found))
         inbox.add(self.store.redis, inbox.Item(
             phone=phone, subscriber=sub.id if sub else "", at=now_iso(self.now), text=words,
             level=str(found.level), category=found.category, language=self.replies.language))
         counters.incr(self.store.redis, counters.triage(str(found.level)))
+
+    def score_reply_for(self, sub: Subscriber, score: int, words: str, evening: date) -> str:
+        """Tonight's score: pain that needs care now says so first; a worsening score (4+ on
+        3 evenings in a row, or 3 above their own 14-evening median: domain/worsening.py)
+        opens a review item and gets the coaching reply; else the usual answer."""
+        if score >= HIGH_PAIN_SCORE and URGENT_PAIN.search(words.lower()):
+            return self.score_reply(score, words)
+        days = [evening - timedelta(days=n) for n in range(BASELINE_EVENINGS, 0, -1)]
+        earlier = [int(r["score"]) if r.get("score", "").isdigit() else None
+                   for r in nights.read_many(self.store.redis, sub.id, days)]
+        why = worsening(score, earlier)
+        if not why:
+            return self.score_reply(score, words)
+        log.info("worsening score subscriber=%s score=%s why=%s", sub.id, score, why)
+        self.keep(sub.phone or "", sub, words, Triage(Level.SOON, f"worsening_{why}"),
+                  "worsening")
+        return self.replies.render("worsening", score=score)
 
     def score_reply(self, score: int, words: str) -> str:
         if score < HIGH_PAIN_SCORE:

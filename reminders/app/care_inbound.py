@@ -5,7 +5,8 @@
   also a subscriber waiting for its own YES (or opted out) is started too, and gets its own
   welcome: that reply is the opt-in confirmation CTIA asks for.
 - STOP from a caregiver's number: no more caregiver texts, then the usual STOP (a number that
-  is also a subscriber is opted out of everything: see app/caregiver.py).
+  is also a subscriber is opted out of everything: see app/caregiver.py); with OPT_OUT_SCOPE
+  `program` (domain/opt_out.py), a number that still has texts of its own stops only those.
 - STOP from the person: their consent to caregiver texts ends too (a STOP asks for everything
   of ours to stop, texts about them included); START brings back their own texts only, CARE YES
   the caregiver's.
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reminders.app import reconfirm
 from reminders.app.caregiver import Caregivers
 from reminders.domain.keywords import Command
+from reminders.domain.opt_out import SENDER
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.weekly import WeeklyTexts
 from reminders.storage.subscribers import ConsentEvent, Store
@@ -32,14 +35,20 @@ class Handled:
     go_on: bool = False
 
 
-def route(caregivers: Caregivers, command: Command, phone: str, sub: Subscriber | None
-          ) -> Handled | None:
-    """What a caregiver's number's text does; None when it is not about a caregiver link."""
+def route(caregivers: Caregivers, command: Command, phone: str, sub: Subscriber | None,
+          scope: str = SENDER) -> Handled | None:
+    """What a caregiver's number's text does; None when it is not about a caregiver link.
+    `scope`: how far a STOP reaches (domain/opt_out.py)."""
     if command.kind == "stop":
-        caregivers.caregiver_stops(phone, command.words)
+        own = sub is not None and sub.sms_status == "active"
+        if scope == SENDER or not own:
+            caregivers.caregiver_stops(phone, command.words)
         if sub is not None:
             caregivers.person_stops(sub, command.words)
         return Handled(None, go_on=True)
+    if command.kind == "start" and (answered := reconfirm.caregiver_answers(
+            caregivers, phone, command.words)):
+        return Handled(answered)  # the yearly re-confirmation (app/reconfirm.py)
     if command.kind == "start" or (command.kind == "care" and command.arg == "on"
                                    and (sub is None or sub.sms_status != "active")):
         reply = caregivers.caregiver_agrees(phone, command.words)

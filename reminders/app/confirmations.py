@@ -8,14 +8,15 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from reminders.app.email_consent import CONFIRMATION_WINDOW_SECONDS
 from reminders.channels.base import DeliveryError, EmailTransport, SmsTransport
 from reminders.domain.gsm import count_segments
 from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber
-from reminders.domain.validation import format_clock
+from reminders.domain.validation import InvalidInput, format_clock
 from reminders.messages.email import EmailComposer
 from reminders.messages.replies import Replies
-from reminders.storage import consent_log
+from reminders.storage import consent_log, limits
 from reminders.storage.consent_log import ConsentEvent
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
@@ -53,7 +54,8 @@ class Confirmations:
             return Asked(False)
         replies = self.replies.in_language(sub.language)
         body = replies.text("confirm", program_name=self.program_name,
-                                 time=format_clock(sub.send_time))
+                            time=format_clock(sub.send_time),
+                            lighter=sub.frequency == "lighter")
         if self.limiter is not None and not self.limiter.acquire(
                 count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
             return Asked(False, "the confirmation text could not be sent (rate limit: no slot "
@@ -69,7 +71,10 @@ class Confirmations:
             replies.template_version("confirm")))
         return Asked(True)
 
-    def mail(self, sub: Subscriber) -> Asked:
+    def mail(self, sub: Subscriber, claimed: bool = False) -> Asked:
+        """The confirmation email. `claimed`: the inbox's one email of the day is booked
+        already (a texted EMAIL books it with the number's own limit); otherwise it is booked
+        here, so an operator's `subscribe`, `set email=`, import or console form counts too."""
         if not (sub.email and sub.email_status == EmailStatus.PENDING):
             return Asked(False)
         if self.store.is_suppressed_email(sub.email):
@@ -77,10 +82,21 @@ class Confirmations:
             # never asked again; only its owner's own request (a confirmation link) lifts that.
             log.info("email confirmation not sent subscriber=%s reason=suppressed", sub.id)
             return Asked(False)
-        message = self.composer.confirmation(sub, datetime.now(UTC))
+        redis = self.store.redis
+        if not claimed and not limits.claim_inbox(redis, sub.email, CONFIRMATION_WINDOW_SECONDS):
+            log.info("email confirmation not sent subscriber=%s reason=inbox_limit", sub.id)
+            return Asked(False, "a confirmation email went to this inbox in the last 24 hours "
+                                "(one a day at most): its link still works")
+        try:
+            message = self.composer.confirmation(sub, datetime.now(UTC))
+        except InvalidInput as exc:
+            log.warning("email confirmation not sent subscriber=%s reason=invalid_address",
+                        sub.id)
+            return Asked(False, f"the confirmation email could not be sent ({exc})")
         try:
             self.email.send_email(message)
         except DeliveryError as exc:
             log.warning("email confirmation not sent subscriber=%s code=%s", sub.id, exc.code)
+            limits.release_inbox(redis, sub.email)  # nothing reached it: ask again later
             return Asked(False, f"the confirmation email could not be sent ({exc.message})")
         return Asked(True)

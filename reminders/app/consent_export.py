@@ -23,7 +23,11 @@ from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
 COLUMNS = ("time", "entry_id", "subscriber_id", "phone", "email", "channel", "action", "how",
-           "source", "words", "text_version")
+           "source", "words", "text_version", "last_confirmed")
+# The actions that are a person's own yes (double opt-in, START, the yearly re-confirmation, a
+# caregiver's YES): `last_confirmed` is the latest of them for the event's person.
+CONFIRMATIONS = frozenset({"confirmed", "opted_in", "reconfirmed", "caregiver_yes",
+                           "care_yes"})
 # How each recorded source reads in an audit.
 HOW = {"cli": "CLI (operator)", "sms": "text message", "import": "CSV import",
        "email": "email link", "provider": "provider report",
@@ -48,17 +52,29 @@ def parse_since(raw: str | None) -> int:
 def rows(store: Store, since_ms: int = 0, page: int = PAGE) -> Iterator[dict[str, str]]:
     """Every event from `since_ms` on, oldest first, one dict per event (COLUMNS)."""
     batch: list[tuple[str, dict[str, str]]] = []
+    confirmed: dict[str, str] = {}  # person -> last confirmation, read once per export
     for entry in consent_log.export(store.redis, since_ms, page):
         batch.append(entry)
         if len(batch) == page:
-            yield from _rows(store.redis, batch)
+            yield from _rows(store.redis, batch, confirmed)
             batch = []
-    yield from _rows(store.redis, batch)
+    yield from _rows(store.redis, batch, confirmed)
 
 
-def _rows(client: Client, batch: list[tuple[str, dict[str, str]]]) -> Iterator[dict[str, str]]:
+def last_confirmed(client: Client, subscriber_id: str) -> str:
+    """When the person last said yes themselves (ISO 8601 UTC), "" when never (from their own
+    indexed entries only: consent_log.history)."""
+    return max((e.get("at", "") for e in consent_log.history(client, subscriber_id)
+                if e.get("action") in CONFIRMATIONS), default="")
+
+
+def _rows(client: Client, batch: list[tuple[str, dict[str, str]]], confirmed: dict[str, str]
+          ) -> Iterator[dict[str, str]]:
     people = sorted({event.get("sub", "") for _eid, event in batch} - {""})
     contact = dict(zip(people, _contacts(client, people), strict=True))
+    for person in people:
+        if person not in confirmed:
+            confirmed[person] = last_confirmed(client, person)
     for entry_id, event in batch:
         source = event.get("source", "")
         phone, email = contact.get(event.get("sub", ""), ("", ""))
@@ -69,7 +85,8 @@ def _rows(client: Client, batch: list[tuple[str, dict[str, str]]]) -> Iterator[d
                "subscriber_id": event.get("sub", ""), "phone": phone, "email": email,
                "channel": event.get("channel", ""), "action": event.get("action", ""),
                "how": how, "source": source, "words": event.get("words", ""),
-               "text_version": event.get("version", "")}
+               "text_version": event.get("version", ""),
+               "last_confirmed": confirmed.get(event.get("sub", ""), "")}
 
 
 def _contacts(client: Client, people: list[str]) -> list[tuple[str, str]]:

@@ -4,10 +4,11 @@ Removed, in one transaction: the subscriber record and its phone/email index ent
 place in the due index, claims and in-flight evenings, their consent-log entries (found through
 their own index, not by reading the log), every per-night record (what was sent, delivery
 statuses, DONE, symptom scores), the provider-message records pointing at those nights, open
-foot-problem reports, their caregiver link (the caregiver's number and name, both consents, the
-record of texts sent to the caregiver), and the rate-limit counters named after their number,
-id or address; then, just after, the texts kept in the inbox for the care team (a capped
-stream, read page by page).
+foot-problem reports, foot temperatures (TEMP), their review items and place on the unreachable
+list, their caregiver link (the caregiver's number and name, both consents, the record of texts
+sent to the caregiver), and the rate-limit counters named after their number, id or address;
+then, just after, the texts kept in the inbox for the care team (a capped stream, read page by
+page).
 Kept: a hash of the number that sent STOP (or of the address that unsubscribed) on the
 suppression list, and one "forgotten" event naming nobody in the consent log (when an erasure
 happened).
@@ -21,7 +22,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import caregivers, flags, inbox, limits, nights, replay
+from reminders.storage import (
+    caregivers,
+    conversation,
+    flags,
+    heard,
+    inbox,
+    limits,
+    nights,
+    replay,
+    review,
+    temps,
+    unreachable,
+)
 from reminders.storage.client import Pipeline
 from reminders.storage.subscribers import Store
 
@@ -30,14 +43,24 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
     today = (now or datetime.now(UTC)).date()
     found = nights.of_subscriber(store.redis, sub.id, today)
     caregiver_phone = caregivers.caregiver_phone(store.redis, sub.id)
+    items = review.ids_of(store.redis, sub.id)
+    # items from their number before it was enrolled (kept by number, not by subscriber)
+    by_number = review.ids_of(store.redis, f"phone:{sub.phone}") if sub.phone else []
 
     def also(pipe: Pipeline) -> None:
         found.erase(pipe)
         replay.forget_in(pipe, sub.phone, found.message_sids)
         limits.forget_in(pipe, sub.id, sub.phone, sub.email)
         flags.remove_in(pipe, sub.id)  # open foot-problem reports
+        temps.remove_in(pipe, sub.id)  # foot temperatures (TEMP)
         # their caregiver link, its index entry and the record of texts sent to the caregiver
         caregivers.forget_in(pipe, sub.id, caregiver_phone)
+        review.forget_in(pipe, sub.id, items)  # their review items (the words, the notes)
+        if sub.phone:
+            review.forget_in(pipe, f"phone:{sub.phone}", by_number)
+        heard.forget_in(pipe, sub.id)
+        unreachable.forget_in(pipe, sub.id)
+        conversation.forget_in(pipe, sub.id)  # their texts in and out
 
     store.delete(sub, suppress=True, also=also)
     if sub.phone:  # the texts kept for the care team (a capped stream, read page by page)

@@ -1,5 +1,7 @@
 """One person's last nights, for the console's person page: was it delivered, did they text
-DONE, what symptom score they gave (the night records of storage/nights.py)."""
+DONE, what symptom score they gave (the night records of storage/nights.py); and their message
+history, in and out (storage/conversation.py, and the nightly reminders with their delivery
+status)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from reminders.domain.schedule import upcoming
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import nights
+from reminders.storage import conversation, nights
 from reminders.storage.client import Client
 
 DAYS = 30
@@ -27,13 +29,13 @@ def last_nights(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
     found = []
     for day, record in zip(dates, nights.read_many(client, sub.id, dates), strict=True):
         score = record.get("score", "")
-        found.append({"date": day.isoformat(), "outcome": _outcome(record),
+        found.append({"date": day.isoformat(), "outcome": outcome(record),
                       "done": record.get("done") == "1",
                       "score": int(score) if score.isdigit() else None})
     return found
 
 
-def _outcome(record: dict[str, str]) -> str:
+def outcome(record: dict[str, str]) -> str:
     sms, email, sms_status = (record.get(f, "") for f in ("sms", "email", "sms_status"))
     if (sms == "sent" and sms_status == "delivered") or email == "sent":
         return "delivered"
@@ -48,3 +50,26 @@ def tonight_date(sub: Subscriber, now: datetime | None = None) -> date:
     what `preview` shows by default."""
     nxt = upcoming(sub.send_time, ZoneInfo(sub.timezone), now or datetime.now(UTC), 1)[0]
     return nxt.local_date
+
+
+def messages(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
+             ) -> list[dict[str, Any]]:
+    """Texts in and out, the newest first: {"dir", "at" (ISO UTC), "local", "kind", "text",
+    "status", "level", "category"}. The nightly reminders are listed by evening with their
+    delivery status (their words are the evening's preview, not kept)."""
+    zone = ZoneInfo(sub.timezone)
+    found: list[dict[str, Any]] = []
+    for said in conversation.read(client, sub.id):
+        at = datetime.fromisoformat(said["at"].replace("Z", "+00:00"))
+        found.append({**said, "status": said.get("status", ""), "sort": at,
+                      "local": at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")})
+    for night in last_nights(client, sub, now, days):
+        if not night["outcome"]:
+            continue
+        day = date.fromisoformat(night["date"])
+        at = datetime.combine(day, sub.send_time, zone)
+        found.append({"dir": "out", "kind": "reminder", "text": "the evening's reminder",
+                      "status": night["outcome"], "sort": at.astimezone(UTC),
+                      "local": at.strftime("%Y-%m-%d %H:%M %Z"), "level": "", "category": ""})
+    found.sort(key=lambda row: row["sort"], reverse=True)
+    return found

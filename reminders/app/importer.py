@@ -1,31 +1,37 @@
-"""`reminders import FILE.csv`: bulk enrolment, one row at a time through `preferences.enrol`.
+"""Bulk enrolment from CSV (`reminders import`, the console's import job): what each column means,
+and each row through `preferences.enrol`.
 
-The whole file is read and parsed before anything is written, so a file that is not CSV at all
-(binary, wrong encoding, broken quoting) or has a wrong header changes nothing. After that each
-row stands alone: a bad row is reported with its line number and skipped, a good one is enrolled
-(validated, then one transaction), and a row whose phone or email already belongs to someone is
-left alone and counted as unchanged, so running the same file again changes nothing.
+The file is read twice, streamed (import_file.py): first whole, so a file that is not CSV at
+all (binary, wrong encoding, broken quoting) or has a wrong header changes nothing; then row by
+row. Each row stands alone: a bad row is reported with its line number and skipped, a good one is
+enrolled (validated, then one transaction), and a row whose phone or email already belongs to
+someone is left alone and counted as unchanged, so running the same file again changes nothing.
+
+A new column: add it to COLUMNS and read it in `_enrolment` (the only places that know them).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-from reminders.app import preferences
+from reminders.app import import_file, preferences
 from reminders.app.preferences import Enrolment
-from reminders.domain.validation import InvalidInput, normalise_email, normalise_phone, parse_bool
+from reminders.domain.validation import (
+    InvalidInput,
+    normalise_email,
+    normalise_phone,
+    parse_bool,
+    parse_consented_at,
+)
 from reminders.settings import Settings
 from reminders.storage.subscribers import AlreadySubscribed, Store
 
 COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed", "language",
-           "cause")
+           "cause", "consented_at")
 # A reason quotes the bad value; a 10 kB cell must not turn into a 10 kB report line.
 MAX_REASON = 160
+
 
 
 @dataclass(frozen=True)
@@ -41,69 +47,31 @@ class Report:
     unchanged: int = 0
     pending: int = 0  # imported without confirmed=yes: they wait for a YES
     pending_ids: list[str] = field(default_factory=list)  # who, among those just enrolled
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        return len(self.errors)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # kept when nobody takes them
+    failed: int = 0
+    keep_pending: bool = True  # False: pending_ids stays empty (nobody will be asked here)
 
     def summary(self) -> str:
         return f"imported {self.imported}, unchanged {self.unchanged}, failed {self.failed}"
 
 
 # -- reading ----------------------------------------------------------------------------------
-def read_csv(path: str) -> list[Row]:
-    """Every data row of the file; InvalidInput when the file as a whole is unusable."""
-    return parse_csv(_read_bytes(path), path)
-
-
-def parse_csv(data: bytes, path: str) -> list[Row]:
-    """Every data row of a file's bytes (`path` names it in errors): an upload, or read_csv."""
-    text = _decode(data, path)
-    # strict: an unclosed quote is an error, not a cell that silently swallows the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def rows(source: import_file.Source, path: str) -> Iterator[Row]:
+    """Every data row, streamed; InvalidInput when the file as a whole is unusable (raised
+    where it is found: call count_rows first to know before writing anything)."""
     header: list[str] | None = None
-    rows: list[Row] = []
-    previous_end = 0
-    try:
-        for cells in reader:
-            start, previous_end = previous_end + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue  # blank line
-            if header is None:
-                header = _header(cells)
-            else:
-                rows.append(_row(start, header, cells))
-    except csv.Error as exc:
-        raise InvalidInput(f"{path}: not a readable CSV file (line {reader.line_num}: {exc})"
-                           ) from None
+    for line, cells in import_file.records(source, path):
+        if header is None:
+            header = _header(cells)
+        else:
+            yield _row(line, header, cells)
     if header is None:
         raise InvalidInput(f"{path} is empty: expected a header line like {','.join(COLUMNS)}")
-    return rows
 
 
-def _read_bytes(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path} is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _decode(data: bytes, path: str) -> str:
-    try:
-        text = data.decode("utf-8-sig")  # spreadsheets like to start with a BOM
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path} is not a UTF-8 CSV file (undecodable byte at offset "
-                           f"{exc.start})") from None
-    if "\x00" in text:
-        raise InvalidInput(f"{path} is not a CSV file (it contains NUL bytes)")
-    return text
+def count_rows(source: import_file.Source, path: str) -> int:
+    """Read the whole file once, keeping nothing: its number of data rows, or InvalidInput."""
+    return sum(1 for _ in rows(source, path))
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -131,18 +99,27 @@ def _row(line: int, header: list[str], cells: list[str]) -> Row:
 
 # -- enrolling --------------------------------------------------------------------------------
 def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
-                on_row: Callable[[], None] | None = None, words: str = "") -> Report:
-    """Enrol each row; `words` go in each new person's consent entry (who imported them)."""
-    report = Report()
-    claimed: dict[str, int] = {}  # normalised phone or address -> the line that took it
+                on_row: Callable[[], None] | None = None, words: str = "",
+                on_error: Callable[[int, str], None] | None = None,
+                report: Report | None = None) -> Report:
+    """Enrol each row; `words` go in each new person's consent entry (who imported them).
+    A refused row goes to `on_error` (line, reason) when given, else into the report."""
+    report = Report() if report is None else report  # a caller's: it watches the counts
+    # normalised phone or address -> the line that took it: one small entry per row (an int
+    # and a short string), the only thing that grows with the file.
+    claimed: dict[str, int] = {}
     for row in rows:
         try:
             outcome, subscriber_id = _import_row(store, settings, row, claimed, words)
         except InvalidInput as exc:
-            report.errors.append((row.line, _shorten(str(exc))))
+            report.failed += 1
+            if on_error is None:
+                report.errors.append((row.line, _shorten(str(exc))))
+            else:
+                on_error(row.line, _shorten(str(exc)))
         else:
             _count(report, outcome)
-            if outcome == "pending" and subscriber_id:
+            if outcome == "pending" and subscriber_id and report.keep_pending:
                 report.pending_ids.append(subscriber_id)
         if on_row is not None:
             on_row()
@@ -189,6 +166,8 @@ def _enrolment(values: dict[str, str]) -> Enrolment:
         timezone=values["timezone"] or None, time=values["time"] or None,
         channel=values["channel"] or None, confirmed=_confirmed(values["confirmed"]),
         source="import", language=values["language"] or None, cause=values["cause"] or None,
+        consented_at=parse_consented_at(values["consented_at"]) if values["consented_at"]
+        else None,
     )
 
 

@@ -17,20 +17,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from reminders.app import care_inbound
-from reminders.app.care import ATTENTION, Care
+from reminders.app import care_inbound, reconfirm, silence
+from reminders.app.care import ATTENTION, Care, Kept
 from reminders.app.caregiver import Caregivers
 from reminders.app.inbound_commands import Preferences
 from reminders.app.preferences import Enrolment, enrol
+from reminders.app.program import Program
+from reminders.app.review import Reviews
+from reminders.domain import opt_out
 from reminders.domain.keywords import Command, parse
-from reminders.domain.subscriber import Subscriber
+from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
 from reminders.domain.validation import format_clock
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import counters, limits, suppression
+from reminders.storage import conversation, counters, limits, suppression
 from reminders.storage.client import Client
 from reminders.storage.subscribers import ConsentEvent, Store
 
@@ -74,6 +77,10 @@ class Inbound:
     heard: Assessment = field(default_factory=lambda: Assessment((), False, False, False),
                               init=False)
     last: Heard = field(default_factory=lambda: Heard("unknown", NOTHING), init=False)
+    # What this text left for a person (Care.keep): review items, opened with the reply.
+    kept: list[Kept] = field(default_factory=list, init=False)
+    # Called with the id of a new review item (hands an at-once escalation to a worker).
+    on_review: Callable[[str], object] | None = None
 
     def handle(self, phone: str, body: str) -> str | None:
         self.text = body
@@ -91,9 +98,34 @@ class Inbound:
                  self.heard.top.category)
         counters.incr(self.redis, counters.inbound(command.kind))
         reply = self._dispatch(command, phone, sub)
-        if reply is None or not self._may_reply(phone, command):
-            return None
+        if reply is not None and not self._may_reply(phone, command):
+            reply = None
+        self._open_reviews(reply)
+        if sub is not None:
+            silence.heard_from(self.redis, sub.id, self.now)
+            self._remember(sub, body, reply)
         return reply
+
+    def _remember(self, sub: Subscriber, body: str, reply: str | None) -> None:
+        """The person's message history: their text (with what the triage made of it) and
+        our reply."""
+        at = now_iso(self.now)
+        top = self.heard.top
+        said = [{"dir": "in", "at": at, "text": body, "kind": self.last.command,
+                 "level": str(top.level), "category": top.category}]
+        if reply:
+            said.append({"dir": "out", "at": at, "text": reply, "kind": "reply"})
+        conversation.add(self.redis, sub.id, *said)
+
+    def _open_reviews(self, reply: str | None) -> None:
+        reviews = Reviews(self.redis, self.settings.care)
+        for kept in self.kept:
+            item_id, new = reviews.open(
+                kind=kept.kind, phone=kept.phone, subscriber_id=kept.subscriber,
+                level=str(kept.found.level), category=kept.found.category, text=kept.words,
+                now=self.now, reply=reply or "")
+            if new and self.on_review is not None:
+                self.on_review(item_id)
 
     def _may_reply(self, phone: str, command: Command) -> bool:
         count = limits.count_reply(self.redis, phone)
@@ -104,7 +136,8 @@ class Inbound:
 
     def _dispatch(self, command: Command, phone: str, sub: Subscriber | None) -> str | None:
         if self.caregivers is not None:
-            handled = care_inbound.route(self.caregivers, command, phone, sub)
+            handled = care_inbound.route(self.caregivers, command, phone, sub, opt_out.scope(
+                self.settings.opt_out_scope, self.now.astimezone(UTC).date()))
             if handled is not None:
                 if handled.go_on:
                     mine = self._dispatch_own(command, phone, sub)
@@ -168,11 +201,23 @@ class Inbound:
                            self.text, self.on_email_added)
 
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
-        return {**self._preferences().handlers(), "care": self._care_or_weekly,
-                "weekly": self._care_or_weekly}
+        preferences = self._preferences()
+        program = Program(self.store, self.redis, self.replies, self._care(), self.now,
+                          self._hotspot)
+        return {**preferences.handlers(), "care": self._care_or_weekly,
+                "weekly": self._care_or_weekly, "frequency": program.frequency,
+                "temp": lambda sub, command: program.temp(sub, command,
+                                                          preferences.evening(sub))}
+
+    def _hotspot(self, sub: Subscriber) -> None:
+        """A TEMP that opened a hotspot flag: a same-day foot problem like one in words."""
+        self.last = Heard(self.last.command, Triage(Level.SAME_DAY, "hotspot"), True)
+        if self.on_foot_problem is not None:
+            self.on_foot_problem(sub.id, f"alert:{int(self.now.timestamp() * 1000)}",
+                                 "same_day:hotspot")
 
     def _care(self) -> Care:
-        return Care(self.store, self.settings, self.replies, self.now)
+        return Care(self.store, self.settings, self.replies, self.now, self.kept)
 
     # -- consent ---------------------------------------------------------------------------
     def _twilio_answers(self) -> bool:
@@ -227,6 +272,8 @@ class Inbound:
                 phone=phone, confirmed=True, source="sms", words=command.words,
                 language=command.language), self.now)
         elif sub.sms_status == "active":
+            if answered := reconfirm.answer(self.store, sub, False, command.words, self.now):
+                return self.replies.render("reconfirmed", resumed=answered == "resumed")
             return self.replies.render("already_active", time=format_clock(sub.send_time))
         else:
             suppression.remove(self.redis, phone=phone)
@@ -238,11 +285,13 @@ class Inbound:
         if self._twilio_answers() and not reply_anyway:
             return None
         return self.replies.render("started", program_name=self.settings.program_name,
-                                   time=format_clock(sub.send_time))
+                                   time=format_clock(sub.send_time),
+                                   lighter=sub.frequency == "lighter")
 
     def _help(self, sub: Subscriber | None, command: Command) -> str | None:
         if self._twilio_answers() and command.provider_keyword:
             return None  # Twilio answers HELP and INFO itself in this mode: one answer
         when = format_clock(sub.send_time) if sub and sub.sms_status == "active" else ""
         return self.replies.render("help", program_name=self.settings.program_name, when=when,
-                                   support=self.settings.support_contact)
+                                   support=self.settings.support_contact,
+                                   lighter=sub is not None and sub.frequency == "lighter")

@@ -18,9 +18,8 @@ from reminders.domain.keywords import Command
 from reminders.domain.schedule import next_send_after
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import (
-    EARLIEST_SEND,
-    LATEST_SEND,
     InvalidInput,
+    OutsideWindow,
     format_clock,
     normalise_email,
     parse_send_time,
@@ -54,11 +53,15 @@ class Preferences:
                 "heat": self.care.toggle, "language": self._language}
 
     def _time(self, sub: Subscriber, command: Command) -> str:
+        """TIME: a time inside the person's window (SEND_WINDOW, narrower for their area
+        code); one outside is answered with the range they can choose, nothing changes."""
+        window = self.care.settings.windows.for_phone(sub.phone)
         try:
-            new_time = parse_send_time(command.arg)
-        except InvalidInput:
-            return self.replies.render("time_invalid", earliest=format_clock(EARLIEST_SEND),
-                                       latest=format_clock(LATEST_SEND))
+            new_time = parse_send_time(command.arg, window)
+        except InvalidInput as problem:
+            return self.replies.render(
+                "time_outside" if isinstance(problem, OutsideWindow) else "time_invalid",
+                earliest=format_clock(window.start), latest=format_clock(window.end))
         after = self.store.save(sub, sub.with_changes(send_time=new_time), [], self.now)
         tonight = self._local_today(after) == self._next_local_date(after)
         return self.replies.render("time_set", time=format_clock(new_time), tonight=tonight)
@@ -97,8 +100,9 @@ class Preferences:
         return self.replies.render("done", streak=streak)
 
     def _score(self, sub: Subscriber, command: Command) -> str:
-        nights.note(self.redis, sub.id, self.evening(sub), score=command.arg)
-        return self.care.score_reply(int(command.arg), command.words)
+        evening = self.evening(sub)
+        nights.note(self.redis, sub.id, evening, score=command.arg)
+        return self.care.score_reply_for(sub, int(command.arg), command.words, evening)
 
     def _email(self, sub: Subscriber, command: Command) -> str:
         if command.arg in ("off", "stop", "none", "no"):

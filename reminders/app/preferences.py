@@ -9,22 +9,32 @@ from typing import Any
 
 from reminders.app.confirmations import Confirmations
 from reminders.domain import channels
+from reminders.domain.frequency import (
+    DEFAULT_DAYS,
+    FREQUENCIES,
+    DaysError,
+    days_code,
+    parse_days,
+)
 from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, massage_default, now_iso
 from reminders.domain.validation import (
     InvalidInput,
+    OutsideWindow,
     clean_name,
     normalise_email,
     normalise_phone,
     parse_bool,
     parse_cause,
     parse_channel,
+    parse_clock,
     parse_date,
     parse_language,
     parse_send_time,
     parse_timezone,
     timezone_for_phone,
 )
+from reminders.domain.windows import DEFAULT_WINDOWS, Windows
 from reminders.settings import Settings
 from reminders.storage.subscribers import ConsentEvent, Store, new_subscriber_id, utcnow
 
@@ -42,6 +52,9 @@ class Enrolment:
     words: str = ""
     language: str | None = None  # "en" | "es"; None: English
     cause: str | None = None  # diabetes | cancer_treatment | other; None: not known
+    # When they agreed in the system they come from (an import): kept in the consent record,
+    # and the start of their program (created_at: weekly summaries, program weeks).
+    consented_at: datetime | None = None
 
 
 def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | None = None
@@ -59,7 +72,11 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         raise InvalidInput(f"{phone} asked us to stop; they can text START to join again")
     if email and store.is_suppressed_email(email) and request.source != "email":
         raise InvalidInput(f"{email} unsubscribed from our emails earlier")
-    send_time = parse_send_time(request.time) if request.time else settings.default_send_time
+    # The person's window (SEND_WINDOW, narrower by area code): a default outside it (a
+    # Florida number and DEFAULT_SEND_TIME 20:30) becomes its nearest allowed time.
+    window = settings.windows.for_phone(phone)
+    send_time = (parse_send_time(request.time, window) if request.time
+                 else window.nearest(settings.default_send_time))
     language = parse_language(request.language) if request.language else "en"
     cause = parse_cause(request.cause) if request.cause else None
     sms_state = SmsStatus.ACTIVE if request.confirmed else SmsStatus.PENDING
@@ -70,13 +87,16 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
         channels=wanted,
         sms_status=sms_state if phone and "sms" in wanted else SmsStatus.NONE,
         email_status=email_state if email and "email" in wanted else EmailStatus.NONE,
-        created_at=now_iso(now), language=language, cause=cause,
+        created_at=now_iso(request.consented_at or now), language=language, cause=cause,
         # On cancer treatment platelets fall and clots are more likely: no massage until the
         # person (MASSAGE ON) or an operator turns it on.
         massage_ok=massage_default(cause),
     )
     action = "confirmed" if request.confirmed else "subscribed"
-    events = [ConsentEvent(ch, action, request.source, request.words)
+    words = request.words
+    if request.consented_at is not None:  # first: the 160-character cut keeps it
+        words = f"consented_at={now_iso(request.consented_at)} {words}".strip()
+    events = [ConsentEvent(ch, action, request.source, words)
               for ch in channels.ordered(sub.channels)]
     return store.create(sub, events, now)
 
@@ -101,11 +121,14 @@ def _check_channel(wanted: frozenset[str], addresses: dict[str, str | None]) -> 
 
 
 SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
-            "paused_until", "phone", "language", "cause")
+            "paused_until", "phone", "language", "cause", "frequency", "routine_days",
+            "temp_monitoring")
 
 
-def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]:
-    """'time=21:00' ... -> validated field changes for Subscriber.with_changes."""
+def parse_assignments(sub: Subscriber, assignments: list[str],
+                      windows: Windows = DEFAULT_WINDOWS) -> dict[str, Any]:
+    """'time=21:00' ... -> validated field changes for Subscriber.with_changes (a new time
+    inside the window of the number the person will have)."""
     if not assignments:
         raise InvalidInput("nothing to set: give KEY=VALUE, e.g. time=21:00")
     changes: dict[str, Any] = {}
@@ -118,29 +141,58 @@ def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]
     _massage_and_cause(sub, changes)
     merged = sub.with_changes(**changes)
     _check_channel(merged.channels, {"phone": merged.phone, "email": merged.email})
+    window = windows.for_phone(merged.phone)
+    if "send_time" in changes and changes["send_time"] not in window:
+        raise OutsideWindow(changes["send_time"], window)
     return _consent_states(sub, merged, changes)
 
 
 def _parse_one(key: str, value: str) -> dict[str, Any]:
     if key == "time":
-        return {"send_time": parse_send_time(value)}
+        return {"send_time": parse_clock(value)}  # the window: parse_assignments
     if key in ("timezone", "tz"):
         return {"timezone": parse_timezone(value)}
     if key == "channel":
         return {"channel": parse_channel(value)}
     if key == "email":
         return {"email": normalise_email(value) if value.lower() not in ("", "none") else None}
-    if key == "phone":
-        return {"phone": normalise_phone(value)}
-    if key == "name":
-        return {"name": clean_name(value)}
-    if key in ("heat_ok", "massage_ok"):
+    if key in ("phone", "name"):
+        return {key: (normalise_phone if key == "phone" else clean_name)(value)}
+    if key in ("frequency", "routine_days"):
+        return _schedule_choice(key, value)
+    if key in ("heat_ok", "massage_ok", "temp_monitoring"):
         return {key: parse_bool(value)}
     if key in ("language", "cause"):
         return {key: (parse_language if key == "language" else parse_cause)(value)}
     if key == "paused_until":
         return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
     raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")
+
+
+def _schedule_choice(key: str, value: str) -> dict[str, Any]:
+    """frequency=daily|lighter, routine_days=mon,wed,fri (the lighter schedule's evenings)."""
+    if key == "frequency":
+        chosen = value.strip().lower()
+        if chosen not in FREQUENCIES:
+            raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}")
+        return {"frequency": chosen}
+    try:
+        days = parse_days(value)
+    except DaysError as exc:
+        raise InvalidInput(f"routine_days: {exc}") from None
+    return {"routine_days": () if days == DEFAULT_DAYS else days}
+
+
+def frequency_events(before: Subscriber, after: Subscriber, source: str, words: str
+                     ) -> list[ConsentEvent]:
+    """How often a person is texted is part of what they agreed to: each change of schedule
+    (LESS / MORE, `set`, the console) is a line in the consent log."""
+    if (before.frequency, before.routine_days) == (after.frequency, after.routine_days):
+        return []
+    action = f"frequency_{after.frequency}"
+    if after.frequency == "lighter":
+        action += ":" + days_code(after.routine_days or DEFAULT_DAYS)
+    return [ConsentEvent("sms", action, source, words)]
 
 
 def _massage_and_cause(sub: Subscriber, changes: dict[str, Any]) -> None:
@@ -211,11 +263,14 @@ class Updated:
 
 def update(store: Store, confirmations: Confirmations, sub: Subscriber,
            assignments: list[str], now: datetime | None = None,
-           events: Sequence[ConsentEvent] = (), source: str = "cli") -> Updated:
+           events: Sequence[ConsentEvent] = (), source: str = "cli",
+           windows: Windows = DEFAULT_WINDOWS) -> Updated:
     """`set` and the console's person form: validate, save, then ask a new number or address
     to confirm (the texts `subscribe` sends). InvalidInput: nothing changed."""
-    changes = parse_assignments(sub, assignments)
+    changes = parse_assignments(sub, assignments, windows)
     sms, email = asking(sub, sub.with_changes(**changes))
+    events = [*events, *frequency_events(sub, sub.with_changes(**changes), source,
+                                         " ".join(assignments))]
     # The consent record says who asked for the new channel; its owner's YES completes it.
     asked = [ConsentEvent(channel, "subscribed", source, " ".join(assignments))
              for channel, wanted in (("sms", sms), ("email", email)) if wanted]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from reminders.app import caregiver, flags
 from reminders.domain import channels
+from reminders.domain.frequency import DEFAULT_DAYS, days_code
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.storage import caregivers, due_index, nights
 from reminders.storage.subscribers import Store, decode
@@ -103,4 +104,7 @@ def _described(sub: Subscriber, nxt: datetime | None, last: dict[str, Any] | Non
         "streak": sub.streak,
         "language": sub.language,
         "cause": sub.cause,
+        "frequency": sub.frequency,
+        "routine_days": days_code(sub.routine_days or DEFAULT_DAYS),
+        "temp_monitoring": sub.temp_monitoring,
     }

@@ -37,11 +37,18 @@ from reminders.app.pacing import Paced, Pacer
 from reminders.app.recovery import Attempts, Recovery
 from reminders.app.retry import RetryLater
 from reminders.app.send_window import SendWindow
-from reminders.channels.base import DeliveryError, Envelope, Receipt, Transport
+from reminders.channels.base import (
+    DeliveryError,
+    Envelope,
+    Receipt,
+    Transport,
+    refused_address,
+)
 from reminders.domain import channels
 from reminders.domain.channels import ChannelSpec, Lookup
 from reminders.domain.kinds import Kind
 from reminders.domain.subscriber import Subscriber
+from reminders.domain.validation import InvalidInput
 from reminders.storage import counters
 from reminders.storage.counters import Counters
 from reminders.storage.ledgers import Ledger
@@ -134,8 +141,8 @@ class SendPath:
             if found is not None:
                 self._record_sent(out, found)
                 return "sent"
-        envelope = self._envelope(out, spec, now, reclaimed=not fresh)
         try:
+            envelope = self._envelope(out, spec, now, reclaimed=not fresh)
             if spec.paced:
                 receipt = self.pacer.send(
                     lambda by: transport.deliver(replace(envelope, send_by=by)),
@@ -153,7 +160,10 @@ class SendPath:
 
     def _envelope(self, out: Outgoing, spec: ChannelSpec, now: datetime,
                   reclaimed: bool) -> Envelope:
-        message = out.compose(now) if out.compose is not None else None
+        try:
+            message = out.compose(now) if out.compose is not None else None
+        except InvalidInput as exc:  # a stored address that fails today's checks: never sent
+            raise refused_address(str(exc)) from None
         before_data = None
         if message is not None and spec.lookup == Lookup.MESSAGE_ID and out.message_id:
             before_data = message_ids.stamp(self.counted, out.ledger, message, out.message_id,

@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reminders.app import flags
+from reminders.app import flags, windows
 from reminders.domain import channels
 from reminders.domain.subscriber import DECODE_ERRORS, EMAIL_STATES, SMS_STATES, Subscriber
+from reminders.domain.windows import DEFAULT_WINDOWS, Windows
 from reminders.storage import counters, night_stats
 from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
@@ -27,9 +28,11 @@ MAX_DAYS = 400  # the per-date counters live 400 days (keys.STATS_TTL_SECONDS)
 LISTED_UNREADABLE = 20  # ids shown of the records that cannot be read
 
 
-def compute(client: Client, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
-    """{"subscribers": {...}, "nights": [...], "unreadable": {...}} for the last `days` local
-    dates, newest first.
+def compute(client: Client, days: int = 7, now: datetime | None = None,
+            send_windows: Windows = DEFAULT_WINDOWS) -> dict[str, Any]:
+    """{"subscribers": {...}, "nights": [...], "unreadable": {...}, "outside_window": [...]}
+    for the last `days` local dates, newest first. `outside_window`: the people whose time is
+    outside their send window (app/windows.py), moved only by `reminders window-apply`.
 
     "Today" is the latest local date any subscriber is on right now, so the first row is
     tonight for the people furthest east (UTC's date when there are no subscribers).
@@ -38,7 +41,8 @@ def compute(client: Client, days: int = 7, now: datetime | None = None) -> dict[
     subs, bad = readable_subscribers(client)
     today = latest_local_date(subs, now)
     return {"subscribers": by_state(subs, now), "nights": nights(client, today, days),
-            "unreadable": unreadable(client, bad)}
+            "unreadable": unreadable(client, bad),
+            "outside_window": [item.row() for item in windows.outside(subs, send_windows)]}
 
 
 def readable_subscribers(client: Client) -> tuple[list[Subscriber], list[str]]:

@@ -16,7 +16,7 @@ caregiver's copy is claimed as "week:<ISO week>" (app/caregiver.py).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -27,10 +27,11 @@ from reminders.domain import channels, weekly
 from reminders.domain.gsm import count_segments
 from reminders.domain.kinds import WEEKLY
 from reminders.domain.subscriber import Subscriber
+from reminders.domain.temperature import differences
 from reminders.domain.weekly import Evening, WeekFacts
 from reminders.messages.email import EmailComposer
 from reminders.messages.weekly import TooLong, WeeklyTexts
-from reminders.storage import caregivers, nights
+from reminders.storage import caregivers, nights, temps
 from reminders.storage.client import Client
 from reminders.storage.ledgers import NightLedger
 from reminders.storage.subscribers import Store
@@ -43,8 +44,11 @@ SMS_CHANNEL, EMAIL_CHANNEL = WEEKLY.record_field("sms"), WEEKLY.record_field("em
 def week_facts(client: Client, sub: Subscriber, summary_date: date) -> WeekFacts:
     days = weekly.evenings_before(summary_date)
     found = nights.notes(client, sub.id, days)
-    return weekly.facts(summary_date, [Evening(day, done, score)
-                                       for day, (done, score) in zip(days, found, strict=True)])
+    facts = weekly.facts(summary_date, [Evening(day, done, score)
+                                        for day, (done, score) in zip(days, found, strict=True)])
+    week = set(days[-weekly.WEEK:])
+    gaps = tuple(gap for day, gap, _ in differences(temps.read(client, sub.id)) if day in week)
+    return replace(facts, frequency=sub.frequency, temp_gaps=gaps)
 
 
 @dataclass

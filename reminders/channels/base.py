@@ -48,6 +48,13 @@ class DeliveryError(Exception):
         self.overload = overload
 
 
+def refused_address(reason: str) -> DeliveryError:
+    """A stored address that fails today's checks (validation.normalise_email): never sent
+    to, as a provider's hard bounce would be treated."""
+    return DeliveryError(reason, permanent=True, code="invalid_address",
+                         recipient=Recipient.INVALID)
+
+
 class SlotMissed(Exception):
     """The request was not on the wire by its `send_by` instant, so it was not sent at all:
     nothing reached the provider, and the sender books a new rate-limit slot."""

@@ -181,6 +181,15 @@ class TwilioSms:
         return DeliveryError(str(exc) or type(exc).__name__, code="twilio")
 
 
+# Undelivered because the handset cannot be reached (30003 unreachable, 30005 unknown or
+# inactive, 30006 a landline or an unreachable carrier): the person's silence is not theirs.
+UNREACHABLE_HANDSET = frozenset({"30003", "30005", "30006"})
+
+
+def unreachable_handset(code: str) -> bool:
+    return code in UNREACHABLE_HANDSET
+
+
 def recipient_problem(code: str) -> Recipient:
     """What a Twilio error code (a send's answer, a status callback's ErrorCode) says about
     the person."""

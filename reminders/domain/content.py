@@ -106,6 +106,11 @@ class Selection:
     # False: tonight's text has no room for the tip with every instruction of the other three
     # (it stays in the email); the check, the routine and the safety note always go.
     tip_in_sms: bool = True
+    # The text carries the foot check alone (a lighter-schedule evening without the routine,
+    # domain/frequency.py), or the foot check and the habit offer (`offer`); the email keeps
+    # all four items.
+    check_only: bool = False
+    offer: bool = False
 
     @property
     def items(self) -> tuple[Item, Item, Item, Item]:
@@ -113,6 +118,8 @@ class Selection:
 
     @property
     def sms_items(self) -> tuple[Item, ...]:
+        if self.check_only or self.offer:
+            return (self.check,)
         return self.items if self.tip_in_sms else (self.check, self.routine, self.safety)
 
 

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from reminders.domain import keywords_es
+from reminders.domain import frequency, keywords_es, temperature
 from reminders.domain.triage import Level, triage
 
 # Only the start of a message is read: keywords are short, and a 10 kB text is not a command.
@@ -26,7 +26,6 @@ STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit
                         "revoke"})
 # Twilio's own keyword handling is English-only: these we always answer ourselves, in Spanish.
 SPANISH_STOP_WORDS = keywords_es.STOP_WORDS
-SPANISH_HELP_WORDS = keywords_es.HELP_WORDS
 START_WORDS = frozenset({"start", "yes", "unstop"})
 HELP_WORDS = frozenset({"help", "info"})
 # A plea for help is answered with HELP (the support contact, and 911 for an emergency).
@@ -92,14 +91,15 @@ class Kind(StrEnum):
     WEEKLY = "weekly"  # WEEKLY OFF / WEEKLY ON: the weekly progress text
     CARE = "care"  # CARE YES / CARE OFF: the person's consent to their caregiver's texts
     LANGUAGE = "language"  # ESPAÑOL / ENGLISH: the language of everything we send them
+    FREQUENCY = "frequency"  # LESS / MORE (MENOS / MAS): the lighter schedule, or daily
+    TEMP = "temp"  # TEMP 88 92: foot skin temperatures, left and right (domain/temperature.py)
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Command:
-    """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
-    massage | heat | weekly | care | language | unknown. `arg` carries the raw argument (a
-    time, a zone, days, a score, an address, on/off, en/es)."""
+    """kind: one of Kind. `arg` carries the raw argument (a time, a zone, days, a score, an
+    address, on/off, en/es, "less [days]" / "more", the folded TEMP text)."""
 
     kind: Kind
     arg: str = ""
@@ -145,7 +145,7 @@ def parse(text: str) -> Command:
     if " ".join(folded_words) in HELP_PHRASES:
         spanish = folded_words[0].startswith(("ayud", "necesito"))
         return Command(Kind.HELP, words=words_raw, language="es" if spanish else "en")
-    command = (_keyword(clean) or _spanish(folded, folded_words) or _with_argument(clean)
+    command = (_keyword(clean) or _others(folded, folded_words) or _with_argument(clean)
                or _score(clean))
     if command is None:
         return Command(Kind.UNKNOWN, words=words_raw)
@@ -178,11 +178,6 @@ def is_twilio_keyword(text: str) -> bool:
     return text.strip().lower() in TWILIO_KEYWORDS
 
 
-def _spanish(folded: str, words: list[str]) -> Command | None:
-    found = keywords_es.command(folded, words)
-    return None if found is None else Command(Kind(found[0]), found[1], language=found[2])
-
-
 def _words(clean: str) -> list[str]:
     """Words without the punctuation around them ("Stop. Please." -> stop, please)."""
     tokens = re.split(r"[\s,!?;]+", clean)
@@ -203,6 +198,13 @@ def _keyword(clean: str) -> Command | None:
         if words[0] in single:
             return Command(Kind(single[words[0]]))
     return _done_or_resume(words)
+
+
+def _others(folded: str, words: list[str]) -> Command | None:
+    """TEMP (domain/temperature.py), LESS / MORE (domain/frequency.py), the Spanish commands."""
+    found = (("temp", folded, "en") if temperature.is_temp(folded)
+             else frequency.read_command(words) or keywords_es.command(folded, words))
+    return None if found is None else Command(Kind(found[0]), found[1], language=found[2])
 
 
 def _toggle(words: list[str]) -> Command | None:

@@ -65,9 +65,19 @@ def fold(clean: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", clean) if not unicodedata.combining(c))
 
 
+# After a stop word, these make it about tonight, not a request to stop for good: "para esta
+# noche" is "for tonight" (para the preposition), "baja hoy" is "low today" (a sugar, a pain),
+# and even read as "stop tonight" it asks for one evening off, as "stop tonight" in English
+# does not opt out either. Such a text gets the not-understood answer, which names ALTO and
+# PAUSA: the person who meant to stop learns the word; nobody loses their reminders by a guess.
+_TONIGHT = frozenset({"hoy", "esta", "noche", "manana"})
+_STOP_FILLER = _FILLER - _TONIGHT
+
+
 def is_stop(folded: str, words: list[str]) -> bool:
-    """ALTO, "baja por favor", "ya no quiero mensajes" (the words are fold()ed too)."""
-    if words and words[0] in STOP_WORDS and all(w in _FILLER or w in STOP_WORDS
+    """ALTO, "baja por favor", "ya no quiero mensajes" (the words are fold()ed too); not
+    "para esta noche" or "baja hoy" (_TONIGHT)."""
+    if words and words[0] in STOP_WORDS and all(w in _STOP_FILLER or w in STOP_WORDS
                                                  or w in ("mensajes", "textos", "los")
                                                  for w in words[1:]):
         return True

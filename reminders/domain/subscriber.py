@@ -53,6 +53,14 @@ class Subscriber:
     # Whether massage_ok was chosen (MASSAGE ON/OFF, `set massage_ok=`, the console) rather
     # than left at its default: only a default follows a cause set later (preferences.py).
     massage_set: bool = False
+    # How often the full routine comes (frequency.FREQUENCIES; LESS / MORE): `lighter` keeps
+    # the foot check every evening and the routine on `routine_days` (weekday numbers, Monday
+    # 0; empty: frequency.DEFAULT_DAYS).
+    frequency: str = "daily"
+    routine_days: tuple[int, ...] = ()
+    # An operator (never the person) turned on TEMP: who is coached to use a thermometer is a
+    # clinical decision.
+    temp_monitoring: bool = False
 
     @property
     def channel(self) -> str:

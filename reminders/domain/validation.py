@@ -7,7 +7,7 @@ Nothing here touches Redis, so a failed validation cannot write anything.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -16,9 +16,8 @@ from phonenumbers import timezone as phone_timezones
 
 from reminders.domain import channels as registry
 from reminders.domain.subscriber import LANGUAGES
+from reminders.domain.windows import DEFAULT_WINDOWS, Window
 
-EARLIEST_SEND = time(16, 0)
-LATEST_SEND = time(23, 0)
 DEFAULT_REGION = "US"
 
 
@@ -150,14 +149,20 @@ def parse_clock(raw: str) -> time:
     return time(hour, minute)
 
 
-def parse_send_time(raw: str) -> time:
-    """A clock time inside the allowed evening window."""
+class OutsideWindow(InvalidInput):
+    """A clock time that parsed but is outside the person's send window."""
+
+    def __init__(self, value: time, window: Window) -> None:
+        super().__init__(f"time {value:%H:%M} is outside the send window {window} "
+                         "(SEND_WINDOW, STATE_WINDOWS)")
+        self.window = window
+
+
+def parse_send_time(raw: str, window: Window = DEFAULT_WINDOWS.general) -> time:
+    """A clock time inside the person's send window (Windows.for_phone)."""
     value = parse_clock(raw)
-    if not EARLIEST_SEND <= value <= LATEST_SEND:
-        raise InvalidInput(
-            f"time {value:%H:%M} is outside the evening window "
-            f"{EARLIEST_SEND:%H:%M}-{LATEST_SEND:%H:%M}"
-        )
+    if value not in window:
+        raise OutsideWindow(value, window)
     return value
 
 
@@ -210,6 +215,28 @@ def parse_bool(raw: str) -> bool:
     if value in {"0", "false", "no", "n", "off"}:
         return False
     raise InvalidInput(f"not true or false: {raw!r}")
+
+
+EARLIEST_CONSENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def parse_consented_at(raw: str, now: datetime | None = None) -> datetime:
+    """When a person agreed, in the system they come from (the import's `consented_at`):
+    ISO 8601, a date or a time (UTC when no offset); not in the future, not before 2000."""
+    text = (raw or "").strip()
+    try:
+        value = datetime.fromisoformat(text) if len(text) <= 40 else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise InvalidInput(f"consented_at {raw[:40]!r} is not an ISO 8601 date or time "
+                           "(like 2024-03-05 or 2024-03-05T18:30:00Z)")
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value > (now or datetime.now(UTC)):
+        raise InvalidInput(f"consented_at {text} is in the future")
+    if value < EARLIEST_CONSENT:
+        raise InvalidInput(f"consented_at {text} is before 2000")
+    return value.astimezone(UTC)
 
 
 def parse_date(raw: str) -> date:

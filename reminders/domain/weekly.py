@@ -39,6 +39,10 @@ class WeekFacts:
     previous: int | None  # the week before's, rounded
     change: str  # lower | little_lower | same | little_higher | higher | "" (nothing to compare)
     evenings: tuple[Evening, ...]  # the CHART_EVENINGS evenings before the summary, oldest first
+    # The person's schedule (a daily person's summary mentions LESS) and this week's left-right
+    # foot temperature differences in °C, oldest first (TEMP; empty when they sent none).
+    frequency: str = "daily"
+    temp_gaps: tuple[float, ...] = ()
 
     @property
     def scored(self) -> bool:

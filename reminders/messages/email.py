@@ -21,6 +21,7 @@ from urllib.parse import quote
 from jinja2 import Template
 
 from reminders.domain.subscriber import Subscriber
+from reminders.domain.validation import normalise_email
 from reminders.messages import tokens
 from reminders.messages.environment import environment, localised
 from reminders.messages.render import RenderedEmail
@@ -66,6 +67,9 @@ class EmailComposer:
         return f"{self.public_url}/email/confirm?token={self._token(tokens.CONFIRM_EMAIL, sub)}"
 
     def _base(self, to: str, subject: str, now: datetime) -> EmailMessage:
+        # A stored address is checked again as a new one is (InvalidInput): one kept from before
+        # encoded-words and CR/LF were refused would put a second recipient in To, or fail here.
+        to = normalise_email(to)
         message = EmailMessage()
         message["From"] = formataddr((self.program_name, self.sender))
         message["To"] = to

@@ -9,13 +9,15 @@ cut mid-sentence.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Template
 
 from reminders.domain.content import Allowed, Item, Library, Selection, load_library, select
+from reminders.domain.frequency import full_routine_on, habit_offer_due
 from reminders.domain.gsm import count_segments, to_gsm7
 from reminders.domain.subscriber import DEFAULT_LANGUAGE, LANGUAGES, Subscriber
 from reminders.messages.environment import environment, localised
@@ -73,6 +75,7 @@ class _Language:
     subject: Template
     text: Template
     html: Template
+    check: Template  # the evenings with the foot check alone, or with the habit offer
 
 
 class Renderer:
@@ -86,7 +89,7 @@ class Renderer:
                 load_library(templates_dir / "content" / localised("library.toml", language)),
                 *(env.get_template(localised(name, language)) for name in (
                     "sms/nightly.txt.j2", "email/nightly_subject.txt.j2", "email/nightly.txt.j2",
-                    "email/nightly.html.j2")))
+                    "email/nightly.html.j2", "sms/check.txt.j2")))
             for language in LANGUAGES}
         self.library = self._languages[DEFAULT_LANGUAGE].library
         self._frames: dict[tuple[str, str, bool, bool], int] = {}
@@ -113,7 +116,19 @@ class Renderer:
                           sms=sub.wants_sms, flag_open=sub.flag_open_on(day))
         # Checked against the SMS budget whatever the channels: `preview` shows the text an
         # email-only person would get by SMS too, and switching channel keeps tonight's items.
-        return select(self._in(sub).library, sub.id, day, allowed, fits=self._fits)
+        chosen = select(self._in(sub).library, sub.id, day, allowed, fits=self._fits)
+        # The cycles move on every evening whatever the schedule, so a lighter evening takes
+        # nothing from the next routine evening's variety.
+        if not full_routine_on(sub.frequency, sub.routine_days, day):
+            return replace(chosen, check_only=True)
+        if habit_offer_due(sub.frequency, _started(sub), day):
+            offered = replace(chosen, offer=True)
+            try:
+                self._check_sms(sub, offered)
+            except BudgetError:  # a one-segment budget: tonight's text as usual, no offer
+                return chosen
+            return offered
+        return chosen
 
     def _fits(self, ids: tuple[str, str, str, str]) -> bool:
         """Whether these items' short wordings fit the SMS budget together, in every language."""
@@ -126,6 +141,8 @@ class Renderer:
                        self.email(sub, selection, day, unsubscribe_url))
 
     def sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
+        if selection.check_only or selection.offer:
+            return self._check_sms(sub, selection)
         name = sms_name(sub.name)
         budget = self._budget
         template = self._in(sub).sms
@@ -144,6 +161,24 @@ class Renderer:
             f"no variant of tonight's text fits {self.max_segments} segment(s) "
             f"({', '.join(i.id for i in selection.items)})"
         )
+
+    def _check_sms(self, sub: Subscriber, selection: Selection) -> RenderedSms:
+        """The foot check alone (with the habit offer on its evening): one segment when any
+        form fits in one (the richest such), else the richest form within the budget."""
+        template, name = self._in(sub).check, sms_name(sub.name)
+        full, short = selection.check.text, selection.check.short
+        forms = [(full, True, name, True), (short, True, name, True), (short, False, "", True),
+                 (short, False, "", False)]
+        bodies = [(to_gsm7(template.render(
+            check=text, offer=selection.offer, lighter=sub.frequency == "lighter",
+            long_footer=footer, name=who, header=header).strip()), text)
+            for text, footer, who, header in forms]
+        for limit in (1, self.max_segments):
+            for body, text in bodies:
+                count = count_segments(body)
+                if count.encoding == "GSM-7" and count.segments <= limit:
+                    return RenderedSms(body, count.segments, count.encoding, (to_gsm7(text),))
+        raise BudgetError(f"tonight's foot check does not fit {self.max_segments} segment(s)")
 
     def _frame(self, template: Template, language: str, wording: Wording) -> int:
         """Septets the template adds around the four items (greeting, numbering, footer)."""
@@ -173,6 +208,15 @@ class Renderer:
             text=language.text.render(**context).strip() + "\n",
             html=language.html.render(subject=subject, **context),
         )
+
+
+def _started(sub: Subscriber) -> date | None:
+    """The person's first local evening (from created_at, UTC), for the habit offer."""
+    try:
+        created = datetime.strptime(sub.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return created.astimezone(ZoneInfo(sub.timezone)).date()
+    except (ValueError, KeyError):
+        return None
 
 
 def _render_sms(template: Template, wording: Wording) -> str:

@@ -67,16 +67,19 @@ def is_redis_url(url: str) -> bool:
     return url.startswith(("redis://", "rediss://", "unix://", SENTINEL_SCHEME))
 
 
-def connect(url: str, sentinel_master: str = "") -> Client:
+def connect(url: str, sentinel_master: str = "", sentinel_password: str = "") -> Client:
     """A client on `url`; with Sentinel, on whichever server is the master now: after a
-    failover its pool asks the sentinels again, so callers reconnect by themselves."""
+    failover its pool asks the sentinels again, so callers reconnect by themselves.
+    `sentinel_password` is the sentinels' own (the URL's is the master's)."""
     options: dict[str, Any] = {"socket_timeout": 10, "socket_connect_timeout": 5,
                                "health_check_interval": 30}
     if not url.startswith(SENTINEL_SCHEME):
         return Client.from_url(url, **options)
     parsed = SentinelUrl.parse(url)
     # Sentinels answer at once or not at all: a short timeout moves on to the next one.
-    sentinel = Sentinel(list(parsed.hosts), socket_timeout=2, socket_connect_timeout=2)
+    sentinel = Sentinel(list(parsed.hosts), socket_timeout=2, socket_connect_timeout=2,
+                        sentinel_kwargs={"socket_timeout": 2, "socket_connect_timeout": 2,
+                                         "password": sentinel_password or None})
     return sentinel.master_for(sentinel_master, db=parsed.db, username=parsed.username,
                                password=parsed.password, **options)
 

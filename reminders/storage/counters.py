@@ -41,6 +41,12 @@ def error(channel: str, code: str) -> str:
     return f"error:{channel}:{code}"
 
 
+def loop(name: str, week: str) -> str:
+    """The care-team loop's weekly figures (checkin_sent, checkin_answered, escalated_<stage>)
+    by ISO week ("2026-W50"), for `stats` and the console."""
+    return f"loop:{name}:{week}"
+
+
 EMAIL_REPEATS = "resent_after_data:email"
 PROVIDER_AUTH_FAILURES = "provider_auth_failures:sms"
 SEND_WINDOW_CUTS = "send_window_cuts:sms"

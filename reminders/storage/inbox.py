@@ -9,6 +9,7 @@ The stream is capped at MAX_ENTRIES (oldest dropped first); `forget` erases a pe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,6 +43,19 @@ def read(client: Client, count: int = 100) -> list[tuple[str, Item]]:
     """The newest `count` items, newest first."""
     entries: Any = client.xrevrange(keys.INBOX, "+", "-", count=count)
     return [(codec.text(eid), _item(fields)) for eid, fields in entries]
+
+
+def export(client: Client, since_ms: int = 0, page: int = FORGET_PAGE
+           ) -> Iterator[tuple[str, Item]]:
+    """Every item from `since_ms` on, oldest first, a page (XRANGE ... COUNT) at a time."""
+    start = f"{since_ms}-0"
+    while True:
+        entries: Any = client.xrange(keys.INBOX, start, "+", count=page)
+        for eid, fields in entries:
+            yield codec.text(eid), _item(fields)
+        if len(entries) < page:
+            return
+        start = "(" + codec.text(entries[-1][0])
 
 
 def _item(fields: dict[bytes, bytes]) -> Item:

@@ -190,6 +190,12 @@ def flags(subscriber_id: str) -> str:
     return f"{PREFIX}flags:{subscriber_id}"
 
 
+def temps(subscriber_id: str) -> str:
+    """Foot temperatures (TEMP), owned by temps.py: hash, field = local evening (ISO date),
+    value = the reading as the person gave it ("C:31.2:33.8"); the last TEMPS_KEPT evenings."""
+    return f"{PREFIX}temps:{subscriber_id}"
+
+
 def inbound_seen(e164: str) -> str:
     """Texts from one number already answered: hash, field = MessageSid, value = our reply.
 
@@ -250,3 +256,32 @@ def login_failures(kind: str, who: str) -> str:
     ("address"); named by a digest (an address or a mistyped email is not ours to keep)."""
     digest = hashlib.sha256(who.lower().encode()).hexdigest()[:32]
     return f"{PREFIX}console:fail:{kind}:{digest}"
+
+
+# Console imports (a job on a worker): IMPORTS sorted set, member = job id, score = when it was
+# uploaded (the newest IMPORTS_KEPT are listed); per job a hash (who, file, state, counts), the
+# uploaded bytes (a string, deleted when the job ends) and the refused rows (a list of
+# "<line>\t<reason>", at most IMPORT_ERRORS_KEPT). All of a job's keys expire after 30 days.
+IMPORTS = PREFIX + "imports"
+
+
+def import_job(job_id: str) -> str:
+    return f"{PREFIX}import:{job_id}"
+
+
+def import_file(job_id: str) -> str:
+    return f"{PREFIX}import:{job_id}:file"
+
+
+def import_errors(job_id: str) -> str:
+    return f"{PREFIX}import:{job_id}:errors"
+
+
+# The yearly re-confirmation (storage/reconfirm.py): hash per year, field = who was asked
+# (a subscriber id, or "cg:<subscriber id>" for that person's caregiver), value =
+# "<state>:<unix seconds>" (asking, asked, yes, paused). Kept RECONFIRM_TTL_SECONDS.
+def reconfirm(year: int) -> str:
+    return f"{PREFIX}reconfirm:{year}"
+
+
+RECONFIRM_TTL_SECONDS = 800 * 24 * 3600

@@ -30,6 +30,17 @@ def claim_confirmation(client: Client, subscriber_id: str, address: str, window_
     return codec.text(raw)
 
 
+def claim_inbox(client: Client, address: str, window_seconds: int) -> bool:
+    """Book the one confirmation email of the window for `address`'s inbox (the same key the
+    texted EMAIL books in lua/email_claim.lua); False: one went there within the window."""
+    return bool(client.set(keys.email_confirmation(address), "1", ex=window_seconds, nx=True))
+
+
+def release_inbox(client: Client, address: str) -> None:
+    """The booked email was not sent after all: the inbox may be asked again."""
+    client.delete(keys.email_confirmation(address))
+
+
 def forget_in(pipe: Pipeline, subscriber_id: str, phone: str | None, email: str | None) -> None:
     """Queue the deletion of every limit record naming this person (see app/forget.py)."""
     pipe.delete(keys.email_changes(subscriber_id))

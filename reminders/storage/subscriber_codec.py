@@ -39,7 +39,8 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
     """Encode as a flat hash of what is not default (the id is in the key, see from_hash).
 
     Left out: the id, empty fields, and the defaults (`sms`/`em` "none", `heat` "0",
-    `massage` "1", `weekly` "1", `l` (language) "en", no `cause`, `ms` "0"). Redis stores
+    `massage` "1", `weekly` "1", `l` (language) "en", no `cause`, `ms` "0", `fq` daily, `rd`
+    the default days, `tm` off). Redis stores
     small integers in fewer bytes than text, so `t` is the minute of the day (20:30 -> 1230),
     `c` (created) seconds
     since CREATED_BASE, and the phone number has no "+"; `created_at` stays ISO 8601 in the record.
@@ -66,6 +67,9 @@ def to_hash(sub: Subscriber) -> dict[str, str]:
         LANGUAGE: sub.language if sub.language != DEFAULT_LANGUAGE else None,
         "cause": sub.cause,
         "ms": "1" if sub.massage_set else None,
+        "fq": "l" if sub.frequency == "lighter" else None,
+        "rd": "".join(str(d) for d in sub.routine_days) or None,
+        "tm": "1" if sub.temp_monitoring else None,
     }
     fields.update({k: v for k, v in optional.items() if v})
     return fields
@@ -105,6 +109,9 @@ def from_hash(raw: Mapping[str, str], subscriber_id: str | None = None) -> Subsc
         language=_language(raw.get(LANGUAGE) or DEFAULT_LANGUAGE),
         cause=_cause(raw.get("cause") or None),
         massage_set=raw.get("ms") == "1",
+        frequency=_frequency(raw.get("fq") or ""),
+        routine_days=_days(raw.get("rd") or ""),
+        temp_monitoring=raw.get("tm") == "1",
     )
 
 
@@ -112,6 +119,19 @@ def _cause(stored: str | None) -> str | None:
     if stored is not None and stored not in CAUSES:
         raise ValueError(f"unknown cause {stored!r}")  # a damaged record
     return stored
+
+
+def _frequency(stored: str) -> str:
+    if stored not in ("", "l"):
+        raise ValueError(f"unknown frequency {stored!r}")  # a damaged record
+    return "lighter" if stored == "l" else "daily"
+
+
+def _days(stored: str) -> tuple[int, ...]:
+    days = tuple(int(c) for c in stored)  # ValueError on anything but digits
+    if any(d > 6 for d in days):
+        raise ValueError(f"unknown weekdays {stored!r}")
+    return days
 
 
 def _language(stored: str) -> str:

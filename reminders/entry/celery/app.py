@@ -17,6 +17,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import beat_init, setup_logging, worker_init
 
+from reminders.app import import_jobs
 from reminders.app.delivery import RetryLater
 from reminders.entry.celery import broker
 from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher, publisher_for
@@ -76,7 +77,13 @@ def _config() -> dict[str, Any]:
                 "schedule": _tick_schedule(settings.dispatch_interval_seconds),
                 # A tick nobody ran in time is worthless: the next one claims the same people.
                 "options": {"expires": max(1.0, settings.dispatch_interval_seconds)},
-            }
+            },
+            # Review items whose escalation stage is due (entry/celery/care_tasks.py).
+            "care-sweep": {
+                "task": "reminders.care_sweep",
+                "schedule": settings.care.sweep_seconds,
+                "options": {"expires": max(1.0, settings.care.sweep_seconds)},
+            },
         },
     }
 
@@ -85,6 +92,14 @@ def broker_url_for(settings: Settings) -> str:
     url = settings.broker_url
     # kombu reads the database number from the first sentinel only: put it on each.
     return SentinelUrl.parse(url).kombu_url() if url.startswith(SENTINEL_SCHEME) else url
+
+
+def producer_for(settings: Settings) -> Celery:
+    """A Celery app that only publishes, on these settings' broker (the web process's: not
+    the process-wide configuration above, which the worker reads from its environment)."""
+    producer = Celery("reminders-web", broker=broker_url_for(settings))
+    producer.conf.broker_transport_options = transport_options_for(settings)
+    return producer
 
 
 def transport_options_for(settings: Settings) -> dict[str, Any]:
@@ -105,6 +120,8 @@ def transport_options_for(settings: Settings) -> dict[str, Any]:
     }
     if settings.broker_url.startswith(SENTINEL_SCHEME):
         options["master_name"] = settings.broker_sentinel_master
+        if settings.redis_sentinel_password:
+            options["sentinel_kwargs"] = {"password": settings.redis_sentinel_password}
     return options
 
 
@@ -156,7 +173,8 @@ def _broker_client() -> Client | None:
         return services().redis
     if not is_redis_url(settings.broker_url):
         return None
-    return connect(settings.broker_url, settings.broker_sentinel_master)
+    return connect(settings.broker_url, settings.broker_sentinel_master,
+                   settings.redis_sentinel_password)
 
 
 def _check_broker(settings: Settings) -> None:
@@ -228,6 +246,15 @@ def _deliver(subscriber_id: str, local_date: str, limit: datetime | None) -> dic
     return outcome.channels
 
 
+@app.task(name="reminders.import_csv", ignore_result=True, acks_late=False)
+def import_csv(job_id: str) -> str:
+    """A console import (app/import_jobs.py). Acknowledged as it starts, not after: a long
+    job must not come back from the broker's visibility timeout while it still runs (it
+    would import twice); a worker lost mid-job leaves it shown as stalled, to upload again."""
+    svc = services()
+    return import_jobs.run(svc.redis, svc.store, svc.settings, job_id)
+
+
 @app.task(name="reminders.send_care_alert", bind=True, ignore_result=True, max_retries=20)
 def send_care_alert(self: Task, subscriber_id: str, key: str, words: str) -> str:
     """A caregiver's alert about one foot-problem report (handed off by the webhook); sent at
@@ -253,3 +280,7 @@ def _backoff(retries: int, hint: float | None, floor: bool = False) -> float:
     if hint is not None and hint > 0:
         return min(max(hint, backoff) if floor else hint, cap)
     return backoff
+
+
+# The care-team loop's tasks register on this app (they import it: hence at the end).
+from reminders.entry.celery import care_tasks  # noqa: E402, F401

@@ -44,8 +44,9 @@ def cmd_flags(args: argparse.Namespace, svc: Services) -> int:
         note = " ".join(args.note.split())[:160]
         if not note:
             raise InvalidInput("--note must say what happened (kept in the audit log)")
-        flags.clear(svc.store, sub, note, _operator(), now, outcome=args.outcome)
-        print(f"cleared the flag of {sub.handle()}")
+        closed = svc.reviews.close_flag(svc.store, sub, args.outcome, note, _operator(), now)
+        print(f"cleared the flag of {sub.handle()} ({args.outcome}; {closed} review item(s) "
+              "closed)")
         return 0
     rows = [_row(found) for found in flags.all_open(svc.store, now)]
     if args.json:

@@ -8,16 +8,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
-from reminders.app import importer, preferences, stats
+from reminders.app import import_file, importer, loop_stats, preferences, stats
 from reminders.app.preferences import Enrolment
 from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import capacity as cli_capacity
+from reminders.entry.cli import compliance, loop, person, records, tables
 from reminders.entry.cli import flags as cli_flags
-from reminders.entry.cli import loop, person, tables
+from reminders.entry.cli import inbox as cli_inbox
 from reminders.entry.cli import operators as cli_operators
 from reminders.logs import install
 from reminders.settings import ConfigError, load_settings
@@ -94,9 +96,14 @@ def cmd_list(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_import(args: argparse.Namespace, svc: Services) -> int:
-    rows = importer.read_csv(args.file)  # the whole file first: a broken one changes nothing
-    with tables.progress(len(rows), "importing") as advance:
-        report = importer.import_rows(svc.store, svc.settings, rows, on_row=advance)
+    # In this process (not a worker's job, as the console's is), streamed: the whole file is
+    # read once first, so a broken one changes nothing, then again row by row.
+    source = (import_file.stdin_source() if args.file == "-"
+              else import_file.file_source(args.file))
+    total = importer.count_rows(source, args.file)
+    with tables.progress(total, "importing") as advance:
+        report = importer.import_rows(svc.store, svc.settings, importer.rows(source, args.file),
+                                      on_row=advance)
     for line, reason in report.errors:
         print(f"line {line}: {reason}")
     print(report.summary())
@@ -123,7 +130,8 @@ def _confirm_imported(svc: Services, subscriber_ids: list[str]) -> None:
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     if not 1 <= args.days <= stats.MAX_DAYS:
         raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
-    result = stats.compute(svc.redis, args.days)
+    result = stats.compute(svc.redis, args.days, send_windows=svc.settings.windows)
+    result["loop"] = loop_stats.figures(svc.redis, datetime.now(UTC))
     if args.json:
         _out(result)
         return 0
@@ -136,6 +144,10 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     console.print(tables.nights_table(result["nights"]))
     if line := stats.unreadable_line(result["unreadable"]):
         console.print(line)
+    for row in result["outside_window"]:  # window-apply --dry-run shows the moves
+        console.print(f"Outside the send window: {row['phone'] or row['email']} at "
+                      f"{row['time']} (window {row['window']})")
+    cli_inbox.print_loop(result["loop"])
     return 0
 
 
@@ -235,9 +247,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_web)
 
     cli_flags.register(sub)
+    cli_inbox.register(sub)
     cli_operators.register(sub)
     cli_capacity.register(sub)
     loop.register(sub)
+    records.register(sub)
+    compliance.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")
     p.add_argument("--port", type=int, default=8000)

@@ -21,7 +21,8 @@ from reminders.wiring import Services
 
 def cmd_set(args: argparse.Namespace, svc: Services) -> int:
     sub = svc.store.require(args.phone)
-    updated = preferences.update(svc.store, svc.confirmations, sub, args.assignments)
+    updated = preferences.update(svc.store, svc.confirmations, sub, args.assignments,
+                                 windows=svc.settings.windows)
     after = updated.sub
     for problem in updated.problems:
         print(f"warning: {problem}")

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
-from reminders.domain.validation import EARLIEST_SEND, LATEST_SEND, InvalidInput
+from reminders.domain.validation import InvalidInput
+from reminders.domain.windows import DEFAULT_WINDOWS, Window
 from reminders.entry.cli.children import Child, Output
 from reminders.wiring import Services
 
@@ -44,12 +45,12 @@ DEMO_ZONES = (
 )
 
 
-def demo_zone(target: datetime) -> tuple[str, time]:
+def demo_zone(target: datetime, window: Window = DEFAULT_WINDOWS.general) -> tuple[str, time]:
     """A zone where `target` falls in the allowed evening window, and the local time there."""
     fallback = [f"Etc/GMT{'+' if h < 0 else '-'}{abs(h)}" if h else "UTC" for h in range(-12, 15)]
     for name in (*DEMO_ZONES, *fallback):
         local = target.astimezone(ZoneInfo(name)).time().replace(second=0, microsecond=0)
-        if EARLIEST_SEND <= local <= LATEST_SEND:
+        if local in window:
             return name, local
     raise RuntimeError("no time zone puts the demo in the evening window")  # 24h covered
 
@@ -61,7 +62,7 @@ def enrol_demo(svc: Services, now: datetime, lead_seconds: int = 45) -> Subscrib
     # The next whole minute at least `lead_seconds` away: time to start up (a send time is a
     # whole minute, and beat ticks on the minute).
     target = (now + timedelta(seconds=lead_seconds + 59)).replace(second=0, microsecond=0)
-    zone, local = demo_zone(target)
+    zone, local = demo_zone(target, svc.settings.windows.for_phone(DEMO_PHONE))
     return enrol(svc.store, svc.settings, Enrolment(
         phone=DEMO_PHONE, name="Demo Subscriber", timezone=zone, time=local.strftime("%H:%M"),
         confirmed=True, source="demo",

@@ -24,11 +24,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from reminders.app.delivery_status import UnknownMessage, advance
-from reminders.channels.twilio_sms import recipient_problem
+from reminders.app.delivery_status import UnknownMessage, advance, target_of
+from reminders.channels.twilio_sms import recipient_problem, unreachable_handset
 from reminders.domain.keywords import Kind, parse
+from reminders.domain.kinds import NIGHTLY
 from reminders.domain.validation import InvalidInput, normalise_phone
-from reminders.entry.web import console
+from reminders.entry.web import care_handoffs, console
 from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
@@ -45,6 +46,9 @@ CONSENT_KINDS = frozenset({Kind.STOP, Kind.START, Kind.JOIN, Kind.CARE, Kind.EMA
 CARE_ALERT_TASK = "reminders.send_care_alert"  # defined in entry/celery/app.py
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+# A URL's separators end an address in an access line: `/`, `?`, `=` and `&` may be in a local
+# part, so "/console/people?q=ana@…" would be masked whole, path and all.
+_URL_SEPARATORS = re.compile(r"([/?=&])")
 
 
 def twiml(message: str | None) -> Response:
@@ -156,7 +160,23 @@ class Webhooks:
             # Twilio's codes are the SMS channel's to read (a status is only ever about SMS).
             self.svc.apply_recipient_problem(subscriber_id, recipient_problem(error_code),
                                              error_code)
+        if changed:
+            self._care_loop(sid, status.lower(), error_code)
         return Response(status=204)
+
+    def _care_loop(self, sid: str, status: str, error_code: str) -> None:
+        """Silence check-ins and the unreachable list (app/silence.py): the status itself is
+        recorded already, so a fault here is logged, never the callback's 500."""
+        subscriber_id = ""
+        try:
+            target = target_of(self.svc.redis, sid)
+            if target.day is None or target.field != NIGHTLY.record_field("sms"):
+                return  # the silence check counts the evening's own text only
+            subscriber_id, evening = target.subscriber_id, target.day
+            self.svc.after_status(subscriber_id, evening, status,
+                                  error_code if unreachable_handset(error_code) else "")
+        except Exception:
+            log.exception("care loop after status subscriber=%s", subscriber_id)
 
 
 class TokenMask(logging.Filter):
@@ -169,7 +189,8 @@ class TokenMask(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError, KeyError):
             return True
-        masked = mask(_TOKEN_IN_URL.sub(r"\1***", unquote(message)))
+        masked = "".join(mask(part) for part in _URL_SEPARATORS.split(
+            _TOKEN_IN_URL.sub(r"\1***", unquote(message))))
         if masked != message:
             record.msg, record.args = masked, None
         return True
@@ -188,14 +209,12 @@ def care_handoff(svc: Services) -> Callable[[str, str, str], None]:
     answers Twilio at once, whatever the provider's latency. The task is published on this
     app's own broker settings (not a process-wide Celery config). If the broker refuses it,
     the alert is sent here rather than lost."""
-    from celery import Celery
     from kombu.exceptions import OperationalError
 
-    from reminders.entry.celery.app import broker_url_for, transport_options_for
+    from reminders.entry.celery.app import producer_for
 
     # The worker's broker (CELERY_BROKER_URL or REDIS_URL; Redis, Sentinel or RabbitMQ).
-    producer = Celery("reminders-web", broker=broker_url_for(svc.settings))
-    producer.conf.broker_transport_options = transport_options_for(svc.settings)
+    producer = producer_for(svc.settings)
 
     def hand_off(subscriber_id: str, key: str, words: str) -> None:
         try:
@@ -211,6 +230,7 @@ def create_app(svc: Services) -> Flask:
     svc.check_storage()  # however the app is started: refuse a Redis that could evict
     if svc.care_handoff is None:
         svc.care_handoff = care_handoff(svc)
+    care_handoffs.install(svc)  # escalations and check-ins to a worker, like caregiver alerts
     app = Flask("reminders", template_folder=str(svc.settings.templates_dir / "web"))
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a webhook is a few hundred bytes
     mask_access_logs()

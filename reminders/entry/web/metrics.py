@@ -11,6 +11,7 @@ prometheus-client's multiprocess directory.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -20,6 +21,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from reminders.app import loop_stats
 from reminders.domain import channels
 from reminders.domain.triage import FLAG_CATEGORIES
 from reminders.storage import capacity_check, circuit, counters
@@ -42,6 +44,18 @@ class RedisCollector(Collector):
         yield from self._dispatch(counts)
         yield from self._provider(counts)
         yield from self._capacity()
+        yield self._review()
+
+    def _review(self) -> Metric:
+        """The care team's backlog: open review items by level and age (app/loop_stats.py)."""
+        family = GaugeMetricFamily("reminders_review_open",
+                                   "Open review items (not closed with an outcome), by level "
+                                   "and age since opened", labels=["level", "age"])
+        for level, ages in loop_stats.open_by_level_and_age(self.redis,
+                                                            datetime.now(UTC)).items():
+            for age, count in ages.items():
+                family.add_metric([level, age], float(count))
+        return family
 
     def _capacity(self) -> Iterator[Metric]:
         """The dispatcher's last capacity check (app/capacity.py), read, never computed here:

@@ -30,10 +30,11 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from reminders.app import operators
+from reminders.app.review import local
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
-UPLOAD_LIMIT = 5 * 1024 * 1024  # an import's CSV: some 50,000 rows
+UPLOAD_LIMIT = 20 * 1024 * 1024  # an import's CSV: some 200,000 rows (streamed to Redis)
 OPEN_ENDPOINTS = ("console.login_page", "console.login")
 
 
@@ -60,7 +61,7 @@ def configure(app: Flask, svc: Services) -> CSRFProtect:
 
 
 def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
-    from reminders.entry.web.console import actions, auth, pages
+    from reminders.entry.web.console import actions, auth, coordinator, imports, inbox, pages
 
     bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -103,6 +104,9 @@ def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
     auth.register(bp, svc)
     pages.register(bp, svc)
     actions.register(bp, svc)
+    imports.register(bp, svc)
+    inbox.register(bp, svc)
+    coordinator.register(bp, svc)
     return bp
 
 
@@ -114,4 +118,6 @@ def error_page(title: str, message: str, status: int) -> Any:
 def install(app: Flask, svc: Services) -> None:
     """Add the console to the web app."""
     csrf = configure(app, svc)
+    # An instant in the person's own zone ("2026-12-07 21:04 CST"); pages keep UTC for tooltips.
+    app.jinja_env.filters["their_time"] = local
     app.register_blueprint(blueprint(svc, csrf))

@@ -1,6 +1,7 @@
 """The console's changes, each a POST view of its own: a person's preferences, send-now,
-clearing a flag, importing a CSV. Each goes through the same app/ function as its command
-(`set`, `send-now`, `flags clear`, `import`) and leaves an audit line naming the operator.
+clearing a flag (the import, a job on a worker, is imports.py's). Each goes through the same
+app/ function as its command (`set`, `send-now`, `flags clear`) and leaves an audit line naming
+the operator.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from reminders.app import audit, flags, importer, preferences
+from reminders.app import audit, flags, preferences
 from reminders.app.report import describe
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli.send_now import send_now
@@ -37,7 +38,8 @@ class Actions:
         try:
             updated = preferences.update(
                 self.svc.store, self.svc.confirmations, sub, changed, datetime.now(UTC),
-                [audit.about_person(g.operator, "console_set", " ".join(changed))], "console")
+                [audit.about_person(g.operator, "console_set", " ".join(changed))], "console",
+                self.svc.settings.windows)
         except InvalidInput as exc:
             return person_page(self.svc, sub, {**current, **given}, str(exc), 400)
         after = updated.sub
@@ -66,38 +68,25 @@ class Actions:
 
     def flags_page(self) -> Any:
         found = flags.all_open(self.svc.store, datetime.now(UTC))
-        return render_template("console/flags.html", operator=g.operator, found=found)
+        return render_template("console/flags.html", operator=g.operator, found=found,
+                               outcomes=flags.OUTCOMES)
 
     def clear_flag(self) -> Any:
         now = datetime.now(UTC)
         sub = self.svc.store.get(request.form.get("person", "")[:64])
         note = " ".join(request.form.get("note", "").split())[:MAX_NOTE]
+        outcome = request.form.get("outcome", "")
         if sub is None or not flags.is_open(sub, now):
             flash("That flag is no longer open.")
+            return redirect(url_for("console.flags"))
+        try:
+            self.svc.reviews.close_flag(self.svc.store, sub, outcome, note, g.operator, now,
+                                        source="console")
+        except InvalidInput as exc:
+            flash(f"Not cleared: {exc}.")
         else:
-            flags.clear(self.svc.store, sub, note, g.operator, now, source="console")
             flash(f"Cleared the flag ({g.operator}, {now:%Y-%m-%d %H:%M} UTC).")
         return redirect(url_for("console.flags"))
-
-    def import_page(self) -> Any:
-        return render_template("console/import.html", operator=g.operator, report=None,
-                               error="", filename="")
-
-    def import_csv(self) -> Any:
-        upload = request.files.get("file")
-        name = (upload.filename or "upload.csv") if upload else ""
-        try:
-            if upload is None:
-                raise InvalidInput("choose a CSV file to upload")
-            rows = importer.parse_csv(upload.read(), name)
-        except InvalidInput as exc:
-            return render_template("console/import.html", operator=g.operator, report=None,
-                                   error=str(exc), filename=name), 400
-        report = importer.import_rows(self.svc.store, self.svc.settings, rows,
-                                      words=audit.words(g.operator, f"import {name}"))
-        audit.record(self.svc.redis, g.operator, "console_import", f"{name}: {report.summary()}")
-        return render_template("console/import.html", operator=g.operator, report=report,
-                               error="", filename=name)
 
 
 def register(bp: Blueprint, svc: Services) -> None:
@@ -106,7 +95,5 @@ def register(bp: Blueprint, svc: Services) -> None:
             ("/people/<handle>", "set_preferences", actions.set_preferences, "POST"),
             ("/people/<handle>/send-now", "send_now", actions.send_now_view, "POST"),
             ("/flags", "flags", actions.flags_page, "GET"),
-            ("/flags", "clear_flag", actions.clear_flag, "POST"),
-            ("/import", "import_page", actions.import_page, "GET"),
-            ("/import", "import_csv", actions.import_csv, "POST")):
+            ("/flags", "clear_flag", actions.clear_flag, "POST")):
         bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])

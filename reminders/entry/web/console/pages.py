@@ -1,4 +1,5 @@
-"""The console's read-only pages: Tonight, People, one Person. GET only: nothing here writes."""
+"""The console's read-only pages: Tonight, People, one Person, a person's visit report (PDF).
+GET only: nothing here writes."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 
-from reminders.app import history, people, preferences
+from reminders.app import history, people, preferences, program, visit_report
 from reminders.app.report import describe
 from reminders.app.tonight import tonight
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.web.console import charts
+from reminders.messages import visit_report as printed
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
+audit_log = logging.getLogger("reminders.audit")
 
 
 def find(svc: Services, handle: str) -> Subscriber:
@@ -39,7 +42,9 @@ def form_values(info: dict[str, Any]) -> dict[str, str]:
             "email": info["email"] or "", "time": info["time"], "timezone": info["timezone"],
             "channel": str(info["channel"]), "heat_ok": yes(info["heat_ok"]),
             "massage_ok": yes(info["massage_ok"]), "paused_until": info["paused_until"] or "",
-            "cause": info["cause"] or "none"}
+            "cause": info["cause"] or "none", "language": info["language"],
+            "frequency": info["frequency"], "routine_days": info["routine_days"],
+            "temp_monitoring": yes(info["temp_monitoring"])}
 
 
 def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = None,
@@ -57,7 +62,10 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
         "console/person.html", operator=g.operator, info=info, handle=sub.handle(),
         values=values or form_values(info), error=error, settable=preferences.SETTABLE,
         consent=list(reversed(svc.store.consent_history(sub.id))), nights=nights,
-        chart=charts.person_chart(nights), preview=preview), status
+        chart=charts.person_chart(nights), preview=preview,
+        temps=program.temperature_history(svc.redis, sub),
+        messages=history.messages(svc.redis, sub, now), reviews=svc.reviews.of_person(sub)
+    ), status
 
 
 def register(bp: Blueprint, svc: Services) -> None:
@@ -84,7 +92,35 @@ def register(bp: Blueprint, svc: Services) -> None:
     def person_view(handle: str) -> Any:
         return person_page(svc, find(svc, handle))
 
+    def report_view(handle: str) -> Any:
+        return visit_report_pdf(svc, find(svc, handle))
+
     bp.add_url_rule("/", endpoint="tonight", view_func=tonight_page, methods=["GET"])
     bp.add_url_rule("/people", endpoint="people", view_func=people_page, methods=["GET"])
     bp.add_url_rule("/people/<handle>", endpoint="person", view_func=person_view,
                     methods=["GET"])
+    bp.add_url_rule("/people/<handle>/report.pdf", endpoint="visit_report",
+                    view_func=report_view, methods=["GET"])
+
+
+def visit_report_pdf(svc: Services, sub: Subscriber) -> Any:
+    """The visit report (`reminders report`) for the browser to print. A GET changes nothing,
+    so its audit line (who, what, whose) goes to the log, not to the consent/audit stream."""
+    now = datetime.now(UTC)
+    weeks = request.args.get("weeks", "12")
+    try:
+        facts = visit_report.facts(svc.store, svc.renderer, svc.settings.program_name, sub,
+                                   int(weeks) if weeks.isdigit() else 0, now)
+    except ValueError as exc:
+        abort(400, str(exc))
+    paper = request.args.get("paper", "letter")
+    try:
+        data = printed.pdf(svc.settings.templates_dir, facts, now, paper)
+    except printed.PdfUnavailable as exc:
+        log.error("visit report: %s", exc)
+        abort(503, "The PDF cannot be made on this server (see the web log); "
+                   "`reminders report PHONE --format html` still works.")
+    audit_log.info("audit operator=%s action=visit_report_pdf subscriber=%s weeks=%s",
+                   g.operator, sub.id, facts.weeks)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="visit-report-{sub.id}-{now:%Y-%m-%d}.pdf"'})

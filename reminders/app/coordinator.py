@@ -1,0 +1,75 @@
+"""What a coordinator does from the console that the CLI did before: enrol one person (the
+double opt-in text and email go out), ask the people still pending (one, selected, or all),
+add or remove a caregiver. Each goes through the same app/ functions as its command and leaves
+an audit line naming the operator; asking again is limited to once a day per person (a
+double-click, or two coordinators, never texts anyone twice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reminders.app import audit, people
+from reminders.app.confirmations import Confirmations
+from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.subscriber import Subscriber
+from reminders.settings import Settings
+from reminders.storage import send_claims
+from reminders.storage.subscribers import Store
+
+SCOPE = "confirm"
+MAX_ASKED_AT_ONCE = 1000
+
+
+@dataclass
+class Asked:
+    sent: list[str] = field(default_factory=list)  # handles
+    already: list[str] = field(default_factory=list)  # asked today already
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        line = f"asked {len(self.sent)}"
+        if self.already:
+            line += f", {len(self.already)} already asked today"
+        if self.problems:
+            line += f", {len(self.problems)} not sent ({'; '.join(self.problems[:3])})"
+        return line
+
+
+def enrol_one(store: Store, settings: Settings, confirmations: Confirmations,
+              request: Enrolment, operator: str, now: datetime) -> tuple[Subscriber, Asked]:
+    """Enrol (pending) and send the double opt-in request now."""
+    sub = enrol(store, settings, Enrolment(
+        **{**request.__dict__, "confirmed": False, "source": "console",
+           "words": audit.words(operator, "console enrol")}), now)
+    return sub, ask(store, confirmations, [sub.id], operator, now)
+
+
+def ask(store: Store, confirmations: Confirmations, ids: list[str], operator: str,
+        now: datetime) -> Asked:
+    """Send the confirmation text (and email) to each pending person, at most once a day."""
+    asked = Asked()
+    for subscriber_id in ids[:MAX_ASKED_AT_ONCE]:
+        sub = store.get(subscriber_id)
+        if sub is None or "pending" not in (sub.sms_status, sub.email_status):
+            continue
+        key = f"{sub.id}:{now.date().isoformat()}"
+        if not send_claims.claim(store.redis, SCOPE, key):
+            asked.already.append(sub.handle())
+            continue
+        texted, mailed = confirmations.text(sub), confirmations.mail(sub)
+        problems = [a.problem for a in (texted, mailed) if a.problem]
+        if texted or mailed:
+            send_claims.finish(store.redis, SCOPE, key, "sent")
+            asked.sent.append(sub.handle())
+            audit.record(store.redis, operator, "console_confirm", sub.id)
+        else:
+            send_claims.release(store.redis, SCOPE, key)
+            asked.problems += problems or [f"{sub.handle()}: nothing to send"]
+    return asked
+
+
+def pending_ids(store: Store, now: datetime) -> list[str]:
+    """Everyone whose number still waits for YES (sms:pending), by name."""
+    found = people.search(store, "", "sms:pending", 1, now, per_page=MAX_ASKED_AT_ONCE)
+    return [row["id"] for row in found.rows if row.get("id")]

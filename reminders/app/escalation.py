@@ -1,0 +1,121 @@
+"""Escalation: tell the care team about a review item nobody has taken in time.
+
+Each open item carries the instant its next stage falls due (storage/review.py): stage 1 (the
+care team: CARE_TEAM_EMAIL and the signed webhook) at once for emergency and crisis, else when
+the acknowledgement deadline passes; stage 2 (CARE_TEAM_ESCALATION_EMAIL, and the webhook again
+with stage 2) at the next deadline (domain/deadlines.py). Taking or closing an item stops it.
+Every (item, stage, channel) is claimed before it is sent (storage/send_claims.py): two sweeps,
+two workers or a retried task never send one twice. A transient failure gives the claim back
+and the item is looked at again RETRY_SECONDS later; a permanent one is logged and kept.
+When the message pipeline lands, these are kinds keyed (item, stage).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from reminders.app.review import Reviews
+from reminders.app.silence import iso_week
+from reminders.channels.base import DeliveryError, EmailTransport
+from reminders.channels.webhook import SignedWebhook
+from reminders.messages.care_team import CareTeamMessages, Escalation
+from reminders.settings_care import CareSettings
+from reminders.storage import counters, review, send_claims
+from reminders.storage.subscribers import Store
+
+log = logging.getLogger(__name__)
+
+SCOPE = "escalation"
+RETRY_SECONDS = 60
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+@dataclass
+class Escalator:
+    store: Store
+    reviews: Reviews
+    care: CareSettings
+    messages: CareTeamMessages
+    email: EmailTransport
+    webhook: SignedWebhook | None
+
+    def sweep(self, now: datetime) -> list[str]:
+        """Every item whose next stage is due: what was done ("<item>:<stage>:<channel>:<how>")."""
+        done: list[str] = []
+        for item_id in review.due_escalations(self.store.redis, now.timestamp()):
+            done += self.run(item_id, now)
+        return done
+
+    def run(self, item_id: str, now: datetime) -> list[str]:
+        """The item's due stage, if it is due and nobody took the item."""
+        redis = self.store.redis
+        item = review.get(redis, item_id)
+        if item is None or item.get("state") != "open" or item.get("owner"):
+            review.schedule_escalation(redis, item_id, None, int((item or {}).get("stage", 0)))
+            return []
+        stage = int(item.get("stage", "0")) + 1
+        if stage > 2:
+            review.schedule_escalation(redis, item_id, None, 2)
+            return []
+        if _instant(item[f"stage{stage}_at"]) > now:
+            review.schedule_escalation(redis, item_id, _instant(item[f"stage{stage}_at"])
+                                       .timestamp(), stage - 1)
+            return []
+        outcomes = self._send_stage(item, stage, now)
+        if any(o.endswith(":retry") for o in outcomes):
+            review.schedule_escalation(redis, item_id,
+                                       (now + timedelta(seconds=RETRY_SECONDS)).timestamp(),
+                                       stage - 1)
+        elif stage == 1:
+            review.schedule_escalation(redis, item_id, _instant(item["stage2_at"]).timestamp(),
+                                       1)
+        else:
+            review.schedule_escalation(redis, item_id, None, 2)
+        return outcomes
+
+    def _send_stage(self, item: dict[str, str], stage: int, now: datetime) -> list[str]:
+        sub = self.store.get(item["subscriber"]) if item.get("subscriber") else None
+        late = now >= _instant(item["due_by"])
+        escalation = Escalation(item, stage, sub.name if sub else "",
+                                sub.timezone if sub else "UTC", late)
+        address = self.care.team_email if stage == 1 else self.care.escalation_email
+        outcomes = []
+        if address:
+            outcomes.append(self._once(item["id"], stage, "email", lambda: self.email.send_email(
+                self.messages.email(escalation, address, now))))
+        webhook = self.webhook
+        if webhook is not None:
+            body = self.messages.webhook_body(escalation, now)
+            outcomes.append(self._once(item["id"], stage, "webhook", lambda: webhook.post(
+                body, f"{item['id']}:{stage}")))
+        if any(o.endswith(":sent") for o in outcomes):
+            counters.incr(self.store.redis, counters.loop(f"escalated_{stage}",
+                                                          iso_week(now.astimezone(UTC).date())))
+        log.warning("review item=%s level=%s escalated stage=%s: %s", item["id"],
+                    item.get("level"), stage, ", ".join(outcomes) or "nowhere configured")
+        return outcomes
+
+    def _once(self, item_id: str, stage: int, channel: str, send: Callable[[], object]
+              ) -> str:
+        key = f"{item_id}:{stage}:{channel}"
+        redis = self.store.redis
+        if not send_claims.claim(redis, SCOPE, key):
+            return f"{key}:already"
+        try:
+            send()
+        except DeliveryError as exc:
+            if exc.permanent:
+                send_claims.finish(redis, SCOPE, key, "failed")
+                log.error("escalation %s refused: %s", key, exc.message)
+                return f"{key}:failed"
+            send_claims.release(redis, SCOPE, key)
+            log.warning("escalation %s to retry: %s", key, exc.message)
+            return f"{key}:retry"
+        send_claims.finish(redis, SCOPE, key, "sent")
+        return f"{key}:sent"

@@ -1,0 +1,138 @@
+"""Reading an import's bytes as CSV records, streamed: the chunks of a file, of stdin (spooled)
+or of an upload kept in Redis go through an incremental UTF-8 decoder and csv.reader, one line
+at a time, so memory holds one chunk and one record whatever the file's size. Besides UTF-8,
+what spreadsheets save a CSV as is read too: UTF-16 with its BOM ("Unicode text") and
+Windows-1252 (Excel's "CSV" on Windows), told apart by charset-normalizer among those only.
+
+What the columns mean is importer.py's (the one place a column is added); this module only
+says whether the bytes are a CSV file, and where each record starts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+import charset_normalizer
+
+from reminders.domain.validation import InvalidInput
+
+CHUNK = 64 * 1024
+# What spreadsheets save a CSV as besides UTF-8 (charset-normalizer chooses among these only).
+SPREADSHEET_ENCODINGS = ["utf_16", "cp1252"]
+# Opens the bytes again from the start: the file is read twice (checked whole, then imported).
+Source = Callable[[], Iterable[bytes]]
+# One line and its end; the last line of a file may have none.
+_LINE = re.compile(r"[^\r\n]*+(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def records(source: Source, path: str) -> Iterator[tuple[int, list[str]]]:
+    """(the line where the record starts, its cells) for each non-blank record; InvalidInput
+    (naming `path`) when the bytes are not a UTF-8 CSV file, raised where it is found."""
+    # strict: an unclosed quote is an error, not a cell that swallows the rest of the file
+    reader = csv.reader(_lines(source, path), strict=True)
+    previous_end = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # (a cell over csv's field_size_limit, 128 kB, is one of these: memory stays bounded)
+            raise InvalidInput(f"{path}: not a readable CSV file (line {reader.line_num}: "
+                               f"{exc})") from None
+        start, previous_end = previous_end + 1, reader.line_num
+        if any(cell.strip() for cell in cells):
+            yield start, cells
+
+
+def encoding_of(source: Source, path: str) -> str:
+    """The file's encoding: UTF-8 (with or without a BOM) when every byte decodes as UTF-8, a
+    UTF-16 file by its BOM, else what charset-normalizer finds among SPREADSHEET_ENCODINGS in
+    the first chunk; InvalidInput when none fits. One pass, one chunk in memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    first, offset = b"", 0
+    try:
+        for chunk in itertools.chain(source(), [b""]):
+            if not first:
+                first = chunk
+                if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    return "utf-16"
+            decoder.decode(chunk, final=not chunk)
+            offset += len(chunk)
+        return "utf-8-sig"  # a spreadsheet's BOM dropped
+    except UnicodeDecodeError as exc:
+        guess = charset_normalizer.from_bytes(first, cp_isolation=SPREADSHEET_ENCODINGS).best()
+        if guess is None:
+            raise InvalidInput(f"{path} is not a UTF-8 CSV file (nor UTF-16 or Windows-1252 "
+                               f"text; undecodable byte at offset {offset + exc.start})") from None
+        return guess.encoding
+
+
+def _lines(source: Source, path: str) -> Iterator[str]:
+    """The text's lines, each with its end (\r\n, \r or \n, as csv expects them)."""
+    encoding = encoding_of(source, path)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, pending = 0, ""
+    for chunk in itertools.chain(source(), [b""]):  # b"": the end, to flush
+        try:
+            text = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path} is not a {encoding} CSV file (undecodable byte at "
+                               f"offset {offset + exc.start})") from None
+        offset += len(chunk)
+        if "\x00" in text:
+            raise InvalidInput(f"{path} is not a CSV file (it contains NUL bytes)")
+        if encoding != "utf-8-sig":
+            text = text.lstrip("\ufeff") if offset == len(chunk) else text
+            # a binary file read as Windows-1252 is all control characters: not a CSV file
+            if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+                raise InvalidInput(f"{path} is not a CSV file (control characters)")
+        pending += text
+        # Up to the last line end; a \r at the very end may be half of a \r\n.
+        end = len(pending) - 1 if chunk and pending.endswith("\r") else len(pending)
+        cut = len(pending) if not chunk else max(pending.rfind("\n", 0, end),
+                                                 pending.rfind("\r", 0, end)) + 1
+        yield from _LINE.findall(pending[:cut])
+        pending = pending[cut:]
+
+
+def file_source(path: str) -> Source:
+    """A file on disk, read in chunks; InvalidInput when it cannot be opened."""
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+
+    def chunks() -> Iterator[bytes]:
+        with open(path, "rb") as file:
+            while chunk := file.read(CHUNK):
+                yield chunk
+
+    return chunks
+
+
+
+def stdin_source() -> Source:
+    """Standard input, spooled (to disk past 1 MB) so that it can be read twice."""
+    import sys
+    import tempfile
+
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (kept open)
+    while chunk := sys.stdin.buffer.read(CHUNK):
+        spool.write(chunk)
+
+    def chunks() -> Iterator[bytes]:
+        spool.seek(0)
+        while chunk := spool.read(CHUNK):
+            yield chunk
+
+    return chunks

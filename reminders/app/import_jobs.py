@@ -1,0 +1,126 @@
+"""The console's import as a job on a worker: the upload is copied into Redis in chunks and the
+request returns at once (a 15,000-row file no longer outlives gunicorn's worker timeout); the
+task `reminders.import_csv` reads it back streamed, checks it whole, imports it row by row
+(importer.py, the same rows as `reminders import`), writes its progress every few hundred rows,
+keeps the refused rows for the report page, and ends with one audit line: who, which file,
+the counts.
+
+Memory stays bounded whatever the file: one chunk of the upload, one CSV record, a batch of
+refused rows, and the importer's map of the phones and addresses already taken by the file.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import IO
+
+from reminders.app import audit, import_file, importer
+from reminders.app.importer import Report
+from reminders.domain.validation import InvalidInput
+from reminders.settings import Settings
+from reminders.storage import imports
+from reminders.storage.client import Client
+from reminders.storage.subscribers import Store
+
+PROGRESS_EVERY = 200  # rows between two progress writes (one HSET, and the refused rows)
+# A job whose record has not moved for this long has lost its worker (the task is acknowledged
+# when it starts: a broker's redelivery of a long job while it runs would import it twice).
+STALLED_SECONDS = 300
+FILENAME_MAX = 120
+
+
+def upload(client: Client, operator: str, filename: str, stream: IO[bytes],
+           now: datetime) -> str:
+    """Keep the uploaded bytes for a worker; the new job's id (state "queued")."""
+    job_id = secrets.token_hex(8)
+    name = " ".join(filename.split())[:FILENAME_MAX] or "upload.csv"
+    imports.create(client, job_id, {"operator": operator, "file": name, "state": "uploading",
+                                    "created": _stamp(now), "updated": _stamp(now)},
+                   now.timestamp())
+    size = 0
+    while chunk := stream.read(import_file.CHUNK):
+        size = imports.append_file(client, job_id, chunk)
+    imports.update(client, job_id, {"state": "queued", "bytes": size})
+    return job_id
+
+
+def refuse(client: Client, job_id: str, reason: str, now: datetime) -> None:
+    """The job could not be handed to a worker: say so on its page."""
+    imports.finish(client, job_id, {"state": "failed", "error": reason, "updated": _stamp(now)})
+
+
+def run(client: Client, store: Store, settings: Settings, job_id: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
+    """The worker's part; the job's final state ("" when it was not this call's to run)."""
+    job = imports.get(client, job_id)
+    if job is None or not imports.claim(client, job_id):
+        return ""  # expired, or already taken (a task delivered twice)
+    name, operator = job["file"], job["operator"]
+
+    def source() -> Iterator[bytes]:
+        return imports.read_file(client, job_id, import_file.CHUNK)
+
+    imports.update(client, job_id, {"state": "checking", "updated": _stamp(clock())})
+    try:
+        total = importer.count_rows(source, name)
+    except InvalidInput as exc:
+        imports.finish(client, job_id, {"state": "failed", "error": str(exc)[:300],
+                                        "updated": _stamp(clock())})
+        audit.record(client, operator, "console_import", f"{name}: not imported ({exc})")
+        return "failed"
+    imports.update(client, job_id, {"state": "importing", "total": total,
+                                    "updated": _stamp(clock())})
+    progress = _Progress(client, job_id, clock)
+    importer.import_rows(store, settings, importer.rows(source, name), on_row=progress.row,
+                         words=audit.words(operator, f"import {name}"),
+                         on_error=progress.refused, report=progress.report)
+    progress.write(final=True)
+    audit.record(client, operator, "console_import",
+                 f"{name}: {progress.report.summary()} ({total} rows)")
+    return "done"
+
+
+class _Progress:
+    def __init__(self, client: Client, job_id: str, clock: Callable[[], datetime]) -> None:
+        self.client, self.job_id, self.clock = client, job_id, clock
+        self.report = Report(keep_pending=False)
+        self.done = 0
+        self.kept = 0
+        self.batch: list[tuple[int, str]] = []
+
+    def row(self) -> None:
+        self.done += 1
+        if self.done % PROGRESS_EVERY == 0:
+            self.write()
+
+    def refused(self, line: int, reason: str) -> None:
+        if self.kept + len(self.batch) < imports.IMPORT_ERRORS_KEPT:
+            self.batch.append((line, reason))
+
+    def write(self, final: bool = False) -> None:
+        imports.add_errors(self.client, self.job_id, self.batch)
+        self.kept += len(self.batch)
+        self.batch = []
+        report = self.report
+        fields: dict[str, str | int] = {
+            "done": self.done, "imported": report.imported, "unchanged": report.unchanged,
+            "failed": report.failed, "pending": report.pending, "updated": _stamp(self.clock())}
+        if final:
+            fields["state"] = "done"
+            imports.finish(self.client, self.job_id, fields)
+        else:
+            imports.update(self.client, self.job_id, fields)
+
+
+def stalled(job: dict[str, str], now: datetime) -> bool:
+    """Still unfinished, and nothing written for STALLED_SECONDS: its worker stopped."""
+    if job.get("state") in ("done", "failed") or not job.get("updated"):
+        return False
+    updated = datetime.fromisoformat(job["updated"])
+    return (now - updated).total_seconds() > STALLED_SECONDS
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds")

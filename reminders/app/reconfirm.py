@@ -1,0 +1,203 @@
+"""The yearly re-confirmation: "Still want your nightly foot-care texts? Reply YES within 14 days"
+to every person (and every active caregiver) whose last yes is a year old.
+
+Why: about 35 million US numbers are disconnected each year and many are given to someone
+else; a yearly yes keeps consent true, and a stranger's silence stops the texts.
+
+- Asked at most once per person (and caregiver) and year: the claim (storage/reconfirm.py) is
+  taken before the text is sent. A send refused for a passing reason releases it (the next run
+  asks); a crash between the claim and the send leaves it claimed: at most once, not more (and
+  such an unfinished ask pauses nobody).
+- No YES within ANSWER_DAYS: the texts are paused, not stopped (no opt-out is recorded, the
+  number is not suppressed): a person's record gets paused_until = PAUSED_UNTIL_ANSWER; a
+  caregiver's consent goes back to waiting for their YES. Either way one review item goes to
+  the inbox (level "routine", category "reconfirm_no_answer": the hook for the review screens).
+- YES (or START) answers it: "reconfirmed" in the consent log; a paused person starts again.
+
+Asked only while it is inside the recipient's send window in the person's time zone
+(SEND_WINDOW, STATE_WINDOWS by the recipient's area code): `run` is the one entry, `reminders
+reconfirm`, run hourly (cron or beat) so that every zone's evening is reached. The send uses the
+same transport and pacing as the confirmations; the merger can re-declare it as a message kind
+(audience person|caregiver, key (who, year), consent checked at send time, template
+replies.reconfirm_ask*).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from reminders.app.caregiver import Caregivers
+from reminders.channels.base import DeliveryError, SmsTransport
+from reminders.domain.gsm import count_segments
+from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, now_iso
+from reminders.domain.windows import DEFAULT_WINDOWS, Windows
+from reminders.messages.replies import Replies
+from reminders.storage import caregivers, consent_log, inbox, reconfirm
+from reminders.storage.consent_log import ConsentEvent
+from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.subscribers import Store
+
+log = logging.getLogger(__name__)
+
+YEAR = timedelta(days=365)
+ANSWER_DAYS = 14
+PAUSED_UNTIL_ANSWER = date(9999, 12, 31)  # "until they answer": later than any evening
+PERSON_YES = frozenset({"confirmed", "opted_in", "reconfirmed"})
+CAREGIVER_YES = frozenset({"caregiver_yes", "caregiver_reconfirmed"})
+
+
+@dataclass
+class Outcome:
+    asked: list[str] = field(default_factory=list)  # "<who>" keys (storage/reconfirm.who)
+    paused: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reconfirmations:
+    store: Store
+    sms: SmsTransport
+    replies: Replies
+    program_name: str
+    limiter: RateLimiter | None = None
+    windows: Windows = DEFAULT_WINDOWS
+
+    def run(self, now: datetime) -> Outcome:
+        """Ask everyone due, then pause everyone whose 14 days passed without a YES."""
+        outcome = Outcome()
+        for sub in self.store.all(unreadable=[]):  # an unreadable record is skipped
+            if sub.phone and sub.sms_status == "active":
+                self._ask_if_due(sub, False, now, outcome)
+                link = caregivers.read(self.store.redis, sub.id)
+                if link is not None and link.active:
+                    self._ask_if_due(sub, True, now, outcome)
+        for year in (now.year - 1, now.year):
+            for person, (state, since) in reconfirm.asked(self.store.redis, year).items():
+                # Only a text that went out ("asked"): one whose send never finished
+                # ("asking", a crash) pauses nobody.
+                if state == "asked" and now.timestamp() - since >= ANSWER_DAYS * 86400:
+                    self._pause(year, person, now, outcome)
+        return outcome
+
+    def _ask_if_due(self, sub: Subscriber, caregiver: bool, now: datetime, outcome: Outcome
+                    ) -> None:
+        last = last_yes(self.store, sub, caregiver)
+        if last and now - last < YEAR:
+            return
+        who = reconfirm.who(sub.id, caregiver)
+        if reconfirm.read(self.store.redis, now.year, who) is not None:
+            return  # asked this year already
+        before = reconfirm.read(self.store.redis, now.year - 1, who)
+        if before is not None and now.timestamp() - before[1] < YEAR.total_seconds():
+            return  # asked last December: not again within the year
+        link = caregivers.read(self.store.redis, sub.id) if caregiver else None
+        phone = link.phone if link is not None else sub.phone or ""
+        try:
+            local = now.astimezone(ZoneInfo(sub.timezone)).time()
+        except DECODE_ERRORS:
+            return  # a record whose zone cannot be read: the dispatcher skips it too
+        if local not in self.windows.for_phone(phone):
+            return  # not now: a later run, inside their evening, asks
+        if not reconfirm.claim(self.store.redis, now.year, who, now.timestamp()):
+            return
+        said = self.replies.in_language(sub.language)
+        body = (said.render("reconfirm_ask_caregiver", program_name=self.program_name,
+                            person=(sub.name.split() or ["them"])[0]) if caregiver
+                else said.render("reconfirm_ask", program_name=self.program_name))
+        if self.limiter is not None and not self.limiter.acquire(
+                count_segments(body).segments, give_up_after=600.0):
+            reconfirm.release(self.store.redis, now.year, who)
+            outcome.problems.append(f"{who}: no sending slot in time; asked on the next run")
+            return
+        try:
+            self.sms.send_sms(phone, body)
+        except DeliveryError as exc:
+            if exc.permanent:  # a number that cannot get texts: nothing to wait for
+                reconfirm.mark(self.store.redis, now.year, who, "failed", now.timestamp())
+            else:
+                reconfirm.release(self.store.redis, now.year, who)
+            outcome.problems.append(f"{who}: not sent ({exc.message})")
+            return
+        reconfirm.mark(self.store.redis, now.year, who, "asked", now.timestamp())
+        consent_log.record(self.store.redis, sub.id, ConsentEvent(
+            "caregiver" if caregiver else "sms", "reconfirm_sent", "service", "",
+            said.version("reconfirm_ask_caregiver" if caregiver else "reconfirm_ask")))
+        outcome.asked.append(who)
+
+    def _pause(self, year: int, who: str, now: datetime, outcome: Outcome) -> None:
+        caregiver = who.startswith("cg:")
+        sub = self.store.get(who.removeprefix("cg:"))
+        reconfirm.mark(self.store.redis, year, who, "paused", now.timestamp())
+        if sub is None or (not caregiver and sub.sms_status != "active"):
+            return  # forgotten or stopped meanwhile: nothing to pause
+        event = ConsentEvent("caregiver" if caregiver else "sms", "reconfirm_no_answer",
+                             "service", f"no YES within {ANSWER_DAYS} days")
+        phone = sub.phone or ""
+        if caregiver:
+            link = caregivers.read(self.store.redis, sub.id)
+            if link is None or not link.active:
+                return  # ended meanwhile (STOP, CARE OFF, removed)
+            phone = link.phone
+            caregivers.set_consent(self.store.redis, sub.id, "cg", caregivers.OFF, event, phone)
+        else:
+            self.store.save(sub, sub.with_changes(paused_until=PAUSED_UNTIL_ANSWER), [event],
+                            now)
+        inbox.add(self.store.redis, inbox.Item(
+            phone=phone, subscriber=sub.id, at=now_iso(now), text="(no answer to the yearly "
+            "re-confirmation: texts paused)", level="routine", category="reconfirm_no_answer",
+            language=sub.language))
+        outcome.paused.append(who)
+
+
+def last_yes(store: Store, sub: Subscriber, caregiver: bool) -> datetime | None:
+    """The person's (or their caregiver's) latest yes; else, for a person, when their program
+    started (created_at: an import's consented_at)."""
+    wanted = CAREGIVER_YES if caregiver else PERSON_YES
+    times = [e.get("at", "") for e in store.consent_history(sub.id) if e.get("action") in wanted]
+    latest = max(times, default="") or ("" if caregiver else sub.created_at)
+    try:
+        return datetime.fromisoformat(latest.replace("Z", "+00:00")) if latest else None
+    except ValueError:
+        return None
+
+
+def answer(store: Store, sub: Subscriber, caregiver: bool, words: str, now: datetime
+           ) -> str | None:
+    """A YES to an open re-confirmation: "continued" or "resumed" (a paused person starts
+    again); None when nothing was asked."""
+    who = reconfirm.who(sub.id, caregiver)
+    for year in (now.year, now.year - 1):
+        found = reconfirm.read(store.redis, year, who)
+        if found is None or found[0] not in ("asking", "asked", "paused"):
+            continue
+        reconfirm.mark(store.redis, year, who, "yes", now.timestamp())
+        event = ConsentEvent("caregiver" if caregiver else "sms",
+                             "caregiver_reconfirmed" if caregiver else "reconfirmed", "sms",
+                             words)
+        resumed = not caregiver and sub.paused_until == PAUSED_UNTIL_ANSWER
+        if caregiver:
+            consent_log.record(store.redis, sub.id, event)
+        else:
+            store.save(sub, sub.with_changes(paused_until=None) if resumed else sub, [event],
+                       now)
+        return "resumed" if resumed or found[0] == "paused" else "continued"
+    return None
+
+
+def caregiver_answers(cg: Caregivers, phone: str, words: str) -> str | None:
+    """YES from a caregiver's number: answers every open re-confirmation of its links. The
+    reply when one of them was still active (a paused one, back to waiting for this YES, is
+    answered by Caregivers.caregiver_agrees as any caregiver's YES is)."""
+    reply = None
+    for link in cg.links_of(phone):
+        person = cg.store.get(link.subscriber_id)
+        if person is None or answer(cg.store, person, True, words, cg.now) is None:
+            continue
+        if link.active:
+            texts = cg.texts.in_language(person.language)
+            reply = texts.care("caregiver_reconfirmed", program_name=cg.texts.program_name,
+                               name=(person.name.split() or ["them"])[0])
+    return reply

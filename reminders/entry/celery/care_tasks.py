@@ -1,0 +1,42 @@
+"""The care-team loop's tasks: `reminders.care_sweep` (beat, every CARE_SWEEP_SECONDS: the
+escalations whose stage is due), `reminders.escalate` (one new emergency or crisis item, handed
+off by the webhook so the care team hears at once), `reminders.send_checkin` (a silence
+check-in, handed off by the status callback). Thin: each calls app/ and maps its errors to a
+retry; exactly once is the claims' (storage/send_claims.py), not the broker's."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+from celery import Task
+
+from reminders.app.silence import CheckinRetry
+from reminders.entry.celery.app import _backoff, app, services
+from reminders.storage.client import RedisError
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="reminders.care_sweep", ignore_result=True, acks_late=False)
+def care_sweep() -> int:
+    done = services().escalator.sweep(datetime.now(UTC))
+    return len(done)
+
+
+@app.task(name="reminders.escalate", bind=True, ignore_result=True, max_retries=10)
+def escalate(self: Task, item_id: str) -> int:
+    try:
+        return len(services().escalator.run(item_id, datetime.now(UTC)))
+    except RedisError as exc:
+        raise self.retry(countdown=_backoff(self.request.retries, None), exc=exc) from None
+
+
+@app.task(name="reminders.send_checkin", bind=True, ignore_result=True, max_retries=10)
+def send_checkin(self: Task, subscriber_id: str, evening: str) -> str:
+    try:
+        return services().silence.send_checkin(subscriber_id, date.fromisoformat(evening),
+                                               datetime.now(UTC))
+    except (CheckinRetry, RedisError) as exc:
+        hint = exc.delay if isinstance(exc, CheckinRetry) else None
+        raise self.retry(countdown=_backoff(self.request.retries, hint), exc=exc) from None

@@ -1,0 +1,89 @@
+"""Sentinels that require a password of their own (requirepass in sentinel.conf) in front of a
+master that requires another: REDIS_SENTINEL_PASSWORD opens the sentinels, the URL's password
+the master, for the data client and the Celery broker alike. Without the sentinels' password the
+command stops with one line naming REDIS_URL, and neither password is printed.
+
+A real redis-server and a real sentinel on free ports; nothing is faked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from reminders.entry.celery.app import producer_for
+from reminders.settings import load_settings
+from reminders.wiring import build
+from tests.conftest import Cli, free_port, need, wait_until
+
+MASTER = "reminders"
+MASTER_PASSWORD = "master-secret-1"
+SENTINEL_PASSWORD = "sentinel-secret-2"
+
+
+@pytest.fixture
+def sentinel_url(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    need(binary is not None, "redis-server is not installed")
+    assert binary is not None
+    primary, sentinel = free_port(), free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port {sentinel}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                    f"requirepass {SENTINEL_PASSWORD}\n"
+                    f"sentinel monitor {MASTER} 127.0.0.1 {primary} 1\n"
+                    f"sentinel auth-pass {MASTER} {MASTER_PASSWORD}\n")
+    procs = [subprocess.Popen([binary, "--port", str(primary), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no", "--requirepass",
+                               MASTER_PASSWORD, "--maxmemory-policy", "noeviction"],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL),
+             subprocess.Popen([binary, str(conf), "--sentinel"], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL)]
+    try:
+        def knows_master() -> bool:
+            try:
+                return bool(redis.Redis(port=sentinel, password=SENTINEL_PASSWORD)
+                            .sentinel_get_master_addr_by_name(MASTER))
+            except redis.RedisError:
+                return False
+
+        wait_until(knows_master, 30, "the sentinel to know the master")
+        yield f"sentinel://:{MASTER_PASSWORD}@127.0.0.1:{sentinel}/0"
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+
+
+def env_for(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"REDIS_URL": url, "REDIS_SENTINEL_MASTER": MASTER, "SMS_BACKEND": "console",
+            "EMAIL_BACKEND": "console", "OUTBOX_DIR": str(tmp_path / "outbox"), **extra}
+
+
+def test_the_sentinels_password_opens_the_data_client_and_the_broker(
+        sentinel_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in env_for(sentinel_url, tmp_path,
+                               REDIS_SENTINEL_PASSWORD=SENTINEL_PASSWORD).items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    svc = build(settings)
+    svc.check_storage()
+    svc.redis.set("fc:test:probe", "1")
+    master = svc.redis.connection_pool.get_master_address()  # type: ignore[attr-defined]
+    direct = redis.Redis(host=master[0], port=master[1], password=MASTER_PASSWORD)
+    assert direct.get("fc:test:probe") == b"1"
+    producer_for(settings).send_task("reminders.import_csv", args=("0" * 16,))
+    assert direct.llen("celery") == 1  # the broker reached the same master through them
+
+
+def test_without_it_one_line_names_redis_url_and_prints_no_password(
+        sentinel_url: str, tmp_path: Path) -> None:
+    result = Cli(env_for(sentinel_url, tmp_path), process=True)("list")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "REDIS_URL" in output and "Traceback" not in output, output
+    assert MASTER_PASSWORD not in output and SENTINEL_PASSWORD not in output, output
