@@ -217,8 +217,9 @@ class Variable:
 
 VARIABLES = (*(Variable(str(info.alias), name) for name, info in Settings.model_fields.items()
                if info.alias),
-             *(Variable(name, None) for name in OTHER_VARIABLES + settings_care.NAMES))
-KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES)
+             *(Variable(name, None) for name in OTHER_VARIABLES))
+# and the care-team loop's own table (settings_care.py reads those)
+KNOWN_VARIABLES = tuple(variable.name for variable in VARIABLES) + settings_care.NAMES
 _NAMES = {variable.field: variable.name for variable in VARIABLES if variable.field}
 
 
