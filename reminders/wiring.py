@@ -190,7 +190,8 @@ class Services:
     def weekly(self) -> Weekly:
         s = self.settings
         return Weekly(self.store, self.weekly_texts, self.send_path, self.composer,
-                      self.care_sender, s.weekly_summary_day)
+                      self.care_sender, s.weekly_summary_day,
+                      timedelta(minutes=s.late_limit_minutes))
 
     def caregivers(self, now: datetime) -> Caregivers:
         return Caregivers(self.store, self.weekly_texts, self.sms,
