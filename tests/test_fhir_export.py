@@ -213,8 +213,8 @@ def test_an_unreadable_record_is_left_out_with_its_events(
         people: dict[str, date], cli: Cli, console_services: Services, tmp_path: Path) -> None:
     """A record whose time zone no longer decodes (as a bad hand edit leaves it): the export
     still runs, without that Patient, and without the events that would point to it."""
-    from reminders.domain import subscriber
     from reminders.storage import keys
+    from reminders.storage import subscriber_codec as subscriber
 
     bo = console_services.store.require(BO)
     console_services.redis.hset(keys.subscriber(bo.id),

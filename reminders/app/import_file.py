@@ -54,18 +54,22 @@ def encoding_of(source: Source, path: str) -> str:
     UTF-16 file by its BOM, else what charset-normalizer finds among SPREADSHEET_ENCODINGS in
     the first chunk; InvalidInput when none fits. One pass, one chunk in memory."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    first, offset = b"", 0
+    first, offset, multibyte, chunk = b"", 0, False, b""
     try:
         for chunk in itertools.chain(source(), [b""]):
             if not first:
                 first = chunk
                 if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                     return "utf-16"
-            decoder.decode(chunk, final=not chunk)
+            multibyte = multibyte or not decoder.decode(chunk, final=not chunk).isascii()
             offset += len(chunk)
         return "utf-8-sig"  # a spreadsheet's BOM dropped
     except UnicodeDecodeError as exc:
-        guess = charset_normalizer.from_bytes(first, cp_isolation=SPREADSHEET_ENCODINGS).best()
+        # UTF-8 accents before the bad byte: a UTF-8 file with a broken byte, not another
+        # encoding (reading it as Windows-1252 would turn every "é" into "Ã©" silently).
+        multibyte = multibyte or not chunk[:exc.start].isascii()
+        guess = None if multibyte else charset_normalizer.from_bytes(
+            first, cp_isolation=SPREADSHEET_ENCODINGS).best()
         if guess is None:
             raise InvalidInput(f"{path} is not a UTF-8 CSV file (nor UTF-16 or Windows-1252 "
                                f"text; undecodable byte at offset {offset + exc.start})") from None
