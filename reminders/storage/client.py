@@ -31,8 +31,9 @@ class RedisUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class SentinelUrl:
     """`sentinel://[user:pass@]h1:26379;sentinel://h2:26379/0` (kombu's form: one URL per
-    sentinel, `;` between them). The credentials are the master's; the database number may be
-    on any part (kombu reads the first part's, so `kombu_url` puts it on every part)."""
+    sentinel, `;` between them). The credentials are the master's and the sentinels' (one
+    password for both, as docker-compose.yml sets it); the database number may be on any part
+    (kombu reads the first part's, so `kombu_url` puts it on every part)."""
 
     hosts: tuple[tuple[str, int], ...]
     db: int
@@ -55,6 +56,15 @@ class SentinelUrl:
             raise ValueError("the sentinel URLs name different database numbers")
         return cls(tuple(hosts), dbs.pop() if dbs else 0, username, password)
 
+    def sentinel_kwargs(self) -> dict[str, Any]:
+        """How to connect to a sentinel: a short timeout (they answer at once or not at all:
+        move on to the next one) and, when the URL has them, the credentials (a sentinel with
+        `requirepass` refuses every command without them)."""
+        options: dict[str, Any] = {"socket_timeout": 2, "socket_connect_timeout": 2}
+        if self.password is not None:
+            options.update(username=self.username, password=self.password)
+        return options
+
     def kombu_url(self) -> str:
         auth = ""
         if self.password is not None:
@@ -75,8 +85,8 @@ def connect(url: str, sentinel_master: str = "") -> Client:
     if not url.startswith(SENTINEL_SCHEME):
         return Client.from_url(url, **options)
     parsed = SentinelUrl.parse(url)
-    # Sentinels answer at once or not at all: a short timeout moves on to the next one.
-    sentinel = Sentinel(list(parsed.hosts), socket_timeout=2, socket_connect_timeout=2)
+    sentinel = Sentinel(list(parsed.hosts), sentinel_kwargs=parsed.sentinel_kwargs(),
+                        socket_timeout=2, socket_connect_timeout=2)
     return sentinel.master_for(sentinel_master, db=parsed.db, username=parsed.username,
                                password=parsed.password, **options)
 

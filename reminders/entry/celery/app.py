@@ -105,6 +105,8 @@ def transport_options_for(settings: Settings) -> dict[str, Any]:
     }
     if settings.broker_url.startswith(SENTINEL_SCHEME):
         options["master_name"] = settings.broker_sentinel_master
+        # kombu asks the sentinels without a password unless told: the URL's, as for the data.
+        options["sentinel_kwargs"] = SentinelUrl.parse(settings.broker_url).sentinel_kwargs()
     return options
 
 
