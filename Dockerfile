@@ -25,16 +25,18 @@ RUN groupadd --system app \
     && useradd --system --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 
 # Dependencies first (their layer is reused until pyproject.toml changes): the pinned list from
-# pyproject.toml, written out as a requirements file.
-COPY pyproject.toml README.md ./
+# pyproject.toml, written out as a requirements file. README.md (the package's long description)
+# comes with the code below, so that editing it does not reinstall every dependency.
+COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
     && pip install --no-cache-dir -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 # Then the package itself; the source copy is removed so there is exactly one copy of the code.
+COPY README.md ./
 COPY reminders/ reminders/
 RUN pip install --no-cache-dir --no-deps . \
-    && rm -rf reminders build ./*.egg-info
+    && rm -rf reminders build ./*.egg-info README.md
 
 # Celery finds `worker.py` in the working directory (`celery -A worker ...`).
 COPY worker.py ./

@@ -55,7 +55,7 @@ def evening_zone(due: datetime) -> tuple[str, str]:
     raise StackFailure("no zone puts now in the evening")
 
 
-def enrol(stack: Stack, prefix: str, count: int, lead: int = 30) -> Wave:
+def enrol(stack: Stack, prefix: str, count: int, lead: int = 15) -> Wave:
     """One person through `subscribe` and `count - 1` through `import`, due the next minute
     at least `lead` seconds away."""
     due = (datetime.now(UTC) + timedelta(seconds=lead + 59)).replace(second=0, microsecond=0)
@@ -81,12 +81,13 @@ def up(stack: Stack) -> float:
     return time.monotonic() - started
 
 
-def wait_for_wave(double: Double, wave: Wave, expected: list[str]) -> dict[str, int]:
-    """Every expected person texted, then QUIET seconds without a new text: the counts."""
+def wait_for_wave(double: Double, wave: Wave, expected: list[str],
+                  quiet: float = QUIET) -> dict[str, int]:
+    """Every expected person texted, then `quiet` seconds without a new text: the counts."""
     wait_until(lambda: set(double.per_phone()) >= set(expected), 180,
                f"a text for each of the {len(expected)} people")
     seen, quiet_since = len(double.messages()), time.monotonic()
-    while time.monotonic() - quiet_since < QUIET:
+    while time.monotonic() - quiet_since < quiet:
         time.sleep(2)
         now = len(double.messages())
         if now != seen:
@@ -198,8 +199,13 @@ def rabbitmq_stack(stack: Stack, double: Double) -> None:
     stack.use("rabbitmq", STACK_BROKER_URL=broker)
     up(stack)
     wave = enrol(stack, "3", WAVE)
-    check_exactly_once("rabbitmq", wait_for_wave(double, wave, wave.phones), wave)
+    # Nothing was killed: no redelivery to wait out.
+    counts = wait_for_wave(double, wave, wave.phones, quiet=10)
+    check_exactly_once("rabbitmq", counts, wave)
     check_delivered(stack, "rabbitmq", wave, exact=True)
+    logs = stack.run("logs", "--no-color", "worker").stdout
+    check("Connected to amqp://reminders:**@rabbitmq:5672//" in logs,
+          "rabbitmq: the worker did not say it took its tasks from RabbitMQ")
 
 
 def main(argv: list[str]) -> int:
