@@ -52,7 +52,7 @@ bench: bootstrap ## the benchmarks on a private redis-server: a table and BENCHM
 	@scripts/ensure_redis.sh --installed
 	$(BIN)/python -m benchmarks
 
-stack-test: ## build the images, run docker-compose.yml for real and check it (root or docker; ~8 min)
+stack-test: ## build the images, run docker-compose.yml for real and check it (root or docker; ~7 min, images cached)
 	@compose="$$(scripts/ensure_docker.sh --start)"; status=0; \
 	{ scripts/stack_images.sh var/stack/images.env \
 	  && python3 tests/stack/run_stack.py "$$compose" var/stack/images.env $(STACK_PHASES); } \
