@@ -13,7 +13,7 @@ VERBOSE ?=
 # deadlines, so more processes than cores pay off: 4 on a 2-core machine.
 TEST_JOBS ?= 4
 
-.PHONY: help bootstrap run test check lint mutants bench clean distclean redis-stop
+.PHONY: help bootstrap run test check lint mutants bench stack-test clean distclean redis-stop
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +52,13 @@ mutants: bootstrap ## mutation spot-checks (scripts/mutants.toml): each one-line
 bench: bootstrap ## the benchmarks on a private redis-server: a table and BENCHMARKS.md
 	@scripts/ensure_redis.sh --installed
 	$(BIN)/python -m benchmarks
+
+stack-test: ## build the images, run docker-compose.yml for real and check it (root or docker; ~7 min, images cached)
+	@compose="$$(scripts/ensure_docker.sh --start)"; status=0; \
+	{ scripts/stack_images.sh var/stack/images.env \
+	  && python3 tests/stack/run_stack.py "$$compose" var/stack/images.env $(STACK_PHASES); } \
+	  || status=$$?; \
+	scripts/ensure_docker.sh --stop; exit $$status
 
 redis-stop: ## stop the private redis-server that `make run` may have started (data is kept)
 	@scripts/ensure_redis.sh --stop

@@ -31,8 +31,9 @@ class RedisUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class SentinelUrl:
     """`sentinel://[user:pass@]h1:26379;sentinel://h2:26379/0` (kombu's form: one URL per
-    sentinel, `;` between them). The credentials are the master's; the database number may be
-    on any part (kombu reads the first part's, so `kombu_url` puts it on every part)."""
+    sentinel, `;` between them). The credentials are the master's and the sentinels' (one
+    password for both, as docker-compose.yml sets it); the database number may be on any part
+    (kombu reads the first part's, so `kombu_url` puts it on every part)."""
 
     hosts: tuple[tuple[str, int], ...]
     db: int
@@ -55,6 +56,15 @@ class SentinelUrl:
             raise ValueError("the sentinel URLs name different database numbers")
         return cls(tuple(hosts), dbs.pop() if dbs else 0, username, password)
 
+    def sentinel_kwargs(self) -> dict[str, Any]:
+        """How to connect to a sentinel: a short timeout (they answer at once or not at all:
+        move on to the next one) and, when the URL has them, the credentials (a sentinel with
+        `requirepass` refuses every command without them)."""
+        options: dict[str, Any] = {"socket_timeout": 2, "socket_connect_timeout": 2}
+        if self.password is not None:
+            options.update(username=self.username, password=self.password)
+        return options
+
     def kombu_url(self) -> str:
         auth = ""
         if self.password is not None:
@@ -67,6 +77,16 @@ def is_redis_url(url: str) -> bool:
     return url.startswith(("redis://", "rediss://", "unix://", SENTINEL_SCHEME))
 
 
+def sentinel_options(url: str, sentinel_password: str = "") -> dict[str, Any]:
+    """How to reach the sentinels of a sentinel:// URL: REDIS_SENTINEL_PASSWORD when set (the
+    sentinels' own), else the URL's credentials (one password for master and sentinels)."""
+    options = SentinelUrl.parse(url).sentinel_kwargs()
+    if sentinel_password:
+        options.pop("username", None)
+        options["password"] = sentinel_password
+    return options
+
+
 def connect(url: str, sentinel_master: str = "", sentinel_password: str = "") -> Client:
     """A client on `url`; with Sentinel, on whichever server is the master now: after a
     failover its pool asks the sentinels again, so callers reconnect by themselves.
@@ -76,10 +96,9 @@ def connect(url: str, sentinel_master: str = "", sentinel_password: str = "") ->
     if not url.startswith(SENTINEL_SCHEME):
         return Client.from_url(url, **options)
     parsed = SentinelUrl.parse(url)
-    # Sentinels answer at once or not at all: a short timeout moves on to the next one.
-    sentinel = Sentinel(list(parsed.hosts), socket_timeout=2, socket_connect_timeout=2,
-                        sentinel_kwargs={"socket_timeout": 2, "socket_connect_timeout": 2,
-                                         "password": sentinel_password or None})
+    sentinel = Sentinel(list(parsed.hosts),
+                        sentinel_kwargs=sentinel_options(url, sentinel_password),
+                        socket_timeout=2, socket_connect_timeout=2)
     return sentinel.master_for(sentinel_master, db=parsed.db, username=parsed.username,
                                password=parsed.password, **options)
 

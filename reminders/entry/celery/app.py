@@ -32,6 +32,7 @@ from reminders.storage.client import (
     check_redis,
     connect,
     is_redis_url,
+    sentinel_options,
 )
 from reminders.wiring import Services, build
 
@@ -120,8 +121,10 @@ def transport_options_for(settings: Settings) -> dict[str, Any]:
     }
     if settings.broker_url.startswith(SENTINEL_SCHEME):
         options["master_name"] = settings.broker_sentinel_master
-        if settings.redis_sentinel_password:
-            options["sentinel_kwargs"] = {"password": settings.redis_sentinel_password}
+        # kombu asks the sentinels without a password unless told: REDIS_SENTINEL_PASSWORD,
+        # else the URL's (compose runs both with one password), as for the data.
+        options["sentinel_kwargs"] = sentinel_options(settings.broker_url,
+                                                      settings.redis_sentinel_password)
     return options
 
 
