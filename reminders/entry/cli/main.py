@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from reminders.app import importer, preferences, stats
 from reminders.app.preferences import Enrolment
@@ -123,10 +124,15 @@ def _confirm_imported(svc: Services, subscriber_ids: list[str]) -> None:
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     if not 1 <= args.days <= stats.MAX_DAYS:
         raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
+    drift = stats.recount(svc.store, datetime.now(UTC)) if args.recount else None
     result = stats.compute(svc.redis, args.days)
     if args.json:
-        _out(result)
+        _out({**result, "recount": drift.as_json()} if drift else result)
         return 0
+    if drift is not None:
+        print(f"Recounted {drift.records} record(s): " + (", ".join(
+            f"{field} kept {kept}, counted {counted}"
+            for field, (kept, counted) in drift.fields.items()) or "no drift") + ".")
     subscribers = result["subscribers"]
     console = tables.stdout_console()
     console.print(f"Subscribers: {subscribers['total']}, paused: {subscribers['paused']}, "
@@ -192,6 +198,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="subscribers by state; sends and deliveries per night")
     p.add_argument("--days", type=int, default=7, help="how many local nights (default 7)")
+    p.add_argument("--recount", action="store_true",
+                   help="count every record again first, report and correct any drift")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_stats)
 
