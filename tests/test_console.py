@@ -110,6 +110,9 @@ def test_people_search_filters_and_pages(console: Console,
     assert "Person 119" in third and "Next page" not in third
     pending = console.get("/console/people?state=sms:pending").get_data(as_text=True)
     assert "60 found" in pending
+    # The start of a name within a state: Person 001, 003, ... 009 are the pending ones.
+    both = console.get("/console/people?q=PERSON+00&state=sms:pending").get_data(as_text=True)
+    assert "5 found" in both and "Person 009" in both and "Person 002" not in both
     by_number = console.get("/console/people?q=(312) 555-2007").get_data(as_text=True)
     assert "1 found" in by_number and "Person 007" in by_number
     by_email = console.get("/console/people?q=ANA@example.org").get_data(as_text=True)
