@@ -31,15 +31,19 @@ from reminders.domain.capacity import Forecast, MinuteDemand, MinuteLoad, drain,
 from reminders.domain.validation import InvalidInput
 from reminders.settings import Settings
 from reminders.storage import capacity_check, due_index, inflight
+from reminders.storage.capacity_check import DueLoad
 from reminders.storage.client import Client
 
-__all__ = ["Forecast", "Limits", "MinuteLoad", "check", "forecast", "window"]
+__all__ = ["DueLoad", "Forecast", "Limits", "MinuteLoad", "check", "due_load", "forecast",
+           "window"]
 
 log = logging.getLogger(__name__)
 
 DAY_MINUTES = 24 * 60
 # The dispatcher checks at most this often (a forecast reads every due-index score).
 CHECK_PERIOD_SECONDS = 600.0
+# A count of the due index covers the current hour and the next 25: any 24 hours from now.
+LOAD_MINUTES = 26 * 60
 
 
 @dataclass(frozen=True)
@@ -58,21 +62,48 @@ class Limits:
 
 
 def forecast(client: Client, settings: Settings | Limits, day: date | None = None,
-             now: datetime | None = None) -> Forecast:
-    """The forecast for the next 24 hours (`day` None) or for the evening of `day`."""
+             now: datetime | None = None, load: DueLoad | None = None) -> Forecast:
+    """The forecast for the next 24 hours (`day` None: from `load` when given, else counted
+    now) or for the evening of `day`."""
     limits = settings if isinstance(settings, Limits) else Limits.of(settings)
     now = now or datetime.now(UTC)
     start = window(limits, day, now)
     first = int(start.timestamp())
     if day is None:
-        before, counts = due_index.count_by_minute(client, first, DAY_MINUTES)
-        counts[0] += before + due_index.claimed(client) + inflight.size(client)
+        counts = from_load(load or due_load(client, now), first)
     else:
         counts = _projected(client, first, int(minute_floor(now).timestamp()))
     demand = [MinuteDemand(start + timedelta(minutes=n), people,
                            people * limits.segments_per_person)
               for n, people in enumerate(counts) if people]
     return drain(demand, limits.mps, limits.late_limit_minutes)
+
+
+def due_load(client: Client, now: datetime, max_age: float = 0.0) -> DueLoad:
+    """People due per minute for LOAD_MINUTES from the current hour's start: the last count
+    when it is at most `max_age` seconds old (the console), else counted now (every shard
+    read inside Redis) and kept for the next reader."""
+    hour = int(now.astimezone(UTC).replace(minute=0, second=0, microsecond=0).timestamp())
+    if max_age > 0 and (last := capacity_check.last_load(client)) is not None and (
+            0 <= now.timestamp() - last.counted_at <= max_age):
+        return last
+    before, counts = due_index.count_by_minute(client, hour, LOAD_MINUTES)
+    load = DueLoad(now.timestamp(), hour,
+                   before + due_index.claimed(client) + inflight.size(client), counts)
+    capacity_check.store_load(client, load, CHECK_PERIOD_SECONDS * capacity_check.KEEP_PERIODS)
+    return load
+
+
+def from_load(load: DueLoad, first: int) -> list[int]:
+    """DAY_MINUTES of people due from minute `first`; the backlog (and, in a count made this
+    minute, the people due earlier in the hour: overdue, not claimed) in the first minute. An
+    older count's earlier minutes are left out: the dispatcher has handed those people out."""
+    shift = max(0, (first - load.first) // 60)
+    counts = (load.counts[shift:shift + DAY_MINUTES] + [0] * DAY_MINUTES)[:DAY_MINUTES]
+    counts[0] += load.backlog
+    if load.counted_at >= first:
+        counts[0] += sum(load.counts[:shift])
+    return counts
 
 
 def window(limits: Limits, day: date | None, now: datetime) -> datetime:

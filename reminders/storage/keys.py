@@ -66,6 +66,9 @@ BROKER_REJECTED = PREFIX + "broker:rejected"
 # whose holder runs the next check (so one dispatcher checks once per period, not every tick).
 CAPACITY = PREFIX + "capacity"
 CAPACITY_REFRESH = PREFIX + "capacity:refresh"
+# The people due per minute as last counted (a JSON string, see capacity_check.DueLoad): what the
+# console's Tonight page shows between two counts, instead of reading the whole due index.
+CAPACITY_LOAD = PREFIX + "capacity:load"
 # Per-night counters for `stats`: hash, field = outcome, value = count.
 STATS_PREFIX = PREFIX + "stats:"
 

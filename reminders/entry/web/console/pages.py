@@ -60,22 +60,26 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
         chart=charts.person_chart(nights), preview=preview), status
 
 
+def _page_number() -> int:
+    """?page=N (from 1); anything else is page 1."""
+    try:
+        return min(max(int(request.args.get("page", "1")), 1), 1_000_000)
+    except ValueError:
+        return 1
+
+
 def register(bp: Blueprint, svc: Services) -> None:
     def tonight_page() -> Any:
         now = datetime.now(UTC)
-        found = tonight(svc.store, svc.settings, now)
+        found = tonight(svc.store, svc.settings, now, page=_page_number())
         return render_template("console/tonight.html", operator=g.operator, t=found, now=now,
                                chart=charts.nights_chart(found.stats["nights"]))
 
     def people_page() -> Any:
         query, state = request.args.get("q", ""), request.args.get("state", "")
-        try:
-            page_no = int(request.args.get("page", "1"))
-        except ValueError:
-            page_no = 1
         error = ""
         try:
-            found = people.search(svc.store, query, state, page_no, datetime.now(UTC))
+            found = people.search(svc.store, query, state, _page_number(), datetime.now(UTC))
         except InvalidInput as exc:
             error, found = str(exc), people.Page([], 0, 1, 1)
         return render_template("console/people.html", operator=g.operator, q=query,
