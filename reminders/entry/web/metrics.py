@@ -21,7 +21,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from reminders.domain.triage import FLAG_CATEGORIES
-from reminders.storage import capacity_check, circuit, counters
+from reminders.storage import capacity_check, circuit, counters, tally
 from reminders.storage.client import Client
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
@@ -41,6 +41,20 @@ class RedisCollector(Collector):
         yield from self._dispatch(counts)
         yield from self._provider(counts)
         yield from self._capacity()
+        yield self._subscribers()
+
+    def _subscribers(self) -> Metric:
+        """People by each kept count (storage/tally.py): one HGETALL of a small hash."""
+        kept = tally.read(self.redis)
+        people = GaugeMetricFamily("reminders_subscribers",
+                                   "Subscribers by dimension (sms, email, channel, language, "
+                                   "cause, zone, flag) and value; total under dimension total",
+                                   labels=["dimension", "value"])
+        people.add_metric(["total", ""], float(kept.total))
+        for dimension, values in sorted(kept.counts.items()):
+            for value, count in sorted(values.items()):
+                people.add_metric([dimension, value], float(count))
+        return people
 
     def _capacity(self) -> Iterator[Metric]:
         """The dispatcher's last capacity check (app/capacity.py), read, never computed here:
