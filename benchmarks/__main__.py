@@ -24,6 +24,7 @@ from benchmarks import (
     e2e,
     importer,
     memory,
+    operations,
     render,
     report,
     speed,
@@ -51,6 +52,7 @@ PLAN: tuple[tuple[str, ModuleType, float], ...] = (
     ("worker_memory", worker_memory, 50),
     ("webhook", webhook, 45),
     ("import", importer, 20),
+    ("operations", operations, 420),
 )
 
 

@@ -49,6 +49,8 @@ def test_every_kind_of_write_moves_the_counts(console_services: Services) -> Non
     assert kept.of("cause") == {"diabetes": 1, "cancer_treatment": 1, "none": 2}
     assert kept.of("zone") == {ZONE: 3, "Asia/Tokyo": 1}
     assert kept.of("flag") == {"open": 1}
+    assert kept.of("state") == {"active/none": 1, "opted_out/none": 1, "none/active": 1,
+                                "active/active": 1}  # Dee's SMS stays active, unused
     assert tally.paused_on(svc.redis, now.date()) == 1
     assert tally.paused_on(svc.redis, now.date() + timedelta(days=3)) == 0
     assert stats.recount(svc.store, now).fields == {}
@@ -57,8 +59,9 @@ def test_every_kind_of_write_moves_the_counts(console_services: Services) -> Non
     flags.clear(svc.store, svc.store.require("+13125550101"), "called", "op", now)
     assert tally.read(svc.redis).of("flag") == {}
     assert names.page(svc.redis, ["flagged"], b"", 0, 10) == []
-    assert names.page(svc.redis, ["sms:active", "sms:opted_out", "sms:none"], b"", 0, 10) == [
-        ana.id, bo.id, cy.id, dee.id]
+    everyone = ["active/none", "opted_out/none", "none/active", "active/active"]
+    assert names.page(svc.redis, everyone, b"", 0, 10) == [ana.id, bo.id, cy.id, dee.id]
+    assert names.page(svc.redis, everyone, b"", 1, 2) == [bo.id, cy.id]
     assert stats.recount(svc.store, now).fields == {}
 
 
@@ -76,11 +79,11 @@ def test_a_recount_reports_drift_and_corrects_it(console_services: Services) -> 
     assert drift.records == 1
     assert drift.fields == {
         "cause:none": (2, 1), "channel:sms": (2, 1), "email:none": (2, 1),
-        "language:en": (2, 0), "language:es": (0, 1), "sms:active": (2, 1), "total": (2, 1),
-        f"zone:{ZONE}": (2, 1)}
+        "language:en": (2, 0), "language:es": (0, 1), "sms:active": (2, 1),
+        "state:active/none": (2, 1), "total": (2, 1), f"zone:{ZONE}": (2, 1)}
     kept = tally.read(svc.redis)
     assert kept.total == 1 and kept.of("language") == {"es": 1}
-    assert names.page(svc.redis, ["sms:active"], b"", 0, 10) == [one.id]
+    assert names.page(svc.redis, ["active/none"], b"", 0, 10) == [one.id]
     assert stats.recount(svc.store, now).fields == {}
 
 
@@ -89,7 +92,7 @@ def test_the_name_index_folds_names_as_search_does(console_services: Services) -
     typed = {"+13125550121": "José Ñúñez", "+13125550122": "  ANA   María ",
              "+13125550123": "Zoë 🦶 Ångström", "+13125550124": "A" * 40}
     ids = {phone: enrol(svc, phone, name=name).id for phone, name in typed.items()}
-    stored = set(svc.redis.zrange(names.set_key("sms:active"), 0, -1))
+    stored = set(svc.redis.zrange(names.set_key("active/none"), 0, -1))
     assert stored == {names.key(typed[p]) + b"\0" + i.encode() for p, i in ids.items()}
     assert names.key("José Ñúñez") == b"jose nunez"
     assert names.key("  ANA   María ") == b"ana maria"
@@ -98,4 +101,4 @@ def test_the_name_index_folds_names_as_search_does(console_services: Services) -
     # What an operator types finds them, accents or not.
     for query, phone in (("jose n", "+13125550121"), ("ANA MARIA", "+13125550122"),
                          ("zoë", "+13125550123")):
-        assert names.page(svc.redis, ["sms:active"], names.key(query), 0, 5) == [ids[phone]]
+        assert names.page(svc.redis, ["active/none"], names.key(query), 0, 5) == [ids[phone]]

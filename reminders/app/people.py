@@ -3,8 +3,9 @@
 
 A full phone number (any format) or an email address is looked up in its index (one read).
 Anything else is the start of a name, looked up in the name index (storage/names.py: sorted
-sets of normalised names, one per consent state and one of the flagged): the page is a ZRANGE
-BYLEX with LIMIT and the total a ZLEXCOUNT, whatever the number of people. Only the page shown
+sets of normalised names, one per pair of consent states and one of the flagged): the page is
+a ZRANGE BYLEX with LIMIT (the first entries of each set a filter covers, merged) and the total
+a ZLEXCOUNT, whatever the number of people. Only the page shown
 is then read and described in full (report.describe_all, what `show` prints).
 """
 
@@ -20,7 +21,7 @@ from reminders.app.report import describe_all
 from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput, looks_like_email
-from reminders.storage import names
+from reminders.storage import names, tally
 from reminders.storage.subscribers import Store
 
 PER_PAGE = 50
@@ -28,8 +29,6 @@ MAX_QUERY = 100
 # The filter's choices: "sms:<state>", "email:<state>", "flagged"; "" for everyone.
 STATES = ("", *(f"sms:{s}" for s in SmsStatus), *(f"email:{s}" for s in EmailStatus),
           "flagged")
-# Everyone is in exactly one of these (their SMS state): their union is "everyone".
-EVERYONE = [f"sms:{s}" for s in SmsStatus]
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def search(store: Store, query: str, state: str, page: int, now: datetime,
         subs = [sub for sub in map(store.get, found)
                 if sub is not None and _in_state(sub, state, now)]
         return Page(list(describe_all(store, subs, now)), len(subs), 1, 1)
-    sets = [state] if state else EVERYONE
+    sets = _sets(store, state)
     prefix = names.key(query)
     total = names.count(store.redis, sets, prefix)
     pages = max(1, -(-total // per_page))
@@ -59,6 +58,20 @@ def search(store: Store, query: str, state: str, page: int, now: datetime,
     shown = names.page(store.redis, sets, prefix, (page - 1) * per_page, per_page)
     subs = [sub for sub in map(store.get, shown) if sub is not None]
     return Page(list(describe_all(store, subs, now)), total, page, pages)
+
+
+def _sets(store: Store, state: str) -> list[str]:
+    """The name index's sets that hold the people in `state`: everyone is in the set of their
+    two consent states ("active/none"); the kept counts say which of those sets have people."""
+    if state == "flagged":
+        return ["flagged"]
+    kind, _, value = state.partition(":")
+    found = []
+    for both in tally.read(store.redis).of("state"):
+        sms, _, email = both.partition("/")
+        if not kind or (kind, value) in (("sms", sms), ("email", email)):
+            found.append(both)
+    return sorted(found)
 
 
 def _exact(store: Store, query: str) -> list[str] | None:

@@ -58,7 +58,7 @@ TALLY = PREFIX + "tally"
 # Who is paused until when (sorted set, member = id, score = the last paused date as YYYYMMDD).
 TALLY_PAUSED = PREFIX + "tally:paused"
 # Names for search (storage/names.py): sorted sets of "<normalised name>\0<id>" (all scores 0,
-# read by lexical range), one per consent state ("sms:active", "email:none", ...) and "flagged".
+# read by lexical range), one per pair of consent states ("active/none", ...) and "flagged".
 NAMES_PREFIX = PREFIX + "names:"
 # Broker queue entries no worker could read (a list, newest first, capped): see broker.py.
 BROKER_REJECTED = PREFIX + "broker:rejected"

@@ -1,7 +1,8 @@
 """The name index for People search: sorted sets of "<normalised name>\\0<id>" (score 0, read by
-lexical range), one per consent state (keys.NAMES_PREFIX + "sms:active", "email:none", ...) and
-one of the people with an open flag ("flagged"). Everyone is in exactly one sms:<state> set, so
-"everyone" is their union.
+lexical range), one per pair of consent states (keys.NAMES_PREFIX + "<sms>/<email>": "active/
+none", "opted_out/active", ...: everyone is in exactly one, ~100 B a person at a million) and
+one of the people with an open flag ("flagged"). The kept counts (tally `state:<sms>/<email>`)
+say which of these sets have people.
 
 Written only by the subscriber scripts (lua/names_functions.lua, with the record, in the same
 script) and replaced by a recount (tally.rebuild). A prefix search or a page is ZRANGE BYLEX

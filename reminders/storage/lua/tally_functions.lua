@@ -12,30 +12,50 @@ local TALLY_DIMENSIONS = {
   {'cause', 'cause', false, 'none'},
   {'zone', 'z', 'tz', 'none'},
 }
--- A field by its name, else by its older name (records not rewritten since); false if empty.
-local function tally_field(record_key, field, legacy)
-  local value = redis.call('HGET', record_key, field)
-  if (not value or value == '') and legacy then value = redis.call('HGET', record_key, legacy) end
-  if not value or value == '' then return false end
-  return value
+-- The fields read, in one HMGET: each dimension's field and older name, then flag and paused.
+local TALLY_FIELDS = {}
+for _, d in ipairs(TALLY_DIMENSIONS) do
+  TALLY_FIELDS[#TALLY_FIELDS + 1] = d[2]
+  TALLY_FIELDS[#TALLY_FIELDS + 1] = d[3] or d[2]
+end
+TALLY_FIELDS[#TALLY_FIELDS + 1] = 'flag'
+TALLY_FIELDS[#TALLY_FIELDS + 1] = 'paused'
+local function tally_present(value)
+  return value and value ~= ''
+end
+-- {dimension = value}, plus `state` ("<sms>/<email>": the name index's set) and flag, paused
+-- (false when absent); nil when there is no such record.
+local function tally_values(record_key)
+  if redis.call('EXISTS', record_key) == 0 then return nil end
+  local got = redis.call('HMGET', record_key, unpack(TALLY_FIELDS))
+  local values = {}
+  for i, d in ipairs(TALLY_DIMENSIONS) do
+    local value = got[2 * i - 1]
+    if not tally_present(value) then value = got[2 * i] end
+    if not tally_present(value) then value = d[4] end
+    values[d[1]] = value
+  end
+  values.state = values.sms .. '/' .. values.email
+  local n = #TALLY_FIELDS
+  values.flag = tally_present(got[n - 1]) and got[n - 1]
+  values.paused = tally_present(got[n]) and got[n]
+  return values
 end
 local function tally_record(record_key, subscriber_id, sign, tally_key, paused_key)
-  if redis.call('EXISTS', record_key) == 0 then return end
+  local values = tally_values(record_key)
+  if not values then return end
   for _, d in ipairs(TALLY_DIMENSIONS) do
-    local value = tally_field(record_key, d[2], d[3]) or d[4]
-    redis.call('HINCRBY', tally_key, d[1] .. ':' .. value, sign)
+    redis.call('HINCRBY', tally_key, d[1] .. ':' .. values[d[1]], sign)
   end
+  redis.call('HINCRBY', tally_key, 'state:' .. values.state, sign)
   -- An open foot-problem flag (the record's `flag` date; flags.py opens it until closed).
-  if tally_field(record_key, 'flag', false) then
-    redis.call('HINCRBY', tally_key, 'flag:open', sign)
-  end
+  if values.flag then redis.call('HINCRBY', tally_key, 'flag:open', sign) end
   redis.call('HINCRBY', tally_key, 'total', sign)
   -- Paused: a date, so "paused now" is a range count (ZCOUNT from today), not a counter.
-  local paused = tally_field(record_key, 'paused', false)
   if sign < 0 then
     redis.call('ZREM', paused_key, subscriber_id)
-  elseif paused then
-    local day = tonumber((string.gsub(paused, '-', '')))
+  elseif values.paused then
+    local day = tonumber((string.gsub(values.paused, '-', '')))
     if day then redis.call('ZADD', paused_key, day, subscriber_id) end
   end
 end
