@@ -127,11 +127,11 @@ def run(ctx: Context) -> list[Row]:
     client = ctx.client()
     client.flushall()
     now = datetime.now(UTC).replace(microsecond=0)
-    before_memory = int(client.info("memory")["used_memory"])  # type: ignore[index]
+    before_memory = int(client.info("memory")["used_memory"])
     wrote = seed(client, now)
     name_bytes = sum(int(client.memory_usage(k, samples=0) or 0)
                      for k in client.scan_iter(match=keys.NAMES_PREFIX + "*")) / N
-    per_person = (int(client.info("memory")["used_memory"]) - before_memory) / N  # type: ignore[index]
+    per_person = (int(client.info("memory")["used_memory"]) - before_memory) / N
     svc = build(load_settings(ctx.env(), dotenv=False))
     operators.add(client, "bench@example.org", PASSWORD, now, "bench")
 
@@ -145,7 +145,7 @@ def run(ctx: Context) -> list[Row]:
         http = _logged_in(base)
         for label, path in PAGES:
             http.get(base + path)  # warm (templates compiled, connections open)
-            results[label] = timed(client, lambda p=path: _ok(http, base + p), REPEAT)
+            results[label] = timed(client, _getter(http, base + path), REPEAT)
     finally:
         server.shutdown()
     results["stats"] = timed(client, lambda: stats.compute(client, 7, now), REPEAT)
@@ -202,7 +202,9 @@ def _logged_in(base: str) -> requests.Session:
     return http
 
 
-def _ok(http: requests.Session, url: str) -> None:
-    response = http.get(url, allow_redirects=False)
-    if response.status_code != 200:
-        raise RuntimeError(f"{url}: HTTP {response.status_code}")
+def _getter(http: requests.Session, url: str) -> Callable[[], None]:
+    def get() -> None:
+        response = http.get(url, allow_redirects=False)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    return get

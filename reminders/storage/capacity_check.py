@@ -78,7 +78,7 @@ def store_load(client: Client, load: DueLoad, keep_seconds: float) -> None:
 def last_load(client: Client) -> DueLoad | None:
     raw = client.get(keys.CAPACITY_LOAD)
     try:
-        got = json.loads(codec.text(raw))  # type: ignore[arg-type]
+        got = json.loads(codec.text(raw))
         return DueLoad(float(got["at"]), int(got["first"]), int(got["backlog"]),
                        [int(n) for n in got["counts"]])
     except (TypeError, ValueError, KeyError, AttributeError):

@@ -77,7 +77,7 @@ def count(client: Client, sets: list[str], prefix: bytes) -> int:
     low, high = _bounds(prefix)
     with client.pipeline(transaction=False) as pipe:
         for name in sets:
-            pipe.zlexcount(set_key(name), low, high)  # type: ignore[arg-type]
+            pipe.zlexcount(set_key(name), low, high)
         return sum(int(n) for n in pipe.execute())
 
 
@@ -90,7 +90,7 @@ def page(client: Client, sets: list[str], prefix: bytes, offset: int, limit: int
     start = offset if len(sets) == 1 else 0
     with client.pipeline(transaction=False) as pipe:
         for name in sets:
-            pipe.zrange(set_key(name), low, high, bylex=True, offset=start, num=want)  # type: ignore[arg-type]
+            pipe.zrange(set_key(name), low, high, bylex=True, offset=start, num=want)
         parts: list[list[bytes]] = pipe.execute()
     merged: Iterator[bytes] = heapq.merge(*parts)
     members = list(merged)[offset - start: offset - start + limit]

@@ -51,7 +51,7 @@ class Tally:
 
 def read(client: Client) -> Tally:
     """The kept counts: one HGETALL of a hash of a few hundred fields at most."""
-    raw = codec.text_hash(client.hgetall(keys.TALLY))  # type: ignore[arg-type]
+    raw = codec.text_hash(client.hgetall(keys.TALLY))
     counts: dict[str, dict[str, int]] = {}
     for field, value in raw.items():
         dimension, colon, name = field.partition(":")
@@ -96,8 +96,8 @@ def rebuild(client: Client, subscriber_ids: Iterable[list[str]], unreadable: lis
             page = ids[start:start + PAGE]
             records += int(count(keys=[tally_tmp, paused_tmp, *map(keys.subscriber, page)],
                                  args=[names_tmp, *page]))
-    found = {k: int(v) for k, v in codec.text_hash(client.hgetall(tally_tmp)).items()}  # type: ignore[arg-type]
-    kept = {k: int(v) for k, v in codec.text_hash(client.hgetall(keys.TALLY)).items()  # type: ignore[arg-type]
+    found = {k: int(v) for k, v in codec.text_hash(client.hgetall(tally_tmp)).items()}
+    kept = {k: int(v) for k, v in codec.text_hash(client.hgetall(keys.TALLY)).items()
             if k == TOTAL or ":" in k}
     drift = {f: (kept.get(f, 0), found.get(f, 0)) for f in sorted({*found, *kept})
              if kept.get(f, 0) != found.get(f, 0)}
