@@ -20,6 +20,8 @@ from reminders.settings_parse import (
     _bool,
     _broker_url,
     _ca_file,
+    _carrier_map,
+    _carrier_mix,
     _email_address,
     _float,
     _hhmm,
@@ -61,6 +63,13 @@ class Settings:
     twilio_webhook_shared_keys: tuple[tuple[str, str], ...] = ()
     twilio_api_url: str = "https://api.twilio.com"
     twilio_mps: float = 1.0
+    # US 10DLC carrier limits (capacity forecast): segments a day per carrier (T-Mobile's daily
+    # cap per brand), segments a second per carrier (AT&T's per-campaign rate), and the share
+    # of the numbers on each carrier (default: an estimate from national market shares).
+    carrier_daily_caps: tuple[tuple[str, float], ...] = ()
+    carrier_mps: tuple[tuple[str, float], ...] = ()
+    carrier_mix: tuple[tuple[str, float], ...] = (("verizon", 0.35), ("tmobile", 0.33),
+                                                  ("att", 0.32))
     # Provider requests one worker keeps in flight (SEND_CONCURRENCY); 0: sized from TWILIO_MPS.
     send_concurrency_setting: int = 0
     twilio_timeout_seconds: float = 10.0
@@ -181,6 +190,9 @@ VARIABLES = (
     Variable("SMS_BACKEND", "sms_backend", _one_of("twilio", "console")),
     Variable("TWILIO_API_URL", "twilio_api_url", _url),
     Variable("TWILIO_MPS", "twilio_mps", _ranged(_float, 0.01, 10000)),
+    Variable("CARRIER_DAILY_CAPS", "carrier_daily_caps", _carrier_map),
+    Variable("CARRIER_MPS", "carrier_mps", _carrier_map),
+    Variable("CARRIER_MIX", "carrier_mix", _carrier_mix),
     Variable("SEND_CONCURRENCY", "send_concurrency_setting", _ranged(_int, 1, 1000)),
     Variable("TWILIO_TIMEOUT_SECONDS", "twilio_timeout_seconds", _ranged(_float, 0.1, 120)),
     Variable("SMS_MAX_SEGMENTS", "sms_max_segments", _ranged(_int, 1, 10)),

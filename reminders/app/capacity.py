@@ -27,14 +27,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from reminders.domain.capacity import Forecast, MinuteDemand, MinuteLoad, drain, minute_floor
+from reminders.domain.capacity import (
+    CarrierLoad,
+    Forecast,
+    MinuteDemand,
+    MinuteLoad,
+    drain,
+    minute_floor,
+    with_carriers,
+)
 from reminders.domain.validation import InvalidInput
 from reminders.settings import Settings
 from reminders.storage import capacity_check, due_index, inflight
 from reminders.storage.capacity_check import DueLoad
 from reminders.storage.client import Client
 
-__all__ = ["DueLoad", "Forecast", "Limits", "MinuteLoad", "check", "due_load", "forecast",
+__all__ = ["CarrierLoad", "DueLoad", "Forecast", "Limits", "MinuteLoad", "check", "due_load", "forecast",
            "window"]
 
 log = logging.getLogger(__name__)
@@ -54,11 +62,16 @@ class Limits:
     segments_per_person: int
     late_limit_minutes: int
     zone: str
+    # US 10DLC carrier limits (Settings.carrier_*): checked on each carrier's share.
+    carrier_mix: tuple[tuple[str, float], ...] = ()
+    carrier_daily_caps: tuple[tuple[str, float], ...] = ()
+    carrier_mps: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
         return cls(settings.twilio_mps, settings.sms_max_segments, settings.late_limit_minutes,
-                   settings.fallback_timezone)
+                   settings.fallback_timezone, settings.carrier_mix,
+                   settings.carrier_daily_caps, settings.carrier_mps)
 
 
 def forecast(client: Client, settings: Settings | Limits, day: date | None = None,
@@ -76,7 +89,9 @@ def forecast(client: Client, settings: Settings | Limits, day: date | None = Non
     demand = [MinuteDemand(start + timedelta(minutes=n), people,
                            people * limits.segments_per_person)
               for n, people in enumerate(counts) if people]
-    return drain(demand, limits.mps, limits.late_limit_minutes)
+    return with_carriers(drain(demand, limits.mps, limits.late_limit_minutes),
+                         limits.carrier_mix, dict(limits.carrier_daily_caps),
+                         dict(limits.carrier_mps))
 
 
 def due_load(client: Client, now: datetime, max_age: float = 0.0) -> DueLoad:
@@ -142,8 +157,13 @@ def check(client: Client, limits: Limits, now: datetime,
         result.at_risk, now.timestamp(), worst.minute_utc.timestamp() if worst else 0.0,
         worst.delay_seconds if worst else 0.0, result.people, due_index.size(client))
     capacity_check.store(client, verdict, period_seconds)
-    if result.at_risk and worst is not None:
-        risky = [m for m in result.minutes if m.at_risk]
+    risky = [m for m in result.minutes if m.at_risk]
+    for carrier in (c for c in result.carriers if c.at_risk):
+        log.warning("capacity at_risk carrier=%s segments=%d daily_cap=%s carrier_mps=%s "
+                    "worst_delay_min=%.0f: ask the carrier for more (a vetted brand), or "
+                    "spread the load (reminders capacity)", carrier.carrier, carrier.segments,
+                    carrier.daily_cap, carrier.mps, carrier.worst_delay_seconds / 60)
+    if risky and worst is not None:
         log.warning(
             "capacity at_risk people=%d first_late_minute=%s worst_minute=%s "
             "worst_delay_min=%.0f late_limit_min=%d mps=%g: raise TWILIO_MPS, add senders or "
