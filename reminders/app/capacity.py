@@ -42,8 +42,8 @@ from reminders.storage import capacity_check, due_index, inflight
 from reminders.storage.capacity_check import DueLoad
 from reminders.storage.client import Client
 
-__all__ = ["CarrierLoad", "DueLoad", "Forecast", "Limits", "MinuteLoad", "check", "due_load", "forecast",
-           "window"]
+__all__ = ["CarrierLoad", "DueLoad", "Forecast", "Limits", "MinuteLoad", "check", "due_load",
+           "forecast", "window"]
 
 log = logging.getLogger(__name__)
 
