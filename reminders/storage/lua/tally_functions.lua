@@ -41,16 +41,23 @@ local function tally_values(record_key)
   values.paused = tally_present(got[n]) and got[n]
   return values
 end
+-- Add to a count; a count back at 0 is removed, so an emptied database holds no counts at all
+-- (`forget` of the last person leaves nothing behind).
+local function tally_add(tally_key, field, sign)
+  if redis.call('HINCRBY', tally_key, field, sign) == 0 then
+    redis.call('HDEL', tally_key, field)
+  end
+end
 local function tally_record(record_key, subscriber_id, sign, tally_key, paused_key)
   local values = tally_values(record_key)
   if not values then return end
   for _, d in ipairs(TALLY_DIMENSIONS) do
-    redis.call('HINCRBY', tally_key, d[1] .. ':' .. values[d[1]], sign)
+    tally_add(tally_key, d[1] .. ':' .. values[d[1]], sign)
   end
-  redis.call('HINCRBY', tally_key, 'state:' .. values.state, sign)
+  tally_add(tally_key, 'state:' .. values.state, sign)
   -- An open foot-problem flag (the record's `flag` date; flags.py opens it until closed).
-  if values.flag then redis.call('HINCRBY', tally_key, 'flag:open', sign) end
-  redis.call('HINCRBY', tally_key, 'total', sign)
+  if values.flag then tally_add(tally_key, 'flag:open', sign) end
+  tally_add(tally_key, 'total', sign)
   -- Paused: a date, so "paused now" is a range count (ZCOUNT from today), not a counter.
   if sign < 0 then
     redis.call('ZREM', paused_key, subscriber_id)
