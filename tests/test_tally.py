@@ -76,11 +76,14 @@ def test_a_recount_reports_drift_and_corrects_it(console_services: Services) -> 
     svc.redis.delete(keys.subscriber(two.id))
 
     drift = stats.recount(svc.store, now)
+    started = datetime.fromisoformat(one.created_at.replace("Z", "+00:00"))
+    week = (int(started.timestamp()) - 1_704_067_200) // 604_800  # weeks since 2024-01-01
     assert drift.records == 1
     assert drift.fields == {
         "cause:none": (2, 1), "channel:sms": (2, 1), "email:none": (2, 1),
         "language:en": (2, 0), "language:es": (0, 1), "sms:active": (2, 1),
-        "state:active/none": (2, 1), "total": (2, 1), f"zone:{ZONE}": (2, 1)}
+        "state:active/none": (2, 1), "total": (2, 1), f"zone:{ZONE}": (2, 1),
+        f"cohort:{week}/on/en/none": (2, 0), f"cohort:{week}/on/es/none": (0, 1)}
     kept = tally.read(svc.redis)
     assert kept.total == 1 and kept.of("language") == {"es": 1}
     assert names.page(svc.redis, ["active/none"], b"", 0, 10) == [one.id]

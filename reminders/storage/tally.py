@@ -1,6 +1,7 @@
 """Counts kept, not counted: people by "<dimension>:<value>" (keys.TALLY: sms:active,
 email:none, channel:both, language:es, cause:diabetes, zone:America/Chicago, flag:open; and
-`total`) and who is paused until when (keys.TALLY_PAUSED).
+`total`; `state` = "<sms>/<email>", `cohort` = "<week started>/<on|pending|off>/<language>/
+<cause>" for retention) and who is paused until when (keys.TALLY_PAUSED).
 
 The scripts that write a subscriber hash (lua/subscriber_replace.lua, subscriber_opt_out.lua,
 subscriber_delete.lua) take the old record out of the counts and put the new one in, in the same
@@ -26,6 +27,9 @@ from reminders.storage import codec, keys, names
 from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
+# Dimensions /metrics leaves out: one label value per program week, language and cause is too
+# many time series for Prometheus (`reminders analytics` reads them).
+NOT_EXPORTED = ("cohort",)
 SCRATCH = ":recount"  # suffix of the scratch keys a rebuild counts into
 PAGE = 500  # records per recount script call (Redis is held ~1 ms at a time)
 # Fields of the hash that are not "<dimension>:<value>" counts.

@@ -16,6 +16,7 @@ from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
+from reminders.entry.cli import analytics as cli_analytics
 from reminders.entry.cli import capacity as cli_capacity
 from reminders.entry.cli import flags as cli_flags
 from reminders.entry.cli import loop, person, tables
@@ -245,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_flags.register(sub)
     cli_operators.register(sub)
     cli_capacity.register(sub)
+    cli_analytics.register(sub)
     loop.register(sub)
 
     p = sub.add_parser("run", help="web + worker + beat together")

@@ -52,6 +52,8 @@ class RedisCollector(Collector):
                                    labels=["dimension", "value"])
         people.add_metric(["total", ""], float(kept.total))
         for dimension, values in sorted(kept.counts.items()):
+            if dimension in tally.NOT_EXPORTED:
+                continue
             for value, count in sorted(values.items()):
                 people.add_metric([dimension, value], float(count))
         return people

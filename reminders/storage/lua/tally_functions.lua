@@ -20,6 +20,11 @@ for _, d in ipairs(TALLY_DIMENSIONS) do
 end
 TALLY_FIELDS[#TALLY_FIELDS + 1] = 'flag'
 TALLY_FIELDS[#TALLY_FIELDS + 1] = 'paused'
+TALLY_FIELDS[#TALLY_FIELDS + 1] = 'c'
+TALLY_FIELDS[#TALLY_FIELDS + 1] = 'created'
+-- Program weeks count from 2024-01-01T00:00Z, a Monday (the record's `c` counts seconds from
+-- there; an older record's `created`, from the epoch).
+local TALLY_WEEK_BASE, TALLY_WEEK = 1704067200, 604800
 local function tally_present(value)
   return value and value ~= ''
 end
@@ -37,8 +42,20 @@ local function tally_values(record_key)
   end
   values.state = values.sms .. '/' .. values.email
   local n = #TALLY_FIELDS
-  values.flag = tally_present(got[n - 1]) and got[n - 1]
-  values.paused = tally_present(got[n]) and got[n]
+  values.flag = tally_present(got[n - 3]) and got[n - 3]
+  values.paused = tally_present(got[n - 2]) and got[n - 2]
+  -- The week they started, and whether they still get texts or emails (on), have not
+  -- confirmed yet (pending) or no longer do (off): retention by program week (analytics.py).
+  local week = 'none'
+  if tonumber(got[n - 1] or '') then
+    week = math.floor(tonumber(got[n - 1]) / TALLY_WEEK)
+  elseif tonumber(got[n] or '') then
+    week = math.floor((tonumber(got[n]) - TALLY_WEEK_BASE) / TALLY_WEEK)
+  end
+  local on = 'off'
+  if values.sms == 'active' or values.email == 'active' then on = 'on'
+  elseif values.sms == 'pending' or values.email == 'pending' then on = 'pending' end
+  values.cohort = week .. '/' .. on .. '/' .. values.language .. '/' .. values.cause
   return values
 end
 -- Add to a count; a count back at 0 is removed, so an emptied database holds no counts at all
@@ -55,6 +72,7 @@ local function tally_record(record_key, subscriber_id, sign, tally_key, paused_k
     tally_add(tally_key, d[1] .. ':' .. values[d[1]], sign)
   end
   tally_add(tally_key, 'state:' .. values.state, sign)
+  tally_add(tally_key, 'cohort:' .. values.cohort, sign)
   -- An open foot-problem flag (the record's `flag` date; flags.py opens it until closed).
   if values.flag then tally_add(tally_key, 'flag:open', sign) end
   tally_add(tally_key, 'total', sign)
