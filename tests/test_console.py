@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -181,6 +182,37 @@ def test_tonight_pages_through_the_people_due_soon(console: Console,
     assert len(on_first) == 50 and on_first | on_second == set(shown)
     assert not on_first & on_second
     assert console.get("/console/?page=zz").status_code == 200
+
+
+def test_a_persons_delivery_report_downloads_as_csv(console: Console,
+                                                    console_services: Services) -> None:
+    import csv
+
+    from reminders.app import delivery_status
+    from reminders.storage import nights
+
+    svc = console_services
+    sub = svc.store.require(PHONE)
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(sub.timezone)).date()
+    svc.sender.deliver(sub.id, today, now, ignore_late=True)
+    sid = nights.read(svc.redis, sub.id, today)["sms_id"]
+    assert delivery_status.advance(svc.redis, sid, "undelivered", "30003")[0]
+    svc.inbound(now).handle(PHONE, "7")
+    page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+    assert "deliveries.csv?days=90" in page
+    response = console.get(f"/console/people/{PHONE}/deliveries.csv?days=3")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="deliveries-13125550140.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(response.get_data(as_text=True).splitlines()))
+    assert [row["date"] for row in rows] == [
+        (today - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    assert {k: rows[-1][k] for k in ("outcome", "sms", "sms_status", "sms_error", "score")} == {
+        "outcome": "failed", "sms": "sent", "sms_status": "undelivered", "sms_error": "30003",
+        "score": "7"}
+    assert rows[0]["outcome"] == "" and rows[0]["sms"] == ""
+    assert console.get("/console/people/+19999999999/deliveries.csv").status_code == 404
+    assert console.get(f"/console/people/{PHONE}/deliveries.csv?days=x").status_code == 200
 
 
 def test_send_now_sends_once_and_is_audited(console: Console,

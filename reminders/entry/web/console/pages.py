@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 
 from reminders.app import history, people, preferences
 from reminders.app.report import describe
@@ -88,6 +90,24 @@ def register(bp: Blueprint, svc: Services) -> None:
     def person_view(handle: str) -> Any:
         return person_page(svc, find(svc, handle))
 
+    def deliveries_csv(handle: str) -> Any:
+        """The person's delivery report (?days=N, up to history.REPORT_DAYS) as CSV."""
+        sub = find(svc, handle)
+        try:
+            days = min(max(int(request.args.get("days", "90")), 1), history.REPORT_DAYS)
+        except ValueError:
+            days = 90
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=history.REPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(history.delivery_report(svc.redis, sub, datetime.now(UTC), days))
+        name = f"deliveries-{sub.handle().lstrip('+').replace('@', '_at_')}.csv"
+        return Response(out.getvalue(), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store"})
+
+    bp.add_url_rule("/people/<handle>/deliveries.csv", endpoint="deliveries",
+                    view_func=deliveries_csv, methods=["GET"])
     bp.add_url_rule("/", endpoint="tonight", view_func=tonight_page, methods=["GET"])
     bp.add_url_rule("/people", endpoint="people", view_func=people_page, methods=["GET"])
     bp.add_url_rule("/people/<handle>", endpoint="person", view_func=person_view,
