@@ -88,7 +88,11 @@ def timed(client: redis.Redis, call: Callable[[], object], repeat: int
         started = time.perf_counter()
         call()
         times.append(time.perf_counter() - started)
-    return times, (redis_usec(client) - before) / 1e6 / repeat
+    redis_s = (redis_usec(client) - before) / 1e6 / repeat
+    # Shown as it goes: a long run cut short still leaves its figures in the log.
+    print(f"  p50 {fmt_ms(statistics.median(times))} p99 {fmt_ms(p99(times))} "
+          f"Redis {fmt_ms(redis_s)} ({repeat}x)", flush=True)
+    return times, redis_s
 
 
 def p99(times: list[float]) -> float:
@@ -129,6 +133,7 @@ def run(ctx: Context) -> list[Row]:
     now = datetime.now(UTC).replace(microsecond=0)
     before_memory = int(client.info("memory")["used_memory"])
     wrote = seed(client, now)
+    print(f"  wrote {N:,} people in {wrote:.0f} s", flush=True)
     name_bytes = sum(int(client.memory_usage(k, samples=0) or 0)
                      for k in client.scan_iter(match=keys.NAMES_PREFIX + "*")) / N
     per_person = (int(client.info("memory")["used_memory"]) - before_memory) / N
@@ -144,6 +149,7 @@ def run(ctx: Context) -> list[Row]:
     try:
         http = _logged_in(base)
         for label, path in PAGES:
+            print(f"  {label}:", flush=True)
             http.get(base + path)  # warm (templates compiled, connections open)
             results[label] = timed(client, _getter(http, base + path), REPEAT)
     finally:
@@ -153,6 +159,7 @@ def run(ctx: Context) -> list[Row]:
     recount_started = time.perf_counter()
     drift = stats.recount(svc.store, now)
     recount_s = time.perf_counter() - recount_started
+    print(f"  recount {recount_s:.0f} s, drift {drift.fields}; the old scans:", flush=True)
 
     old: dict[str, tuple[list[float], float]] = {
         "stats (every record decoded)": timed(client, lambda: old_stats(svc.store), 1),
