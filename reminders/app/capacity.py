@@ -94,10 +94,12 @@ def forecast(client: Client, settings: Settings | Limits, day: date | None = Non
                          dict(limits.carrier_mps))
 
 
-def due_load(client: Client, now: datetime, max_age: float = 0.0) -> DueLoad:
+def due_load(client: Client, now: datetime, max_age: float = 0.0, keep: bool = True
+             ) -> DueLoad:
     """People due per minute for LOAD_MINUTES from the current hour's start: the last count
     when it is at most `max_age` seconds old (the console), else counted now (every shard
-    read inside Redis) and kept for the next reader."""
+    read inside Redis) and, with `keep`, kept for the next reader (the dispatcher's check and
+    `reminders capacity` keep it; a console page, a GET, writes nothing)."""
     hour = int(now.astimezone(UTC).replace(minute=0, second=0, microsecond=0).timestamp())
     if max_age > 0 and (last := capacity_check.last_load(client)) is not None and (
             0 <= now.timestamp() - last.counted_at <= max_age):
@@ -105,7 +107,9 @@ def due_load(client: Client, now: datetime, max_age: float = 0.0) -> DueLoad:
     before, counts = due_index.count_by_minute(client, hour, LOAD_MINUTES)
     load = DueLoad(now.timestamp(), hour,
                    before + due_index.claimed(client) + inflight.size(client), counts)
-    capacity_check.store_load(client, load, CHECK_PERIOD_SECONDS * capacity_check.KEEP_PERIODS)
+    if keep:
+        capacity_check.store_load(client, load,
+                                  CHECK_PERIOD_SECONDS * capacity_check.KEEP_PERIODS)
     return load
 
 

@@ -4,7 +4,7 @@ prints) and the last nights' numbers (stats.compute, what `reminders stats` prin
 
 Nothing here reads every record or every due-index entry per view: the counts are kept
 (storage/tally.py), the people due per minute come from the last count of the due index
-(capacity.due_load: at most LOAD_AGE old, counted again when older), and the people listed
+(capacity.due_load: the dispatcher's count, at most LOAD_AGE old, else counted by the view), and the people listed
 are the first of the due index's shards.
 """
 
@@ -24,8 +24,10 @@ from reminders.storage.subscribers import Store
 HOURS = 25
 SOON = timedelta(hours=1)
 LISTED_SOON = 50
-# How old a count of the due index the page shows (the dispatcher counts every CHECK_PERIOD).
-LOAD_AGE = capacity.CHECK_PERIOD_SECONDS
+# How old a count of the due index the page shows: the dispatcher counts every CHECK_PERIOD
+# (at most, and about that often while it runs); older or absent, the view counts for itself
+# (and keeps nothing: a GET writes nothing).
+LOAD_AGE = 2 * capacity.CHECK_PERIOD_SECONDS
 # Pages of people due soon: each page reads the first page * LISTED_SOON of each shard.
 MAX_PAGE = 200
 
@@ -45,7 +47,7 @@ class Tonight:
 def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14,
             page: int = 1) -> Tonight:
     now = now.astimezone(UTC)
-    load = capacity.due_load(store.redis, now, LOAD_AGE)
+    load = capacity.due_load(store.redis, now, LOAD_AGE, keep=False)
     hour = datetime.fromtimestamp(load.first, UTC)
     minutes = load.counts
     starts = [hour + timedelta(hours=n) for n in range(HOURS)]
