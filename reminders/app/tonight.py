@@ -3,9 +3,9 @@ each of the next hours, the capacity forecast (capacity.forecast, what `reminder
 prints) and the last nights' numbers (stats.compute, what `reminders stats` prints).
 
 Nothing here reads every record or every due-index entry per view: the counts are kept
-(storage/tally.py), the people due per minute come from the last count of the due index
-(capacity.due_load: the dispatcher's count, at most LOAD_AGE old, else counted by the view), and the people listed
-are the first of the due index's shards.
+(storage/tally.py), the people due per minute come from the dispatcher's last count of the due
+index (capacity.due_load: at most LOAD_AGE old, else counted by the view, which keeps nothing),
+and the people listed are the first of the due index's shards.
 """
 
 from __future__ import annotations
