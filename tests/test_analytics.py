@@ -56,6 +56,17 @@ def test_retention_by_week_and_why_people_stopped(cli: Cli, console_services: Se
                                 "email_bouncing": 0}
     assert found["people"] == 6
 
+    from reminders.entry.web.app import create_app
+    from tests.console_client import add_operator, logged_in
+
+    add_operator(svc)
+    page = logged_in(create_app(svc)).get("/console/analytics")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<svg" in body
+    assert "<td>4</td><td>3</td><td>2</td><td>67%</td>" in body
+    assert "week 4: 67% of 3 still subscribed" in body
+    assert "Replied STOP (or asked to stop)</th><td>1</td>" in body
+
     table = cli("analytics")
     assert table.returncode == 0, table.stderr
     assert "Stopped: replied STOP 1, unreachable 0, unsubscribed by email 1" in table.stdout

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
 
-from reminders.app import history, people, preferences
+from reminders.app import analytics, history, people, preferences
 from reminders.app.report import describe
 from reminders.app.tonight import tonight
 from reminders.domain.subscriber import Subscriber
@@ -106,6 +106,13 @@ def register(bp: Blueprint, svc: Services) -> None:
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store"})
 
+    def analytics_page() -> Any:
+        found = analytics.compute(svc.redis, datetime.now(UTC))
+        return render_template("console/analytics.html", operator=g.operator, a=found,
+                               chart=charts.retention_chart(found["retention"]))
+
+    bp.add_url_rule("/analytics", endpoint="analytics", view_func=analytics_page,
+                    methods=["GET"])
     bp.add_url_rule("/people/<handle>/deliveries.csv", endpoint="deliveries",
                     view_func=deliveries_csv, methods=["GET"])
     bp.add_url_rule("/", endpoint="tonight", view_func=tonight_page, methods=["GET"])
