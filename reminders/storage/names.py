@@ -64,7 +64,7 @@ def swap_in(client: Client, pipe: Pipeline, scratch: str) -> None:
     live = existing(client)
     built = existing(client, scratch)
     if live:
-        pipe.delete(*live)
+        pipe.unlink(*live)  # in the background: a set of a million would hold Redis
     for name in built:
         pipe.rename(name, keys.NAMES_PREFIX + name.removeprefix(scratch))
 

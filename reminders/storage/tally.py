@@ -110,7 +110,7 @@ def rebuild(client: Client, subscriber_ids: Iterable[list[str]], unreadable: lis
             pipe.hincrby(keys.TALLY, field, counted - had)  # a delta: later writes still count
         pipe.hset(keys.TALLY, mapping={RECOUNTED: now, UNREADABLE: len(unreadable),
                                        UNREADABLE_IDS: " ".join(unreadable[:20])})
-        pipe.delete(keys.TALLY_PAUSED)
+        pipe.unlink(keys.TALLY_PAUSED)
         pipe.delete(tally_tmp)
         if client.exists(paused_tmp):
             pipe.rename(paused_tmp, keys.TALLY_PAUSED)
