@@ -25,16 +25,7 @@ from reminders.domain.validation import (
     normalise_email,
     normalise_phone,
 )
-from reminders.storage import (
-    codec,
-    consent_log,
-    due_index,
-    keys,
-    names,
-    replicas,
-    suppression,
-    tally,
-)
+from reminders.storage import codec, consent_log, due_index, keys, replicas, suppression, tally
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
 from reminders.storage.errors import AlreadySubscribed as AlreadySubscribed
 from reminders.storage.errors import Contended as Contended
@@ -196,7 +187,7 @@ class Store:
             keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
                   keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE, *tally.script_keys()],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:],
-                  *names.script_args()],
+                  *tally.script_args()],
             client=target))
         if not replicated:  # on the master only: "try again" (a 503); the retry is a no-op
             raise replicas.NotReplicated("opt-out: no replica acknowledged it in time")
@@ -252,7 +243,7 @@ class Store:
             pipe.multi()
             lua_script(self.redis, "subscriber_delete")(
                 keys=[key, overflow, *tally.script_keys()],
-                args=[sub.id, *names.script_args()], client=pipe)
+                args=[sub.id, *tally.script_args()], client=pipe)
             for entry in _index_entries(current) if current else []:
                 pipe.hdel(entry.key, entry.field)
             due_index.remove_in(pipe, sub.id)
@@ -277,7 +268,7 @@ class Store:
                events: Sequence[ConsentEvent], now: datetime) -> None:
         replace = lua_script(self.redis, "subscriber_replace")
         replace(keys=[keys.subscriber(sub.id), *tally.script_keys()],
-                args=[sub.id, *names.script_args(),
+                args=[sub.id, *tally.script_args(),
                       *(item for pair in to_hash(sub).items() for item in pair)], client=pipe)
         for event in events:
             consent_log.record(pipe, sub.id, event)

@@ -41,6 +41,11 @@ def script_keys() -> list[str]:
     return [keys.TALLY, keys.TALLY_PAUSED]
 
 
+def script_args() -> list[str]:
+    """ARGV the subscriber scripts take for the name index they keep too (names.py)."""
+    return names.script_args()
+
+
 @dataclass(frozen=True)
 class Tally:
     counts: dict[str, dict[str, int]]  # dimension -> value -> people (values at 0 left out)
