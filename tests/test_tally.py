@@ -4,11 +4,16 @@ back shows up as drift that the recount corrects."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import itertools
+from datetime import UTC, datetime, time, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reminders.app import flags, preferences, stats
 from reminders.app.forget import forget
 from reminders.app.preferences import Enrolment
+from reminders.domain.states import Channel, SmsStatus
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys, names, tally
 from reminders.wiring import Services
@@ -105,3 +110,23 @@ def test_the_name_index_folds_names_as_search_does(console_services: Services) -
     for query, phone in (("jose n", "+13125550121"), ("ANA MARIA", "+13125550122"),
                          ("zoë", "+13125550123")):
         assert names.page(svc.redis, ["active/none"], names.key(query), 0, 5) == [ids[phone]]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.text(alphabet=st.characters(max_codepoint=0x1F9FF, exclude_categories=("Cs",)),
+                    max_size=40))
+def test_the_lua_fold_and_the_python_fold_agree(console_services: Services, name: str) -> None:
+    """Whatever a name holds (accents, capitals, tabs, emoji, 40 characters), the member the
+    scripts store starts with names.key(name): the search's own reading of it."""
+    svc = console_services
+    n = next(EXAMPLES)
+    sub = Subscriber(id=f"{100_000_000 + n}", phone=f"+1312555{n:04d}", email=None,
+                     name=name, timezone=ZONE, send_time=time(20, 0), channel=Channel.SMS,
+                     sms_status=SmsStatus.ACTIVE)
+    svc.store.create(sub, [])
+    stored = {m for m in svc.redis.zrange(names.set_key("active/none"), 0, -1)
+              if m.endswith(b"\0" + sub.id.encode())}
+    assert stored == {names.key(name) + b"\0" + sub.id.encode()}
+
+
+EXAMPLES = itertools.count()
