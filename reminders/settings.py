@@ -25,6 +25,8 @@ from reminders.settings_parse import (
     ConfigError,
     _broker_url,
     _ca_file,
+    _carrier_map,
+    _carrier_mix,
     _email_address,
     _hhmm,
     _path,
@@ -104,6 +106,16 @@ class Settings(BaseSettings):
         check(_shared_keys)] = ()
     twilio_api_url: Annotated[str, var("TWILIO_API_URL"), check(_url)] = "https://api.twilio.com"
     twilio_mps: Annotated[float, var("TWILIO_MPS", 0.01, 10000)] = 1.0
+    # US 10DLC carrier limits (capacity forecast): segments a day per carrier (T-Mobile's daily
+    # cap per brand), segments a second per carrier (AT&T's per-campaign rate), and the share
+    # of the numbers on each carrier (default: an estimate from national market shares).
+    carrier_daily_caps: Annotated[tuple[tuple[str, float], ...], var("CARRIER_DAILY_CAPS"),
+                                  check(_carrier_map)] = ()
+    carrier_mps: Annotated[tuple[tuple[str, float], ...], var("CARRIER_MPS"),
+                           check(_carrier_map)] = ()
+    carrier_mix: Annotated[tuple[tuple[str, float], ...], var("CARRIER_MIX"),
+                           check(_carrier_mix)] = (("verizon", 0.35), ("tmobile", 0.33),
+                                                   ("att", 0.32))
     # Provider requests one worker keeps in flight (SEND_CONCURRENCY); 0: sized from TWILIO_MPS.
     send_concurrency_setting: Annotated[int, var("SEND_CONCURRENCY", 1, 1000)] = 0
     twilio_timeout_seconds: Annotated[float, var("TWILIO_TIMEOUT_SECONDS", 0.1, 120)] = 10.0

@@ -4,6 +4,7 @@ variable. Types and ranges are pydantic's (the table of variables is settings.py
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import ssl
@@ -86,6 +87,34 @@ def _shared_keys(name: str, raw: str) -> tuple[tuple[str, str], ...]:
             raise ConfigError(f"{name} must be KEY_ID=SECRET pairs separated by commas")
         pairs.append((key_id.strip(), secret.strip()))
     return tuple(pairs)
+
+
+def _carrier_map(name: str, raw: str) -> tuple[tuple[str, float], ...]:
+    """`tmobile=2000,att=4`: carrier names (lower-case letters, digits, _) and positive
+    numbers, separated by commas (CARRIER_DAILY_CAPS, CARRIER_MPS, CARRIER_MIX)."""
+    pairs = []
+    for item in raw.split(","):
+        carrier, separator, value = item.strip().partition("=")
+        carrier = carrier.strip().lower()
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not (separator and re.fullmatch(r"[a-z0-9_]{1,20}", carrier) and number > 0
+                and math.isfinite(number)):
+            raise ConfigError(f"{name} must be CARRIER=NUMBER pairs separated by commas "
+                              f"(e.g. tmobile=2000), each number above 0")
+        pairs.append((carrier, number))
+    if len({carrier for carrier, _ in pairs}) != len(pairs):
+        raise ConfigError(f"{name} names a carrier twice")
+    return tuple(pairs)
+
+
+def _carrier_mix(name: str, raw: str) -> tuple[tuple[str, float], ...]:
+    pairs = _carrier_map(name, raw)
+    if sum(share for _, share in pairs) > 1.0001:
+        raise ConfigError(f"{name}: the shares add up to more than 1")
+    return pairs
 
 
 # One sentinel of a `sentinel://h1:26379;sentinel://h2:26379/0` list (kombu's form).

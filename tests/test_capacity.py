@@ -198,3 +198,45 @@ def test_enough_capacity_is_not_at_risk(base_env: dict[str, str]) -> None:
     # 24 segments at 1/s: the 12th person starts 22 s after 02:00.
     assert metric(svc, "reminders_capacity_worst_delay_seconds") == (
         "reminders_capacity_worst_delay_seconds 22.0")
+
+
+def test_carrier_limits_put_tonight_at_risk(evening: Services) -> None:
+    """46 segments in the next 24 hours, half on each carrier: T-Mobile's 23 are over a daily
+    cap of 20; AT&T's half at 0.05 segments/s: 20:00 has 6 people, 12 segments, the last out
+    after 10 x 20 s = 200 s (02:03:20), free at 02:04:00; 20:01's 5 people, 10 segments, wait
+    until 02:04:00 and the last starts 8 x 20 s later, 02:06:40: 340 s after 02:01, past the
+    300 s limit. TWILIO_MPS=100 alone would send everyone at once."""
+    mix = (("tmobile", 0.5), ("att", 0.5))
+    fast = capacity.Limits(mps=100, segments_per_person=2, late_limit_minutes=5, zone=ZONE,
+                           carrier_mix=mix)
+    plain = capacity.forecast(evening.redis, fast, None, NOW)
+    assert not plain.at_risk
+    assert [(c.carrier, c.segments, c.at_risk) for c in plain.carriers] == [
+        ("tmobile", 23, False), ("att", 23, False)]
+    limited = capacity.Limits(mps=100, segments_per_person=2, late_limit_minutes=5, zone=ZONE,
+                              carrier_mix=mix, carrier_daily_caps=(("tmobile", 20),),
+                              carrier_mps=(("att", 0.05),))
+    result = capacity.forecast(evening.redis, limited, None, NOW)
+    tmobile, att = result.carriers
+    assert result.at_risk and not any(m.at_risk for m in result.minutes)
+    assert (tmobile.over_cap, tmobile.late, tmobile.daily_cap) == (True, False, 20)
+    assert (att.over_cap, att.late, att.worst_delay_seconds) == (False, True, 340.0)
+
+
+def test_carrier_settings_from_the_environment(base_env: dict[str, str]) -> None:
+    from reminders.settings import ConfigError, load_settings
+
+    settings = load_settings({**base_env, "CARRIER_DAILY_CAPS": "TMobile=2000",
+                              "CARRIER_MPS": "att=4.5", "CARRIER_MIX": "tmobile=0.6,att=0.4"},
+                             dotenv=False)
+    assert settings.carrier_daily_caps == (("tmobile", 2000.0),)
+    assert settings.carrier_mps == (("att", 4.5),)
+    assert settings.carrier_mix == (("tmobile", 0.6), ("att", 0.4))
+    for name, value, says in (("CARRIER_DAILY_CAPS", "tmobile", "CARRIER=NUMBER"),
+                              ("CARRIER_MPS", "att=-1", "above 0"),
+                              ("CARRIER_MPS", "att=nan", "above 0"),
+                              ("CARRIER_MIX", "att=0.7,tmobile=0.6", "more than 1"),
+                              ("CARRIER_DAILY_CAPS", "att=1,att=2", "twice")):
+        with pytest.raises(ConfigError, match=says) as raised:
+            load_settings({**base_env, name: value}, dotenv=False)
+        assert name in str(raised.value)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from reminders.app import capacity
 from reminders.app.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
 from tests.console_client import OPERATOR, Console, add_operator, logged_in
+from tests.snapshot import differences, snapshot
 
 PHONE = "+13125550140"
 
@@ -101,6 +104,9 @@ def test_people_search_filters_and_pages(console: Console,
     assert "Person 119" in third and "Next page" not in third
     pending = console.get("/console/people?state=sms:pending").get_data(as_text=True)
     assert "60 found" in pending
+    # The start of a name within a state: Person 001, 003, ... 009 are the pending ones.
+    both = console.get("/console/people?q=PERSON+00&state=sms:pending").get_data(as_text=True)
+    assert "5 found" in both and "Person 009" in both and "Person 002" not in both
     by_number = console.get("/console/people?q=(312) 555-2007").get_data(as_text=True)
     assert "1 found" in by_number and "Person 007" in by_number
     by_email = console.get("/console/people?q=ANA@example.org").get_data(as_text=True)
@@ -123,12 +129,19 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
 
     soon = (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
     zone, local = demo_zone(soon)
+    capacity.due_load(svc.redis, datetime.now(UTC))  # the dispatcher's periodic check
     for n in range(3):
         enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{4000 + n:04d}",
                                                  name=f"Soon {n}", confirmed=True,
                                                  timezone=zone, time=local.strftime("%H:%M")))
     ana_due = svc.store.next_due(sub.id)
     ana_soon = ana_due is not None and ana_due < datetime.now(UTC) + timedelta(minutes=59)
+    # The counts are the due index as the dispatcher's periodic check last counted it (made
+    # before the three were enrolled); the people listed are read from the index itself.
+    before = console.get("/console/").get_data(as_text=True)
+    assert f"Due now (within the hour): {int(ana_soon)}" in before and "as counted at" in before
+    assert all(f"Soon {n}" in before for n in range(3))
+    capacity.due_load(svc.redis, datetime.now(UTC))  # the dispatcher's next check
     body = console.get("/console/").get_data(as_text=True)
     assert f"Due now (within the hour): {3 + ana_soon}" in body
     assert all(f"Soon {n}" in body for n in range(3))
@@ -137,6 +150,64 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
     assert "Due per hour, next 24 hours" in body and "<svg" in body
     assert "Last 14 nights" in body and body.count("<tr><td>20") >= 14
     assert "sent (solid), delivered (stripes)" in body  # readable without colour
+
+
+def test_tonight_pages_through_the_people_due_soon(console: Console,
+                                                   console_services: Services) -> None:
+    from datetime import timedelta
+
+    from reminders.entry.cli.runner import demo_zone
+
+    svc = console_services
+    soon = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
+    zone, local = demo_zone(soon)
+    for n in range(55):
+        enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{5000 + n:04d}",
+                                                 name=f"Due {n:02d}", confirmed=True,
+                                                 timezone=zone, time=local.strftime("%H:%M")))
+    # No count kept (no dispatcher): each view counts for itself, and writes nothing.
+    before = snapshot(svc.redis)
+    first = console.get("/console/").get_data(as_text=True)
+    assert differences(before, snapshot(svc.redis)) == []
+    second = console.get("/console/?page=2").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second and 'rel="next"' in first
+    shown = [f"Due {n:02d}" for n in range(55)]
+    on_first = {name for name in shown if f"<td>{name}</td>" in first}
+    on_second = {name for name in shown if f"<td>{name}</td>" in second}
+    assert len(on_first) == 50 and on_first | on_second == set(shown)
+    assert not on_first & on_second
+    assert console.get("/console/?page=zz").status_code == 200
+
+
+def test_a_persons_delivery_report_downloads_as_csv(console: Console,
+                                                    console_services: Services) -> None:
+    import csv
+
+    from reminders.app import delivery_status
+    from reminders.storage import nights
+
+    svc = console_services
+    sub = svc.store.require(PHONE)
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(sub.timezone)).date()
+    svc.sender.deliver(sub.id, today, now, ignore_late=True)
+    sid = nights.read(svc.redis, sub.id, today)["sms_id"]
+    assert delivery_status.advance(svc.redis, sid, "undelivered", "30003")[0]
+    svc.inbound(now).handle(PHONE, "7")
+    page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
+    assert "deliveries.csv?days=90" in page
+    response = console.get(f"/console/people/{PHONE}/deliveries.csv?days=3")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="deliveries-13125550140.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(response.get_data(as_text=True).splitlines()))
+    assert [row["date"] for row in rows] == [
+        (today - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    assert {k: rows[-1][k] for k in ("outcome", "sms", "sms_status", "sms_error", "score")} == {
+        "outcome": "failed", "sms": "sent", "sms_status": "undelivered", "sms_error": "30003",
+        "score": "7"}
+    assert rows[0]["outcome"] == "" and rows[0]["sms"] == ""
+    assert console.get("/console/people/+19999999999/deliveries.csv").status_code == 404
+    assert console.get(f"/console/people/{PHONE}/deliveries.csv?days=x").status_code == 200
 
 
 def test_send_now_sends_once_and_is_audited(console: Console,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
+from reminders.app import stats
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import send_instant
 from reminders.entry.cli.runner import demo_zone
@@ -115,12 +116,17 @@ class Crowd:
         missed = sum(1 for sid in self.ids
                      if nights.read(self.svc.redis, sid, self.evening).get("sms") == "missed")
         recovery = "n/a" if recovered is None else f"{recovered:.1f}s"
+        # The kept counts stayed exact through the fault: counting every record again finds
+        # no drift (issue 31: counters exact under the fault suite).
+        drift = stats.recount(self.svc.store, datetime.now(UTC)).fields
         line = (f"scenario={scenario} subscribers={len(self.ids)} "
                 f"messages_sent={len(fake.messages)} duplicates={duplicates} misses={missed} "
+                f"count_drift={len(drift)} "
                 f"watched={watched:.0f}s(visibility={VISIBILITY}s) recovered_in={recovery}"
                 + (f" {extra}" if extra else ""))
         print("\n" + line)
         record_fault_line(line)  # printed after the run by conftest's terminal summary
+        assert drift == {}, f"{scenario}: the kept counts drifted: {drift}"
         if within is not None:
             assert recovered is not None and recovered <= within, (
                 f"{scenario}: the last person's text came {recovery} after the fault, "

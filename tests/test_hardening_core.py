@@ -63,6 +63,7 @@ def test_an_unreadable_record_is_skipped_and_the_rest_of_the_batch_is_sent(
     svc = make_services(env)
     crowd = due_now(svc, 6)
     bad_zone, bad_time = crowd.ids[1], crowd.ids[4]
+    zone = svc.store.require(crowd.phones[0]).timezone
     corrupt(svc.redis, bad_zone, **{subscriber_codec.TIMEZONE: "America/Nowhere"})
     corrupt(svc.redis, bad_time, **{subscriber_codec.TIME: "25:99"})
     good = [p for sid, p in zip(crowd.ids, crowd.phones, strict=True)
@@ -86,7 +87,11 @@ def test_an_unreadable_record_is_skipped_and_the_rest_of_the_batch_is_sent(
     wait_until(lambda: metric(svc.redis, "unreadable:send") == 1, 30, "the task to be skipped")
     assert "Traceback" not in worker.log()
 
-    shown = json.loads(Cli(env)("stats", "--json").stdout)
+    # Finding them reads every record: the recount does (and lists them for `stats` after).
+    shown = json.loads(Cli(env)("stats", "--json", "--recount").stdout)
+    assert shown["recount"]["drift"] == {  # the zone was changed behind the service's back
+        f"zone:{zone}": {"kept": 6, "counted": 5},
+        "zone:America/Nowhere": {"kept": 0, "counted": 1}}
     assert shown["unreadable"]["records"] == 2
     assert shown["unreadable"]["skipped"] == {"dispatch": 2, "send": 1}
     assert "Unreadable records: 2" in Cli(env)("stats").stdout

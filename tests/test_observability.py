@@ -81,6 +81,10 @@ def test_metrics_count_sends_errors_and_inbound(twilio_services: Services,
     assert 'reminders_inbound_total{command="help"} 1.0' in body
     assert 'reminders_inbound_total{command="score"} 1.0' in body
     assert "reminders_due_index_size 1.0" in body  # the opted-out one left the index
+    # People by kept count: the 21610 opted the other one out.
+    assert 'reminders_subscribers{dimension="total",value=""} 2.0' in body
+    assert 'reminders_subscribers{dimension="sms",value="active"} 1.0' in body
+    assert 'reminders_subscribers{dimension="sms",value="opted_out"} 1.0' in body
 
 
 def _scrape_commands(svc: Services, base: str, headers: dict[str, str] | None = None

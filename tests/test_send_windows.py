@@ -110,11 +110,11 @@ def test_people_outside_are_listed_and_moved_only_by_window_apply(
     florida = person(wide, MIAMI, "20:30")
     fine = person(wide, TULSA, "19:45")
     cli = Cli(base_env)
-    stats = json.loads(cli("stats", "--json").stdout)
+    stats = json.loads(cli("stats", "--windows", "--json").stdout)
     rows = {row["phone"]: row for row in stats["outside_window"]}
     assert set(rows) == {CHICAGO, MIAMI}
     assert (rows[MIAMI]["window"], rows[MIAMI]["moves_to"]) == ("16:00-20:00", "20:00")
-    assert "Outside the send window: +13125550142 at 22:30" in cli("stats").stdout
+    assert "Outside the send window: +13125550142 at 22:30" in cli("stats", "--windows").stdout
 
     snapshot = {key: redis_client.dump(key) for key in redis_client.keys("fc:sub:*")}
     dry = cli("window-apply", "--dry-run")
@@ -131,5 +131,5 @@ def test_people_outside_are_listed_and_moved_only_by_window_apply(
     assert due is not None and f"{due:%M}" == "00"  # rescheduled with the record
     moved = [e for e in consent_log.history(svc.redis, late) if e["action"] == "window_moved"]
     assert len(moved) == 1 and "22:30 -> 21:00" in moved[0]["words"]
-    assert json.loads(cli("stats", "--json").stdout)["outside_window"] == []
+    assert json.loads(cli("stats", "--windows", "--json").stdout)["outside_window"] == []
     assert json.loads(cli("window-apply", "--json").stdout) == []  # once is enough

@@ -71,8 +71,9 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
     result = cli("stats", "--json", "--days", "3")
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
-    assert set(stats) == {"subscribers", "nights", "unreadable", "outside_window", "loop"}
-    assert stats["outside_window"] == []  # loop: the care team's figures
+    assert set(stats) == {"subscribers", "counts", "nights", "unreadable", "loop"}
+    assert stats["counts"]["channel"] == {"sms": 6, "email": 2}
+    assert stats["counts"]["zone"] == {ZONE: 8}  # loop: the care team's figures
     assert stats["unreadable"]["records"] == 0
     assert stats["subscribers"] == {
         "sms": {"pending": 1, "active": 4, "opted_out": 1, "invalid": 0, "none": 2},
@@ -94,6 +95,10 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
     }
     assert night(stats["nights"], yesterday) == {
         "date": yesterday.isoformat(), "sms": {**zeros(), "sent": 1}, "email": zeros()}
+    # The counts were kept with every write: counting every record again finds no drift.
+    recounted = json.loads(cli("stats", "--json", "--recount").stdout)
+    assert recounted["recount"] == {"records": 8, "drift": {}}
+    assert recounted["subscribers"] == stats["subscribers"]
 
     # Resumed the same evening, before the late limit: the skipped night is sent after all,
     # and counts as sent, no longer as skipped.

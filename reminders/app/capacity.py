@@ -27,19 +27,31 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from reminders.domain.capacity import Forecast, MinuteDemand, MinuteLoad, drain, minute_floor
+from reminders.domain.capacity import (
+    CarrierLoad,
+    Forecast,
+    MinuteDemand,
+    MinuteLoad,
+    drain,
+    minute_floor,
+    with_carriers,
+)
 from reminders.domain.validation import InvalidInput
 from reminders.settings import Settings
 from reminders.storage import capacity_check, due_index, inflight
+from reminders.storage.capacity_check import DueLoad
 from reminders.storage.client import Client
 
-__all__ = ["Forecast", "Limits", "MinuteLoad", "check", "forecast", "window"]
+__all__ = ["CarrierLoad", "DueLoad", "Forecast", "Limits", "MinuteLoad", "check", "due_load",
+           "forecast", "window"]
 
 log = logging.getLogger(__name__)
 
 DAY_MINUTES = 24 * 60
 # The dispatcher checks at most this often (a forecast reads every due-index score).
 CHECK_PERIOD_SECONDS = 600.0
+# A count of the due index covers the current hour and the next 25: any 24 hours from now.
+LOAD_MINUTES = 26 * 60
 
 
 @dataclass(frozen=True)
@@ -50,29 +62,67 @@ class Limits:
     segments_per_person: int
     late_limit_minutes: int
     zone: str
+    # US 10DLC carrier limits (Settings.carrier_*): checked on each carrier's share.
+    carrier_mix: tuple[tuple[str, float], ...] = ()
+    carrier_daily_caps: tuple[tuple[str, float], ...] = ()
+    carrier_mps: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
         return cls(settings.twilio_mps, settings.sms_max_segments, settings.late_limit_minutes,
-                   settings.fallback_timezone)
+                   settings.fallback_timezone, settings.carrier_mix,
+                   settings.carrier_daily_caps, settings.carrier_mps)
 
 
 def forecast(client: Client, settings: Settings | Limits, day: date | None = None,
-             now: datetime | None = None) -> Forecast:
-    """The forecast for the next 24 hours (`day` None) or for the evening of `day`."""
+             now: datetime | None = None, load: DueLoad | None = None) -> Forecast:
+    """The forecast for the next 24 hours (`day` None: from `load` when given, else counted
+    now) or for the evening of `day`."""
     limits = settings if isinstance(settings, Limits) else Limits.of(settings)
     now = now or datetime.now(UTC)
     start = window(limits, day, now)
     first = int(start.timestamp())
     if day is None:
-        before, counts = due_index.count_by_minute(client, first, DAY_MINUTES)
-        counts[0] += before + due_index.claimed(client) + inflight.size(client)
+        counts = from_load(load or due_load(client, now), first)
     else:
         counts = _projected(client, first, int(minute_floor(now).timestamp()))
     demand = [MinuteDemand(start + timedelta(minutes=n), people,
                            people * limits.segments_per_person)
               for n, people in enumerate(counts) if people]
-    return drain(demand, limits.mps, limits.late_limit_minutes)
+    return with_carriers(drain(demand, limits.mps, limits.late_limit_minutes),
+                         limits.carrier_mix, dict(limits.carrier_daily_caps),
+                         dict(limits.carrier_mps))
+
+
+def due_load(client: Client, now: datetime, max_age: float = 0.0, keep: bool = True
+             ) -> DueLoad:
+    """People due per minute for LOAD_MINUTES from the current hour's start: the last count
+    when it is at most `max_age` seconds old (the console), else counted now (every shard
+    read inside Redis) and, with `keep`, kept for the next reader (the dispatcher's check and
+    `reminders capacity` keep it; a console page, a GET, writes nothing)."""
+    hour = int(now.astimezone(UTC).replace(minute=0, second=0, microsecond=0).timestamp())
+    if max_age > 0 and (last := capacity_check.last_load(client)) is not None and (
+            0 <= now.timestamp() - last.counted_at <= max_age):
+        return last
+    before, counts = due_index.count_by_minute(client, hour, LOAD_MINUTES)
+    load = DueLoad(now.timestamp(), hour,
+                   before + due_index.claimed(client) + inflight.size(client), counts)
+    if keep:
+        capacity_check.store_load(client, load,
+                                  CHECK_PERIOD_SECONDS * capacity_check.KEEP_PERIODS)
+    return load
+
+
+def from_load(load: DueLoad, first: int) -> list[int]:
+    """DAY_MINUTES of people due from minute `first`; the backlog (and, in a count made this
+    minute, the people due earlier in the hour: overdue, not claimed) in the first minute. An
+    older count's earlier minutes are left out: the dispatcher has handed those people out."""
+    shift = max(0, (first - load.first) // 60)
+    counts = (load.counts[shift:shift + DAY_MINUTES] + [0] * DAY_MINUTES)[:DAY_MINUTES]
+    counts[0] += load.backlog
+    if load.counted_at >= first:
+        counts[0] += sum(load.counts[:shift])
+    return counts
 
 
 def window(limits: Limits, day: date | None, now: datetime) -> datetime:
@@ -111,8 +161,13 @@ def check(client: Client, limits: Limits, now: datetime,
         result.at_risk, now.timestamp(), worst.minute_utc.timestamp() if worst else 0.0,
         worst.delay_seconds if worst else 0.0, result.people, due_index.size(client))
     capacity_check.store(client, verdict, period_seconds)
-    if result.at_risk and worst is not None:
-        risky = [m for m in result.minutes if m.at_risk]
+    risky = [m for m in result.minutes if m.at_risk]
+    for carrier in (c for c in result.carriers if c.at_risk):
+        log.warning("capacity at_risk carrier=%s segments=%d daily_cap=%s carrier_mps=%s "
+                    "worst_delay_min=%.0f: ask the carrier for more (a vetted brand), or "
+                    "spread the load (reminders capacity)", carrier.carrier, carrier.segments,
+                    carrier.daily_cap, carrier.mps, carrier.worst_delay_seconds / 60)
+    if risky and worst is not None:
         log.warning(
             "capacity at_risk people=%d first_late_minute=%s worst_minute=%s "
             "worst_delay_min=%.0f late_limit_min=%d mps=%g: raise TWILIO_MPS, add senders or "

@@ -35,6 +35,28 @@ def last_nights(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
     return found
 
 
+# The per-person delivery report (CSV for outreach staff): at most this many evenings back
+# (night records live 400 days).
+REPORT_DAYS = 400
+REPORT_COLUMNS = ("date", "outcome", "sms", "sms_status", "sms_error", "email", "email_error",
+                  "done", "score")
+
+
+def delivery_report(client: Client, sub: Subscriber, now: datetime, days: int
+                    ) -> list[dict[str, str]]:
+    """The last `days` local evenings, oldest first, one row each (REPORT_COLUMNS): what was
+    recorded for each channel as it is stored, and the outcome as last_nights reads it."""
+    today = now.astimezone(ZoneInfo(sub.timezone)).date()
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    rows = []
+    for day, record in zip(dates, nights.read_many(client, sub.id, dates), strict=True):
+        rows.append({"date": day.isoformat(), "outcome": outcome(record),
+                     **{column: record.get(column, "") for column in REPORT_COLUMNS[2:7]},
+                     "done": "yes" if record.get("done") == "1" else "",
+                     "score": record.get("score", "")})
+    return rows
+
+
 def outcome(record: dict[str, str]) -> str:
     sms, email, sms_status = (record.get(f, "") for f in ("sms", "email", "sms_status"))
     if (sms == "sent" and sms_status == "delivered") or email == "sent":

@@ -1,4 +1,5 @@
-"""`reminders stats`: subscribers by consent state, and what happened on each recent night.
+"""`reminders stats`: subscribers by consent state (and every other kept count: channel,
+language, cause, zone, open flags), and what happened on each recent night; `stats --recount`.
 
 Night counters come from the per-date hashes (storage/night_stats.py) that the night records'
 scripts increment (sent, failed, missed, skipped with its reason; delivered, undelivered, failed
@@ -8,16 +9,15 @@ same calendar date add up in the same row.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reminders.app import flags, windows
+from reminders.app import guards
 from reminders.domain import channels
-from reminders.domain.subscriber import DECODE_ERRORS, EMAIL_STATES, SMS_STATES, Subscriber
-from reminders.domain.windows import DEFAULT_WINDOWS, Windows
-from reminders.storage import counters, night_stats
+from reminders.domain.subscriber import DECODE_ERRORS, EMAIL_STATES, SMS_STATES
+from reminders.storage import counters, night_stats, tally
 from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
@@ -28,43 +28,53 @@ MAX_DAYS = 400  # the per-date counters live 400 days (keys.STATS_TTL_SECONDS)
 LISTED_UNREADABLE = 20  # ids shown of the records that cannot be read
 
 
-def compute(client: Client, days: int = 7, now: datetime | None = None,
-            send_windows: Windows = DEFAULT_WINDOWS) -> dict[str, Any]:
-    """{"subscribers": {...}, "nights": [...], "unreadable": {...}, "outside_window": [...]}
-    for the last `days` local dates, newest first. `outside_window`: the people whose time is
-    outside their send window (app/windows.py), moved only by `reminders window-apply`.
+def compute(client: Client, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
+    """{"subscribers": {...}, "counts": {...}, "nights": [...], "unreadable": {...}} for the
+    last `days` local dates, newest first: read from the kept counts (storage/tally.py), a few
+    commands whatever the number of people.
 
-    "Today" is the latest local date any subscriber is on right now, so the first row is
-    tonight for the people furthest east (UTC's date when there are no subscribers).
+    "Today" is the latest local date any subscriber is on right now (their zones are counted
+    too), so the first row is tonight for the people furthest east (UTC's date when there are
+    no subscribers).
     """
     now = now or datetime.now(UTC)
-    subs, bad = readable_subscribers(client)
-    today = latest_local_date(subs, now)
-    return {"subscribers": by_state(subs, now), "nights": nights(client, today, days),
-            "unreadable": unreadable(client, bad),
-            "outside_window": [item.row() for item in windows.outside(subs, send_windows)]}
+    kept = tally.read(client)
+    today = latest_local_date(kept.of("zone"), now)
+    return {"subscribers": by_state(client, kept, now), "counts": kept.counts,
+            "nights": nights(client, today, days), "unreadable": unreadable(client, kept)}
 
 
-def readable_subscribers(client: Client) -> tuple[list[Subscriber], list[str]]:
-    """Every subscriber whose record decodes (zone included), and the ids of those that do not
-    (the dispatcher skips them: see guards.py)."""
+def recount(store: Store, now: datetime) -> tally.Drift:
+    """`stats --recount`: every record counted again (and checked: the ones that do not
+    decode are kept for `stats`), the kept counts corrected; the drift found."""
     bad: list[str] = []
-    subs = []
-    for sub in Store(client).all(unreadable=bad):
-        try:
-            ZoneInfo(sub.timezone)
-        except DECODE_ERRORS:
-            bad.append(sub.id)
-            continue
-        subs.append(sub)
-    return subs, sorted(bad)
+
+    def pages() -> Iterator[list[str]]:
+        page: list[str] = []
+        for subscriber_id, raw in store.hashes():
+            if not raw:
+                continue  # forgotten between the SCAN and the read
+            try:
+                guards.readable(raw, subscriber_id)
+            except guards.Unreadable:
+                bad.append(subscriber_id)
+            page.append(subscriber_id)
+            if len(page) >= tally.PAGE:
+                yield page
+                page = []
+        yield page
+
+    # rebuild() reads `bad` only after it has consumed every page.
+    return tally.rebuild(store.redis, pages(), bad, now.timestamp())
 
 
-def unreadable(client: Client, bad: list[str]) -> dict[str, Any]:
-    """Records that cannot be read now, and how often dispatch and send skipped one so far."""
+def unreadable(client: Client, kept: tally.Tally) -> dict[str, Any]:
+    """Records that could not be read at the last recount, and how often dispatch and send
+    skipped one so far (counted as it happens)."""
     places = ("dispatch", "send")
     counted = counters.read(client, [counters.unreadable(where) for where in places])
-    return {"records": len(bad), "ids": bad[:LISTED_UNREADABLE],
+    return {"records": kept.unreadable, "ids": kept.unreadable_ids[:LISTED_UNREADABLE],
+            "recounted_at": kept.recounted or None,
             "skipped": dict(zip(places, counted, strict=True))}
 
 
@@ -72,31 +82,32 @@ def unreadable_line(found: dict[str, Any]) -> str | None:
     """The line `reminders stats` prints about unreadable records (None when there are none)."""
     if not found["records"]:
         return None
-    return (f"Unreadable records: {found['records']} ({', '.join(found['ids'])}); skipped when "
-            "due, the worker log names the reason")
+    return (f"Unreadable records: {found['records']} ({', '.join(found['ids'])}) at the last "
+            "recount; skipped when due, the worker log names the reason")
 
 
-def latest_local_date(subs: list[Subscriber], now: datetime) -> date:
-    zones = {sub.timezone for sub in subs}
-    return max((now.astimezone(ZoneInfo(zone)).date() for zone in zones),
-               default=now.astimezone(UTC).date())
+def latest_local_date(zones: Iterable[str], now: datetime) -> date:
+    dates = []
+    for zone in zones:
+        try:
+            dates.append(now.astimezone(ZoneInfo(zone)).date())
+        except DECODE_ERRORS:
+            continue  # a damaged record's zone: the recount lists it
+    return max(dates, default=now.astimezone(UTC).date())
 
 
-def by_state(subs: list[Subscriber], now: datetime) -> dict[str, Any]:
-    sms = Counter(str(sub.sms_status) for sub in subs)
-    email = Counter(str(sub.email_status) for sub in subs)
-    paused = sum(1 for sub in subs
-                 if sub.is_paused_on(now.astimezone(ZoneInfo(sub.timezone)).date()))
+def by_state(client: Client, kept: tally.Tally, now: datetime) -> dict[str, Any]:
     return {
-        "sms": _with_zeros(sms, SMS_STATES),
-        "email": _with_zeros(email, EMAIL_STATES),
-        "paused": paused,
-        "flags_open": sum(1 for sub in subs if flags.is_open(sub, now)),
-        "total": len(subs),
+        "sms": _with_zeros(kept.of("sms"), SMS_STATES),
+        "email": _with_zeros(kept.of("email"), EMAIL_STATES),
+        # Paused through today (UTC's date) or later.
+        "paused": tally.paused_on(client, now.astimezone(UTC).date()),
+        "flags_open": kept.of("flag").get("open", 0),
+        "total": kept.total,
     }
 
 
-def _with_zeros(counts: Counter[str], known: tuple[str, ...]) -> dict[str, int]:
+def _with_zeros(counts: dict[str, int], known: tuple[str, ...]) -> dict[str, int]:
     """Every known state (0 when nobody is in it), then any unexpected one that was found."""
     return {state: counts.get(state, 0) for state in (*known, *sorted(set(counts) - set(known)))}
 

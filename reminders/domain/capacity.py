@@ -14,8 +14,9 @@ which is the honest answer to "how much more capacity do I need", and an upper b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 
@@ -46,11 +47,35 @@ class MinuteLoad:
 
 
 @dataclass(frozen=True)
+class CarrierLoad:
+    """One carrier's expected share of the forecast, against its own limits (US 10DLC).
+
+    `segments`: its share of every segment due; `daily_cap`: segments a day it takes from us
+    (None: no cap known); `mps`: its own rate (None: only TWILIO_MPS); `worst_delay_seconds`:
+    how late the last of its texts would go out at the lower of the two rates; `at_risk`: over
+    the cap, or later than the late limit."""
+
+    carrier: str
+    share: float
+    segments: int
+    daily_cap: float | None
+    mps: float | None
+    worst_delay_seconds: float
+    over_cap: bool
+    late: bool
+
+    @property
+    def at_risk(self) -> bool:
+        return self.over_cap or self.late
+
+
+@dataclass(frozen=True)
 class Forecast:
     minutes: list[MinuteLoad]
-    at_risk: bool
+    at_risk: bool  # someone would be missed, at TWILIO_MPS or on a carrier's own limit
     mps: float
     late_limit_minutes: int
+    carriers: tuple[CarrierLoad, ...] = ()
 
     @property
     def worst(self) -> MinuteLoad | None:
@@ -83,6 +108,30 @@ def drain(demand: Iterable[MinuteDemand], mps: float, late_limit_minutes: int) -
         loads.append(MinuteLoad(d.minute_utc, d.people, d.segments, last_out, delay,
                                 delay > limit))
     return Forecast(loads, any(m.at_risk for m in loads), mps, late_limit_minutes)
+
+
+def with_carriers(forecast: Forecast, mix: Iterable[tuple[str, float]],
+                  daily_caps: Mapping[str, float], carrier_mps: Mapping[str, float]
+                  ) -> Forecast:
+    """The forecast with each carrier's share checked against its limits: the carrier's part
+    of every minute (people and segments times its share) drained at the lower of its own rate
+    and TWILIO_MPS, and its total against its daily cap. The window is 24 hours, so a daily cap
+    compares with the whole forecast."""
+    carriers = []
+    limit = forecast.late_limit_minutes * 60
+    for carrier, share in mix:
+        segments = math.ceil(forecast.segments * share)
+        rate = min(forecast.mps, carrier_mps.get(carrier, forecast.mps))
+        part = drain([MinuteDemand(m.minute_utc, max(1, math.ceil(m.people * share)),
+                                   max(1, math.ceil(m.segments * share)))
+                      for m in forecast.minutes], rate, forecast.late_limit_minutes)
+        worst = part.worst.delay_seconds if part.worst else 0.0
+        cap = daily_caps.get(carrier)
+        carriers.append(CarrierLoad(carrier, share, segments, cap, carrier_mps.get(carrier),
+                                    worst, cap is not None and segments > cap,
+                                    carrier in carrier_mps and worst > limit))
+    return replace(forecast, carriers=tuple(carriers),
+                   at_risk=forecast.at_risk or any(c.at_risk for c in carriers))
 
 
 def minute_floor(instant: datetime) -> datetime:

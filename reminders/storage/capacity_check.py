@@ -1,4 +1,5 @@
-"""The last capacity check (keys.CAPACITY) and who runs the next one (keys.CAPACITY_REFRESH).
+"""The last capacity check (keys.CAPACITY), who runs the next one (keys.CAPACITY_REFRESH), and
+the people due per minute it counted (keys.CAPACITY_LOAD).
 
 The dispatcher checks tonight's load once per period, not every tick, and counts the due index
 with it; /metrics only reads the result (one key). The result expires after a few periods, so
@@ -8,6 +9,7 @@ risk, never checked").
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from reminders.storage import codec, keys
@@ -53,3 +55,31 @@ def last(client: Client) -> CheckResult | None:
                            int(raw["people"]), int(raw.get("due", -1)))
     except (KeyError, ValueError):
         return None  # never checked, expired, or written by something else
+
+
+@dataclass(frozen=True)
+class DueLoad:
+    """People due in each minute from `first` (UTC epoch seconds of an hour's start), as
+    counted at `counted_at`; `backlog`: due before `first` and not claimed, plus claimed or
+    in flight, at that moment."""
+
+    counted_at: float
+    first: int
+    backlog: int
+    counts: list[int]
+
+
+def store_load(client: Client, load: DueLoad, keep_seconds: float) -> None:
+    client.set(keys.CAPACITY_LOAD, json.dumps(
+        {"at": load.counted_at, "first": load.first, "backlog": load.backlog,
+         "counts": load.counts}, separators=(",", ":")), px=max(1, int(keep_seconds * 1000)))
+
+
+def last_load(client: Client) -> DueLoad | None:
+    raw = client.get(keys.CAPACITY_LOAD)
+    try:
+        got = json.loads(codec.text(raw))
+        return DueLoad(float(got["at"]), int(got["first"]), int(got["backlog"]),
+                       [int(n) for n in got["counts"]])
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None  # never counted, expired, or written by something else

@@ -51,12 +51,24 @@ SUPPRESSED_PHONES = PREFIX + "suppressed:phone"
 SUPPRESSED_EMAILS = PREFIX + "suppressed:email"
 # Cumulative counters for /metrics (never expire): "<what>:<channel>[:<detail>]" -> count.
 METRICS = PREFIX + "metrics"
+# Counts kept with the records (storage/tally.py): hash, field "<dimension>:<value>" (sms:active,
+# language:es, zone:America/Chicago, flag:open, ...) and "total" -> people; written by the same
+# scripts that write a subscriber hash (lua/tally_functions.lua), rebuilt by `stats --recount`.
+TALLY = PREFIX + "tally"
+# Who is paused until when (sorted set, member = id, score = the last paused date as YYYYMMDD).
+TALLY_PAUSED = PREFIX + "tally:paused"
+# Names for search (storage/names.py): sorted sets of "<normalised name>\0<id>" (all scores 0,
+# read by lexical range), one per pair of consent states ("active/none", ...) and "flagged".
+NAMES_PREFIX = PREFIX + "names:"
 # Broker queue entries no worker could read (a list, newest first, capped): see broker.py.
 BROKER_REJECTED = PREFIX + "broker:rejected"
 # The last capacity check's result (hash, see capacity_check.py), and the short-lived string
 # whose holder runs the next check (so one dispatcher checks once per period, not every tick).
 CAPACITY = PREFIX + "capacity"
 CAPACITY_REFRESH = PREFIX + "capacity:refresh"
+# The people due per minute as last counted (a JSON string, see capacity_check.DueLoad): what the
+# console's Tonight page shows between two counts, instead of reading the whole due index.
+CAPACITY_LOAD = PREFIX + "capacity:load"
 # Per-night counters for `stats`: hash, field = outcome, value = count.
 STATS_PREFIX = PREFIX + "stats:"
 

@@ -21,12 +21,14 @@ INCLUDE = "-- include: "
 
 @cache
 def source(name: str) -> str:
-    """The script's text; a first line `-- include: NAME` puts NAME.lua's functions first."""
+    """The script's text; each leading line `-- include: NAME` puts NAME.lua's functions
+    first (in the order of those lines)."""
     text = (LUA_DIR / f"{name}.lua").read_text(encoding="utf-8")
-    first, _, rest = text.partition("\n")
-    if first.startswith(INCLUDE):
-        return source(first.removeprefix(INCLUDE).strip()) + "\n" + rest
-    return text
+    included = []
+    while text.startswith(INCLUDE):
+        first, _, text = text.partition("\n")
+        included.append(source(first.removeprefix(INCLUDE).strip()))
+    return "\n".join([*included, text])
 
 
 def script(client: Client, name: str) -> Script:

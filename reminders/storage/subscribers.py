@@ -25,7 +25,7 @@ from reminders.domain.validation import (
     normalise_email,
     normalise_phone,
 )
-from reminders.storage import codec, consent_log, due_index, keys, replicas, suppression
+from reminders.storage import codec, consent_log, due_index, keys, replicas, suppression, tally
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
 from reminders.storage.errors import AlreadySubscribed as AlreadySubscribed
 from reminders.storage.errors import Contended as Contended
@@ -73,7 +73,7 @@ class Store:
             return pipe.execute()
 
     def find(self, handle: str) -> Subscriber | None:
-        return self.get(subscriber_id) if (subscriber_id := self.id_for(handle)) else None
+        return self.get(sid) if (sid := self.id_for(handle)) else None
 
     def require(self, handle: str) -> Subscriber:
         if (sub := self.find(handle)) is None:
@@ -82,8 +82,7 @@ class Store:
 
     def all(self, batch: int = 1000, unreadable: list[str] | None = None
             ) -> Iterator[Subscriber]:
-        """Every subscriber, a SCAN page per round trip. With `unreadable`, a record that
-        does not decode is listed there (its id) and skipped, instead of raising its error."""
+        """Every subscriber, a SCAN page per trip; with `unreadable`, undecodable ids go there."""
         for name, raw in self._scan(batch, lambda pipe, name: pipe.hgetall(name)):
             if not raw:  # forgotten between the SCAN and the read
                 continue
@@ -107,11 +106,10 @@ class Store:
                     read(pipe, name)
                 yield from zip(names, pipe.execute(), strict=True)
 
-    def some_fields_of_all(self, names: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
-        """(id, values of `names`, "" when absent) of everyone, no record decoded (search)."""
-        for name, values in self._scan(1000, lambda pipe, name: pipe.hmget(name, *names)):
-            if any(value is not None for value in values):  # not forgotten meanwhile
-                yield keys.subscriber_id_of(name), [codec.text(v or b"") for v in values]
+    def hashes(self, batch: int = 1000) -> Iterator[tuple[str, dict[bytes, bytes]]]:
+        """(id, stored hash) of everyone, a SCAN page per trip (the recount; {} if forgotten)."""
+        for name, raw in self._scan(batch, lambda pipe, name: pipe.hgetall(name)):
+            yield keys.subscriber_id_of(name), raw
 
     def next_due(self, subscriber_id: str) -> datetime | None:
         score = due_index.next_due(self.redis, subscriber_id)
@@ -188,8 +186,9 @@ class Store:
         script = lua_script(self.redis, "subscriber_opt_out")
         before, replicated = replicas.write(self.redis, "opt-out", lambda target: script(
             keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
-                  keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE],
-            args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:]],
+                  keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE, *tally.script_keys()],
+            args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:],
+                  *tally.script_args()],
             client=target))
         if not replicated:  # on the master only: "try again" (a 503); the retry is a no-op
             raise replicas.NotReplicated("opt-out: no replica acknowledged it in time")
@@ -243,7 +242,9 @@ class Store:
             current = from_hash(raw, sub.id) if raw else None  # None: already gone
             own_entries = consent_log.own_entries(pipe, sub.id)
             pipe.multi()
-            pipe.delete(key, overflow)
+            lua_script(self.redis, "subscriber_delete")(
+                keys=[key, overflow, *tally.script_keys()],
+                args=[sub.id, *tally.script_args()], client=pipe)
             for entry in _index_entries(current) if current else []:
                 pipe.hdel(entry.key, entry.field)
             due_index.remove_in(pipe, sub.id)
@@ -267,8 +268,9 @@ class Store:
     def _write(self, pipe: redis.client.Pipeline, sub: Subscriber,
                events: Sequence[ConsentEvent], now: datetime) -> None:
         replace = lua_script(self.redis, "subscriber_replace")
-        replace(keys=[keys.subscriber(sub.id)],
-                args=[item for pair in to_hash(sub).items() for item in pair], client=pipe)
+        replace(keys=[keys.subscriber(sub.id), *tally.script_keys()],
+                args=[sub.id, *tally.script_args(),
+                      *(item for pair in to_hash(sub).items() for item in pair)], client=pipe)
         for event in events:
             consent_log.record(pipe, sub.id, event)
         self._schedule(pipe, sub, now)

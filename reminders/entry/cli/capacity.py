@@ -51,6 +51,11 @@ def as_json(result: capacity.Forecast, limits: capacity.Limits) -> dict[str, Any
         "segments_are": "upper bound (SMS_MAX_SEGMENTS per person)",
         "people": result.people,
         "segments": result.segments,
+        "carriers": [{"carrier": c.carrier, "share": c.share, "segments": c.segments,
+                      "daily_cap": c.daily_cap, "mps": c.mps,
+                      "worst_delay_seconds": round(c.worst_delay_seconds, 1),
+                      "over_cap": c.over_cap, "late": c.late, "at_risk": c.at_risk}
+                     for c in result.carriers],
         "minutes": [{"minute_utc": _z(m.minute_utc), "people": m.people,
                      "segments": m.segments, "last_out_utc": _z(m.last_out_utc),
                      "delay_seconds": round(m.delay_seconds, 1), "at_risk": m.at_risk}
@@ -82,12 +87,24 @@ def cmd_capacity(args: argparse.Namespace, svc: Services) -> int:
     print(f"{result.people:,} people, {result.segments:,} segments (at most "
           f"{limits.segments_per_person} per person) at TWILIO_MPS={limits.mps:g}; "
           f"late limit {limits.late_limit_minutes} min")
+    for c in result.carriers:
+        print(carrier_line(c))
     if worst is None:
         print("nobody due in this window")
-    elif result.at_risk:
+    elif any(m.at_risk for m in result.minutes):
         print(f"AT RISK: the last text due at {worst.minute_utc:%H:%M} UTC would go out "
               f"{worst.delay_seconds / 60:.0f} min late: raise TWILIO_MPS, add senders or "
               "spread send times (docs/operations.md, 'Capacity')")
-    else:
+    elif not result.at_risk:
         print(f"ok: the latest text goes out {worst.delay_seconds / 60:.1f} min after its time")
     return 0
+
+
+def carrier_line(c: capacity.CarrierLoad) -> str:
+    """One carrier's share against its 10DLC limits (AT RISK: over its cap, or too late)."""
+    cap = f"daily cap {c.daily_cap:,.0f}" if c.daily_cap is not None else "no daily cap set"
+    rate = f"{c.mps:g}/s" if c.mps is not None else "TWILIO_MPS"
+    verdict = ("AT RISK: over its daily cap" if c.over_cap else
+               "AT RISK: past the late limit at its rate" if c.late else "ok")
+    return (f"{c.carrier}: {c.share:.0%} of the numbers, {c.segments:,} segments ({cap}; at "
+            f"{rate}, the last {c.worst_delay_seconds / 60:.1f} min late): {verdict}")

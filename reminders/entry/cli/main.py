@@ -8,16 +8,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
-from reminders.app import import_file, importer, loop_stats, preferences, stats
+from reminders.app import import_file, importer, preferences
 from reminders.app.preferences import Enrolment
 from reminders.app.report import describe, describe_all
 from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
+from reminders.entry.cli import analytics as cli_analytics
 from reminders.entry.cli import capacity as cli_capacity
-from reminders.entry.cli import compliance, loop, person, records, tables
+from reminders.entry.cli import compliance, loop, person, records, statistics, tables
 from reminders.entry.cli import flags as cli_flags
 from reminders.entry.cli import inbox as cli_inbox
 from reminders.entry.cli import operators as cli_operators
@@ -127,30 +127,6 @@ def _confirm_imported(svc: Services, subscriber_ids: list[str]) -> None:
     print(f"asked {asked} of {len(subscriber_ids)} pending subscriber(s) to confirm")
 
 
-def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
-    if not 1 <= args.days <= stats.MAX_DAYS:
-        raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
-    result = stats.compute(svc.redis, args.days, send_windows=svc.settings.windows)
-    result["loop"] = loop_stats.figures(svc.redis, datetime.now(UTC))
-    if args.json:
-        _out(result)
-        return 0
-    subscribers = result["subscribers"]
-    console = tables.stdout_console()
-    console.print(f"Subscribers: {subscribers['total']}, paused: {subscribers['paused']}, "
-                  f"open foot-problem flags: {subscribers['flags_open']}")
-    console.print(tables.states_table(subscribers))
-    console.print(f"Last {args.days} night(s), newest first (skipped: opt-out / paused / other)")
-    console.print(tables.nights_table(result["nights"]))
-    if line := stats.unreadable_line(result["unreadable"]):
-        console.print(line)
-    for row in result["outside_window"]:  # window-apply --dry-run shows the moves
-        console.print(f"Outside the send window: {row['phone'] or row['email']} at "
-                      f"{row['time']} (window {row['window']})")
-    cli_inbox.print_loop(result["loop"])
-    return 0
-
-
 def cmd_web(args: argparse.Namespace, svc: Services) -> int:
     from reminders.entry.cli.runner import port_is_free
     from reminders.entry.web.app import create_app
@@ -202,10 +178,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="text/email the confirmation request to rows enrolled as pending")
     p.set_defaults(handler=cmd_import)
 
-    p = sub.add_parser("stats", help="subscribers by state; sends and deliveries per night")
-    p.add_argument("--days", type=int, default=7, help="how many local nights (default 7)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_stats)
+    statistics.register(sub)
 
     p = sub.add_parser("set", help="change preferences: KEY=VALUE ...")
     p.add_argument("phone")
@@ -250,6 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_inbox.register(sub)
     cli_operators.register(sub)
     cli_capacity.register(sub)
+    cli_analytics.register(sub)
     loop.register(sub)
     records.register(sub)
     compliance.register(sub)

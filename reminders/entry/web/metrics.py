@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 from reminders.app import loop_stats
 from reminders.domain import channels
 from reminders.domain.triage import FLAG_CATEGORIES
-from reminders.storage import capacity_check, circuit, counters
+from reminders.storage import capacity_check, circuit, counters, tally
 from reminders.storage.client import Client
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
@@ -45,6 +45,7 @@ class RedisCollector(Collector):
         yield from self._provider(counts)
         yield from self._capacity()
         yield self._review()
+        yield self._subscribers()
 
     def _review(self) -> Metric:
         """The care team's backlog: open review items by level and age (app/loop_stats.py)."""
@@ -56,6 +57,21 @@ class RedisCollector(Collector):
             for age, count in ages.items():
                 family.add_metric([level, age], float(count))
         return family
+
+    def _subscribers(self) -> Metric:
+        """People by each kept count (storage/tally.py): one HGETALL of a small hash."""
+        kept = tally.read(self.redis)
+        people = GaugeMetricFamily("reminders_subscribers",
+                                   "Subscribers by dimension (sms, email, channel, language, "
+                                   "cause, zone, flag) and value; total under dimension total",
+                                   labels=["dimension", "value"])
+        people.add_metric(["total", ""], float(kept.total))
+        for dimension, values in sorted(kept.counts.items()):
+            if dimension in tally.NOT_EXPORTED:
+                continue
+            for value, count in sorted(values.items()):
+                people.add_metric([dimension, value], float(count))
+        return people
 
     def _capacity(self) -> Iterator[Metric]:
         """The dispatcher's last capacity check (app/capacity.py), read, never computed here:

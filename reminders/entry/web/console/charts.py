@@ -60,3 +60,18 @@ def _title(night: dict[str, Any]) -> str:
     if night["score"] is not None:
         parts.append(f"score {night['score']}/10")
     return ", ".join(parts)
+
+
+def retention_chart(retention: list[dict[str, Any]]) -> dict[str, Any]:
+    """One bar per program week (analytics.compute's "retention"): the share still subscribed,
+    0-100 %, with its title; weeks nobody started in are left out."""
+    step, bars = 22, []
+    for n, row in enumerate(r for r in retention if r["share"] is not None):
+        share = row["share"]
+        h = round(PLOT_HEIGHT * share, 1)
+        bars.append({"x": LEFT + n * step, "y": TOP + PLOT_HEIGHT - h, "w": step - 4, "h": h,
+                     "label": str(row["week"]),
+                     "title": f"week {row['week']}: {share:.0%} of {row['started']} still "
+                              f"subscribed"})
+    return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
+            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "bars": bars}

@@ -3,13 +3,15 @@ GET only: nothing here writes."""
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
 
-from reminders.app import history, people, preferences, program, visit_report
+from reminders.app import analytics, history, people, preferences, program, visit_report
 from reminders.app.report import describe
 from reminders.app.tonight import tonight
 from reminders.domain.subscriber import Subscriber
@@ -68,22 +70,26 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
     ), status
 
 
+def _page_number() -> int:
+    """?page=N (from 1); anything else is page 1."""
+    try:
+        return min(max(int(request.args.get("page", "1")), 1), 1_000_000)
+    except ValueError:
+        return 1
+
+
 def register(bp: Blueprint, svc: Services) -> None:
     def tonight_page() -> Any:
         now = datetime.now(UTC)
-        found = tonight(svc.store, svc.settings, now)
+        found = tonight(svc.store, svc.settings, now, page=_page_number())
         return render_template("console/tonight.html", operator=g.operator, t=found, now=now,
                                chart=charts.nights_chart(found.stats["nights"]))
 
     def people_page() -> Any:
         query, state = request.args.get("q", ""), request.args.get("state", "")
-        try:
-            page_no = int(request.args.get("page", "1"))
-        except ValueError:
-            page_no = 1
         error = ""
         try:
-            found = people.search(svc.store, query, state, page_no, datetime.now(UTC))
+            found = people.search(svc.store, query, state, _page_number(), datetime.now(UTC))
         except InvalidInput as exc:
             error, found = str(exc), people.Page([], 0, 1, 1)
         return render_template("console/people.html", operator=g.operator, q=query,
@@ -95,6 +101,31 @@ def register(bp: Blueprint, svc: Services) -> None:
     def report_view(handle: str) -> Any:
         return visit_report_pdf(svc, find(svc, handle))
 
+    def deliveries_csv(handle: str) -> Any:
+        """The person's delivery report (?days=N, up to history.REPORT_DAYS) as CSV."""
+        sub = find(svc, handle)
+        try:
+            days = min(max(int(request.args.get("days", "90")), 1), history.REPORT_DAYS)
+        except ValueError:
+            days = 90
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=history.REPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(history.delivery_report(svc.redis, sub, datetime.now(UTC), days))
+        name = f"deliveries-{sub.handle().lstrip('+').replace('@', '_at_')}.csv"
+        return Response(out.getvalue(), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store"})
+
+    def analytics_page() -> Any:
+        found = analytics.compute(svc.redis, datetime.now(UTC))
+        return render_template("console/analytics.html", operator=g.operator, a=found,
+                               chart=charts.retention_chart(found["retention"]))
+
+    bp.add_url_rule("/analytics", endpoint="analytics", view_func=analytics_page,
+                    methods=["GET"])
+    bp.add_url_rule("/people/<handle>/deliveries.csv", endpoint="deliveries",
+                    view_func=deliveries_csv, methods=["GET"])
     bp.add_url_rule("/", endpoint="tonight", view_func=tonight_page, methods=["GET"])
     bp.add_url_rule("/people", endpoint="people", view_func=people_page, methods=["GET"])
     bp.add_url_rule("/people/<handle>", endpoint="person", view_func=person_view,
