@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import send_instant
+from reminders.storage import counters
 from reminders.storage.rate_limit import paced_rate
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
@@ -38,5 +39,10 @@ def test_two_segment_texts_are_paced_two_segments_apart(twilio_env: dict[str, st
     # text counted as one segment would come after half that.
     slot = 2 / paced_rate(1, 2)
     assert all(gap >= slot - 0.15 for gap in gaps), (gaps, slot)
-    # ... and no slower than the pace plus scheduling noise: the limit is not over-counted.
-    assert all(gap <= slot + 1.0 for gap in gaps), (gaps, slot)
+    # ... and no slower than the pace plus scheduling noise: the limit is not over-counted. A
+    # sender the machine woke more than WIRE_SLACK after its slot sends nothing and books the
+    # next one (counted in late_slots): each such wake-up may add one slot to one gap.
+    late = counters.read(svc.redis, [counters.LATE_SLOTS])[0]
+    extra = sorted(gap - slot for gap in gaps)
+    assert all(gap <= 1.0 for gap in extra[:len(extra) - late]), (gaps, slot, late)
+    assert all(gap <= slot * late + 1.0 for gap in extra), (gaps, slot, late)
