@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from reminders.app import capacity, consent
 from reminders.app.care import CAREGIVER_LEVELS, EVENING_STARTS_HOUR
 from reminders.app.caregiver import Caregivers, CareSender
 from reminders.app.confirmations import Confirmations
-from reminders.app.delivery import Sender
+from reminders.app.delivery import Rendered, Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
@@ -25,6 +25,7 @@ from reminders.app.pacing import Pacer
 from reminders.app.recovery import Recovery
 from reminders.app.send_path import SendPath
 from reminders.app.send_window import SendWindow
+from reminders.app.voice_keys import VoiceKeys
 from reminders.app.weekly import Weekly
 from reminders.channels.base import (
     DeliveryError,
@@ -36,9 +37,12 @@ from reminders.channels.base import (
     Transport,
 )
 from reminders.channels.console import ConsoleEmail, ConsoleSms
+from reminders.domain.content import Selection
+from reminders.domain.subscriber import Subscriber
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
+from reminders.messages.voice import VoiceScripts
 from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.settings import ConfigError, Settings
 from reminders.storage import caregivers as caregivers_store
@@ -50,6 +54,7 @@ from reminders.storage.subscribers import Store
 
 if TYPE_CHECKING:
     from reminders.channels.twilio_sms import TwilioSms
+    from reminders.channels.twilio_voice import TwilioVoice
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +150,31 @@ class Services:
     def transports(self) -> dict[str, Transport]:
         """Each declared channel's transport (domain/channels.py): a new channel adds its
         entry here."""
-        return {"sms": SmsDelivery(self.sms), "email": EmailDelivery(self.email)}
+        # The console backend writes a call's TwiML to the outbox as it writes a text.
+        voice: Transport = (self.voice if self.settings.sms_backend == "twilio"
+                            else SmsDelivery(self.sms))
+        return {"sms": SmsDelivery(self.sms), "email": EmailDelivery(self.email), "voice": voice}
+
+    @cached_property
+    def voice(self) -> TwilioVoice:
+        from reminders.channels.twilio_voice import TwilioVoice
+
+        url = self.settings.public_url
+        return TwilioVoice(self._twilio(), url + "/voice/status", url + "/voice/amd")
+
+    @cached_property
+    def voice_scripts(self) -> VoiceScripts:
+        s = self.settings
+        return VoiceScripts(s.templates_dir, s.program_name, s.public_url + "/voice/gather")
+
+    @cached_property
+    def voice_keys(self) -> VoiceKeys:
+        return VoiceKeys(self.store, self.settings, self.replies, self.voice_scripts,
+                         self.renderer, self.inbound)
+
+    def _voice_render(self, sub: Subscriber, selection: Selection, local_date: date
+                      ) -> Rendered:
+        return Rendered(self.voice_scripts.evening(sub, selection, local_date.isoformat()))
 
     @cached_property
     def send_path(self) -> SendPath:
@@ -163,6 +192,7 @@ class Services:
         sender = Sender(self.send_path, self.renderer, self.composer,
                         timedelta(minutes=s.late_limit_minutes))
         sender.after_evening = self.weekly.after_evening
+        sender.render["voice"] = self._voice_render
         return sender
 
     @cached_property

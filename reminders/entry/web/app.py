@@ -28,7 +28,7 @@ from reminders.app.delivery_status import UnknownMessage, advance
 from reminders.channels.twilio_sms import recipient_problem
 from reminders.domain.keywords import Kind, parse
 from reminders.domain.validation import InvalidInput, normalise_phone
-from reminders.entry.web import console
+from reminders.entry.web import console, voice
 from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
@@ -226,6 +226,7 @@ def create_app(svc: Services) -> Flask:
         app.add_url_rule(path, endpoint=action.__name__, view_func=action, methods=["POST"])
 
     console.install(app, svc)
+    voice.install(app, svc, hooks.auth)
 
     @app.errorhandler(Refused)
     def refused(exc: Refused) -> Any:
