@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     default_timezone: Annotated[str, var("DEFAULT_TIMEZONE"), check(_timezone)] = ""
     sms_max_segments: Annotated[int, var("SMS_MAX_SEGMENTS", 1, 10)] = 2
     late_limit_minutes: Annotated[int, var("LATE_LIMIT_MINUTES", 1, 600)] = 90
+    # A busy / no-answer / failed evening call is tried once more this much later (in the limit).
+    voice_retry_minutes: Annotated[int, var("VOICE_RETRY_MINUTES", 1, 120)] = 10
     program_name: Annotated[Text, var("PROGRAM_NAME")] = "Foot Care Reminders"
     support_contact: Annotated[Text, var("SUPPORT_CONTACT")] = ""
     outbox_dir: Annotated[Path, var("OUTBOX_DIR"), check(_path)] = PROJECT_ROOT / "var" / "outbox"

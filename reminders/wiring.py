@@ -67,6 +67,10 @@ class Services:
     # sets a Celery hand-off (a new task, so the webhook never waits on the provider); left
     # None (the CLI's `reply`), the alert is sent right here.
     care_handoff: Callable[[str, str, str], object] | None = field(default=None, repr=False)
+    # How an evening's second call (busy, no answer: app/voice_redial.py) reaches a worker:
+    # (subscriber id, local date, not before); the web app sets a Celery hand-off.
+    redial_handoff: Callable[[str, str, datetime], object] | None = field(default=None,
+                                                                          repr=False)
 
     @cached_property
     def redis(self) -> Client:

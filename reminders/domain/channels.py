@@ -91,7 +91,7 @@ EMAIL = register(ChannelSpec(
 VOICE = register(ChannelSpec(
     "voice", address="phone", status="voice_status", lookup=Lookup.PROVIDER_LIST,
     on_recipient={Recipient.OPTED_OUT: "opted_out", Recipient.INVALID: "invalid"},
-    verdict_word="call"))
+    status_callbacks=True, verdict_word="call"))
 
 
 # A person's channels are a set. Stored as the names joined by "," in registry order

@@ -1,0 +1,96 @@
+"""An evening call that did not reach the person (busy, no answer, failed: its signed status
+callback) is tried once more VOICE_RETRY_MINUTES later inside the late limit, then recorded
+missed with the reason; a completed call is recorded as such and never called again.
+
+The second call is the task a worker runs at the hand-off's time (Sender.deliver, the one
+send path); the hand-off itself is recorded here instead of going to a broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+import time_machine
+
+from reminders.app.retry import RetryLater
+from reminders.storage import nights
+from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
+from tests.conftest import make_services
+from tests.test_voice import CALLER, DAY, local, person
+from tests.webhook_client import PUBLIC_URL, serve
+
+
+@pytest.fixture
+def svc(twilio_env: dict[str, str], fake_twilio: FakeTwilio
+        ) -> Iterator[tuple[Services, list[tuple[str, str, datetime]]]]:
+    services = make_services({**twilio_env, "VOICE_RETRY_MINUTES": "10",
+                              "LATE_LIMIT_MINUTES": "30"})
+    handed: list[tuple[str, str, datetime]] = []
+    with serve(services) as base:
+        services.redial_handoff = lambda *args: handed.append(args)
+        fake_twilio.calls.proxy = (PUBLIC_URL, base)
+        yield services, handed
+
+
+def test_a_busy_line_is_called_once_more_after_ten_minutes_then_missed_with_the_reason(
+        svc: tuple[Services, list[tuple[str, str, datetime]]], fake_twilio: FakeTwilio
+        ) -> None:
+    services, handed = svc
+    with time_machine.travel(local(DAY, time(20, 0, 5)), tick=False) as clock:
+        sub = person(services, CALLER, "voice")
+        now = datetime.now(UTC)
+        assert services.sender.deliver(sub.id, DAY, now).channels == {"voice": "sent"}
+        [first] = fake_twilio.calls.to(CALLER)
+        assert fake_twilio.calls.finish(first.sid, "busy") == 204
+        assert fake_twilio.calls.finish(first.sid, "busy") == 204  # Twilio's retry: once
+        assert handed == [(sub.id, DAY.isoformat(), now + timedelta(minutes=10))]
+        record = nights.read(services.redis, sub.id, DAY)
+        assert (record["voice"], record["voice_status"]) == ("retry", "busy")
+        # A task that runs early waits for the retry time; no call is placed.
+        with pytest.raises(RetryLater):
+            services.sender.deliver(sub.id, DAY, now + timedelta(minutes=2))
+        assert len(fake_twilio.calls.to(CALLER)) == 1
+
+        clock.move_to(local(DAY, time(20, 10, 5)))
+        later = datetime.now(UTC)
+        assert services.sender.deliver(sub.id, DAY, later).channels == {"voice": "sent"}
+        first_again, second = fake_twilio.calls.to(CALLER)
+        assert first_again.sid == first.sid and second.sid != first.sid
+        assert fake_twilio.calls.finish(second.sid, "no-answer") == 204
+        record = nights.read(services.redis, sub.id, DAY)
+        assert (record["voice"], record["voice_reason"]) == ("missed", "no-answer")
+        assert len(handed) == 1  # one retry only
+        assert services.sender.deliver(sub.id, DAY, later).channels == {
+            "voice": "already missed"}
+        assert len(fake_twilio.calls.to(CALLER)) == 2
+
+
+def test_no_retry_that_would_land_after_the_late_limit(
+        svc: tuple[Services, list[tuple[str, str, datetime]]], fake_twilio: FakeTwilio
+        ) -> None:
+    services, handed = svc
+    with time_machine.travel(local(DAY, time(20, 25)), tick=False):
+        sub = person(services, CALLER, "voice")
+        services.sender.deliver(sub.id, DAY, datetime.now(UTC))
+        [call] = fake_twilio.calls.to(CALLER)
+        assert fake_twilio.calls.finish(call.sid, "failed") == 204
+    assert handed == []
+    record = nights.read(services.redis, sub.id, DAY)
+    assert (record["voice"], record["voice_reason"]) == ("missed", "failed")
+
+
+def test_a_completed_call_is_recorded_and_not_called_again(
+        svc: tuple[Services, list[tuple[str, str, datetime]]], fake_twilio: FakeTwilio
+        ) -> None:
+    services, handed = svc
+    with time_machine.travel(local(DAY, time(20, 0, 5)), tick=False):
+        sub = person(services, CALLER, "voice")
+        services.sender.deliver(sub.id, DAY, datetime.now(UTC))
+        [call] = fake_twilio.calls.to(CALLER)
+        fake_twilio.calls.answer(call.sid)
+        assert fake_twilio.calls.finish(call.sid, "completed") == 204
+    record = nights.read(services.redis, sub.id, DAY)
+    assert (record["voice"], record["voice_status"], handed) == ("sent", "completed", [])
