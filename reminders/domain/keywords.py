@@ -92,13 +92,14 @@ class Kind(StrEnum):
     WEEKLY = "weekly"  # WEEKLY OFF / WEEKLY ON: the weekly progress text
     CARE = "care"  # CARE YES / CARE OFF: the person's consent to their caregiver's texts
     LANGUAGE = "language"  # ESPAÑOL / ENGLISH: the language of everything we send them
+    VOICE = "voice"  # VOICE ON / VOICE OFF (LLAMADA SI / NO): the evening call
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Command:
     """kind: stop | start | join | help | time | tz | pause | resume | done | score | email |
-    massage | heat | weekly | care | language | unknown. `arg` carries the raw argument (a
+    massage | heat | weekly | care | language | voice | unknown. `arg` carries the raw argument (a
     time, a zone, days, a score, an address, on/off, en/es)."""
 
     kind: Kind
@@ -218,9 +219,14 @@ def _toggle(words: list[str]) -> Command | None:
 _SWITCH = {"on": "on", "yes": "on", "off": "off", "no": "off", "stop": "off", "end": "off"}
 
 
+# VOICE ON / CALLS OFF: the evening call (a channel the person chooses).
+_SWITCHED = {"weekly": "weekly", "care": "care", "voice": "voice", "call": "voice",
+             "calls": "voice"}
+
+
 def _weekly_or_care(words: list[str]) -> Command | None:
-    if len(words) == 2 and words[0] in ("weekly", "care") and words[1] in _SWITCH:
-        return Command(Kind(words[0]), _SWITCH[words[1]])
+    if len(words) == 2 and words[0] in _SWITCHED and words[1] in _SWITCH:
+        return Command(Kind(_SWITCHED[words[0]]), _SWITCH[words[1]])
     return None
 
 
