@@ -98,6 +98,8 @@ class Settings(BaseSettings):
         check(_shared_keys)] = ()
     twilio_api_url: Annotated[str, var("TWILIO_API_URL"), check(_url)] = "https://api.twilio.com"
     twilio_mps: Annotated[float, var("TWILIO_MPS", 0.01, 10000)] = 1.0
+    # Calls per second the account may start (Twilio's CPS; the evening calls' own pace).
+    twilio_cps: Annotated[float, var("TWILIO_CPS", 0.01, 1000)] = 1.0
     # Provider requests one worker keeps in flight (SEND_CONCURRENCY); 0: sized from TWILIO_MPS.
     send_concurrency_setting: Annotated[int, var("SEND_CONCURRENCY", 1, 1000)] = 0
     twilio_timeout_seconds: Annotated[float, var("TWILIO_TIMEOUT_SECONDS", 0.1, 120)] = 10.0

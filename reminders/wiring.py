@@ -46,7 +46,7 @@ from reminders.messages.voice import VoiceScripts
 from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.settings import ConfigError, Settings
 from reminders.storage import caregivers as caregivers_store
-from reminders.storage import consent_log, due_index, replicas
+from reminders.storage import consent_log, due_index, keys, replicas
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
 from reminders.storage.rate_limit import RateLimiter
@@ -155,8 +155,7 @@ class Services:
         """Each declared channel's transport (domain/channels.py): a new channel adds its
         entry here."""
         # The console backend writes a call's TwiML to the outbox as it writes a text.
-        voice: Transport = (self.voice if self.settings.sms_backend == "twilio"
-                            else SmsDelivery(self.sms))
+        voice = self.voice if self.settings.sms_backend == "twilio" else SmsDelivery(self.sms)
         return {"sms": SmsDelivery(self.sms), "email": EmailDelivery(self.email), "voice": voice}
 
     @cached_property
@@ -176,16 +175,17 @@ class Services:
         return VoiceKeys(self.store, self.settings, self.replies, self.voice_scripts,
                          self.renderer, self.inbound)
 
-    def _voice_render(self, sub: Subscriber, selection: Selection, local_date: date
-                      ) -> Rendered:
-        return Rendered(self.voice_scripts.evening(sub, selection, local_date.isoformat()))
+    def _voice_render(self, sub: Subscriber, selection: Selection, day: date) -> Rendered:
+        return Rendered(self.voice_scripts.evening(sub, selection, day.isoformat()))
 
     @cached_property
     def send_path(self) -> SendPath:
         """The one send path every kind of message takes (app/send_path.py)."""
         s = self.settings
+        calls = ({"voice": RateLimiter(self.redis, s.twilio_cps, 1, key=keys.VOICE_RATE)}
+                 if s.sms_backend == "twilio" else {})
         pacer = Pacer(self.redis, self.limiter,
-                      self.circuit if s.sms_backend == "twilio" else None)
+                      self.circuit if s.sms_backend == "twilio" else None, calls)
         return SendPath(self.redis, self.store, self.transports, pacer,
                         Recovery(s.sms_recheck_seconds), SendWindow(s.send_concurrency),
                         s.send_lease_seconds)

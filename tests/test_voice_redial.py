@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from reminders.app.retry import RetryLater
-from reminders.storage import nights
+from reminders.storage import keys, nights
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
 from tests.conftest import make_services
@@ -94,3 +94,27 @@ def test_a_completed_call_is_recorded_and_not_called_again(
         assert fake_twilio.calls.finish(call.sid, "completed") == 204
     record = nights.read(services.redis, sub.id, DAY)
     assert (record["voice"], record["voice_status"], handed) == ("sent", "completed", [])
+
+
+def test_calls_keep_to_twilio_cps_on_their_own_pace_not_the_texts(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+    """Eight people called at once by four threads with TWILIO_CPS=2: never more than two
+    calls started in any second (the calls' own slots), while TWILIO_MPS is 100."""
+    from tests.conftest import run_threads
+    from tests.test_ratelimit import max_in_any_window
+
+    services = make_services({**twilio_env, "TWILIO_CPS": "2", "TWILIO_MPS": "100"})
+    with time_machine.travel(local(DAY, time(20, 0, 5)), tick=True):
+        people = [person(services, f"+1312555019{n}", "voice") for n in range(8)]
+        now = datetime.now(UTC)
+
+        def call(n: int) -> None:
+            for sub in people[n::4]:
+                assert services.sender.deliver(sub.id, DAY, now).channels == {"voice": "sent"}
+
+        run_threads([lambda n=n: call(n) for n in range(4)])
+    arrivals = [(r.time.timestamp(), 1) for r in fake_twilio.requests_log
+                if r.method == "POST" and r.path.endswith("/Calls.json")]
+    assert len(arrivals) == 8 == len(fake_twilio.calls.placed)
+    assert max_in_any_window(arrivals) <= 2
+    assert services.redis.exists(keys.VOICE_RATE) and not services.redis.exists(keys.SMS_RATE)

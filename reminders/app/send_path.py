@@ -88,7 +88,7 @@ class SendPath:
 
     def paced_by(self, limiter: RateLimiter | None) -> SendPath:
         """The same path with another rate limiter (a test's, a tool's)."""
-        pacer = Pacer(self.redis, limiter, self.pacer.circuit)
+        pacer = Pacer(self.redis, limiter, self.pacer.circuit, self.pacer.own)
         return SendPath(self.redis, self.store, self.transports, pacer, self.recovery,
                         self.window, self.lease_seconds)
 
@@ -104,7 +104,7 @@ class SendPath:
         message is missed, and recorded so)."""
         if not spec.paced:
             return Paced(now, None)
-        paced = self.pacer.gate(out.segments, now, out.deadline)
+        paced = self.pacer.for_channel(out.channel).gate(out.segments, now, out.deadline)
         if paced is None:
             log.warning("send missed subscriber=%s message=%s reason=rate-limit", out.sub.id,
                         out.ledger.name)
@@ -136,7 +136,7 @@ class SendPath:
         envelope = self._envelope(out, spec, now, reclaimed=not fresh)
         try:
             if spec.paced:
-                receipt = self.pacer.send(
+                receipt = self.pacer.for_channel(out.channel).send(
                     lambda by: transport.deliver(replace(envelope, send_by=by)),
                     out.segments, send_by, out.deadline)
             else:

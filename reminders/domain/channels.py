@@ -87,11 +87,12 @@ EMAIL = register(ChannelSpec(
 # A phone call that says the evening's items and takes keypad answers (channels/twilio_voice.py;
 # the person chose it: VOICE ON / LLAMADA SI). Its own consent state: a text's STOP ends calls
 # too (inbound.py), but a VOICE OFF leaves their texts alone. A lost answer is looked up in the
-# provider's Calls list (by To and start time) before any second call.
+# provider's Calls list (by To and start time) before any second call. Paced at TWILIO_CPS, its
+# own rate in the same limiter (wiring: Pacer's `own`), and in the worker's send window.
 VOICE = register(ChannelSpec(
     "voice", address="phone", status="voice_status", lookup=Lookup.PROVIDER_LIST,
     on_recipient={Recipient.OPTED_OUT: "opted_out", Recipient.INVALID: "invalid"},
-    status_callbacks=True, verdict_word="call"))
+    paced=True, status_callbacks=True, verdict_word="call"))
 
 
 # A person's channels are a set. Stored as the names joined by "," in registry order
