@@ -15,6 +15,7 @@ from reminders.domain.keywords import Kind, parse
 from reminders.storage import consent_log
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
+from tests.conftest import Cli, make_services
 from tests.test_voice import CALLER, DAY, local, person, web  # noqa: F401 (fixture)
 from tests.webhook_client import WebhookClient, said
 
@@ -74,3 +75,27 @@ def test_stop_by_text_ends_calls_too(
         outcome = svc.sender.deliver(sub.id, DAY, datetime.now(UTC))
     assert outcome.channels == {"voice": "skipped"}
     assert fake_twilio.calls.to(CALLER) == []
+
+
+def test_an_operator_turns_calls_on_only_with_the_persons_recorded_agreement(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+    cli = Cli(twilio_env)
+    svc = make_services(twilio_env)
+    with time_machine.travel(local(DAY, time(12, 0)), tick=True):
+        sub = person(svc, CALLER, "sms")
+        # A channel alone is no consent: the call stays off until they agreed.
+        assert cli("set", CALLER, "channel=sms,voice").returncode == 0
+        refused = cli("set", CALLER, "voice_agreed=")
+        assert refused.returncode != 0 and "recorded agreement" in refused.stderr
+        after = svc.store.get(sub.id)
+        assert after is not None and after.voice_status == "none"
+        with time_machine.travel(local(DAY, time(20, 0, 5)), tick=True):
+            outcome = svc.sender.deliver(sub.id, DAY, datetime.now(UTC))
+        assert outcome.channels["voice"] == "skipped" and fake_twilio.calls.to(CALLER) == []
+        agreed = "voice_agreed=said yes to automated calls when we phoned her, 2026-12-02"
+        assert cli("set", CALLER, agreed).returncode == 0
+    after = svc.store.get(sub.id)
+    assert after is not None and after.voice_status == "active" and "voice" in after.channels
+    [event] = [e for e in consent_log.history(svc.redis, sub.id)
+               if e["channel"] == "voice" and e["action"] == "opted_in"]
+    assert event["source"] == "cli" and "said yes to automated calls" in event["words"]

@@ -101,7 +101,7 @@ def _check_channel(wanted: frozenset[str], addresses: dict[str, str | None]) -> 
 
 
 SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
-            "paused_until", "phone", "language", "cause")
+            "paused_until", "phone", "language", "cause", "voice_agreed")
 
 
 def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]:
@@ -116,6 +116,8 @@ def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]
             raise InvalidInput(f"expected KEY=VALUE, got {assignment!r}")
         changes.update(_parse_one(key, value.strip()))
     _massage_and_cause(sub, changes)
+    if changes.get("voice_status") == "active" and not {"channel", "channels"} & set(changes):
+        changes["channels"] = sub.channels | {"voice"}
     merged = sub.with_changes(**changes)
     _check_channel(merged.channels, {"phone": merged.phone, "email": merged.email})
     return _consent_states(sub, merged, changes)
@@ -138,6 +140,13 @@ def _parse_one(key: str, value: str) -> dict[str, Any]:
         return {key: parse_bool(value)}
     if key in ("language", "cause"):
         return {key: (parse_language if key == "language" else parse_cause)(value)}
+    if key == "voice_agreed":
+        # The evening call needs the person's prior express consent to an automated voice: an
+        # operator turns it on only with the agreement they recorded (their words, who, when).
+        if not value or len(value) > 300:
+            raise InvalidInput("voice_agreed needs the person's recorded agreement, e.g. "
+                               "voice_agreed='said yes to automated calls on 2026-12-07'")
+        return {"voice_status": "active"}
     if key == "paused_until":
         return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
     raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")
@@ -219,6 +228,8 @@ def update(store: Store, confirmations: Confirmations, sub: Subscriber,
     # The consent record says who asked for the new channel; its owner's YES completes it.
     asked = [ConsentEvent(channel, "subscribed", source, " ".join(assignments))
              for channel, wanted in (("sms", sms), ("email", email)) if wanted]
+    if changes.get("voice_status") == "active" and sub.voice_status != "active":
+        asked.append(ConsentEvent("voice", "opted_in", source, " ".join(assignments)))
     after = change(store, sub, changes, now, [*events, *asked])
     problems = [confirmations.text(after).problem if sms else "",
                 confirmations.mail(after).problem if email else ""]
