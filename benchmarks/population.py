@@ -26,7 +26,7 @@ from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.entry.cli.runner import demo_zone
 from reminders.settings import Settings
 from reminders.storage import consent_log, due_index, keys
-from reminders.storage.errors import ID_HIGH, ID_LOW
+from reminders.storage.ids import ID_HIGH, ID_LOW
 from reminders.storage.subscribers import ConsentEvent, Store
 
 NAMES = ("Ana", "Robert", "Mei", "Olu", "Grace", "Dmitri", "Fatima", "Jose")

@@ -49,6 +49,7 @@ from reminders.storage import caregivers as caregivers_store
 from reminders.storage import consent_log, due_index, keys, replicas
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
+from reminders.storage.counters import Counters
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
 
@@ -67,10 +68,8 @@ class Services:
     # sets a Celery hand-off (a new task, so the webhook never waits on the provider); left
     # None (the CLI's `reply`), the alert is sent right here.
     care_handoff: Callable[[str, str, str], object] | None = field(default=None, repr=False)
-    # How an evening's second call (busy, no answer: app/voice_redial.py) reaches a worker:
-    # (subscriber id, local date, not before); the web app sets a Celery hand-off.
-    redial_handoff: Callable[[str, str, datetime], object] | None = field(default=None,
-                                                                          repr=False)
+    # An evening's second call (app/voice_redial.py) to a worker: (id, date, not before).
+    redial_handoff: Callable[[str, str, datetime], object] | None = field(default=None)
 
     @cached_property
     def redis(self) -> Client:
@@ -161,14 +160,13 @@ class Services:
     @cached_property
     def voice(self) -> TwilioVoice:
         from reminders.channels.twilio_voice import TwilioVoice
-
         url = self.settings.public_url
         return TwilioVoice(self._twilio(), url + "/voice/status", url + "/voice/amd")
 
     @cached_property
     def voice_scripts(self) -> VoiceScripts:
         s = self.settings
-        return VoiceScripts(s.templates_dir, s.program_name, s.public_url + "/voice/gather")
+        return VoiceScripts(s.templates_dir, s.program_name, f"{s.public_url}/voice/gather")
 
     @cached_property
     def voice_keys(self) -> VoiceKeys:
@@ -182,18 +180,19 @@ class Services:
     def send_path(self) -> SendPath:
         """The one send path every kind of message takes (app/send_path.py)."""
         s = self.settings
+        counted = Counters(self.redis)
         calls = ({"voice": RateLimiter(self.redis, s.twilio_cps, 1, key=keys.VOICE_RATE)}
                  if s.sms_backend == "twilio" else {})
-        pacer = Pacer(self.redis, self.limiter,
+        pacer = Pacer(counted, self.limiter,
                       self.circuit if s.sms_backend == "twilio" else None, calls)
-        return SendPath(self.redis, self.store, self.transports, pacer,
+        return SendPath(counted, self.store, self.transports, pacer,
                         Recovery(s.sms_recheck_seconds), SendWindow(s.send_concurrency),
                         s.send_lease_seconds)
 
     @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        sender = Sender(self.send_path, self.renderer, self.composer,
+        sender = Sender(self.redis, self.send_path, self.renderer, self.composer,
                         timedelta(minutes=s.late_limit_minutes))
         sender.after_evening = self.weekly.after_evening
         sender.render["voice"] = self._voice_render
@@ -212,7 +211,8 @@ class Services:
     def weekly(self) -> Weekly:
         s = self.settings
         return Weekly(self.store, self.weekly_texts, self.send_path, self.composer,
-                      self.care_sender, s.weekly_summary_day)
+                      self.care_sender, s.weekly_summary_day,
+                      timedelta(minutes=s.late_limit_minutes))
 
     def caregivers(self, now: datetime) -> Caregivers:
         return Caregivers(self.store, self.weekly_texts, self.sms,

@@ -20,10 +20,9 @@ from celery import Celery
 
 from reminders.app.delivery import RetryLater
 from reminders.app.preferences import Enrolment, enrol
-from reminders.domain import subscriber
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import due_index, keys, nights
+from reminders.storage import due_index, keys, nights, subscriber_codec
 from reminders.wiring import Services
 from testing.smtp import FakeSmtp
 from testing.twilio_api import FakeTwilio
@@ -64,8 +63,8 @@ def test_an_unreadable_record_is_skipped_and_the_rest_of_the_batch_is_sent(
     svc = make_services(env)
     crowd = due_now(svc, 6)
     bad_zone, bad_time = crowd.ids[1], crowd.ids[4]
-    corrupt(svc.redis, bad_zone, **{subscriber.TIMEZONE: "America/Nowhere"})
-    corrupt(svc.redis, bad_time, **{subscriber.TIME: "25:99"})
+    corrupt(svc.redis, bad_zone, **{subscriber_codec.TIMEZONE: "America/Nowhere"})
+    corrupt(svc.redis, bad_time, **{subscriber_codec.TIME: "25:99"})
     good = [p for sid, p in zip(crowd.ids, crowd.phones, strict=True)
             if sid not in (bad_zone, bad_time)]
     worker = start_worker(env)
@@ -101,7 +100,7 @@ def test_deliver_skips_an_unreadable_record_and_records_the_evening_missed(
 ) -> None:
     svc = twilio_services
     sub = subscribe(svc)
-    corrupt(svc.redis, sub.id, **{subscriber.TIMEZONE: "America/Nowhere"})
+    corrupt(svc.redis, sub.id, **{subscriber_codec.TIMEZONE: "America/Nowhere"})
     due = send_instant(EVENING, sub.send_time, ZoneInfo("America/Chicago"))
     member = keys.inflight_member(sub.id, EVENING)
     svc.redis.zadd(keys.INFLIGHT, {member: due.timestamp()})  # as the dispatcher marked it

@@ -16,7 +16,7 @@ from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from reminders.domain import validation
 from reminders.domain.validation import InvalidInput, normalise_email, normalise_phone
 from reminders.logs import MaskingFilter
-from reminders.storage import errors
+from reminders.storage import ids
 
 KINDS = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE,
          PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.TOLL_FREE,
@@ -98,7 +98,7 @@ def test_dates_times_and_ids_stay_readable() -> None:
     assert "83920174651a" in line
 
 
-@given(st.integers(min_value=errors.ID_LOW, max_value=errors.ID_HIGH - 1))
+@given(st.integers(min_value=ids.ID_LOW, max_value=ids.ID_HIGH - 1))
 def test_subscriber_ids_of_nine_digits_are_not_masked_as_phone_numbers(number: int) -> None:
     for template in ("dispatch skip subscriber={} reason=gone",
                      "delivery subscriber={} channel=sms date=2027-01-09 outcome=sent "

@@ -5,7 +5,9 @@ The weekly text and the caregiver alert used to have a send flow of their own wi
 a text answered after the client's timeout was sent again. The fake Twilio API accepts the
 message at once and answers after the client (TWILIO_TIMEOUT_SECONDS=2) gave up; the message
 sits queued, and the next attempt must find it rather than send a second one. The weekly email,
-retried after the connection died at DATA, must be the same message (Message-ID and Date).
+retried after the connection died at DATA, must be the same message (Message-ID and Date). A
+429's Retry-After holds the weekly text and the caregiver alert (no request before it), a 500 is
+retried, and each still goes out once. Status callbacks land on each kind's own record.
 In process, a real Redis, the real twilio-python client over HTTP to the fake, a local SMTP
 server; the person's week is made of DONE and scores texted through the signed webhook.
 """
@@ -184,3 +186,25 @@ def test_a_caregiver_alert_honours_retry_after_and_goes_once_after_429_and_500(
     assert svc.care_sender.send(sub, "alert:1", body, "alert", clock.advance(5)) == "sent"
     assert creations(fake_twilio) == 3
     assert [m.body for m in fake_twilio.messages_to(CAREGIVER)] == [body]
+
+
+def test_a_weekly_text_honours_retry_after_and_goes_once_after_429_and_500(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+    svc = make_services({**twilio_env, "WEEKLY_SUMMARY_DAY": "sunday"})
+    sub = person(svc)
+    with serve(svc) as base:
+        a_week(WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN))
+    fake_twilio.clear()
+    clock = Clock(fake_twilio, local(SUMMARY, time(20, 0, 30)).astimezone(UTC))
+    fake_twilio.fail_next(1, http_status=429, retry_after=30)
+    with pytest.raises(RetryLater) as waited:
+        svc.weekly.after_evening(sub, SUMMARY, clock.now)
+    assert waited.value.delay == 30
+    with pytest.raises(RetryLater, match="retry-after"):  # too early: Twilio is not asked
+        svc.weekly.after_evening(sub, SUMMARY, clock.advance(10))
+    assert creations(fake_twilio) == 1
+    fake_twilio.fail_next(1, http_status=500)
+    with pytest.raises(RetryLater):
+        svc.weekly.after_evening(sub, SUMMARY, clock.advance(21))
+    assert svc.weekly.after_evening(sub, SUMMARY, clock.advance(5)) == {"weekly": "sent"}
+    assert creations(fake_twilio) == 3 and len(fake_twilio.messages_to(PHONE)) == 1

@@ -29,6 +29,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.storage import nights
+from reminders.storage.client import Client
 from reminders.storage.ledgers import NightLedger
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,10 @@ class Sender:
     """The nightly kind's flow: which channels an evening goes out on, its late and skip
     rules, the words; each message then takes the one send path (send_path.py)."""
 
-    def __init__(self, path: SendPath, renderer: Renderer, composer: EmailComposer,
-                 late_limit: timedelta) -> None:
+    def __init__(self, client: Client, path: SendPath, renderer: Renderer,
+                 composer: EmailComposer, late_limit: timedelta) -> None:
         self.path = path
-        self.redis = path.redis
+        self.redis = client
         self.store = path.store
         self.renderer = renderer
         self.composer = composer

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
 from reminders.storage import counters
-from reminders.storage.client import Client
+from reminders.storage.counters import Counters
 from reminders.storage.ledgers import Ledger
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def message_id(secret: str, subscriber_id: str, local_date: date, domain: str) -
                           "reminder", local_date, domain)
 
 
-def stamp(client: Client, ledger: Ledger, message: EmailMessage, mid: str,
+def stamp(counted: Counters, ledger: Ledger, message: EmailMessage, mid: str,
           reclaimed: bool) -> Callable[[], None]:
     """Give `message` its Message-ID `mid` (and, when it repeats an attempt that reached DATA,
     that attempt's Date); return what records this attempt just before DATA."""
@@ -53,7 +53,7 @@ def stamp(client: Client, ledger: Ledger, message: EmailMessage, mid: str,
             _set(message, "Date", sent_date)
             log.warning("send email repeat subscriber=%s message=%s reason=earlier-attempt-"
                         "reached-data message_id=%s", ledger.subscriber_id, ledger.name, mid)
-            counters.incr(client, counters.EMAIL_REPEATS)
+            counted.incr(counters.EMAIL_REPEATS)
 
     def before_data() -> None:
         ledger.record_data_attempt(mid, str(message["Date"]), datetime.now(UTC).timestamp())

@@ -18,7 +18,7 @@ from reminders.app.retry import RetryLater
 from reminders.channels.base import DeliveryError, Receipt, SlotMissed
 from reminders.storage import counters
 from reminders.storage.circuit import Circuit
-from reminders.storage.client import Client
+from reminders.storage.counters import Counters
 from reminders.storage.rate_limit import RateLimiter
 
 # How long an operator's send-now may wait for a slot (it has no evening deadline).
@@ -33,9 +33,9 @@ class Paced(NamedTuple):
 
 
 class Pacer:
-    def __init__(self, client: Client, limiter: RateLimiter | None,
+    def __init__(self, counted: Counters, limiter: RateLimiter | None,
                  circuit: Circuit | None, own: dict[str, RateLimiter] | None = None) -> None:
-        self.redis = client
+        self.counted = counted
         self.limiter = limiter
         self.circuit = circuit
         # Channels with a pace of their own (calls: TWILIO_CPS); the others share `limiter`.
@@ -45,7 +45,7 @@ class Pacer:
         """The pacer of `channel`: its own limiter if it has one, the same circuit."""
         if channel not in self.own:
             return self
-        return Pacer(self.redis, self.own[channel], self.circuit, self.own)
+        return Pacer(self.counted, self.own[channel], self.circuit, self.own)
 
     def gate(self, segments: int, now: datetime, deadline: datetime | None) -> Paced | None:
         """Before an SMS claim: the circuit (asked first, so a stopped account takes no
@@ -70,7 +70,7 @@ class Pacer:
             try:
                 return attempt(send_by)
             except SlotMissed:
-                counters.incr(self.redis, counters.LATE_SLOTS)
+                self.counted.incr(counters.LATE_SLOTS)
                 assert self.limiter is not None  # only a slot sets send_by
                 slot = self.limiter.acquire(
                     segments, give_up_after=self._left(deadline, datetime.now(UTC)))

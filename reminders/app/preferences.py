@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from reminders.app.confirmations import Confirmations
@@ -114,7 +115,8 @@ def parse_assignments(sub: Subscriber, assignments: list[str]) -> dict[str, Any]
         key = key.strip().lower().replace("-", "_")
         if not sep:
             raise InvalidInput(f"expected KEY=VALUE, got {assignment!r}")
-        changes.update(_parse_one(key, value.strip()))
+        parse = _voice_agreed if key == "voice_agreed" else partial(_parse_one, key)
+        changes.update(parse(value.strip()))
     _massage_and_cause(sub, changes)
     if changes.get("voice_status") == "active" and not {"channel", "channels"} & set(changes):
         changes["channels"] = sub.channels | {"voice"}
@@ -140,16 +142,18 @@ def _parse_one(key: str, value: str) -> dict[str, Any]:
         return {key: parse_bool(value)}
     if key in ("language", "cause"):
         return {key: (parse_language if key == "language" else parse_cause)(value)}
-    if key == "voice_agreed":
-        # The evening call needs the person's prior express consent to an automated voice: an
-        # operator turns it on only with the agreement they recorded (their words, who, when).
-        if not value or len(value) > 300:
-            raise InvalidInput("voice_agreed needs the person's recorded agreement, e.g. "
-                               "voice_agreed='said yes to automated calls on 2026-12-07'")
-        return {"voice_status": "active"}
     if key == "paused_until":
         return {"paused_until": None if value.lower() in ("", "none") else parse_date(value)}
     raise InvalidInput(f"unknown setting {key!r} (one of: {', '.join(SETTABLE)})")
+
+
+def _voice_agreed(value: str) -> dict[str, Any]:
+    """The evening call needs the person's prior express consent to an automated voice: an
+    operator turns it on only with the agreement they recorded (their words, who, when)."""
+    if not value or len(value) > 300:
+        raise InvalidInput("voice_agreed needs the person's recorded agreement, e.g. "
+                           "voice_agreed='said yes to automated calls on 2026-12-07'")
+    return {"voice_status": "active"}
 
 
 def _massage_and_cause(sub: Subscriber, changes: dict[str, Any]) -> None:

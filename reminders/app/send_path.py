@@ -43,7 +43,7 @@ from reminders.domain.channels import ChannelSpec, Lookup
 from reminders.domain.kinds import Kind
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import counters
-from reminders.storage.client import Client
+from reminders.storage.counters import Counters
 from reminders.storage.ledgers import Ledger
 from reminders.storage.nights import Claim, ClaimOutcome
 from reminders.storage.rate_limit import RateLimiter
@@ -75,10 +75,11 @@ class Outgoing:
 
 
 class SendPath:
-    def __init__(self, client: Client, store: Store, transports: dict[str, Transport],
+    def __init__(self, counted: Counters, store: Store, transports: dict[str, Transport],
                  pacer: Pacer, recovery: Recovery, window: SendWindow,
                  lease_seconds: float) -> None:
-        self.redis = client
+        # No Redis handle here: the ledgers, the store and the counters are storage's objects.
+        self.counted = counted
         self.store = store
         self.transports = transports  # channel name -> its transport (wiring)
         self.pacer = pacer
@@ -88,8 +89,8 @@ class SendPath:
 
     def paced_by(self, limiter: RateLimiter | None) -> SendPath:
         """The same path with another rate limiter (a test's, a tool's)."""
-        pacer = Pacer(self.redis, limiter, self.pacer.circuit, self.pacer.own)
-        return SendPath(self.redis, self.store, self.transports, pacer, self.recovery,
+        pacer = Pacer(self.counted, limiter, self.pacer.circuit, self.pacer.own)
+        return SendPath(self.counted, self.store, self.transports, pacer, self.recovery,
                         self.window, self.lease_seconds)
 
     def send(self, out: Outgoing, now: datetime) -> str:
@@ -143,7 +144,7 @@ class SendPath:
                 receipt = transport.deliver(envelope)
         except DeliveryError as exc:
             if spec.paced and exc.overload and self.window.overloaded():
-                counters.incr(self.redis, counters.SEND_WINDOW_CUTS)
+                self.counted.incr(counters.SEND_WINDOW_CUTS)
             return self._failed(out, exc, now, attempts.then(now))
         if spec.paced:
             self.window.succeeded()
@@ -155,7 +156,7 @@ class SendPath:
         message = out.compose(now) if out.compose is not None else None
         before_data = None
         if message is not None and spec.lookup == Lookup.MESSAGE_ID and out.message_id:
-            before_data = message_ids.stamp(self.redis, out.ledger, message, out.message_id,
+            before_data = message_ids.stamp(self.counted, out.ledger, message, out.message_id,
                                             reclaimed)
         return Envelope(out.to, out.body, message, before_data=before_data)
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from reminders.app import message_ids
 from reminders.app.caregiver import CareSender
 from reminders.app.send_path import Outgoing, SendPath
-from reminders.domain import channels, weekly
+from reminders.domain import channels, policies, weekly
+from reminders.domain.channels import Lookup
 from reminders.domain.gsm import count_segments
 from reminders.domain.kinds import WEEKLY
 from reminders.domain.subscriber import Subscriber
@@ -59,6 +60,7 @@ class Weekly:
     composer: EmailComposer
     care: CareSender
     summary_day: int  # date.weekday()
+    late_limit: timedelta = timedelta(minutes=90)  # LATE_LIMIT_MINUTES: the attempt window
 
     @property
     def redis(self) -> Client:
@@ -125,8 +127,12 @@ class Weekly:
         spec = channels.get(channel)
         address = spec.address_of(sub)
         assert address is not None  # deliverable
+        # Sent within the summary evening's attempts: a record lost with a Redis restart in
+        # that window is looked up at the provider before sending, as the nightly text is.
+        window = (policies.attempt_window(sub, local_date, self.late_limit)
+                  if spec.lookup == Lookup.PROVIDER_LIST else None)
         ledger = NightLedger(self.redis, sub.id, local_date, WEEKLY.record_field(channel),
-                             index=spec.status_callbacks)
+                             window, index=spec.status_callbacks)
         # What renders the summary on each channel: a new channel adds its entry.
         render = {"sms": self._sms, "email": self._email}[channel]
         return render(Outgoing(WEEKLY, channel, sub, address, ledger), local_date, facts)

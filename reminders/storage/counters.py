@@ -54,6 +54,16 @@ def incr(client: Client | Pipeline, field: str, amount: int = 1) -> None:
     client.hincrby(keys.METRICS, field, amount)
 
 
+class Counters:
+    """The counters, bound to a client: what app/ holds instead of a Redis handle."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def incr(self, field: str, amount: int = 1) -> None:
+        incr(self._client, field, amount)
+
+
 def record_lag(client: Client, lags: list[float]) -> None:
     """How late after their instant people were handed to a sender (a summary for /metrics)."""
     if not lags:

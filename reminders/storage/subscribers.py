@@ -31,8 +31,8 @@ from reminders.storage.errors import AlreadySubscribed as AlreadySubscribed
 from reminders.storage.errors import Contended as Contended
 from reminders.storage.errors import IdTaken
 from reminders.storage.errors import NotFound as NotFound
-from reminders.storage.errors import new_subscriber_id as new_subscriber_id
-from reminders.storage.errors import utcnow as utcnow
+from reminders.storage.ids import new_subscriber_id as new_subscriber_id
+from reminders.storage.ids import utcnow as utcnow
 from reminders.storage.lua import script as lua_script
 from reminders.storage.subscriber_codec import from_hash, to_hash
 
