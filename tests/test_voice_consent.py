@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 import pytest
+import requests
 import time_machine
 
 from reminders.domain.keywords import Kind, parse
-from reminders.storage import consent_log
+from reminders.storage import consent_log, flags, nights
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli, make_services
@@ -99,3 +100,33 @@ def test_an_operator_turns_calls_on_only_with_the_persons_recorded_agreement(
     [event] = [e for e in consent_log.history(svc.redis, sub.id)
                if e["channel"] == "voice" and e["action"] == "opted_in"]
     assert event["source"] == "cli" and "said yes to automated calls" in event["words"]
+
+
+def test_bad_voice_webhooks_get_a_clear_error_and_change_nothing(
+        twilio_services: Services, fake_twilio: FakeTwilio, web: WebhookClient) -> None:  # noqa: F811
+    svc = twilio_services
+    with time_machine.travel(local(DAY, time(20, 0, 5)), tick=True):
+        sub = person(svc, CALLER, "voice")
+        svc.sender.deliver(sub.id, DAY, datetime.now(UTC))
+    [call] = fake_twilio.calls.to(CALLER)
+    base = {"AccountSid": svc.settings.twilio_account_sid, "CallSid": call.sid, "To": CALLER,
+            "From": "+15005550006", "Digits": "2"}
+    good = f"/voice/gather?s={sub.id}&d={DAY}&step=menu&n=0"
+    for path, params, status in [
+            (f"/voice/gather?s={sub.id}&d=2026-13-45&step=menu&n=0", base, 400),
+            (f"/voice/gather?s={sub.id}&d={DAY}&step=drop&n=0", base, 400),
+            (f"/voice/gather?s={sub.id}&d={DAY}&step=menu&n=99999", base, 400),
+            (f"/voice/gather?s={sub.id}&d={DAY}&step=menu", base, 400),
+            (good, {**base, "Digits": "2" * 5000}, 400),
+            (good, {**base, "AccountSid": "AC" + "f" * 32}, 403),
+            (f"/voice/gather?s=999999999&d={DAY}&step=menu&n=0", base, 403),
+            ("/voice/status", {**base, "CallStatus": ""}, 400),
+            ("/voice/status", {**base, "CallSid": "CAunknown", "CallStatus": "busy"}, 204),
+            ("/voice/amd", {**base, "AnsweredBy": "x" * 100}, 400),
+            ("/voice/amd", {**base, "To": "not a phone", "AnsweredBy": "human"}, 204)]:
+        answer = web.post(path, params)
+        assert answer.status_code == status, (path, answer.text)
+        assert "Traceback" not in answer.text
+    assert requests.get(web.base_url + good, timeout=5).status_code == 405
+    assert flags.read(svc.redis, sub.id) == [] and len(fake_twilio.calls.placed) == 1
+    assert nights.read(svc.redis, sub.id, DAY)["voice"] == "sent"
