@@ -90,9 +90,11 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
                 "skipped_by_reason": {"opted_out": 1, "paused": 1, "other": 1}},
         "email": {"sent": 1, "delivered": 0, "failed": 0, "missed": 0, "skipped": 1,
                   "skipped_by_reason": {"opted_out": 1, "paused": 0, "other": 0}},
+        "voice": zeros(),  # every declared channel has its row (nobody here is called)
     }
     assert night(stats["nights"], yesterday) == {
-        "date": yesterday.isoformat(), "sms": {**zeros(), "sent": 1}, "email": zeros()}
+        "date": yesterday.isoformat(), "sms": {**zeros(), "sent": 1}, "email": zeros(),
+        "voice": zeros()}
 
     # Resumed the same evening, before the late limit: the skipped night is sent after all,
     # and counts as sent, no longer as skipped.
