@@ -16,6 +16,7 @@ import time_machine
 
 from reminders.app.retry import RetryLater
 from reminders.storage import keys, nights
+from reminders.storage.consent_log import ConsentEvent
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
 from tests.conftest import make_services
@@ -118,3 +119,26 @@ def test_calls_keep_to_twilio_cps_on_their_own_pace_not_the_texts(
     assert len(arrivals) == 8 == len(fake_twilio.calls.placed)
     assert max_in_any_window(arrivals) <= 2
     assert services.redis.exists(keys.VOICE_RATE) and not services.redis.exists(keys.SMS_RATE)
+
+
+def test_the_capacity_forecast_counts_the_calls_at_twilio_cps(
+        twilio_env: dict[str, str]) -> None:
+    """Three callers due at 20:00 at TWILIO_CPS=0.01 (a call per 100 s) cannot all be called
+    within a one-minute late limit, although their texts could: the forecast says so; a STOP
+    takes a caller out of the calls' queue."""
+    import json
+
+    from tests.conftest import Cli
+
+    env = {**twilio_env, "TWILIO_CPS": "0.01", "TWILIO_MPS": "100", "LATE_LIMIT_MINUTES": "1"}
+    services = make_services(env)
+    with time_machine.travel(local(DAY, time(12, 0)), tick=True):
+        people = [person(services, f"+1312555018{n}", "voice") for n in range(3)]
+        person(services, "+13125550189", "sms")
+        report = json.loads(Cli(env)("capacity", "--json").stdout)
+        assert report["calls"] == {"cps": 0.01, "people": 3, "at_risk": True,
+                                   "worst_delay_seconds": 200.0}
+        assert report["at_risk"] is True and report["people"] == 4
+        services.store.opt_out_sms(people[0].id, ConsentEvent("sms", "opted_out", "sms", "STOP"))
+        after = json.loads(Cli(env)("capacity", "--json").stdout)
+    assert after["calls"]["people"] == 2 and after["calls"]["worst_delay_seconds"] == 100.0

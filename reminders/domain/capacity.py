@@ -51,6 +51,9 @@ class Forecast:
     at_risk: bool
     mps: float
     late_limit_minutes: int
+    # The evening calls: their own queue at TWILIO_CPS (one "segment" per call); `at_risk`
+    # above is either queue's.
+    calls: Forecast | None = None
 
     @property
     def worst(self) -> MinuteLoad | None:

@@ -6,6 +6,7 @@
 local record_key, overflow_key, due_key, stream_key, indexed_key = KEYS[1], KEYS[2], KEYS[3],
   KEYS[4], KEYS[5]
 local legacy_due_key = KEYS[6]  -- the due index before shards (due_key is the person's shard)
+local callers_key = KEYS[7]     -- set: who gets the evening call (storage/voice_callers.py)
 local subscriber_id, cutoff, budget = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', record_key) == 0 then return false end
 local before = redis.call('HGET', record_key, 'sms') or 'none'
@@ -13,7 +14,10 @@ local voice = redis.call('HGET', record_key, 'vo')
 local calls = voice == 'active' or voice == 'pending'
 if before == 'opted_out' and not calls then return before end
 redis.call('HSET', record_key, 'sms', 'opted_out')
-if calls then redis.call('HSET', record_key, 'vo', 'opted_out') end
+if calls then
+  redis.call('HSET', record_key, 'vo', 'opted_out')
+  redis.call('SREM', callers_key, subscriber_id)
+end
 record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget, subscriber_id,
                ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 local f = redis.call('HMGET', record_key, 'ch', 'email', 'em')
