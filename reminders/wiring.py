@@ -42,10 +42,10 @@ from reminders.channels.base import (
 )
 from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.channels.webhook import SignedWebhook
-from reminders.domain.deadlines import IMMEDIATE
-from reminders.messages.care_team import CareTeamMessages
 from reminders.domain.content import Selection
+from reminders.domain.deadlines import IMMEDIATE
 from reminders.domain.subscriber import Subscriber
+from reminders.messages.care_team import CareTeamMessages
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
