@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     carrier_mix: Annotated[tuple[tuple[str, float], ...], var("CARRIER_MIX"),
                            check(_carrier_mix)] = (("verizon", 0.35), ("tmobile", 0.33),
                                                    ("att", 0.32))
+    # Calls per second the account may start (Twilio's CPS; the evening calls' own pace).
+    twilio_cps: Annotated[float, var("TWILIO_CPS", 0.01, 1000)] = 1.0
     # Provider requests one worker keeps in flight (SEND_CONCURRENCY); 0: sized from TWILIO_MPS.
     send_concurrency_setting: Annotated[int, var("SEND_CONCURRENCY", 1, 1000)] = 0
     twilio_timeout_seconds: Annotated[float, var("TWILIO_TIMEOUT_SECONDS", 0.1, 120)] = 10.0
@@ -144,6 +146,8 @@ class Settings(BaseSettings):
     default_timezone: Annotated[str, var("DEFAULT_TIMEZONE"), check(_timezone)] = ""
     sms_max_segments: Annotated[int, var("SMS_MAX_SEGMENTS", 1, 10)] = 2
     late_limit_minutes: Annotated[int, var("LATE_LIMIT_MINUTES", 1, 600)] = 90
+    # A busy / no-answer / failed evening call is tried once more this much later (in the limit).
+    voice_retry_minutes: Annotated[int, var("VOICE_RETRY_MINUTES", 1, 120)] = 10
     program_name: Annotated[Text, var("PROGRAM_NAME")] = "Foot Care Reminders"
     support_contact: Annotated[Text, var("SUPPORT_CONTACT")] = ""
     outbox_dir: Annotated[Path, var("OUTBOX_DIR"), check(_path)] = PROJECT_ROOT / "var" / "outbox"

@@ -17,7 +17,7 @@ from reminders.app import capacity, consent
 from reminders.app.care import CAREGIVER_LEVELS, EVENING_STARTS_HOUR
 from reminders.app.caregiver import Caregivers, CareSender
 from reminders.app.confirmations import Confirmations
-from reminders.app.delivery import Sender
+from reminders.app.delivery import Rendered, Sender
 from reminders.app.dispatch import Dispatcher
 from reminders.app.escalation import Escalator
 from reminders.app.guarded_sms import GuardedSms
@@ -29,6 +29,7 @@ from reminders.app.review import Reviews
 from reminders.app.send_path import SendPath
 from reminders.app.send_window import SendWindow
 from reminders.app.silence import Silence
+from reminders.app.voice_keys import VoiceKeys
 from reminders.app.weekly import Weekly
 from reminders.channels.base import (
     DeliveryError,
@@ -41,15 +42,18 @@ from reminders.channels.base import (
 )
 from reminders.channels.console import ConsoleEmail, ConsoleSms
 from reminders.channels.webhook import SignedWebhook
+from reminders.domain.content import Selection
 from reminders.domain.deadlines import IMMEDIATE
+from reminders.domain.subscriber import Subscriber
 from reminders.messages.care_team import CareTeamMessages
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
+from reminders.messages.voice import VoiceScripts
 from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.settings import ConfigError, Settings
 from reminders.storage import caregivers as caregivers_store
-from reminders.storage import consent_log, due_index, replicas
+from reminders.storage import consent_log, due_index, keys, replicas
 from reminders.storage.circuit import Circuit
 from reminders.storage.client import Client, check_redis, connect
 from reminders.storage.counters import Counters
@@ -58,6 +62,7 @@ from reminders.storage.subscribers import Store
 
 if TYPE_CHECKING:
     from reminders.channels.twilio_sms import TwilioSms
+    from reminders.channels.twilio_voice import TwilioVoice
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,8 @@ class Services:
     # at once (task reminders.care_sweep); None: done right here.
     checkin_handoff: Callable[[str, str], object] | None = field(default=None, repr=False)
     review_handoff: Callable[[str], object] | None = field(default=None, repr=False)
+    # An evening's second call (app/voice_redial.py) to a worker: (id, date, not before).
+    redial_handoff: Callable[[str, str, datetime], object] | None = field(default=None)
 
     @cached_property
     def redis(self) -> Client:
@@ -157,14 +164,38 @@ class Services:
     def transports(self) -> dict[str, Transport]:
         """Each declared channel's transport (domain/channels.py): a new channel adds its
         entry here."""
-        return {"sms": SmsDelivery(self.sms), "email": EmailDelivery(self.email)}
+        # The console backend writes a call's TwiML to the outbox as it writes a text.
+        voice = self.voice if self.settings.sms_backend == "twilio" else SmsDelivery(self.sms)
+        return {"sms": SmsDelivery(self.sms), "email": EmailDelivery(self.email), "voice": voice}
+
+    @cached_property
+    def voice(self) -> TwilioVoice:
+        from reminders.channels.twilio_voice import TwilioVoice
+        url = self.settings.public_url
+        return TwilioVoice(self._twilio(), url + "/voice/status", url + "/voice/amd")
+
+    @cached_property
+    def voice_scripts(self) -> VoiceScripts:
+        s = self.settings
+        return VoiceScripts(s.templates_dir, s.program_name, f"{s.public_url}/voice/gather")
+
+    @cached_property
+    def voice_keys(self) -> VoiceKeys:
+        return VoiceKeys(self.store, self.settings, self.replies, self.voice_scripts,
+                         self.renderer, self.inbound)
+
+    def _voice_render(self, sub: Subscriber, selection: Selection, day: date) -> Rendered:
+        return Rendered(self.voice_scripts.evening(sub, selection, day.isoformat()))
 
     @cached_property
     def send_path(self) -> SendPath:
         """The one send path every kind of message takes (app/send_path.py)."""
         s = self.settings
         counted = Counters(self.redis)
-        pacer = Pacer(counted, self.limiter, self.circuit if s.sms_backend == "twilio" else None)
+        calls = ({"voice": RateLimiter(self.redis, s.twilio_cps, 1, key=keys.VOICE_RATE)}
+                 if s.sms_backend == "twilio" else {})
+        pacer = Pacer(counted, self.limiter,
+                      self.circuit if s.sms_backend == "twilio" else None, calls)
         return SendPath(counted, self.store, self.transports, pacer,
                         Recovery(s.sms_recheck_seconds), SendWindow(s.send_concurrency),
                         s.send_lease_seconds)
@@ -175,6 +206,7 @@ class Services:
         sender = Sender(self.redis, self.send_path, self.renderer, self.composer,
                         timedelta(minutes=s.late_limit_minutes))
         sender.after_evening = self.weekly.after_evening
+        sender.render["voice"] = self._voice_render
         return sender
 
     @cached_property

@@ -42,11 +42,14 @@ from email.utils import format_datetime, formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from twilio.request_validator import HMAC_SHA1, SIGNATURE_SETTINGS_HEADER, RequestValidator
 
 from testing.twilio_pace import Latency, Pace, parse_latency
+
+if TYPE_CHECKING:
+    from testing.twilio_calls import Calls
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -832,7 +835,21 @@ class FakeTwilio(Pace):
             return _not_found(req.path)
         if not resource:
             return self._account_resource(req)
+        if resource.startswith("Calls"):
+            return self.calls.route(req, resource)
         return self._route_messages(req, resource)
+
+    @property
+    def calls(self) -> Calls:
+        """The Calls resource (testing/twilio_calls.py): place, list, press keys."""
+        from testing.twilio_calls import Calls
+
+        with self._cond:
+            if self._calls is None:
+                self._calls = Calls(self)
+            return self._calls
+
+    _calls: Calls | None = None
 
     def _route_messages(self, req: _Incoming, resource: str) -> _Reply:
         if resource == "Messages.json":
@@ -889,14 +906,18 @@ class FakeTwilio(Pace):
             },
         )
 
-    def _create_message(self, req: _Incoming) -> _Reply:
+    def _create_message(self, req: _Incoming,
+                        accept: Callable[[_Incoming], _Reply] | None = None) -> _Reply:
+        """A creation (a message; a call: twilio_calls.py passes its `accept`) with the
+        faults, holds, latency and concurrency limit asked for."""
         with self._creating_one() as allowed:
             if not allowed:
                 return _error_reply(429, 20429, "Too many concurrent requests", fault="busy")
             self._wait_latency()
-            return self._create_message_now(req)
+            return self._create_message_now(req, accept or self._accept_message)
 
-    def _create_message_now(self, req: _Incoming) -> _Reply:
+    def _create_message_now(self, req: _Incoming,
+                            accept: Callable[[_Incoming], _Reply]) -> _Reply:
         self._hold_if_asked()
         with self._cond:
             fault = self._faults.popleft() if self._faults else None
@@ -906,7 +927,7 @@ class FakeTwilio(Pace):
                 reply.headers["Retry-After"] = _fmt_number(fault.retry_after)
             return reply
         if fault is not None and fault.kind == "late":
-            reply = self._accept_message(req)
+            reply = accept(req)
             self._stopping.wait(fault.seconds)  # committed; the answer comes too late
             reply.fault = reply.fault or "late"
             return reply
@@ -915,7 +936,7 @@ class FakeTwilio(Pace):
             self._stopping.wait(fault.seconds)
             if not fault.then_accept:
                 return _error_reply(503, None, fault="hang")
-        reply = self._accept_message(req)
+        reply = accept(req)
         if fault is not None:
             reply.fault = reply.fault or "hang"
         return reply

@@ -232,7 +232,7 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "high_pain": {"score": 10, "urgent": False, "support": ""},
     "triage": {"level": "crisis", "category": "self_harm", "also_foot": True,
                "support": "555-0100"},
-    "massage_set": {"on": False},
+    "massage_set": {"on": False}, "voice_set": {"on": True},
     "heat_set": {"on": True}, "email_set": {"address": "maria.fernanda.lopez@example.org"},
     "email_suppressed": {"support": "555-0100"},
     "email_active": {"address": "maria.fernanda.lopez@example.org"},

@@ -92,9 +92,11 @@ def test_stats_json_counts_states_and_each_night(cli: Cli, console_services: Ser
                 "skipped_by_reason": {"opted_out": 1, "paused": 1, "other": 1}},
         "email": {"sent": 1, "delivered": 0, "failed": 0, "missed": 0, "skipped": 1,
                   "skipped_by_reason": {"opted_out": 1, "paused": 0, "other": 0}},
+        "voice": zeros(),  # every declared channel has its row (nobody here is called)
     }
     assert night(stats["nights"], yesterday) == {
-        "date": yesterday.isoformat(), "sms": {**zeros(), "sent": 1}, "email": zeros()}
+        "date": yesterday.isoformat(), "sms": {**zeros(), "sent": 1}, "email": zeros(),
+        "voice": zeros()}
     # The counts were kept with every write: counting every record again finds no drift.
     recounted = json.loads(cli("stats", "--json", "--recount").stdout)
     assert recounted["recount"] == {"records": 8, "drift": {}}

@@ -15,6 +15,9 @@ What is counted, and how honestly:
   instant, so people are placed at the same UTC time of day as their next instant: a change
   of UTC offset (DST) between now and D moves them by an hour, and people paused for more than
   a day are not counted.
+- Calls (people whose evening call is on: storage/voice_callers.py, each at their next
+  instant) are their own queue at TWILIO_CPS, one slot per call; `at_risk` is either queue's.
+  They are counted among the texts too (an upper bound, as for email-only people).
 - Segments are an upper bound: SMS_MAX_SEGMENTS per person, the most the renderer ever sends
   (tonight's items decide the real count; rendering a million people to find out would take
   minutes). Email-only people are counted as texts too, for the same reason.
@@ -23,7 +26,7 @@ What is counted, and how honestly:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,7 +41,7 @@ from reminders.domain.capacity import (
 )
 from reminders.domain.validation import InvalidInput
 from reminders.settings import Settings
-from reminders.storage import capacity_check, due_index, inflight
+from reminders.storage import capacity_check, due_index, inflight, voice_callers
 from reminders.storage.capacity_check import DueLoad
 from reminders.storage.client import Client
 
@@ -66,12 +69,13 @@ class Limits:
     carrier_mix: tuple[tuple[str, float], ...] = ()
     carrier_daily_caps: tuple[tuple[str, float], ...] = ()
     carrier_mps: tuple[tuple[str, float], ...] = ()
+    cps: float = 1.0  # TWILIO_CPS: the evening calls' own queue
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
         return cls(settings.twilio_mps, settings.sms_max_segments, settings.late_limit_minutes,
                    settings.fallback_timezone, settings.carrier_mix,
-                   settings.carrier_daily_caps, settings.carrier_mps)
+                   settings.carrier_daily_caps, settings.carrier_mps, settings.twilio_cps)
 
 
 def forecast(client: Client, settings: Settings | Limits, day: date | None = None,
@@ -89,9 +93,11 @@ def forecast(client: Client, settings: Settings | Limits, day: date | None = Non
     demand = [MinuteDemand(start + timedelta(minutes=n), people,
                            people * limits.segments_per_person)
               for n, people in enumerate(counts) if people]
-    return with_carriers(drain(demand, limits.mps, limits.late_limit_minutes),
-                         limits.carrier_mix, dict(limits.carrier_daily_caps),
-                         dict(limits.carrier_mps))
+    texts = with_carriers(drain(demand, limits.mps, limits.late_limit_minutes),
+                          limits.carrier_mix, dict(limits.carrier_daily_caps),
+                          dict(limits.carrier_mps))
+    calls = drain(_calls(client, start, day is not None), limits.cps, limits.late_limit_minutes)
+    return replace(texts, at_risk=texts.at_risk or calls.at_risk, calls=calls)
 
 
 def due_load(client: Client, now: datetime, max_age: float = 0.0, keep: bool = True
@@ -123,6 +129,22 @@ def from_load(load: DueLoad, first: int) -> list[int]:
     if load.counted_at >= first:
         counts[0] += sum(load.counts[:shift])
     return counts
+
+
+def _calls(client: Client, start: datetime, by_time_of_day: bool) -> list[MinuteDemand]:
+    """The callers (storage/voice_callers.py) per minute of the window, at their next instant
+    (with a date: at its UTC time of day, as _projected places everyone)."""
+    counts = [0] * DAY_MINUTES
+    first = int(start.timestamp())
+    for instant in voice_callers.next_instants(client):
+        minute = (int(instant) - first) // 60
+        if by_time_of_day:
+            minute %= DAY_MINUTES
+        elif minute >= DAY_MINUTES:
+            continue  # after the next 24 hours
+        counts[max(minute, 0)] += 1  # overdue: the first minute
+    return [MinuteDemand(start + timedelta(minutes=n), people, people)
+            for n, people in enumerate(counts) if people]
 
 
 def window(limits: Limits, day: date | None, now: datetime) -> datetime:

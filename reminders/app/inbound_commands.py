@@ -50,7 +50,20 @@ class Preferences:
         return {"time": self._time, "tz": self._tz, "pause": self._pause,
                 "resume": self._resume, "done": self.done, "score": self._score,
                 "email": self._email, "massage": self.care.toggle,
-                "heat": self.care.toggle, "language": self._language}
+                "heat": self.care.toggle, "language": self._language, "voice": self._voice}
+
+    def _voice(self, sub: Subscriber, command: Command) -> str:
+        """VOICE ON / OFF (LLAMADA SI / NO): their own choice of the evening call, and their
+        prior express consent to an automated voice, in the consent log with their words."""
+        on = command.arg == "on"
+        state = "active" if on else "opted_out"
+        if sub.voice_status != state or (on and "voice" not in sub.channels):
+            chosen = sub.channels | {"voice"} if on else sub.channels
+            event = ConsentEvent("voice", "opted_in" if on else "opted_out", "sms",
+                                 command.words, self.replies.version("voice_set"))
+            self.store.save(sub, sub.with_changes(channels=chosen, voice_status=state),
+                            [event], self.now)
+        return self.replies.render("voice_set", on=on)
 
     def _time(self, sub: Subscriber, command: Command) -> str:
         """TIME: a time inside the person's window (SEND_WINDOW, narrower for their area

@@ -34,10 +34,18 @@ class Paced(NamedTuple):
 
 class Pacer:
     def __init__(self, counted: Counters, limiter: RateLimiter | None,
-                 circuit: Circuit | None) -> None:
+                 circuit: Circuit | None, own: dict[str, RateLimiter] | None = None) -> None:
         self.counted = counted
         self.limiter = limiter
         self.circuit = circuit
+        # Channels with a pace of their own (calls: TWILIO_CPS); the others share `limiter`.
+        self.own = own or {}
+
+    def for_channel(self, channel: str) -> Pacer:
+        """The pacer of `channel`: its own limiter if it has one, the same circuit."""
+        if channel not in self.own:
+            return self
+        return Pacer(self.counted, self.own[channel], self.circuit, self.own)
 
     def gate(self, segments: int, now: datetime, deadline: datetime | None) -> Paced | None:
         """Before an SMS claim: the circuit (asked first, so a stopped account takes no

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from reminders.app.confirmations import Confirmations
@@ -122,7 +123,7 @@ def _check_channel(wanted: frozenset[str], addresses: dict[str, str | None]) -> 
 
 SETTABLE = ("time", "timezone", "channel", "email", "name", "heat_ok", "massage_ok",
             "paused_until", "phone", "language", "cause", "frequency", "routine_days",
-            "temp_monitoring")
+            "temp_monitoring", "voice_agreed")
 
 
 def parse_assignments(sub: Subscriber, assignments: list[str],
@@ -137,8 +138,11 @@ def parse_assignments(sub: Subscriber, assignments: list[str],
         key = key.strip().lower().replace("-", "_")
         if not sep:
             raise InvalidInput(f"expected KEY=VALUE, got {assignment!r}")
-        changes.update(_parse_one(key, value.strip()))
+        parse = _voice_agreed if key == "voice_agreed" else partial(_parse_one, key)
+        changes.update(parse(value.strip()))
     _massage_and_cause(sub, changes)
+    if changes.get("voice_status") == "active" and not {"channel", "channels"} & set(changes):
+        changes["channels"] = sub.channels | {"voice"}
     merged = sub.with_changes(**changes)
     _check_channel(merged.channels, {"phone": merged.phone, "email": merged.email})
     window = windows.for_phone(merged.phone)
@@ -193,6 +197,15 @@ def frequency_events(before: Subscriber, after: Subscriber, source: str, words: 
     if after.frequency == "lighter":
         action += ":" + days_code(after.routine_days or DEFAULT_DAYS)
     return [ConsentEvent("sms", action, source, words)]
+
+
+def _voice_agreed(value: str) -> dict[str, Any]:
+    """The evening call needs the person's prior express consent to an automated voice: an
+    operator turns it on only with the agreement they recorded (their words, who, when)."""
+    if not value or len(value) > 300:
+        raise InvalidInput("voice_agreed needs the person's recorded agreement, e.g. "
+                           "voice_agreed='said yes to automated calls on 2026-12-07'")
+    return {"voice_status": "active"}
 
 
 def _massage_and_cause(sub: Subscriber, changes: dict[str, Any]) -> None:
@@ -274,6 +287,8 @@ def update(store: Store, confirmations: Confirmations, sub: Subscriber,
     # The consent record says who asked for the new channel; its owner's YES completes it.
     asked = [ConsentEvent(channel, "subscribed", source, " ".join(assignments))
              for channel, wanted in (("sms", sms), ("email", email)) if wanted]
+    if changes.get("voice_status") == "active" and sub.voice_status != "active":
+        asked.append(ConsentEvent("voice", "opted_in", source, " ".join(assignments)))
     after = change(store, sub, changes, now, [*events, *asked])
     problems = [confirmations.text(after).problem if sms else "",
                 confirmations.mail(after).problem if email else ""]

@@ -96,7 +96,7 @@ class SendPath:
 
     def paced_by(self, limiter: RateLimiter | None) -> SendPath:
         """The same path with another rate limiter (a test's, a tool's)."""
-        pacer = Pacer(self.counted, limiter, self.pacer.circuit)
+        pacer = Pacer(self.counted, limiter, self.pacer.circuit, self.pacer.own)
         return SendPath(self.counted, self.store, self.transports, pacer, self.recovery,
                         self.window, self.lease_seconds)
 
@@ -112,7 +112,7 @@ class SendPath:
         message is missed, and recorded so)."""
         if not spec.paced:
             return Paced(now, None)
-        paced = self.pacer.gate(out.segments, now, out.deadline)
+        paced = self.pacer.for_channel(out.channel).gate(out.segments, now, out.deadline)
         if paced is None:
             log.warning("send missed subscriber=%s message=%s reason=rate-limit", out.sub.id,
                         out.ledger.name)
@@ -144,7 +144,7 @@ class SendPath:
         try:
             envelope = self._envelope(out, spec, now, reclaimed=not fresh)
             if spec.paced:
-                receipt = self.pacer.send(
+                receipt = self.pacer.for_channel(out.channel).send(
                     lambda by: transport.deliver(replace(envelope, send_by=by)),
                     out.segments, send_by, out.deadline)
             else:

@@ -76,6 +76,9 @@ class Forecast:
     mps: float
     late_limit_minutes: int
     carriers: tuple[CarrierLoad, ...] = ()
+    # The evening calls: their own queue at TWILIO_CPS (one "segment" per call); `at_risk`
+    # above is either queue's.
+    calls: Forecast | None = None
 
     @property
     def worst(self) -> MinuteLoad | None:

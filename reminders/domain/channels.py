@@ -1,6 +1,6 @@
 """The channel registry: every way a message reaches a person, declared once.
 
-A channel is a name (sms, email; voice next) and what the rest of the service needs to know
+A channel is a name (sms, email, voice) and what the rest of the service needs to know
 about it without naming it: where its address is on the subscriber record, which field holds
 its consent state, what a provider's answer about the person does to that state, how a lost
 answer is looked up, whether it shares the SMS pace and gets status callbacks. The transport
@@ -84,6 +84,15 @@ EMAIL = register(ChannelSpec(
     "email", address="email", status="email_status", lookup=Lookup.MESSAGE_ID,
     on_recipient={Recipient.OPTED_OUT: "bouncing", Recipient.INVALID: "bouncing"},
     verdict_word="smtp"))
+# A phone call that says the evening's items and takes keypad answers (channels/twilio_voice.py;
+# the person chose it: VOICE ON / LLAMADA SI). Its own consent state: a text's STOP ends calls
+# too (inbound.py), but a VOICE OFF leaves their texts alone. A lost answer is looked up in the
+# provider's Calls list (by To and start time) before any second call. Paced at TWILIO_CPS, its
+# own rate in the same limiter (wiring: Pacer's `own`), and in the worker's send window.
+VOICE = register(ChannelSpec(
+    "voice", address="phone", status="voice_status", lookup=Lookup.PROVIDER_LIST,
+    on_recipient={Recipient.OPTED_OUT: "opted_out", Recipient.INVALID: "invalid"},
+    paced=True, status_callbacks=True, verdict_word="call"))
 
 
 # A person's channels are a set. Stored as the names joined by "," in registry order

@@ -93,6 +93,7 @@ class Kind(StrEnum):
     LANGUAGE = "language"  # ESPAÑOL / ENGLISH: the language of everything we send them
     FREQUENCY = "frequency"  # LESS / MORE (MENOS / MAS): the lighter schedule, or daily
     TEMP = "temp"  # TEMP 88 92: foot skin temperatures, left and right (domain/temperature.py)
+    VOICE = "voice"  # VOICE ON / VOICE OFF (LLAMADA SI / NO): the evening call
     UNKNOWN = "unknown"
 
 
@@ -220,9 +221,14 @@ def _toggle(words: list[str]) -> Command | None:
 _SWITCH = {"on": "on", "yes": "on", "off": "off", "no": "off", "stop": "off", "end": "off"}
 
 
+# VOICE ON / CALLS OFF: the evening call (a channel the person chooses).
+_SWITCHED = {"weekly": "weekly", "care": "care", "voice": "voice", "call": "voice",
+             "calls": "voice"}
+
+
 def _weekly_or_care(words: list[str]) -> Command | None:
-    if len(words) == 2 and words[0] in ("weekly", "care") and words[1] in _SWITCH:
-        return Command(Kind(words[0]), _SWITCH[words[1]])
+    if len(words) == 2 and words[0] in _SWITCHED and words[1] in _SWITCH:
+        return Command(Kind(_SWITCHED[words[0]]), _SWITCH[words[1]])
     return None
 
 

@@ -29,7 +29,7 @@ _FILLER = frozenset({"por", "favor", "gracias", "hoy", "esta", "noche", "ya", "d
 ENGLISH_WORDS = frozenset({"english", "ingles"})
 _SWITCH = {"si": "on", "on": "on", "no": "off", "off": "off"}
 _TOGGLES = {"masaje": "massage", "masajes": "massage", "calor": "heat", "semanal": "weekly",
-            "cuidador": "care", "cuidadora": "care"}
+            "cuidador": "care", "cuidadora": "care", "llamada": "voice", "llamadas": "voice"}
 _WITH_ARGUMENT = (
     ("time", re.compile(r"^(?:cambiar la hora|cambiar hora|hora a las|hora)\s*:?\s*(\d.*)$")),
     ("tz", re.compile(r"^(?:zona horaria|huso horario|zona)(?:\s*:\s*|\s+)(.+)$")),

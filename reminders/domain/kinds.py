@@ -93,8 +93,9 @@ def names() -> tuple[str, ...]:
 
 
 NIGHTLY = register(Kind(
-    "nightly", Audience.PERSON, ("sms", "email"), Consent.CHANNEL, Period.EVENING,
-    templates={"sms": "sms/nightly.txt.j2", "email": "email/nightly.html.j2"}))
+    "nightly", Audience.PERSON, ("sms", "email", "voice"), Consent.CHANNEL, Period.EVENING,
+    templates={"sms": "sms/nightly.txt.j2", "email": "email/nightly.html.j2",
+               "voice": "voice/script.toml"}))
 WEEKLY = register(Kind(
     "weekly", Audience.PERSON, ("sms", "email"), Consent.CHANNEL, Period.ISO_WEEK,
     templates={"sms": "sms/weekly.txt.j2", "email": "email/weekly.html.j2"},

@@ -27,4 +27,7 @@ class EmailStatus(StrEnum):
 # it), so a late `sent` never overwrites `delivered`.
 DELIVERY_RANKS = {"accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
                   "receiving": 4, "received": 5, "read": 6, "delivered": 9, "undelivered": 9,
-                  "failed": 9, "canceled": 9}
+                  "failed": 9, "canceled": 9,
+                  # an evening call's (Twilio's CallStatus): how far it got, then its outcome
+                  "initiated": 2, "ringing": 3, "in-progress": 5, "completed": 9, "busy": 9,
+                  "no-answer": 9}

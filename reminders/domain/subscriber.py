@@ -34,6 +34,8 @@ class Subscriber:
     channels: frozenset[str]
     sms_status: SmsStatus = SmsStatus.NONE
     email_status: EmailStatus = EmailStatus.NONE
+    # The evening call's consent (same states as a text's: pending, active, opted_out, ...).
+    voice_status: SmsStatus = SmsStatus.NONE
     heat_ok: bool = False  # reduced feeling makes heat risky: opt in, never assumed
     massage_ok: bool = True
     paused_until: date | None = None

@@ -178,6 +178,8 @@ def email_changes(subscriber_id: str) -> str:
 
 # The shared SMS pacing state: the instant (Redis clock) from which the next send may start.
 SMS_RATE = PREFIX + "rate:sms"
+VOICE_RATE = PREFIX + "rate:voice"  # the calls' own pace (TWILIO_CPS), same booking as texts
+VOICE_CALLERS = PREFIX + "voice:callers"  # set: who gets the evening call (voice_callers.py)
 # Twilio refused our account or credentials (circuit.py): while this string (the reason)
 # exists, no worker sends a text; it expires after a short time, then the next send tries.
 SMS_CIRCUIT = PREFIX + "circuit:sms"

@@ -67,8 +67,10 @@ class Slot:
 
 class RateLimiter:
     def __init__(self, client: redis.Redis, per_second: float, max_segments: int = 1,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, key: str = keys.SMS_RATE
+                 ) -> None:
         self.redis = client
+        self.key = key  # whose pace: texts (TWILIO_MPS) or calls (keys.VOICE_RATE, TWILIO_CPS)
         self.interval = 1.0 / paced_rate(per_second, max_segments)
         self.sleep = sleep
         self._acquire = lua_script(client, "rate_acquire")
@@ -81,7 +83,7 @@ class RateLimiter:
 
     def _book(self, segments: int, horizon: float) -> tuple[bool, float, float]:
         booked, wait, start = self._acquire(
-            keys=[keys.SMS_RATE], args=[max(1, segments), self.interval, CATCH_UP, horizon])
+            keys=[self.key], args=[max(1, segments), self.interval, CATCH_UP, horizon])
         return bool(booked), float(wait), float(start)
 
     def try_acquire(self, segments: int) -> float:

@@ -1,9 +1,8 @@
-"""Subscribers in Redis: one small hash each, phone/email indexes, the due index, consent log.
+"""Subscribers in Redis: a small hash each, phone/email indexes, due index, callers, consent log.
 
-Every write that touches more than one key runs in one MULTI/EXEC transaction (with WATCH on the
-index buckets it relies on), so a crash or a failed check never leaves half a record behind.
-An SMS opt-out is one Lua script instead: it must never lose a race (see opt_out_sms).
-"""
+Every write that touches more than one key runs in one MULTI/EXEC transaction (WATCHing the index
+buckets it relies on), so a crash or a failed check never leaves half a record behind. An SMS
+opt-out is one Lua script instead: it must never lose a race (see opt_out_sms)."""
 
 from __future__ import annotations
 
@@ -35,6 +34,7 @@ from reminders.storage.ids import new_subscriber_id as new_subscriber_id
 from reminders.storage.ids import utcnow as utcnow
 from reminders.storage.lua import script as lua_script
 from reminders.storage.subscriber_codec import from_hash, to_hash
+from reminders.storage.voice_callers import forget_caller_in, sync_caller_in
 
 SAVE_ATTEMPTS = 5
 # A save that lost its WATCH race waits a little (random, growing) before merging again, so
@@ -186,7 +186,8 @@ class Store:
         script = lua_script(self.redis, "subscriber_opt_out")
         before, replicated = replicas.write(self.redis, "opt-out", lambda target: script(
             keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
-                  keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE, *tally.script_keys()],
+                  keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE, *tally.script_keys(),
+                  keys.VOICE_CALLERS],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:],
                   *tally.script_args()],
             client=target))
@@ -216,6 +217,7 @@ class Store:
                 pipe.hdel(entry.key, entry.field)
             for entry in added:
                 pipe.hset(entry.key, entry.field, merged.id)
+            sync_caller_in(pipe, merged)
             self._write(pipe, merged, events, now)
             pipe.execute()
         return merged
@@ -248,6 +250,7 @@ class Store:
             for entry in _index_entries(current) if current else []:
                 pipe.hdel(entry.key, entry.field)
             due_index.remove_in(pipe, sub.id)
+            forget_caller_in(pipe, sub.id)
             consent_log.delete_in(pipe, own_entries)
             if suppress and current:
                 suppression.add(pipe, current.phone if current.sms_status == "opted_out" else None,

@@ -60,6 +60,11 @@ def as_json(result: capacity.Forecast, limits: capacity.Limits) -> dict[str, Any
                      "segments": m.segments, "last_out_utc": _z(m.last_out_utc),
                      "delay_seconds": round(m.delay_seconds, 1), "at_risk": m.at_risk}
                     for m in result.minutes],
+        "calls": None if result.calls is None else {
+            "cps": result.calls.mps, "people": result.calls.people,
+            "at_risk": result.calls.at_risk,
+            "worst_delay_seconds": round(result.calls.worst.delay_seconds, 1)
+            if result.calls.worst else 0.0},
     }
 
 

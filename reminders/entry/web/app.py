@@ -29,7 +29,7 @@ from reminders.channels.twilio_sms import recipient_problem, unreachable_handset
 from reminders.domain.keywords import Kind, parse
 from reminders.domain.kinds import NIGHTLY
 from reminders.domain.validation import InvalidInput, normalise_phone
-from reminders.entry.web import care_handoffs, console
+from reminders.entry.web import care_handoffs, console, voice
 from reminders.entry.web.email_pages import EmailPages
 from reminders.entry.web.metrics import RedisCollector
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
@@ -246,6 +246,7 @@ def create_app(svc: Services) -> Flask:
         app.add_url_rule(path, endpoint=action.__name__, view_func=action, methods=["POST"])
 
     console.install(app, svc)
+    voice.install(app, svc, hooks.auth)
 
     @app.errorhandler(Refused)
     def refused(exc: Refused) -> Any:

@@ -3,19 +3,27 @@
 -- include: names_functions
 -- STOP, in one step: whatever else is rewriting the record, the opt-out and its consent event
 -- are applied together, and the person leaves the due index unless email still reaches them
--- (as Subscriber.schedulable says). Returns the SMS state before (nil: no such subscriber).
+-- (as Subscriber.schedulable says). A STOP by text ends the evening calls too (`vo`).
+-- Returns the SMS state before (nil: no such subscriber).
 local record_key, overflow_key, due_key, stream_key, indexed_key = KEYS[1], KEYS[2], KEYS[3],
   KEYS[4], KEYS[5]
 local legacy_due_key = KEYS[6]  -- the due index before shards (due_key is the person's shard)
 local tally_key, paused_key = KEYS[7], KEYS[8]  -- the counts and the name index move with it
+local callers_key = KEYS[9]     -- set: who gets the evening call (storage/voice_callers.py)
 local subscriber_id, cutoff, budget = ARGV[1], ARGV[2], ARGV[3]
 local names_prefix = ARGV[9]
 if redis.call('EXISTS', record_key) == 0 then return false end
 local before = redis.call('HGET', record_key, 'sms') or 'none'
-if before == 'opted_out' then return before end
+local voice = redis.call('HGET', record_key, 'vo')
+local calls = voice == 'active' or voice == 'pending'
+if before == 'opted_out' and not calls then return before end
 tally_record(record_key, subscriber_id, -1, tally_key, paused_key)
 index_names(record_key, subscriber_id, -1, names_prefix)
 redis.call('HSET', record_key, 'sms', 'opted_out')
+if calls then
+  redis.call('HSET', record_key, 'vo', 'opted_out')
+  redis.call('SREM', callers_key, subscriber_id)
+end
 tally_record(record_key, subscriber_id, 1, tally_key, paused_key)
 index_names(record_key, subscriber_id, 1, names_prefix)
 record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget, subscriber_id,
