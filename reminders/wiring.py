@@ -233,8 +233,8 @@ class Services:
 
     @cached_property
     def reconfirmations(self) -> Reconfirmations:
-        return Reconfirmations(self.store, self.sms, self.replies, self.settings.program_name,
-                               self.limiter, self.settings.windows)
+        return Reconfirmations(self.store, self.send_path, self.replies,
+                               self.settings.program_name, self.settings.windows)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -250,7 +250,7 @@ class Services:
 
     @cached_property
     def silence(self) -> Silence:
-        return Silence(self.store, self.settings.care, self.replies, self.sms, self.limiter,
+        return Silence(self.store, self.settings.care, self.replies, self.send_path,
                        self.reviews)
 
     @cached_property

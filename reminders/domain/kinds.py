@@ -38,7 +38,8 @@ class Period(StrEnum):
 
     EVENING = "evening"  # the person's local evening (YYYY-MM-DD)
     ISO_WEEK = "iso_week"  # 2026-W49
-    EVENT = "event"  # one event: a foot-problem report (its id), a request
+    EVENT = "event"  # one event: a foot-problem report (its id), a request, a silent stretch
+    YEAR = "year"  # 2026
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,13 @@ CARE_ALERT = register(Kind(
 CONFIRMATION = register(Kind(
     "confirmation", Audience.PERSON, ("sms", "email"), Consent.ASKED, Period.EVENT,
     templates={"sms": "sms/confirm.txt.j2", "email": "email/confirm.html.j2"}))
+CHECKIN = register(Kind(
+    # once per silent stretch (named by the instant of the last text heard: app/silence.py)
+    "checkin", Audience.PERSON, ("sms",), Consent.CHANNEL, Period.EVENT,
+    templates={"sms": "sms/replies.txt.j2#checkin"}))
+RECONFIRM = register(Kind(
+    "reconfirm", Audience.PERSON, ("sms",), Consent.CHANNEL, Period.YEAR,
+    templates={"sms": "sms/replies.txt.j2#reconfirm_ask"}))
+CARE_RECONFIRM = register(Kind(
+    "care_reconfirm", Audience.CAREGIVER, ("sms",), Consent.CARE_LINK, Period.YEAR,
+    templates={"sms": "sms/replies.txt.j2#reconfirm_ask_caregiver"}))
