@@ -258,7 +258,8 @@ class Services:
         s, care = self.settings, self.settings.care
         webhook = SignedWebhook(care.webhook_url, care.webhook_secret) if care.webhook_url else None
         messages = CareTeamMessages(s.templates_dir, s.program_name, s.public_url, s.email_from)
-        return Escalator(self.store, self.reviews, care, messages, self.email, webhook)
+        return Escalator(self.store, self.reviews, care, messages, self.send_path, s.secret_key,
+                         webhook)
 
     def _on_review(self, item_id: str) -> None:
         """A new review item: an emergency or a crisis goes to the care team at once."""

@@ -31,6 +31,7 @@ class Consent(StrEnum):
     CHANNEL = "channel"  # the person's state on that channel is active, and not paused
     CARE_LINK = "care_link"  # the caregiver link is active (both consents, no STOP)
     ASKED = "asked"  # sent because they just asked for it (a confirmation): no standing consent
+    STAFF = "staff"  # the clinic's own address, from its settings: no one's consent to read
 
 
 class Period(StrEnum):
@@ -120,3 +121,8 @@ RECONFIRM = register(Kind(
 CARE_RECONFIRM = register(Kind(
     "care_reconfirm", Audience.CAREGIVER, ("sms",), Consent.CARE_LINK, Period.YEAR,
     templates={"sms": "sms/replies.txt.j2#reconfirm_ask_caregiver"}))
+CARE_TEAM_EMAIL = register(Kind(
+    # the care team told about a review item nobody took (app/escalation.py): once per
+    # (item, stage); its words are the minimum necessary, never the person's own
+    "care_team_email", Audience.CARE_TEAM, ("email",), Consent.STAFF, Period.EVENT,
+    templates={"email": "staff/care_team.txt.j2"}))
