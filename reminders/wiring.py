@@ -226,8 +226,8 @@ class Services(CareWiring):
 
     @cached_property
     def confirmations(self) -> Confirmations:
-        return Confirmations(self.store, self.sms, self.email, self.composer, self.replies,
-                             self.settings.program_name, self.limiter)
+        return Confirmations(self.store, self.send_path, self.composer, self.replies,
+                             self.settings.program_name)
 
     @cached_property
     def reconfirmations(self) -> Reconfirmations:
