@@ -7,8 +7,9 @@ real twilio-python client to the fake Twilio API and Twilio's signed callbacks.
 
 from __future__ import annotations
 
+from reminders.app.forget import forget
 from reminders.app.preferences import Enrolment, enrol
-from reminders.storage import codec, keys_care, sends
+from reminders.storage import codec, keys, keys_care, sends
 from reminders.wiring import Services
 from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.webhook_client import PUBLIC_URL, WebhookClient, serve
@@ -41,6 +42,11 @@ def test_a_confirmation_texts_status_lands_on_its_own_record(
     # Asked again (an operator's resend): a new request, a second text and record.
     assert svc.confirmations.text(sub)
     assert len(fake_twilio.messages_to(PHONE)) == 2 and len(records(svc, sub.id)) == 2
+    # `forget` erases the records and their ids' index entries.
+    forget(svc.store, sub)
+    assert not svc.redis.exists(keys_care.sends(sub.id))
+    assert not any(svc.redis.exists(keys.message_index(m.sid))
+                   for m in fake_twilio.messages_to(PHONE))
 
 
 def test_a_refused_number_is_reported_and_the_person_stays_pending(

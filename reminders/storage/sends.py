@@ -14,7 +14,7 @@ import json
 
 from reminders.storage import codec, keys, message_index
 from reminders.storage import keys_care as care_keys
-from reminders.storage.client import Client
+from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script as lua_script
 
 TTL = care_keys.SENDS_TTL_SECONDS
@@ -102,6 +102,16 @@ def read(client: Client, owner: str, field: str) -> dict[str, str]:
     if field in found:
         result["state"] = found[field]
     return result
+
+
+def forget_in(client: Client, pipe: Pipeline, owner: str) -> None:
+    """Queue the removal of an owner's send records and of their provider ids' message-index
+    entries (`forget`), in the caller's transaction."""
+    raw = client.hgetall(care_keys.sends(owner))
+    for name, value in raw.items():
+        if codec.text(name).endswith("_id") and value:
+            pipe.delete(keys.message_index(codec.text(value)))
+    pipe.delete(care_keys.sends(owner))
 
 
 def _write(client: Client, owner: str, fields: dict[str, str], *drop: str) -> None:
