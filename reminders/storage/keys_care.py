@@ -31,8 +31,8 @@ def review_all_of(who: str) -> str:
 
 
 # Sends that must happen once (storage/send_claims.py): a string per (scope, key), e.g.
-# ("escalation", "<item>:<stage>:<channel>") or ("checkin", "<person>:<stretch>"), value = the
-# send's state; kept SEND_CLAIM_TTL_SECONDS.
+# ("escalation", "<item>:<stage>:webhook") or ("silence_item", "<person>:<stretch>"), value =
+# the send's state; kept SEND_CLAIM_TTL_SECONDS.
 def send_claim(scope: str, key: str) -> str:
     return f"{PREFIX}once:{scope}:{key}"
 
