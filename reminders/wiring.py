@@ -1,4 +1,5 @@
-"""Wiring: build the Redis client, renderer, transports, sender and dispatcher from Settings.
+"""Wiring: build the Redis client, renderer, transports, sender and dispatcher from Settings
+(the care-team loop's reviews, silence and escalator: wiring_care.py).
 
 Nothing is built at import time; each entry point (CLI, worker, web) calls `build()` once.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -17,19 +18,15 @@ from reminders.app import capacity, consent
 from reminders.app.care import CAREGIVER_LEVELS, EVENING_STARTS_HOUR
 from reminders.app.caregiver import Caregivers, CareSender
 from reminders.app.confirmations import Confirmations
-from reminders.app.delivery import Rendered, Sender
+from reminders.app.delivery import Sender
 from reminders.app.dispatch import Dispatcher
-from reminders.app.escalation import Escalator
 from reminders.app.guarded_sms import GuardedSms
 from reminders.app.inbound import Inbound
 from reminders.app.pacing import Pacer
 from reminders.app.reconfirm import Reconfirmations
 from reminders.app.recovery import Recovery
-from reminders.app.review import Reviews
 from reminders.app.send_path import SendPath
 from reminders.app.send_window import SendWindow
-from reminders.app.silence import Silence
-from reminders.app.voice_keys import VoiceKeys
 from reminders.app.weekly import Weekly
 from reminders.channels.base import (
     DeliveryError,
@@ -41,15 +38,9 @@ from reminders.channels.base import (
     Transport,
 )
 from reminders.channels.console import ConsoleEmail, ConsoleSms
-from reminders.channels.webhook import SignedWebhook
-from reminders.domain.content import Selection
-from reminders.domain.deadlines import IMMEDIATE
-from reminders.domain.subscriber import Subscriber
-from reminders.messages.care_team import CareTeamMessages
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 from reminders.messages.replies import Replies
-from reminders.messages.voice import VoiceScripts
 from reminders.messages.weekly import TooLong, WeeklyTexts
 from reminders.settings import ConfigError, Settings
 from reminders.storage import caregivers as caregivers_store
@@ -59,16 +50,19 @@ from reminders.storage.client import Client, check_redis, connect
 from reminders.storage.counters import Counters
 from reminders.storage.rate_limit import RateLimiter
 from reminders.storage.subscribers import Store
+from reminders.wiring_care import CareWiring
+from reminders.wiring_voice import VoiceWiring
 
 if TYPE_CHECKING:
     from reminders.channels.twilio_sms import TwilioSms
-    from reminders.channels.twilio_voice import TwilioVoice
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Services:
+class Services(CareWiring, VoiceWiring):
+    """Everything built from Settings, once; the care-team loop's part in wiring_care.py."""
+
     settings: Settings
     storage_checked: bool = field(default=False, init=False, repr=False)
     # How a caregiver's foot-problem alert leaves the process that heard of it: the web app
@@ -169,25 +163,6 @@ class Services:
         return {"sms": SmsDelivery(self.sms), "email": EmailDelivery(self.email), "voice": voice}
 
     @cached_property
-    def voice(self) -> TwilioVoice:
-        from reminders.channels.twilio_voice import TwilioVoice
-        url = self.settings.public_url
-        return TwilioVoice(self._twilio(), url + "/voice/status", url + "/voice/amd")
-
-    @cached_property
-    def voice_scripts(self) -> VoiceScripts:
-        s = self.settings
-        return VoiceScripts(s.templates_dir, s.program_name, f"{s.public_url}/voice/gather")
-
-    @cached_property
-    def voice_keys(self) -> VoiceKeys:
-        return VoiceKeys(self.store, self.settings, self.replies, self.voice_scripts,
-                         self.renderer, self.inbound)
-
-    def _voice_render(self, sub: Subscriber, selection: Selection, day: date) -> Rendered:
-        return Rendered(self.voice_scripts.evening(sub, selection, day.isoformat()))
-
-    @cached_property
     def send_path(self) -> SendPath:
         """The one send path every kind of message takes (app/send_path.py)."""
         s = self.settings
@@ -260,13 +235,13 @@ class Services:
 
     @cached_property
     def confirmations(self) -> Confirmations:
-        return Confirmations(self.store, self.sms, self.email, self.composer, self.replies,
-                             self.settings.program_name, self.limiter)
+        return Confirmations(self.store, self.send_path, self.composer, self.replies,
+                             self.settings.program_name)
 
     @cached_property
     def reconfirmations(self) -> Reconfirmations:
-        return Reconfirmations(self.store, self.sms, self.replies, self.settings.program_name,
-                               self.limiter, self.settings.windows)
+        return Reconfirmations(self.store, self.send_path, self.replies,
+                               self.settings.program_name, self.settings.windows)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -275,44 +250,6 @@ class Services:
         return Dispatcher(self.redis, timedelta(minutes=s.late_limit_minutes),
                           s.dispatch_batch_size, timedelta(seconds=s.visibility_timeout),
                           capacity.Limits.of(s))
-
-    @cached_property
-    def reviews(self) -> Reviews:
-        return Reviews(self.redis, self.settings.care)
-
-    @cached_property
-    def silence(self) -> Silence:
-        return Silence(self.store, self.settings.care, self.replies, self.sms, self.limiter,
-                       self.reviews)
-
-    @cached_property
-    def escalator(self) -> Escalator:
-        s, care = self.settings, self.settings.care
-        webhook = SignedWebhook(care.webhook_url, care.webhook_secret) if care.webhook_url else None
-        messages = CareTeamMessages(s.templates_dir, s.program_name, s.public_url, s.email_from)
-        return Escalator(self.store, self.reviews, care, messages, self.email, webhook)
-
-    def _on_review(self, item_id: str) -> None:
-        """A new review item: an emergency or a crisis goes to the care team at once."""
-        if self.reviews.require(item_id).get("level") not in IMMEDIATE:
-            return  # the sweep tells the care team when its deadline passes
-        if self.review_handoff is not None:
-            self.review_handoff(item_id)
-        else:
-            self.escalator.run(item_id, datetime.now(UTC))
-
-    def after_status(self, subscriber_id: str, evening: date, status: str,
-                     unreachable_code: str) -> str:
-        """A nightly text's new status, for the care-team loop (app/silence.py)."""
-        now = datetime.now(UTC)
-        action = self.silence.after_status(subscriber_id, evening, status, unreachable_code,
-                                           now)
-        if action == "checkin":
-            if self.checkin_handoff is not None:
-                self.checkin_handoff(subscriber_id, evening.isoformat())
-            else:
-                self.silence.send_checkin(subscriber_id, evening, now)
-        return action
 
     @cached_property
     def replies(self) -> Replies:

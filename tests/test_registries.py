@@ -53,12 +53,18 @@ def test_each_kind_is_once_per_who_kind_and_period() -> None:
     assert kinds.WEEKLY.record_field("sms") == "weekly"
     assert kinds.NIGHTLY.record_field("email") == "email"
     assert kinds.CARE_ALERT.audience == kinds.Audience.CAREGIVER
-    assert set(kinds.names()) >= {"nightly", "weekly", "care_alert", "confirmation"}
+    assert set(kinds.names()) >= {"nightly", "weekly", "care_alert", "confirmation", "checkin",
+                                  "reconfirm", "care_reconfirm"}
     for kind in map(kinds.get, kinds.names()):
         assert set(kind.channels) <= set(channels.names()), kind.name
         assert set(kind.templates) == set(kind.channels), kind.name
         for template in kind.templates.values():
-            assert (PROJECT_ROOT / "templates" / template).is_file(), template
+            # "<file>#<macro>": a macro of a file of replies (the check-in, the re-confirmation)
+            path, _, macro = template.partition("#")
+            assert (PROJECT_ROOT / "templates" / path).is_file(), template
+            if macro:
+                text = (PROJECT_ROOT / "templates" / path).read_text()
+                assert f"{{% macro {macro}(" in text, template
 
 
 # Provider vocabulary app/ must not match on: Twilio's codes, HTTP statuses, the word timeout.

@@ -4,16 +4,18 @@ Callbacks arrive out of order and more than once; a late `sent` must never overw
 `delivered`. The comparison runs inside Redis (storage/lua/night_status.lua) so two callbacks
 racing cannot interleave. A callback names only the message's own id; the message-id index
 (storage/message_index.py) says whose record and which field (the nightly text, the weekly
-one, a caregiver's text) it belongs to, so every kind on a channel with status callbacks is
-tracked.
+one, a caregiver's text, a check-in, a re-confirmation) it belongs to, so every kind on a
+channel with status callbacks is tracked.
 """
 
 from __future__ import annotations
 
 import logging
 
+from reminders.domain import kinds
+from reminders.domain.kinds import Audience
 from reminders.domain.states import DELIVERY_RANKS as RANKS
-from reminders.storage import caregivers, message_index, nights
+from reminders.storage import caregivers, message_index, nights, sends
 from reminders.storage.client import Client
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,15 @@ def advance(client: Client, sid: str, status: str, error_code: str = "") -> tupl
     """Record `status` for message `sid` if it moves forward; (changed, the id of the person
     whose own consent an error may concern: "" for a caregiver's text, which is not theirs)."""
     target = target_of(client, sid)
+    if target.sends:  # a check-in, a re-confirmation: "<kind>:<period>"
+        kind = kinds.get(target.field.partition(":")[0])
+        changed = sends.advance_status(client, target.subscriber_id, target.field,
+                                       status.lower(), error_code, RANKS, kind.name)
+        ours = kind.audience == Audience.PERSON  # a caregiver's number is not the person's
+        log.info("status owner=%s sid=%s field=%s status=%s error=%s applied=%s",
+                 target.subscriber_id, sid, target.field, status, error_code or "-",
+                 bool(changed))
+        return bool(changed), target.subscriber_id if ours else ""
     if target.day is None:
         changed = caregivers.advance_text_status(client, target.subscriber_id, target.field,
                                                  status.lower(), error_code, RANKS)

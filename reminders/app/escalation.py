@@ -4,10 +4,12 @@ Each open item carries the instant its next stage falls due (storage/review.py):
 care team: CARE_TEAM_EMAIL and the signed webhook) at once for emergency and crisis, else when
 the acknowledgement deadline passes; stage 2 (CARE_TEAM_ESCALATION_EMAIL, and the webhook again
 with stage 2) at the next deadline (domain/deadlines.py). Taking or closing an item stops it.
-Every (item, stage, channel) is claimed before it is sent (storage/send_claims.py): two sweeps,
-two workers or a retried task never send one twice. A transient failure gives the claim back
-and the item is looked at again RETRY_SECONDS later; a permanent one is logged and kept.
-When the message pipeline lands, these are kinds keyed (item, stage).
+The email is the `care_team_email` kind (domain/kinds.py), keyed (item, stage), sent through the
+one send path (send_path.py: the claim in storage/sends.py, the look-up after a lost answer by
+its deterministic Message-ID and Date); the signed webhook is not a person's message and keeps
+its claim per (item, stage) in storage/send_claims.py. Two sweeps, two workers or a retried task
+never send either twice. A transient failure leaves the item to be looked at again
+RETRY_SECONDS later; a permanent one is logged and kept.
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from reminders.app import message_ids
+from reminders.app.retry import RetryLater
 from reminders.app.review import Reviews
+from reminders.app.send_path import Outgoing, SendPath
 from reminders.app.silence import iso_week
-from reminders.channels.base import DeliveryError, EmailTransport
+from reminders.channels.base import DeliveryError
 from reminders.channels.webhook import SignedWebhook
+from reminders.domain.kinds import CARE_TEAM_EMAIL
 from reminders.messages.care_team import CareTeamMessages, Escalation
 from reminders.settings_care import CareSettings
 from reminders.storage import counters, review, send_claims
+from reminders.storage.ledgers import SendsLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -42,7 +49,8 @@ class Escalator:
     reviews: Reviews
     care: CareSettings
     messages: CareTeamMessages
-    email: EmailTransport
+    path: SendPath
+    secret_key: str  # keys the emails' deterministic Message-IDs (naming nobody)
     webhook: SignedWebhook | None
 
     def sweep(self, now: datetime) -> list[str]:
@@ -87,8 +95,7 @@ class Escalator:
         address = self.care.team_email if stage == 1 else self.care.escalation_email
         outcomes = []
         if address:
-            outcomes.append(self._once(item["id"], stage, "email", lambda: self.email.send_email(
-                self.messages.email(escalation, address, now))))
+            outcomes.append(self._email(escalation, address, now))
         webhook = self.webhook
         if webhook is not None:
             body = self.messages.webhook_body(escalation, now)
@@ -100,6 +107,32 @@ class Escalator:
         log.warning("review item=%s level=%s escalated stage=%s: %s", item["id"],
                     item.get("level"), stage, ", ".join(outcomes) or "nowhere configured")
         return outcomes
+
+    def _email(self, e: Escalation, address: str, now: datetime) -> str:
+        """The stage's email, once per (item, stage), through the send path."""
+        item_id, stage = e.item["id"], e.stage
+        key = f"{item_id}:{stage}:email"
+        if send_claims.state(self.store.redis, SCOPE, key):
+            return f"{key}:already"  # claimed before the email was a kind: never twice
+        ledger = SendsLedger(self.store.redis, f"review-{item_id}",
+                             f"{CARE_TEAM_EMAIL.name}:{item_id}:{stage}")
+        opened = _instant(e.item.get("at") or e.item[f"stage{stage}_at"])
+        domain = self.messages.sender.rpartition("@")[2].rstrip(">") or "localhost"
+        out = Outgoing(CARE_TEAM_EMAIL, "email", None, address, ledger,
+                       compose=lambda at: self.messages.email(e, address, at),
+                       # the same id on every attempt: a retry after a lost answer (the
+                       # connection died after DATA) is the same message, not a second one
+                       message_id=message_ids.message_id_for(
+                           self.secret_key, CARE_TEAM_EMAIL.key(item_id, str(stage)),
+                           "escalation", opened.date(), domain),
+                       on_permanent=lambda exc: log.error("escalation %s refused: %s", key,
+                                                          exc.message))
+        try:
+            sent = self.path.send(out, now)
+        except RetryLater as exc:
+            log.warning("escalation %s to retry: %s", key, exc.reason)
+            return f"{key}:retry"
+        return f"{key}:{'already' if sent.startswith('already') else sent}"
 
     def _once(self, item_id: str, stage: int, channel: str, send: Callable[[], object]
               ) -> str:

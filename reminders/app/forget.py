@@ -6,9 +6,10 @@ their own index, not by reading the log), every per-night record (what was sent,
 statuses, DONE, symptom scores), the provider-message records pointing at those nights, open
 foot-problem reports, foot temperatures (TEMP), their review items and place on the unreachable
 list, their caregiver link (the caregiver's number and name, both consents, the record of texts
-sent to the caregiver), and the rate-limit counters named after their number, id or address;
-then, just after, the texts kept in the inbox for the care team (a capped stream, read page by
-page).
+sent to the caregiver), the records of their check-ins, re-confirmations and confirmations
+(storage/sends.py) with those messages' index entries, and the rate-limit counters named after
+their number, id or address; then, just after, the texts kept in the inbox for the care team (a
+capped stream, read page by page).
 Kept: a hash of the number that sent STOP (or of the address that unsubscribed) on the
 suppression list, and one "forgotten" event naming nobody in the consent log (when an erasure
 happened).
@@ -32,6 +33,7 @@ from reminders.storage import (
     nights,
     replay,
     review,
+    sends,
     temps,
     unreachable,
 )
@@ -61,6 +63,8 @@ def forget(store: Store, sub: Subscriber, now: datetime | None = None) -> None:
         heard.forget_in(pipe, sub.id)
         unreachable.forget_in(pipe, sub.id)
         conversation.forget_in(pipe, sub.id)  # their texts in and out
+        # their check-ins, re-confirmations and confirmations (and those ids' index entries)
+        sends.forget_in(store.redis, pipe, sub.id)
 
     store.delete(sub, suppress=True, also=also)
     if sub.phone:  # the texts kept for the care team (a capped stream, read page by page)

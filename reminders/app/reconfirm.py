@@ -4,10 +4,14 @@ to every person (and every active caregiver) whose last yes is a year old.
 Why: about 35 million US numbers are disconnected each year and many are given to someone
 else; a yearly yes keeps consent true, and a stranger's silence stops the texts.
 
-- Asked at most once per person (and caregiver) and year: the claim (storage/reconfirm.py) is
-  taken before the text is sent. A send refused for a passing reason releases it (the next run
-  asks); a crash between the claim and the send leaves it claimed: at most once, not more (and
-  such an unfinished ask pauses nobody).
+- Asked exactly once per person (and caregiver) and year: the `reconfirm` and `care_reconfirm`
+  kinds (domain/kinds.py), keyed (who, year), go through the one send path (send_path.py:
+  pacing, the claim in storage/sends.py, consent read again after it, the look-up after a lost
+  answer, status callbacks). The year's ask (storage/reconfirm.py) is "asking" from before the
+  send until it is known to have gone ("asked"): a run that finds it "asking" (a crash, a lost
+  answer) goes on with the same message, which the send path finds rather than sends twice. A
+  send refused for a passing reason waits for the next run; one with no slot in time, or
+  withdrawn (STOP meanwhile), is given back.
 - No YES within ANSWER_DAYS: the texts are paused, not stopped (no opt-out is recorded, the
   number is not suppressed): a person's record gets paused_until = PAUSED_UNTIL_ANSWER; a
   caregiver's consent goes back to waiting for their YES. Either way one review item goes to
@@ -16,10 +20,7 @@ else; a yearly yes keeps consent true, and a stranger's silence stops the texts.
 
 Asked only while it is inside the recipient's send window in the person's time zone
 (SEND_WINDOW, STATE_WINDOWS by the recipient's area code): `run` is the one entry, `reminders
-reconfirm`, run hourly (cron or beat) so that every zone's evening is reached. The send uses the
-same transport and pacing as the confirmations; the merger can re-declare it as a message kind
-(audience person|caregiver, key (who, year), consent checked at send time, template
-replies.reconfirm_ask*).
+reconfirm`, run hourly (cron or beat) so that every zone's evening is reached.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from reminders.app.caregiver import Caregivers
-from reminders.channels.base import DeliveryError, SmsTransport
+from reminders.app.retry import RetryLater
+from reminders.app.send_path import Outgoing, SendPath
+from reminders.domain import channels
 from reminders.domain.gsm import count_segments
+from reminders.domain.kinds import CARE_RECONFIRM, RECONFIRM
 from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, now_iso
 from reminders.domain.windows import DEFAULT_WINDOWS, Windows
 from reminders.messages.replies import Replies
 from reminders.storage import caregivers, consent_log, inbox, reconfirm
 from reminders.storage.consent_log import ConsentEvent
-from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.ledgers import SendsLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ ANSWER_DAYS = 14
 PAUSED_UNTIL_ANSWER = date(9999, 12, 31)  # "until they answer": later than any evening
 PERSON_YES = frozenset({"confirmed", "opted_in", "reconfirmed"})
 CAREGIVER_YES = frozenset({"caregiver_yes", "caregiver_reconfirmed"})
+PACING_WAIT_SECONDS = 600.0  # the most an ask waits for a sending slot
 
 
 @dataclass
@@ -59,10 +64,9 @@ class Outcome:
 @dataclass
 class Reconfirmations:
     store: Store
-    sms: SmsTransport
+    path: SendPath
     replies: Replies
     program_name: str
-    limiter: RateLimiter | None = None
     windows: Windows = DEFAULT_WINDOWS
 
     def run(self, now: datetime) -> Outcome:
@@ -88,8 +92,9 @@ class Reconfirmations:
         if last and now - last < YEAR:
             return
         who = reconfirm.who(sub.id, caregiver)
-        if reconfirm.read(self.store.redis, now.year, who) is not None:
-            return  # asked this year already
+        this_year = reconfirm.read(self.store.redis, now.year, who)
+        if this_year is not None and this_year[0] != "asking":
+            return  # asked this year already ("asking": its send is unfinished, go on with it)
         before = reconfirm.read(self.store.redis, now.year - 1, who)
         if before is not None and now.timestamp() - before[1] < YEAR.total_seconds():
             return  # asked last December: not again within the year
@@ -101,30 +106,59 @@ class Reconfirmations:
             return  # a record whose zone cannot be read: the dispatcher skips it too
         if local not in self.windows.for_phone(phone):
             return  # not now: a later run, inside their evening, asks
-        if not reconfirm.claim(self.store.redis, now.year, who, now.timestamp()):
+        if this_year is None and not reconfirm.claim(self.store.redis, now.year, who,
+                                                     now.timestamp()):
             return
+        self._send(sub, caregiver, who, phone, now, outcome)
+
+    def _send(self, sub: Subscriber, caregiver: bool, who: str, phone: str, now: datetime,
+              outcome: Outcome) -> None:
         said = self.replies.in_language(sub.language)
-        body = (said.render("reconfirm_ask_caregiver", program_name=self.program_name,
+        template = "reconfirm_ask_caregiver" if caregiver else "reconfirm_ask"
+        body = (said.render(template, program_name=self.program_name,
                             person=(sub.name.split() or ["them"])[0]) if caregiver
-                else said.render("reconfirm_ask", program_name=self.program_name))
-        if self.limiter is not None and not self.limiter.acquire(
-                count_segments(body).segments, give_up_after=600.0):
-            reconfirm.release(self.store.redis, now.year, who)
-            outcome.problems.append(f"{who}: no sending slot in time; asked on the next run")
-            return
+                else said.render(template, program_name=self.program_name))
+        kind = CARE_RECONFIRM if caregiver else RECONFIRM
+        redis = self.store.redis
+        ledger = SendsLedger(redis, sub.id, f"{kind.name}:{now.year}",
+                             index=channels.get("sms").status_callbacks)
+
+        def still_allowed() -> bool:
+            # Read again after the claim: a STOP (or a new number) while it waited wins.
+            if caregiver:
+                link = caregivers.read(redis, sub.id)
+                return link is not None and link.active and link.phone == phone
+            fresh = self.store.get(sub.id)
+            return fresh is not None and fresh.sms_status == "active" and fresh.phone == phone
+
+        out = Outgoing(kind, "sms", sub, phone, ledger, body, count_segments(body).segments,
+                       deadline=now + timedelta(seconds=PACING_WAIT_SECONDS),
+                       still_allowed=still_allowed,
+                       # a caregiver's refused number concerns the link, not the person
+                       on_permanent=(lambda exc: None) if caregiver else None)
         try:
-            self.sms.send_sms(phone, body)
-        except DeliveryError as exc:
-            if exc.permanent:  # a number that cannot get texts: nothing to wait for
-                reconfirm.mark(self.store.redis, now.year, who, "failed", now.timestamp())
-            else:
-                reconfirm.release(self.store.redis, now.year, who)
-            outcome.problems.append(f"{who}: not sent ({exc.message})")
+            sent = self.path.send(out, now)
+        except RetryLater as exc:
+            # kept "asking": the next run goes on with this message (and looks it up first)
+            outcome.problems.append(f"{who}: not sent yet ({exc.reason}); the next run goes on")
             return
-        reconfirm.mark(self.store.redis, now.year, who, "asked", now.timestamp())
-        consent_log.record(self.store.redis, sub.id, ConsentEvent(
+        if sent in ("missed", "already missed", "inactive"):
+            if sent != "inactive":
+                ledger.drop()  # no slot in time: asked afresh on a later run
+            reconfirm.release(redis, now.year, who)
+            outcome.problems.append(f"{who}: not sent ({sent}); asked on a later run")
+            return
+        if sent.endswith("failed"):  # a number that cannot get texts: nothing to wait for
+            reconfirm.settle(redis, now.year, who, "failed", now.timestamp())
+            outcome.problems.append(f"{who}: not sent (refused by the provider)")
+            return
+        # sent now, or by an earlier attempt whose answer (or whose "asked") was lost: the
+        # one run that settles the ask records it
+        if not reconfirm.settle(redis, now.year, who, "asked", now.timestamp()):
+            return
+        consent_log.record(redis, sub.id, ConsentEvent(
             "caregiver" if caregiver else "sms", "reconfirm_sent", "service", "",
-            said.version("reconfirm_ask_caregiver" if caregiver else "reconfirm_ask")))
+            said.version(template)))
         outcome.asked.append(who)
 
     def _pause(self, year: int, who: str, now: datetime, outcome: Outcome) -> None:

@@ -69,7 +69,8 @@ class Outgoing:
 
     kind: Kind
     channel: str
-    sub: Subscriber  # whose message (logs; the consent a permanent answer changes)
+    # whose message (the consent a permanent answer changes); None: nobody's (the care team's)
+    sub: Subscriber | None
     to: str  # the address on `channel`
     ledger: Ledger
     body: str = ""  # a text channel's words, rendered before pacing (segments are booked)
@@ -114,8 +115,8 @@ class SendPath:
             return Paced(now, None)
         paced = self.pacer.for_channel(out.channel).gate(out.segments, now, out.deadline)
         if paced is None:
-            log.warning("send missed subscriber=%s message=%s reason=rate-limit", out.sub.id,
-                        out.ledger.name)
+            log.warning("send missed subscriber=%s message=%s reason=rate-limit",
+                        out.ledger.subscriber_id, out.ledger.name)
             out.ledger.finish("missed", reason="rate-limit")
         return paced
 
@@ -179,7 +180,7 @@ class SendPath:
         if claim.outcome == ClaimOutcome.WAIT:
             raise RetryLater(max(float(claim.detail) - now.timestamp(), 1.0),
                              "retry-after: the provider asked us to wait")
-        log.info("send skip subscriber=%s message=%s reason=already-%s", out.sub.id,
+        log.info("send skip subscriber=%s message=%s reason=already-%s", out.ledger.subscriber_id,
                  out.ledger.name, claim.detail)
         return f"already {claim.detail}"
 
@@ -187,7 +188,7 @@ class SendPath:
         # One round trip: the record, the id -> record index (status callbacks name only the
         # id) and, for an evening's last message, settling it (the ledger knows which).
         out.ledger.finish("sent", provider_id=receipt.provider_id, status=receipt.status)
-        log.debug("sent subscriber=%s message=%s id=%s segments=%d", out.sub.id,
+        log.debug("sent subscriber=%s message=%s id=%s segments=%d", out.ledger.subscriber_id,
                   out.ledger.name, receipt.provider_id, receipt.segments)
 
     def _failed(self, out: Outgoing, exc: DeliveryError, now: datetime,
@@ -199,14 +200,14 @@ class SendPath:
             not_before = (None if exc.retry_after is None or exc.service
                           else now.timestamp() + exc.retry_after)
             out.ledger.release(exc.code, uncertain, not_before)
-            log.warning("send retry subscriber=%s message=%s code=%s", out.sub.id,
+            log.warning("send retry subscriber=%s message=%s code=%s", out.ledger.subscriber_id,
                         out.ledger.name, exc.code)
             raise RetryLater(exc.retry_after, f"{exc.code}: {exc.message}")
         out.ledger.finish("failed", error=exc.code)
-        log.warning("send failed subscriber=%s message=%s code=%s", out.sub.id,
+        log.warning("send failed subscriber=%s message=%s code=%s", out.ledger.subscriber_id,
                     out.ledger.name, exc.code)
         if out.on_permanent is not None:
             out.on_permanent(exc)
-        else:
+        elif out.sub is not None:
             consent.apply(self.store, out.sub, out.channel, exc.recipient, exc.code)
         return "failed"

@@ -4,11 +4,14 @@ After each delivered nightly text (its status callback) the person's last evenin
 SILENCE_EVENINGS delivered evenings in a row since the last text heard from them bring one
 kind check-in text ("Still doing OK? Reply DONE, PAUSE, or HELP"); twice that many, a review
 item "call them". Once per silent stretch each (the stretch is named by the instant of the last
-text heard: storage/send_claims.py), never while paused (a paused evening is not delivered, so
-it ends the count) and never after STOP (checked again at the moment of sending). A text the
-carrier cannot deliver (its channel says the handset is unreachable) puts the person on the
-unreachable list instead: that silence is not theirs.
-When the message pipeline lands, the check-in is a kind keyed (person, stretch).
+text heard), never while paused (a paused evening is not delivered, so it ends the count) and
+never after STOP (checked again at the moment of sending). A text the carrier cannot deliver
+(its channel says the handset is unreachable) puts the person on the unreachable list instead:
+that silence is not theirs.
+The check-in is the `checkin` kind (domain/kinds.py), keyed (person, stretch) and sent through
+the one send path (send_path.py: pacing, the claim in storage/sends.py, consent after the
+claim, the look-up after a lost answer, status callbacks); the "call them" item keeps its
+once-only claim in storage/send_claims.py.
 """
 
 from __future__ import annotations
@@ -18,30 +21,37 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from reminders.app.retry import RetryLater
 from reminders.app.review import Reviews
-from reminders.channels.base import DeliveryError, SmsTransport
+from reminders.app.send_path import Outgoing, SendPath
+from reminders.domain import channels
 from reminders.domain.gsm import count_segments
+from reminders.domain.kinds import CHECKIN as CHECKIN_KIND
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.messages.replies import Replies
 from reminders.settings_care import CareSettings
-from reminders.storage import conversation, counters, heard, nights, send_claims, unreachable
+from reminders.storage import (
+    conversation,
+    counters,
+    heard,
+    nights,
+    send_claims,
+    sends,
+    unreachable,
+)
 from reminders.storage.client import Client
-from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.ledgers import SendsLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
 
-CHECKIN = "checkin"
+CHECKIN = "checkin"  # the scope of check-ins claimed before the send path (send_claims)
 CALL = "silence_item"
 PACING_WAIT_SECONDS = 60.0
 
 
-class CheckinRetry(Exception):
-    """A check-in that failed for a reason worth retrying (its claim was given back)."""
-
-    def __init__(self, delay: float | None) -> None:
-        super().__init__("check-in to retry")
-        self.delay = delay
+class CheckinRetry(RetryLater):
+    """A check-in to try again (busy provider, a lost answer to look up): the task retries."""
 
 
 def iso_week(day: date) -> str:
@@ -54,8 +64,7 @@ class Silence:
     store: Store
     care: CareSettings
     replies: Replies
-    sms: SmsTransport
-    limiter: RateLimiter | None
+    path: SendPath
     reviews: Reviews
 
     def after_status(self, subscriber_id: str, evening: date, status: str,
@@ -102,50 +111,73 @@ class Silence:
                               text=f"no reply for {run} delivered evenings: call them", now=now)
             send_claims.finish(redis, CALL, f"{sub.id}:{stretch}", "sent")
             return "call"
-        if run >= self.care.silence_evenings and not send_claims.state(
-                redis, CHECKIN, f"{sub.id}:{stretch}"):
+        if run >= self.care.silence_evenings and not checkin_state(redis, sub.id, stretch):
             return "checkin"
         return ""
 
     def send_checkin(self, subscriber_id: str, evening: date, now: datetime) -> str:
-        """The one check-in of this silent stretch: sent | already | skipped | missed."""
+        """The one check-in of this silent stretch: sent | already | skipped | missed | failed;
+        CheckinRetry when it must be tried again."""
         sub = self.store.get(subscriber_id)
-        if sub is None or self.check(sub, evening, now) != "checkin":
+        if sub is None or (self.check(sub, evening, now) != "checkin"
+                           and not self._unfinished(sub, evening)):
             return "skipped"  # they answered, paused or stopped meanwhile
-        redis = self.store.redis
         stretch = self.silent_evenings(sub, evening)[1]
-        key = f"{sub.id}:{stretch}"
         body = self.replies.in_language(sub.language).render("checkin")
-        if self.limiter is not None and not self.limiter.acquire(
-                count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
-            return "missed"
-        if not send_claims.claim(redis, CHECKIN, key):
-            return "already"
-        fresh = self.store.get(sub.id)
-        if fresh is None or fresh.sms_status != "active" or not fresh.phone:
-            send_claims.finish(redis, CHECKIN, key, "skipped")
-            return "skipped"  # a STOP that came while we waited for a slot wins
+        ledger = SendsLedger(self.store.redis, sub.id, f"{CHECKIN_KIND.name}:{stretch}",
+                             index=channels.get("sms").status_callbacks)
+
+        def still_allowed() -> bool:
+            # Read again after the claim: a STOP (or a new number) that came while the text
+            # waited for its slot wins.
+            fresh = self.store.get(sub.id)
+            return (fresh is not None and fresh.sms_status == "active"
+                    and fresh.phone == sub.phone and not fresh.is_paused_on(evening))
+
+        out = Outgoing(CHECKIN_KIND, "sms", sub, sub.phone or "", ledger, body,
+                       count_segments(body).segments,
+                       deadline=now + timedelta(seconds=PACING_WAIT_SECONDS),
+                       still_allowed=still_allowed)
         try:
-            receipt = self.sms.send_sms(fresh.phone, body)
-        except DeliveryError as exc:
-            if exc.permanent:
-                send_claims.finish(redis, CHECKIN, key, "failed")
-                return "failed"
-            send_claims.release(redis, CHECKIN, key)
-            raise CheckinRetry(exc.retry_after) from exc
-        send_claims.finish(redis, CHECKIN, key, "sent")
-        conversation.add(redis, sub.id, {"dir": "out", "at": now_iso(now), "text": body,
-                                         "kind": "checkin", "sid": receipt.provider_id,
-                                         "status": receipt.status})
-        counters.incr(redis, counters.loop("checkin_sent", iso_week(now.date())))
+            sent = self.path.send(out, now)
+        except CheckinRetry:
+            raise
+        except RetryLater as exc:
+            raise CheckinRetry(exc.delay, exc.reason, exc.backoff) from exc
+        if sent == "missed":
+            ledger.drop()  # no slot in time: the next delivered evening may try again
+        if sent != "sent":
+            log.info("check-in subscriber=%s stretch=%s outcome=%s", sub.id, stretch,
+                     sent.replace(" ", "_"))
+            return {"inactive": "skipped"}.get(sent, "already" if sent.startswith(
+                "already") else sent)
+        record = sends.read(self.store.redis, sub.id, ledger.name)
+        conversation.add(self.store.redis, sub.id, {
+            "dir": "out", "at": now_iso(now), "text": body, "kind": "checkin",
+            "sid": record.get("id", ""), "status": record.get("status", "")})
+        counters.incr(self.store.redis, counters.loop("checkin_sent", iso_week(now.date())))
         log.info("check-in sent subscriber=%s stretch=%s", sub.id, stretch)
         return "sent"
+
+    def _unfinished(self, sub: Subscriber, evening: date) -> bool:
+        """A check-in of this stretch claimed but not final (a retry after a lost answer): the
+        task goes on with it, so the send path can look it up."""
+        stretch = self.silent_evenings(sub, evening)[1]
+        return sends.state(self.store.redis, sub.id,
+                           f"{CHECKIN_KIND.name}:{stretch}") in ("sending", "retry")
+
+
+def checkin_state(client: Client, subscriber_id: str, stretch: str) -> str:
+    """The check-in of a stretch: its send record (storage/sends.py), else a claim made before
+    the check-in was a kind (storage/send_claims.py), so none goes twice across the upgrade."""
+    return (sends.state(client, subscriber_id, f"{CHECKIN_KIND.name}:{stretch}")
+            or send_claims.state(client, CHECKIN, f"{subscriber_id}:{stretch}"))
 
 
 def heard_from(client: Client, subscriber_id: str, now: datetime) -> None:
     """A text from the person ends their silent stretch; when that stretch had a check-in,
     it counts as answered (once: the next text belongs to a new stretch)."""
     previous = heard.last(client, subscriber_id)
-    if send_claims.state(client, CHECKIN, f"{subscriber_id}:{int(previous or 0)}") == "sent":
+    if checkin_state(client, subscriber_id, str(int(previous or 0))) == "sent":
         counters.incr(client, counters.loop("checkin_answered", iso_week(now.date())))
     heard.mark(client, subscriber_id, now.timestamp())

@@ -142,12 +142,14 @@ class Weekly:
         return render(Outgoing(WEEKLY, channel, sub, address, ledger), local_date, facts)
 
     def _sms(self, out: Outgoing, local_date: date, facts: WeekFacts) -> Outgoing:
+        assert out.sub is not None  # the weekly kind's audience is the person
         out.body = self.texts.in_language(out.sub.language).person_sms(facts)
         out.segments = count_segments(out.body).segments
         return out
 
     def _email(self, out: Outgoing, local_date: date, facts: WeekFacts) -> Outgoing:
         sub = out.sub
+        assert sub is not None  # the weekly kind's audience is the person
         rendered = self.texts.in_language(sub.language).email(
             sub.name, facts, self.composer.unsubscribe_url(sub))
         out.compose = lambda now: self.composer.nightly(sub, rendered, now)

@@ -31,6 +31,7 @@ class Consent(StrEnum):
     CHANNEL = "channel"  # the person's state on that channel is active, and not paused
     CARE_LINK = "care_link"  # the caregiver link is active (both consents, no STOP)
     ASKED = "asked"  # sent because they just asked for it (a confirmation): no standing consent
+    STAFF = "staff"  # the clinic's own address, from its settings: no one's consent to read
 
 
 class Period(StrEnum):
@@ -38,7 +39,8 @@ class Period(StrEnum):
 
     EVENING = "evening"  # the person's local evening (YYYY-MM-DD)
     ISO_WEEK = "iso_week"  # 2026-W49
-    EVENT = "event"  # one event: a foot-problem report (its id), a request
+    EVENT = "event"  # one event: a foot-problem report (its id), a request, a silent stretch
+    YEAR = "year"  # 2026
 
 
 @dataclass(frozen=True)
@@ -110,3 +112,18 @@ CARE_ALERT = register(Kind(
 CONFIRMATION = register(Kind(
     "confirmation", Audience.PERSON, ("sms", "email"), Consent.ASKED, Period.EVENT,
     templates={"sms": "sms/confirm.txt.j2", "email": "email/confirm.html.j2"}))
+CHECKIN = register(Kind(
+    # once per silent stretch (named by the instant of the last text heard: app/silence.py)
+    "checkin", Audience.PERSON, ("sms",), Consent.CHANNEL, Period.EVENT,
+    templates={"sms": "sms/replies.txt.j2#checkin"}))
+RECONFIRM = register(Kind(
+    "reconfirm", Audience.PERSON, ("sms",), Consent.CHANNEL, Period.YEAR,
+    templates={"sms": "sms/replies.txt.j2#reconfirm_ask"}))
+CARE_RECONFIRM = register(Kind(
+    "care_reconfirm", Audience.CAREGIVER, ("sms",), Consent.CARE_LINK, Period.YEAR,
+    templates={"sms": "sms/replies.txt.j2#reconfirm_ask_caregiver"}))
+CARE_TEAM_EMAIL = register(Kind(
+    # the care team told about a review item nobody took (app/escalation.py): once per
+    # (item, stage); its words are the minimum necessary, never the person's own
+    "care_team_email", Audience.CARE_TEAM, ("email",), Consent.STAFF, Period.EVENT,
+    templates={"email": "staff/care_team.txt.j2"}))

@@ -31,13 +31,25 @@ def review_all_of(who: str) -> str:
 
 
 # Sends that must happen once (storage/send_claims.py): a string per (scope, key), e.g.
-# ("escalation", "<item>:<stage>:<channel>") or ("checkin", "<person>:<stretch>"), value = the
-# send's state; kept SEND_CLAIM_TTL_SECONDS.
+# ("escalation", "<item>:<stage>:webhook") or ("silence_item", "<person>:<stretch>"), value =
+# the send's state; kept SEND_CLAIM_TTL_SECONDS.
 def send_claim(scope: str, key: str) -> str:
     return f"{PREFIX}once:{scope}:{key}"
 
 
 SEND_CLAIM_TTL_SECONDS = 90 * 24 * 3600
+
+
+# Messages of the kinds claimed per owner (storage/sends.py): hash per owner (a subscriber id,
+# or "review-<item id>" for the care team's email about an item), field = "<kind>:<period>"
+# ("checkin:<stretch>", "reconfirm:2026", "care_team_email:<item>:<stage>"), value = its state,
+# with "<field>_<name>" beside it (lease, id, status...). Refreshed on every write, gone
+# SENDS_TTL_SECONDS after the last one (longer than a year: the yearly re-confirmation's).
+def sends(owner: str) -> str:
+    return f"{PREFIX}sends:{owner}"
+
+
+SENDS_TTL_SECONDS = 400 * 24 * 3600
 # Numbers whose texts the carrier could not deliver (30003 unreachable, 30005 unknown,
 # 30006 landline...), owned by storage/unreachable.py: hash, field = subscriber id,
 # value = JSON {"at", "code"}.

@@ -1,7 +1,9 @@
 """Where one message's claim and outcome are kept, behind one interface (the send path's Ledger):
-a field of a person's night record (the nightly and weekly messages: storage/nights.py) or a key
-of their caregiver-texts hash (storage/caregivers.py). Each ledger only calls its structure's
-owning module; the send path (app/send_path.py) never sees a key, a hash or a byte.
+a field of a person's night record (the nightly and weekly messages: storage/nights.py), a key
+of their caregiver-texts hash (storage/caregivers.py) or a field of an owner's sends hash (the
+check-in, the re-confirmation, the care team's email: storage/sends.py). Each ledger only
+calls its structure's owning module; the send path (app/send_path.py) never sees a key, a
+hash or a byte.
 
 A ledger is bound to one message (whose, which record field or text key): claim it, record it
 final, release it for a retry (with the attempts the provider may have), note attempts, and,
@@ -16,7 +18,7 @@ from typing import Protocol
 
 import redis
 
-from reminders.storage import caregivers, nights
+from reminders.storage import caregivers, nights, sends
 from reminders.storage.consent_log import ConsentEvent
 from reminders.storage.nights import Claim, ClaimOutcome
 
@@ -139,3 +141,46 @@ class CareLedger:
     def record_data_attempt(self, message_id: str, date_header: str, at: float) -> None:
         caregivers.record_text_data_attempt(self.client, self.subscriber_id, self.name,
                                             message_id, date_header, at)
+
+
+@dataclass
+class SendsLedger:
+    """Field `name` ("checkin:<stretch>", "reconfirm:2026") of an owner's sends hash
+    (storage/sends.py); `index`: a sent message's id goes into the message-id index."""
+
+    client: redis.Redis
+    subscriber_id: str  # the owner: a person, or "review-<item>" for the care team's email
+    name: str
+    index: bool = False
+    _outcomes: dict[str, ClaimOutcome] = field(default_factory=lambda: {
+        outcome.value: outcome for outcome in ClaimOutcome})
+
+    def claim(self, now: datetime, lease_seconds: float) -> Claim:
+        outcome, detail = sends.claim(self.client, self.subscriber_id, self.name,
+                                      now.timestamp(), lease_seconds)
+        return Claim(self._outcomes[outcome], detail)
+
+    def finish(self, state: str, provider_id: str = "", status: str = "", error: str = "",
+               reason: str = "") -> bool:
+        fields = {name: value for name, value in (("status", status), ("error", error),
+                                                  ("reason", reason)) if value}
+        sends.finish(self.client, self.subscriber_id, self.name, state, provider_id,
+                     self.index and state == "sent", **fields)
+        return True
+
+    def release(self, error: str, uncertain: str | None = None,
+                not_before: float | None = None) -> None:
+        sends.retry(self.client, self.subscriber_id, self.name, error, uncertain, not_before)
+
+    def drop(self) -> None:
+        sends.release(self.client, self.subscriber_id, self.name)
+
+    def note_attempts(self, attempts: str) -> None:
+        sends.note_attempts(self.client, self.subscriber_id, self.name, attempts)
+
+    def data_attempt(self) -> tuple[str, str]:
+        return sends.data_attempt(self.client, self.subscriber_id, self.name)
+
+    def record_data_attempt(self, message_id: str, date_header: str, at: float) -> None:
+        sends.record_data_attempt(self.client, self.subscriber_id, self.name, message_id,
+                                  date_header, at)

@@ -6,6 +6,8 @@ number for good).
 
 from __future__ import annotations
 
+from redis.exceptions import WatchError
+
 from reminders.storage import codec, keys
 from reminders.storage.client import Client
 
@@ -33,6 +35,24 @@ def release(client: Client, year: int, person: str) -> None:
 
 def mark(client: Client, year: int, person: str, state: str, now: float) -> None:
     client.hset(keys.reconfirm(year), person, f"{state}:{int(now)}")
+
+
+def settle(client: Client, year: int, person: str, state: str, now: float) -> bool:
+    """An unfinished ask ("asking") moves to `state`, once: True for the one caller that moved
+    it (two runs that both see the message sent record it once)."""
+    key = keys.reconfirm(year)
+    with client.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            current = codec.text(pipe.hget(key, person))
+            if not current.startswith("asking:"):
+                return False
+            pipe.multi()
+            pipe.hset(key, person, f"{state}:{int(now)}")
+            pipe.execute()
+        except WatchError:  # another run changed the year's asks meanwhile: look again
+            return settle(client, year, person, state, now)
+    return True
 
 
 def read(client: Client, year: int, person: str) -> tuple[str, float] | None:

@@ -1,11 +1,11 @@
-"""Sends that must happen exactly once, each claimed by one key (keys.send_claim).
-
-The care-team escalations (one per item, stage and channel) and the silence check-in (one per
-person and silent stretch) claim here before sending: SET NX, so two sweeps, two workers or a
-retried task never send one twice. The value says how it went: `claimed` (a sender owns it),
-`sent`, `failed`. A sender that fails for a reason worth retrying releases its claim. Kept
-keys.SEND_CLAIM_TTL_SECONDS, longer than any stage or stretch.
-When the message pipeline's kinds land, each of these keys is a kind's idempotency key.
+"""Sends that must happen exactly once, each claimed by one key (keys.send_claim), for what is
+not a message kind on the send path: the care team's signed webhook (one per item and stage)
+and the silence "call them" review item (one per person and silent stretch). SET NX, so two
+sweeps, two workers or a retried task never do one twice. The value says how it went:
+`claimed` (a sender owns it), `sent`, `failed`. A sender that fails for a reason worth retrying
+releases its claim. Kept keys.SEND_CLAIM_TTL_SECONDS, longer than any stage or stretch.
+Check-ins and escalation emails claimed here before they became kinds (storage/sends.py) are
+still read, so none goes twice across the upgrade.
 """
 
 from __future__ import annotations

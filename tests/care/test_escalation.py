@@ -146,3 +146,29 @@ def test_the_webhook_is_retried_and_a_dead_receiver_is_tried_again_later(
     assert len(receiver.deliveries) == 2 and receiver.deliveries[1].valid
     assert json.loads(receiver.deliveries[1].body)["person"]["phone"] == "+13125550999"
     assert [to for to, _, _ in mails(fake_smtp)] == [TEAM, TEAM]  # each email once
+
+
+def test_an_email_lost_after_data_is_sent_again_as_the_same_message(
+        svc: Services, fake_smtp: FakeSmtp, receiver: Receiver) -> None:
+    """The connection dies after the server took the message: the retry is the same message
+    (Message-ID and Date), so the team's mail system shows one; each stage its own id."""
+    fake_smtp.drop_after_data()
+    opened = datetime.now(UTC)
+    svc.inbound(opened).handle(PHONE, "I want to end my life")
+    [item] = svc.reviews.inbox()
+    assert len(receiver.deliveries) == 1  # the webhook is not held back by the email
+    svc.escalator.sweep(opened + timedelta(seconds=61))  # RETRY_SECONDS on: the email again
+    first, second = fake_smtp.wait_for(2)
+    assert [r.rcpt_tos for r in (first, second)] == [[TEAM], [TEAM]]
+    assert first.message["Message-ID"] == second.message["Message-ID"]
+    assert first.message["Date"] == second.message["Date"]
+    message_id = str(first.message["Message-ID"]).strip()
+    assert message_id.startswith("<escalation.") and message_id.endswith("@clinic.example>")
+    svc.escalator.sweep(opened + timedelta(seconds=200))
+    assert len(fake_smtp.messages) == 2  # sent: no third copy
+    # stage 2 (the charge nurse) is another message, with an id of its own
+    svc.escalator.sweep(opened + timedelta(hours=2))
+    third = fake_smtp.wait_for(3)[2]
+    assert third.rcpt_tos == [CHARGE] and item["id"] in str(third.message["Subject"])
+    assert third.message["Message-ID"] != first.message["Message-ID"]
+    assert str(third.message["Message-ID"]).strip().startswith("<escalation.")

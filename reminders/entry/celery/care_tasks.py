@@ -2,7 +2,8 @@
 escalations whose stage is due), `reminders.escalate` (one new emergency or crisis item, handed
 off by the webhook so the care team hears at once), `reminders.send_checkin` (a silence
 check-in, handed off by the status callback). Thin: each calls app/ and maps its errors to a
-retry; exactly once is the claims' (storage/send_claims.py), not the broker's."""
+retry; exactly once is the claims' (storage/send_claims.py, the send path's), not the
+broker's."""
 
 from __future__ import annotations
 
