@@ -106,9 +106,8 @@ class Settings(BaseSettings):
         check(_shared_keys)] = ()
     twilio_api_url: Annotated[str, var("TWILIO_API_URL"), check(_url)] = "https://api.twilio.com"
     twilio_mps: Annotated[float, var("TWILIO_MPS", 0.01, 10000)] = 1.0
-    # US 10DLC carrier limits (capacity forecast): segments a day per carrier (T-Mobile's daily
-    # cap per brand), segments a second per carrier (AT&T's per-campaign rate), and the share
-    # of the numbers on each carrier (default: an estimate from national market shares).
+    # US 10DLC carrier limits (capacity forecast): segments a day and a second per carrier, and
+    # each carrier's share of the numbers (default: from national market shares).
     carrier_daily_caps: Annotated[tuple[tuple[str, float], ...], var("CARRIER_DAILY_CAPS"),
                                   check(_carrier_map)] = ()
     carrier_mps: Annotated[tuple[tuple[str, float], ...], var("CARRIER_MPS"),
@@ -169,11 +168,9 @@ class Settings(BaseSettings):
                              check(_windows)] = DEFAULT_WINDOWS.states
     # empty: by date (domain/opt_out.py)
     opt_out_scope: Annotated[Literal["", "program", "sender"], var("OPT_OUT_SCOPE"), Lower] = ""
-    # The care-team loop: escalation addresses, deadlines, clinic hours (settings_care.py reads
-    # its own variables; load_settings puts them here).
+    # The care-team loop's own table (settings_care.py reads it; load_settings puts it here).
     care: CareSettings = Field(default_factory=CareSettings, exclude=True)
-    # Unacknowledged Celery tasks (a killed worker's) come back after this many seconds.
-    # 0: derived from the late limit (see visibility_timeout).
+    # A killed worker's tasks come back after this many seconds (0: from the late limit).
     broker_visibility_timeout: Annotated[int, var("BROKER_VISIBILITY_TIMEOUT", 1, 86400)] = 0
 
     @property

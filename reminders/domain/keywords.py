@@ -1,11 +1,9 @@
 """What a person meant by a text: a keyword, a command with its argument, a score, or nothing.
 
-Pure functions, no I/O. Case, spacing, trailing punctuation and emoji do not matter. A message
-that plainly asks to stop is a STOP, whatever else it says ("STOP texting me, this is
-worthless", "ALTO, no tiene sentido"); one that merely contains the word ("can't stop the
-tingling") is not, and despair is never a STOP ("end it all"). Anything else we are unsure
-about becomes UNKNOWN, never an action the person did not ask for: what a text says about the
-body is the triage's to read (domain/triage.py).
+Pure functions, no I/O; case, spacing, punctuation and emoji do not matter. A text that plainly
+asks to stop is a STOP whatever else it says ("STOP texting me", "ALTO, no tiene sentido"); one
+that merely contains the word ("can't stop the tingling") is not, nor is despair ("end it
+all"). Anything unsure is UNKNOWN, never an action not asked for: the body is triage's to read.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ from enum import StrEnum
 from reminders.domain import frequency, keywords_es, temperature
 from reminders.domain.triage import Level, triage
 
-# Only the start of a message is read: keywords are short, and a 10 kB text is not a command.
-# It is read after the leading spaces are gone, so 250 spaces and STOP are still a STOP.
+# Only the start (after leading spaces) is read: a 10 kB text is not a command.
 MAX_READ = 200
 
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
@@ -99,8 +96,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Command:
-    """kind: one of Kind. `arg` carries the raw argument (a time, a zone, days, a score, an
-    address, on/off, en/es, "less [days]" / "more", the folded TEMP text)."""
+    """kind: one of Kind; `arg`: the raw argument (a time, zone, days, score, address...)."""
 
     kind: Kind
     arg: str = ""
@@ -219,9 +215,7 @@ def _toggle(words: list[str]) -> Command | None:
 
 # CARE YES / CARE OFF (the person) and WEEKLY ON / WEEKLY OFF: the argument is "on" or "off".
 _SWITCH = {"on": "on", "yes": "on", "off": "off", "no": "off", "stop": "off", "end": "off"}
-
-
-# VOICE ON / CALLS OFF: the evening call (a channel the person chooses).
+# WEEKLY, CARE and VOICE (CALLS) ON / OFF: the evening call is a channel the person chooses.
 _SWITCHED = {"weekly": "weekly", "care": "care", "voice": "voice", "call": "voice",
              "calls": "voice"}
 

@@ -1,7 +1,5 @@
-"""Every Redis key name the service uses, in one place.
-
-All keys share the `fc:` prefix so the service can share a Redis database with others and an
-operator can find (or back up) exactly what is ours.
+"""Every Redis key name the service uses (keys_care.py: the care-team loop's), all under the
+`fc:` prefix, so the service can share a Redis database and an operator can find what is ours.
 """
 
 from __future__ import annotations

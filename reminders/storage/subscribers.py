@@ -1,8 +1,7 @@
 """Subscribers in Redis: a small hash each, phone/email indexes, due index, callers, consent log.
 
-Every write that touches more than one key runs in one MULTI/EXEC transaction (WATCHing the index
-buckets it relies on), so a crash or a failed check never leaves half a record behind. An SMS
-opt-out is one Lua script instead: it must never lose a race (see opt_out_sms)."""
+Every write touching several keys is one MULTI/EXEC (WATCHing the index buckets it relies on):
+never half a record. An SMS opt-out is one Lua script: it must never lose a race (opt_out_sms)."""
 
 from __future__ import annotations
 
@@ -37,8 +36,7 @@ from reminders.storage.subscriber_codec import from_hash, to_hash
 from reminders.storage.voice_callers import forget_caller_in, sync_caller_in
 
 SAVE_ATTEMPTS = 5
-# A save that lost its WATCH race waits a little (random, growing) before merging again, so
-# a few writers hammering one record take turns instead of failing together.
+# A save that lost its WATCH race waits a little (random, growing): writers take turns.
 MERGE_ATTEMPTS = 60
 MERGE_BACKOFF_CAP = 0.05
 
@@ -47,7 +45,6 @@ class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
-    # -- reading -------------------------------------------------------------------------------
     def get(self, subscriber_id: str) -> Subscriber | None:
         raw = self.redis.hgetall(keys.subscriber(subscriber_id))
         return from_hash(decode(raw), subscriber_id) if raw else None
@@ -125,7 +122,6 @@ class Store:
     def is_suppressed_email(self, address: str) -> bool:
         return suppression.is_suppressed(self.redis, email=address)
 
-    # -- writing -------------------------------------------------------------------------------
     def create(
         self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime | None = None
     ) -> Subscriber:
