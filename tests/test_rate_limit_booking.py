@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import send_instant
-from reminders.storage import counters
+from reminders.storage import keys
 from reminders.storage.rate_limit import paced_rate
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
@@ -39,10 +39,9 @@ def test_two_segment_texts_are_paced_two_segments_apart(twilio_env: dict[str, st
     # text counted as one segment would come after half that.
     slot = 2 / paced_rate(1, 2)
     assert all(gap >= slot - 0.15 for gap in gaps), (gaps, slot)
-    # ... and no slower than the pace plus scheduling noise: the limit is not over-counted. A
-    # sender the machine woke more than WIRE_SLACK after its slot sends nothing and books the
-    # next one (counted in late_slots): each such wake-up may add one slot to one gap.
-    late = counters.read(svc.redis, [counters.LATE_SLOTS])[0]
-    extra = sorted(gap - slot for gap in gaps)
-    assert all(gap <= 1.0 for gap in extra[:len(extra) - late]), (gaps, slot, late)
-    assert all(gap <= slot * late + 1.0 for gap in extra), (gaps, slot, late)
+    # ... and the pace is not over-counted: the last text took exactly its two segments of the
+    # schedule. Read on the booked schedule (the next free instant, Redis's clock; this machine's
+    # clock for the fake too), not on the gaps: a loaded machine makes a caller late and a gap
+    # longer, but never makes a text reach the fake before its slot.
+    free_at = float(svc.redis.get(keys.SMS_RATE) or 0)
+    assert free_at - arrivals[-1] <= slot + 0.05, (free_at - arrivals[-1], slot)
