@@ -12,7 +12,7 @@ for channels that cannot be asked afterwards, the attempt that reached DATA.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
@@ -44,6 +44,20 @@ class Ledger(Protocol):
     def record_data_attempt(self, message_id: str, date_header: str, at: float) -> None: ...
 
 
+_OUTCOMES = {outcome.value: outcome for outcome in ClaimOutcome}
+
+
+def _claim(found: tuple[str, str]) -> Claim:
+    """A hash ledger's (outcome, detail) from lua/care_claim.lua as the send path's Claim."""
+    outcome, detail = found
+    return Claim(_OUTCOMES[outcome], detail)
+
+
+def _given(**values: str) -> dict[str, str]:
+    """The outcome fields that were given: an empty one is not written."""
+    return {name: value for name, value in values.items() if value}
+
+
 @dataclass
 class NightLedger:
     """Field `name` ("sms", "email", "weekly", "weekly_email") of one person's night record.
@@ -66,9 +80,7 @@ class NightLedger:
 
     def finish(self, state: str, provider_id: str = "", status: str = "", error: str = "",
                reason: str = "") -> bool:
-        fields = {name: value for name, value in (("id", provider_id), ("status", status),
-                                                  ("error", error), ("reason", reason))
-                  if value}
+        fields = _given(id=provider_id, status=status, error=error, reason=reason)
         return nights.finish(self.client, self.subscriber_id, self.local_date, self.name,
                              state, settle=self.settle,
                              message_index=provider_id if self.index and state == "sent"
@@ -106,18 +118,14 @@ class CareLedger:
     name: str
     sent_event: ConsentEvent | None = None
     index: bool = False
-    _outcomes: dict[str, ClaimOutcome] = field(default_factory=lambda: {
-        outcome.value: outcome for outcome in ClaimOutcome})
 
     def claim(self, now: datetime, lease_seconds: float) -> Claim:
-        outcome, detail = caregivers.claim_text(self.client, self.subscriber_id, self.name,
-                                                now.timestamp(), lease_seconds)
-        return Claim(self._outcomes[outcome], detail)
+        return _claim(caregivers.claim_text(self.client, self.subscriber_id, self.name,
+                                            now.timestamp(), lease_seconds))
 
     def finish(self, state: str, provider_id: str = "", status: str = "", error: str = "",
                reason: str = "") -> bool:
-        fields = {name: value for name, value in (("status", status), ("error", error),
-                                                  ("reason", reason)) if value}
+        fields = _given(status=status, error=error, reason=reason)
         sent = state == "sent"
         caregivers.finish_text(self.client, self.subscriber_id, self.name, state, provider_id,
                                self.sent_event if sent else None, self.index and sent,
@@ -152,18 +160,14 @@ class SendsLedger:
     subscriber_id: str  # the owner: a person, or "review-<item>" for the care team's email
     name: str
     index: bool = False
-    _outcomes: dict[str, ClaimOutcome] = field(default_factory=lambda: {
-        outcome.value: outcome for outcome in ClaimOutcome})
 
     def claim(self, now: datetime, lease_seconds: float) -> Claim:
-        outcome, detail = sends.claim(self.client, self.subscriber_id, self.name,
-                                      now.timestamp(), lease_seconds)
-        return Claim(self._outcomes[outcome], detail)
+        return _claim(sends.claim(self.client, self.subscriber_id, self.name,
+                                  now.timestamp(), lease_seconds))
 
     def finish(self, state: str, provider_id: str = "", status: str = "", error: str = "",
                reason: str = "") -> bool:
-        fields = {name: value for name, value in (("status", status), ("error", error),
-                                                  ("reason", reason)) if value}
+        fields = _given(status=status, error=error, reason=reason)
         sends.finish(self.client, self.subscriber_id, self.name, state, provider_id,
                      self.index and state == "sent", **fields)
         return True
