@@ -19,7 +19,7 @@ from typing import Any
 
 import redis
 
-from reminders.storage import codec, consent_log, keys, message_index
+from reminders.storage import codec, consent_log, keys, message_index, sends
 from reminders.storage.consent_log import ConsentEvent
 from reminders.storage.lua import script as lua_script
 
@@ -207,12 +207,9 @@ def retry_text(client: redis.Redis, subscriber_id: str, text_key: str, error: st
                uncertain: str | None = None, not_before: float | None = None) -> None:
     """A transient failure: the next attempt may claim it again, looking up first the
     `uncertain` attempts ("first:last") the provider may have, not before `not_before`."""
-    fields = {text_key: "retry", f"{text_key}_error": error}
-    if uncertain is not None:
-        fields[f"{text_key}_uncertain"] = uncertain
-    if not_before is not None:
-        fields[f"{text_key}_not_before"] = repr(not_before)
-    _write_sent(client, subscriber_id, fields, f"{text_key}_lease", f"{text_key}_since")
+    _write_sent(client, subscriber_id,
+                sends.retry_fields(text_key, error, uncertain, not_before),
+                f"{text_key}_lease", f"{text_key}_since")
 
 
 def note_text_attempts(client: redis.Redis, subscriber_id: str, text_key: str,
@@ -231,9 +228,8 @@ def text_data_attempt(client: redis.Redis, subscriber_id: str, text_key: str
 
 def record_text_data_attempt(client: redis.Redis, subscriber_id: str, text_key: str,
                              message_id: str, date_header: str, at: float) -> None:
-    _write_sent(client, subscriber_id, {f"{text_key}_id": message_id,
-                                        f"{text_key}_date": date_header,
-                                        f"{text_key}_data_at": f"{at:.3f}"})
+    _write_sent(client, subscriber_id,
+                sends.data_attempt_fields(text_key, message_id, date_header, at))
 
 
 def _write_sent(client: redis.Redis, subscriber_id: str, fields: dict[str, str],

@@ -48,12 +48,20 @@ def retry(client: Client, owner: str, field: str, error: str, uncertain: str | N
           not_before: float | None = None) -> None:
     """A transient failure: the next attempt may claim it again, looking up first the
     `uncertain` attempts ("first:last") the provider may have, not before `not_before`."""
+    _write(client, owner, retry_fields(field, error, uncertain, not_before), f"{field}_lease",
+           f"{field}_since")
+
+
+def retry_fields(field: str, error: str, uncertain: str | None = None,
+                 not_before: float | None = None) -> dict[str, str]:
+    """What a retry writes for message `field` in a hash claimed with lua/care_claim.lua
+    (these records and a caregiver's texts, storage/caregivers.py, alike)."""
     fields = {field: "retry", f"{field}_error": error}
     if uncertain is not None:
         fields[f"{field}_uncertain"] = uncertain
     if not_before is not None:
         fields[f"{field}_not_before"] = repr(not_before)
-    _write(client, owner, fields, f"{field}_lease", f"{field}_since")
+    return fields
 
 
 def release(client: Client, owner: str, field: str) -> None:
@@ -74,8 +82,14 @@ def data_attempt(client: Client, owner: str, field: str) -> tuple[str, str]:
 
 def record_data_attempt(client: Client, owner: str, field: str, message_id: str,
                         date_header: str, at: float) -> None:
-    _write(client, owner, {f"{field}_id": message_id, f"{field}_date": date_header,
-                           f"{field}_data_at": f"{at:.3f}"})
+    _write(client, owner, data_attempt_fields(field, message_id, date_header, at))
+
+
+def data_attempt_fields(field: str, message_id: str, date_header: str, at: float
+                        ) -> dict[str, str]:
+    """What an email attempt that reached DATA writes for message `field` (as retry_fields)."""
+    return {f"{field}_id": message_id, f"{field}_date": date_header,
+            f"{field}_data_at": f"{at:.3f}"}
 
 
 def advance_status(client: Client, owner: str, field: str, status: str, error_code: str,
