@@ -28,6 +28,7 @@ from reminders.settings import PROJECT_ROOT, Settings, load_settings
 from reminders.wiring import Services, build
 from testing.smtp import FakeSmtp
 from testing.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.webhook_client import WebhookClient, answering_here
 
 FROM_NUMBER = "+15005550006"
 SUPPORT = "help@example.org"
@@ -245,6 +246,22 @@ def twilio_env(base_env: dict[str, str], fake_twilio: FakeTwilio) -> dict[str, s
 def make_services(env: dict[str, str]) -> Services:
     settings: Settings = load_settings(env)
     return build(settings)
+
+
+def services_here(env: dict[str, str]) -> Services:
+    """Services with no worker listening: a caregiver's alert is sent by the process that
+    heard of it (the CLI's way, the fallback of the web app's hand-off)."""
+    services = make_services(env)
+    services.care_handoff = None
+    return services
+
+
+@pytest.fixture
+def web(svc: Services) -> Iterator[WebhookClient]:
+    """The signed webhook answering in this process, for the test module's own `svc` (a module
+    with a `web` of its own overrides this one)."""
+    with answering_here(svc) as client:
+        yield client
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -22,8 +21,8 @@ from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
-from tests.conftest import Cli, make_services
-from tests.webhook_client import WebhookClient, answering_here
+from tests.conftest import Cli, services_here
+from tests.webhook_client import WebhookClient
 
 PERSON = "+13125550142"
 CAREGIVER = "+13125550177"
@@ -33,16 +32,8 @@ CAREGIVER = "+13125550177"
 def svc(twilio_env: dict[str, str]) -> Services:
     # The revoke-all scope (a STOP ends caregiver texts too); OPT_OUT_SCOPE=program before
     # 2027-01-31: tests/test_opt_out_scope.py.
-    services = make_services({**twilio_env, "OPT_OUT_SCOPE": "sender"})
     # No worker in these tests: the alert is sent where it was heard (the CLI's way).
-    services.care_handoff = None
-    return services
-
-
-@pytest.fixture
-def web(svc: Services) -> Iterator[WebhookClient]:
-    with answering_here(svc) as client:
-        yield client
+    return services_here({**twilio_env, "OPT_OUT_SCOPE": "sender"})
 
 
 def enrolled(svc: Services, phone: str = PERSON, name: str = "Ana Lopez") -> Subscriber:

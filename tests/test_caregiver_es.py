@@ -10,7 +10,7 @@ from reminders.domain.gsm import count_segments
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli
-from tests.test_caregiver import CAREGIVER, PERSON, invite, svc, to_caregiver, web  # noqa: F401
+from tests.test_caregiver import CAREGIVER, PERSON, invite, svc, to_caregiver  # noqa: F401
 from tests.webhook_client import WebhookClient
 
 

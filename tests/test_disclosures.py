@@ -8,14 +8,13 @@ fake Twilio API), the welcome after YES and HELP (the signed webhook's TwiML).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
-from tests.conftest import Cli, make_services
-from tests.webhook_client import WebhookClient, answering_here, said
+from tests.conftest import Cli, services_here
+from tests.webhook_client import WebhookClient, said
 
 PERSON = "+13125550142"
 # What each language must say, in words a reader understands (written here, not taken from
@@ -32,16 +31,7 @@ WELCOME_MUST = {"en": MUST["en"][:4], "es": MUST["es"][:4]}
 
 @pytest.fixture
 def svc(twilio_env: dict[str, str]) -> Services:
-    services = make_services(twilio_env)
-    services.care_handoff = None
-    return services
-
-
-@pytest.fixture
-def web(svc: Services) -> Iterator[WebhookClient]:
-    with answering_here(svc) as client:
-        yield client
-
+    return services_here(twilio_env)
 
 
 def lacking(patterns: tuple[str, ...], text: str) -> list[str]:

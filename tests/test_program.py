@@ -23,9 +23,9 @@ from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
 from tests import test_content_safety as safety_en
 from tests import test_content_safety_es as safety_es
-from tests.conftest import Cli, make_services
+from tests.conftest import Cli, services_here
 from tests.sweep import STEP, year
-from tests.webhook_client import WebhookClient, answering_here, said
+from tests.webhook_client import WebhookClient, said
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PERSON = "+13125550142"
@@ -119,15 +119,7 @@ def test_every_new_text_passes_the_safety_checks(language: str) -> None:
 
 @pytest.fixture
 def svc(twilio_env: dict[str, str]) -> Services:
-    services = make_services(twilio_env)
-    services.care_handoff = None
-    return services
-
-
-@pytest.fixture
-def web(svc: Services) -> Iterator[WebhookClient]:
-    with answering_here(svc) as client:
-        yield client
+    return services_here(twilio_env)
 
 
 def person(svc: Services, language: str = "en", temp: bool = False) -> Subscriber:
