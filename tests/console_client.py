@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from reminders.app import operators
+from reminders.app.preferences import Enrolment, enrol
+from reminders.entry.web.app import create_app
 from reminders.wiring import Services
 
 OPERATOR = "nurse@example.org"
@@ -60,3 +62,12 @@ def logged_in(app: Flask) -> Console:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     console.get("/console/")  # a login starts a new session: its own CSRF token
     return console
+
+
+def console_with_person(svc: Services, phone: str, email: str | None = None) -> Console:
+    """A logged-in operator's console and one confirmed person to act on (8 pm, Chicago)."""
+    add_operator(svc)
+    enrol(svc.store, svc.settings, Enrolment(phone=phone, email=email, name="Ana Lima",
+                                             confirmed=True, time="20:00",
+                                             timezone="America/Chicago"))
+    return logged_in(create_app(svc))

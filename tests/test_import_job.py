@@ -16,12 +16,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reminders.app import import_jobs
-from reminders.app.preferences import Enrolment, enrol
-from reminders.entry.web.app import create_app
 from reminders.storage import consent_log, imports
 from reminders.wiring import Services
 from tests.conftest import CeleryProcess, wait_until
-from tests.console_client import OPERATOR, Console, add_operator, logged_in
+from tests.console_client import OPERATOR, Console, console_with_person
 from tests.snapshot import differences, snapshot
 
 PHONE = "+13125550140"
@@ -29,11 +27,7 @@ PHONE = "+13125550140"
 
 @pytest.fixture
 def console(console_services: Services) -> Console:
-    add_operator(console_services)
-    enrol(console_services.store, console_services.settings,
-          Enrolment(phone=PHONE, email="ana@example.org", name="Ana Lima", confirmed=True,
-                    time="20:00", timezone="America/Chicago"))
-    return logged_in(create_app(console_services))
+    return console_with_person(console_services, PHONE, email="ana@example.org")
 
 
 def audit_lines(svc: Services) -> list[str]:

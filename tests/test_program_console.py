@@ -11,22 +11,17 @@ import pytest
 from reminders.app.preferences import Enrolment, enrol
 from reminders.app.weekly import week_facts
 from reminders.domain.temperature import Reading, Unit
-from reminders.entry.web.app import create_app
 from reminders.storage import temps
 from reminders.wiring import Services
 from tests.conftest import Cli
-from tests.console_client import Console, add_operator, logged_in
+from tests.console_client import Console, console_with_person
 
 PHONE = "+13125550140"
 
 
 @pytest.fixture
 def console(console_services: Services) -> Console:
-    add_operator(console_services)
-    enrol(console_services.store, console_services.settings,
-          Enrolment(phone=PHONE, name="Ana Lima", confirmed=True, time="20:00",
-                    timezone="America/Chicago"))
-    return logged_in(create_app(console_services))
+    return console_with_person(console_services, PHONE)
 
 
 def test_the_form_sets_the_lighter_schedule_and_temp_monitoring(

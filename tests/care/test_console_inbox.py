@@ -7,21 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reminders.app.preferences import Enrolment, enrol
-from reminders.entry.web.app import create_app
 from reminders.wiring import Services
-from tests.console_client import OPERATOR, Console, add_operator, logged_in
+from tests.console_client import OPERATOR, Console, console_with_person
 
 PHONE = "+13125550140"
 
 
 @pytest.fixture
 def console(console_services: Services) -> Console:
-    add_operator(console_services)
-    enrol(console_services.store, console_services.settings,
-          Enrolment(phone=PHONE, name="Ana Lima", confirmed=True, time="20:00",
-                    timezone="America/Chicago"))
-    return logged_in(create_app(console_services))
+    return console_with_person(console_services, PHONE)
 
 
 def test_the_inbox_lists_what_needs_a_person_in_their_time(console: Console,
