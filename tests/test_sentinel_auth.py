@@ -8,8 +8,6 @@ A real redis-server and a real sentinel on free ports; nothing is faked.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,44 +17,17 @@ import redis
 from reminders.entry.celery.app import producer_for
 from reminders.settings import load_settings
 from reminders.wiring import build
-from tests.conftest import Cli, free_port, need, wait_until
+from tests.conftest import Cli
+from tests.sentinels import MASTER, guarded_sentinel
 
-MASTER = "reminders"
 MASTER_PASSWORD = "master-secret-1"
 SENTINEL_PASSWORD = "sentinel-secret-2"
 
 
 @pytest.fixture
 def sentinel_url(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    need(binary is not None, "redis-server is not installed")
-    assert binary is not None
-    primary, sentinel = free_port(), free_port()
-    conf = tmp_path / "sentinel.conf"
-    conf.write_text(f"port {sentinel}\nbind 127.0.0.1\ndir {tmp_path}\n"
-                    f"requirepass {SENTINEL_PASSWORD}\n"
-                    f"sentinel monitor {MASTER} 127.0.0.1 {primary} 1\n"
-                    f"sentinel auth-pass {MASTER} {MASTER_PASSWORD}\n")
-    procs = [subprocess.Popen([binary, "--port", str(primary), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no", "--requirepass",
-                               MASTER_PASSWORD, "--maxmemory-policy", "noeviction"],
-                              cwd=tmp_path, stdout=subprocess.DEVNULL),
-             subprocess.Popen([binary, str(conf), "--sentinel"], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL)]
-    try:
-        def knows_master() -> bool:
-            try:
-                return bool(redis.Redis(port=sentinel, password=SENTINEL_PASSWORD)
-                            .sentinel_get_master_addr_by_name(MASTER))
-            except redis.RedisError:
-                return False
-
-        wait_until(knows_master, 30, "the sentinel to know the master")
-        yield f"sentinel://:{MASTER_PASSWORD}@127.0.0.1:{sentinel}/0"
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(10)
+    with guarded_sentinel(tmp_path, MASTER_PASSWORD, SENTINEL_PASSWORD) as (_, url):
+        yield url
 
 
 def env_for(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -8,8 +8,6 @@ AuthenticationError), which only the compose stack showed (tests/stack/run_stack
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,39 +17,20 @@ import redis
 
 from reminders.settings import load_settings
 from reminders.storage.client import connect
-from tests.conftest import free_port, need, pings, wait_until
+from tests import sentinels
+from tests.sentinels import MASTER
 
 PASSWORD = "s3cret-for-sentinels"
-MASTER = "reminders"
 
 
 @pytest.fixture
 def guarded_sentinel(tmp_path: Path) -> Iterator[str]:
-    """The sentinel:// URL of a password-protected primary and sentinel."""
-    binary = shutil.which("redis-server")
-    need(binary is not None, "redis-server")
-    primary, sentinel = free_port(), free_port()
-    conf = tmp_path / "sentinel.conf"
-    conf.write_text(f"port {sentinel}\nbind 127.0.0.1\ndir {tmp_path}\n"
-                    f"sentinel monitor {MASTER} 127.0.0.1 {primary} 1\n"
-                    f"sentinel auth-pass {MASTER} {PASSWORD}\nrequirepass {PASSWORD}\n")
-    procs = [subprocess.Popen([str(binary), "--port", str(primary), "--bind", "127.0.0.1",
-                               "--save", "", "--requirepass", PASSWORD], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL),
-             subprocess.Popen([str(binary), str(conf), "--sentinel"], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL)]
-    try:
-        for port in (primary, sentinel):
-            wait_until(lambda p=port: pings(redis.Redis(port=p, password=PASSWORD)), 20,
-                       f"redis on {port}")
+    """The sentinel:// URL of a primary and sentinel both asking for the same password."""
+    with sentinels.guarded_sentinel(tmp_path, PASSWORD, PASSWORD) as (port, url):
         # Without the password the sentinel refuses, as in the compose stack.
         with pytest.raises(redis.AuthenticationError):
-            redis.Redis(port=sentinel).sentinel_masters()
-        yield f"sentinel://:{PASSWORD}@127.0.0.1:{sentinel}/0"
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(10)
+            redis.Redis(port=port).sentinel_masters()
+        yield url
 
 
 def test_the_data_client_reaches_the_master_through_guarded_sentinels(
