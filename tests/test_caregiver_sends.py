@@ -76,9 +76,13 @@ def test_a_text_another_worker_is_sending_is_not_sent_twice(svc: Services,
     worker.start()
     try:
         wait_until(lambda: fake_twilio.held == 1, 10, "the first worker's request")
-        with pytest.raises(RetryCare):
+        with pytest.raises(RetryCare) as busy:
             svc.care_sender.send(sub, "alert:1", body, "alert", datetime.now(UTC))
-        assert len(fake_twilio.message_attempts()) == 1
+        assert "another attempt holds it" in busy.value.reason
+        # Only the first worker's creation reached the provider: no second creation, and no
+        # look-up of the message list either (that is for a dead sender's text).
+        seen = [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_twilio.requests_log]
+        assert seen == [("POST", "Messages.json")], seen
     finally:
         fake_twilio.release_held()
         worker.join(30)
