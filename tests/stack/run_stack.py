@@ -169,11 +169,27 @@ def redis_stack(stack: Stack, double: Double) -> None:
     check_delivered(stack, "redis", wave, exact=False)
 
 
+def wait_for_replica(stack: Stack, password: str) -> None:
+    """Enrolments and opt-outs wait for a replica's acknowledgement (storage/replicas.py): the
+    first ones must not race the replica's initial sync, so wait until the primary sees it
+    online before the wave."""
+    def online() -> bool:
+        try:
+            info = stack.exec("redis", "redis-cli", "--no-auth-warning", "-a", password,
+                              "info", "replication")
+        except StackFailure:
+            return False  # not answering yet
+        return "connected_slaves:1" in info and "state=online" in info
+
+    wait_until(online, 120, "the replica online at the primary")
+
+
 def sentinel_stack(stack: Stack, double: Double) -> None:
     password = stack.redis_password
     sentinels = ";".join(f"sentinel://:{password}@sentinel-{n}:26379" for n in (1, 2, 3))
     stack.use("sentinel", STACK_REDIS_URL=sentinels + "/0", STACK_SENTINEL_MASTER="reminders")
     up(stack)
+    wait_for_replica(stack, password)
     wave = enrol(stack, "2", WAVE)
     wave.opted_out = [wave.phones[-1]]
     status = stack.post_signed("/sms/inbound", {
