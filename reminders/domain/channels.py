@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reminders.domain.registry import Registry
+
 
 class Recipient(StrEnum):
     """What a provider's answer says about the person, in no provider's vocabulary: the
@@ -56,24 +58,9 @@ class ChannelSpec:
         return str(getattr(person, self.status, "none"))
 
 
-_REGISTRY: dict[str, ChannelSpec] = {}
-
-
-def register(spec: ChannelSpec) -> ChannelSpec:
-    if spec.name in _REGISTRY:
-        raise ValueError(f"channel {spec.name!r} declared twice")
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def get(name: str) -> ChannelSpec:
-    """The declaration of `name` (KeyError: no such channel)."""
-    return _REGISTRY[name]
-
-
-def names() -> tuple[str, ...]:
-    """Every channel, in declaration order (the order an evening's channels are sent in)."""
-    return tuple(_REGISTRY)
+# Every channel, in declaration order (the order an evening's channels are sent in).
+_REGISTRY: Registry[ChannelSpec] = Registry("channel", lambda spec: spec.name)
+register, get, names = _REGISTRY.register, _REGISTRY.get, _REGISTRY.names
 
 
 SMS = register(ChannelSpec(

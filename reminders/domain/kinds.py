@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from reminders.domain.registry import Registry
+
 
 class Audience(StrEnum):
     PERSON = "person"  # the subscriber
@@ -76,22 +78,8 @@ def iso_week(local_date: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-_REGISTRY: dict[str, Kind] = {}
-
-
-def register(kind: Kind) -> Kind:
-    if kind.name in _REGISTRY:
-        raise ValueError(f"message kind {kind.name!r} declared twice")
-    _REGISTRY[kind.name] = kind
-    return kind
-
-
-def get(name: str) -> Kind:
-    return _REGISTRY[name]
-
-
-def names() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
+_REGISTRY: Registry[Kind] = Registry("message kind", lambda kind: kind.name)
+register, get, names = _REGISTRY.register, _REGISTRY.get, _REGISTRY.names
 
 
 NIGHTLY = register(Kind(
