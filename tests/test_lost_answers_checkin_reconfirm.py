@@ -12,13 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reminders.app.preferences import Enrolment, enrol
 from reminders.app.silence import CheckinRetry
 from reminders.storage import codec, counters, keys_care, sends
 from reminders.wiring import Services
 from testing.twilio_api import DEFAULT_AUTH_TOKEN, FakeTwilio
-from tests.care.test_silence import CHECKIN, PHONE, Evenings, status
-from tests.conftest import make_services
+from tests.care.test_silence import CHECKIN, PHONE, Evenings, silent_person, status
 from tests.test_lost_answers_per_kind import Clock, creations
 from tests.test_reconfirm import DUE, asks, joined
 from tests.webhook_client import PUBLIC_URL, WebhookClient, serve
@@ -26,12 +24,7 @@ from tests.webhook_client import PUBLIC_URL, WebhookClient, serve
 
 @pytest.fixture
 def silent(twilio_env: dict[str, str]) -> Services:
-    """Ana, whose check-in is due after 3 delivered evenings with no reply."""
-    svc = make_services({**twilio_env, "SILENCE_EVENINGS": "3"})
-    enrol(svc.store, svc.settings, Enrolment(
-        phone=PHONE, name="Ana Ruiz", timezone="America/Chicago", time="20:00", confirmed=True),
-        datetime.now(UTC) - timedelta(days=40))
-    return svc
+    return silent_person(twilio_env)
 
 
 def test_a_check_in_accepted_after_the_clients_timeout_is_sent_once(

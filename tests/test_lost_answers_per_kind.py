@@ -21,6 +21,7 @@ import pytest
 
 from reminders.app.caregiver import RetryCare
 from reminders.app.retry import RetryLater
+from reminders.domain.subscriber import Subscriber
 from reminders.storage import caregivers, keys, nights
 from reminders.wiring import Services
 from testing.smtp import FakeSmtp
@@ -47,14 +48,21 @@ def creations(fake: FakeTwilio) -> int:
     return len(fake.message_attempts())
 
 
-def test_a_weekly_text_accepted_after_the_clients_timeout_is_sent_once(
-        twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+def summary_evening(twilio_env: dict[str, str], fake_twilio: FakeTwilio
+                    ) -> tuple[Services, Subscriber, Clock]:
+    """A person who texted through a week (signed webhooks), at the start of the summary
+    evening; the fake's record of that week cleared, so only the weekly text is counted."""
     svc = make_services({**twilio_env, "WEEKLY_SUMMARY_DAY": "sunday"})
     sub = person(svc)
     with serve(svc) as base:
         a_week(WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN))
     fake_twilio.clear()
-    clock = Clock(fake_twilio, local(SUMMARY, time(20, 0, 30)).astimezone(UTC))
+    return svc, sub, Clock(fake_twilio, local(SUMMARY, time(20, 0, 30)).astimezone(UTC))
+
+
+def test_a_weekly_text_accepted_after_the_clients_timeout_is_sent_once(
+        twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+    svc, sub, clock = summary_evening(twilio_env, fake_twilio)
     fake_twilio.answer_late_next(1, seconds=3)  # accepted at once, answered after 2 s
     with pytest.raises(RetryLater, match="timeout"):
         svc.weekly.after_evening(sub, SUMMARY, clock.now)
@@ -190,12 +198,7 @@ def test_a_caregiver_alert_honours_retry_after_and_goes_once_after_429_and_500(
 
 def test_a_weekly_text_honours_retry_after_and_goes_once_after_429_and_500(
         twilio_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
-    svc = make_services({**twilio_env, "WEEKLY_SUMMARY_DAY": "sunday"})
-    sub = person(svc)
-    with serve(svc) as base:
-        a_week(WebhookClient(base, PUBLIC, DEFAULT_AUTH_TOKEN))
-    fake_twilio.clear()
-    clock = Clock(fake_twilio, local(SUMMARY, time(20, 0, 30)).astimezone(UTC))
+    svc, sub, clock = summary_evening(twilio_env, fake_twilio)
     fake_twilio.fail_next(1, http_status=429, retry_after=30)
     with pytest.raises(RetryLater) as waited:
         svc.weekly.after_evening(sub, SUMMARY, clock.now)

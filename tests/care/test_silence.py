@@ -24,13 +24,18 @@ PHONE = "+13125550142"
 CHECKIN = "Still doing OK? Reply DONE, PAUSE, or HELP."
 
 
-@pytest.fixture
-def svc(twilio_env: dict[str, str]) -> Services:
+def silent_person(twilio_env: dict[str, str]) -> Services:
+    """Ana, enrolled 40 days ago; her check-in is due after 3 delivered evenings unanswered."""
     services = make_services({**twilio_env, "SILENCE_EVENINGS": "3"})
     enrol(services.store, services.settings, Enrolment(
         phone=PHONE, name="Ana Ruiz", timezone="America/Chicago", time="20:00", confirmed=True),
         datetime.now(UTC) - timedelta(days=40))
     return services
+
+
+@pytest.fixture
+def svc(twilio_env: dict[str, str]) -> Services:
+    return silent_person(twilio_env)
 
 
 @pytest.fixture
