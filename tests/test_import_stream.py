@@ -52,3 +52,17 @@ def test_an_undecodable_byte_is_reported_at_its_offset(size: int) -> None:
 def test_a_record_starts_on_the_line_where_it_starts() -> None:
     data = b'phone,name\n\n+13125550142,"Ana\nLima"\n+13125550143,Bo'
     assert [line for line, _ in import_file.records(chunked(data, 3), "f.csv")] == [1, 3, 5]
+
+
+@pytest.mark.parametrize("size", [64, 1000, import_file.CHUNK])
+def test_a_windows_1252_file_reads_the_same_whatever_chunk_holds_its_first_accent(
+        size: int) -> None:
+    """Excel's "CSV" on Windows: plain ASCII rows first, the first accent far into the file
+    (in a later chunk than the first, or in the only one). The names read as written. (The
+    encoding is guessed from the chunk holding the first non-ASCII byte: chunks of a few bytes
+    are too little to guess from; files are read in import_file.CHUNK.)"""
+    text = "phone,name\n" + "".join(f"+1312555{n:04d},Ana Lima\n" for n in range(20)) + \
+        "+13125559999,José Núñez\n+13125559998,Zoë Brontë\n"
+    got = [cells for _, cells in import_file.records(chunked(text.encode("cp1252"), size),
+                                                     "f.csv")]
+    assert got == whole(text)

@@ -49,52 +49,68 @@ def records(source: Source, path: str) -> Iterator[tuple[int, list[str]]]:
             yield start, cells
 
 
-def encoding_of(source: Source, path: str) -> str:
-    """The file's encoding: UTF-8 (with or without a BOM) when every byte decodes as UTF-8, a
-    UTF-16 file by its BOM, else what charset-normalizer finds among SPREADSHEET_ENCODINGS in
-    the first chunk; InvalidInput when none fits. One pass, one chunk in memory."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    first, offset, multibyte, chunk = b"", 0, False, b""
-    try:
-        for chunk in itertools.chain(source(), [b""]):
-            if not first:
-                first = chunk
-                if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                    return "utf-16"
-            multibyte = multibyte or not decoder.decode(chunk, final=not chunk).isascii()
-            offset += len(chunk)
-        return "utf-8-sig"  # a spreadsheet's BOM dropped
-    except UnicodeDecodeError as exc:
-        # UTF-8 accents before the bad byte: a UTF-8 file with a broken byte, not another
-        # encoding (reading it as Windows-1252 would turn every "é" into "Ã©" silently).
-        multibyte = multibyte or not chunk[:exc.start].isascii()
-        guess = None if multibyte else charset_normalizer.from_bytes(
-            first, cp_isolation=SPREADSHEET_ENCODINGS).best()
+class _Decoder:
+    """The file's bytes as text, its encoding found while it is read (one pass): a UTF-16 file
+    by its BOM; else UTF-8 (with or without a BOM) until a byte does not decode. If every byte
+    before that one was ASCII (the same text in either encoding), charset-normalizer picks the
+    encoding among SPREADSHEET_ENCODINGS from that chunk, and reading goes on in it; UTF-8
+    accents before the bad byte make it a UTF-8 file with a broken byte (read as Windows-1252,
+    every "é" would turn into "Ã©" silently), refused at that byte."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.encoding = "utf-8-sig"  # a spreadsheet's BOM dropped
+        self._decoder = codecs.getincrementaldecoder(self.encoding)()
+        self._offset = 0
+        self._ascii = True  # every byte so far, so a switch of encoding changes no text read
+        self._controls = False  # a control character so far: not text, if not UTF-8
+
+    def decode(self, chunk: bytes, final: bool) -> str:
+        if self._offset == 0 and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self._switch("utf-16")
+        try:
+            text = self._decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            text = self._fall_back(chunk, final, exc)
+        if "\x00" in text:
+            raise InvalidInput(f"{self.path} is not a CSV file (it contains NUL bytes)")
+        self._controls = self._controls or any(ord(c) < 32 and c not in "\t\r\n" for c in text)
+        if self._controls and self.encoding != "utf-8-sig":
+            # a binary file read as Windows-1252 is all control characters: not a CSV file
+            raise InvalidInput(f"{self.path} is not a CSV file (control characters)")
+        if self._offset == 0:
+            text = text.lstrip("\ufeff")
+        self._ascii = self._ascii and chunk.isascii()
+        self._offset += len(chunk)
+        return text
+
+    def _switch(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+
+    def _fall_back(self, chunk: bytes, final: bool, exc: UnicodeDecodeError) -> str:
+        guess = None
+        if self.encoding == "utf-8-sig" and self._ascii and chunk[:exc.start].isascii():
+            guess = charset_normalizer.from_bytes(chunk, cp_isolation=SPREADSHEET_ENCODINGS).best()
         if guess is None:
-            raise InvalidInput(f"{path} is not a UTF-8 CSV file (nor UTF-16 or Windows-1252 "
-                               f"text; undecodable byte at offset {offset + exc.start})") from None
-        return guess.encoding
+            what = (f"{self.encoding} CSV file (" if self.encoding != "utf-8-sig" else
+                    "UTF-8 CSV file (nor UTF-16 or Windows-1252 text; ")
+            raise InvalidInput(f"{self.path} is not a {what}undecodable byte at offset "
+                               f"{self._offset + exc.start})") from None
+        self._switch(guess.encoding)
+        try:
+            return self._decoder.decode(chunk, final)
+        except UnicodeDecodeError as again:
+            raise InvalidInput(f"{self.path} is not a {self.encoding} CSV file (undecodable "
+                               f"byte at offset {self._offset + again.start})") from None
 
 
 def _lines(source: Source, path: str) -> Iterator[str]:
     """The text's lines, each with its end (\r\n, \r or \n, as csv expects them)."""
-    encoding = encoding_of(source, path)
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset, pending = 0, ""
+    decoder = _Decoder(path)
+    pending = ""
     for chunk in itertools.chain(source(), [b""]):  # b"": the end, to flush
-        try:
-            text = decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path} is not a {encoding} CSV file (undecodable byte at "
-                               f"offset {offset + exc.start})") from None
-        offset += len(chunk)
-        if "\x00" in text:
-            raise InvalidInput(f"{path} is not a CSV file (it contains NUL bytes)")
-        if encoding != "utf-8-sig":
-            text = text.lstrip("\ufeff") if offset == len(chunk) else text
-            # a binary file read as Windows-1252 is all control characters: not a CSV file
-            if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
-                raise InvalidInput(f"{path} is not a CSV file (control characters)")
+        text = decoder.decode(chunk, final=not chunk)
         pending += text
         # Up to the last line end; a \r at the very end may be half of a \r\n.
         end = len(pending) - 1 if chunk and pending.endswith("\r") else len(pending)

@@ -1,7 +1,7 @@
 """Bulk enrolment from CSV (`reminders import`, the console's import job): what each column means,
 and each row through `preferences.enrol`.
 
-The file is read twice, streamed (import_file.py): first whole, so a file that is not CSV at
+The file is read twice, streamed (import_file.py; its encoding found on the way): first whole, so a file that is not CSV at
 all (binary, wrong encoding, broken quoting) or has a wrong header changes nothing; then row by
 row. Each row stands alone: a bad row is reported with its line number and skipped, a good one is
 enrolled (validated, then one transaction), and a row whose phone or email already belongs to
