@@ -1,11 +1,12 @@
 """Bulk enrolment from CSV (`reminders import`, the console's import job): what each column means,
 and each row through `preferences.enrol`.
 
-The file is read twice, streamed (import_file.py; its encoding found on the way): first whole, so a file that is not CSV at
-all (binary, wrong encoding, broken quoting) or has a wrong header changes nothing; then row by
-row. Each row stands alone: a bad row is reported with its line number and skipped, a good one is
-enrolled (validated, then one transaction), and a row whose phone or email already belongs to
-someone is left alone and counted as unchanged, so running the same file again changes nothing.
+The file is read twice, streamed (import_file.py, which finds its encoding on the way): first
+whole, so a file that is not CSV at all (binary, wrong encoding, broken quoting) or has a wrong
+header changes nothing; then row by row. Each row stands alone: a bad row is reported with its
+line number and skipped, a good one is enrolled (validated, then one transaction), and a row
+whose phone or email already belongs to someone is left alone and counted as unchanged, so
+running the same file again changes nothing.
 
 A new column: add it to COLUMNS and read it in `_enrolment` (the only places that know them).
 """
