@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 
 from reminders.domain.weekly import week_key
 from reminders.storage import caregivers, keys, nights
@@ -148,3 +149,18 @@ def test_an_alert_raised_after_the_restart_is_not_looked_up(
     assert svc.send_care_alert(sid, f"alert:{int(later.timestamp() * 1000)}",
                                "urgent:gangrene") == "sent"
     assert [r.method for r in fake_twilio.requests_log] == ["POST"]  # no lookup first
+
+
+def test_only_a_missing_record_counts_as_restarted(redis_client: redis.Redis) -> None:
+    """The claim's outcomes with an attempt window that holds the Redis's start: no record is
+    `restarted`; a retry whose attempt surely did not reach the provider is claimed as usual;
+    without a window, or with one that ended before the start, nothing is looked up."""
+    started = time.time() - int(redis_client.info("server")["uptime_in_seconds"])
+    holds, before = (started - 60, time.time() + 60), (started - 7200, started - 3600)
+    now = time.time()
+    assert caregivers.claim_text(redis_client, "1", "alert:1", now, 15, holds)[0] == "restarted"
+    caregivers.retry_text(redis_client, "1", "alert:1", "http-500")  # refused: not ambiguous
+    assert caregivers.claim_text(redis_client, "1", "alert:1", now, 15, holds) == (
+        "claimed", "")
+    assert caregivers.claim_text(redis_client, "2", "alert:2", now, 15, before)[0] == "claimed"
+    assert caregivers.claim_text(redis_client, "3", "alert:3", now, 15)[0] == "claimed"

@@ -32,7 +32,7 @@ redis.call('HSET', sent_key, text_key, 'sending', text_key .. '_lease', lease_un
            text_key .. '_since', ARGV[2])
 redis.call('EXPIRE', sent_key, ttl)
 if since ~= '' then return {'reclaimed', since} end
-if window_start ~= '' then
+if not state and window_start ~= '' then
   -- No record: did Redis (re)start while this text's attempts were being made, so that one
   -- may have been lost with its last writes (appendfsync everysec)? As in night_claim.lua;
   -- INFO may be refused by a managed Redis's ACL: then there is nothing to compare.
