@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from reminders import settings_care
 from reminders.domain.windows import DEFAULT_WINDOWS, Window, Windows
 from reminders.settings_care import CareSettings
+from reminders.settings_fields import AsGiven, Checked, Lower, Text, one_line, var
+from reminders.settings_fields import check as checked_by
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
     ConfigError,
@@ -41,26 +43,15 @@ from reminders.settings_parse import (
 )
 from reminders.settings_rules import check_consistency
 
+__all__ = ["PROJECT_ROOT", "ConfigError", "Settings", "load_settings"]  # what others import
+
 # Fallback used when nothing is configured and the phone number gives no zone.
 FALLBACK_TIMEZONE = "America/New_York"
 
 
-Text = Annotated[str, BeforeValidator(lambda raw: str(raw).strip())]
-AsGiven = str  # secrets and passwords: spaces may be part of them
-Lower = BeforeValidator(lambda raw: str(raw).strip().lower())
-Checked = Callable[[str, str], Any]
-
-
 def check(parse: Checked) -> BeforeValidator:
-    """One of settings_parse.py's checks (URLs, zones, clock times...) as a validator: it is
-    given the variable's name for its one-line message."""
-    return BeforeValidator(lambda raw, info: parse(_name_of(info.field_name), str(raw)))
-
-
-def var(name: str, low: float | None = None, high: float | None = None,
-        secret: bool = False) -> Any:
-    """A field's variable (its alias), its range, and whether repr() may show it."""
-    return Field(alias=name, ge=low, le=high, repr=not secret)
+    """One of settings_parse.py's checks as a validator, named by this table's variables."""
+    return checked_by(parse, lambda field: _name_of(field))  # _name_of: defined below
 
 
 class Settings(BaseSettings):
@@ -255,7 +246,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
     try:
         settings = Settings(**env)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise one_line(exc) from None
+        raise one_line(exc, Settings) from None
     if "SMTP_IMPLICIT_TLS" not in env:  # SMTPS' usual port
         settings = settings.model_copy(update={"smtp_implicit_tls": settings.smtp_port == 465})
     settings = settings.model_copy(update={"care": settings_care.load(env)})
@@ -264,33 +255,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
         settings = settings.model_copy(
             update={"secret_key": console_secret(settings.outbox_dir.parent)})
     return settings
-
-
-def one_line(exc: ValidationError) -> ConfigError:
-    """pydantic's first error as our one line naming the variable (never its value when it
-    could be a secret: the checks print URLs with their password masked)."""
-    error = exc.errors(include_url=False)[0]
-    name = str(error["loc"][0]) if error["loc"] else "?"
-    name = name if name in KNOWN_VARIABLES else _name_of(name)
-    raw = error.get("input")
-    kind = error["type"]
-    if kind == "value_error":
-        cause = error.get("ctx", {}).get("error")
-        return cause if isinstance(cause, ConfigError) else ConfigError(f"{name}: {cause}")
-    if kind in ("greater_than_equal", "less_than_equal"):
-        info = Settings.model_fields[_field_of(name)]
-        low = next(m.ge for m in info.metadata if hasattr(m, "ge"))
-        high = next(m.le for m in info.metadata if hasattr(m, "le"))
-        return ConfigError(f"{name} must be between {low} and {high}, got {raw}")
-    what = {"int_parsing": "a whole number", "int_from_float": "a whole number",
-            "float_parsing": "a number", "bool_parsing": "true or false"}.get(kind)
-    if what is None and kind == "literal_error":
-        what = "one of " + ", ".join(get_args(Settings.model_fields[_field_of(name)].annotation))
-    return ConfigError(f"{name} must be {what or 'valid'}, got {raw!r}")
-
-
-def _field_of(name: str) -> str:
-    return next(field for field, alias in _NAMES.items() if alias == name)
 
 
 def _derive(env: dict[str, str]) -> None:

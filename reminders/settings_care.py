@@ -1,14 +1,19 @@
-"""The care-team loop's settings (read with the others by settings.load_settings).
+"""The care-team loop's settings (read with the others by settings.load_settings): pydantic-
+settings, one declaration per variable (its type, default, range or check), as settings.py.
 
 Where review items are escalated (CARE_TEAM_EMAIL, CARE_TEAM_ESCALATION_EMAIL, a signed
 webhook), the acknowledgement deadlines by level (REVIEW_DEADLINES) and when they run
-(CLINIC_HOURS), and how many silent evenings bring a check-in (SILENCE_EVENINGS).
+(CLINIC_HOURS), and how many silent evenings bring a check-in (SILENCE_EVENINGS). A mistake
+fails at start with one line naming the variable (ConfigError).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reminders.domain.deadlines import (
     ALWAYS,
@@ -18,53 +23,79 @@ from reminders.domain.deadlines import (
     parse_clinic_hours,
     parse_deadlines,
 )
-from reminders.settings_parse import ConfigError, _email_address, _float, _int, _url
+from reminders.settings_fields import AsGiven, Checked, alias_of, one_line, var
+from reminders.settings_fields import check as checked_by
+from reminders.settings_parse import ConfigError, _email_address, _url
 
-NAMES = ("CARE_TEAM_EMAIL", "CARE_TEAM_ESCALATION_EMAIL", "CARE_TEAM_WEBHOOK_URL",
-         "CARE_TEAM_WEBHOOK_SECRET", "CLINIC_HOURS", "REVIEW_DEADLINES", "SILENCE_EVENINGS",
-         "CARE_SWEEP_SECONDS")
+# The receiver checks the webhook's signature: a short secret is guessable.
+WEBHOOK_SECRET_MIN = 16
 
 
-@dataclass(frozen=True)
-class CareSettings:
-    team_email: str = ""
-    escalation_email: str = ""
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    clinic_hours: ClinicHours = ALWAYS
-    deadlines: dict[str, tuple[int, str]] = field(
-        default_factory=lambda: parse_deadlines(DEFAULT_DEADLINES))
-    silence_evenings: int = 4
+def check(parse: Checked) -> Any:
+    return checked_by(parse, lambda field: alias_of(CareSettings, field))
+
+
+def deadline_rule(parse: Callable[[str], Any]) -> Checked:
+    """A domain/deadlines.py reader as a check: its reason, the variable and the value."""
+    def read(name: str, raw: str) -> Any:
+        try:
+            return parse(raw)
+        except DeadlineError as exc:
+            raise ConfigError(f"{name} {exc}, got {raw!r}") from None
+    return read
+
+
+class CareSettings(BaseSettings):
+    """Every variable of the care-team loop: its type, its default, its check."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True,
+                                      validate_default=False)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load() hands over the environment load_settings read: nothing read behind its back.
+        return (init_settings,)
+
+    team_email: Annotated[str, var("CARE_TEAM_EMAIL"), check(_email_address)] = ""
+    escalation_email: Annotated[str, var("CARE_TEAM_ESCALATION_EMAIL"),
+                                check(_email_address)] = ""
+    webhook_url: Annotated[str, var("CARE_TEAM_WEBHOOK_URL"), check(_url)] = ""
+    webhook_secret: Annotated[AsGiven, var("CARE_TEAM_WEBHOOK_SECRET", secret=True)] = ""
+    clinic_hours: Annotated[ClinicHours, var("CLINIC_HOURS"),
+                            check(deadline_rule(parse_clinic_hours))] = ALWAYS
+    deadlines: Annotated[dict[str, tuple[int, str]], var("REVIEW_DEADLINES"),
+                         check(deadline_rule(parse_deadlines))] = Field(
+        default_factory=lambda: parse_deadlines(DEFAULT_DEADLINES), alias="REVIEW_DEADLINES")
+    silence_evenings: Annotated[int, var("SILENCE_EVENINGS", 1, 60)] = 4
     # How often beat looks for deadlines that passed (escalations are at most this late).
-    sweep_seconds: float = 30.0
+    sweep_seconds: Annotated[float, var("CARE_SWEEP_SECONDS", 0.2, 3600)] = 30.0
+
+    @model_validator(mode="after")
+    def _signed(self) -> CareSettings:
+        if self.webhook_url and len(self.webhook_secret) < WEBHOOK_SECRET_MIN:
+            raise ConfigError(f"CARE_TEAM_WEBHOOK_SECRET ({WEBHOOK_SECRET_MIN} characters or "
+                              "more) is required with CARE_TEAM_WEBHOOK_URL: the receiver "
+                              "checks the signature")
+        return self
 
     @property
     def escalates(self) -> bool:
         return bool(self.team_email or self.webhook_url or self.escalation_email)
 
 
+# Its variables, for settings.KNOWN_VARIABLES (and the README's table).
+NAMES = tuple(str(info.alias) for info in CareSettings.model_fields.values())
+
+
 def load(env: Mapping[str, str]) -> CareSettings:
-    values: dict[str, object] = {}
-    for name, key in (("CARE_TEAM_EMAIL", "team_email"),
-                      ("CARE_TEAM_ESCALATION_EMAIL", "escalation_email")):
-        if name in env:
-            values[key] = _email_address(name, env[name])
-    if "CARE_TEAM_WEBHOOK_URL" in env:
-        values["webhook_url"] = _url("CARE_TEAM_WEBHOOK_URL", env["CARE_TEAM_WEBHOOK_URL"])
-        if len(env.get("CARE_TEAM_WEBHOOK_SECRET", "")) < 16:
-            raise ConfigError("CARE_TEAM_WEBHOOK_SECRET (16 characters or more) is required "
-                              "with CARE_TEAM_WEBHOOK_URL: the receiver checks the signature")
-        values["webhook_secret"] = env["CARE_TEAM_WEBHOOK_SECRET"]
-    for name, key, parse in (("CLINIC_HOURS", "clinic_hours", parse_clinic_hours),
-                             ("REVIEW_DEADLINES", "deadlines", parse_deadlines)):
-        if name in env:
-            try:
-                values[key] = parse(env[name])
-            except DeadlineError as exc:
-                raise ConfigError(f"{name} {exc}, got {env[name]!r}") from None
-    if "SILENCE_EVENINGS" in env:
-        values["silence_evenings"] = _int("SILENCE_EVENINGS", env["SILENCE_EVENINGS"], 1, 60)
-    if "CARE_SWEEP_SECONDS" in env:
-        values["sweep_seconds"] = _float("CARE_SWEEP_SECONDS", env["CARE_SWEEP_SECONDS"],
-                                         0.2, 3600)
-    return CareSettings(**values)  # type: ignore[arg-type]
+    """The care settings from the variables load_settings read (ConfigError: one line)."""
+    try:
+        given = {name: env[name] for name in NAMES if name in env}
+        return CareSettings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise one_line(exc, CareSettings) from None

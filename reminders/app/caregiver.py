@@ -27,7 +27,7 @@ from datetime import datetime
 from reminders.app.retry import RetryLater
 from reminders.app.send_path import Outgoing, SendPath
 from reminders.channels.base import DeliveryError, Recipient, SmsTransport
-from reminders.domain import channels
+from reminders.domain import channels, policies
 from reminders.domain.gsm import count_segments
 from reminders.domain.kinds import CARE_ALERT, CARE_WEEKLY
 from reminders.domain.subscriber import Subscriber
@@ -186,9 +186,12 @@ class CareSender:
     texts: WeeklyTexts
     path: SendPath
 
-    def send(self, sub: Subscriber, key: str, body: str, kind: str, now: datetime) -> str:
+    def send(self, sub: Subscriber, key: str, body: str, kind: str, now: datetime,
+             window: tuple[datetime, datetime] | None = None) -> str:
         """What happened: sent | inactive | already <state> | failed | missed; RetryCare when
-        it must be tried again."""
+        it must be tried again. `window`: when the text's attempts are made (an alert's comes
+        from its key), so that a record lost with a Redis restart within it is looked up at
+        the provider before sending, as a night's is."""
         redis = self.store.redis
         link = caregivers.read(redis, sub.id)
         if link is None or not link.active:
@@ -197,7 +200,8 @@ class CareSender:
         version = self.texts.in_language(sub.language).version(declared.template("sms"))
         ledger = CareLedger(redis, sub.id, key, ConsentEvent(
             CHANNEL, f"caregiver_{kind}_sent", "service", key, version),
-            index=channels.get("sms").status_callbacks)
+            index=channels.get("sms").status_callbacks,
+            window=window if kind != "alert" else policies.alert_window(key))
 
         def still_allowed() -> bool:
             # Looked at again after the claim: a STOP that arrived while we waited for a slot

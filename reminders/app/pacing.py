@@ -63,14 +63,15 @@ class Pacer:
         return Paced(now + timedelta(seconds=time.monotonic() - started), slot.send_by)
 
     def send(self, attempt: Callable[[float | None], Receipt], segments: int,
-             send_by: float | None, deadline: datetime | None) -> Receipt:
+             send_by: float | None, deadline: datetime | None, channel: str = "sms"
+             ) -> Receipt:
         """`attempt(send_by)` inside the booked slot, booking a new one when the request would
         reach the wire late. Nothing was sent on a SlotMissed, so trying again is safe."""
         for _ in range(LATE_SLOT_TRIES):
             try:
                 return attempt(send_by)
             except SlotMissed:
-                self.counted.incr(counters.LATE_SLOTS)
+                self.counted.incr(counters.late_slots(channel))
                 assert self.limiter is not None  # only a slot sets send_by
                 slot = self.limiter.acquire(
                     segments, give_up_after=self._left(deadline, datetime.now(UTC)))

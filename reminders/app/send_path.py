@@ -147,12 +147,12 @@ class SendPath:
             if spec.paced:
                 receipt = self.pacer.for_channel(out.channel).send(
                     lambda by: transport.deliver(replace(envelope, send_by=by)),
-                    out.segments, send_by, out.deadline)
+                    out.segments, send_by, out.deadline, out.channel)
             else:
                 receipt = transport.deliver(envelope)
         except DeliveryError as exc:
             if spec.paced and exc.overload and self.window.overloaded():
-                self.counted.incr(counters.SEND_WINDOW_CUTS)
+                self.counted.incr(counters.send_window_cuts(out.channel))
             return self._failed(out, exc, now, attempts.then(now))
         if spec.paced:
             self.window.succeeded()

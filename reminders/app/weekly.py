@@ -119,7 +119,9 @@ class Weekly:
             # the summary cannot; the operator must hear of it, the task must not fail.
             log.error("weekly text not sent subscriber=%s: %s", sub.id, exc)
             return {**done, SMS_CHANNEL: "too-long"}
-        sent = self.care.send(sub, f"week:{facts.week_key}", body, "weekly", now)
+        # Sent within the summary evening's attempts, as the person's own weekly text.
+        sent = self.care.send(sub, f"week:{facts.week_key}", body, "weekly", now,
+                              policies.attempt_window(sub, local_date, self.late_limit))
         if sent != "inactive":  # most people have no caregiver: nothing to report
             done["caregiver"] = sent
         return done

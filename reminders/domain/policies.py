@@ -1,10 +1,10 @@
 """The rules of an evening's send, as pure functions: which channels a person wants, why one
 is skipped, which dates a task may name, after which instant nothing is sent, and the window
-in which an evening's attempts are made."""
+in which an evening's (or a caregiver alert's) attempts are made."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from reminders.domain import channels as registry
@@ -61,3 +61,19 @@ def attempt_window(sub: Subscriber, local_date: date, late_limit: timedelta
     clocks, workers' and Redis's, that disagree) to its late limit."""
     due = send_instant(local_date, sub.send_time, ZoneInfo(sub.timezone))
     return due - CLOCK_MARGIN, due + late_limit + CLOCK_MARGIN
+
+
+# How long a caregiver's alert is tried after its report: the alert task's 20 retries, each
+# at most 5 minutes (times 1.5 for jitter) apart, end within 2.5 hours; a day leaves room for
+# a worker that was down (a restart after it cannot have lost a record of this alert).
+ALERT_ATTEMPTS = timedelta(days=1)
+
+
+def alert_window(key: str) -> tuple[datetime, datetime] | None:
+    """When a caregiver alert's attempts are made, from its key "alert:<ms of the report>";
+    None for a key that names no instant (nothing to compare a restart with)."""
+    kind, _, ms = key.partition(":")
+    if kind != "alert" or not ms.isdigit():
+        return None
+    raised = datetime.fromtimestamp(int(ms) / 1000, UTC)
+    return raised - CLOCK_MARGIN, raised + ALERT_ATTEMPTS + CLOCK_MARGIN

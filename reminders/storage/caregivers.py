@@ -7,7 +7,9 @@ a fraction: which of a number's invitations is the oldest). A set per
 caregiver number lists the people it cares for, so a text from that number finds its links.
 Every change is one MULTI/EXEC with its consent-log event (consent_log.record): the link and
 the log never disagree. Texts to a caregiver are claimed here before they are sent
-(lua/care_claim.lua): at most once per key.
+(lua/care_claim.lua): at most once per key. As a night's claim (storage/nights.py), the claim
+and the sent record wait for the replicas, and a claim that finds no record from a Redis that
+started within the text's attempt window answers `restarted`: the sender looks it up first.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import redis
 
-from reminders.storage import codec, consent_log, keys, message_index, sends
+from reminders.storage import codec, consent_log, keys, message_index, replicas, sends
 from reminders.storage.consent_log import ConsentEvent
 from reminders.storage.lua import script as lua_script
 
@@ -159,12 +161,27 @@ def caregiver_phone(client: redis.Redis, subscriber_id: str) -> str | None:
 
 # -- texts to a caregiver: at most once per key ------------------------------------------------
 def claim_text(client: redis.Redis, subscriber_id: str, text_key: str, now: float,
-               lease_seconds: float) -> tuple[str, str]:
-    """(claimed | reclaimed | busy | wait | done, detail): see lua/care_claim.lua."""
-    raw = lua_script(client, "care_claim")(
+               lease_seconds: float, window: tuple[float, float] | None = None
+               ) -> tuple[str, str]:
+    """(claimed | reclaimed | restarted | busy | wait | done, detail): see lua/care_claim.lua.
+
+    `window` (epoch seconds): when this text's attempts are made; a fresh claim from a Redis
+    that started within it is `restarted`, as a record of an attempt may have been lost. The
+    claim waits for the replicas as a night's claim does (replicas.py): one a failover could
+    lose is undone and NotReplicated raised (the task retries)."""
+    start, end = ("", "") if window is None else window
+    raw, replicated = replicas.write(client, "care-claim", lambda target: lua_script(
+        client, "care_claim")(
         keys=[keys.caregiver_sent(subscriber_id)],
-        args=[text_key, now, now + lease_seconds, keys.CARE_SENT_TTL_SECONDS])
+        args=[text_key, now, now + lease_seconds, keys.CARE_SENT_TTL_SECONDS, start, end],
+        client=target))
     outcome, detail = (codec.text(x) for x in raw)
+    if outcome in ("claimed", "reclaimed", "restarted") and not replicated:
+        if outcome == "reclaimed":  # keep what the earlier attempt left to look up
+            retry_text(client, subscriber_id, text_key, "not-replicated", detail)
+        else:
+            release_text(client, subscriber_id, text_key)
+        raise replicas.NotReplicated("caregiver text claim: no replica acknowledged it in time")
     return outcome, detail
 
 
@@ -186,6 +203,10 @@ def finish_text(client: redis.Redis, subscriber_id: str, text_key: str, state: s
         if event is not None:
             consent_log.record(pipe, subscriber_id, event)
         pipe.execute()
+    if state == "sent":
+        # The text is out: an unconfirmed record is only logged. Lost in a failover, it leaves
+        # the replicated claim, whose next owner finds the text at the provider.
+        replicas.confirm(client, "care-send-record")
 
 
 def advance_text_status(client: redis.Redis, subscriber_id: str, text_key: str, status: str,

@@ -49,9 +49,18 @@ def loop(name: str, week: str) -> str:
 
 EMAIL_REPEATS = "resent_after_data:email"
 PROVIDER_AUTH_FAILURES = "provider_auth_failures:sms"
-SEND_WINDOW_CUTS = "send_window_cuts:sms"
-# A request that would have reached the wire after its rate-limit slot: booked again.
-LATE_SLOTS = "late_slots:sms"
+
+
+def send_window_cuts(channel: str) -> str:
+    """A worker halved its in-flight sends after `channel`'s provider answered 429."""
+    return f"send_window_cuts:{channel}"
+
+
+def late_slots(channel: str) -> str:
+    """A `channel` request that would have reached the wire after its rate-limit slot: booked
+    again."""
+    return f"late_slots:{channel}"
+
 LAG_SUM, LAG_COUNT, LAG_LAST = ("dispatch_lag_seconds_sum", "dispatch_lag_seconds_count",
                                 "dispatch_lag_seconds_last")
 

@@ -111,17 +111,21 @@ class NightLedger:
 class CareLedger:
     """Key `name` ("alert:<ms>", "week:2026-W49") of the person's caregiver-texts hash;
     `sent_event` goes into the consent log with the sent record, in one step; `index`: a sent
-    message's id goes into the message-id index (status callbacks)."""
+    message's id goes into the message-id index (status callbacks); `window`: the text's
+    attempt window (a claim from a Redis restarted within it is `restarted`, as a night's)."""
 
     client: redis.Redis
     subscriber_id: str
     name: str
     sent_event: ConsentEvent | None = None
     index: bool = False
+    window: tuple[datetime, datetime] | None = None
 
     def claim(self, now: datetime, lease_seconds: float) -> Claim:
+        window = (None if self.window is None
+                  else (self.window[0].timestamp(), self.window[1].timestamp()))
         return _claim(caregivers.claim_text(self.client, self.subscriber_id, self.name,
-                                            now.timestamp(), lease_seconds))
+                                            now.timestamp(), lease_seconds, window))
 
     def finish(self, state: str, provider_id: str = "", status: str = "", error: str = "",
                reason: str = "") -> bool:

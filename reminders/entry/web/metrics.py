@@ -10,7 +10,7 @@ prometheus-client's multiprocess directory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from prometheus_client.core import (
@@ -154,24 +154,28 @@ class RedisCollector(Collector):
         yield repeated
 
     def _provider(self, counts: dict[str, str]) -> Iterator[Metric]:
-        """Twilio refusing our account or credentials (circuit.py): no text goes out."""
+        """Twilio refusing our account or credentials (circuit.py): no text or call goes out;
+        and each paced channel's pace (sms, voice: every channel whose spec is `paced`)."""
+        paced = [name for name in channels.names() if channels.get(name).paced]
         yield _sms_counter("reminders_provider_auth_failures",
                            "Requests the SMS provider refused for our account or credentials "
                            "(401, 20003, 20005)", counts, counters.PROVIDER_AUTH_FAILURES)
         failing = GaugeMetricFamily("reminders_provider_auth_failing",
                                     "1 from the provider's refusal of our credentials until it "
-                                    "accepts them again (sending stopped or being retried)",
-                                    labels=["channel"])
-        failing.add_metric(["sms"], 1.0 if circuit.failing(self.redis) is not None else 0.0)
+                                    "accepts them again (sending stopped or being retried), on "
+                                    "each channel the circuit stops", labels=["channel"])
+        stopped = 1.0 if circuit.failing(self.redis) is not None else 0.0
+        for name in paced:  # the circuit gates every paced channel (app/pacing.py)
+            failing.add_metric([name], stopped)
         yield failing
-        yield _sms_counter("reminders_send_window_cuts",
-                           "Times a worker halved its in-flight sends after the provider "
-                           "answered 429 (too many concurrent requests)",
-                           counts, counters.SEND_WINDOW_CUTS)
-        yield _sms_counter("reminders_late_slots",
-                           "Texts held back because they would have reached the provider after "
-                           "their rate-limit slot (booked again; a starved worker)",
-                           counts, counters.LATE_SLOTS)
+        yield _by_channel("reminders_send_window_cuts",
+                          "Times a worker halved its in-flight sends after the provider "
+                          "answered 429 (too many concurrent requests)",
+                          counts, paced, counters.send_window_cuts)
+        yield _by_channel("reminders_late_slots",
+                          "Texts and calls held back because they would have reached the "
+                          "provider after their rate-limit slot (booked again; a starved "
+                          "worker)", counts, paced, counters.late_slots)
 
     @staticmethod
     def _dispatch(counts: dict[str, str]) -> Iterator[Metric]:
@@ -191,4 +195,13 @@ def _sms_counter(name: str, documentation: str, counts: dict[str, str], field: s
     """A counter kept in the metrics hash under `field`, labelled channel="sms"."""
     family = CounterMetricFamily(name, documentation, labels=["channel"])
     family.add_metric(["sms"], float(counts.get(field, 0)))
+    return family
+
+
+def _by_channel(name: str, documentation: str, counts: dict[str, str], names: list[str],
+                field: Callable[[str], str]) -> CounterMetricFamily:
+    """A counter kept in the metrics hash under `field(channel)`, one series per channel."""
+    family = CounterMetricFamily(name, documentation, labels=["channel"])
+    for channel in names:
+        family.add_metric([channel], float(counts.get(field(channel), 0)))
     return family
