@@ -2,11 +2,13 @@
 request returns at once (a 15,000-row file no longer outlives gunicorn's worker timeout); the
 task `reminders.import_csv` reads it back streamed, checks it whole, imports it row by row
 (importer.py, the same rows as `reminders import`), writes its progress every few hundred rows,
-keeps the refused rows for the report page, and ends with one audit line: who, which file,
-the counts.
+keeps the refused rows (line, name, reason) for the report page and the ids of the people it
+enrolled pending (the report page's "ask them all"), and ends with one audit line: who, which
+file, the counts.
 
 Memory stays bounded whatever the file: one chunk of the upload, one CSV record, a batch of
-refused rows, and the importer's map of the phones and addresses already taken by the file.
+refused rows and of pending ids, and the importer's map of the phones and addresses already
+taken by the file.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def run(client: Client, store: Store, settings: Settings, job_id: str,
         audit.record(client, operator, "console_import", f"{name}: not imported ({exc})")
         return "failed"
     imports.update(client, job_id, {"state": "importing", "total": total,
+                                    "unit": importer.unit(source, name),
                                     "updated": _stamp(clock())})
     progress = _Progress(client, job_id, clock)
     importer.import_rows(store, settings, importer.rows(source, name), on_row=progress.row,
@@ -85,25 +88,27 @@ def run(client: Client, store: Store, settings: Settings, job_id: str,
 class _Progress:
     def __init__(self, client: Client, job_id: str, clock: Callable[[], datetime]) -> None:
         self.client, self.job_id, self.clock = client, job_id, clock
-        self.report = Report(keep_pending=False)
+        self.report = Report()  # its pending_ids: written and emptied with each batch
         self.done = 0
         self.kept = 0
-        self.batch: list[tuple[int, str]] = []
+        self.batch: list[tuple[int, str, str]] = []
 
     def row(self) -> None:
         self.done += 1
         if self.done % PROGRESS_EVERY == 0:
             self.write()
 
-    def refused(self, line: int, reason: str) -> None:
+    def refused(self, line: int, name: str, reason: str) -> None:
         if self.kept + len(self.batch) < imports.IMPORT_ERRORS_KEPT:
-            self.batch.append((line, reason))
+            self.batch.append((line, name, reason))
 
     def write(self, final: bool = False) -> None:
         imports.add_errors(self.client, self.job_id, self.batch)
         self.kept += len(self.batch)
         self.batch = []
         report = self.report
+        imports.add_pending(self.client, self.job_id, report.pending_ids)
+        report.pending_ids.clear()
         fields: dict[str, str | int] = {
             "done": self.done, "imported": report.imported, "unchanged": report.unchanged,
             "failed": report.failed, "pending": report.pending, "updated": _stamp(self.clock())}

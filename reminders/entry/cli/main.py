@@ -104,8 +104,9 @@ def cmd_import(args: argparse.Namespace, svc: Services) -> int:
     with tables.progress(total, "importing") as advance:
         report = importer.import_rows(svc.store, svc.settings, importer.rows(source, args.file),
                                       on_row=advance)
-    for line, reason in report.errors:
-        print(f"line {line}: {reason}")
+    unit = importer.unit(source, args.file)
+    for line, name, reason in report.errors:
+        print(f"{unit} {line}" + (f" ({name})" if name else "") + f": {reason}")
     print(report.summary())
     if report.pending_ids and args.send_confirmations:
         _confirm_imported(svc, report.pending_ids)

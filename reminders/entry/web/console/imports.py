@@ -1,7 +1,9 @@
 """The console's import: the upload (POST), hands the file to a worker as a job and answers
 at once with a redirect to the job's page; that page (GET, nothing written) shows the progress,
 refreshing itself every few seconds until the job ends, then the counts and the refused rows,
-a page of them at a time. The import page lists recent jobs.
+a page of them at a time, each named by its line (a workbook's row) and the name it gives,
+with a button that asks everyone the import left pending (POST, each person once). The import
+page lists recent jobs.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from functools import cached_property
 from typing import Any
 
 from celery import Celery
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from kombu.exceptions import OperationalError
 
-from reminders.app import import_jobs
+from reminders.app import coordinator, import_jobs
 from reminders.storage import imports
 from reminders.wiring import Services
 
@@ -59,10 +61,26 @@ class ImportViews:
                                now)
         return redirect(url_for("console.import_job", job_id=job_id), 303)
 
-    def import_job(self, job_id: str) -> Any:
+    def _job(self, job_id: str) -> dict[str, str]:
         job = imports.get(self.svc.redis, job_id) if _JOB_ID.fullmatch(job_id) else None
         if job is None:
             abort(404, "No such import (a job's report is kept for 30 days).")
+        return job
+
+    def confirm_pending(self, job_id: str) -> Any:
+        """Ask everyone this import enrolled who is still pending (each once, for good)."""
+        job = self._job(job_id)
+        if job.get("state") != "done":
+            flash("The import has not finished: nobody asked yet.")
+        else:
+            asked = coordinator.ask_import(self.svc.store, self.svc.confirmations, job_id,
+                                           g.operator, datetime.now(UTC))
+            flash(f"Confirmation texts to the pending people of {job['file']}: "
+                  f"{asked.summary()}.")
+        return redirect(url_for("console.import_job", job_id=job_id), 303)
+
+    def import_job(self, job_id: str) -> Any:
+        job = self._job(job_id)
         page = request.args.get("page", "1")
         number = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
         failed = int(job.get("failed") or 0)
@@ -86,3 +104,5 @@ def register(bp: Blueprint, svc: Services) -> None:
                     methods=["POST"])
     bp.add_url_rule("/import/<job_id>", endpoint="import_job", view_func=views.import_job,
                     methods=["GET"])
+    bp.add_url_rule("/import/<job_id>/confirm", endpoint="import_confirm",
+                    view_func=views.confirm_pending, methods=["POST"])
