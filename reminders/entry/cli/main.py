@@ -173,8 +173,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
 
-    p = sub.add_parser("import", help="bulk enrol from a CSV file (phone,email,name,...)")
-    p.add_argument("file", help="CSV file with a header line; - reads standard input")
+    p = sub.add_parser("import", help="bulk enrol from a CSV or .xlsx file (phone,email,...)")
+    p.add_argument("file", help="CSV file (or .xlsx workbook) with a header line; - reads "
+                   "standard input")
     p.add_argument("--send-confirmations", action="store_true",
                    help="text/email the confirmation request to rows enrolled as pending")
     p.set_defaults(handler=cmd_import)
