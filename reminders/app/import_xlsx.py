@@ -16,10 +16,13 @@ zip, or a zip that is not a workbook, is not an .xlsx file.
 from __future__ import annotations
 
 import tempfile
+import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 from reminders.domain.validation import InvalidInput
 
@@ -28,6 +31,15 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SPOOL_IN_MEMORY = 1024 * 1024
 MAX_CELL = 128 * 1024  # as csv's field_size_limit on the CSV path
+# What a damaged workbook raises from openpyxl, by the part that is damaged: the zip (BadZipFile,
+# zlib.error, EOFError; NotImplementedError for a compression zipfile has not), a missing part
+# (KeyError), a part's XML (ParseError), a value in it (ValueError, TypeError).
+BROKEN: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError,
+                                       NotImplementedError, KeyError, ParseError, OSError,
+                                       ValueError, TypeError)
+# openpyxl warns (on stderr) about what it works around, a missing stylesheet and the like: the
+# import either reads the rows or says in one line why not.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
 
 
 def is_workbook(first: bytes, path: str) -> bool:
@@ -76,8 +88,7 @@ def _open(spool: IO[bytes], path: str) -> Any:
                            "Excel as .xlsx or CSV")
     try:
         return openpyxl.load_workbook(spool, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
-            EOFError) as exc:
+    except (*BROKEN, InvalidFileException) as exc:
         raise InvalidInput(f"{path} is not a readable .xlsx workbook ({_why(exc)}): save it "
                            "in Excel as .xlsx or CSV") from None
 
@@ -91,7 +102,7 @@ def _rows(sheet: Any, path: str) -> Iterator[tuple[Any, ...]]:
             row = next(rows)
         except StopIteration:
             return
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        except BROKEN as exc:
             raise InvalidInput(f"{path} is not a readable .xlsx workbook ({_why(exc)})") from None
         yield row
 

@@ -92,10 +92,22 @@ def test_a_workbook_imports_and_names_the_refused_row(cli: Cli, tmp_path: Path) 
     assert "imported 0, unchanged 2, failed 1" in again.stdout
 
 
-def _zip_of_text() -> bytes:
+def _damaged(part: str | None) -> bytes:
+    """None: a zip of something else; a part's name: a workbook with that part's XML broken;
+    "deflate": a workbook with a byte of a compressed part changed."""
     out = io.BytesIO()
+    if part == "deflate":
+        data = bytearray(workbook(CELLS))
+        start = data.index(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml")
+        data[start + 5] ^= 0xFF  # inside the sheet's deflate stream
+        return bytes(data)
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("notes.txt", "phone\n+13125550150\n")
+        if part is None:
+            archive.writestr("notes.txt", "phone\n+13125550150\n")
+        else:
+            with zipfile.ZipFile(io.BytesIO(workbook(CELLS))) as good:
+                for name in good.namelist():
+                    archive.writestr(name, b"<<<not xml" if name == part else good.read(name))
     return out.getvalue()
 
 
@@ -105,12 +117,14 @@ def _zip_of_text() -> bytes:
     (b"", "is empty"),
     (b"PK\x03\x04" + os.urandom(10 * 1024 * 1024), "is not a readable .xlsx workbook"),
     (None, "is not a readable .xlsx workbook"),
+    ("xl/worksheets/sheet1.xml", "is not a readable .xlsx workbook"),  # its XML broken
+    ("deflate", "is not a readable .xlsx workbook"),  # a compressed part damaged
 ])
 def test_a_file_that_is_not_a_workbook_is_one_clear_line(cli: Cli, tmp_path: Path,
-                                                         content: bytes | None,
+                                                         content: bytes | str | None,
                                                          message: str) -> None:
     path = tmp_path / "clinic.xlsx"
-    path.write_bytes(_zip_of_text() if content is None else content)
+    path.write_bytes(content if isinstance(content, bytes) else _damaged(content))
     refused = cli("import", str(path))
     assert refused.returncode == 2, refused.stdout
     assert message in refused.stderr and "Traceback" not in refused.stderr
