@@ -10,7 +10,7 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from reminders.entry.web.app import create_app
 from reminders.storage import consent_log
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
-from tests.conftest import Cli
+from tests.conftest import CeleryProcess, Cli, wait_until
 from tests.console_client import OPERATOR, add_operator, logged_in
 
 EARLIER = "+13125550149"
@@ -134,7 +134,8 @@ def test_a_file_that_is_not_a_workbook_is_one_clear_line(cli: Cli, tmp_path: Pat
 
 # -- the console's import job: refused rows by name, and asking its pending people once ------
 def test_the_report_page_names_refused_rows_and_asks_the_imports_pending_people_once(
-        twilio_services: Services, fake_twilio: FakeTwilio) -> None:
+        twilio_services: Services, fake_twilio: FakeTwilio, twilio_env: dict[str, str],
+        start_worker: Callable[..., CeleryProcess]) -> None:
     svc = twilio_services
     add_operator(svc)
     console = logged_in(create_app(svc))
@@ -151,17 +152,30 @@ def test_the_report_page_names_refused_rows_and_asks_the_imports_pending_people_
     # from this import: unchanged by it) and José (confirmed) are not either: Inés is.
     svc.inbound(datetime.now(UTC)).handle("+13125550151", "YES")
     fake_twilio.messages.clear()
-    for _ in range(2):  # a double click asks nobody twice
+    for _ in range(2):  # a double click: two jobs on the broker, nobody asked twice
         response = console.post(f"/console/import/{job_id}/confirm", {})
         assert response.status_code == 303
+    waiting = console.get(f"/console/import/{job_id}").get_data(as_text=True)
+    assert "Asking the people this import left pending" in waiting
+    assert 'http-equiv="refresh"' in waiting and "Send the confirmation to all" not in waiting
+    worker = start_worker(twilio_env, concurrency=2)
+    wait_until(lambda: worker.log().count("reminders.confirm_import[") >= 4, 60,
+               "both asking jobs to end")  # (each: received, succeeded)
     assert [m.to for m in fake_twilio.messages] == ["+13125550153"]
-    flashed = console.get(f"/console/import/{job_id}").get_data(as_text=True)
-    assert "asked 0, 1 already asked from this import" in flashed
+    assert "YES" in fake_twilio.messages[0].body.upper()
+    done = console.get(f"/console/import/{job_id}").get_data(as_text=True)
+    assert "Confirmation texts to the pending people of clinic.xlsx: asked " in done
+    assert 'http-equiv="refresh"' not in done
+    console.post(f"/console/import/{job_id}/confirm", {})  # pressed again later: nobody
+    wait_until(lambda: "asked 0, 1 already asked from this import" in console.get(
+        f"/console/import/{job_id}").get_data(as_text=True), 60, "the third job to end")
     tomorrow = datetime.now(UTC) + timedelta(days=1)  # not once a day: once for good
     assert coordinator.ask_import(svc.store, svc.confirmations, job_id, OPERATOR,
                                   tomorrow).sent == []
-    assert any(e.get("action") == "console_confirm" and "import " + job_id in e["words"]
-               for _, e in consent_log.export(svc.redis))
+    words = [e["words"] for _, e in consent_log.export(svc.redis)
+             if e.get("action") in ("console_confirm", "console_confirm_import")]
+    assert f"{OPERATOR}: clinic.xlsx ({job_id})" in words  # who pressed the button
+    assert any(w.endswith(f"(import {job_id})") for w in words)  # whom it asked
     # Without a CSRF token nothing is sent, and a GET of the button's address is not a send.
     assert console.post(f"/console/import/{job_id}/confirm", {}, csrf="").status_code == 400
     assert console.get(f"/console/import/{job_id}/confirm").status_code == 405

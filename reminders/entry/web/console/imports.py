@@ -2,7 +2,8 @@
 at once with a redirect to the job's page; that page (GET, nothing written) shows the progress,
 refreshing itself every few seconds until the job ends, then the counts and the refused rows,
 a page of them at a time, each named by its line (a workbook's row) and the name it gives,
-with a button that asks everyone the import left pending (POST, each person once). The import
+with a button that asks everyone the import left pending (POST; a worker's job, each person
+once). The import
 page lists recent jobs.
 """
 
@@ -18,13 +19,14 @@ from celery import Celery
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from kombu.exceptions import OperationalError
 
-from reminders.app import coordinator, import_jobs
+from reminders.app import import_jobs
 from reminders.storage import imports
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)
 
 TASK = "reminders.import_csv"
+CONFIRM_TASK = "reminders.confirm_import"
 PER_PAGE = 100
 REFRESH_SECONDS = 2
 _JOB_ID = re.compile(r"[0-9a-f]{16}")
@@ -68,15 +70,19 @@ class ImportViews:
         return job
 
     def confirm_pending(self, job_id: str) -> Any:
-        """Ask everyone this import enrolled who is still pending (each once, for good)."""
-        job = self._job(job_id)
-        if job.get("state") != "done":
+        """Ask everyone this import enrolled who is still pending (each once, for good), on a
+        worker: one paced text each would outlast the request."""
+        self._job(job_id)
+        if not import_jobs.ask_pending_later(self.svc.redis, job_id, g.operator,
+                                             datetime.now(UTC)):
             flash("The import has not finished: nobody asked yet.")
-        else:
-            asked = coordinator.ask_import(self.svc.store, self.svc.confirmations, job_id,
-                                           g.operator, datetime.now(UTC))
-            flash(f"Confirmation texts to the pending people of {job['file']}: "
-                  f"{asked.summary()}.")
+            return redirect(url_for("console.import_job", job_id=job_id), 303)
+        try:
+            self.producer.send_task(CONFIRM_TASK, args=(job_id, g.operator))
+        except OperationalError as exc:
+            log.error("asking import %s's pending people not handed to a worker: %s", job_id,
+                      exc)
+            flash("Nobody asked: the broker did not answer. Press the button again.")
         return redirect(url_for("console.import_job", job_id=job_id), 303)
 
     def import_job(self, job_id: str) -> Any:
@@ -89,11 +95,13 @@ class ImportViews:
         number = min(number, pages)
         rows = imports.errors(self.svc.redis, job_id, (number - 1) * PER_PAGE, PER_PAGE)
         now = datetime.now(UTC)
-        running = job.get("state") not in ("done", "failed") and not import_jobs.stalled(job, now)
+        asking = import_jobs.asking(job, now)
+        running = (job.get("state") not in ("done", "failed")
+                   and not import_jobs.stalled(job, now)) or asking
         return render_template("console/import_job.html", operator=g.operator, job=job,
                                job_id=job_id, rows=rows, page=number, pages=pages, kept=kept,
                                per_page=PER_PAGE, refresh=REFRESH_SECONDS if running else 0,
-                               stalled=import_jobs.stalled(job, now))
+                               stalled=import_jobs.stalled(job, now), asking=asking)
 
 
 def register(bp: Blueprint, svc: Services) -> None:
