@@ -63,8 +63,8 @@ def records(chunks: Iterable[bytes], path: str) -> Iterator[tuple[int, list[str]
             if sheet is None:
                 raise InvalidInput(f"{path} has no worksheet")
             for number, values in enumerate(_rows(sheet, path), start=1):
-                # (as wide as the sheet's used range: empty cells past the header's columns
-                # are ignored by the importer, as a CSV's trailing commas are)
+                # (as wide as the row: a short one is a CSV's short line, its missing cells
+                # empty; empty cells past the header's columns are ignored by the importer)
                 cells = [_text(value, path, number) for value in values]
                 if any(cell.strip() for cell in cells):
                     yield number, cells
@@ -96,6 +96,9 @@ def _open(spool: IO[bytes], path: str) -> Any:
 def _rows(sheet: Any, path: str) -> Iterator[tuple[Any, ...]]:
     """The sheet's rows from row 1 (openpyxl gives empty rows in gaps too, so the count is
     the sheet's row number); a workbook broken past its start is an InvalidInput too."""
+    # The sheet's stated dimensions are not trusted: a writer that states A1:A1 (some do)
+    # would otherwise cut every row to one cell. Rows then come as wide as each is.
+    sheet.reset_dimensions()
     rows = sheet.iter_rows(values_only=True)
     while True:
         try:

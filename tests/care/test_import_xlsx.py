@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -32,7 +33,7 @@ HEADER = ["phone", "name", "timezone", "time", "confirmed", "language", "consent
 CSV = ("phone,name,timezone,time,confirmed,language,consented_at\n"
        "13125550150,José Núñez,America/Chicago,20:30,yes,es,2024-03-05\n"
        "+13125550151,Siobhán O\u2019Neil,America/New_York,19:45,no,en,2024-03-05T18:30:00\n"
-       "not a phone,Rita Bad,,,,,\n")
+       "not a phone,Rita Bad\n")
 CELLS: list[list[object]] = [
     [13125550150.0, "José Núñez", "America/Chicago", time(20, 30), True, "es",
      datetime(2024, 3, 5)],
@@ -70,6 +71,23 @@ def test_a_workbooks_cells_read_as_its_csv_would() -> None:
     from_csv = [cells for _, cells in import_file.records(chunks(CSV.encode()), "x.csv")]
     from_xlsx = [cells for _, cells in import_file.records(chunks(workbook(CELLS)), "x.xlsx")]
     assert from_xlsx == from_csv
+
+
+def test_a_sheets_stated_dimensions_are_not_trusted() -> None:
+    """Some writers state A1:A1 whatever the sheet holds: every cell is still read."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook(CELLS))) as good, \
+            zipfile.ZipFile(out, "w") as archive:
+        for name in good.namelist():
+            data = good.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:A1"/>',
+                                      data)
+                assert count == 1
+            archive.writestr(name, data)
+    from_csv = [cells for _, cells in import_file.records(chunks(CSV.encode()), "x.csv")]
+    cells = [cells for _, cells in import_file.records(chunks(out.getvalue()), "x.xlsx")]
+    assert cells == from_csv
 
 
 def test_a_workbook_imports_and_names_the_refused_row(cli: Cli, tmp_path: Path) -> None:
