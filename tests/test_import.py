@@ -1,4 +1,5 @@
-"""`reminders import FILE.csv`: per-line report, idempotent re-runs, whole-file errors exit 2."""
+"""`reminders import FILE.csv`: per-line report (line, the name given, why), idempotent re-runs,
+whole-file errors exit 2."""
 
 from __future__ import annotations
 
@@ -37,16 +38,16 @@ MIXED_ROWS = [
     (16, ",bea@example.org,Bea twice,,,email,"),
 ]
 MIXED_REPORT = (
-    "line 3: not a valid phone number: '555'\n"
+    "line 3 (Bad Phone): not a valid phone number: '555'\n"
     "line 5: unknown time zone: 'Mars/Olympus_Mons' (try a name like America/Chicago)\n"
     "line 6: time 07:30 is outside the send window 16:00-21:00 (SEND_WINDOW, STATE_WINDOWS)\n"
     "line 7: unknown channel: 'pigeon' (use sms, email or both)\n"
     "line 8: channel email needs an email address\n"
-    "line 9: +13125550142 is already on line 2\n"
-    "line 11: name is longer than 80 characters\n"
+    "line 9 (Ana again): +13125550142 is already on line 2\n"
+    f"line 11 ({'x' * 59}…): name is longer than 80 characters\n"
     f"line 12: {TOO_LONG_PHONE}\n"
     "line 13: confirmed is not true or false: 'maybe'\n"
-    "line 16: bea@example.org is already on line 10\n"
+    "line 16 (Bea twice): bea@example.org is already on line 10\n"
 )
 
 

@@ -2,7 +2,8 @@
 double opt-in text and email go out), ask the people still pending (one, selected, or all),
 add or remove a caregiver. Each goes through the same app/ functions as its command and leaves
 an audit line naming the operator; asking again is limited to once a day per person (a
-double-click, or two coordinators, never texts anyone twice)."""
+double-click, or two coordinators, never texts anyone twice); asking the pending people of
+one import is once per person for that import, however often it is clicked."""
 
 from __future__ import annotations
 
@@ -14,23 +15,26 @@ from reminders.app.confirmations import Confirmations
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.settings import Settings
-from reminders.storage import send_claims
+from reminders.storage import imports, send_claims
 from reminders.storage.subscribers import Store
 
 SCOPE = "confirm"
+# "Ask all pending from this import": once per (import, person), whenever it is clicked again.
+IMPORT_SCOPE = "confirm-import"
 MAX_ASKED_AT_ONCE = 1000
 
 
 @dataclass
 class Asked:
     sent: list[str] = field(default_factory=list)  # handles
-    already: list[str] = field(default_factory=list)  # asked today already
+    already: list[str] = field(default_factory=list)  # asked today (or from this import)
     problems: list[str] = field(default_factory=list)
+    since: str = "today"
 
     def summary(self) -> str:
         line = f"asked {len(self.sent)}"
         if self.already:
-            line += f", {len(self.already)} already asked today"
+            line += f", {len(self.already)} already asked {self.since}"
         if self.problems:
             line += f", {len(self.problems)} not sent ({'; '.join(self.problems[:3])})"
         return line
@@ -46,27 +50,39 @@ def enrol_one(store: Store, settings: Settings, confirmations: Confirmations,
 
 
 def ask(store: Store, confirmations: Confirmations, ids: list[str], operator: str,
-        now: datetime) -> Asked:
-    """Send the confirmation text (and email) to each pending person, at most once a day."""
-    asked = Asked()
-    for subscriber_id in ids[:MAX_ASKED_AT_ONCE]:
+        now: datetime, job_id: str = "") -> Asked:
+    """Send the confirmation text (and email) to each pending person, at most once a day; for
+    an import's people (`job_id`), at most once from that import."""
+    asked = Asked(since="from this import" if job_id else "today")
+    scope = IMPORT_SCOPE if job_id else SCOPE
+    for subscriber_id in ids:
+        if len(asked.sent) + len(asked.problems) >= MAX_ASKED_AT_ONCE:
+            break  # the rest on the next click: those asked now are skipped then
         sub = store.get(subscriber_id)
         if sub is None or "pending" not in (sub.sms_status, sub.email_status):
             continue
-        key = f"{sub.id}:{now.date().isoformat()}"
-        if not send_claims.claim(store.redis, SCOPE, key):
+        key = f"{job_id}:{sub.id}" if job_id else f"{sub.id}:{now.date().isoformat()}"
+        if not send_claims.claim(store.redis, scope, key):
             asked.already.append(sub.handle())
             continue
         texted, mailed = confirmations.text(sub), confirmations.mail(sub)
         problems = [a.problem for a in (texted, mailed) if a.problem]
         if texted or mailed:
-            send_claims.finish(store.redis, SCOPE, key, "sent")
+            send_claims.finish(store.redis, scope, key, "sent")
             asked.sent.append(sub.handle())
-            audit.record(store.redis, operator, "console_confirm", sub.id)
+            audit.record(store.redis, operator, "console_confirm",
+                         f"{sub.id} (import {job_id})" if job_id else sub.id)
         else:
-            send_claims.release(store.redis, SCOPE, key)
+            send_claims.release(store.redis, scope, key)
             asked.problems += problems or [f"{sub.handle()}: nothing to send"]
     return asked
+
+
+def ask_import(store: Store, confirmations: Confirmations, job_id: str, operator: str,
+               now: datetime) -> Asked:
+    """Ask everyone the import enrolled who is still pending, each once whatever the clicks."""
+    ids = imports.pending(store.redis, job_id, imports.IMPORT_PENDING_KEPT)
+    return ask(store, confirmations, ids, operator, now, job_id=job_id)
 
 
 def pending_ids(store: Store, now: datetime) -> list[str]:

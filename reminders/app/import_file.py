@@ -5,7 +5,8 @@ what spreadsheets save a CSV as is read too: UTF-16 with its BOM ("Unicode text"
 Windows-1252 (Excel's "CSV" on Windows), told apart by charset-normalizer among those only.
 
 What the columns mean is importer.py's (the one place a column is added); this module only
-says whether the bytes are a CSV file, and where each record starts.
+says whether the bytes are a CSV file, and where each record starts. An Excel workbook is
+import_xlsx.py's to read; it is told apart here, by its first bytes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import charset_normalizer
 
+from reminders.app import import_xlsx
 from reminders.domain.validation import InvalidInput
 
 CHUNK = 64 * 1024
@@ -31,7 +33,12 @@ _LINE = re.compile(r"[^\r\n]*+(?:\r\n|\r|\n)|[^\r\n]+$")
 
 def records(source: Source, path: str) -> Iterator[tuple[int, list[str]]]:
     """(the line where the record starts, its cells) for each non-blank record; InvalidInput
-    (naming `path`) when the bytes are not a UTF-8 CSV file, raised where it is found."""
+    (naming `path`) when the bytes are not a UTF-8 CSV file, raised where it is found. An
+    Excel workbook (.xlsx, told by its first bytes or its name) is read by import_xlsx.py:
+    (its row number, its cells as the CSV would hold them)."""
+    if is_workbook(source, path):
+        yield from import_xlsx.records(source(), path)
+        return
     # strict: an unclosed quote is an error, not a cell that swallows the rest of the file
     reader = csv.reader(_lines(source, path), strict=True)
     previous_end = 0
@@ -47,6 +54,16 @@ def records(source: Source, path: str) -> Iterator[tuple[int, list[str]]]:
         start, previous_end = previous_end + 1, reader.line_num
         if any(cell.strip() for cell in cells):
             yield start, cells
+
+
+def is_workbook(source: Source, path: str) -> bool:
+    """An .xlsx (zip) or OLE2 file, by its first bytes; a name ending in .xlsx too."""
+    chunks = iter(source())
+    first = next(chunks, b"")
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()  # (a file's generator: its file is closed now, not when collected)
+    return import_xlsx.is_workbook(first, path)
 
 
 class _Decoder:
@@ -138,7 +155,6 @@ def file_source(path: str) -> Source:
                 yield chunk
 
     return chunks
-
 
 
 def stdin_source() -> Source:

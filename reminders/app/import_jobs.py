@@ -2,11 +2,14 @@
 request returns at once (a 15,000-row file no longer outlives gunicorn's worker timeout); the
 task `reminders.import_csv` reads it back streamed, checks it whole, imports it row by row
 (importer.py, the same rows as `reminders import`), writes its progress every few hundred rows,
-keeps the refused rows for the report page, and ends with one audit line: who, which file,
-the counts.
+keeps the refused rows (line, name, reason) for the report page and the ids of the people it
+enrolled pending (the report page's "ask them all"), and ends with one audit line: who, which
+file, the counts. Asking everyone an import left pending is a job too (a paced text each):
+the console marks it queued, a worker asks them and writes the counts on the import's record.
 
 Memory stays bounded whatever the file: one chunk of the upload, one CSV record, a batch of
-refused rows, and the importer's map of the phones and addresses already taken by the file.
+refused rows and of pending ids, and the importer's map of the phones and addresses already
+taken by the file.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import IO
 
-from reminders.app import audit, import_file, importer
+from reminders.app import audit, coordinator, import_file, importer
+from reminders.app.confirmations import Confirmations
 from reminders.app.importer import Report
 from reminders.domain.validation import InvalidInput
 from reminders.settings import Settings
@@ -29,6 +33,8 @@ PROGRESS_EVERY = 200  # rows between two progress writes (one HSET, and the refu
 # when it starts: a broker's redelivery of a long job while it runs would import it twice).
 STALLED_SECONDS = 300
 FILENAME_MAX = 120
+# Asking writes only when it starts and ends: MAX_ASKED_AT_ONCE paced texts may take this long.
+CONFIRM_STALLED_SECONDS = 3600
 
 
 def upload(client: Client, operator: str, filename: str, stream: IO[bytes],
@@ -71,6 +77,7 @@ def run(client: Client, store: Store, settings: Settings, job_id: str,
         audit.record(client, operator, "console_import", f"{name}: not imported ({exc})")
         return "failed"
     imports.update(client, job_id, {"state": "importing", "total": total,
+                                    "unit": importer.unit(source, name),
                                     "updated": _stamp(clock())})
     progress = _Progress(client, job_id, clock)
     importer.import_rows(store, settings, importer.rows(source, name), on_row=progress.row,
@@ -85,25 +92,27 @@ def run(client: Client, store: Store, settings: Settings, job_id: str,
 class _Progress:
     def __init__(self, client: Client, job_id: str, clock: Callable[[], datetime]) -> None:
         self.client, self.job_id, self.clock = client, job_id, clock
-        self.report = Report(keep_pending=False)
+        self.report = Report()  # its pending_ids: written and emptied with each batch
         self.done = 0
         self.kept = 0
-        self.batch: list[tuple[int, str]] = []
+        self.batch: list[tuple[int, str, str]] = []
 
     def row(self) -> None:
         self.done += 1
         if self.done % PROGRESS_EVERY == 0:
             self.write()
 
-    def refused(self, line: int, reason: str) -> None:
+    def refused(self, line: int, name: str, reason: str) -> None:
         if self.kept + len(self.batch) < imports.IMPORT_ERRORS_KEPT:
-            self.batch.append((line, reason))
+            self.batch.append((line, name, reason))
 
     def write(self, final: bool = False) -> None:
         imports.add_errors(self.client, self.job_id, self.batch)
         self.kept += len(self.batch)
         self.batch = []
         report = self.report
+        imports.add_pending(self.client, self.job_id, report.pending_ids)
+        report.pending_ids.clear()
         fields: dict[str, str | int] = {
             "done": self.done, "imported": report.imported, "unchanged": report.unchanged,
             "failed": report.failed, "pending": report.pending, "updated": _stamp(self.clock())}
@@ -112,6 +121,42 @@ class _Progress:
             imports.finish(self.client, self.job_id, fields)
         else:
             imports.update(self.client, self.job_id, fields)
+
+
+def ask_pending_later(client: Client, job_id: str, operator: str, now: datetime) -> bool:
+    """Mark the job's "ask everyone pending" as handed to a worker; False when the import has
+    not finished (its pending people are not all known yet)."""
+    job = imports.get(client, job_id) or {}
+    if job.get("state") != "done":
+        return False
+    imports.update(client, job_id, {"confirm_state": "queued", "confirm_by": operator,
+                                    "confirm_updated": _stamp(now)})
+    audit.record(client, operator, "console_confirm_import", f"{job.get('file', '')} ({job_id})")
+    return True
+
+
+def confirm_pending(store: Store, confirmations: Confirmations, job_id: str, operator: str,
+                    clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
+    """The worker's part: ask them (each once for this import, whatever the clicks: the claims
+    are coordinator.ask's), and write how it went on the job for its page."""
+    client = store.redis
+    if imports.get(client, job_id) is None:
+        return ""
+    imports.update(client, job_id, {"confirm_state": "asking",
+                                    "confirm_updated": _stamp(clock())})
+    asked = coordinator.ask_import(store, confirmations, job_id, operator, clock())
+    imports.update(client, job_id, {"confirm_state": "done", "confirm_summary": asked.summary(),
+                                    "confirm_updated": _stamp(clock())})
+    return asked.summary()
+
+
+def asking(job: dict[str, str], now: datetime) -> bool:
+    """A worker is (or should be) asking the job's pending people; not when it has not
+    written for CONFIRM_STALLED_SECONDS (it stopped: the button asks again)."""
+    if job.get("confirm_state") not in ("queued", "asking") or not job.get("confirm_updated"):
+        return False
+    updated = datetime.fromisoformat(job["confirm_updated"])
+    return (now - updated).total_seconds() <= CONFIRM_STALLED_SECONDS
 
 
 def stalled(job: dict[str, str], now: datetime) -> bool:

@@ -1,12 +1,12 @@
-"""Bulk enrolment from CSV (`reminders import`, the console's import job): what each column means,
-and each row through `preferences.enrol`.
+"""Bulk enrolment from CSV or .xlsx (`reminders import`, the console's import job): what each
+column means, and each row through `preferences.enrol`.
 
 The file is read twice, streamed (import_file.py, which finds its encoding on the way): first
 whole, so a file that is not CSV at all (binary, wrong encoding, broken quoting) or has a wrong
 header changes nothing; then row by row. Each row stands alone: a bad row is reported with its
-line number and skipped, a good one is enrolled (validated, then one transaction), and a row
-whose phone or email already belongs to someone is left alone and counted as unchanged, so
-running the same file again changes nothing.
+line (a workbook's row) number, the name it gives and why, and skipped; a good one is enrolled
+(validated, then one transaction); a row whose phone or email already belongs to someone is
+left alone and counted as unchanged, so running the same file again changes nothing.
 
 A new column: add it to COLUMNS and read it in `_enrolment` (the only places that know them).
 """
@@ -32,6 +32,7 @@ COLUMNS = ("phone", "email", "name", "timezone", "time", "channel", "confirmed",
            "cause", "consented_at")
 # A reason quotes the bad value; a 10 kB cell must not turn into a 10 kB report line.
 MAX_REASON = 160
+MAX_NAME = 60  # a refused row is named by its name column, so the coordinator knows whom
 
 
 
@@ -48,7 +49,8 @@ class Report:
     unchanged: int = 0
     pending: int = 0  # imported without confirmed=yes: they wait for a YES
     pending_ids: list[str] = field(default_factory=list)  # who, among those just enrolled
-    errors: list[tuple[int, str]] = field(default_factory=list)  # kept when nobody takes them
+    # (line or row, the person's name as given, why): kept when nobody takes them
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
     failed: int = 0
     keep_pending: bool = True  # False: pending_ids stays empty (nobody will be asked here)
 
@@ -68,6 +70,11 @@ def rows(source: import_file.Source, path: str) -> Iterator[Row]:
             yield _row(line, header, cells)
     if header is None:
         raise InvalidInput(f"{path} is empty: expected a header line like {','.join(COLUMNS)}")
+
+
+def unit(source: import_file.Source, path: str) -> str:
+    """What a refused row's number counts: a CSV's "line", a workbook's "row"."""
+    return "row" if import_file.is_workbook(source, path) else "line"
 
 
 def count_rows(source: import_file.Source, path: str) -> int:
@@ -101,10 +108,10 @@ def _row(line: int, header: list[str], cells: list[str]) -> Row:
 # -- enrolling --------------------------------------------------------------------------------
 def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
                 on_row: Callable[[], None] | None = None, words: str = "",
-                on_error: Callable[[int, str], None] | None = None,
+                on_error: Callable[[int, str, str], None] | None = None,
                 report: Report | None = None) -> Report:
     """Enrol each row; `words` go in each new person's consent entry (who imported them).
-    A refused row goes to `on_error` (line, reason) when given, else into the report."""
+    A refused row goes to `on_error` (line, name, reason) when given, else into the report."""
     report = Report() if report is None else report  # a caller's: it watches the counts
     # normalised phone or address -> the line that took it: one small entry per row (an int
     # and a short string), the only thing that grows with the file.
@@ -114,10 +121,11 @@ def import_rows(store: Store, settings: Settings, rows: Iterable[Row],
             outcome, subscriber_id = _import_row(store, settings, row, claimed, words)
         except InvalidInput as exc:
             report.failed += 1
+            refused = (row.line, _shorten(row.values["name"], MAX_NAME), _shorten(str(exc)))
             if on_error is None:
-                report.errors.append((row.line, _shorten(str(exc))))
+                report.errors.append(refused)
             else:
-                on_error(row.line, _shorten(str(exc)))
+                on_error(*refused)
         else:
             _count(report, outcome)
             if outcome == "pending" and subscriber_id and report.keep_pending:
@@ -208,6 +216,6 @@ def _check_email_not_suppressed(store: Store, request: Enrolment) -> None:
         raise InvalidInput(f"{address} unsubscribed from our emails; import cannot add it again")
 
 
-def _shorten(reason: str) -> str:
+def _shorten(reason: str, limit: int = MAX_REASON) -> str:
     reason = " ".join(reason.split())
-    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 1] + "…"
+    return reason if len(reason) <= limit else reason[:limit - 1] + "…"

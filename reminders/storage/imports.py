@@ -1,6 +1,6 @@
-"""Console import jobs (keys.IMPORTS, keys.import_job/import_file/import_errors): the uploaded
-bytes until a worker has read them, the job's state and counts as it runs, and the rows it
-refused, for the console's progress and report pages.
+"""Console import jobs (keys.IMPORTS, keys.import_job/import_file/import_errors/import_pending):
+the uploaded bytes until a worker has read them, the job's state and counts as it runs, the rows
+it refused and whom it enrolled pending, for the console's progress and report pages.
 
 The upload is kept in Redis rather than on the web server's disk: the worker that runs the job
 may be on another machine, and Redis is what both share. It is read back in ranges (GETRANGE),
@@ -19,6 +19,7 @@ KEEP_SECONDS = 30 * 86400  # a job's record, report and audit trail in the conso
 FILE_SECONDS = 86400  # the upload, if no worker ever took the job
 IMPORTS_KEPT = 50  # jobs listed on the import page
 IMPORT_ERRORS_KEPT = 10_000  # refused rows kept for the report page (all are counted)
+IMPORT_PENDING_KEPT = 200_000  # ids of people enrolled pending (an upload's limit is 20 MB)
 
 
 def create(client: Client, job_id: str, fields: Mapping[str, str], at: float) -> None:
@@ -56,15 +57,38 @@ def update(client: Client, job_id: str, fields: Mapping[str, str | int]) -> None
     client.hset(keys.import_job(job_id), mapping=_fields(fields))
 
 
-def add_errors(client: Client, job_id: str, errors: Sequence[tuple[int, str]]) -> None:
-    """Keep these refused rows for the report (the caller stops at IMPORT_ERRORS_KEPT)."""
+def add_errors(client: Client, job_id: str, errors: Sequence[tuple[int, str, str]]) -> None:
+    """Keep these refused rows (line, name, reason) for the report (the caller stops at
+    IMPORT_ERRORS_KEPT)."""
     if not errors:
         return
     key = keys.import_errors(job_id)
     with client.pipeline() as pipe:
-        pipe.rpush(key, *(f"{line}\t{reason}" for line, reason in errors))
+        pipe.rpush(key, *(f"{line}\t{_one_line(name)}\t{_one_line(reason)}"
+                          for line, name, reason in errors))
         pipe.expire(key, KEEP_SECONDS)
         pipe.execute()
+
+
+def add_pending(client: Client, job_id: str, subscriber_ids: Sequence[str]) -> None:
+    """Remember whom the job enrolled pending (they wait for YES), in file order."""
+    if not subscriber_ids or client.llen(keys.import_pending(job_id)) >= IMPORT_PENDING_KEPT:
+        return
+    key = keys.import_pending(job_id)
+    with client.pipeline() as pipe:
+        pipe.rpush(key, *subscriber_ids)
+        pipe.expire(key, KEEP_SECONDS)
+        pipe.execute()
+
+
+def pending(client: Client, job_id: str, limit: int) -> list[str]:
+    """The ids of the first `limit` people the job enrolled pending (some may have answered
+    or left since)."""
+    return [codec.text(raw) for raw in client.lrange(keys.import_pending(job_id), 0, limit - 1)]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())  # a tab or line end would split the stored row
 
 
 def finish(client: Client, job_id: str, fields: Mapping[str, str | int]) -> None:
@@ -84,12 +108,14 @@ def get(client: Client, job_id: str) -> dict[str, str] | None:
     return found or None
 
 
-def errors(client: Client, job_id: str, start: int, count: int) -> list[tuple[int, str]]:
-    """Refused rows [start, start + count) in file order."""
+def errors(client: Client, job_id: str, start: int, count: int) -> list[tuple[int, str, str]]:
+    """Refused rows (line, name, reason) [start, start + count) in file order."""
     found = []
     for raw in client.lrange(keys.import_errors(job_id), start, start + count - 1):
-        line, _, reason = codec.text(raw).partition("\t")
-        found.append((int(line), reason))
+        parts = codec.text(raw).split("\t", 2)
+        if len(parts) == 2:  # kept before rows had names
+            parts.insert(1, "")
+        found.append((int(parts[0]), parts[1], parts[2]))
     return found
 
 

@@ -272,8 +272,9 @@ def login_failures(kind: str, who: str) -> str:
 
 # Console imports (a job on a worker): IMPORTS sorted set, member = job id, score = when it was
 # uploaded (the newest IMPORTS_KEPT are listed); per job a hash (who, file, state, counts), the
-# uploaded bytes (a string, deleted when the job ends) and the refused rows (a list of
-# "<line>\t<reason>", at most IMPORT_ERRORS_KEPT). All of a job's keys expire after 30 days.
+# uploaded bytes (a string, deleted when the job ends), the refused rows (a list of
+# "<line>\t<name>\t<reason>", at most IMPORT_ERRORS_KEPT) and the ids of the people it enrolled
+# pending (a list, for "ask all pending from this import"). All expire after 30 days.
 IMPORTS = PREFIX + "imports"
 
 
@@ -287,6 +288,10 @@ def import_file(job_id: str) -> str:
 
 def import_errors(job_id: str) -> str:
     return f"{PREFIX}import:{job_id}:errors"
+
+
+def import_pending(job_id: str) -> str:
+    return f"{PREFIX}import:{job_id}:pending"
 
 
 # The yearly re-confirmation (storage/reconfirm.py): hash per year, field = who was asked

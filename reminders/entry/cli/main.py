@@ -104,8 +104,9 @@ def cmd_import(args: argparse.Namespace, svc: Services) -> int:
     with tables.progress(total, "importing") as advance:
         report = importer.import_rows(svc.store, svc.settings, importer.rows(source, args.file),
                                       on_row=advance)
-    for line, reason in report.errors:
-        print(f"line {line}: {reason}")
+    unit = importer.unit(source, args.file)
+    for line, name, reason in report.errors:
+        print(f"{unit} {line}" + (f" ({name})" if name else "") + f": {reason}")
     print(report.summary())
     if report.pending_ids and args.send_confirmations:
         _confirm_imported(svc, report.pending_ids)
@@ -172,8 +173,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
 
-    p = sub.add_parser("import", help="bulk enrol from a CSV file (phone,email,name,...)")
-    p.add_argument("file", help="CSV file with a header line; - reads standard input")
+    p = sub.add_parser("import", help="bulk enrol from a CSV or .xlsx file (phone,email,...)")
+    p.add_argument("file", help="CSV file (or .xlsx workbook) with a header line; - reads "
+                   "standard input")
     p.add_argument("--send-confirmations", action="store_true",
                    help="text/email the confirmation request to rows enrolled as pending")
     p.set_defaults(handler=cmd_import)

@@ -1,4 +1,5 @@
-"""The console's changes, each a POST view of its own: a person's preferences, send-now,
+"""The console's changes, each a POST view of its own: a person's preferences (on their page,
+or a Tonight row's state, language and cause), send-now,
 clearing a flag (the import, a job on a worker, is imports.py's). Each goes through the same
 app/ function as its command (`set`, `send-now`, `flags clear`) and leaves an audit line naming
 the operator.
@@ -13,39 +14,57 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from reminders.app import audit, flags, preferences
 from reminders.app.report import describe
+from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli.send_now import send_now
-from reminders.entry.web.console.pages import find, form_values, person_page
+from reminders.entry.web.console.pages import (
+    TonightError,
+    find,
+    form_values,
+    person_page,
+    tonight_view,
+)
 from reminders.storage.client import RedisUnavailable
 from reminders.wiring import Services
 
 MAX_NOTE = 160
+# What a Tonight row changes in place: its state (a pause, or none), language and cause.
+TONIGHT_KEYS = ("paused_until", "language", "cause")
 
 
 class Actions:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
 
+    def _save(self, sub: Subscriber, current: dict[str, str], given: dict[str, str]
+              ) -> preferences.Updated | None:
+        """Save what the form changed (audited, as `set`); None when nothing did. InvalidInput:
+        nothing saved."""
+        changed = [f"{key}={value}" for key, value in given.items() if value != current.get(key)]
+        if not changed:
+            flash("Nothing changed.")
+            return None
+        updated = preferences.update(
+            self.svc.store, self.svc.confirmations, sub, changed, datetime.now(UTC),
+            [audit.about_person(g.operator, "console_set", " ".join(changed))], "console",
+            self.svc.settings.windows)
+        # Flash messages travel in the session cookie (signed, not encrypted): the names of
+        # what changed, never the values (a phone number, an address, a name).
+        flash(f"Saved: {', '.join(a.partition('=')[0] for a in changed)}.")
+        return updated
+
     def set_preferences(self, handle: str) -> Any:
         sub = find(self.svc, handle)
         current = form_values(describe(self.svc.store, sub))
         given = {key: request.form[key].strip() for key in preferences.SETTABLE
                  if key in request.form}
-        changed = [f"{key}={value}" for key, value in given.items() if value != current.get(key)]
-        if not changed:
-            flash("Nothing changed.")
-            return redirect(url_for("console.person", handle=sub.handle()))
         try:
-            updated = preferences.update(
-                self.svc.store, self.svc.confirmations, sub, changed, datetime.now(UTC),
-                [audit.about_person(g.operator, "console_set", " ".join(changed))], "console",
-                self.svc.settings.windows)
+            updated = self._save(sub, current, given)
         except InvalidInput as exc:
             return person_page(self.svc, sub, {**current, **given}, str(exc), 400)
+        if updated is None:
+            return redirect(url_for("console.person", handle=sub.handle()))
         after = updated.sub
-        # Flash messages travel in the session cookie (signed, not encrypted): the names of
-        # what changed, never the values (a phone number, an address, a name).
-        flash(f"Saved: {', '.join(a.partition('=')[0] for a in changed)}.")
         if (after.sms_status, after.email_status) != (sub.sms_status, sub.email_status) and (
                 "pending" in (after.sms_status, after.email_status)):
             flash("A new number or address receives nothing until its owner confirms "
@@ -53,6 +72,20 @@ class Actions:
         for problem in updated.problems:
             flash(f"Warning: {problem}")
         return redirect(url_for("console.person", handle=after.handle()))
+
+    def tonight_set(self, handle: str) -> Any:
+        """A Tonight row's language, cause and pause, changed in place (the same `set`)."""
+        sub = find(self.svc, handle)
+        raw = request.form.get("page", "1")
+        page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+        current = form_values(describe(self.svc.store, sub))
+        given = {key: request.form[key].strip()[:100] for key in TONIGHT_KEYS
+                 if key in request.form}
+        try:
+            self._save(sub, current, given)
+        except InvalidInput as exc:  # the page again, the row as typed and what to fix
+            return tonight_view(self.svc, page, TonightError(sub.id, str(exc), given), 400)
+        return redirect(url_for("console.tonight", page=page) + f"#row-{sub.id}")
 
     def send_now_view(self, handle: str) -> Any:
         sub = find(self.svc, handle)
@@ -94,6 +127,7 @@ def register(bp: Blueprint, svc: Services) -> None:
     for rule, endpoint, view, method in (
             ("/people/<handle>", "set_preferences", actions.set_preferences, "POST"),
             ("/people/<handle>/send-now", "send_now", actions.send_now_view, "POST"),
+            ("/tonight/<handle>", "tonight_set", actions.tonight_set, "POST"),
             ("/flags", "flags", actions.flags_page, "GET"),
             ("/flags", "clear_flag", actions.clear_flag, "POST")):
         bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])

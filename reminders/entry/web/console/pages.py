@@ -1,11 +1,12 @@
 """The console's read-only pages: Tonight, People, one Person, a person's visit report (PDF).
-GET only: nothing here writes."""
+GET only: nothing here writes (a Tonight row's form posts to actions.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from reminders.app import analytics, history, people, preferences, program, visit_report
 from reminders.app.report import describe
 from reminders.app.tonight import tonight
-from reminders.domain.subscriber import Subscriber
+from reminders.domain.subscriber import CAUSES, Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.web.console import charts
 from reminders.messages import visit_report as printed
@@ -49,6 +50,24 @@ def form_values(info: dict[str, Any]) -> dict[str, str]:
             "temp_monitoring": yes(info["temp_monitoring"])}
 
 
+@dataclass(frozen=True)
+class TonightError:
+    """A Tonight row's change that was refused: whose, why, and what was typed (shown again)."""
+
+    subscriber_id: str
+    message: str
+    given: dict[str, str]
+
+
+def tonight_view(svc: Services, page: int, error: TonightError | None = None,
+                 status: int = 200) -> Any:
+    now = datetime.now(UTC)
+    found = tonight(svc.store, svc.settings, now, page=page)
+    return render_template("console/tonight.html", operator=g.operator, t=found, now=now,
+                           chart=charts.nights_chart(found.stats["nights"]), error=error,
+                           causes=("none", *CAUSES)), status
+
+
 def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = None,
                 error: str = "", status: int = 200) -> Any:
     now = datetime.now(UTC)
@@ -80,10 +99,7 @@ def _page_number() -> int:
 
 def register(bp: Blueprint, svc: Services) -> None:
     def tonight_page() -> Any:
-        now = datetime.now(UTC)
-        found = tonight(svc.store, svc.settings, now, page=_page_number())
-        return render_template("console/tonight.html", operator=g.operator, t=found, now=now,
-                               chart=charts.nights_chart(found.stats["nights"]))
+        return tonight_view(svc, _page_number())
 
     def people_page() -> Any:
         query, state = request.args.get("q", ""), request.args.get("state", "")
