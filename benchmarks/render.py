@@ -55,7 +55,8 @@ def run(ctx: Context) -> list[Row]:
     fixed = {"name": "Ana", "check": "Check both feet, soles and between the toes.",
              "routine": "Sit down and draw 10 slow ankle circles each way.",
              "tip": "Rest your feet up on a pillow for 15 minutes.",
-             "safety": "Use light pressure only.", "long_footer": True, "header": True}
+             "safety": "Use light pressure only.", "footer": 2, "header": True,
+             "program_name": "Foot Care Reminders"}
 
     def bare(i: int) -> object:
         return template.render(**fixed)

@@ -28,6 +28,7 @@ from reminders.app.recovery import Recovery
 from reminders.app.send_path import SendPath
 from reminders.app.send_window import SendWindow
 from reminders.app.weekly import Weekly
+from reminders.app.windows import Notices
 from reminders.channels.base import (
     DeliveryError,
     EmailDelivery,
@@ -237,6 +238,10 @@ class Services(CareWiring, VoiceWiring):
     def confirmations(self) -> Confirmations:
         return Confirmations(self.store, self.send_path, self.composer, self.replies,
                              self.settings.program_name)
+
+    @cached_property
+    def time_notices(self) -> Notices:
+        return Notices(self.store, self.send_path, self.replies, self.settings.program_name)
 
     @cached_property
     def reconfirmations(self) -> Reconfirmations:

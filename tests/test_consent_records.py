@@ -97,3 +97,24 @@ def test_consent_export_shows_the_last_confirmation(
     lines = [json.loads(line) for line in
              cli("consent-export", "--format", "jsonl").stdout.splitlines()]
     assert {r["last_confirmed"] for r in lines if r["subscriber_id"] == sub.id} == {yes["time"]}
+
+
+@pytest.mark.parametrize("language,word,clause", [("en", "JOIN", "Texts are not encrypted."),
+                                                  ("es", "UNIRME", "Mensajes sin cifrar.")])
+def test_join_welcome_says_not_encrypted_and_its_version_is_in_the_consent_event(
+        twilio_services: Services, language: str, word: str, clause: str) -> None:
+    reply = twilio_services.inbound(datetime.now(UTC)).handle(PHONE, word) or ""
+    assert clause in reply, reply
+    count = count_segments(reply)
+    assert count.encoding == "GSM-7" and count.segments <= 2, (count, reply)
+    sub = twilio_services.store.require(PHONE)
+    assert sub.language == language
+    [joined] = [e for e in twilio_services.store.consent_history(sub.id)
+                if e["action"] == "confirmed"]
+    # the version names the welcome's own words: the macro's source, digested
+    name = "sms/replies.txt.j2" if language == "en" else "sms/replies.es.txt.j2"
+    source = (PROJECT_ROOT / "templates" / name).read_text()
+    macro = source[source.index("{% macro started("):]
+    macro = macro[:macro.index("endmacro") + len("endmacro")]
+    digest = hashlib.sha256(macro.encode()).hexdigest()[:10]
+    assert joined["version"] == f"{name}#started@{digest}", joined

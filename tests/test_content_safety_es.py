@@ -226,6 +226,8 @@ SAMPLE = {  # the longest realistic arguments of each reply
     "reconfirm_ask": {"program_name": "Foot Care Reminders"},
     "reconfirm_ask_caregiver": {"program_name": "Foot Care Reminders", "person": "Maximiliano"},
     "reconfirmed": {"resumed": True},
+    "time_moved": {"program_name": "Foot Care Reminders", "time": "12:00 PM", "was": "11:45 PM",
+                   "earliest": "12:00 PM", "latest": "11:00 PM"},
     "tz_set": {"zone": "America/Argentina/ComodRivadavia", "time": "10:45 PM"},
     "paused": {"until": date(2027, 9, 29)}, "resumed": {"time": "10:45 PM"},
     "done": {"streak": 365}, "score_saved": {"score": 10}, "worsening": {"score": 10},

@@ -41,11 +41,13 @@ def test_sends_tonight_text_once_with_callback(twilio_services: Services,
     [message] = fake_twilio.messages
     assert message.to == PHONE and message.from_ == FROM_NUMBER
     assert message.body == svc.renderer.tonight(sub, EVENING).sms.body
-    # The name is made GSM-7; a long night drops the name, then the greeting line (render.py's
-    # _variants): any of the three openings, never the non-GSM name.
+    # The name is made GSM-7; a long night drops the name, then the greeting, then the
+    # program's name for its tag (render.py's _variants): the program opens every form,
+    # never the non-GSM name.
     assert "Zo\u00eb" not in message.body
-    assert message.body.startswith(("Zoe, tonight's foot care:\n1. ",
-                                    "Tonight's foot care:\n1. ", "1. "))
+    assert message.body.startswith(("Foot Care Reminders: Zoe, tonight's foot care:\n1. ",
+                                    "Foot Care Reminders: tonight's foot care:\n1. ",
+                                    "Foot Care Reminders:\n1. ", "FootCare:\n1. "))
     assert message.status_callback == "https://reminders.example.org/sms/status"
     assert message.headers["Authorization"].startswith("Basic ")
     record = nights.read(svc.redis, sub.id, EVENING)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from reminders.app.preferences import Enrolment, enrol
-from reminders.storage import caregivers, inbox
+from reminders.storage import caregivers, inbox, reconfirm
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
 from tests.conftest import make_services, run_threads
@@ -167,3 +167,34 @@ def test_a_number_the_provider_refuses_for_good_is_not_asked_again(
     assert svc.reconfirmations.run(DUE + timedelta(days=1)).asked == []
     assert svc.reconfirmations.run(DUE + timedelta(days=15)).paused == [
         svc.store.require(PHONE).id]  # the one that was asked and did not answer
+
+
+def test_the_beat_runs_it_hourly_and_two_runs_at_once_pause_once(
+        twilio_services: Services, fake_twilio: FakeTwilio) -> None:
+    from celery.schedules import crontab
+
+    from reminders.entry.celery.app import app
+
+    entry = app.conf.beat_schedule["reconfirm"]
+    # hourly: an ask goes out only inside the person's evening window, in every time zone
+    assert entry["task"] == "reminders.reconfirm" and entry["task"] in app.tasks
+    assert entry["schedule"] == crontab(minute="7")
+    svc = twilio_services
+    joined(svc)
+    # The beat's run and an operator's `reminders reconfirm` at the same moment: one text...
+    run_threads([lambda: make_services(svc_env(svc)).reconfirmations.run(DUE)] * 2)
+    assert len(asks(fake_twilio)) == 1
+    # ...and, 14 days on, one pause and one review item.
+    later = DUE + timedelta(days=14, minutes=1)
+    paused: list[str] = []
+    run_threads([lambda: paused.extend(make_services(svc_env(svc)).reconfirmations.run(
+        later).paused)] * 2)
+    assert len(paused) == 1, paused
+    items = [i for _id, i in inbox.read(svc.redis) if i.category == "reconfirm_no_answer"]
+    assert len(items) == 1 and actions(svc).count("reconfirm_no_answer") == 1
+    # What makes it once: the move asked -> paused is claimed, so a run that read "asked"
+    # before another paused gets nothing to do (threads rarely land in that gap; this does).
+    person = svc.store.require(PHONE).id
+    assert reconfirm.read(svc.redis, DUE.year, person) == ("paused", int(later.timestamp()))
+    assert not reconfirm.settle(svc.redis, DUE.year, person, "paused", later.timestamp(),
+                                from_state="asked")

@@ -13,11 +13,14 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
+from reminders.app import windows
 from reminders.app.preferences import Enrolment, enrol
+from reminders.domain.gsm import count_segments
 from reminders.domain.windows import area_codes
 from reminders.settings import ConfigError, load_settings
 from reminders.storage import consent_log
 from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
 from tests.conftest import Cli, make_services
 
 FLORIDA = ["239", "305", "321", "352", "386", "407", "561", "727", "754", "772", "786", "813",
@@ -26,6 +29,7 @@ OKLAHOMA = ["405", "539", "580", "918", "572"]
 CHICAGO = "+13125550142"
 MIAMI = "+13055550142"
 TULSA = "+19185550142"
+AUSTIN = "+15125550142"
 NOW = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
 
 
@@ -133,3 +137,51 @@ def test_people_outside_are_listed_and_moved_only_by_window_apply(
     assert len(moved) == 1 and "22:30 -> 21:00" in moved[0]["words"]
     assert json.loads(cli("stats", "--windows", "--json").stdout)["outside_window"] == []
     assert json.loads(cli("window-apply", "--json").stdout) == []  # once is enough
+
+
+def test_window_apply_texts_each_moved_person_once_and_only_with_active_consent(
+        twilio_env: dict[str, str], twilio_cli: Cli, fake_twilio: FakeTwilio) -> None:
+    wide = make_services({**twilio_env, "SEND_WINDOW": "16:00-23:00", "STATE_WINDOWS": "none"})
+    late = person(wide, CHICAGO, "22:30")
+    person(wide, MIAMI, "20:30", language="es")
+    stopped = person(wide, TULSA, "21:30")
+    wide.inbound(NOW).handle(TULSA, "STOP")
+    pending = enrol(wide.store, wide.settings, Enrolment(phone=AUSTIN, time="22:00"), NOW).id
+    fake_twilio.messages.clear()
+
+    dry = twilio_cli("window-apply", "--dry-run")
+    assert dry.returncode == 0 and "nothing changed or sent" in dry.stdout
+    assert fake_twilio.messages == []
+
+    # Told first, moved after: a run that died between the two (the text went, the move was
+    # not saved) is finished by the next run without a second text.
+    svc = make_services(twilio_env)
+    [item] = [i for i in windows.outside(svc.store.all(), svc.settings.windows)
+              if i.sub.id == late]
+    assert svc.time_notices.send(item, datetime.now(UTC)) == "sent"
+    assert f"{svc.store.get(late).send_time:%H:%M}" == "22:30"  # type: ignore[union-attr]
+
+    done = twilio_cli("window-apply", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["phone"]: row for row in json.loads(done.stdout)}
+    assert set(rows) == {CHICAGO, MIAMI, AUSTIN}  # the opted-out person gets nothing at all
+    assert rows[CHICAGO]["told"] and rows[MIAMI]["told"] and not rows[AUSTIN]["told"]
+    texts = {m.to: [] for m in fake_twilio.messages}  # type: dict[str, list[str]]
+    for message in fake_twilio.messages:
+        texts[message.to].append(message.body)
+    assert set(texts) == {CHICAGO, MIAMI}  # not the pending one, not the opted-out one
+    [english] = texts[CHICAGO]
+    assert english.startswith("Foot Care Reminders: your foot-care reminder time is now "
+                              "9:00pm (it was 10:30pm).") and "STOP" in english
+    [spanish] = texts[MIAMI]
+    assert spanish.startswith("Foot Care Reminders: su mensaje para el cuidado de los pies "
+                              "ahora llega a las 8:00pm (antes a las 8:30pm).")
+    assert "ALTO" in spanish
+    for body in (english, spanish):
+        assert count_segments(body).encoding == "GSM-7" and count_segments(body).segments <= 2
+    times = {sub_id: f"{svc.store.get(sub_id).send_time:%H:%M}"  # type: ignore[union-attr]
+             for sub_id in (late, stopped, pending)}
+    assert times == {late: "21:00", stopped: "21:30", pending: "21:00"}
+
+    assert json.loads(twilio_cli("window-apply", "--json").stdout) == []
+    assert len(fake_twilio.messages) == 2  # once per move

@@ -33,8 +33,9 @@ def test_spanish_everywhere_then_english_again(svc: Services, fake_smtp: FakeSmt
         "sms": "sent", "email": "sent"}
     [text] = fake_twilio.messages
     assert text.to == PHONE and "ALTO" in text.body and "STOP" not in text.body
-    assert text.body.startswith(("Ana, su cuidado de pies de hoy:\n1. ",
-                                 "Cuidado de pies de hoy:\n1. ", "1. "))
+    assert text.body.startswith(("Foot Care Reminders: Ana, su cuidado de pies de hoy:\n1. ",
+                                 "Foot Care Reminders: cuidado de pies de hoy:\n1. ",
+                                 "Foot Care Reminders:\n1. ", "FootCare:\n1. "))
     assert count_segments(text.body).encoding == "GSM-7"
     assert count_segments(text.body).segments <= svc.settings.sms_max_segments
     [mail] = fake_smtp.messages

@@ -270,7 +270,8 @@ class Inbound:
             suppression.remove(self.redis, phone=phone)
             sub = enrol(self.store, self.settings, Enrolment(
                 phone=phone, confirmed=True, source="sms", words=command.words,
-                language=command.language), self.now)
+                language=command.language,
+                version=self._confirmation_version(command, reply_anyway)), self.now)
         elif sub.sms_status == "active":
             if answered := reconfirm.answer(self.store, sub, False, command.words, self.now):
                 return self.replies.render("reconfirmed", resumed=answered == "resumed")

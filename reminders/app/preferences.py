@@ -56,6 +56,9 @@ class Enrolment:
     # When they agreed in the system they come from (an import): kept in the consent record,
     # and the start of their program (created_at: weekly summaries, program weeks).
     consented_at: datetime | None = None
+    # The text that confirmed it (a JOIN's welcome: Replies.version), kept in the consent event
+    # as the confirmation's is: what the person was told (frequency, not encrypted, STOP).
+    version: str = ""
 
 
 def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | None = None
@@ -97,7 +100,8 @@ def enrol(store: Store, settings: Settings, request: Enrolment, now: datetime | 
     words = request.words
     if request.consented_at is not None:  # first: the 160-character cut keeps it
         words = f"consented_at={now_iso(request.consented_at)} {words}".strip()
-    events = [ConsentEvent(ch, action, request.source, words)
+    events = [ConsentEvent(ch, action, request.source, words,
+                           request.version if ch == "sms" else "")
               for ch in channels.ordered(sub.channels)]
     return store.create(sub, events, now)
 

@@ -20,7 +20,8 @@ else; a yearly yes keeps consent true, and a stranger's silence stops the texts.
 
 Asked only while it is inside the recipient's send window in the person's time zone
 (SEND_WINDOW, STATE_WINDOWS by the recipient's area code): `run` is the one entry, `reminders
-reconfirm`, run hourly (cron or beat) so that every zone's evening is reached.
+reconfirm`, or the beat's hourly `reminders.reconfirm` (every zone's evening is reached). Two
+runs at once are safe: each ask, each pause, is claimed once (storage/reconfirm.py).
 """
 
 from __future__ import annotations
@@ -163,8 +164,11 @@ class Reconfirmations:
 
     def _pause(self, year: int, who: str, now: datetime, outcome: Outcome) -> None:
         caregiver = who.startswith("cg:")
+        # Once: of two runs that both find the 14 days over, one pauses and files the item.
+        if not reconfirm.settle(self.store.redis, year, who, "paused", now.timestamp(),
+                                from_state="asked"):
+            return
         sub = self.store.get(who.removeprefix("cg:"))
-        reconfirm.mark(self.store.redis, year, who, "paused", now.timestamp())
         if sub is None or (not caregiver and sub.sms_status != "active"):
             return  # forgotten or stopped meanwhile: nothing to pause
         event = ConsentEvent("caregiver" if caregiver else "sms", "reconfirm_no_answer",

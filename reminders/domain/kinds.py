@@ -115,3 +115,8 @@ CARE_TEAM_EMAIL = register(Kind(
     # (item, stage); its words are the minimum necessary, never the person's own
     "care_team_email", Audience.CARE_TEAM, ("email",), Consent.STAFF, Period.EVENT,
     templates={"email": "staff/care_team.txt.j2"}))
+TIME_MOVED = register(Kind(
+    # `reminders window-apply` moved their evening time into the send window: told once per
+    # move (the event: old time, new time, the day of the move; app/windows.py)
+    "time_moved", Audience.PERSON, ("sms",), Consent.CHANNEL, Period.EVENT,
+    templates={"sms": "sms/replies.txt.j2#time_moved"}))

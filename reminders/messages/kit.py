@@ -83,12 +83,13 @@ def _person(language: str) -> Subscriber:
 
 
 def _full_evening(renderer: Renderer, program_name: str) -> date:
-    """The first sample evening whose text, in every language, keeps its long footer (HELP as
-    well as STOP); most evenings fill the budget with advice and keep only "Reply STOP"."""
-    for offset in range(60):
+    """The first sample evening whose text, in every language, has the program's full name
+    (not only its tag) and HELP as well as STOP; tight evenings give way to the advice."""
+    for offset in range(366):
         day = FIRST_SAMPLE_EVENING + timedelta(days=offset)
         bodies = {lang: renderer.tonight(_person(lang), day).sms.body for lang in LANGUAGES}
-        if all(all(k in body for k in KEYWORDS[lang]) for lang, body in bodies.items()):
+        if all(program_name in body and all(k in body for k in KEYWORDS[lang])
+               for lang, body in bodies.items()):
             return day
     return FIRST_SAMPLE_EVENING
 

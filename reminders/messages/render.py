@@ -23,6 +23,12 @@ from reminders.domain.subscriber import DEFAULT_LANGUAGE, LANGUAGES, Subscriber
 from reminders.messages.environment import environment, localised
 
 MAX_NAME_IN_SMS = 20
+# The nightly footers (templates/sms/nightly.txt.j2), richest first: HELP gives way only when
+# tonight's advice needs the room; STOP never does.
+FULL_FOOTER, HELP_AND_STOP, STOP_ONLY = 2, 1, 0
+# Its first line: the program's name and the greeting, the name alone, or the program's tag.
+GREETING, PROGRAM_NAME, PROGRAM_TAG = 2, 1, 0
+MAX_TAG = 12  # septets of the program's tag (program_tag)
 
 
 class BudgetError(RuntimeError):
@@ -82,6 +88,8 @@ class Renderer:
     def __init__(self, templates_dir: Path, program_name: str, max_segments: int) -> None:
         self.templates_dir = templates_dir
         self.program_name = program_name
+        # What opens every evening's text: the name with the greeting, the tag when tight.
+        self._program = {"program_name": program_name, "program_tag": program_tag(program_name)}
         self.max_segments = max_segments
         env = environment(templates_dir)
         self._languages = {
@@ -92,7 +100,7 @@ class Renderer:
                     "email/nightly.html.j2", "sms/check.txt.j2")))
             for language in LANGUAGES}
         self.library = self._languages[DEFAULT_LANGUAGE].library
-        self._frames: dict[tuple[str, str, bool, bool], int] = {}
+        self._frames: dict[tuple[str, str, int, int], int] = {}
         self._budget = 160 if max_segments == 1 else 153 * max_segments
         # Septets of each item's short wording as sent, and of the barest frame, per language:
         # what `_fits` adds up (an evening's items must fit in every language, so a person
@@ -102,7 +110,7 @@ class Renderer:
                 lang.library.checks, lang.library.routines, lang.library.tips,
                 lang.library.safety) for item in pool}
             for language, lang in self._languages.items()}
-        bare = Wording(("x",) * 4, False, "", False)
+        bare = Wording(("x",) * 4, STOP_ONLY, "", PROGRAM_TAG)
         self._bare = {language: self._frame(lang.sms, language, bare)
                       for language, lang in self._languages.items()}
 
@@ -151,7 +159,7 @@ class Renderer:
             if self._frame(template, sub.language, wording) + sum(map(_septets, wording.texts)
                                                                   ) > budget:
                 continue
-            body = _render_sms(template, wording)
+            body = _render_sms(template, wording, self._program)
             count = count_segments(body)
             if count.encoding == "GSM-7" and count.segments <= self.max_segments:
                 # The items as sent (a translation's á í ó ú lose their accent in GSM-7).
@@ -171,7 +179,7 @@ class Renderer:
                  (short, False, "", False)]
         bodies = [(to_gsm7(template.render(
             check=text, offer=selection.offer, lighter=sub.frequency == "lighter",
-            long_footer=footer, name=who, header=header).strip()), text)
+            long_footer=footer, name=who, header=header, **self._program).strip()), text)
             for text, footer, who, header in forms]
         for limit in (1, self.max_segments):
             for body, text in bodies:
@@ -182,12 +190,12 @@ class Renderer:
 
     def _frame(self, template: Template, language: str, wording: Wording) -> int:
         """Septets the template adds around the four items (greeting, numbering, footer)."""
-        key = (language, wording.name, wording.long_footer, wording.header)
+        key = (language, wording.name, wording.footer, wording.header)
         if key not in self._frames:
             # Four placeholders: with three items the frame is 4 septets smaller ("3. " and a
             # line break fewer, "" for the tip), so this errs on the safe side.
-            blank = Wording(("x",) * 4, wording.long_footer, wording.name, wording.header)
-            self._frames[key] = _septets(_render_sms(template, blank)) - 4
+            blank = Wording(("x",) * 4, wording.footer, wording.name, wording.header)
+            self._frames[key] = _septets(_render_sms(template, blank, self._program)) - 4
         return self._frames[key]
 
     def email(
@@ -219,16 +227,26 @@ def _started(sub: Subscriber) -> date | None:
         return None
 
 
-def _render_sms(template: Template, wording: Wording) -> str:
+def _render_sms(template: Template, wording: Wording, program: dict[str, str]) -> str:
     check, routine, tip, safety = (wording.texts if len(wording.texts) == 4
                                    else (*wording.texts[:2], "", wording.texts[2]))
     return to_gsm7(template.render(
         name=wording.name, header=wording.header, check=check, routine=routine, tip=tip,
-        safety=safety, long_footer=wording.long_footer).strip())
+        safety=safety, footer=wording.footer, **program).strip())
 
 
 def _septets(text: str) -> int:
     return count_segments(text).units
+
+
+def program_tag(program_name: str) -> str:
+    """The program's short tag for a tight evening ("Foot Care Reminders" -> "FootCare"): the
+    name itself when short, else its first two words run together. Carriers expect a recurring
+    text to name its program; the advice must not give way to it."""
+    name = to_gsm7(" ".join(program_name.split()))
+    if len(name) <= MAX_TAG:
+        return name
+    return "".join(word[:1].upper() + word[1:] for word in name.split()[:2])[:MAX_TAG]
 
 
 def sms_name(full_name: str) -> str:
@@ -242,25 +260,31 @@ class Wording:
     """One candidate form of tonight's text."""
 
     texts: tuple[str, ...]  # check, routine, tip, safety
-    long_footer: bool  # "Reply DONE when done, HELP for help, STOP to end." or "Reply STOP..."
+    footer: int  # FULL_FOOTER (DONE, HELP, STOP), HELP_AND_STOP or STOP_ONLY
     name: str  # the first name in the greeting, or ""
-    header: bool  # the greeting line ("Ana, tonight's foot care:")
+    header: int  # GREETING ("Foot Care Reminders: Ana, tonight's foot care:"), PROGRAM_NAME
+    # ("Foot Care Reminders:") or PROGRAM_TAG ("FootCare:")
 
 
 def _variants(selection: Selection, name: str) -> Iterator[Wording]:
-    """Candidate wordings, richest first: shorten the longest item, then the footer, the name,
-    and last the greeting line (the foot check that opens the list says what the text is).
+    """Candidate wordings, richest first: shorten the longest item, then the footer (DONE goes
+    first), the person's name, the greeting, the program's name for its tag, and last HELP.
+    The program (name or tag) and STOP are in every form (carriers expect both in a recurring
+    text); the selection fits the advice beside the barest form, so nothing gives way to them.
 
     A short wording keeps every safety word of its long form (tests/test_content_safety.py),
     so shortening never drops a caution, only words around it.
     """
     items: list[Item] = list(selection.sms_items)
     texts = [i.text for i in items]
-    yield Wording(tuple(texts), True, name, True)
+    yield Wording(tuple(texts), FULL_FOOTER, name, GREETING)
     for index in sorted(range(len(items)), key=lambda i: len(items[i].text), reverse=True):
         texts[index] = items[index].short
-        yield Wording(tuple(texts), True, name, True)
-    yield Wording(tuple(texts), False, name, True)
+        yield Wording(tuple(texts), FULL_FOOTER, name, GREETING)
+    yield Wording(tuple(texts), HELP_AND_STOP, name, GREETING)
     if name:
-        yield Wording(tuple(texts), False, "", True)
-    yield Wording(tuple(texts), False, "", False)
+        yield Wording(tuple(texts), HELP_AND_STOP, "", GREETING)
+    yield Wording(tuple(texts), HELP_AND_STOP, "", PROGRAM_NAME)
+    yield Wording(tuple(texts), HELP_AND_STOP, "", PROGRAM_TAG)
+    yield Wording(tuple(texts), STOP_ONLY, "", PROGRAM_NAME)
+    yield Wording(tuple(texts), STOP_ONLY, "", PROGRAM_TAG)

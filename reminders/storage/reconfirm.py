@@ -37,21 +37,23 @@ def mark(client: Client, year: int, person: str, state: str, now: float) -> None
     client.hset(keys.reconfirm(year), person, f"{state}:{int(now)}")
 
 
-def settle(client: Client, year: int, person: str, state: str, now: float) -> bool:
-    """An unfinished ask ("asking") moves to `state`, once: True for the one caller that moved
-    it (two runs that both see the message sent record it once)."""
+def settle(client: Client, year: int, person: str, state: str, now: float,
+           from_state: str = "asking") -> bool:
+    """An ask in `from_state` (default: unfinished, "asking") moves to `state`, once: True for
+    the one caller that moved it (two runs that both see the message sent record it once; two
+    that both find the 14 days over pause once)."""
     key = keys.reconfirm(year)
     with client.pipeline() as pipe:
         try:
             pipe.watch(key)
             current = codec.text(pipe.hget(key, person))
-            if not current.startswith("asking:"):
+            if not current.startswith(f"{from_state}:"):
                 return False
             pipe.multi()
             pipe.hset(key, person, f"{state}:{int(now)}")
             pipe.execute()
         except WatchError:  # another run changed the year's asks meanwhile: look again
-            return settle(client, year, person, state, now)
+            return settle(client, year, person, state, now, from_state)
     return True
 
 

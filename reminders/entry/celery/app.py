@@ -85,6 +85,10 @@ def _config() -> dict[str, Any]:
                 "schedule": settings.care.sweep_seconds,
                 "options": {"expires": max(1.0, settings.care.sweep_seconds)},
             },
+            # The yearly re-confirmation (entry/celery/care_tasks.py): asked only inside each
+            # person's evening window, so hourly reaches every zone's evening; twice is safe.
+            "reconfirm": {"task": "reminders.reconfirm", "schedule": crontab(minute="7"),
+                          "options": {"expires": 3000.0}},
         },
     }
 

@@ -2,9 +2,10 @@
 escalations whose stage is due), `reminders.escalate` (one new emergency or crisis item, handed
 off by the webhook so the care team hears at once), `reminders.send_checkin` (a silence
 check-in, handed off by the status callback), `reminders.confirm_import` (the console's "ask
-everyone this import left pending": one confirmation text each, paced). Thin: each calls app/
-and maps its errors to a retry; exactly once is the claims' (storage/send_claims.py, the send
-path's), not the broker's."""
+everyone this import left pending": one confirmation text each, paced), `reminders.reconfirm`
+(beat, hourly: the yearly re-confirmation, app/reconfirm.py). Thin: each calls app/ and maps
+its errors to a retry; exactly once is the claims' (storage/send_claims.py, the send path's),
+not the broker's."""
 
 from __future__ import annotations
 
@@ -50,3 +51,13 @@ def send_checkin(self: Task, subscriber_id: str, evening: str) -> str:
     except (CheckinRetry, RedisError) as exc:
         hint = exc.delay if isinstance(exc, CheckinRetry) else None
         raise self.retry(countdown=_backoff(self.request.retries, hint), exc=exc) from None
+
+
+@app.task(name="reminders.reconfirm", ignore_result=True, acks_late=False)
+def reconfirm() -> dict[str, int]:
+    # Two runs at once (a second beat, a CLI run) ask and pause each person once: the year's
+    # claims in storage/reconfirm.py, and the send path's claim under them.
+    done = services().reconfirmations.run(datetime.now(UTC))
+    for problem in done.problems:
+        log.warning("reconfirm: %s", problem)
+    return {"asked": len(done.asked), "paused": len(done.paused)}

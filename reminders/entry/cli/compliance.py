@@ -3,12 +3,15 @@
 what a carrier's or a lawyer's review asks of the program (README, "Compliance").
 
 window-apply moves the people whose evening time is outside their send window (SEND_WINDOW,
-STATE_WINDOWS) to the nearest allowed time: app/windows.py. Run it with --dry-run first.
+STATE_WINDOWS) to the nearest allowed time, and texts each one whose SMS consent is active
+the new time: app/windows.py. Run it with --dry-run first (nothing saved, nothing sent).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from contextlib import nullcontext, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,18 +43,26 @@ def register(sub: Any) -> None:
 
 
 def cmd_window_apply(args: argparse.Namespace, svc: Services) -> int:
-    moved = windows.apply(svc.store, svc.settings.windows, datetime.now(UTC), args.dry_run)
-    if args.json:
-        print_json([item.row() for item in moved])
+    # With --json, stdout is the JSON: the console backend's copy of each text goes to stderr.
+    with redirect_stdout(sys.stderr) if args.json else nullcontext():
+        done = windows.apply(svc.store, svc.settings.windows, datetime.now(UTC), args.dry_run,
+                             notices=svc.time_notices)
+    if args.json:  # told: texted the new time (only when not --dry-run)
+        print_json([{**item.row(), "told": item.sub.id in done.told} for item in done.people])
         return 0
     verb = "would move" if args.dry_run else "moved"
-    for item in moved:
+    for item in done.people:
         row = item.row()
+        told = ", texted" if item.sub.id in done.told else ""
         print(f"{verb} {row['phone'] or row['email']}: {row['time']} -> {row['moves_to']} "
-              f"(window {row['window']})")
-    print(f"{len(moved)} person(s) outside the send window ({svc.settings.windows.describe()})"
-          + ("; nothing changed (--dry-run)" if args.dry_run else ""))
-    return 0
+              f"(window {row['window']}{told})")
+    for problem in done.problems:
+        print(f"warning: {problem}")
+    print(f"{len(done.people)} person(s) outside the send window "
+          f"({svc.settings.windows.describe()})"
+          + ("; nothing changed or sent (--dry-run)" if args.dry_run
+             else f"; {len(done.told)} told by text"))
+    return 1 if done.problems else 0
 
 
 def kit_input(svc: Services) -> kit.KitInput:
@@ -73,7 +84,8 @@ def cmd_registration_kit(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_reconfirm(args: argparse.Namespace, svc: Services) -> int:
-    done = svc.reconfirmations.run(datetime.now(UTC))
+    with redirect_stdout(sys.stderr) if args.json else nullcontext():
+        done = svc.reconfirmations.run(datetime.now(UTC))
     if args.json:
         print_json({"asked": done.asked, "paused": done.paused, "problems": done.problems})
         return 0
