@@ -32,6 +32,7 @@ from reminders.storage.errors import NotFound as NotFound
 from reminders.storage.ids import new_subscriber_id as new_subscriber_id
 from reminders.storage.ids import utcnow as utcnow
 from reminders.storage.lua import script as lua_script
+from reminders.storage.structures import Structures
 from reminders.storage.subscriber_codec import from_hash, to_hash
 from reminders.storage.voice_callers import forget_caller_in, sync_caller_in
 
@@ -41,7 +42,7 @@ MERGE_ATTEMPTS = 60
 MERGE_BACKOFF_CAP = 0.05
 
 
-class Store:
+class Store(Structures):
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
