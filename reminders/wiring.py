@@ -256,7 +256,7 @@ class Services(CareWiring, VoiceWiring):
         return Replies(self.settings.templates_dir)
 
     def inbound(self, now: datetime) -> Inbound:
-        return Inbound(self.store, self.redis, self.settings, self.replies, now,
+        return Inbound(self.store, self.settings, self.replies, now,
                        # (the texted EMAIL booked the inbox's confirmation of the day)
                        on_email_added=lambda sub: self.confirmations.mail(sub, claimed=True),
                        caregivers=self.caregivers(now), on_foot_problem=self._on_foot_problem,
