@@ -195,8 +195,8 @@ class Inbound:
                                           sub, command)
 
     def _preferences(self) -> Preferences:
-        return Preferences(self.store, self.store.redis, self.replies, self._care(), self.now,
-                           self.text, self.on_email_added)
+        return Preferences(self.store, self.replies, self._care(), self.now, self.text,
+                           self.on_email_added)
 
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
         preferences = self._preferences()
