@@ -107,7 +107,7 @@ class Export:
                 yield fhir.temperatures(sub.id, pair.day, self._evening_at(sub, pair.day),
                                         pair.left_c, pair.right_c)
             for problem in foot_problems.open_reports(
-                    sub.id, flags.reports(self.redis, sub, self.now)):
+                    sub.id, flags.reports(self.store, sub, self.now)):
                 if _ms(problem.at) >= self.since_ms:
                     yield fhir.flag(problem)
 

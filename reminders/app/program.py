@@ -92,7 +92,7 @@ class Program:
 
     def _open_hotspot(self, sub: Subscriber, words: str) -> None:
         """One flag per hotspot: a third warm evening while it is open adds no second one."""
-        open_reports = flags.reports(self.redis, sub, self.now)
+        open_reports = flags.reports(self.store, sub, self.now)
         if any(report.get("category") == HOTSPOT for report in open_reports):
             return
         flags.record(self.store, sub, HOTSPOT, str(Level.SAME_DAY), words, self.now)

@@ -80,7 +80,7 @@ def _problems(store: Store, sub: Subscriber, first: date, now: datetime) -> list
     zone = ZoneInfo(sub.timezone)
     closed = [p for p in foot_problems.episodes(store.consent_history(sub.id))
               if _local_day(p.closed_at, zone) >= first]
-    still_open = foot_problems.open_reports(sub.id, flags.reports(store.redis, sub, now))
+    still_open = foot_problems.open_reports(sub.id, flags.reports(store, sub, now))
     return closed + still_open
 
 
