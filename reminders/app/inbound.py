@@ -116,7 +116,7 @@ class Inbound:
         self.store.conversation.add(sub.id, *said)
 
     def _open_reviews(self, reply: str | None) -> None:
-        reviews = Reviews(self.store.redis, self.settings.care)
+        reviews = Reviews(self.store, self.settings.care)
         for kept in self.kept:
             item_id, new = reviews.open(
                 kind=kept.kind, phone=kept.phone, subscriber_id=kept.subscriber,
