@@ -100,7 +100,7 @@ class Inbound:
             reply = None
         self._open_reviews(reply)
         if sub is not None:
-            silence.heard_from(self.store.redis, sub.id, self.now)
+            silence.heard_from(self.store, sub.id, self.now)
             self._remember(sub, body, reply)
         return reply
 
