@@ -178,7 +178,7 @@ class Services(CareWiring, VoiceWiring):
     @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        sender = Sender(self.redis, self.send_path, self.renderer, self.composer,
+        sender = Sender(self.send_path, self.renderer, self.composer,
                         timedelta(minutes=s.late_limit_minutes))
         sender.after_evening = self.weekly.after_evening
         sender.render["voice"] = self._voice_render

@@ -119,7 +119,7 @@ class Dispatcher:
         unreadable: list[guards.Unreadable] = []
         plans = [self._plan(sid, from_epoch(origin), raw, now, report, unreadable)
                  for (sid, origin), raw in zip(batch, raws, strict=True)]
-        guards.count_unreadable(self.redis, "dispatch", unreadable)
+        guards.count_unreadable(self.store, "dispatch", unreadable)
         report.unreadable += len(unreadable)
         to_send = [p for p in plans if p.send]
         if to_send:
