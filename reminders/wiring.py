@@ -247,7 +247,7 @@ class Services(CareWiring, VoiceWiring):
     def dispatcher(self) -> Dispatcher:
         s = self.settings
         # A send task unfinished after the broker's visibility timeout is presumed lost.
-        return Dispatcher(self.redis, timedelta(minutes=s.late_limit_minutes),
+        return Dispatcher(self.store, timedelta(minutes=s.late_limit_minutes),
                           s.dispatch_batch_size, timedelta(seconds=s.visibility_timeout),
                           capacity.Limits.of(s))
 
