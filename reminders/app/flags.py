@@ -15,8 +15,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from reminders.domain.subscriber import Subscriber, now_iso
-from reminders.storage import flags as reports_store
-from reminders.storage.client import Pipeline
 from reminders.storage.subscribers import ConsentEvent, Store
 
 # "Until an operator closes it": the latest date there is, so every evening is before it.
@@ -54,15 +52,6 @@ def record(store: Store, sub: Subscriber, category: str, level: str, words: str,
 def reports(store: Store, sub: Subscriber, now: datetime) -> list[dict[str, str]]:
     """The person's open reports, oldest first; [] once cleared."""
     return store.reports.read(sub.id) if is_open(sub, now) else []
-
-
-def read_in(pipe: Pipeline, subscriber_id: str) -> None:
-    """Queue the read of a person's reports in a caller's pipeline (show/list, batched)."""
-    reports_store.read_in(pipe, subscriber_id)
-
-
-def decoded(sub: Subscriber, raw: list[bytes], now: datetime) -> list[dict[str, str]]:
-    return reports_store.decode(raw) if is_open(sub, now) else []
 
 
 def is_open(sub: Subscriber, now: datetime) -> bool:

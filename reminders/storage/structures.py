@@ -23,6 +23,7 @@ from reminders.storage import (
     names,
     night_stats,
     nights,
+    overview,
     review,
     send_claims,
     sends,
@@ -145,6 +146,10 @@ class CapacityCheck(Bound):
     last_load, claim_refresh = bind(capacity_check.last_load), bind(capacity_check.claim_refresh)
 
 
+class Overviews(Bound):
+    read = bind(overview.read)
+
+
 class Ledgers(Bound):
     """The send ledgers (storage/ledgers.py), each made on this client."""
 
@@ -179,3 +184,4 @@ class Structures:
     night_stats = part(NightStats)
     capacity_check = part(CapacityCheck)
     ledgers = part(Ledgers)
+    overview = part(Overviews)
