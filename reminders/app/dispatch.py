@@ -21,6 +21,8 @@ from datetime import date, datetime, timedelta
 
 from reminders.app import capacity, guards
 from reminders.domain.schedule import from_epoch, local_date_for_instant, next_send_after
+from reminders.domain.subscriber import Subscriber
+from reminders.storage.subscriber_codec import Undecodable
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -112,10 +114,10 @@ class Dispatcher:
         """Plan every claimed person, then do the Redis work in a few pipelined round trips."""
         if not batch:
             return
-        raws = self.store.raw_many([subscriber_id for subscriber_id, _ in batch])
+        people = self.store.read_many([subscriber_id for subscriber_id, _ in batch])
         unreadable: list[guards.Unreadable] = []
-        plans = [self._plan(sid, from_epoch(origin), raw, now, report, unreadable)
-                 for (sid, origin), raw in zip(batch, raws, strict=True)]
+        plans = [self._plan(sid, from_epoch(origin), found, now, report, unreadable)
+                 for (sid, origin), found in zip(batch, people, strict=True)]
         guards.count_unreadable(self.store, "dispatch", unreadable)
         report.unreadable += len(unreadable)
         to_send = [p for p in plans if p.send]
@@ -134,10 +136,11 @@ class Dispatcher:
             # Reschedule only who was handed over; the rest come back when their claim expires.
             self.store.due.finish([(p.subscriber_id, p.next_score) for p in done])
 
-    def _plan(self, subscriber_id: str, due: datetime, raw: dict[bytes, bytes], now: datetime,
-              report: DispatchReport, unreadable: list[guards.Unreadable]) -> Plan:
+    def _plan(self, subscriber_id: str, due: datetime, found: Subscriber | Undecodable | None,
+              now: datetime, report: DispatchReport, unreadable: list[guards.Unreadable]
+              ) -> Plan:
         try:
-            sub, tz = guards.readable(raw, subscriber_id) if raw else (None, None)
+            sub, tz = guards.readable(found, subscriber_id) if found is not None else (None, None)
         except guards.Unreadable as exc:
             # Kept in the schedule, a day on: fixing the record (`set`) reschedules it.
             unreadable.append(exc)

@@ -164,8 +164,8 @@ class Export:
                 unknown = sorted(people - self.existing.keys())
                 if len(self.existing) + len(unknown) > KNOWN_PEOPLE:
                     self.existing.clear()  # bounded: a million people never sit here
-                for person, raw in zip(unknown, self.store.raw_many(unknown), strict=True):
-                    self.existing[person] = bool(raw)
+                for person, found in zip(unknown, self.store.exist_many(unknown), strict=True):
+                    self.existing[person] = found
                 kept = {p for p in people if self.existing.get(p)}
             yield from ((eid, e) for eid, e in page if whose(e) in kept)
 

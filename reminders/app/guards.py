@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from reminders.domain.subscriber import DECODE_ERRORS, Subscriber
 from reminders.storage import counters
-from reminders.storage.subscriber_codec import person_from
+from reminders.storage.subscriber_codec import Undecodable
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -35,20 +35,21 @@ class Unreadable(Exception):
         super().__init__(self.reason)
 
 
-def readable(raw: dict[bytes, bytes] | dict[str, str], subscriber_id: str
+def readable(found: Subscriber | Undecodable, subscriber_id: str
              ) -> tuple[Subscriber, ZoneInfo]:
-    """The person in a non-empty hash, with their zone loaded; Unreadable if either fails."""
+    """The stored person with their zone loaded; Unreadable if either fails."""
+    if isinstance(found, Undecodable):
+        raise Unreadable(subscriber_id, found.error) from found.error
     try:
-        sub = person_from(raw, subscriber_id)
-        return sub, ZoneInfo(sub.timezone)
+        return found, ZoneInfo(found.timezone)
     except DECODE_ERRORS as exc:
         raise Unreadable(subscriber_id, exc) from exc
 
 
 def load(store: Store, subscriber_id: str) -> tuple[Subscriber, ZoneInfo] | None:
     """`readable` for a stored person; None when they are gone (forgotten)."""
-    raw = store.raw(subscriber_id)
-    return readable(raw, subscriber_id) if raw else None
+    found = store.read(subscriber_id)
+    return readable(found, subscriber_id) if found is not None else None
 
 
 def count_unreadable(store: Store, where: str,

@@ -51,11 +51,11 @@ def recount(store: Store, now: datetime) -> tally.Drift:
 
     def pages() -> Iterator[list[str]]:
         page: list[str] = []
-        for subscriber_id, raw in store.hashes():
-            if not raw:
+        for subscriber_id, found in store.records():
+            if found is None:
                 continue  # forgotten between the SCAN and the read
             try:
-                guards.readable(raw, subscriber_id)
+                guards.readable(found, subscriber_id)
             except guards.Unreadable:
                 bad.append(subscriber_id)
             page.append(subscriber_id)
