@@ -138,7 +138,7 @@ def run(ctx: Context) -> list[Row]:
                      for k in client.scan_iter(match=keys.NAMES_PREFIX + "*")) / N
     per_person = (int(client.info("memory")["used_memory"]) - before_memory) / N
     svc = build(load_settings(ctx.env(), dotenv=False))
-    operators.add(client, "bench@example.org", PASSWORD, now, "bench")
+    operators.add(Store(client), "bench@example.org", PASSWORD, now, "bench")
 
     count_times, count_redis = timed(client, lambda: capacity.due_load(client, now), 3)
     results: dict[str, tuple[list[float], float]] = {}

@@ -62,7 +62,7 @@ def ask(store: Store, confirmations: Confirmations, ids: list[str], operator: st
         if texted or mailed:
             send_claims.finish(store.redis, SCOPE, key, "sent")
             asked.sent.append(sub.handle())
-            audit.record(store.redis, operator, "console_confirm", sub.id)
+            audit.record(store, operator, "console_confirm", sub.id)
         else:
             send_claims.release(store.redis, SCOPE, key)
             asked.problems += problems or [f"{sub.handle()}: nothing to send"]

@@ -103,7 +103,7 @@ class Export:
             for day, record in zip(days, nights.read_many(self.redis, sub.id, days),
                                    strict=True):
                 yield from self._evening(sub, day, record)
-            for pair in temperature_pairs(self.redis, sub, date.min):
+            for pair in temperature_pairs(self.store, sub, date.min):
                 yield fhir.temperatures(sub.id, pair.day, self._evening_at(sub, pair.day),
                                         pair.left_c, pair.right_c)
             for problem in foot_problems.open_reports(

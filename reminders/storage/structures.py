@@ -16,6 +16,7 @@ from reminders.storage import (
     counters,
     due_index,
     heard,
+    imports,
     inbox,
     inflight,
     ledgers,
@@ -23,6 +24,7 @@ from reminders.storage import (
     names,
     night_stats,
     nights,
+    operators,
     overview,
     review,
     send_claims,
@@ -146,6 +148,24 @@ class CapacityCheck(Bound):
     last_load, claim_refresh = bind(capacity_check.last_load), bind(capacity_check.claim_refresh)
 
 
+class Operators(Bound):
+    """Console accounts, sessions and failed logins (storage/operators.py)."""
+
+    get, put, remove = bind(operators.get), bind(operators.put), bind(operators.remove)
+    all_records, session = bind(operators.all_records), bind(operators.session)
+    open_session, close_session = bind(operators.open_session), bind(operators.close_session)
+    count_attempt, uncount_address = bind(operators.count_attempt), bind(operators.uncount_address)
+    forget_failures = bind(operators.forget_failures)
+
+
+class Imports(Bound):
+    create, claim, get = bind(imports.create), bind(imports.claim), bind(imports.get)
+    append_file, read_file = bind(imports.append_file), bind(imports.read_file)
+    update, finish = bind(imports.update), bind(imports.finish)
+    add_errors = bind(imports.add_errors)
+    errors, recent = bind(imports.errors), bind(imports.recent)
+
+
 class Overviews(Bound):
     read = bind(overview.read)
 
@@ -185,3 +205,5 @@ class Structures:
     capacity_check = part(CapacityCheck)
     ledgers = part(Ledgers)
     overview = part(Overviews)
+    operators = part(Operators)
+    imports = part(Imports)

@@ -48,13 +48,13 @@ class ImportViews:
         if upload is None or not upload.filename:
             return self.import_page("Choose a CSV file to upload.", 400)
         now = datetime.now(UTC)
-        job_id = import_jobs.upload(self.svc.redis, g.operator, upload.filename, upload.stream,
+        job_id = import_jobs.upload(self.svc.store, g.operator, upload.filename, upload.stream,
                                     now)
         try:
             self.producer.send_task(TASK, args=(job_id,))
         except OperationalError as exc:
             log.error("import %s not handed to a worker: %s", job_id, exc)
-            import_jobs.refuse(self.svc.redis, job_id, "The import could not be handed to a "
+            import_jobs.refuse(self.svc.store, job_id, "The import could not be handed to a "
                                "worker (the broker did not answer). Upload the file again.",
                                now)
         return redirect(url_for("console.import_job", job_id=job_id), 303)
