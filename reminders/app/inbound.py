@@ -200,8 +200,7 @@ class Inbound:
 
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
         preferences = self._preferences()
-        program = Program(self.store, self.store.redis, self.replies, self._care(), self.now,
-                          self._hotspot)
+        program = Program(self.store, self.replies, self._care(), self.now, self._hotspot)
         return {**preferences.handlers(), "care": self._care_or_weekly,
                 "weekly": self._care_or_weekly, "frequency": program.frequency,
                 "temp": lambda sub, command: program.temp(sub, command,

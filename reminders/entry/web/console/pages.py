@@ -65,7 +65,7 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
         values=values or form_values(info), error=error, settable=preferences.SETTABLE,
         consent=list(reversed(svc.store.consent_history(sub.id))), nights=nights,
         chart=charts.person_chart(nights), preview=preview,
-        temps=program.temperature_history(svc.redis, sub),
+        temps=program.temperature_history(svc.store, sub),
         messages=history.messages(svc.redis, sub, now), reviews=svc.reviews.of_person(sub)
     ), status
 
