@@ -21,6 +21,7 @@ from reminders.storage import (
     inflight,
     ledgers,
     limits,
+    message_index,
     names,
     night_stats,
     nights,
@@ -166,6 +167,10 @@ class Imports(Bound):
     errors, recent = bind(imports.errors), bind(imports.recent)
 
 
+class MessageIndex(Bound):
+    target = bind(message_index.target)
+
+
 class Overviews(Bound):
     read = bind(overview.read)
 
@@ -207,3 +212,4 @@ class Structures:
     overview = part(Overviews)
     operators = part(Operators)
     imports = part(Imports)
+    message_index = part(MessageIndex)
