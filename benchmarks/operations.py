@@ -140,7 +140,7 @@ def run(ctx: Context) -> list[Row]:
     svc = build(load_settings(ctx.env(), dotenv=False))
     operators.add(Store(client), "bench@example.org", PASSWORD, now, "bench")
 
-    count_times, count_redis = timed(client, lambda: capacity.due_load(client, now), 3)
+    count_times, count_redis = timed(client, lambda: capacity.due_load(Store(client), now), 3)
     results: dict[str, tuple[list[float], float]] = {}
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, create_app(svc), threaded=True)

@@ -84,7 +84,7 @@ class Dispatcher:
         self.store.counters.record_lag(report.lag_seconds)
         if self.capacity_limits is not None and time.monotonic() >= self._capacity_due:
             self._capacity_due = time.monotonic() + capacity.CHECK_PERIOD_SECONDS
-            capacity.check(self.store.redis, self.capacity_limits, now)
+            capacity.check(self.store, self.capacity_limits, now)
         return report
 
     def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport,

@@ -47,7 +47,7 @@ class Tonight:
 def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14,
             page: int = 1) -> Tonight:
     now = now.astimezone(UTC)
-    load = capacity.due_load(store.redis, now, LOAD_AGE, keep=False)
+    load = capacity.due_load(store, now, LOAD_AGE, keep=False)
     hour = datetime.fromtimestamp(load.first, UTC)
     minutes = load.counts
     starts = [hour + timedelta(hours=n) for n in range(HOURS)]
@@ -63,5 +63,5 @@ def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14,
     return Tonight(list(describe_all(store, soon, now)), soon_total,
                    list(zip(starts, per_hour, strict=True)),
                    stats.compute(store.redis, nights, now),
-                   capacity.forecast(store.redis, settings, None, now, load),
+                   capacity.forecast(store, settings, None, now, load),
                    datetime.fromtimestamp(load.counted_at, UTC), page, pages)

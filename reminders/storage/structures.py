@@ -34,6 +34,7 @@ from reminders.storage import (
     tally,
     temps,
     unreachable,
+    voice_callers,
 )
 from reminders.storage import flags as reports
 from reminders.storage.bound import Bound, bind, part
@@ -171,6 +172,10 @@ class MessageIndex(Bound):
     target = bind(message_index.target)
 
 
+class VoiceCallers(Bound):
+    next_instants = bind(voice_callers.next_instants)
+
+
 class Overviews(Bound):
     read = bind(overview.read)
 
@@ -213,3 +218,4 @@ class Structures:
     operators = part(Operators)
     imports = part(Imports)
     message_index = part(MessageIndex)
+    voice_callers = part(VoiceCallers)
