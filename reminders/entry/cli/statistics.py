@@ -36,7 +36,7 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
         raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
     drift = stats.recount(svc.store, datetime.now(UTC)) if args.recount else None
     result = stats.compute(svc.redis, args.days)
-    result["loop"] = loop_stats.figures(svc.redis, datetime.now(UTC))
+    result["loop"] = loop_stats.figures(svc.store, datetime.now(UTC))
     if args.windows:  # a read of every record: only when asked
         result["outside_window"] = [item.row() for item in
                                     windows.outside(svc.store.all(), svc.settings.windows)]

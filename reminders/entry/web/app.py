@@ -69,7 +69,7 @@ class Webhooks:
         self.auth = WebhookAuth(s.public_url, s.twilio_auth_token,
                                 dict(s.twilio_webhook_shared_keys))
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(RedisCollector(svc.redis))
+        self.registry.register(RedisCollector(svc.store))
 
     def _ours(self, fields: dict[str, str], to_us: bool) -> None:
         """Our account, and (a text) our number: else 403, whatever the signature says."""

@@ -23,7 +23,7 @@ def register(bp: Blueprint, svc: Services) -> None:
         return render_template("console/inbox.html", operator=g.operator, rows=rows,
                                show_all=show_all, outcomes=OUTCOMES,
                                unreachable=inbox_view.unreachable_people(svc.store),
-                               figures=loop_stats.figures(svc.redis, now))
+                               figures=loop_stats.figures(svc.store, now))
 
     def take(item_id: str) -> Any:
         try:
