@@ -14,7 +14,6 @@ from reminders.app.confirmations import Confirmations
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.settings import Settings
-from reminders.storage import send_claims
 from reminders.storage.subscribers import Store
 
 SCOPE = "confirm"
@@ -54,17 +53,17 @@ def ask(store: Store, confirmations: Confirmations, ids: list[str], operator: st
         if sub is None or "pending" not in (sub.sms_status, sub.email_status):
             continue
         key = f"{sub.id}:{now.date().isoformat()}"
-        if not send_claims.claim(store.redis, SCOPE, key):
+        if not store.send_claims.claim(SCOPE, key):
             asked.already.append(sub.handle())
             continue
         texted, mailed = confirmations.text(sub), confirmations.mail(sub)
         problems = [a.problem for a in (texted, mailed) if a.problem]
         if texted or mailed:
-            send_claims.finish(store.redis, SCOPE, key, "sent")
+            store.send_claims.finish(SCOPE, key, "sent")
             asked.sent.append(sub.handle())
             audit.record(store, operator, "console_confirm", sub.id)
         else:
-            send_claims.release(store.redis, SCOPE, key)
+            store.send_claims.release(SCOPE, key)
             asked.problems += problems or [f"{sub.handle()}: nothing to send"]
     return asked
 
