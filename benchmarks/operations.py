@@ -154,7 +154,7 @@ def run(ctx: Context) -> list[Row]:
             results[label] = timed(client, _getter(http, base + path), REPEAT)
     finally:
         server.shutdown()
-    results["stats"] = timed(client, lambda: stats.compute(client, 7, now), REPEAT)
+    results["stats"] = timed(client, lambda: stats.compute(Store(client), 7, now), REPEAT)
 
     recount_started = time.perf_counter()
     drift = stats.recount(svc.store, now)

@@ -62,6 +62,6 @@ def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14,
             if (sub := store.get(subscriber_id)) is not None]
     return Tonight(list(describe_all(store, soon, now)), soon_total,
                    list(zip(starts, per_hour, strict=True)),
-                   stats.compute(store.redis, nights, now),
+                   stats.compute(store, nights, now),
                    capacity.forecast(store, settings, None, now, load),
                    datetime.fromtimestamp(load.counted_at, UTC), page, pages)
