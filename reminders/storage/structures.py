@@ -27,6 +27,7 @@ from reminders.storage import (
     nights,
     operators,
     overview,
+    reconfirm,
     review,
     send_claims,
     sends,
@@ -176,6 +177,11 @@ class VoiceCallers(Bound):
     next_instants = bind(voice_callers.next_instants)
 
 
+class Reconfirm(Bound):
+    claim, release, mark = bind(reconfirm.claim), bind(reconfirm.release), bind(reconfirm.mark)
+    settle, read, asked = bind(reconfirm.settle), bind(reconfirm.read), bind(reconfirm.asked)
+
+
 class Overviews(Bound):
     read = bind(overview.read)
 
@@ -219,3 +225,4 @@ class Structures:
     imports = part(Imports)
     message_index = part(MessageIndex)
     voice_callers = part(VoiceCallers)
+    reconfirm = part(Reconfirm)
