@@ -118,7 +118,7 @@ def register(bp: Blueprint, svc: Services) -> None:
             "Cache-Control": "no-store"})
 
     def analytics_page() -> Any:
-        found = analytics.compute(svc.redis, datetime.now(UTC))
+        found = analytics.compute(svc.store, datetime.now(UTC))
         return render_template("console/analytics.html", operator=g.operator, a=found,
                                chart=charts.retention_chart(found["retention"]))
 
