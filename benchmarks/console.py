@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
             started = time.perf_counter()
             seed(svc, n, now)
             print(f"wrote {n} people in {time.perf_counter() - started:.1f} s")
-            operators.add(svc.redis, "bench@example.org", "bench password 123", now, "bench")
+            operators.add(svc.store, "bench@example.org", "bench password 123", now, "bench")
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines
             server = make_server("127.0.0.1", 0, create_app(svc), threaded=True)
             threading.Thread(target=server.serve_forever, daemon=True).start()

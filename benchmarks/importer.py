@@ -36,10 +36,10 @@ from reminders.settings import load_settings
 from reminders.wiring import build
 svc = build(load_settings())
 with open(sys.argv[1], "rb") as file:
-    job_id = import_jobs.upload(svc.redis, "bench@example.org", "bench.csv", file,
+    job_id = import_jobs.upload(svc.store, "bench@example.org", "bench.csv", file,
                                 datetime.now(UTC))
 started = time.monotonic()
-state = import_jobs.run(svc.redis, svc.store, svc.settings, job_id)
+state = import_jobs.run(svc.store, svc.settings, job_id)
 seconds = time.monotonic() - started
 job = svc.redis.hgetall("fc:import:" + job_id)
 print(json.dumps({"state": state, "seconds": seconds,

@@ -138,9 +138,9 @@ def run(ctx: Context) -> list[Row]:
                      for k in client.scan_iter(match=keys.NAMES_PREFIX + "*")) / N
     per_person = (int(client.info("memory")["used_memory"]) - before_memory) / N
     svc = build(load_settings(ctx.env(), dotenv=False))
-    operators.add(client, "bench@example.org", PASSWORD, now, "bench")
+    operators.add(Store(client), "bench@example.org", PASSWORD, now, "bench")
 
-    count_times, count_redis = timed(client, lambda: capacity.due_load(client, now), 3)
+    count_times, count_redis = timed(client, lambda: capacity.due_load(Store(client), now), 3)
     results: dict[str, tuple[list[float], float]] = {}
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, create_app(svc), threaded=True)
@@ -154,7 +154,7 @@ def run(ctx: Context) -> list[Row]:
             results[label] = timed(client, _getter(http, base + path), REPEAT)
     finally:
         server.shutdown()
-    results["stats"] = timed(client, lambda: stats.compute(client, 7, now), REPEAT)
+    results["stats"] = timed(client, lambda: stats.compute(Store(client), 7, now), REPEAT)
 
     recount_started = time.perf_counter()
     drift = stats.recount(svc.store, now)

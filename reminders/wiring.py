@@ -179,7 +179,7 @@ class Services(CareWiring, VoiceWiring):
     @cached_property
     def sender(self) -> Sender:
         s = self.settings
-        sender = Sender(self.redis, self.send_path, self.renderer, self.composer,
+        sender = Sender(self.send_path, self.renderer, self.composer,
                         timedelta(minutes=s.late_limit_minutes))
         sender.after_evening = self.weekly.after_evening
         sender.render["voice"] = self._voice_render
@@ -252,7 +252,7 @@ class Services(CareWiring, VoiceWiring):
     def dispatcher(self) -> Dispatcher:
         s = self.settings
         # A send task unfinished after the broker's visibility timeout is presumed lost.
-        return Dispatcher(self.redis, timedelta(minutes=s.late_limit_minutes),
+        return Dispatcher(self.store, timedelta(minutes=s.late_limit_minutes),
                           s.dispatch_batch_size, timedelta(seconds=s.visibility_timeout),
                           capacity.Limits.of(s))
 
@@ -261,7 +261,7 @@ class Services(CareWiring, VoiceWiring):
         return Replies(self.settings.templates_dir)
 
     def inbound(self, now: datetime) -> Inbound:
-        return Inbound(self.store, self.redis, self.settings, self.replies, now,
+        return Inbound(self.store, self.settings, self.replies, now,
                        # (the texted EMAIL booked the inbox's confirmation of the day)
                        on_email_added=lambda sub: self.confirmations.mail(sub, claimed=True),
                        caregivers=self.caregivers(now), on_foot_problem=self._on_foot_problem,

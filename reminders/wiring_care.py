@@ -48,7 +48,7 @@ class CareWiring:
 
     @cached_property
     def reviews(self) -> Reviews:
-        return Reviews(self.redis, self.settings.care)
+        return Reviews(self.store, self.settings.care)
 
     @cached_property
     def silence(self) -> Silence:

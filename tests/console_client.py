@@ -22,7 +22,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def add_operator(svc: Services, email: str = OPERATOR, password: str = PASSWORD) -> None:
-    operators.add(svc.redis, email, password, datetime.now(UTC), by="test")
+    operators.add(svc.store, email, password, datetime.now(UTC), by="test")
 
 
 def csrf_of(html: str) -> str:

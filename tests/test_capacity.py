@@ -79,7 +79,7 @@ def test_the_queue_carries_over_from_minute_to_minute() -> None:
 
 
 def test_forecast_counts_the_people_due_in_each_minute(evening: Services) -> None:
-    result = capacity.forecast(evening.redis, LIMITS, None, NOW)
+    result = capacity.forecast(evening.store, LIMITS, None, NOW)
     assert rows(result) == EXPECTED
     assert (result.at_risk, result.mps, result.late_limit_minutes) == (True, 0.1, 5)
     assert (result.people, result.segments) == (23, 46)
@@ -92,7 +92,7 @@ def test_the_backlog_counts_in_the_first_minute(evening: Services) -> None:
     with evening.redis.pipeline() as pipe:
         due_index.schedule_in(pipe, "late", utc(1, 10).timestamp())
         pipe.execute()
-    result = capacity.forecast(evening.redis, LIMITS, None, NOW + timedelta(seconds=20))
+    result = capacity.forecast(evening.store, LIMITS, None, NOW + timedelta(seconds=20))
     first = result.minutes[0]
     # 3 people x 2 segments from 01:30: the last starts 40 s in; the queue is empty by 02:00.
     assert (first.minute_utc, first.people, first.segments, first.last_out_utc) == (
@@ -102,14 +102,14 @@ def test_the_backlog_counts_in_the_first_minute(evening: Services) -> None:
 
 def test_a_date_places_people_at_their_time_of_day_on_that_evening(evening: Services) -> None:
     # The evening of Jan 20 in Chicago: the window starts at noon there (18:00 UTC).
-    result = capacity.forecast(evening.redis, LIMITS, date(2027, 1, 20), NOW)
+    result = capacity.forecast(evening.store, LIMITS, date(2027, 1, 20), NOW)
     assert rows(result) == [(minute.replace(day=21), *rest)
                             for (minute, *rest) in [
                                 (utc(2, 0), 12, 24, utc(2, 3, 40, day=21), 220.0, False),
                                 (utc(2, 1), 10, 20, utc(2, 7, 0, day=21), 360.0, True),
                                 (utc(2, 30), 1, 2, utc(2, 30, day=21), 0.0, False)]]
     with pytest.raises(InvalidInput, match="in the past"):
-        capacity.forecast(evening.redis, LIMITS, date(2027, 1, 13), NOW)
+        capacity.forecast(evening.store, LIMITS, date(2027, 1, 13), NOW)
 
 
 def test_cli_json_and_table(base_env: dict[str, str], redis_client: redis.Redis) -> None:
@@ -209,14 +209,14 @@ def test_carrier_limits_put_tonight_at_risk(evening: Services) -> None:
     mix = (("tmobile", 0.5), ("att", 0.5))
     fast = capacity.Limits(mps=100, segments_per_person=2, late_limit_minutes=5, zone=ZONE,
                            carrier_mix=mix)
-    plain = capacity.forecast(evening.redis, fast, None, NOW)
+    plain = capacity.forecast(evening.store, fast, None, NOW)
     assert not plain.at_risk
     assert [(c.carrier, c.segments, c.at_risk) for c in plain.carriers] == [
         ("tmobile", 23, False), ("att", 23, False)]
     limited = capacity.Limits(mps=100, segments_per_person=2, late_limit_minutes=5, zone=ZONE,
                               carrier_mix=mix, carrier_daily_caps=(("tmobile", 20),),
                               carrier_mps=(("att", 0.05),))
-    result = capacity.forecast(evening.redis, limited, None, NOW)
+    result = capacity.forecast(evening.store, limited, None, NOW)
     tmobile, att = result.carriers
     assert result.at_risk and not any(m.at_risk for m in result.minutes)
     assert (tmobile.over_cap, tmobile.late, tmobile.daily_cap) == (True, False, 20)

@@ -265,7 +265,7 @@ def test_flags_are_counted_in_stats_and_metrics(person: Services, cli: Cli) -> N
     stats = json.loads(cli("stats", "--json").stdout)
     assert stats["subscribers"]["flags_open"] == 1
     registry = CollectorRegistry()
-    registry.register(RedisCollector(person.redis))
+    registry.register(RedisCollector(person.store))
     scraped = generate_latest(registry).decode()
     assert 'reminders_flags_total{category="infection"} 1.0' in scraped
     assert 'reminders_flags_total{category="wound"} 0.0' in scraped

@@ -125,7 +125,7 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
 
     soon = (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
     zone, local = demo_zone(soon)
-    capacity.due_load(svc.redis, datetime.now(UTC))  # the dispatcher's periodic check
+    capacity.due_load(svc.store, datetime.now(UTC))  # the dispatcher's periodic check
     for n in range(3):
         enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{4000 + n:04d}",
                                                  name=f"Soon {n}", confirmed=True,
@@ -137,7 +137,7 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
     before = console.get("/console/").get_data(as_text=True)
     assert f"Due now (within the hour): {int(ana_soon)}" in before and "as counted at" in before
     assert all(f"Soon {n}" in before for n in range(3))
-    capacity.due_load(svc.redis, datetime.now(UTC))  # the dispatcher's next check
+    capacity.due_load(svc.store, datetime.now(UTC))  # the dispatcher's next check
     body = console.get("/console/").get_data(as_text=True)
     assert f"Due now (within the hour): {3 + ana_soon}" in body
     assert all(f"Soon {n}" in body for n in range(3))
@@ -188,7 +188,7 @@ def test_a_persons_delivery_report_downloads_as_csv(console: Console,
     today = now.astimezone(ZoneInfo(sub.timezone)).date()
     svc.sender.deliver(sub.id, today, now, ignore_late=True)
     sid = nights.read(svc.redis, sub.id, today)["sms_id"]
-    assert delivery_status.advance(svc.redis, sid, "undelivered", "30003")[0]
+    assert delivery_status.advance(svc.store, sid, "undelivered", "30003")[0]
     svc.inbound(now).handle(PHONE, "7")
     page = console.get(f"/console/people/{PHONE}").get_data(as_text=True)
     assert "deliveries.csv?days=90" in page

@@ -55,7 +55,7 @@ def test_no_upload_or_page_of_the_import_gives_a_5xx(console_services: Services)
         job_id = response.headers["Location"].rsplit("/", 1)[1]
         job = imports.get(svc.redis, job_id) or {}
         assert job["state"] == "queued" and "\n" not in job["file"] and len(job["file"]) <= 120
-        assert import_jobs.run(svc.redis, svc.store, svc.settings, job_id) in ("done", "failed")
+        assert import_jobs.run(svc.store, svc.settings, job_id) in ("done", "failed")
         page = console.get(f"/console/import/{job_id}")
         assert page.status_code == 200 and b"Traceback" not in page.data
 

@@ -101,12 +101,12 @@ def test_the_console_import_runs_on_a_worker_with_progress_report_pages_and_an_a
 def test_a_file_that_is_not_csv_imports_nothing_and_says_why(
         console: Console, console_services: Services) -> None:
     svc = console_services
-    job_id = import_jobs.upload(svc.redis, OPERATOR, "x.csv",
+    job_id = import_jobs.upload(svc.store, OPERATOR, "x.csv",
                                 # a picture after a good row: not UTF-8, UTF-16, Windows-1252
                                 io.BytesIO(b"phone\n+13125550160\n\x89PNG\r\n\x1a\n\x00\x00"
                                            b"\x00\rIHDR\x00\x01\x02\x90\n"), datetime.now(UTC))
     people = svc.redis.keys("fc:sub:*")
-    assert import_jobs.run(svc.redis, svc.store, svc.settings, job_id) == "failed"
+    assert import_jobs.run(svc.store, svc.settings, job_id) == "failed"
     assert svc.redis.keys("fc:sub:*") == people  # row 2 was good: still not imported
     page = console.get(f"/console/import/{job_id}").get_data(as_text=True)
     assert "Nothing imported: x.csv is not a UTF-8 CSV file" in page
@@ -118,11 +118,11 @@ def test_a_file_that_is_not_csv_imports_nothing_and_says_why(
 
 def test_a_job_delivered_twice_runs_once(console_services: Services) -> None:
     svc = console_services
-    job_id = import_jobs.upload(svc.redis, OPERATOR, "twice.csv",
+    job_id = import_jobs.upload(svc.store, OPERATOR, "twice.csv",
                                 io.BytesIO(b"phone,confirmed\n+13125550161,yes\n"),
                                 datetime.now(UTC))
-    assert import_jobs.run(svc.redis, svc.store, svc.settings, job_id) == "done"
-    assert import_jobs.run(svc.redis, svc.store, svc.settings, job_id) == ""
+    assert import_jobs.run(svc.store, svc.settings, job_id) == "done"
+    assert import_jobs.run(svc.store, svc.settings, job_id) == ""
     assert audit_lines(svc) == [f"{OPERATOR}: twice.csv: imported 1, unchanged 0, failed 0 "
                                 "(1 rows)"]
 
@@ -131,7 +131,7 @@ def test_a_job_nobody_runs_is_shown_stalled_not_forever_in_progress(
         console: Console, console_services: Services) -> None:
     svc = console_services
     long_ago = datetime.now(UTC) - timedelta(seconds=import_jobs.STALLED_SECONDS + 60)
-    job_id = import_jobs.upload(svc.redis, OPERATOR, "lost.csv", io.BytesIO(b"phone\n"),
+    job_id = import_jobs.upload(svc.store, OPERATOR, "lost.csv", io.BytesIO(b"phone\n"),
                                 long_ago)
     page = console.get(f"/console/import/{job_id}").get_data(as_text=True)
     assert "This import stopped" in page and 'http-equiv="refresh"' not in page

@@ -73,7 +73,7 @@ def test_metrics_count_sends_errors_and_inbound(twilio_services: Services,
         web.text(PHONE, "7/10")
         import requests
 
-        capacity.check(svc.redis, capacity.Limits.of(svc.settings), datetime.now(UTC))
+        capacity.check(svc.store, capacity.Limits.of(svc.settings), datetime.now(UTC))
         body = requests.get(base + "/metrics", timeout=10).text
     assert 'reminders_deliveries_total{channel="sms",outcome="sent"} 1.0' in body
     assert 'reminders_deliveries_total{channel="sms",outcome="failed"} 1.0' in body
@@ -111,7 +111,7 @@ def test_a_scrape_costs_the_same_whatever_the_population(twilio_services: Servic
                                                      confirmed=True))
         status, many = _scrape_commands(svc, base)
         assert status == 200 and many == few <= 8, (few, many)
-        capacity.check(svc.redis, capacity.Limits.of(svc.settings), datetime.now(UTC))
+        capacity.check(svc.store, capacity.Limits.of(svc.settings), datetime.now(UTC))
         import requests
 
         body = requests.get(base + "/metrics", timeout=10).text

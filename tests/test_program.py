@@ -178,7 +178,7 @@ def _flags(svc: Services, sub: Subscriber) -> list[dict[str, str]]:
     from reminders.app import flags
     fresh = svc.store.get(sub.id)
     assert fresh is not None
-    return flags.reports(svc.redis, fresh, datetime.now(UTC))
+    return flags.reports(svc.store, fresh, datetime.now(UTC))
 
 
 @pytest.mark.parametrize(("language", "first", "second"), [

@@ -87,12 +87,12 @@ def test_weekly_summary_mentions_less_and_the_temperature_gap(
         temps.save(svc.redis, sub.id, summary - timedelta(days=n), Reading(30.0, 30.0 + gap,
                                                                             Unit.C))
     temps.save(svc.redis, sub.id, summary - timedelta(days=20), Reading(30.0, 34.0, Unit.C))
-    facts = week_facts(svc.redis, sub, summary)
+    facts = week_facts(svc.store, sub, summary)
     assert facts.temp_gaps == (2.5, 0.6)
     for language, less, gap in (("en", "Reply LESS", "0.6 to 2.5 C"),
                                 ("es", "Responda MENOS", "0.6 a 2.5 C")):
         body = svc.weekly.texts.in_language(language).person_sms(facts)
         assert gap in body and less in body, body
     lighter = svc.store.save(sub, sub.with_changes(frequency="lighter"), [], datetime.now(UTC))
-    body = svc.weekly.texts.person_sms(week_facts(svc.redis, lighter, summary))
+    body = svc.weekly.texts.person_sms(week_facts(svc.store, lighter, summary))
     assert "LESS" not in body and "2.5 C" in body, body

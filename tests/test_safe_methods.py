@@ -65,7 +65,7 @@ def import_job(svc: Services) -> str:
     jobs = imports.recent(svc.redis)
     if jobs:
         return jobs[0][0]
-    return import_jobs.upload(svc.redis, OPERATOR, "people.csv",
+    return import_jobs.upload(svc.store, OPERATOR, "people.csv",
                               io.BytesIO(b"phone\n+13125550199\n"), datetime.now(UTC))
 
 

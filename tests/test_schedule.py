@@ -12,6 +12,7 @@ from reminders.app.dispatch import Dispatcher
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.schedule import next_send_after, send_instant, upcoming
 from reminders.storage import due_index, keys, nights
+from reminders.storage.subscribers import Store
 from reminders.wiring import Services
 from tests.conftest import make_services, run_threads
 
@@ -76,7 +77,7 @@ def test_dispatcher_sends_the_repeated_hour_once(base_env: dict[str, str]) -> No
         # The (console) sender runs at once, as a worker would, and settles the evening.
         svc.sender.deliver(i, d, first + timedelta(seconds=6))
 
-    dispatcher = Dispatcher(svc.redis, timedelta(minutes=90))
+    dispatcher = Dispatcher(svc.store, timedelta(minutes=90))
     dispatcher.tick(first - timedelta(seconds=1), collect)
     assert sent == []
     dispatcher.tick(first + timedelta(seconds=5), collect)
@@ -92,7 +93,7 @@ def test_an_evening_whose_task_was_lost_is_handed_out_again(console_services: Se
     due = utc(2027, 1, 10, 2, 0)
     sub_id = _enrol_at(svc, "+13125550142", "America/Chicago", "20:00", due - timedelta(hours=1))
     handed: list[tuple[str, date]] = []
-    dispatcher = Dispatcher(svc.redis, timedelta(minutes=90), grace=timedelta(minutes=5))
+    dispatcher = Dispatcher(svc.store, timedelta(minutes=90), grace=timedelta(minutes=5))
     dispatcher.tick(due, lambda i, d: handed.append((i, d)))  # ... and the task is lost
     dispatcher.tick(due + timedelta(minutes=4), lambda i, d: handed.append((i, d)))
     assert handed == [(sub_id, date(2027, 1, 9))]
@@ -118,7 +119,7 @@ def test_two_dispatchers_at_once_claim_each_person_once(console_services: Servic
             sent.append((i, d))
 
     def run() -> None:
-        Dispatcher(redis.Redis.from_url(svc.settings.redis_url), timedelta(minutes=90),
+        Dispatcher(Store(redis.Redis.from_url(svc.settings.redis_url)), timedelta(minutes=90),
                    batch_size=7).tick(now, collect)
 
     run_threads([run] * 4)
@@ -131,15 +132,15 @@ def test_a_dispatcher_that_dies_mid_tick_drops_nobody(console_services: Services
     svc = console_services
     now = utc(2027, 1, 10, 2, 0)
     sub_id = _enrol_at(svc, "+13125550142", "America/Chicago", "20:00", now - timedelta(hours=1))
-    dying = Dispatcher(svc.redis, timedelta(minutes=90))
+    dying = Dispatcher(svc.store, timedelta(minutes=90))
     assert [i for i, _ in dying.claim(now)] == [sub_id]  # claimed, then the process "dies"
     assert due_index.next_due(svc.redis, sub_id) is None
     sent: list[tuple[str, date]] = []
-    Dispatcher(svc.redis, timedelta(minutes=90)).tick(now + timedelta(seconds=60), lambda i, d:
+    Dispatcher(svc.store, timedelta(minutes=90)).tick(now + timedelta(seconds=60), lambda i, d:
                                                       sent.append((i, d)))
     assert sent == []  # the lease is still running
     later = now + timedelta(minutes=6)
-    Dispatcher(svc.redis, timedelta(minutes=90)).tick(later, lambda i, d: sent.append((i, d)))
+    Dispatcher(svc.store, timedelta(minutes=90)).tick(later, lambda i, d: sent.append((i, d)))
     assert sent == [(sub_id, date(2027, 1, 9))]
     assert svc.store.next_due(sub_id) == utc(2027, 1, 11, 2, 0)
 
@@ -149,7 +150,7 @@ def test_a_reminder_past_the_late_limit_is_recorded_missed(console_services: Ser
     due = utc(2027, 1, 10, 2, 0)
     sub_id = _enrol_at(svc, "+13125550142", "America/Chicago", "20:00", due - timedelta(hours=1))
     sent: list[tuple[str, date]] = []
-    Dispatcher(svc.redis, timedelta(minutes=90)).tick(due + timedelta(minutes=91),
+    Dispatcher(svc.store, timedelta(minutes=90)).tick(due + timedelta(minutes=91),
                                                       lambda i, d: sent.append((i, d)))
     assert sent == []
     assert nights.read(svc.redis, sub_id, date(2027, 1, 9))["sms"] == "missed"

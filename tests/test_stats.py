@@ -36,7 +36,7 @@ def night(numbers: list[dict[str, Any]], day: date) -> dict[str, Any]:
 def callback(svc: Services, sub: Subscriber, day: date, status: str) -> None:
     """What the status webhook does when Twilio reports on tonight's text."""
     sid = nights.read(svc.redis, sub.id, day)["sms_id"]
-    changed, _ = delivery_status.advance(svc.redis, sid, status)
+    changed, _ = delivery_status.advance(svc.store, sid, status)
     assert changed
 
 

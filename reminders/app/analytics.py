@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from reminders.storage import tally
-from reminders.storage.client import Client
+from reminders.storage.subscribers import Store
 
 # Program weeks count from this Monday (lua/tally_functions.lua, TALLY_WEEK_BASE).
 WEEK_BASE = 1_704_067_200
@@ -51,8 +50,8 @@ def program_week(now: datetime) -> int:
     return (int(now.astimezone(UTC).timestamp()) - WEEK_BASE) // WEEK
 
 
-def compute(client: Client, now: datetime) -> dict[str, Any]:
-    kept = tally.read(client)
+def compute(store: Store, now: datetime) -> dict[str, Any]:
+    kept = store.tally.read()
     current = program_week(now)
     weeks: dict[int, Share] = defaultdict(Share)
     by: dict[str, dict[int, dict[str, Share]]] = {

@@ -7,9 +7,8 @@ unindexed entry of the same stream, so `consent-export` has both, in time order.
 
 from __future__ import annotations
 
-from reminders.storage import consent_log
-from reminders.storage.client import Client
 from reminders.storage.consent_log import ConsentEvent
+from reminders.storage.subscribers import Store
 
 CHANNEL = "console"  # the channel field of operator actions: not a person's sms or email
 
@@ -19,9 +18,9 @@ def about_person(operator: str, action: str, detail: str) -> ConsentEvent:
     return ConsentEvent(CHANNEL, action, "console", words(operator, detail))
 
 
-def record(client: Client, operator: str, action: str, detail: str) -> None:
-    consent_log.record_unindexed(client, ConsentEvent(CHANNEL, action, "console",
-                                                      words(operator, detail)))
+def record(store: Store, operator: str, action: str, detail: str) -> None:
+    store.consent_log.record_unindexed(ConsentEvent(CHANNEL, action, "console",
+                                                    words(operator, detail)))
 
 
 def words(operator: str, detail: str) -> str:

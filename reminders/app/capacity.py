@@ -41,9 +41,9 @@ from reminders.domain.capacity import (
 )
 from reminders.domain.validation import InvalidInput
 from reminders.settings import Settings
-from reminders.storage import capacity_check, due_index, inflight, voice_callers
+from reminders.storage import capacity_check
 from reminders.storage.capacity_check import DueLoad
-from reminders.storage.client import Client
+from reminders.storage.subscribers import Store
 
 __all__ = ["CarrierLoad", "DueLoad", "Forecast", "Limits", "MinuteLoad", "check", "due_load",
            "forecast", "window"]
@@ -78,7 +78,7 @@ class Limits:
                    settings.carrier_daily_caps, settings.carrier_mps, settings.twilio_cps)
 
 
-def forecast(client: Client, settings: Settings | Limits, day: date | None = None,
+def forecast(store: Store, settings: Settings | Limits, day: date | None = None,
              now: datetime | None = None, load: DueLoad | None = None) -> Forecast:
     """The forecast for the next 24 hours (`day` None: from `load` when given, else counted
     now) or for the evening of `day`."""
@@ -87,35 +87,34 @@ def forecast(client: Client, settings: Settings | Limits, day: date | None = Non
     start = window(limits, day, now)
     first = int(start.timestamp())
     if day is None:
-        counts = from_load(load or due_load(client, now), first)
+        counts = from_load(load or due_load(store, now), first)
     else:
-        counts = _projected(client, first, int(minute_floor(now).timestamp()))
+        counts = _projected(store, first, int(minute_floor(now).timestamp()))
     demand = [MinuteDemand(start + timedelta(minutes=n), people,
                            people * limits.segments_per_person)
               for n, people in enumerate(counts) if people]
     texts = with_carriers(drain(demand, limits.mps, limits.late_limit_minutes),
                           limits.carrier_mix, dict(limits.carrier_daily_caps),
                           dict(limits.carrier_mps))
-    calls = drain(_calls(client, start, day is not None), limits.cps, limits.late_limit_minutes)
+    calls = drain(_calls(store, start, day is not None), limits.cps, limits.late_limit_minutes)
     return replace(texts, at_risk=texts.at_risk or calls.at_risk, calls=calls)
 
 
-def due_load(client: Client, now: datetime, max_age: float = 0.0, keep: bool = True
+def due_load(store: Store, now: datetime, max_age: float = 0.0, keep: bool = True
              ) -> DueLoad:
     """People due per minute for LOAD_MINUTES from the current hour's start: the last count
     when it is at most `max_age` seconds old (the console), else counted now (every shard
     read inside Redis) and, with `keep`, kept for the next reader (the dispatcher's check and
     `reminders capacity` keep it; a console page, a GET, writes nothing)."""
     hour = int(now.astimezone(UTC).replace(minute=0, second=0, microsecond=0).timestamp())
-    if max_age > 0 and (last := capacity_check.last_load(client)) is not None and (
+    if max_age > 0 and (last := store.capacity_check.last_load()) is not None and (
             0 <= now.timestamp() - last.counted_at <= max_age):
         return last
-    before, counts = due_index.count_by_minute(client, hour, LOAD_MINUTES)
+    before, counts = store.due.count_by_minute(hour, LOAD_MINUTES)
     load = DueLoad(now.timestamp(), hour,
-                   before + due_index.claimed(client) + inflight.size(client), counts)
+                   before + store.due.claimed() + store.inflight.size(), counts)
     if keep:
-        capacity_check.store_load(client, load,
-                                  CHECK_PERIOD_SECONDS * capacity_check.KEEP_PERIODS)
+        store.capacity_check.store_load(load, CHECK_PERIOD_SECONDS * capacity_check.KEEP_PERIODS)
     return load
 
 
@@ -131,12 +130,12 @@ def from_load(load: DueLoad, first: int) -> list[int]:
     return counts
 
 
-def _calls(client: Client, start: datetime, by_time_of_day: bool) -> list[MinuteDemand]:
+def _calls(store: Store, start: datetime, by_time_of_day: bool) -> list[MinuteDemand]:
     """The callers (storage/voice_callers.py) per minute of the window, at their next instant
     (with a date: at its UTC time of day, as _projected places everyone)."""
     counts = [0] * DAY_MINUTES
     first = int(start.timestamp())
-    for instant in voice_callers.next_instants(client):
+    for instant in store.voice_callers.next_instants():
         minute = (int(instant) - first) // 60
         if by_time_of_day:
             minute %= DAY_MINUTES
@@ -158,31 +157,31 @@ def window(limits: Limits, day: date | None, now: datetime) -> datetime:
     return minute_floor(datetime.combine(day, time(12), zone))
 
 
-def _projected(client: Client, first: int, now_minute: int) -> list[int]:
+def _projected(store: Store, first: int, now_minute: int) -> list[int]:
     """People per minute of the window starting at `first`, each placed at the UTC time of day
     of their next instant (taken from the day before now to the day after: one instant each)."""
     counts = [0] * DAY_MINUTES
     since = now_minute - DAY_MINUTES * 60
-    _before, found = due_index.count_by_minute(client, since, 2 * DAY_MINUTES)
+    _before, found = store.due.count_by_minute(since, 2 * DAY_MINUTES)
     for n, people in enumerate(found):
         if people:
             counts[((since + 60 * n - first) // 60) % DAY_MINUTES] += people
     return counts
 
 
-def check(client: Client, limits: Limits, now: datetime,
+def check(store: Store, limits: Limits, now: datetime,
           period_seconds: float = CHECK_PERIOD_SECONDS) -> capacity_check.CheckResult | None:
     """The dispatcher's periodic check: at most once per period across all dispatchers. Stores
     the verdict for /metrics and logs a WARNING when someone would be missed. None when another
     caller ran it within the period."""
-    if not capacity_check.claim_refresh(client, period_seconds):
+    if not store.capacity_check.claim_refresh(period_seconds):
         return None
-    result = forecast(client, limits, None, now)
+    result = forecast(store, limits, None, now)
     worst = result.worst
     verdict = capacity_check.CheckResult(
         result.at_risk, now.timestamp(), worst.minute_utc.timestamp() if worst else 0.0,
-        worst.delay_seconds if worst else 0.0, result.people, due_index.size(client))
-    capacity_check.store(client, verdict, period_seconds)
+        worst.delay_seconds if worst else 0.0, result.people, store.due.size())
+    store.capacity_check.store(verdict, period_seconds)
     risky = [m for m in result.minutes if m.at_risk]
     for carrier in (c for c in result.carriers if c.at_risk):
         log.warning("capacity at_risk carrier=%s segments=%d daily_cap=%s carrier_mps=%s "

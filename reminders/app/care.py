@@ -23,7 +23,7 @@ from reminders.domain.triage import Assessment, Level, Triage, foot_problem
 from reminders.domain.worsening import BASELINE_EVENINGS, worsening
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import counters, inbox, nights
+from reminders.storage import counters, inbox
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
@@ -102,10 +102,10 @@ class Care:
     def keep(self, phone: str, sub: Subscriber | None, words: str, found: Triage,
              kind: str = "text") -> None:
         self.kept.append(Kept(kind, phone, sub.id if sub else "", words, found))
-        inbox.add(self.store.redis, inbox.Item(
+        self.store.inbox.add(inbox.Item(
             phone=phone, subscriber=sub.id if sub else "", at=now_iso(self.now), text=words,
             level=str(found.level), category=found.category, language=self.replies.language))
-        counters.incr(self.store.redis, counters.triage(str(found.level)))
+        self.store.counters.incr(counters.triage(str(found.level)))
 
     def score_reply_for(self, sub: Subscriber, score: int, words: str, evening: date) -> str:
         """Tonight's score: pain that needs care now says so first; a worsening score (4+ on
@@ -115,7 +115,7 @@ class Care:
             return self.score_reply(score, words)
         days = [evening - timedelta(days=n) for n in range(BASELINE_EVENINGS, 0, -1)]
         earlier = [int(r["score"]) if r.get("score", "").isdigit() else None
-                   for r in nights.read_many(self.store.redis, sub.id, days)]
+                   for r in self.store.nights.read_many(sub.id, days)]
         why = worsening(score, earlier)
         if not why:
             return self.score_reply(score, words)

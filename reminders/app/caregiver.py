@@ -33,11 +33,9 @@ from reminders.domain.kinds import CARE_ALERT, CARE_WEEKLY
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput, clean_name, normalise_phone
 from reminders.messages.weekly import WeeklyTexts
-from reminders.storage import caregivers, suppression
 from reminders.storage.caregivers import OFF, STOPPED, YES, Link
-from reminders.storage.client import Client
-from reminders.storage.ledgers import CareLedger
 from reminders.storage.rate_limit import RateLimiter
+from reminders.storage.structures import Caregivers as StoredLinks
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
@@ -67,8 +65,8 @@ class Caregivers:
     limiter: RateLimiter | None = None  # the invitation shares TWILIO_MPS with every text
 
     @property
-    def redis(self) -> Client:
-        return self.store.redis
+    def links(self) -> StoredLinks:
+        return self.store.caregivers
 
     def add(self, sub: Subscriber, phone: str, name: str) -> Link:
         """Link a caregiver and text them the invitation (InvalidInput: bad or refused number)."""
@@ -81,7 +79,7 @@ class Caregivers:
         texts = self.texts.in_language(sub.language)  # the person's language
         body = texts.invitation(sub.name, self.support)
         version = texts.version("sms/care.txt.j2")
-        caregivers.link(self.redis, sub.id, caregiver, clean_name(name or ""),
+        self.links.link(sub.id, caregiver, clean_name(name or ""),
                         ConsentEvent(CHANNEL, "caregiver_invited", "cli", caregiver, version))
         if self.limiter is not None and not self.limiter.acquire(
                 count_segments(body).segments, give_up_after=PACING_WAIT_SECONDS):
@@ -93,7 +91,7 @@ class Caregivers:
             log.warning("caregiver invitation not sent subscriber=%s code=%s", sub.id, exc.code)
             raise InvalidInput(f"the invitation could not be sent ({exc.message}); the "
                                "caregiver is recorded, run the command again to retry") from None
-        found = caregivers.read(self.redis, sub.id)
+        found = self.links.read(sub.id)
         assert found is not None
         return found
 
@@ -102,20 +100,20 @@ class Caregivers:
         return other is not None and other.sms_status == "opted_out"
 
     def remove(self, sub: Subscriber) -> Link | None:
-        return caregivers.unlink(self.redis, sub.id,
+        return self.links.unlink(sub.id,
                                  ConsentEvent(CHANNEL, "caregiver_removed", "cli"))
 
     # -- texts from the person -------------------------------------------------------------
     def person_says(self, sub: Subscriber, on: bool, words: str) -> str:
         """CARE YES / CARE OFF from the person: the reply."""
-        link = caregivers.read(self.redis, sub.id)
+        link = self.links.read(sub.id)
         texts = self.texts.in_language(sub.language)
         if link is None:
             return texts.care("care_none")
         name = link.name or link.phone
         value = YES if on else OFF
         if link.person != value:
-            caregivers.set_consent(self.redis, sub.id, "pc", value,
+            self.links.set_consent(sub.id, "pc", value,
                                    ConsentEvent(CHANNEL, "care_yes" if on else "care_off",
                                                 "sms", words), link.phone)
         if not on:
@@ -124,16 +122,16 @@ class Caregivers:
 
     def person_stops(self, sub: Subscriber, words: str) -> None:
         """The person's STOP: their consent to caregiver texts ends with the rest."""
-        link = caregivers.read(self.redis, sub.id)
+        link = self.links.read(sub.id)
         if link is not None and link.person == YES:
-            caregivers.set_consent(self.redis, sub.id, "pc", OFF,
+            self.links.set_consent(sub.id, "pc", OFF,
                                    ConsentEvent(CHANNEL, "care_off", "sms", words), link.phone)
 
     # -- texts from a caregiver's number ---------------------------------------------------
     def links_of(self, phone: str) -> list[Link]:
         found = []
-        for subscriber_id in caregivers.cared_for_by(self.redis, phone):
-            link = caregivers.read(self.redis, subscriber_id)
+        for subscriber_id in self.links.cared_for_by(phone):
+            link = self.links.read(subscriber_id)
             if link is not None and link.phone == phone:
                 found.append(link)
         return found
@@ -149,8 +147,8 @@ class Caregivers:
         chosen = min(waiting, key=lambda link: (link.added, link.subscriber_id))
         person = self.store.get(chosen.subscriber_id)
         version = self.texts.version("sms/care.txt.j2")
-        suppression.remove(self.redis, phone=phone)  # their YES lifts an earlier STOP
-        caregivers.set_consent(self.redis, chosen.subscriber_id, "cg", YES,
+        self.store.suppression.remove(phone=phone)  # their YES lifts an earlier STOP
+        self.links.set_consent(chosen.subscriber_id, "cg", YES,
                                ConsentEvent(CHANNEL, "caregiver_yes", "sms", words, version),
                                phone)
         # The caregiver was invited in the person's language: the answer stays in it.
@@ -165,7 +163,7 @@ class Caregivers:
         links = self.links_of(phone)
         for link in links:
             if link.caregiver != STOPPED:
-                caregivers.set_consent(self.redis, link.subscriber_id, "cg", STOPPED,
+                self.links.set_consent(link.subscriber_id, "cg", STOPPED,
                                        ConsentEvent(CHANNEL, "caregiver_stopped", source, words),
                                        phone)
         return bool(links)
@@ -192,13 +190,13 @@ class CareSender:
         it must be tried again. `window`: when the text's attempts are made (an alert's comes
         from its key), so that a record lost with a Redis restart within it is looked up at
         the provider before sending, as a night's is."""
-        redis = self.store.redis
-        link = caregivers.read(redis, sub.id)
+        links = self.store.caregivers
+        link = links.read(sub.id)
         if link is None or not link.active:
             return "inactive"  # consent is checked at the moment of sending, never earlier
         declared = CARE_ALERT if kind == "alert" else CARE_WEEKLY
         version = self.texts.in_language(sub.language).version(declared.template("sms"))
-        ledger = CareLedger(redis, sub.id, key, ConsentEvent(
+        ledger = self.store.ledgers.care(sub.id, key, ConsentEvent(
             CHANNEL, f"caregiver_{kind}_sent", "service", key, version),
             index=channels.get("sms").status_callbacks,
             window=window if kind != "alert" else policies.alert_window(key))
@@ -206,7 +204,7 @@ class CareSender:
         def still_allowed() -> bool:
             # Looked at again after the claim: a STOP that arrived while we waited for a slot
             # (or a new caregiver number) wins.
-            now_link = caregivers.read(redis, sub.id)
+            now_link = links.read(sub.id)
             return now_link is not None and now_link.active and now_link.phone == link.phone
 
         out = Outgoing(declared, "sms", sub, link.phone, ledger, body,
@@ -228,8 +226,7 @@ class CareSender:
         if exc.recipient == Recipient.OPTED_OUT:
             # The caregiver stopped us at the provider: their consent ends, the person's
             # own subscription is theirs and stays.
-            caregivers.set_consent(self.store.redis, sub.id, "cg", STOPPED,
-                                   ConsentEvent(CHANNEL, "caregiver_stopped", "provider",
-                                                f"error {exc.code}"), link.phone)
+            stopped = ConsentEvent(CHANNEL, "caregiver_stopped", "provider", f"error {exc.code}")
+            self.store.caregivers.set_consent(sub.id, "cg", STOPPED, stopped, link.phone)
             if self.store.find(link.phone) is None:
-                suppression.add(self.store.redis, phone=link.phone)  # kept like any other STOP
+                self.store.suppression.add(phone=link.phone)  # kept like any other STOP

@@ -28,9 +28,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import format_clock
 from reminders.messages.email import EmailComposer
 from reminders.messages.replies import Replies
-from reminders.storage import consent_log, limits
 from reminders.storage.consent_log import ConsentEvent
-from reminders.storage.ledgers import SendsLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -77,8 +75,8 @@ class Confirmations:
     def _outgoing(self, sub: Subscriber, channel: str, address: str) -> Outgoing:
         # One request, one record: its id is new each time one is asked for.
         request = f"{channel}-{uuid.uuid4().hex[:16]}"
-        ledger = SendsLedger(self.store.redis, sub.id, f"{CONFIRMATION.name}:{request}",
-                             index=channels.get(channel).status_callbacks)
+        ledger = self.store.ledgers.sends(sub.id, f"{CONFIRMATION.name}:{request}",
+                                          index=channels.get(channel).status_callbacks)
         return Outgoing(CONFIRMATION, channel, sub, address, ledger)
 
     def text(self, sub: Subscriber) -> Asked:
@@ -100,7 +98,7 @@ class Confirmations:
             log.warning("confirmation not sent subscriber=%s reason=%s", sub.id, sent)
             return Asked(False, f"the confirmation text could not be sent ({sent})")
         # What the opt-in request said, for an audit (the wording's version, not the text).
-        consent_log.record(self.store.redis, sub.id, ConsentEvent(
+        self.store.consent_log.record(sub.id, ConsentEvent(
             "sms", "confirmation_sent", "service", "",
             replies.template_version("confirm")))
         return Asked(True)
@@ -116,8 +114,8 @@ class Confirmations:
             # never asked again; only its owner's own request (a confirmation link) lifts that.
             log.info("email confirmation not sent subscriber=%s reason=suppressed", sub.id)
             return Asked(False)
-        redis = self.store.redis
-        if not claimed and not limits.claim_inbox(redis, sub.email, CONFIRMATION_WINDOW_SECONDS):
+        limits = self.store.limits
+        if not claimed and not limits.claim_inbox(sub.email, CONFIRMATION_WINDOW_SECONDS):
             log.info("email confirmation not sent subscriber=%s reason=inbox_limit", sub.id)
             return Asked(False, "a confirmation email went to this inbox in the last 24 hours "
                                 "(one a day at most): its link still works")
@@ -133,6 +131,6 @@ class Confirmations:
         if sent != "sent":
             log.warning("email confirmation not sent subscriber=%s reason=%s", sub.id, sent)
             if refused != refused_address("").code:  # a stored address failing today's checks
-                limits.release_inbox(redis, sub.email)  # nothing reached it: ask again later
+                limits.release_inbox(sub.email)  # nothing reached it: ask again later
             return Asked(False, f"the confirmation email could not be sent ({sent})")
         return Asked(True)

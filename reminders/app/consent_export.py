@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from typing import IO
 
 from reminders.app import guards
+from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
-from reminders.storage import consent_log
-from reminders.storage.client import Client
+from reminders.storage.subscriber_codec import Undecodable
 from reminders.storage.subscribers import Store
 
 COLUMNS = ("time", "entry_id", "subscriber_id", "phone", "email", "channel", "action", "how",
@@ -53,28 +53,28 @@ def rows(store: Store, since_ms: int = 0, page: int = PAGE) -> Iterator[dict[str
     """Every event from `since_ms` on, oldest first, one dict per event (COLUMNS)."""
     batch: list[tuple[str, dict[str, str]]] = []
     confirmed: dict[str, str] = {}  # person -> last confirmation, read once per export
-    for entry in consent_log.export(store.redis, since_ms, page):
+    for entry in store.consent_log.export(since_ms, page):
         batch.append(entry)
         if len(batch) == page:
-            yield from _rows(store.redis, batch, confirmed)
+            yield from _rows(store, batch, confirmed)
             batch = []
-    yield from _rows(store.redis, batch, confirmed)
+    yield from _rows(store, batch, confirmed)
 
 
-def last_confirmed(client: Client, subscriber_id: str) -> str:
+def last_confirmed(store: Store, subscriber_id: str) -> str:
     """When the person last said yes themselves (ISO 8601 UTC), "" when never (from their own
     indexed entries only: consent_log.history)."""
-    return max((e.get("at", "") for e in consent_log.history(client, subscriber_id)
+    return max((e.get("at", "") for e in store.consent_log.history(subscriber_id)
                 if e.get("action") in CONFIRMATIONS), default="")
 
 
-def _rows(client: Client, batch: list[tuple[str, dict[str, str]]], confirmed: dict[str, str]
+def _rows(store: Store, batch: list[tuple[str, dict[str, str]]], confirmed: dict[str, str]
           ) -> Iterator[dict[str, str]]:
     people = sorted({event.get("sub", "") for _eid, event in batch} - {""})
-    contact = dict(zip(people, _contacts(client, people), strict=True))
+    contact = dict(zip(people, _contacts(store, people), strict=True))
     for person in people:
         if person not in confirmed:
-            confirmed[person] = last_confirmed(client, person)
+            confirmed[person] = last_confirmed(store, person)
     for entry_id, event in batch:
         source = event.get("source", "")
         phone, email = contact.get(event.get("sub", ""), ("", ""))
@@ -89,20 +89,21 @@ def _rows(client: Client, batch: list[tuple[str, dict[str, str]]], confirmed: di
                "last_confirmed": confirmed.get(event.get("sub", ""), "")}
 
 
-def _contacts(client: Client, people: list[str]) -> list[tuple[str, str]]:
+def _contacts(store: Store, people: list[str]) -> list[tuple[str, str]]:
     if not people:
         return []
-    found = Store(client).raw_many(people)
-    return [_contact(raw, subscriber_id) for subscriber_id, raw in zip(people, found, strict=True)]
+    found = store.read_many(people)
+    return [_contact(person, subscriber_id)
+            for subscriber_id, person in zip(people, found, strict=True)]
 
 
-def _contact(raw: dict[bytes, bytes], subscriber_id: str) -> tuple[str, str]:
+def _contact(found: Subscriber | Undecodable | None, subscriber_id: str) -> tuple[str, str]:
     """Phone and address from a stored record, whichever field layout it has (an unreadable or
     forgotten one gives blanks: the event itself still goes out)."""
-    if not raw:
+    if found is None:
         return "", ""
     try:
-        sub, _zone = guards.readable(raw, subscriber_id)
+        sub, _zone = guards.readable(found, subscriber_id)
     except guards.Unreadable:
         return "", ""
     return sub.phone or "", sub.email or ""

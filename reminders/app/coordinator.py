@@ -15,7 +15,7 @@ from reminders.app.confirmations import Confirmations
 from reminders.app.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.settings import Settings
-from reminders.storage import imports, send_claims
+from reminders.storage import imports
 from reminders.storage.subscribers import Store
 
 SCOPE = "confirm"
@@ -62,18 +62,18 @@ def ask(store: Store, confirmations: Confirmations, ids: list[str], operator: st
         if sub is None or "pending" not in (sub.sms_status, sub.email_status):
             continue
         key = f"{job_id}:{sub.id}" if job_id else f"{sub.id}:{now.date().isoformat()}"
-        if not send_claims.claim(store.redis, scope, key):
+        if not store.send_claims.claim(scope, key):
             asked.already.append(sub.handle())
             continue
         texted, mailed = confirmations.text(sub), confirmations.mail(sub)
         problems = [a.problem for a in (texted, mailed) if a.problem]
         if texted or mailed:
-            send_claims.finish(store.redis, scope, key, "sent")
+            store.send_claims.finish(scope, key, "sent")
             asked.sent.append(sub.handle())
-            audit.record(store.redis, operator, "console_confirm",
+            audit.record(store, operator, "console_confirm",
                          f"{sub.id} (import {job_id})" if job_id else sub.id)
         else:
-            send_claims.release(store.redis, scope, key)
+            store.send_claims.release(scope, key)
             asked.problems += problems or [f"{sub.handle()}: nothing to send"]
     return asked
 
@@ -81,7 +81,7 @@ def ask(store: Store, confirmations: Confirmations, ids: list[str], operator: st
 def ask_import(store: Store, confirmations: Confirmations, job_id: str, operator: str,
                now: datetime) -> Asked:
     """Ask everyone the import enrolled who is still pending, each once whatever the clicks."""
-    ids = imports.pending(store.redis, job_id, imports.IMPORT_PENDING_KEPT)
+    ids = store.imports.pending(job_id, imports.IMPORT_PENDING_KEPT)
     return ask(store, confirmations, ids, operator, now, job_id=job_id)
 
 

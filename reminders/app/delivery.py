@@ -28,9 +28,6 @@ from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
-from reminders.storage import nights
-from reminders.storage.client import Client
-from reminders.storage.ledgers import NightLedger
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +45,11 @@ class Sender:
     """The nightly kind's flow: which channels an evening goes out on, its late and skip
     rules, the words; each message then takes the one send path (send_path.py)."""
 
-    def __init__(self, client: Client, path: SendPath, renderer: Renderer,
-                 composer: EmailComposer, late_limit: timedelta) -> None:
+    def __init__(self, path: SendPath, renderer: Renderer, composer: EmailComposer,
+                 late_limit: timedelta) -> None:
         self.path = path
-        self.redis = client
         self.store = path.store
+        self.nights = path.store.nights
         self.renderer = renderer
         self.composer = composer
         self.late_limit = late_limit
@@ -75,17 +72,17 @@ class Sender:
         try:
             found = guards.load(self.store, subscriber_id)
         except guards.Unreadable as exc:
-            guards.skip_unreadable_evening(self.redis, exc, local_date, now)
+            guards.skip_unreadable_evening(self.store, exc, local_date, now)
             outcome.channels["record"] = "unreadable"
             return outcome
         if found is None:
             log.info("send skip subscriber=%s date=%s reason=forgotten", subscriber_id, local_date)
-            nights.settle(self.redis, subscriber_id, local_date)
+            self.nights.settle(subscriber_id, local_date)
             return outcome
         sub, tz = found
         if not ignore_late and (why := policies.date_problem(local_date, now, tz)):
-            guards.reject_date(self.redis, sub.id, local_date, why)
-            nights.settle(self.redis, sub.id, local_date)
+            guards.reject_date(self.store, sub.id, local_date, why)
+            self.nights.settle(sub.id, local_date)
             outcome.channels["task"] = "rejected"
             return outcome
         due = send_instant(local_date, sub.send_time, tz)
@@ -94,9 +91,9 @@ class Sender:
         if deadline is not None and now > deadline:
             log.warning("send missed subscriber=%s date=%s reason=late lag=%.0fs", sub.id,
                         local_date, (now - due).total_seconds())
-            nights.record_missed(self.redis, sub, local_date, reason="late")
+            self.nights.record_missed(sub, local_date, reason="late")
             outcome.channels.update(dict.fromkeys(policies.wanted(sub) or ["record"], "missed"))
-            nights.settle(self.redis, sub.id, local_date)
+            self.nights.settle(sub.id, local_date)
             return outcome
         retry: RetryLater | None = None
         wanted = policies.wanted(sub)
@@ -119,7 +116,7 @@ class Sender:
             retry.outcome = outcome
             raise retry
         if not wanted or outcome.channels[wanted[-1]].startswith("already"):
-            nights.settle(self.redis, sub.id, local_date)  # nothing was recorded that settled it
+            self.nights.settle(sub.id, local_date)  # nothing was recorded that settled it
         if wanted and self.after_evening is not None:
             outcome.channels.update(self.after_evening(sub, local_date, now))
         return outcome
@@ -131,7 +128,7 @@ class Sender:
         if result == "retry" and retry is not None:
             error = retry.reason.split(":", 1)[0]
         elif result == "failed":
-            error = nights.read(self.redis, sub.id, local_date).get(f"{channel}_error", "")
+            error = self.nights.read(sub.id, local_date).get(f"{channel}_error", "")
         log.info("delivery subscriber=%s channel=%s date=%s outcome=%s duration_ms=%d error=%s",
                  sub.id, channel, local_date, result.replace(" ", "_"), seconds * 1000,
                  error or "-")
@@ -140,8 +137,8 @@ class Sender:
                  settle: bool, deadline: datetime | None) -> str:
         reason = policies.skip_reason(sub, channel, local_date)
         if reason:
-            if nights.finish(self.redis, sub.id, local_date, channel, "skipped", settle=settle,
-                             reason=reason):
+            if self.nights.finish(sub.id, local_date, channel, "skipped", settle=settle,
+                                  reason=reason):
                 log.info("send skip subscriber=%s date=%s channel=%s reason=%s", sub.id,
                          local_date, channel, reason)
             return "skipped"
@@ -149,8 +146,8 @@ class Sender:
         # A record lost with a Redis restart is noticed for the channels that can look up.
         window = (policies.attempt_window(sub, local_date, self.late_limit)
                   if spec.lookup == Lookup.PROVIDER_LIST else None)
-        ledger = NightLedger(self.redis, sub.id, local_date, channel, window, settle,
-                             index=spec.status_callbacks)
+        ledger = self.store.ledgers.night(sub.id, local_date, channel, window, settle,
+                                          index=spec.status_callbacks)
         address = spec.address_of(sub)
         assert address is not None  # policies.wanted: only channels with an address
         # Only the channel at hand is rendered: an SMS send does not pay for the HTML email.

@@ -15,8 +15,8 @@ import logging
 from reminders.domain import kinds
 from reminders.domain.kinds import Audience
 from reminders.domain.states import DELIVERY_RANKS as RANKS
-from reminders.storage import caregivers, message_index, nights, sends
-from reminders.storage.client import Client
+from reminders.storage import message_index
+from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
 
@@ -25,33 +25,33 @@ class UnknownMessage(LookupError):
     """A callback for a message we did not send (or whose record has expired)."""
 
 
-def target_of(client: Client, sid: str) -> message_index.Target:
+def target_of(store: Store, sid: str) -> message_index.Target:
     """Where message `sid`'s status goes (UnknownMessage)."""
-    found = message_index.target(client, sid)
+    found = store.message_index.target(sid)
     if found is None:
         raise UnknownMessage(sid)
     return found
 
 
-def advance(client: Client, sid: str, status: str, error_code: str = "") -> tuple[bool, str]:
+def advance(store: Store, sid: str, status: str, error_code: str = "") -> tuple[bool, str]:
     """Record `status` for message `sid` if it moves forward; (changed, the id of the person
     whose own consent an error may concern: "" for a caregiver's text, which is not theirs)."""
-    target = target_of(client, sid)
+    target = target_of(store, sid)
     if target.sends:  # a check-in, a re-confirmation: "<kind>:<period>"
         kind = kinds.get(target.field.partition(":")[0])
-        changed = sends.advance_status(client, target.subscriber_id, target.field,
-                                       status.lower(), error_code, RANKS, kind.name)
+        changed = store.sends.advance_status(target.subscriber_id, target.field,
+                                             status.lower(), error_code, RANKS, kind.name)
         ours = kind.audience == Audience.PERSON  # a caregiver's number is not the person's
         log.info("status owner=%s sid=%s field=%s status=%s error=%s applied=%s",
                  target.subscriber_id, sid, target.field, status, error_code or "-",
                  bool(changed))
         return bool(changed), target.subscriber_id if ours else ""
     if target.day is None:
-        changed = caregivers.advance_text_status(client, target.subscriber_id, target.field,
-                                                 status.lower(), error_code, RANKS)
+        changed = store.caregivers.advance_text_status(target.subscriber_id, target.field,
+                                                       status.lower(), error_code, RANKS)
     else:
-        changed = nights.advance_status(client, target.subscriber_id, target.day,
-                                        status.lower(), error_code, RANKS, target.field)
+        changed = store.nights.advance_status(target.subscriber_id, target.day,
+                                              status.lower(), error_code, RANKS, target.field)
     log.info("status subscriber=%s sid=%s field=%s status=%s error=%s applied=%s",
              target.subscriber_id, sid, target.field, status, error_code or "-", bool(changed))
     return bool(changed), "" if target.caregiver else target.subscriber_id

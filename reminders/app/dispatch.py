@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta
 
 from reminders.app import capacity, guards
 from reminders.domain.schedule import from_epoch, local_date_for_instant, next_send_after
-from reminders.storage import counters, due_index, inflight, nights
-from reminders.storage.client import Client
+from reminders.domain.subscriber import Subscriber
+from reminders.storage.subscriber_codec import Undecodable
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -50,23 +50,22 @@ class DispatchReport:
 
 
 class Dispatcher:
-    def __init__(self, client: Client, late_limit: timedelta, batch_size: int = 500,
+    def __init__(self, store: Store, late_limit: timedelta, batch_size: int = 500,
                  grace: timedelta = timedelta(minutes=5),
                  capacity_limits: capacity.Limits | None = None) -> None:
-        self.redis = client
         # With limits, a tick also checks tonight's load now and then (capacity.check). This
         # process asks Redis whether it is its turn only once per period (time.monotonic), so
         # an ordinary tick costs no extra round trip.
         self.capacity_limits = capacity_limits
         self._capacity_due = 0.0
-        self.store = Store(client)
+        self.store = store
         self.late_limit = late_limit
         self.batch_size = batch_size
         self.grace = grace
 
     def claim(self, now: datetime) -> list[tuple[str, float]]:
-        return due_index.claim(self.redis, now.timestamp(),
-                               now.timestamp() + CLAIM_LEASE_SECONDS, self.batch_size)
+        return self.store.due.claim(now.timestamp(), now.timestamp() + CLAIM_LEASE_SECONDS,
+                                    self.batch_size)
 
     def tick(self, now: datetime, enqueue: Enqueue, grouped: Batch = nullcontext
              ) -> DispatchReport:
@@ -82,10 +81,10 @@ class Dispatcher:
             if len(batch) < self.batch_size:
                 break
         self.resend_stale(now, enqueue, report, grouped)
-        counters.record_lag(self.redis, report.lag_seconds)
+        self.store.counters.record_lag(report.lag_seconds)
         if self.capacity_limits is not None and time.monotonic() >= self._capacity_due:
             self._capacity_due = time.monotonic() + capacity.CHECK_PERIOD_SECONDS
-            capacity.check(self.redis, self.capacity_limits, now)
+            capacity.check(self.store, self.capacity_limits, now)
         return report
 
     def resend_stale(self, now: datetime, enqueue: Enqueue, report: DispatchReport,
@@ -95,9 +94,9 @@ class Dispatcher:
         Sending twice is impossible (the night record decides), so a task that was only slow
         costs one extra no-op task.
         """
-        stale, given_up = inflight.sweep(self.redis, (now - self.grace).timestamp(),
-                                         now.timestamp(), self.batch_size,
-                                         self.late_limit.total_seconds())
+        stale, given_up = self.store.inflight.sweep((now - self.grace).timestamp(),
+                                                    now.timestamp(), self.batch_size,
+                                                    self.late_limit.total_seconds())
         with grouped():
             for subscriber_id, day in stale:
                 log.warning("dispatch resend subscriber=%s date=%s reason=unfinished",
@@ -107,7 +106,7 @@ class Dispatcher:
         for subscriber_id, day in given_up:
             log.warning("dispatch missed subscriber=%s date=%s reason=unfinished",
                         subscriber_id, day)
-            nights.give_up(self.redis, subscriber_id, day, now, reason="unfinished")
+            self.store.nights.give_up(subscriber_id, day, now, reason="unfinished")
             report.given_up += 1
 
     def _handle_batch(self, batch: list[tuple[str, float]], now: datetime, enqueue: Enqueue,
@@ -115,17 +114,17 @@ class Dispatcher:
         """Plan every claimed person, then do the Redis work in a few pipelined round trips."""
         if not batch:
             return
-        raws = self.store.raw_many([subscriber_id for subscriber_id, _ in batch])
+        people = self.store.read_many([subscriber_id for subscriber_id, _ in batch])
         unreadable: list[guards.Unreadable] = []
-        plans = [self._plan(sid, from_epoch(origin), raw, now, report, unreadable)
-                 for (sid, origin), raw in zip(batch, raws, strict=True)]
-        guards.count_unreadable(self.redis, "dispatch", unreadable)
+        plans = [self._plan(sid, from_epoch(origin), found, now, report, unreadable)
+                 for (sid, origin), found in zip(batch, people, strict=True)]
+        guards.count_unreadable(self.store, "dispatch", unreadable)
         report.unreadable += len(unreadable)
         to_send = [p for p in plans if p.send]
         if to_send:
             # Marked before the hand-off, so a crash between the two still gets them resent.
-            inflight.mark(self.redis, [(p.subscriber_id, p.local_date) for p in to_send],
-                          now.timestamp())
+            self.store.inflight.mark([(p.subscriber_id, p.local_date) for p in to_send],
+                                     now.timestamp())
         done: list[Plan] = [p for p in plans if not p.send]
         try:
             with grouped():  # raises (on exit, at the latest) if the broker is down
@@ -135,12 +134,13 @@ class Dispatcher:
             report.enqueued += len(to_send)
         finally:
             # Reschedule only who was handed over; the rest come back when their claim expires.
-            due_index.finish(self.redis, [(p.subscriber_id, p.next_score) for p in done])
+            self.store.due.finish([(p.subscriber_id, p.next_score) for p in done])
 
-    def _plan(self, subscriber_id: str, due: datetime, raw: dict[bytes, bytes], now: datetime,
-              report: DispatchReport, unreadable: list[guards.Unreadable]) -> Plan:
+    def _plan(self, subscriber_id: str, due: datetime, found: Subscriber | Undecodable | None,
+              now: datetime, report: DispatchReport, unreadable: list[guards.Unreadable]
+              ) -> Plan:
         try:
-            sub, tz = guards.readable(raw, subscriber_id) if raw else (None, None)
+            sub, tz = guards.readable(found, subscriber_id) if found is not None else (None, None)
         except guards.Unreadable as exc:
             # Kept in the schedule, a day on: fixing the record (`set`) reschedules it.
             unreadable.append(exc)
@@ -156,7 +156,7 @@ class Dispatcher:
         late = now - due > self.late_limit
         if late:
             # Never send a reminder long after its evening: record it as missed instead.
-            nights.record_missed(self.redis, sub, local_date, reason="dispatch late")
+            self.store.nights.record_missed(sub, local_date, reason="dispatch late")
             log.warning("dispatch missed subscriber=%s date=%s lag=%.0fs", sub.id, local_date,
                         (now - due).total_seconds())
             report.missed += 1

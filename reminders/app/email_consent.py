@@ -18,7 +18,6 @@ import unicodedata
 from datetime import datetime
 
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import limits, suppression
 from reminders.storage.subscribers import AlreadySubscribed, ConsentEvent, Store
 
 CONFIRMATION_WINDOW_SECONDS = 24 * 3600
@@ -55,8 +54,8 @@ def add_by_text(store: Store, sub: Subscriber, address: str, words: str, now: da
     owner = store.id_for(address)
     if owner is not None and owner != sub.id:
         return "email_taken", sub
-    claimed = limits.claim_confirmation(store.redis, sub.id, address,
-                                        CONFIRMATION_WINDOW_SECONDS, EMAIL_CHANGES_PER_DAY)
+    claimed = store.limits.claim_confirmation(sub.id, address, CONFIRMATION_WINDOW_SECONDS,
+                                              EMAIL_CHANGES_PER_DAY)
     if claimed != "ok":
         return ("email_wait" if claimed == "address" else "email_limit"), sub
     after = sub.with_changes(email=address, channels=sub.channels | {"email"},
@@ -72,7 +71,7 @@ def unsubscribe(store: Store, address: str, now: datetime, source: str = "email"
     """Stop email to `address`; True if something changed (False: unknown or already out)."""
     # Listed whoever has it: the address stays refused if the person later changes theirs
     # (or is forgotten), until its owner confirms it again from a confirmation email.
-    suppression.add(store.redis, email=address)
+    store.suppression.add(email=address)
     sub = store.find(address)
     if sub is None or sub.email_status == "unsubscribed":
         return False
@@ -89,7 +88,7 @@ def confirm(store: Store, address: str, now: datetime) -> Subscriber | None:
     if sub is None or sub.email_status not in ("pending", "active"):
         return None
     if sub.email_status == "pending":
-        suppression.remove(store.redis, email=address)
+        store.suppression.remove(email=address)
         sub = store.save(sub, sub.with_changes(email_status="active"),
                          [ConsentEvent("email", "confirmed", "email", "confirmation link")], now)
     return sub

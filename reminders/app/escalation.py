@@ -29,8 +29,7 @@ from reminders.channels.webhook import SignedWebhook
 from reminders.domain.kinds import CARE_TEAM_EMAIL
 from reminders.messages.care_team import CareTeamMessages, Escalation
 from reminders.settings_care import CareSettings
-from reminders.storage import counters, review, send_claims
-from reminders.storage.ledgers import SendsLedger
+from reminders.storage import counters
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -56,35 +55,34 @@ class Escalator:
     def sweep(self, now: datetime) -> list[str]:
         """Every item whose next stage is due: what was done ("<item>:<stage>:<channel>:<how>")."""
         done: list[str] = []
-        for item_id in review.due_escalations(self.store.redis, now.timestamp()):
+        for item_id in self.store.review.due_escalations(now.timestamp()):
             done += self.run(item_id, now)
         return done
 
     def run(self, item_id: str, now: datetime) -> list[str]:
         """The item's due stage, if it is due and nobody took the item."""
-        redis = self.store.redis
-        item = review.get(redis, item_id)
+        items = self.store.review
+        item = items.get(item_id)
         if item is None or item.get("state") != "open" or item.get("owner"):
-            review.schedule_escalation(redis, item_id, None, int((item or {}).get("stage", 0)))
+            items.schedule_escalation(item_id, None, int((item or {}).get("stage", 0)))
             return []
         stage = int(item.get("stage", "0")) + 1
         if stage > 2:
-            review.schedule_escalation(redis, item_id, None, 2)
+            items.schedule_escalation(item_id, None, 2)
             return []
         if _instant(item[f"stage{stage}_at"]) > now:
-            review.schedule_escalation(redis, item_id, _instant(item[f"stage{stage}_at"])
-                                       .timestamp(), stage - 1)
+            items.schedule_escalation(item_id, _instant(item[f"stage{stage}_at"]).timestamp(),
+                                      stage - 1)
             return []
         outcomes = self._send_stage(item, stage, now)
         if any(o.endswith(":retry") for o in outcomes):
-            review.schedule_escalation(redis, item_id,
-                                       (now + timedelta(seconds=RETRY_SECONDS)).timestamp(),
-                                       stage - 1)
+            items.schedule_escalation(item_id,
+                                      (now + timedelta(seconds=RETRY_SECONDS)).timestamp(),
+                                      stage - 1)
         elif stage == 1:
-            review.schedule_escalation(redis, item_id, _instant(item["stage2_at"]).timestamp(),
-                                       1)
+            items.schedule_escalation(item_id, _instant(item["stage2_at"]).timestamp(), 1)
         else:
-            review.schedule_escalation(redis, item_id, None, 2)
+            items.schedule_escalation(item_id, None, 2)
         return outcomes
 
     def _send_stage(self, item: dict[str, str], stage: int, now: datetime) -> list[str]:
@@ -102,7 +100,7 @@ class Escalator:
             outcomes.append(self._once(item["id"], stage, "webhook", lambda: webhook.post(
                 body, f"{item['id']}:{stage}")))
         if any(o.endswith(":sent") for o in outcomes):
-            counters.incr(self.store.redis, counters.loop(f"escalated_{stage}",
+            self.store.counters.incr(counters.loop(f"escalated_{stage}",
                                                           iso_week(now.astimezone(UTC).date())))
         log.warning("review item=%s level=%s escalated stage=%s: %s", item["id"],
                     item.get("level"), stage, ", ".join(outcomes) or "nowhere configured")
@@ -112,10 +110,10 @@ class Escalator:
         """The stage's email, once per (item, stage), through the send path."""
         item_id, stage = e.item["id"], e.stage
         key = f"{item_id}:{stage}:email"
-        if send_claims.state(self.store.redis, SCOPE, key):
+        if self.store.send_claims.state(SCOPE, key):
             return f"{key}:already"  # claimed before the email was a kind: never twice
-        ledger = SendsLedger(self.store.redis, f"review-{item_id}",
-                             f"{CARE_TEAM_EMAIL.name}:{item_id}:{stage}")
+        ledger = self.store.ledgers.sends(f"review-{item_id}",
+                                          f"{CARE_TEAM_EMAIL.name}:{item_id}:{stage}")
         opened = _instant(e.item.get("at") or e.item[f"stage{stage}_at"])
         domain = self.messages.sender.rpartition("@")[2].rstrip(">") or "localhost"
         out = Outgoing(CARE_TEAM_EMAIL, "email", None, address, ledger,
@@ -137,18 +135,18 @@ class Escalator:
     def _once(self, item_id: str, stage: int, channel: str, send: Callable[[], object]
               ) -> str:
         key = f"{item_id}:{stage}:{channel}"
-        redis = self.store.redis
-        if not send_claims.claim(redis, SCOPE, key):
+        claims = self.store.send_claims
+        if not claims.claim(SCOPE, key):
             return f"{key}:already"
         try:
             send()
         except DeliveryError as exc:
             if exc.permanent:
-                send_claims.finish(redis, SCOPE, key, "failed")
+                claims.finish(SCOPE, key, "failed")
                 log.error("escalation %s refused: %s", key, exc.message)
                 return f"{key}:failed"
-            send_claims.release(redis, SCOPE, key)
+            claims.release(SCOPE, key)
             log.warning("escalation %s to retry: %s", key, exc.message)
             return f"{key}:retry"
-        send_claims.finish(redis, SCOPE, key, "sent")
+        claims.finish(SCOPE, key, "sent")
         return f"{key}:sent"

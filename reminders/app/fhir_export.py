@@ -34,8 +34,6 @@ from reminders.app.report import chunked
 from reminders.app.visit_report import KEPT_DAYS, temperature_pairs
 from reminders.domain import fhir, foot_problems
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import consent_log, inbox, nights
-from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -62,10 +60,6 @@ class Export:
     existing: dict[str, bool] = field(default_factory=dict)
     # Records that do not decode (or name a zone that does not exist): left out, and said.
     unreadable: list[str] = field(default_factory=list)
-
-    @property
-    def redis(self) -> Client:
-        return self.store.redis
 
     def run(self) -> dict[str, int]:
         """Write the five files into out_dir (created 0700 if missing); how many of each."""
@@ -100,14 +94,14 @@ class Export:
                 continue
             yield fhir.patient(sub.id, sub.phone, sub.email, sub.name, sub.language)
             days = self._days(sub)
-            for day, record in zip(days, nights.read_many(self.redis, sub.id, days),
+            for day, record in zip(days, self.store.nights.read_many(sub.id, days),
                                    strict=True):
                 yield from self._evening(sub, day, record)
-            for pair in temperature_pairs(self.redis, sub, date.min):
+            for pair in temperature_pairs(self.store, sub, date.min):
                 yield fhir.temperatures(sub.id, pair.day, self._evening_at(sub, pair.day),
                                         pair.left_c, pair.right_c)
             for problem in foot_problems.open_reports(
-                    sub.id, flags.reports(self.redis, sub, self.now)):
+                    sub.id, flags.reports(self.store, sub, self.now)):
                 if _ms(problem.at) >= self.since_ms:
                     yield fhir.flag(problem)
 
@@ -138,7 +132,7 @@ class Export:
     # The consent/audit log: Consent, texts received, closed foot problems.
     def _log(self) -> Iterator[dict[str, Any]]:
         pairing = foot_problems.Pairing()
-        events = consent_log.export(self.redis, self.since_ms)
+        events = self.store.consent_log.export(self.since_ms)
         for entry_id, event in self._exported(events, lambda e: e.get("sub", "")):
             sub, action, source, at = (event.get(k, "") for k in ("sub", "action", "source",
                                                                    "at"))
@@ -164,14 +158,14 @@ class Export:
                 unknown = sorted(people - self.existing.keys())
                 if len(self.existing) + len(unknown) > KNOWN_PEOPLE:
                     self.existing.clear()  # bounded: a million people never sit here
-                for person, raw in zip(unknown, self.store.raw_many(unknown), strict=True):
-                    self.existing[person] = bool(raw)
+                for person, found in zip(unknown, self.store.exist_many(unknown), strict=True):
+                    self.existing[person] = found
                 kept = {p for p in people if self.existing.get(p)}
             yield from ((eid, e) for eid, e in page if whose(e) in kept)
 
     def _inbox(self) -> Iterator[dict[str, Any]]:
         """Texts kept for the care team (not understood, or about the body)."""
-        for entry_id, item in self._exported(inbox.export(self.redis, self.since_ms),
+        for entry_id, item in self._exported(self.store.inbox.export(self.since_ms),
                                              lambda item: item.subscriber):
             yield fhir.received(item.subscriber, f"inbox-{entry_id}", "sms", item.at,
                                 item.text if self.with_text else None)

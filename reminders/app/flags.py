@@ -15,8 +15,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from reminders.domain.subscriber import Subscriber, now_iso
-from reminders.storage import flags as reports_store
-from reminders.storage.client import Client, Pipeline
 from reminders.storage.subscribers import ConsentEvent, Store
 
 # "Until an operator closes it": the latest date there is, so every evening is before it.
@@ -44,25 +42,16 @@ def record(store: Store, sub: Subscriber, category: str, level: str, words: str,
     if sub.flag_until != OPEN_UNTIL_CLOSED:
         after = store.save(sub, sub.with_changes(flag_until=OPEN_UNTIL_CLOSED),
                            [ConsentEvent("sms", f"flag:{category}", "sms", words)], now)
-    reports_store.add(store.redis, sub.id,
+    store.reports.add(sub.id,
                       {"at": now_iso(now), "category": category, "level": level,
                        "text": words[:160]},
                       now.timestamp())
     return after
 
 
-def reports(client: Client, sub: Subscriber, now: datetime) -> list[dict[str, str]]:
+def reports(store: Store, sub: Subscriber, now: datetime) -> list[dict[str, str]]:
     """The person's open reports, oldest first; [] once cleared."""
-    return reports_store.read(client, sub.id) if is_open(sub, now) else []
-
-
-def read_in(pipe: Pipeline, subscriber_id: str) -> None:
-    """Queue the read of a person's reports in a caller's pipeline (show/list, batched)."""
-    reports_store.read_in(pipe, subscriber_id)
-
-
-def decoded(sub: Subscriber, raw: list[bytes], now: datetime) -> list[dict[str, str]]:
-    return reports_store.decode(raw) if is_open(sub, now) else []
+    return store.reports.read(sub.id) if is_open(sub, now) else []
 
 
 def is_open(sub: Subscriber, now: datetime) -> bool:
@@ -74,11 +63,11 @@ def is_open(sub: Subscriber, now: datetime) -> bool:
 def all_open(store: Store, now: datetime) -> list[OpenFlag]:
     """Everyone with an open flag, the longest waiting first (for the people who call back)."""
     found = []
-    for subscriber_id in reports_store.open_ids(store.redis):
+    for subscriber_id in store.reports.open_ids():
         sub = store.get(subscriber_id)
         if sub is None:
             continue
-        open_reports = reports(store.redis, sub, now)
+        open_reports = reports(store, sub, now)
         if open_reports:
             found.append(OpenFlag(sub, open_reports))
     return found
@@ -95,5 +84,5 @@ def clear(store: Store, sub: Subscriber, note: str, by: str, now: datetime,
     words = f"{by}: {said}" if said else by
     after = store.save(sub, sub.with_changes(flag_until=None),
                        [ConsentEvent("sms", "flag_cleared", source, words)], now)
-    reports_store.remove(store.redis, sub.id)
+    store.reports.remove(sub.id)
     return after

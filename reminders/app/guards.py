@@ -19,9 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from reminders.domain.subscriber import DECODE_ERRORS, Subscriber
-from reminders.storage import counters, nights
-from reminders.storage.client import Client, Pipeline
-from reminders.storage.subscriber_codec import person_from
+from reminders.storage import counters
+from reminders.storage.subscriber_codec import Undecodable
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -36,23 +35,24 @@ class Unreadable(Exception):
         super().__init__(self.reason)
 
 
-def readable(raw: dict[bytes, bytes] | dict[str, str], subscriber_id: str
+def readable(found: Subscriber | Undecodable, subscriber_id: str
              ) -> tuple[Subscriber, ZoneInfo]:
-    """The person in a non-empty hash, with their zone loaded; Unreadable if either fails."""
+    """The stored person with their zone loaded; Unreadable if either fails."""
+    if isinstance(found, Undecodable):
+        raise Unreadable(subscriber_id, found.error) from found.error
     try:
-        sub = person_from(raw, subscriber_id)
-        return sub, ZoneInfo(sub.timezone)
+        return found, ZoneInfo(found.timezone)
     except DECODE_ERRORS as exc:
         raise Unreadable(subscriber_id, exc) from exc
 
 
 def load(store: Store, subscriber_id: str) -> tuple[Subscriber, ZoneInfo] | None:
     """`readable` for a stored person; None when they are gone (forgotten)."""
-    raw = store.raw(subscriber_id)
-    return readable(raw, subscriber_id) if raw else None
+    found = store.read(subscriber_id)
+    return readable(found, subscriber_id) if found is not None else None
 
 
-def count_unreadable(client: Client | Pipeline, where: str,
+def count_unreadable(store: Store, where: str,
                      problems: list[Unreadable], local_date: date | None = None) -> None:
     """Log each skipped record and count them (`where`: dispatch | send)."""
     if not problems:
@@ -60,22 +60,22 @@ def count_unreadable(client: Client | Pipeline, where: str,
     for problem in problems:
         log.warning("%s skip subscriber=%s date=%s reason=unreadable error=%r", where,
                     problem.subscriber_id, local_date or "-", problem.reason)
-    counters.incr(client, counters.unreadable(where), len(problems))
+    store.counters.incr(counters.unreadable(where), len(problems))
 
 
-def skip_unreadable_evening(client: Client, problem: Unreadable, local_date: date,
+def skip_unreadable_evening(store: Store, problem: Unreadable, local_date: date,
                             now: datetime) -> None:
     """A send task for a record that cannot be read: count it, record the evening as missed
     (unless the date is far from today anywhere on Earth: a forged task writes nothing) and
     settle it, so the dispatcher does not hand it out again."""
-    count_unreadable(client, "send", [problem], local_date)
+    count_unreadable(store, "send", [problem], local_date)
     utc_today = now.astimezone(UTC).date()
     if utc_today - timedelta(days=2) <= local_date <= utc_today + timedelta(days=1):
-        nights.give_up(client, problem.subscriber_id, local_date, now, reason="unreadable")
-    nights.settle(client, problem.subscriber_id, local_date)
+        store.nights.give_up(problem.subscriber_id, local_date, now, reason="unreadable")
+    store.nights.settle(problem.subscriber_id, local_date)
 
 
-def reject_date(client: Client, subscriber_id: str, local_date: date, why: str) -> None:
+def reject_date(store: Store, subscriber_id: str, local_date: date, why: str) -> None:
     log.warning("send rejected subscriber=%s date=%s reason=date-out-of-range (%s)",
                 subscriber_id, local_date, why)
-    counters.incr(client, counters.rejected("date"))
+    store.counters.incr(counters.rejected("date"))

@@ -11,13 +11,12 @@ from zoneinfo import ZoneInfo
 
 from reminders.domain.schedule import upcoming
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import conversation, nights
-from reminders.storage.client import Client
+from reminders.storage.subscribers import Store
 
 DAYS = 30
 
 
-def last_nights(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
+def last_nights(store: Store, sub: Subscriber, now: datetime, days: int = DAYS
                 ) -> list[dict[str, Any]]:
     """The last `days` local evenings, oldest first: {"date", "outcome", "done", "score"}.
 
@@ -27,7 +26,7 @@ def last_nights(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
     today = now.astimezone(ZoneInfo(sub.timezone)).date()
     dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     found = []
-    for day, record in zip(dates, nights.read_many(client, sub.id, dates), strict=True):
+    for day, record in zip(dates, store.nights.read_many(sub.id, dates), strict=True):
         score = record.get("score", "")
         found.append({"date": day.isoformat(), "outcome": outcome(record),
                       "done": record.get("done") == "1",
@@ -42,14 +41,14 @@ REPORT_COLUMNS = ("date", "outcome", "sms", "sms_status", "sms_error", "email", 
                   "done", "score")
 
 
-def delivery_report(client: Client, sub: Subscriber, now: datetime, days: int
+def delivery_report(store: Store, sub: Subscriber, now: datetime, days: int
                     ) -> list[dict[str, str]]:
     """The last `days` local evenings, oldest first, one row each (REPORT_COLUMNS): what was
     recorded for each channel as it is stored, and the outcome as last_nights reads it."""
     today = now.astimezone(ZoneInfo(sub.timezone)).date()
     dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     rows = []
-    for day, record in zip(dates, nights.read_many(client, sub.id, dates), strict=True):
+    for day, record in zip(dates, store.nights.read_many(sub.id, dates), strict=True):
         rows.append({"date": day.isoformat(), "outcome": outcome(record),
                      **{column: record.get(column, "") for column in REPORT_COLUMNS[2:7]},
                      "done": "yes" if record.get("done") == "1" else "",
@@ -74,18 +73,18 @@ def tonight_date(sub: Subscriber, now: datetime | None = None) -> date:
     return nxt.local_date
 
 
-def messages(client: Client, sub: Subscriber, now: datetime, days: int = DAYS
+def messages(store: Store, sub: Subscriber, now: datetime, days: int = DAYS
              ) -> list[dict[str, Any]]:
     """Texts in and out, the newest first: {"dir", "at" (ISO UTC), "local", "kind", "text",
     "status", "level", "category"}. The nightly reminders are listed by evening with their
     delivery status (their words are the evening's preview, not kept)."""
     zone = ZoneInfo(sub.timezone)
     found: list[dict[str, Any]] = []
-    for said in conversation.read(client, sub.id):
+    for said in store.conversation.read(sub.id):
         at = datetime.fromisoformat(said["at"].replace("Z", "+00:00"))
         found.append({**said, "status": said.get("status", ""), "sort": at,
                       "local": at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")})
-    for night in last_nights(client, sub, now, days):
+    for night in last_nights(store, sub, now, days):
         if not night["outcome"]:
             continue
         day = date.fromisoformat(night["date"])

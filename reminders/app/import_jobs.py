@@ -25,7 +25,6 @@ from reminders.app.importer import Report
 from reminders.domain.validation import InvalidInput
 from reminders.settings import Settings
 from reminders.storage import imports
-from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
 PROGRESS_EVERY = 200  # rows between two progress writes (one HSET, and the refused rows)
@@ -37,61 +36,61 @@ FILENAME_MAX = 120
 CONFIRM_STALLED_SECONDS = 3600
 
 
-def upload(client: Client, operator: str, filename: str, stream: IO[bytes],
+def upload(store: Store, operator: str, filename: str, stream: IO[bytes],
            now: datetime) -> str:
     """Keep the uploaded bytes for a worker; the new job's id (state "queued")."""
     job_id = secrets.token_hex(8)
     name = " ".join(filename.split())[:FILENAME_MAX] or "upload.csv"
-    imports.create(client, job_id, {"operator": operator, "file": name, "state": "uploading",
+    store.imports.create(job_id, {"operator": operator, "file": name, "state": "uploading",
                                     "created": _stamp(now), "updated": _stamp(now)},
                    now.timestamp())
     size = 0
     while chunk := stream.read(import_file.CHUNK):
-        size = imports.append_file(client, job_id, chunk)
-    imports.update(client, job_id, {"state": "queued", "bytes": size})
+        size = store.imports.append_file(job_id, chunk)
+    store.imports.update(job_id, {"state": "queued", "bytes": size})
     return job_id
 
 
-def refuse(client: Client, job_id: str, reason: str, now: datetime) -> None:
+def refuse(store: Store, job_id: str, reason: str, now: datetime) -> None:
     """The job could not be handed to a worker: say so on its page."""
-    imports.finish(client, job_id, {"state": "failed", "error": reason, "updated": _stamp(now)})
+    store.imports.finish(job_id, {"state": "failed", "error": reason, "updated": _stamp(now)})
 
 
-def run(client: Client, store: Store, settings: Settings, job_id: str,
+def run(store: Store, settings: Settings, job_id: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
     """The worker's part; the job's final state ("" when it was not this call's to run)."""
-    job = imports.get(client, job_id)
-    if job is None or not imports.claim(client, job_id):
+    job = store.imports.get(job_id)
+    if job is None or not store.imports.claim(job_id):
         return ""  # expired, or already taken (a task delivered twice)
     name, operator = job["file"], job["operator"]
 
     def source() -> Iterator[bytes]:
-        return imports.read_file(client, job_id, import_file.CHUNK)
+        return store.imports.read_file(job_id, import_file.CHUNK)
 
-    imports.update(client, job_id, {"state": "checking", "updated": _stamp(clock())})
+    store.imports.update(job_id, {"state": "checking", "updated": _stamp(clock())})
     try:
         total = importer.count_rows(source, name)
     except InvalidInput as exc:
-        imports.finish(client, job_id, {"state": "failed", "error": str(exc)[:300],
+        store.imports.finish(job_id, {"state": "failed", "error": str(exc)[:300],
                                         "updated": _stamp(clock())})
-        audit.record(client, operator, "console_import", f"{name}: not imported ({exc})")
+        audit.record(store, operator, "console_import", f"{name}: not imported ({exc})")
         return "failed"
-    imports.update(client, job_id, {"state": "importing", "total": total,
-                                    "unit": importer.unit(source, name),
+    store.imports.update(job_id, {"state": "importing", "total": total,
+                                  "unit": importer.unit(source, name),
                                     "updated": _stamp(clock())})
-    progress = _Progress(client, job_id, clock)
+    progress = _Progress(store, job_id, clock)
     importer.import_rows(store, settings, importer.rows(source, name), on_row=progress.row,
                          words=audit.words(operator, f"import {name}"),
                          on_error=progress.refused, report=progress.report)
     progress.write(final=True)
-    audit.record(client, operator, "console_import",
+    audit.record(store, operator, "console_import",
                  f"{name}: {progress.report.summary()} ({total} rows)")
     return "done"
 
 
 class _Progress:
-    def __init__(self, client: Client, job_id: str, clock: Callable[[], datetime]) -> None:
-        self.client, self.job_id, self.clock = client, job_id, clock
+    def __init__(self, store: Store, job_id: str, clock: Callable[[], datetime]) -> None:
+        self.imports, self.job_id, self.clock = store.imports, job_id, clock
         self.report = Report()  # its pending_ids: written and emptied with each batch
         self.done = 0
         self.kept = 0
@@ -107,31 +106,31 @@ class _Progress:
             self.batch.append((line, name, reason))
 
     def write(self, final: bool = False) -> None:
-        imports.add_errors(self.client, self.job_id, self.batch)
+        self.imports.add_errors(self.job_id, self.batch)
         self.kept += len(self.batch)
         self.batch = []
         report = self.report
-        imports.add_pending(self.client, self.job_id, report.pending_ids)
+        self.imports.add_pending(self.job_id, report.pending_ids)
         report.pending_ids.clear()
         fields: dict[str, str | int] = {
             "done": self.done, "imported": report.imported, "unchanged": report.unchanged,
             "failed": report.failed, "pending": report.pending, "updated": _stamp(self.clock())}
         if final:
             fields["state"] = "done"
-            imports.finish(self.client, self.job_id, fields)
+            self.imports.finish(self.job_id, fields)
         else:
-            imports.update(self.client, self.job_id, fields)
+            self.imports.update(self.job_id, fields)
 
 
-def ask_pending_later(client: Client, job_id: str, operator: str, now: datetime) -> bool:
+def ask_pending_later(store: Store, job_id: str, operator: str, now: datetime) -> bool:
     """Mark the job's "ask everyone pending" as handed to a worker; False when the import has
     not finished (its pending people are not all known yet)."""
-    job = imports.get(client, job_id) or {}
+    job = store.imports.get(job_id) or {}
     if job.get("state") != "done":
         return False
-    imports.update(client, job_id, {"confirm_state": "queued", "confirm_by": operator,
+    store.imports.update(job_id, {"confirm_state": "queued", "confirm_by": operator,
                                     "confirm_updated": _stamp(now)})
-    audit.record(client, operator, "console_confirm_import", f"{job.get('file', '')} ({job_id})")
+    audit.record(store, operator, "console_confirm_import", f"{job.get('file', '')} ({job_id})")
     return True
 
 
@@ -139,13 +138,12 @@ def confirm_pending(store: Store, confirmations: Confirmations, job_id: str, ope
                     clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
     """The worker's part: ask them (each once for this import, whatever the clicks: the claims
     are coordinator.ask's), and write how it went on the job for its page."""
-    client = store.redis
-    if imports.get(client, job_id) is None:
+    if store.imports.get(job_id) is None:
         return ""
-    imports.update(client, job_id, {"confirm_state": "asking",
+    store.imports.update(job_id, {"confirm_state": "asking",
                                     "confirm_updated": _stamp(clock())})
     asked = coordinator.ask_import(store, confirmations, job_id, operator, clock())
-    imports.update(client, job_id, {"confirm_state": "done", "confirm_summary": asked.summary(),
+    store.imports.update(job_id, {"confirm_state": "done", "confirm_summary": asked.summary(),
                                     "confirm_updated": _stamp(clock())})
     return asked.summary()
 

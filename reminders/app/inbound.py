@@ -33,8 +33,7 @@ from reminders.domain.triage import NOTHING, Assessment, Level, Triage, assess
 from reminders.domain.validation import format_clock
 from reminders.messages.replies import Replies
 from reminders.settings import Settings
-from reminders.storage import conversation, counters, limits, suppression
-from reminders.storage.client import Client
+from reminders.storage import counters
 from reminders.storage.subscribers import ConsentEvent, Store
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,6 @@ _STOP_CARE = {Level.EMERGENCY: "911", Level.CRISIS: "988", Level.URGENT: "doctor
 @dataclass
 class Inbound:
     store: Store
-    redis: Client
     settings: Settings
     replies: Replies
     now: datetime
@@ -96,13 +94,13 @@ class Inbound:
         log.info("inbound subscriber=%s command=%s level=%s category=%s",
                  sub.id if sub else "unknown", command.kind, self.heard.top.level,
                  self.heard.top.category)
-        counters.incr(self.redis, counters.inbound(command.kind))
+        self.store.counters.incr(counters.inbound(command.kind))
         reply = self._dispatch(command, phone, sub)
         if reply is not None and not self._may_reply(phone, command):
             reply = None
         self._open_reviews(reply)
         if sub is not None:
-            silence.heard_from(self.redis, sub.id, self.now)
+            silence.heard_from(self.store, sub.id, self.now)
             self._remember(sub, body, reply)
         return reply
 
@@ -115,10 +113,10 @@ class Inbound:
                  "level": str(top.level), "category": top.category}]
         if reply:
             said.append({"dir": "out", "at": at, "text": reply, "kind": "reply"})
-        conversation.add(self.redis, sub.id, *said)
+        self.store.conversation.add(sub.id, *said)
 
     def _open_reviews(self, reply: str | None) -> None:
-        reviews = Reviews(self.redis, self.settings.care)
+        reviews = Reviews(self.store, self.settings.care)
         for kept in self.kept:
             item_id, new = reviews.open(
                 kind=kept.kind, phone=kept.phone, subscriber_id=kept.subscriber,
@@ -128,7 +126,7 @@ class Inbound:
                 self.on_review(item_id)
 
     def _may_reply(self, phone: str, command: Command) -> bool:
-        count = limits.count_reply(self.redis, phone)
+        count = self.store.limits.count_reply(phone)
         if count > INBOUND_REPLIES_PER_HOUR:
             log.warning("inbound rate-limited command=%s count=%s", command.kind, count)
             return False
@@ -197,13 +195,12 @@ class Inbound:
                                           sub, command)
 
     def _preferences(self) -> Preferences:
-        return Preferences(self.store, self.redis, self.replies, self._care(), self.now,
-                           self.text, self.on_email_added)
+        return Preferences(self.store, self.replies, self._care(), self.now, self.text,
+                           self.on_email_added)
 
     def _commands(self) -> dict[str, Callable[[Subscriber, Command], str]]:
         preferences = self._preferences()
-        program = Program(self.store, self.redis, self.replies, self._care(), self.now,
-                          self._hotspot)
+        program = Program(self.store, self.replies, self._care(), self.now, self._hotspot)
         return {**preferences.handlers(), "care": self._care_or_weekly,
                 "weekly": self._care_or_weekly, "frequency": program.frequency,
                 "temp": lambda sub, command: program.temp(sub, command,
@@ -233,7 +230,7 @@ class Inbound:
             # The opt-out is recorded above; the clinic still hears about the rest.
             self._care().attend(sub, phone, self.heard, command.words)
         if before is None:  # unknown, or forgotten while the text arrived: still honoured
-            suppression.add(self.redis, phone=phone)
+            self.store.suppression.add(phone=phone)
         elif before == "opted_out" and not care:
             return None  # already out: at most one confirmation
         if command.language != "en" or care:
@@ -267,7 +264,7 @@ class Inbound:
     def _start(self, phone: str, sub: Subscriber | None, command: Command) -> str | None:
         reply_anyway = command.kind == "join" or (sub is not None and sub.sms_status == "pending")
         if sub is None:
-            suppression.remove(self.redis, phone=phone)
+            self.store.suppression.remove(phone=phone)
             sub = enrol(self.store, self.settings, Enrolment(
                 phone=phone, confirmed=True, source="sms", words=command.words,
                 language=command.language,
@@ -277,7 +274,7 @@ class Inbound:
                 return self.replies.render("reconfirmed", resumed=answered == "resumed")
             return self.replies.render("already_active", time=format_clock(sub.send_time))
         else:
-            suppression.remove(self.redis, phone=phone)
+            self.store.suppression.remove(phone=phone)
             self.store.save(sub, sub.with_changes(sms_status="active",
                                                   channels=sub.channels | {"sms"}),
                             [ConsentEvent("sms", "opted_in", "sms", command.words,

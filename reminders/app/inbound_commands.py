@@ -26,8 +26,6 @@ from reminders.domain.validation import (
     parse_timezone,
 )
 from reminders.messages.replies import Replies
-from reminders.storage import nights
-from reminders.storage.client import Client
 from reminders.storage.subscribers import ConsentEvent, Store
 
 # Texts sent after midnight but before this hour still belong to the evening before.
@@ -39,7 +37,6 @@ DEFAULT_PAUSE_DAYS = 7
 @dataclass
 class Preferences:
     store: Store
-    redis: Client
     replies: Replies
     care: Care
     now: datetime
@@ -109,12 +106,12 @@ class Preferences:
         else:
             streak = 1
         self.store.save(sub, sub.with_changes(streak=streak, last_done=evening), [], self.now)
-        nights.note(self.redis, sub.id, evening, done="1")
+        self.store.nights.note(sub.id, evening, done="1")
         return self.replies.render("done", streak=streak)
 
     def _score(self, sub: Subscriber, command: Command) -> str:
         evening = self.evening(sub)
-        nights.note(self.redis, sub.id, evening, score=command.arg)
+        self.store.nights.note(sub.id, evening, score=command.arg)
         return self.care.score_reply_for(sub, int(command.arg), command.words, evening)
 
     def _email(self, sub: Subscriber, command: Command) -> str:

@@ -9,7 +9,6 @@ from typing import Any
 
 from reminders.app.review import Reviews, entry, local, overdue
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import unreachable
 from reminders.storage.subscribers import Store
 
 
@@ -32,7 +31,7 @@ def entries(store: Store, reviews: Reviews, now: datetime, include_closed: bool 
 def unreachable_people(store: Store) -> list[dict[str, Any]]:
     """People whose last texts the carrier could not deliver, the latest first."""
     found = []
-    for subscriber_id, record in unreachable.read_all(store.redis):
+    for subscriber_id, record in store.unreachable.read_all():
         sub = store.get(subscriber_id)
         if sub is None:
             continue

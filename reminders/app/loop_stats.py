@@ -13,8 +13,8 @@ from typing import Any
 from reminders.app.review import OUTCOMES
 from reminders.app.silence import iso_week
 from reminders.domain.deadlines import LEVELS, deadline_level
-from reminders.storage import counters, review
-from reminders.storage.client import Client
+from reminders.storage import counters
+from reminders.storage.subscribers import Store
 
 # Age buckets of open items (upper bounds in hours; the last is "older").
 AGE_BUCKETS = (("under_1h", 1), ("1h_4h", 4), ("4h_24h", 24), ("1d_3d", 72), ("over_3d", None))
@@ -29,22 +29,22 @@ def age_bucket(hours: float) -> str:
     return next(name for name, bound in AGE_BUCKETS if bound is None or hours < bound)
 
 
-def open_by_level_and_age(client: Client, now: datetime) -> dict[str, dict[str, int]]:
+def open_by_level_and_age(store: Store, now: datetime) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {level: dict.fromkeys(
         (name for name, _ in AGE_BUCKETS), 0) for level in LEVELS}
-    for level, opened in review.open_levels(client):
+    for level, opened in store.review.open_levels():
         hours = max(0.0, now.timestamp() - opened) / 3600
         found[deadline_level(level)][age_bucket(hours)] += 1
     return found
 
 
-def weekly(client: Client, now: datetime, weeks: int = 4) -> list[dict[str, Any]]:
+def weekly(store: Store, now: datetime, weeks: int = 4) -> list[dict[str, Any]]:
     """The last `weeks` ISO weeks (UTC), newest first."""
     now = now.astimezone(UTC)
     names = [iso_week((now - timedelta(weeks=n)).date()) for n in range(weeks)]
     since = (now - timedelta(weeks=weeks)).timestamp()
-    items = review.get_many(client, review.open_ids(client)) + review.get_many(
-        client, review.closed_ids(client, since))
+    items = store.review.get_many(store.review.open_ids()) + store.review.get_many(
+        store.review.closed_ids(since))
     acks: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     late: Counter[str] = Counter()
@@ -62,7 +62,7 @@ def weekly(client: Client, now: datetime, weeks: int = 4) -> list[dict[str, Any]
         closed = _at(item.get("closed_at", ""))
         if closed is not None and item.get("outcome"):
             outcomes[iso_week(closed.date())][item["outcome"]] += 1
-    counts = counters.read_all(client)
+    counts = store.counters.read_all()
     return [{"week": week,
              "ack_median_minutes": {level: round(median(values), 1)
                                     for level, values in acks[week].items()},
@@ -73,6 +73,6 @@ def weekly(client: Client, now: datetime, weeks: int = 4) -> list[dict[str, Any]
             for week in names]
 
 
-def figures(client: Client, now: datetime, weeks: int = 4) -> dict[str, Any]:
-    return {"weeks": weekly(client, now, weeks),
-            "open": open_by_level_and_age(client, now)}
+def figures(store: Store, now: datetime, weeks: int = 4) -> dict[str, Any]:
+    return {"weeks": weekly(store, now, weeks),
+            "open": open_by_level_and_age(store, now)}

@@ -24,9 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from reminders.app import audit
 from reminders.domain.subscriber import now_iso
 from reminders.domain.validation import InvalidInput, normalise_email
-from reminders.storage import operators as store
-from reminders.storage.client import Client
 from reminders.storage.operators import OperatorRecord
+from reminders.storage.subscribers import Store
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # hashing a megabyte per guess would be a denial of service
@@ -49,38 +48,38 @@ class LoginRefused(Exception):
     """Not logged in; str(e) is what the login page says."""
 
 
-def add(client: Client, email: str, password: str, now: datetime, by: str) -> bool:
+def add(store: Store, email: str, password: str, now: datetime, by: str) -> bool:
     """Create the account, or give it a new password; True when it is new. Either way its
     earlier sessions end (a new record id)."""
     address = normalise_email(email).lower()
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(f"the password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters")
-    existed = store.get(client, address) is not None
-    store.put(client, OperatorRecord(address, secrets.token_hex(8), _hasher.hash(password),
+    existed = store.operators.get(address) is not None
+    store.operators.put(OperatorRecord(address, secrets.token_hex(8), _hasher.hash(password),
                                      now_iso(now)))
-    audit.record(client, by, "operator_added" if not existed else "operator_password",
+    audit.record(store, by, "operator_added" if not existed else "operator_password",
                  address)
     return not existed
 
 
-def remove(client: Client, email: str, by: str) -> None:
+def remove(store: Store, email: str, by: str) -> None:
     address = email.strip().lower()
-    if not store.remove(client, address):
+    if not store.operators.remove(address):
         raise InvalidInput(f"no operator {email.strip()!r}")
-    audit.record(client, by, "operator_removed", address)
+    audit.record(store, by, "operator_removed", address)
 
 
-def listed(client: Client) -> list[dict[str, str]]:
-    return [{"email": r.email, "created_at": r.created_at} for r in store.all_records(client)]
+def listed(store: Store) -> list[dict[str, str]]:
+    return [{"email": r.email, "created_at": r.created_at} for r in store.operators.all_records()]
 
 
-def login(client: Client, email: str, password: str, address: str, hours: int) -> str:
+def login(store: Store, email: str, password: str, address: str, hours: int) -> str:
     """A new session's token for the cookie; LoginRefused says why not."""
     account = email.strip().lower()[:254]
-    by_account, by_address = store.count_attempt(client, account, address, FAILURE_WINDOW)
+    by_account, by_address = store.operators.count_attempt(account, address, FAILURE_WINDOW)
     if by_account > MAX_ACCOUNT_FAILURES or by_address > MAX_ADDRESS_FAILURES:
         raise LoginRefused("Too many failed attempts. Wait 15 minutes, then try again.")
-    record = store.get(client, account) if account else None
+    record = store.operators.get(account) if account else None
     if not _checks.acquire(timeout=CHECK_WAIT_SECONDS):
         raise LoginRefused("The console is busy. Try again in a minute.")
     try:
@@ -90,11 +89,11 @@ def login(client: Client, email: str, password: str, address: str, hours: int) -
     if not verified:
         raise LoginRefused("Wrong email or password.")
     assert record is not None
-    store.forget_failures(client, account)
-    store.uncount_address(client, address)
+    store.operators.forget_failures(account)
+    store.operators.uncount_address(address)
     token = secrets.token_urlsafe(32)
-    store.open_session(client, token, record.email, record.id, hours * 3600)
-    audit.record(client, record.email, "console_login", "")
+    store.operators.open_session(token, record.email, record.id, hours * 3600)
+    audit.record(store, record.email, "console_login", "")
     return token
 
 
@@ -106,17 +105,17 @@ def _verified(record: OperatorRecord | None, password: str) -> bool:
         return False
 
 
-def current(client: Client, token: str) -> str | None:
+def current(store: Store, token: str) -> str | None:
     """The logged-in operator's email, or None (no session, expired, or the operator was
     removed or re-added since)."""
-    found = store.session(client, token) if token else None
+    found = store.operators.session(token) if token else None
     if found is None:
         return None
     email, operator_id = found
-    record = store.get(client, email)
+    record = store.operators.get(email)
     return email if record is not None and record.id == operator_id else None
 
 
-def logout(client: Client, token: str, email: str) -> None:
-    store.close_session(client, token)
-    audit.record(client, email, "console_logout", "")
+def logout(store: Store, token: str, email: str) -> None:
+    store.operators.close_session(token)
+    audit.record(store, email, "console_logout", "")

@@ -21,7 +21,7 @@ from reminders.app.report import describe_all
 from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput, looks_like_email
-from reminders.storage import names, tally
+from reminders.storage import names
 from reminders.storage.subscribers import Store
 
 PER_PAGE = 50
@@ -52,10 +52,10 @@ def search(store: Store, query: str, state: str, page: int, now: datetime,
         return Page(list(describe_all(store, subs, now)), len(subs), 1, 1)
     sets = _sets(store, state)
     prefix = names.key(query)
-    total = names.count(store.redis, sets, prefix)
+    total = store.names.count(sets, prefix)
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    shown = names.page(store.redis, sets, prefix, (page - 1) * per_page, per_page)
+    shown = store.names.page(sets, prefix, (page - 1) * per_page, per_page)
     subs = [sub for sub in map(store.get, shown) if sub is not None]
     return Page(list(describe_all(store, subs, now)), total, page, pages)
 
@@ -67,7 +67,7 @@ def _sets(store: Store, state: str) -> list[str]:
         return ["flagged"]
     kind, _, value = state.partition(":")
     found = []
-    for both in tally.read(store.redis).of("state"):
+    for both in store.tally.read().of("state"):
         sms, _, email = both.partition("/")
         if not kind or (kind, value) in (("sms", sms), ("email", email)):
             found.append(both)

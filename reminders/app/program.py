@@ -27,8 +27,6 @@ from reminders.domain.subscriber import Subscriber
 from reminders.domain.temperature import Problem, Verdict
 from reminders.domain.triage import Level, Triage
 from reminders.messages.replies import Replies
-from reminders.storage import temps
-from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -39,7 +37,6 @@ HOTSPOT = "hotspot"  # the flag's category (DESIGN.md triage levels: same_day)
 @dataclass
 class Program:
     store: Store
-    redis: Client
     replies: Replies
     care: Care
     now: datetime
@@ -77,9 +74,9 @@ class Program:
             return self.replies.render("temp_format")
         if reading == Problem.IMPLAUSIBLE or not isinstance(reading, temperature.Reading):
             return self.replies.render("temp_implausible")
-        history = temps.read(self.redis, sub.id)
+        history = self.store.temps.read(sub.id)
         history.pop(evening, None)
-        temps.save(self.redis, sub.id, evening, reading)
+        self.store.temps.save(sub.id, evening, reading)
         found = temperature.verdict(reading, evening, history)
         log.info("temp subscriber=%s evening=%s difference_c=%s verdict=%s", sub.id, evening,
                  reading.difference_c, found)
@@ -92,7 +89,7 @@ class Program:
 
     def _open_hotspot(self, sub: Subscriber, words: str) -> None:
         """One flag per hotspot: a third warm evening while it is open adds no second one."""
-        open_reports = flags.reports(self.redis, sub, self.now)
+        open_reports = flags.reports(self.store, sub, self.now)
         if any(report.get("category") == HOTSPOT for report in open_reports):
             return
         flags.record(self.store, sub, HOTSPOT, str(Level.SAME_DAY), words, self.now)
@@ -102,8 +99,8 @@ class Program:
             self.on_hotspot(sub)
 
 
-def temperature_history(client: Client, sub: Subscriber, evenings: int = 14
+def temperature_history(store: Store, sub: Subscriber, evenings: int = 14
                         ) -> list[tuple[date, float, bool]]:
     """The person's last `evenings` TEMP readings as (evening, left-right difference in °C,
     over the threshold), oldest first: the console's person page."""
-    return temperature.differences(temps.read(client, sub.id))[-evenings:]
+    return temperature.differences(store.temps.read(sub.id))[-evenings:]

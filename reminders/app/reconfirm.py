@@ -40,9 +40,8 @@ from reminders.domain.kinds import CARE_RECONFIRM, RECONFIRM
 from reminders.domain.subscriber import DECODE_ERRORS, Subscriber, now_iso
 from reminders.domain.windows import DEFAULT_WINDOWS, Windows
 from reminders.messages.replies import Replies
-from reminders.storage import caregivers, consent_log, inbox, reconfirm
+from reminders.storage import caregivers, inbox, reconfirm
 from reminders.storage.consent_log import ConsentEvent
-from reminders.storage.ledgers import SendsLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -76,11 +75,11 @@ class Reconfirmations:
         for sub in self.store.all(unreadable=[]):  # an unreadable record is skipped
             if sub.phone and sub.sms_status == "active":
                 self._ask_if_due(sub, False, now, outcome)
-                link = caregivers.read(self.store.redis, sub.id)
+                link = self.store.caregivers.read(sub.id)
                 if link is not None and link.active:
                     self._ask_if_due(sub, True, now, outcome)
         for year in (now.year - 1, now.year):
-            for person, (state, since) in reconfirm.asked(self.store.redis, year).items():
+            for person, (state, since) in self.store.reconfirm.asked(year).items():
                 # Only a text that went out ("asked"): one whose send never finished
                 # ("asking", a crash) pauses nobody.
                 if state == "asked" and now.timestamp() - since >= ANSWER_DAYS * 86400:
@@ -93,13 +92,13 @@ class Reconfirmations:
         if last and now - last < YEAR:
             return
         who = reconfirm.who(sub.id, caregiver)
-        this_year = reconfirm.read(self.store.redis, now.year, who)
+        this_year = self.store.reconfirm.read(now.year, who)
         if this_year is not None and this_year[0] != "asking":
             return  # asked this year already ("asking": its send is unfinished, go on with it)
-        before = reconfirm.read(self.store.redis, now.year - 1, who)
+        before = self.store.reconfirm.read(now.year - 1, who)
         if before is not None and now.timestamp() - before[1] < YEAR.total_seconds():
             return  # asked last December: not again within the year
-        link = caregivers.read(self.store.redis, sub.id) if caregiver else None
+        link = self.store.caregivers.read(sub.id) if caregiver else None
         phone = link.phone if link is not None else sub.phone or ""
         try:
             local = now.astimezone(ZoneInfo(sub.timezone)).time()
@@ -107,8 +106,7 @@ class Reconfirmations:
             return  # a record whose zone cannot be read: the dispatcher skips it too
         if local not in self.windows.for_phone(phone):
             return  # not now: a later run, inside their evening, asks
-        if this_year is None and not reconfirm.claim(self.store.redis, now.year, who,
-                                                     now.timestamp()):
+        if this_year is None and not self.store.reconfirm.claim(now.year, who, now.timestamp()):
             return
         self._send(sub, caregiver, who, phone, now, outcome)
 
@@ -120,14 +118,13 @@ class Reconfirmations:
                             person=(sub.name.split() or ["them"])[0]) if caregiver
                 else said.render(template, program_name=self.program_name))
         kind = CARE_RECONFIRM if caregiver else RECONFIRM
-        redis = self.store.redis
-        ledger = SendsLedger(redis, sub.id, f"{kind.name}:{now.year}",
-                             index=channels.get("sms").status_callbacks)
+        ledger = self.store.ledgers.sends(sub.id, f"{kind.name}:{now.year}",
+                                          index=channels.get("sms").status_callbacks)
 
         def still_allowed() -> bool:
             # Read again after the claim: a STOP (or a new number) while it waited wins.
             if caregiver:
-                link = caregivers.read(redis, sub.id)
+                link = self.store.caregivers.read(sub.id)
                 return link is not None and link.active and link.phone == phone
             fresh = self.store.get(sub.id)
             return fresh is not None and fresh.sms_status == "active" and fresh.phone == phone
@@ -146,18 +143,18 @@ class Reconfirmations:
         if sent in ("missed", "already missed", "inactive"):
             if sent != "inactive":
                 ledger.drop()  # no slot in time: asked afresh on a later run
-            reconfirm.release(redis, now.year, who)
+            self.store.reconfirm.release(now.year, who)
             outcome.problems.append(f"{who}: not sent ({sent}); asked on a later run")
             return
         if sent.endswith("failed"):  # a number that cannot get texts: nothing to wait for
-            reconfirm.settle(redis, now.year, who, "failed", now.timestamp())
+            self.store.reconfirm.settle(now.year, who, "failed", now.timestamp())
             outcome.problems.append(f"{who}: not sent (refused by the provider)")
             return
         # sent now, or by an earlier attempt whose answer (or whose "asked") was lost: the
         # one run that settles the ask records it
-        if not reconfirm.settle(redis, now.year, who, "asked", now.timestamp()):
+        if not self.store.reconfirm.settle(now.year, who, "asked", now.timestamp()):
             return
-        consent_log.record(redis, sub.id, ConsentEvent(
+        self.store.consent_log.record(sub.id, ConsentEvent(
             "caregiver" if caregiver else "sms", "reconfirm_sent", "service", "",
             said.version(template)))
         outcome.asked.append(who)
@@ -165,8 +162,8 @@ class Reconfirmations:
     def _pause(self, year: int, who: str, now: datetime, outcome: Outcome) -> None:
         caregiver = who.startswith("cg:")
         # Once: of two runs that both find the 14 days over, one pauses and files the item.
-        if not reconfirm.settle(self.store.redis, year, who, "paused", now.timestamp(),
-                                from_state="asked"):
+        if not self.store.reconfirm.settle(year, who, "paused", now.timestamp(),
+                                          from_state="asked"):
             return
         sub = self.store.get(who.removeprefix("cg:"))
         if sub is None or (not caregiver and sub.sms_status != "active"):
@@ -175,15 +172,15 @@ class Reconfirmations:
                              "service", f"no YES within {ANSWER_DAYS} days")
         phone = sub.phone or ""
         if caregiver:
-            link = caregivers.read(self.store.redis, sub.id)
+            link = self.store.caregivers.read(sub.id)
             if link is None or not link.active:
                 return  # ended meanwhile (STOP, CARE OFF, removed)
             phone = link.phone
-            caregivers.set_consent(self.store.redis, sub.id, "cg", caregivers.OFF, event, phone)
+            self.store.caregivers.set_consent(sub.id, "cg", caregivers.OFF, event, phone)
         else:
             self.store.save(sub, sub.with_changes(paused_until=PAUSED_UNTIL_ANSWER), [event],
                             now)
-        inbox.add(self.store.redis, inbox.Item(
+        self.store.inbox.add(inbox.Item(
             phone=phone, subscriber=sub.id, at=now_iso(now), text="(no answer to the yearly "
             "re-confirmation: texts paused)", level="routine", category="reconfirm_no_answer",
             language=sub.language))
@@ -208,16 +205,16 @@ def answer(store: Store, sub: Subscriber, caregiver: bool, words: str, now: date
     again); None when nothing was asked."""
     who = reconfirm.who(sub.id, caregiver)
     for year in (now.year, now.year - 1):
-        found = reconfirm.read(store.redis, year, who)
+        found = store.reconfirm.read(year, who)
         if found is None or found[0] not in ("asking", "asked", "paused"):
             continue
-        reconfirm.mark(store.redis, year, who, "yes", now.timestamp())
+        store.reconfirm.mark(year, who, "yes", now.timestamp())
         event = ConsentEvent("caregiver" if caregiver else "sms",
                              "caregiver_reconfirmed" if caregiver else "reconfirmed", "sms",
                              words)
         resumed = not caregiver and sub.paused_until == PAUSED_UNTIL_ANSWER
         if caregiver:
-            consent_log.record(store.redis, sub.id, event)
+            store.consent_log.record(sub.id, event)
         else:
             store.save(sub, sub.with_changes(paused_until=None) if resumed else sub, [event],
                        now)

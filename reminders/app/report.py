@@ -11,8 +11,8 @@ from reminders.app import caregiver, flags
 from reminders.domain import channels
 from reminders.domain.frequency import DEFAULT_DAYS, days_code
 from reminders.domain.subscriber import Subscriber, now_iso
-from reminders.storage import caregivers, due_index, nights
-from reminders.storage.subscribers import Store, decode
+from reminders.storage.overview import Overview
+from reminders.storage.subscribers import Store
 
 HISTORY_DAYS = 45
 T = TypeVar("T")
@@ -27,17 +27,15 @@ def _history_days(sub: Subscriber, now: datetime) -> list[date]:
     return [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
 
 
-def _summary(days: list[date], found: Any) -> dict[str, Any] | None:
-    index, flat = int(found[0]), found[1]
-    if not index:
-        return None
-    record = decode(dict(zip(flat[::2], flat[1::2], strict=True)))
-    for channel in channels.names():
+def _summary(found: Overview) -> dict[str, Any] | None:
+    """The last evening with a final state: its first channel's outcome."""
+    record = found.last_record
+    for channel in channels.names() if found.last_final else ():
         state = record.get(channel)
         if state and state not in ("sending", "retry"):
             status = record.get(f"{channel}_status") if state == "sent" else state
             return {
-                "date": days[index - 1].isoformat(), "channel": channel,
+                "date": str(found.last_final), "channel": channel,
                 "status": status or state, "error_code": record.get(f"{channel}_error") or None,
             }
     return None
@@ -50,23 +48,14 @@ def describe(store: Store, sub: Subscriber, now: datetime | None = None) -> dict
 def describe_all(store: Store, subs: Iterable[Subscriber], now: datetime | None = None,
                  batch: int = 500) -> Iterator[dict[str, Any]]:
     """What show/list print for each person; a batch of people per pipelined round trip, each
-    one's last delivery found in Redis (nights.last_final_in) rather than by reading 45 nights."""
+    one's last delivery found in Redis (storage/overview.py) rather than by reading 45 nights."""
     now = now or datetime.now(UTC)
     for chunk in chunked(subs, batch):
-        days = [_history_days(sub, now) for sub in chunk]
-        with store.redis.pipeline(transaction=False) as pipe:
-            for sub, history in zip(chunk, days, strict=True):
-                due_index.next_due_in(pipe, sub.id)
-                nights.last_final_in(pipe, sub.id, history)
-                flags.read_in(pipe, sub.id)
-                caregivers.read_in(pipe, sub.id)
-            replies = pipe.execute()
-        for n, sub in enumerate(chunk):
-            score, found, reports, link = replies[4 * n: 4 * n + 4]
-            nxt = datetime.fromtimestamp(score, tz=UTC) if score is not None else None
-            info = _described(sub, nxt, _summary(days[n], found))
-            info["flags"] = flags.decoded(sub, reports, now)
-            info["caregiver"] = caregiver.describe(caregivers.decoded(sub.id, link))
+        found = store.overview.read([(sub.id, _history_days(sub, now)) for sub in chunk])
+        for sub, seen in zip(chunk, found, strict=True):
+            info = _described(sub, seen.next_due, _summary(seen))
+            info["flags"] = seen.reports if flags.is_open(sub, now) else []
+            info["caregiver"] = caregiver.describe(seen.link)
             info["weekly"] = sub.weekly_ok
             yield info
 

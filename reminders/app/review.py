@@ -21,8 +21,6 @@ from reminders.domain.deadlines import LEVELS, deadline_level, stages
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.domain.validation import InvalidInput
 from reminders.settings_care import CareSettings
-from reminders.storage import review
-from reminders.storage.client import Client
 from reminders.storage.subscribers import Store
 
 OUTCOMES = flags.OUTCOMES
@@ -42,7 +40,7 @@ def urgency(item: dict[str, str]) -> int:
 
 @dataclass
 class Reviews:
-    redis: Client
+    store: Store
     care: CareSettings
 
     def open(self, *, kind: str, phone: str, subscriber_id: str, level: str, category: str,
@@ -53,15 +51,15 @@ class Reviews:
                   "at": now_iso(now), "level": level, "category": category, "text": text,
                   "reply": reply, "due_by": now_iso(due), "stage1_at": now_iso(stage1),
                   "stage2_at": now_iso(stage2)}
-        item_id, new = review.open_item(self.redis, who_of(subscriber_id, phone),
-                                        f"{kind}:{level}", fields, now.timestamp())
+        item_id, new = self.store.review.open_item(who_of(subscriber_id, phone),
+                                                   f"{kind}:{level}", fields, now.timestamp())
         if new:
-            review.schedule_escalation(self.redis, item_id, stage1.timestamp(), 0)
+            self.store.review.schedule_escalation(item_id, stage1.timestamp(), 0)
         return item_id, new
 
     def take(self, item_id: str, owner: str, now: datetime) -> dict[str, str]:
         self.require(item_id)
-        if not review.take(self.redis, item_id, owner, now_iso(now)):
+        if not self.store.review.take(item_id, owner, now_iso(now)):
             raise InvalidInput(f"item {item_id} is closed already")
         return self.require(item_id)
 
@@ -84,8 +82,8 @@ class Reviews:
         said = _checked(outcome, note)
         flags.clear(store, sub, said, by, now, source=source, outcome=outcome)
         closed = 0
-        for slot, item_id in review.open_slots(self.redis, sub.id).items():
-            item = review.get(self.redis, item_id)
+        for slot, item_id in self.store.review.open_slots(sub.id).items():
+            item = self.store.review.get(item_id)
             if slot.startswith("flag:") and item is not None:
                 closed += self._close(item, outcome, said, by, now)
         return closed
@@ -96,18 +94,19 @@ class Reviews:
         fields = {"outcome": outcome, "note": note, "closed_by": by, "closed_at": now_iso(now),
                   "owner": item.get("owner") or by,
                   "taken_at": item.get("taken_at") or now_iso(now)}
-        return review.close(self.redis, item["id"], who_of(item["subscriber"], item["phone"]),
-                            f"{item['kind']}:{item['level']}", fields, now.timestamp())
+        return self.store.review.close(item["id"], who_of(item["subscriber"], item["phone"]),
+                                       f"{item['kind']}:{item['level']}", fields,
+                                       now.timestamp())
 
     def require(self, item_id: str) -> dict[str, str]:
-        item = review.get(self.redis, item_id.strip()) if item_id.strip().isdigit() else None
+        item = self.store.review.get(item_id.strip()) if item_id.strip().isdigit() else None
         if item is None:
             raise InvalidInput(f"no review item {item_id!r}")
         return item
 
     def open_items(self) -> list[dict[str, str]]:
         """Open items, most urgent first, then the oldest."""
-        found = review.get_many(self.redis, review.open_ids(self.redis))
+        found = self.store.review.get_many(self.store.review.open_ids())
         return sorted(found, key=lambda item: (urgency(item), item.get("at", "")))
 
     def inbox(self, include_closed: bool = False, since: float = 0.0) -> list[dict[str, str]]:
@@ -115,12 +114,12 @@ class Reviews:
         ones, the latest closed first."""
         found = self.open_items()
         if include_closed:
-            found += review.get_many(self.redis, review.closed_ids(self.redis, since))
+            found += self.store.review.get_many(self.store.review.closed_ids(since))
         return found
 
     def of_person(self, sub: Subscriber) -> list[dict[str, str]]:
-        ids = review.ids_of(self.redis, sub.id)
-        return review.get_many(self.redis, reversed(ids))
+        ids = self.store.review.ids_of(sub.id)
+        return self.store.review.get_many(reversed(ids))
 
 
 def _checked(outcome: str, note: str) -> str:

@@ -30,17 +30,7 @@ from reminders.domain.kinds import CHECKIN as CHECKIN_KIND
 from reminders.domain.subscriber import Subscriber, now_iso
 from reminders.messages.replies import Replies
 from reminders.settings_care import CareSettings
-from reminders.storage import (
-    conversation,
-    counters,
-    heard,
-    nights,
-    send_claims,
-    sends,
-    unreachable,
-)
-from reminders.storage.client import Client
-from reminders.storage.ledgers import SendsLedger
+from reminders.storage import counters
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -71,13 +61,12 @@ class Silence:
                      unreachable_code: str, now: datetime) -> str:
         """The new status of the nightly text of `evening`: "unreachable", "checkin" (one is
         due: send_checkin), "call" (an item opened), or "" (nothing to do)."""
-        redis = self.store.redis
         if status in ("undelivered", "failed") and unreachable_code:
-            unreachable.add(redis, subscriber_id, now_iso(now), unreachable_code)
+            self.store.unreachable.add(subscriber_id, now_iso(now), unreachable_code)
             return "unreachable"
         if status != "delivered":
             return ""
-        unreachable.remove(redis, subscriber_id)
+        self.store.unreachable.remove(subscriber_id)
         sub = self.store.get(subscriber_id)
         return self.check(sub, evening, now) if sub is not None else ""
 
@@ -87,10 +76,9 @@ class Silence:
         zone = ZoneInfo(sub.timezone)
         window = 2 * self.care.silence_evenings
         days = [evening - timedelta(days=n) for n in range(window)]  # that evening first
-        last = heard.last(self.store.redis, sub.id) or 0.0
+        last = self.store.heard.last(sub.id) or 0.0
         run = 0
-        for day, record in zip(days, nights.read_many(self.store.redis, sub.id, days),
-                               strict=True):
+        for day, record in zip(days, self.store.nights.read_many(sub.id, days), strict=True):
             sent_at = datetime.combine(day, sub.send_time, zone).timestamp()
             delivered = record.get("sms") == "sent" and record.get("sms_status") == "delivered"
             if not delivered or last >= sent_at:
@@ -103,15 +91,14 @@ class Silence:
                 now.astimezone(ZoneInfo(sub.timezone)).date()):
             return ""
         run, stretch = self.silent_evenings(sub, evening)
-        redis = self.store.redis
-        if run >= 2 * self.care.silence_evenings and send_claims.claim(
-                redis, CALL, f"{sub.id}:{stretch}"):
+        claims = self.store.send_claims
+        if run >= 2 * self.care.silence_evenings and claims.claim(CALL, f"{sub.id}:{stretch}"):
             self.reviews.open(kind="silence", phone=sub.phone or "", subscriber_id=sub.id,
                               level="soon", category="silence",
                               text=f"no reply for {run} delivered evenings: call them", now=now)
-            send_claims.finish(redis, CALL, f"{sub.id}:{stretch}", "sent")
+            claims.finish(CALL, f"{sub.id}:{stretch}", "sent")
             return "call"
-        if run >= self.care.silence_evenings and not checkin_state(redis, sub.id, stretch):
+        if run >= self.care.silence_evenings and not checkin_state(self.store, sub.id, stretch):
             return "checkin"
         return ""
 
@@ -124,8 +111,8 @@ class Silence:
             return "skipped"  # they answered, paused or stopped meanwhile
         stretch = self.silent_evenings(sub, evening)[1]
         body = self.replies.in_language(sub.language).render("checkin")
-        ledger = SendsLedger(self.store.redis, sub.id, f"{CHECKIN_KIND.name}:{stretch}",
-                             index=channels.get("sms").status_callbacks)
+        ledger = self.store.ledgers.sends(sub.id, f"{CHECKIN_KIND.name}:{stretch}",
+                                          index=channels.get("sms").status_callbacks)
 
         def still_allowed() -> bool:
             # Read again after the claim: a STOP (or a new number) that came while the text
@@ -151,11 +138,11 @@ class Silence:
                      sent.replace(" ", "_"))
             return {"inactive": "skipped"}.get(sent, "already" if sent.startswith(
                 "already") else sent)
-        record = sends.read(self.store.redis, sub.id, ledger.name)
-        conversation.add(self.store.redis, sub.id, {
+        record = self.store.sends.read(sub.id, ledger.name)
+        self.store.conversation.add(sub.id, {
             "dir": "out", "at": now_iso(now), "text": body, "kind": "checkin",
             "sid": record.get("id", ""), "status": record.get("status", "")})
-        counters.incr(self.store.redis, counters.loop("checkin_sent", iso_week(now.date())))
+        self.store.counters.incr(counters.loop("checkin_sent", iso_week(now.date())))
         log.info("check-in sent subscriber=%s stretch=%s", sub.id, stretch)
         return "sent"
 
@@ -163,21 +150,21 @@ class Silence:
         """A check-in of this stretch claimed but not final (a retry after a lost answer): the
         task goes on with it, so the send path can look it up."""
         stretch = self.silent_evenings(sub, evening)[1]
-        return sends.state(self.store.redis, sub.id,
-                           f"{CHECKIN_KIND.name}:{stretch}") in ("sending", "retry")
+        return self.store.sends.state(sub.id, f"{CHECKIN_KIND.name}:{stretch}") in (
+            "sending", "retry")
 
 
-def checkin_state(client: Client, subscriber_id: str, stretch: str) -> str:
+def checkin_state(store: Store, subscriber_id: str, stretch: str) -> str:
     """The check-in of a stretch: its send record (storage/sends.py), else a claim made before
     the check-in was a kind (storage/send_claims.py), so none goes twice across the upgrade."""
-    return (sends.state(client, subscriber_id, f"{CHECKIN_KIND.name}:{stretch}")
-            or send_claims.state(client, CHECKIN, f"{subscriber_id}:{stretch}"))
+    return (store.sends.state(subscriber_id, f"{CHECKIN_KIND.name}:{stretch}")
+            or store.send_claims.state(CHECKIN, f"{subscriber_id}:{stretch}"))
 
 
-def heard_from(client: Client, subscriber_id: str, now: datetime) -> None:
+def heard_from(store: Store, subscriber_id: str, now: datetime) -> None:
     """A text from the person ends their silent stretch; when that stretch had a check-in,
     it counts as answered (once: the next text belongs to a new stretch)."""
-    previous = heard.last(client, subscriber_id)
-    if checkin_state(client, subscriber_id, str(int(previous or 0))) == "sent":
-        counters.incr(client, counters.loop("checkin_answered", iso_week(now.date())))
-    heard.mark(client, subscriber_id, now.timestamp())
+    previous = store.heard.last(subscriber_id)
+    if checkin_state(store, subscriber_id, str(int(previous or 0))) == "sent":
+        store.counters.incr(counters.loop("checkin_answered", iso_week(now.date())))
+    store.heard.mark(subscriber_id, now.timestamp())

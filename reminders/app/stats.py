@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 from reminders.app import guards
 from reminders.domain import channels
 from reminders.domain.subscriber import DECODE_ERRORS, EMAIL_STATES, SMS_STATES
-from reminders.storage import counters, night_stats, tally
-from reminders.storage.client import Client
+from reminders.storage import counters, tally
 from reminders.storage.subscribers import Store
 
 CHANNELS = channels.names()  # every declared channel (domain/channels.py)
@@ -28,7 +27,7 @@ MAX_DAYS = 400  # the per-date counters live 400 days (keys.STATS_TTL_SECONDS)
 LISTED_UNREADABLE = 20  # ids shown of the records that cannot be read
 
 
-def compute(client: Client, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
+def compute(store: Store, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
     """{"subscribers": {...}, "counts": {...}, "nights": [...], "unreadable": {...}} for the
     last `days` local dates, newest first: read from the kept counts (storage/tally.py), a few
     commands whatever the number of people.
@@ -38,10 +37,10 @@ def compute(client: Client, days: int = 7, now: datetime | None = None) -> dict[
     no subscribers).
     """
     now = now or datetime.now(UTC)
-    kept = tally.read(client)
+    kept = store.tally.read()
     today = latest_local_date(kept.of("zone"), now)
-    return {"subscribers": by_state(client, kept, now), "counts": kept.counts,
-            "nights": nights(client, today, days), "unreadable": unreadable(client, kept)}
+    return {"subscribers": by_state(store, kept, now), "counts": kept.counts,
+            "nights": nights(store, today, days), "unreadable": unreadable(store, kept)}
 
 
 def recount(store: Store, now: datetime) -> tally.Drift:
@@ -51,11 +50,11 @@ def recount(store: Store, now: datetime) -> tally.Drift:
 
     def pages() -> Iterator[list[str]]:
         page: list[str] = []
-        for subscriber_id, raw in store.hashes():
-            if not raw:
+        for subscriber_id, found in store.records():
+            if found is None:
                 continue  # forgotten between the SCAN and the read
             try:
-                guards.readable(raw, subscriber_id)
+                guards.readable(found, subscriber_id)
             except guards.Unreadable:
                 bad.append(subscriber_id)
             page.append(subscriber_id)
@@ -65,14 +64,14 @@ def recount(store: Store, now: datetime) -> tally.Drift:
         yield page
 
     # rebuild() reads `bad` only after it has consumed every page.
-    return tally.rebuild(store.redis, pages(), bad, now.timestamp())
+    return store.tally.rebuild(pages(), bad, now.timestamp())
 
 
-def unreadable(client: Client, kept: tally.Tally) -> dict[str, Any]:
+def unreadable(store: Store, kept: tally.Tally) -> dict[str, Any]:
     """Records that could not be read at the last recount, and how often dispatch and send
     skipped one so far (counted as it happens)."""
     places = ("dispatch", "send")
-    counted = counters.read(client, [counters.unreadable(where) for where in places])
+    counted = store.counters.read([counters.unreadable(where) for where in places])
     return {"records": kept.unreadable, "ids": kept.unreadable_ids[:LISTED_UNREADABLE],
             "recounted_at": kept.recounted or None,
             "skipped": dict(zip(places, counted, strict=True))}
@@ -96,12 +95,12 @@ def latest_local_date(zones: Iterable[str], now: datetime) -> date:
     return max(dates, default=now.astimezone(UTC).date())
 
 
-def by_state(client: Client, kept: tally.Tally, now: datetime) -> dict[str, Any]:
+def by_state(store: Store, kept: tally.Tally, now: datetime) -> dict[str, Any]:
     return {
         "sms": _with_zeros(kept.of("sms"), SMS_STATES),
         "email": _with_zeros(kept.of("email"), EMAIL_STATES),
         # Paused through today (UTC's date) or later.
-        "paused": tally.paused_on(client, now.astimezone(UTC).date()),
+        "paused": store.tally.paused_on(now.astimezone(UTC).date()),
         "flags_open": kept.of("flag").get("open", 0),
         "total": kept.total,
     }
@@ -112,11 +111,11 @@ def _with_zeros(counts: dict[str, int], known: tuple[str, ...]) -> dict[str, int
     return {state: counts.get(state, 0) for state in (*known, *sorted(set(counts) - set(known)))}
 
 
-def nights(client: Client, today: date, days: int) -> list[dict[str, Any]]:
+def nights(store: Store, today: date, days: int) -> list[dict[str, Any]]:
     dates = [today - timedelta(days=n) for n in range(days)]
     return [{"date": day.isoformat(),
              **{channel: channel_night(counted, channel) for channel in CHANNELS}}
-            for day, counted in zip(dates, night_stats.read(client, dates), strict=True)]
+            for day, counted in zip(dates, store.night_stats.read(dates), strict=True)]
 
 
 def channel_night(counters: dict[str, int], channel: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from typing import Any
 from reminders.app import capacity, stats
 from reminders.app.report import describe_all
 from reminders.settings import Settings
-from reminders.storage import due_index
 from reminders.storage.subscribers import Store
 
 # The hour now under way and the 24 after it: every instant of the next 24 hours is in one.
@@ -47,7 +46,7 @@ class Tonight:
 def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14,
             page: int = 1) -> Tonight:
     now = now.astimezone(UTC)
-    load = capacity.due_load(store.redis, now, LOAD_AGE, keep=False)
+    load = capacity.due_load(store, now, LOAD_AGE, keep=False)
     hour = datetime.fromtimestamp(load.first, UTC)
     minutes = load.counts
     starts = [hour + timedelta(hours=n) for n in range(HOURS)]
@@ -57,11 +56,11 @@ def tonight(store: Store, settings: Settings, now: datetime, nights: int = 14,
     soon_total = load.backlog + sum(minutes[:int((soon_end - hour).total_seconds()) // 60 + 1])
     pages = max(1, min(MAX_PAGE, -(-soon_total // LISTED_SOON)))
     page = min(max(page, 1), pages)
-    due = due_index.due_before(store.redis, soon_end.timestamp(), page * LISTED_SOON)
+    due = store.due.due_before(soon_end.timestamp(), page * LISTED_SOON)
     soon = [sub for subscriber_id, _ in due[(page - 1) * LISTED_SOON:]
             if (sub := store.get(subscriber_id)) is not None]
     return Tonight(list(describe_all(store, soon, now)), soon_total,
                    list(zip(starts, per_hour, strict=True)),
-                   stats.compute(store.redis, nights, now),
-                   capacity.forecast(store.redis, settings, None, now, load),
+                   stats.compute(store, nights, now),
+                   capacity.forecast(store, settings, None, now, load),
                    datetime.fromtimestamp(load.counted_at, UTC), page, pages)

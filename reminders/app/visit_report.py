@@ -27,8 +27,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.domain.temperature import Unit
 from reminders.domain.visit_report import Evening, TemperaturePair, VisitFacts, preferences
 from reminders.messages.render import Renderer
-from reminders.storage import keys, nights, temps
-from reminders.storage.client import Client
+from reminders.storage import keys
 from reminders.storage.subscribers import Store
 
 MAX_WEEKS = 52
@@ -44,14 +43,14 @@ def facts(store: Store, renderer: Renderer, program: str, sub: Subscriber, weeks
     today = now.astimezone(ZoneInfo(sub.timezone)).date()
     first = today - timedelta(days=7 * weeks - 1)
     known_from = max(first, today - timedelta(days=KEPT_DAYS - 1))
-    evenings = _evenings(store.redis, sub, known_from, today)
+    evenings = _evenings(store, sub, known_from, today)
     return VisitFacts(
         name=sub.name, handle=sub.handle(), program=program, enrolled=_started(sub),
         first_day=first, last_day=today,
         known_from=known_from, evenings=evenings,
         problems=_problems(store, sub, first, now), routines=_routines(renderer, sub, evenings),
         preferences=preferences(sub), zone=sub.timezone, kept_days=KEPT_DAYS,
-        temperatures=temperature_pairs(store.redis, sub, first))
+        temperatures=temperature_pairs(store, sub, first))
 
 
 def _started(sub: Subscriber) -> date | None:
@@ -64,10 +63,10 @@ def _started(sub: Subscriber) -> date | None:
     return moment.astimezone(ZoneInfo(sub.timezone)).date()
 
 
-def _evenings(client: Client, sub: Subscriber, first: date, last: date) -> list[Evening]:
+def _evenings(store: Store, sub: Subscriber, first: date, last: date) -> list[Evening]:
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     found = []
-    for day, record in zip(days, nights.read_many(client, sub.id, days), strict=True):
+    for day, record in zip(days, store.nights.read_many(sub.id, days), strict=True):
         score = record.get("score", "")
         found.append(Evening(day, history.outcome(record), record.get("done") == "1",
                              int(score) if score.isdigit() else None,
@@ -80,7 +79,7 @@ def _problems(store: Store, sub: Subscriber, first: date, now: datetime) -> list
     zone = ZoneInfo(sub.timezone)
     closed = [p for p in foot_problems.episodes(store.consent_history(sub.id))
               if _local_day(p.closed_at, zone) >= first]
-    still_open = foot_problems.open_reports(sub.id, flags.reports(store.redis, sub, now))
+    still_open = foot_problems.open_reports(sub.id, flags.reports(store, sub, now))
     return closed + still_open
 
 
@@ -100,16 +99,16 @@ def _routines(renderer: Renderer, sub: Subscriber, evenings: list[Evening]
     return counts.most_common(TOP_ROUTINES)
 
 
-def temperature_pairs(client: Client, sub: Subscriber, first: date) -> list[TemperaturePair]:
+def temperature_pairs(store: Store, sub: Subscriber, first: date) -> list[TemperaturePair]:
     """The person's TEMP readings since `first`, oldest first, in degrees Celsius (a reading
     texted in Fahrenheit is converted; the report and the export speak Celsius)."""
     def celsius(value: float, unit: Unit) -> float:
         return round(value if unit == Unit.C else (value - 32) * 5 / 9, 1)
 
     return [TemperaturePair(day, celsius(r.left, r.unit), celsius(r.right, r.unit))
-            for day, r in sorted(temps.read(client, sub.id).items()) if day >= first]
+            for day, r in sorted(store.temps.read(sub.id).items()) if day >= first]
 
 
-def audit_line(client: Client, operator: str, what: str, sub: Subscriber) -> None:
+def audit_line(store: Store, operator: str, what: str, sub: Subscriber) -> None:
     """The report is an operator action on a person's data: who, what, whose (by id)."""
-    audit.record(client, operator, what, f"subscriber {sub.id}")
+    audit.record(store, operator, what, f"subscriber {sub.id}")

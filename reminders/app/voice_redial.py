@@ -18,9 +18,6 @@ from zoneinfo import ZoneInfo
 from reminders.app.delivery_status import UnknownMessage, advance, target_of
 from reminders.domain import policies
 from reminders.domain.schedule import send_instant
-from reminders.storage import nights
-from reminders.storage.client import Client
-from reminders.storage.ledgers import NightLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -36,29 +33,29 @@ class Redial:
     at: datetime  # not before
 
 
-def on_status(client: Client, store: Store, sid: str, status: str, late_limit: timedelta,
+def on_status(store: Store, sid: str, status: str, late_limit: timedelta,
               retry_after: timedelta, now: datetime) -> Redial | None:
     """Record the call's `status`; the second call to hand to a worker, if one is due."""
-    changed, _ = advance(client, sid, status)
-    target = target_of(client, sid)
+    changed, _ = advance(store, sid, status)
+    target = target_of(store, sid)
     if not changed or status not in NOT_REACHED or target.day is None:
         return None
-    record = nights.read(client, target.subscriber_id, target.day)
+    record = store.nights.read(target.subscriber_id, target.day)
     if record.get(f"{target.field}_id") != sid:
         return None  # an earlier call of the evening: the later one decides
-    ledger = NightLedger(client, target.subscriber_id, target.day, target.field)
+    ledger = store.ledgers.night(target.subscriber_id, target.day, target.field)
     sub = store.get(target.subscriber_id)
     at = now + retry_after
     if sub is not None and record.get(REDIAL_FIELD) != "1":
         tz = ZoneInfo(sub.timezone)
         due = send_instant(target.day, sub.send_time, tz)
         if at <= policies.deadline(target.day, due, tz, late_limit, None):
-            nights.note(client, sub.id, target.day, **{REDIAL_FIELD: "1"})
+            store.nights.note(sub.id, target.day, **{REDIAL_FIELD: "1"})
             ledger.release(status, None, at.timestamp())
             log.info("voice redial subscriber=%s date=%s after=%s at=%s", sub.id, target.day,
                      status, at.isoformat())
             return Redial(sub.id, target.day, at)
-    nights.release_for_retry(client, target.subscriber_id, target.day, target.field, status)
+    store.nights.release_for_retry(target.subscriber_id, target.day, target.field, status)
     ledger.finish("missed", reason=status)
     log.warning("voice missed subscriber=%s date=%s reason=%s", target.subscriber_id,
                 target.day, status)

@@ -32,9 +32,6 @@ from reminders.domain.temperature import differences
 from reminders.domain.weekly import Evening, WeekFacts
 from reminders.messages.email import EmailComposer
 from reminders.messages.weekly import TooLong, WeeklyTexts
-from reminders.storage import caregivers, nights, temps
-from reminders.storage.client import Client
-from reminders.storage.ledgers import NightLedger
 from reminders.storage.subscribers import Store
 
 log = logging.getLogger(__name__)
@@ -42,13 +39,13 @@ log = logging.getLogger(__name__)
 SMS_CHANNEL, EMAIL_CHANNEL = WEEKLY.record_field("sms"), WEEKLY.record_field("email")
 
 
-def week_facts(client: Client, sub: Subscriber, summary_date: date) -> WeekFacts:
+def week_facts(store: Store, sub: Subscriber, summary_date: date) -> WeekFacts:
     days = weekly.evenings_before(summary_date)
-    found = nights.notes(client, sub.id, days)
+    found = store.nights.notes(sub.id, days)
     facts = weekly.facts(summary_date, [Evening(day, done, score)
                                         for day, (done, score) in zip(days, found, strict=True)])
     week = set(days[-weekly.WEEK:])
-    gaps = tuple(gap for day, gap, _ in differences(temps.read(client, sub.id)) if day in week)
+    gaps = tuple(gap for day, gap, _ in differences(store.temps.read(sub.id)) if day in week)
     return replace(facts, frequency=sub.frequency, temp_gaps=gaps)
 
 
@@ -66,22 +63,18 @@ class Weekly:
     summary_day: int  # date.weekday()
     late_limit: timedelta = timedelta(minutes=90)  # LATE_LIMIT_MINUTES: the attempt window
 
-    @property
-    def redis(self) -> Client:
-        return self.store.redis
-
     def summary_date(self, day: date) -> date:
         return weekly.summary_date_for(day, self.summary_day)
 
     def preview(self, sub: Subscriber, day: date) -> dict[str, Any]:
         """`reminders weekly --json`: what that week's summary evening would send."""
         summary = self.summary_date(day)
-        facts = week_facts(self.redis, sub, summary)
+        facts = week_facts(self.store, sub, summary)
         texts = self.texts.in_language(sub.language)
         body = texts.person_sms(facts)
         count = count_segments(body)
         email = texts.email(sub.name, facts, None)
-        link = caregivers.read(self.redis, sub.id)
+        link = self.store.caregivers.read(sub.id)
         return {
             "date": summary.isoformat(), "week": facts.week_key,
             "facts": {"done": facts.done, "of": weekly.WEEK, "streak": facts.streak,
@@ -102,7 +95,7 @@ class Weekly:
         sub = self.store.get(sub.id) or sub  # the usual text may have changed it (a 21610)
         if sub.is_paused_on(local_date) or not weekly.has_full_week(sub.created_at, local_date):
             return {}
-        facts = week_facts(self.redis, sub, local_date)
+        facts = week_facts(self.store, sub, local_date)
         done: dict[str, str] = {}
         # Their own summary reflects what they told us: someone who sent no DONE and no score
         # all week gets no "0 of 7" on top of the evening's text (their caregiver's copy, which
@@ -137,8 +130,8 @@ class Weekly:
         # that window is looked up at the provider before sending, as the nightly text is.
         window = (policies.attempt_window(sub, local_date, self.late_limit)
                   if spec.lookup == Lookup.PROVIDER_LIST else None)
-        ledger = NightLedger(self.redis, sub.id, local_date, WEEKLY.record_field(channel),
-                             window, index=spec.status_callbacks)
+        ledger = self.store.ledgers.night(sub.id, local_date, WEEKLY.record_field(channel),
+                                          window, index=spec.status_callbacks)
         # What renders the summary on each channel: a new channel adds its entry.
         render = {"sms": self._sms, "email": self._email}[channel]
         return render(Outgoing(WEEKLY, channel, sub, address, ledger), local_date, facts)

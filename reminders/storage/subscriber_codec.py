@@ -6,6 +6,7 @@ storage/subscribers.py, and searched by the field names below).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -14,6 +15,7 @@ from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import (
     _ISO_Z,
     CAUSES,
+    DECODE_ERRORS,
     DEFAULT_LANGUAGE,
     LANGUAGES,
     Subscriber,
@@ -196,3 +198,21 @@ def person_from(raw: Mapping[Any, Any], subscriber_id: str) -> Subscriber:
     """The person in a stored hash as Redis returned it (bytes or text); raises one of
     domain.subscriber.DECODE_ERRORS for a damaged record."""
     return from_hash(codec.text_hash(raw), subscriber_id)
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """A stored record that does not decode (app/guards.py skips it and says why)."""
+
+    error: Exception
+
+
+def person_or_problem(raw: Mapping[Any, Any], subscriber_id: str
+                      ) -> Subscriber | Undecodable | None:
+    """`person_from` that never raises for a damaged record; None for an empty (gone) hash."""
+    if not raw:
+        return None
+    try:
+        return person_from(raw, subscriber_id)
+    except DECODE_ERRORS as exc:
+        return Undecodable(exc)

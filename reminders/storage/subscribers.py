@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import redis
 
 from reminders.domain.schedule import next_send_after
-from reminders.domain.subscriber import DECODE_ERRORS, Subscriber
+from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import (
     InvalidInput,
-    looks_like_email,
-    normalise_email,
-    normalise_phone,
 )
 from reminders.storage import codec, consent_log, due_index, keys, replicas, suppression, tally
 from reminders.storage.consent_log import ConsentEvent as ConsentEvent
@@ -32,7 +28,9 @@ from reminders.storage.errors import NotFound as NotFound
 from reminders.storage.ids import new_subscriber_id as new_subscriber_id
 from reminders.storage.ids import utcnow as utcnow
 from reminders.storage.lua import script as lua_script
+from reminders.storage.structures import Structures
 from reminders.storage.subscriber_codec import from_hash, to_hash
+from reminders.storage.subscriber_reads import Reads
 from reminders.storage.voice_callers import forget_caller_in, sync_caller_in
 
 SAVE_ATTEMPTS = 5
@@ -41,86 +39,12 @@ MERGE_ATTEMPTS = 60
 MERGE_BACKOFF_CAP = 0.05
 
 
-class Store:
+class Store(Reads, Structures):
+    """The subscribers' records: reads (subscriber_reads.py) and writes (here), and each
+    other structure app/ uses, bound to the same client (structures.py)."""
+
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-
-    def get(self, subscriber_id: str) -> Subscriber | None:
-        raw = self.redis.hgetall(keys.subscriber(subscriber_id))
-        return from_hash(decode(raw), subscriber_id) if raw else None
-
-    def id_for(self, handle: str) -> str | None:
-        """Subscriber id for a phone number or an email address (raises InvalidInput if neither)."""
-        if looks_like_email(handle):
-            entry = keys.email_index(normalise_email(handle))
-        else:
-            entry = keys.phone_index(normalise_phone(handle))
-        value: Any = self.redis.hget(entry.key, entry.field)
-        return codec.text(value) if value is not None else None
-
-    def raw(self, subscriber_id: str) -> dict[bytes, bytes]:
-        """The stored hash as it is (for callers that decode it themselves, e.g. guards)."""
-        return self.redis.hgetall(keys.subscriber(subscriber_id))  # type: ignore[return-value]
-
-    def raw_many(self, subscriber_ids: Sequence[str]) -> list[dict[bytes, bytes]]:
-        """The stored hashes of many people in one round trip ({} for the forgotten)."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for subscriber_id in subscriber_ids:
-                pipe.hgetall(keys.subscriber(subscriber_id))
-            return pipe.execute()
-
-    def find(self, handle: str) -> Subscriber | None:
-        return self.get(sid) if (sid := self.id_for(handle)) else None
-
-    def require(self, handle: str) -> Subscriber:
-        if (sub := self.find(handle)) is None:
-            raise NotFound(f"no subscriber with {handle.strip()!r}")
-        return sub
-
-    def all(self, batch: int = 1000, unreadable: list[str] | None = None
-            ) -> Iterator[Subscriber]:
-        """Every subscriber, a SCAN page per trip; with `unreadable`, undecodable ids go there."""
-        for name, raw in self._scan(batch, lambda pipe, name: pipe.hgetall(name)):
-            if not raw:  # forgotten between the SCAN and the read
-                continue
-            try:
-                sub = from_hash(decode(raw), keys.subscriber_id_of(name))
-            except DECODE_ERRORS:
-                if unreadable is None:
-                    raise
-                unreadable.append(keys.subscriber_id_of(name))
-            else:
-                yield sub
-
-    def _scan(self, batch: int, read: Callable[[Any, Any], Any]) -> Iterator[tuple[bytes, Any]]:
-        """(key, what `read` queued for it) of each subscriber hash, a SCAN page per trip."""
-        cursor = None
-        while cursor != 0:
-            cursor, names = self.redis.scan(cursor or 0, match=keys.subscriber_pattern(),
-                                            count=batch)
-            with self.redis.pipeline(transaction=False) as pipe:
-                for name in names:
-                    read(pipe, name)
-                yield from zip(names, pipe.execute(), strict=True)
-
-    def hashes(self, batch: int = 1000) -> Iterator[tuple[str, dict[bytes, bytes]]]:
-        """(id, stored hash) of everyone, a SCAN page per trip (the recount; {} if forgotten)."""
-        for name, raw in self._scan(batch, lambda pipe, name: pipe.hgetall(name)):
-            yield keys.subscriber_id_of(name), raw
-
-    def next_due(self, subscriber_id: str) -> datetime | None:
-        score = due_index.next_due(self.redis, subscriber_id)
-        return datetime.fromtimestamp(score, tz=UTC) if score is not None else None
-
-    def consent_history(self, subscriber_id: str) -> list[dict[str, str]]:
-        """This person's consent events, oldest first (read through their own index)."""
-        return consent_log.history(self.redis, subscriber_id)
-
-    def is_suppressed_phone(self, e164: str) -> bool:
-        return suppression.is_suppressed(self.redis, phone=e164)
-
-    def is_suppressed_email(self, address: str) -> bool:
-        return suppression.is_suppressed(self.redis, email=address)
 
     def create(
         self, sub: Subscriber, events: Sequence[ConsentEvent], now: datetime | None = None

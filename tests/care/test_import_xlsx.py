@@ -158,10 +158,10 @@ def test_the_report_page_names_refused_rows_and_asks_the_imports_pending_people_
     add_operator(svc)
     console = logged_in(create_app(svc))
     enrol(svc.store, svc.settings, Enrolment(phone=EARLIER, name="Earlier", time="20:00"))
-    job_id = import_jobs.upload(svc.redis, OPERATOR, "clinic.xlsx", io.BytesIO(workbook([
+    job_id = import_jobs.upload(svc.store, OPERATOR, "clinic.xlsx", io.BytesIO(workbook([
         *CELLS, [EARLIER, "Earlier again"], [3125550153, "Inés Paz"]])),
         datetime.now(UTC))
-    assert import_jobs.run(svc.redis, svc.store, svc.settings, job_id) == "done"
+    assert import_jobs.run(svc.store, svc.settings, job_id) == "done"
     page = console.get(f"/console/import/{job_id}").get_data(as_text=True)
     assert "<th>Row</th><th>Name</th>" in page
     assert "<tr><td>4</td><td>Rita Bad</td><td>not a phone number: &#39;not a phone&#39;" in page

@@ -259,7 +259,7 @@ def import_csv(job_id: str) -> str:
     job must not come back from the broker's visibility timeout while it still runs (it
     would import twice); a worker lost mid-job leaves it shown as stalled, to upload again."""
     svc = services()
-    return import_jobs.run(svc.redis, svc.store, svc.settings, job_id)
+    return import_jobs.run(svc.store, svc.settings, job_id)
 
 
 @app.task(name="reminders.send_care_alert", bind=True, ignore_result=True, max_retries=20)

@@ -25,7 +25,7 @@ def _share(value: float | None) -> str:
 
 
 def cmd_analytics(args: argparse.Namespace, svc: Services) -> int:
-    found = analytics.compute(svc.redis, datetime.now(UTC))
+    found = analytics.compute(svc.store, datetime.now(UTC))
     if args.json:
         tables.print_json(found)
         return 0

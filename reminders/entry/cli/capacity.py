@@ -71,7 +71,7 @@ def as_json(result: capacity.Forecast, limits: capacity.Limits) -> dict[str, Any
 def cmd_capacity(args: argparse.Namespace, svc: Services) -> int:
     day = _day(args.date)
     limits = capacity.Limits.of(svc.settings)
-    result = capacity.forecast(svc.redis, limits, day)
+    result = capacity.forecast(svc.store, limits, day)
     if args.json:
         tables.print_json(as_json(result, limits))
         return 0

@@ -31,16 +31,16 @@ def register(sub: Any) -> None:
 def cmd_operator(args: argparse.Namespace, svc: Services) -> int:
     if args.operator_action == "add":
         password = _password(args.password_stdin)
-        new = operators.add(svc.redis, args.email, password, datetime.now(UTC), by=_who())
+        new = operators.add(svc.store, args.email, password, datetime.now(UTC), by=_who())
         email = args.email.strip()
         print(f"added operator {email}; log in at {svc.settings.public_url}/console" if new
               else f"new password for operator {email}; their earlier logins have ended")
         return 0
     if args.operator_action == "remove":
-        operators.remove(svc.redis, args.email, by=_who())
+        operators.remove(svc.store, args.email, by=_who())
         print(f"removed operator {args.email.strip()}; their logins have ended")
         return 0
-    rows = operators.listed(svc.redis)
+    rows = operators.listed(svc.store)
     if args.json:
         tables.print_json(rows)
     else:

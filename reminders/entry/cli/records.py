@@ -69,7 +69,7 @@ def cmd_report(args: argparse.Namespace, svc: Services) -> int:
     except printed.PdfUnavailable as exc:
         raise ConfigError(str(exc)) from None
     write_private(out, data)
-    visit_report.audit_line(svc.redis, who(), f"visit_report_{args.format}", sub)
+    visit_report.audit_line(svc.store, who(), f"visit_report_{args.format}", sub)
     print(f"wrote {out} ({args.format}, {facts.weeks} weeks, {len(data)} bytes)")
     return 0
 
@@ -81,7 +81,7 @@ def cmd_fhir_export(args: argparse.Namespace, svc: Services) -> int:
     counts = fhir_export.write(svc.store, out, since, person, args.with_text)
     scope = f"subscriber {person.id}" if person else "everyone"
     text = "yes" if args.with_text else "no"
-    audit.record(svc.redis, who(), "fhir_export",
+    audit.record(svc.store, who(), "fhir_export",
                  f"{scope} since={args.since or 'start'} with_text={text}")
     for kind in fhir_export.TYPES:
         print(f"{kind}: {counts[kind]} -> {out / (kind + '.ndjson')}")

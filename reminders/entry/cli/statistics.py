@@ -35,8 +35,8 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     if not 1 <= args.days <= stats.MAX_DAYS:
         raise InvalidInput(f"--days must be between 1 and {stats.MAX_DAYS}")
     drift = stats.recount(svc.store, datetime.now(UTC)) if args.recount else None
-    result = stats.compute(svc.redis, args.days)
-    result["loop"] = loop_stats.figures(svc.redis, datetime.now(UTC))
+    result = stats.compute(svc.store, args.days)
+    result["loop"] = loop_stats.figures(svc.store, datetime.now(UTC))
     if args.windows:  # a read of every record: only when asked
         result["outside_window"] = [item.row() for item in
                                     windows.outside(svc.store.all(), svc.settings.windows)]

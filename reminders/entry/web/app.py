@@ -69,7 +69,7 @@ class Webhooks:
         self.auth = WebhookAuth(s.public_url, s.twilio_auth_token,
                                 dict(s.twilio_webhook_shared_keys))
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(RedisCollector(svc.redis))
+        self.registry.register(RedisCollector(svc.store))
 
     def _ours(self, fields: dict[str, str], to_us: bool) -> None:
         """Our account, and (a text) our number: else 403, whatever the signature says."""
@@ -149,7 +149,7 @@ class Webhooks:
             log.info("status repeat sid=%s status=%s: ignored", sid, status)
             return Response(status=204)
         try:
-            changed, subscriber_id = advance(self.svc.redis, sid, status, error_code)
+            changed, subscriber_id = advance(self.svc.store, sid, status, error_code)
         except UnknownMessage:
             replay.release_status(self.svc.redis, sid, status)
             return Response(status=204)  # not ours (or expired): acknowledge, change nothing
@@ -169,7 +169,7 @@ class Webhooks:
         recorded already, so a fault here is logged, never the callback's 500."""
         subscriber_id = ""
         try:
-            target = target_of(self.svc.redis, sid)
+            target = target_of(self.svc.store, sid)
             if target.day is None or target.field != NIGHTLY.record_field("sms"):
                 return  # the silence check counts the evening's own text only
             subscriber_id, evening = target.subscriber_id, target.day

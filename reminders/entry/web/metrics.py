@@ -25,14 +25,14 @@ from reminders.app import loop_stats
 from reminders.domain import channels
 from reminders.domain.triage import FLAG_CATEGORIES
 from reminders.storage import capacity_check, circuit, counters, tally
-from reminders.storage.client import Client
+from reminders.storage.subscribers import Store
 
 OUTCOMES = ("sent", "failed", "missed", "skipped", "delivered", "undelivered")
 
 
 class RedisCollector(Collector):
-    def __init__(self, client: Client) -> None:
-        self.redis = client
+    def __init__(self, store: Store) -> None:
+        self.store, self.redis = store, store.redis
 
     def collect(self) -> Iterator[Metric]:
         counts = counters.read_all(self.redis)
@@ -52,7 +52,7 @@ class RedisCollector(Collector):
         family = GaugeMetricFamily("reminders_review_open",
                                    "Open review items (not closed with an outcome), by level "
                                    "and age since opened", labels=["level", "age"])
-        for level, ages in loop_stats.open_by_level_and_age(self.redis,
+        for level, ages in loop_stats.open_by_level_and_age(self.store,
                                                             datetime.now(UTC)).items():
             for age, count in ages.items():
                 family.add_metric([level, age], float(count))

@@ -88,7 +88,7 @@ class VoiceHooks:
             return Response(status=204)  # Twilio's retry, or a replay: already applied
         s = self.svc.settings
         try:
-            redial = on_status(self.svc.redis, self.svc.store, sid, status.lower(),
+            redial = on_status(self.svc.store, sid, status.lower(),
                                timedelta(minutes=s.late_limit_minutes),
                                timedelta(minutes=s.voice_retry_minutes), datetime.now(UTC))
         except UnknownMessage:

@@ -73,7 +73,7 @@ def blueprint(svc: Services, csrf: CSRFProtect) -> Blueprint:
             csrf.protect()
         if request.endpoint in OPEN_ENDPOINTS:
             return None
-        operator = operators.current(svc.redis, session.get("token", ""))
+        operator = operators.current(svc.store, session.get("token", ""))
         if operator is None:
             if request.method in ("GET", "HEAD"):
                 return redirect(url_for("console.login_page", next=request.path))

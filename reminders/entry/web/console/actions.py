@@ -94,7 +94,7 @@ class Actions:
         except RedisUnavailable as exc:
             flash(f"Not sent: {exc}")
         else:
-            audit.record(self.svc.redis, g.operator, "console_send_now",
+            audit.record(self.svc.store, g.operator, "console_send_now",
                          f"{sub.id} {'; '.join(lines)}")
             flash("Send now: " + "; ".join(lines))
         return redirect(url_for("console.person", handle=sub.handle()))

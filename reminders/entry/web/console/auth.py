@@ -26,7 +26,7 @@ def register(bp: Blueprint, svc: Services) -> None:
     def login() -> Any:
         email = request.form.get("email", "")
         try:
-            token = operators.login(svc.redis, email, request.form.get("password", ""),
+            token = operators.login(svc.store, email, request.form.get("password", ""),
                                     request.remote_addr or "unknown",
                                     svc.settings.console_session_hours)
         except operators.LoginRefused as exc:
@@ -38,7 +38,7 @@ def register(bp: Blueprint, svc: Services) -> None:
         return redirect(_safe_next(request.form.get("next")))
 
     def logout() -> Any:
-        operators.logout(svc.redis, session.get("token", ""), g.operator)
+        operators.logout(svc.store, session.get("token", ""), g.operator)
         session.clear()
         return redirect(url_for("console.login_page"))
 

@@ -85,7 +85,7 @@ class Coordinator:
         except InvalidInput as exc:
             flash(f"Caregiver not added: {exc}.")
         else:
-            audit.record(self.svc.redis, g.operator, "console_caregiver_add", sub.id)
+            audit.record(self.svc.store, g.operator, "console_caregiver_add", sub.id)
             flash(f"Invited {link.phone}: they reply YES and the person texts CARE YES; until "
                   "both do, the caregiver gets nothing else.")
         return redirect(url_for("console.person", handle=sub.handle()))
@@ -94,7 +94,7 @@ class Coordinator:
         sub = find(self.svc, handle)
         removed = self.svc.caregivers(datetime.now(UTC)).remove(sub)
         if removed:
-            audit.record(self.svc.redis, g.operator, "console_caregiver_remove", sub.id)
+            audit.record(self.svc.store, g.operator, "console_caregiver_remove", sub.id)
         flash("Caregiver removed." if removed else "No caregiver to remove.")
         return redirect(url_for("console.person", handle=sub.handle()))
 

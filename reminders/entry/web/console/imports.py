@@ -52,13 +52,13 @@ class ImportViews:
         if upload is None or not upload.filename:
             return self.import_page("Choose a CSV file to upload.", 400)
         now = datetime.now(UTC)
-        job_id = import_jobs.upload(self.svc.redis, g.operator, upload.filename, upload.stream,
+        job_id = import_jobs.upload(self.svc.store, g.operator, upload.filename, upload.stream,
                                     now)
         try:
             self.producer.send_task(TASK, args=(job_id,))
         except OperationalError as exc:
             log.error("import %s not handed to a worker: %s", job_id, exc)
-            import_jobs.refuse(self.svc.redis, job_id, "The import could not be handed to a "
+            import_jobs.refuse(self.svc.store, job_id, "The import could not be handed to a "
                                "worker (the broker did not answer). Upload the file again.",
                                now)
         return redirect(url_for("console.import_job", job_id=job_id), 303)
@@ -73,7 +73,7 @@ class ImportViews:
         """Ask everyone this import enrolled who is still pending (each once, for good), on a
         worker: one paced text each would outlast the request."""
         self._job(job_id)
-        if not import_jobs.ask_pending_later(self.svc.redis, job_id, g.operator,
+        if not import_jobs.ask_pending_later(self.svc.store, job_id, g.operator,
                                              datetime.now(UTC)):
             flash("The import has not finished: nobody asked yet.")
             return redirect(url_for("console.import_job", job_id=job_id), 303)

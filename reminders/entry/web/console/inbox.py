@@ -23,7 +23,7 @@ def register(bp: Blueprint, svc: Services) -> None:
         return render_template("console/inbox.html", operator=g.operator, rows=rows,
                                show_all=show_all, outcomes=OUTCOMES,
                                unreachable=inbox_view.unreachable_people(svc.store),
-                               figures=loop_stats.figures(svc.redis, now))
+                               figures=loop_stats.figures(svc.store, now))
 
     def take(item_id: str) -> Any:
         try:
@@ -31,7 +31,7 @@ def register(bp: Blueprint, svc: Services) -> None:
         except InvalidInput as exc:
             flash(f"Not taken: {exc}.")
         else:
-            audit.record(svc.redis, g.operator, "console_review_take", item_id[:20])
+            audit.record(svc.store, g.operator, "console_review_take", item_id[:20])
             flash(f"Item {item_id[:20]} is yours.")
         return redirect(url_for("console.inbox") + f"#item-{item_id[:20]}")
 
@@ -44,7 +44,7 @@ def register(bp: Blueprint, svc: Services) -> None:
         except InvalidInput as exc:
             flash(f"Not closed: {exc}.")
         else:
-            audit.record(svc.redis, g.operator, "console_review_close",
+            audit.record(svc.store, g.operator, "console_review_close",
                          f"{item_id[:20]} {outcome}")
             flash(f"Item {item_id[:20]} closed: {outcome.replace('_', ' ')}.")
         return redirect(url_for("console.inbox"))

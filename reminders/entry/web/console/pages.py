@@ -72,7 +72,7 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
                 error: str = "", status: int = 200) -> Any:
     now = datetime.now(UTC)
     info = describe(svc.store, sub, now)
-    nights = history.last_nights(svc.redis, sub, now)
+    nights = history.last_nights(svc.store, sub, now)
     try:
         unsubscribe = svc.composer.unsubscribe_url(sub) if sub.email else None
         preview: Any = svc.renderer.tonight(sub, history.tonight_date(sub, now), unsubscribe)
@@ -84,8 +84,8 @@ def person_page(svc: Services, sub: Subscriber, values: dict[str, str] | None = 
         values=values or form_values(info), error=error, settable=preferences.SETTABLE,
         consent=list(reversed(svc.store.consent_history(sub.id))), nights=nights,
         chart=charts.person_chart(nights), preview=preview,
-        temps=program.temperature_history(svc.redis, sub),
-        messages=history.messages(svc.redis, sub, now), reviews=svc.reviews.of_person(sub)
+        temps=program.temperature_history(svc.store, sub),
+        messages=history.messages(svc.store, sub, now), reviews=svc.reviews.of_person(sub)
     ), status
 
 
@@ -127,14 +127,14 @@ def register(bp: Blueprint, svc: Services) -> None:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=history.REPORT_COLUMNS)
         writer.writeheader()
-        writer.writerows(history.delivery_report(svc.redis, sub, datetime.now(UTC), days))
+        writer.writerows(history.delivery_report(svc.store, sub, datetime.now(UTC), days))
         name = f"deliveries-{sub.handle().lstrip('+').replace('@', '_at_')}.csv"
         return Response(out.getvalue(), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store"})
 
     def analytics_page() -> Any:
-        found = analytics.compute(svc.redis, datetime.now(UTC))
+        found = analytics.compute(svc.store, datetime.now(UTC))
         return render_template("console/analytics.html", operator=g.operator, a=found,
                                chart=charts.retention_chart(found["retention"]))
 
