@@ -26,7 +26,6 @@ from reminders.domain.validation import format_clock
 from reminders.domain.windows import Window, Windows
 from reminders.messages.replies import Replies
 from reminders.storage.consent_log import ConsentEvent
-from reminders.storage.ledgers import SendsLedger
 from reminders.storage.subscribers import Store
 
 ACTION = "window_moved"
@@ -87,8 +86,8 @@ class Notices:
         # The move is the event: from, to, and the day (a rerun after a crash finds the text
         # sent and does not send it again; a later move of the same person is a new one).
         move = f"{sub.send_time:%H%M}-{item.nearest:%H%M}@{now:%Y-%m-%d}"
-        ledger = SendsLedger(self.store.redis, sub.id, f"{TIME_MOVED.name}:{move}",
-                             index=channels.get("sms").status_callbacks)
+        ledger = self.store.ledgers.sends(sub.id, f"{TIME_MOVED.name}:{move}",
+                                          index=channels.get("sms").status_callbacks)
         phone = sub.phone or ""
 
         def still_allowed() -> bool:
