@@ -55,8 +55,9 @@ METRICS = PREFIX + "metrics"
 TALLY = PREFIX + "tally"
 # Who is paused until when (sorted set, member = id, score = the last paused date as YYYYMMDD).
 TALLY_PAUSED = PREFIX + "tally:paused"
-# Names for search (storage/names.py): sorted sets of "<normalised name>\0<id>" (all scores 0,
-# read by lexical range), one per pair of consent states ("active/none", ...) and "flagged".
+# Names for search (storage/names.py): per pair of consent states ("active/none", ...) and
+# "flagged", a directory (sorted set of leaf bounds) and leaves "<set>|<bound>" of at most 128
+# "<normalised name>\0<id>" members (all scores 0, read by lexical range).
 NAMES_PREFIX = PREFIX + "names:"
 # Broker queue entries no worker could read (a list, newest first, capped): see broker.py.
 BROKER_REJECTED = PREFIX + "broker:rejected"

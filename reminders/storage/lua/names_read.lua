@@ -1,0 +1,49 @@
+-- Read one set of the name index (storage/names.py; lua/names_functions.lua writes it): the
+-- people whose normalised name starts with a prefix, counted (mode "count") or a page of them
+-- in order (mode "page": `limit` members after skipping `offset`). Walks the set's leaves from
+-- the one holding the prefix, in bound order, a batch of bounds at a time: a leaf wholly past
+-- the skipped ones costs one count, so a page is O(log n + offset / 64 + page), not a scan.
+local directory = KEYS[1]
+local mode, prefix, offset, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local low, high = '-', '+'
+if prefix ~= '' then low, high = '[' .. prefix, '[' .. prefix .. '\255' end
+local first = redis.call('ZRANGE', directory, '[' .. prefix, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)
+if not first[1] then  -- no such set: nobody (every set's first bound is "")
+  if mode == 'count' then return 0 end
+  return {}
+end
+local bounds = {first[1]}
+local total, found, i = 0, {}, 1
+while true do
+  if i > #bounds then
+    bounds = redis.call('ZRANGE', directory, '(' .. bounds[#bounds], high, 'BYLEX', 'LIMIT', 0, 100)
+    if #bounds == 0 then break end
+    i = 1
+  end
+  local leaf = directory .. '|' .. bounds[i]
+  i = i + 1
+  if mode == 'count' or offset > 0 then
+    local n
+    if prefix == '' then n = redis.call('ZCARD', leaf)
+    else n = redis.call('ZLEXCOUNT', leaf, low, high) end
+    total = total + n
+    if mode == 'page' then
+      if n <= offset then
+        offset = offset - n
+      else
+        for _, m in ipairs(redis.call('ZRANGE', leaf, low, high, 'BYLEX', 'LIMIT', offset, limit)) do
+          found[#found + 1] = m
+        end
+        offset = 0
+      end
+    end
+  else
+    for _, m in ipairs(redis.call('ZRANGE', leaf, low, high, 'BYLEX', 'LIMIT', 0,
+                                  limit - #found)) do
+      found[#found + 1] = m
+    end
+  end
+  if mode == 'page' and #found >= limit then break end
+end
+if mode == 'count' then return total end
+return found
