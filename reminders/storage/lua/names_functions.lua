@@ -1,14 +1,16 @@
 -- Functions the subscriber scripts include (not a script of its own): the name index for
--- search (storage/names.py). index_names(..., -1) before a subscriber hash changes or goes,
--- index_names(..., 1) after, inside the same script (after tally_functions, whose tally_values
--- it uses). A person is one member, names_member(): "<normalised name>\0<id as 4 bytes>" (or
--- "\1<id>" for an id that is not a number below 2^32), in the set of their two consent states
--- ("<sms state>/<email state>") and, with an open flag, in `flagged`.
+-- search (storage/names.py). A script reads names_entry() before a subscriber hash changes or
+-- goes and after, and calls names_move(before, after, ...), inside the same script (after
+-- tally_functions, whose tally_values it uses); a recount calls index_names(). A person is one
+-- member, names_member(): "<normalised name>\0<id as 4 bytes>" (or "\1<id>" for an id that is
+-- not a number below 2^32), in the set of their two consent states ("<sms state>/<email
+-- state>") and, with an open flag, in `flagged`.
 -- A set is a directory plus small leaves (a B-tree of one level): the directory (the set's own
 -- key, a sorted set read by lexical range) lists each leaf's lower bound; leaf "<set>|<bound>"
 -- holds the members from its bound up to the next one. A leaf of NAMES_LEAF members or fewer
 -- stays listpack-encoded (zset-max-listpack-entries: 128): ~20 bytes a person instead of ~120
--- in one big skiplist; a full one is split in two before it grows. The first leaf's bound is "" (everyone).
+-- in one big skiplist; a full one is split in two before it grows. The first leaf's bound is
+-- "" (everyone).
 -- NAME_FOLD: Latin-1 letters (U+00C0-U+00FF, UTF-8 bytes 0xC3 0x80-0xBF) without their accent,
 -- by the second byte's place in each 32-letter half ('_': kept as it is). names.py folds with
 -- the same string, so a typed query matches what this stored.
@@ -80,18 +82,34 @@ local function names_remove(directory, member)
     end
   end
 end
-local function index_names(record_key, subscriber_id, sign, prefix)
-  local values = tally_values(record_key)
-  if not values then return end
+-- The person's entry: their member and the sets it belongs in (nil: no record). `values`: what
+-- tally_values read of the record (the state, the flag).
+local function names_entry(record_key, subscriber_id, values)
+  if not values then return nil end
   local f = redis.call('HMGET', record_key, 'n', 'name')
-  local member = names_member(name_key(f[1] or f[2] or ''), subscriber_id)
-  local sets = {values.state}
+  local sets = {values.state}  -- a list, so the writes come in one order
   if values.flag then sets[2] = 'flagged' end
-  for _, set in ipairs(sets) do
-    if sign > 0 then
-      names_add(prefix .. set, member)
-    else
-      names_remove(prefix .. set, member)
+  return {member = names_member(name_key(f[1] or f[2] or ''), subscriber_id), sets = sets}
+end
+-- Move a person's entry from `before` to `after` (names_entry before and after the write):
+-- nothing is written when neither their name nor their sets changed (most writes).
+local function names_move(before, after, prefix)
+  local function kept(entry, other, set)  -- in `other` too, under the same member
+    if not (other and other.member == entry.member) then return false end
+    return other.sets[1] == set or other.sets[2] == set
+  end
+  if before then
+    for _, set in ipairs(before.sets) do
+      if not kept(before, after, set) then names_remove(prefix .. set, before.member) end
     end
   end
+  if after then
+    for _, set in ipairs(after.sets) do
+      if not kept(after, before, set) then names_add(prefix .. set, after.member) end
+    end
+  end
+end
+-- Index one record (a recount).
+local function index_names(record_key, subscriber_id, prefix)
+  names_move(nil, names_entry(record_key, subscriber_id, tally_values(record_key)), prefix)
 end

@@ -31,9 +31,8 @@ while true do
       if n <= offset then
         offset = offset - n
       else
-        for _, m in ipairs(redis.call('ZRANGE', leaf, low, high, 'BYLEX', 'LIMIT', offset, limit)) do
-          found[#found + 1] = m
-        end
+        local part = redis.call('ZRANGE', leaf, low, high, 'BYLEX', 'LIMIT', offset, limit)
+        for _, m in ipairs(part) do found[#found + 1] = m end
         offset = 0
       end
     end

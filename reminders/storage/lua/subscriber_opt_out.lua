@@ -17,15 +17,16 @@ local before = redis.call('HGET', record_key, 'sms') or 'none'
 local voice = redis.call('HGET', record_key, 'vo')
 local calls = voice == 'active' or voice == 'pending'
 if before == 'opted_out' and not calls then return before end
-tally_record(record_key, subscriber_id, -1, tally_key, paused_key)
-index_names(record_key, subscriber_id, -1, names_prefix)
+local counted = tally_values(record_key)
+local names_before = names_entry(record_key, subscriber_id, counted)
 redis.call('HSET', record_key, 'sms', 'opted_out')
 if calls then
   redis.call('HSET', record_key, 'vo', 'opted_out')
   redis.call('SREM', callers_key, subscriber_id)
 end
-tally_record(record_key, subscriber_id, 1, tally_key, paused_key)
-index_names(record_key, subscriber_id, 1, names_prefix)
+local after = tally_values(record_key)
+tally_move(counted, after, subscriber_id, tally_key, paused_key)
+names_move(names_before, names_entry(record_key, subscriber_id, after), names_prefix)
 record_consent(stream_key, record_key, overflow_key, indexed_key, cutoff, budget, subscriber_id,
                ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 local f = redis.call('HMGET', record_key, 'ch', 'email', 'em')
