@@ -53,6 +53,9 @@ METRICS = PREFIX + "metrics"
 # language:es, zone:America/Chicago, flag:open, ...) and "total" -> people; written by the same
 # scripts that write a subscriber hash (lua/tally_functions.lua), rebuilt by `stats --recount`.
 TALLY = PREFIX + "tally"
+# Opt-outs by text, by the stop word they used (hash, field = the word group: "stop", "cancel",
+# "alto", ..., "phrase" for a plain request) -> count; events, so the recount leaves it alone.
+TALLY_STOP_WORDS = PREFIX + "tally:stopwords"
 # Who is paused until when (sorted set, member = id, score = the last paused date as YYYYMMDD).
 TALLY_PAUSED = PREFIX + "tally:paused"
 # Names for search (storage/names.py): per pair of consent states ("active/none", ...) and

@@ -19,15 +19,20 @@ quiet (or twice).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from reminders.domain import keywords
 from reminders.storage import codec, keys, names
 from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
+# The words an opt-out is counted under (domain/keywords: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
+# END, QUIT, OPTOUT, REVOKE; ALTO, PARAR, CANCELAR, BAJA, ...).
+STOP_GROUPS = keywords.STOP_WORDS | keywords.SPANISH_STOP_WORDS
 # Dimensions /metrics leaves out: one label value per program week, language and cause is too
 # many time series for Prometheus (`reminders analytics` reads them).
 NOT_EXPORTED = ("cohort",)
@@ -75,6 +80,22 @@ def add_in(pipe: Pipeline | Client, dimension: str, value: str, delta: int) -> N
     """Count something else in the same hash, in the caller's transaction (e.g. review items:
     add_in(pipe, "review", level, 1) where an item is opened, -1 where it is closed)."""
     pipe.hincrby(keys.TALLY, f"{dimension}:{value}", delta)
+
+
+def stop_word(words: str) -> str:
+    """The group an opt-out text is counted under: the first stop keyword in it, English or
+    Spanish ("STOP please" -> stop, "Alto." -> alto), else "phrase" (a plain request to stop:
+    "no more texts"); "" for no words (an opt-out not by text)."""
+    tokens = re.findall(r"[a-z]+", words.lower())
+    if not tokens:
+        return ""
+    return next((t for t in tokens if t in STOP_GROUPS), "phrase")
+
+
+def stop_words(client: Client) -> dict[str, int]:
+    """Opt-outs by text so far, by stop_word() group (one HGETALL)."""
+    raw = codec.text_hash(client.hgetall(keys.TALLY_STOP_WORDS))
+    return {word: int(n) for word, n in sorted(raw.items())}
 
 
 def paused_on(client: Client, day: date) -> int:
