@@ -105,6 +105,7 @@ def test_a_recount_finds_a_damaged_name_index_and_rebuilds_it(
     assert set(drift.names_ids) == {names.subscriber_id(lost), names.subscriber_id(moved),
                                     "999999999"}
     assert list(names.members(svc.redis, "active/none")) == entries
+    assert names.count(svc.redis, ["active/none"], b"") == len(entries)  # the size rebuilt too
     assert stats.recount(svc.store, now).fields == {}
     assert not [k for k in svc.redis.scan_iter(match=names.scratch_prefix() + "*")]
     assert keys.NAMES_PREFIX.encode() + b"active/none" in names.existing(svc.redis)

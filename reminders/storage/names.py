@@ -1,7 +1,8 @@
 """The name index for People search: one set per pair of consent states (keys.NAMES_PREFIX +
 "<sms>/<email>": "active/none", "opted_out/active", ...: everyone is in exactly one) and one of
 the people with an open flag ("flagged"). A member is "<normalised name>\\0<id as 4 bytes>"
-(member()); the kept counts (tally `state:<sms>/<email>`) say which sets have people.
+(member()); the kept counts (tally `state:<sms>/<email>`) say which sets have people, and
+keys.NAMES_PREFIX + "~" (a hash) how many each holds.
 
 A set is a directory (its own key: a sorted set of lower bounds, read by lexical range) and
 leaves of at most 128 members ("<set>|<bound>"), so that every leaf stays listpack-encoded:
@@ -29,6 +30,7 @@ from reminders.storage.lua import script
 NAME_FOLD = "aaaaaa_ceeeeiiii_nooooo__uuuuy__"
 NAME_BYTES = 32
 LEAF = b"|"  # between a set's key and a leaf's bound
+SIZES = "~"  # after the prefix: the hash of every set's size
 LEAVES_PER_CALL = 500  # leaves read per round trip by members()
 
 
@@ -90,11 +92,17 @@ def swap_in(client: Client, pipe: Pipeline, scratch: str) -> None:
         pipe.rename(name, keys.NAMES_PREFIX.encode() + name.removeprefix(scratch.encode()))
 
 
+def sizes_key(prefix: str = keys.NAMES_PREFIX) -> str:
+    """Every set's size (a hash: set -> people), kept by the same scripts."""
+    return prefix + SIZES
+
+
 def count(client: Client, sets: list[str], prefix: bytes) -> int:
     read = script(client, "names_read")
     with client.pipeline(transaction=False) as pipe:
         for name in sets:
-            read(keys=[set_key(name)], args=["count", prefix, 0, 0], client=pipe)
+            read(keys=[set_key(name), sizes_key()], args=["count", prefix, 0, 0, name],
+                 client=pipe)
         return sum(int(n) for n in pipe.execute())
 
 
@@ -107,7 +115,8 @@ def page(client: Client, sets: list[str], prefix: bytes, offset: int, limit: int
     read = script(client, "names_read")
     with client.pipeline(transaction=False) as pipe:
         for name in sets:
-            read(keys=[set_key(name)], args=["page", prefix, start, want], client=pipe)
+            read(keys=[set_key(name), sizes_key()], args=["page", prefix, start, want, name],
+                 client=pipe)
         parts: list[list[bytes]] = pipe.execute()
     merged: Iterator[bytes] = heapq.merge(*parts)
     return [subscriber_id(m) for m in list(merged)[offset - start: offset - start + limit]]
@@ -115,8 +124,9 @@ def page(client: Client, sets: list[str], prefix: bytes, offset: int, limit: int
 
 def sets(client: Client, prefix: str = keys.NAMES_PREFIX) -> list[str]:
     """The sets of the index (their directories), by name."""
-    return sorted({codec.text(k.removeprefix(prefix.encode()).partition(LEAF)[0])
-                   for k in existing(client, prefix)})
+    found = {codec.text(k.removeprefix(prefix.encode()).partition(LEAF)[0])
+             for k in existing(client, prefix)}
+    return sorted(found - {SIZES})
 
 
 def members(client: Client, which: str, prefix: str = keys.NAMES_PREFIX) -> Iterator[bytes]:

@@ -54,7 +54,15 @@ local function names_split(directory, leaf)
   redis.call('ZREMRANGEBYRANK', leaf, NAMES_HALF, -1)
   redis.call('ZADD', directory, 0, upper[1])
 end
-local function names_add(directory, member)
+-- Each set's size (hash "<prefix>~", field = the set): what a search for everyone in a state
+-- counts, in one read instead of a count of every leaf.
+local function names_size(prefix, set, change)
+  if redis.call('HINCRBY', prefix .. '~', set, change) <= 0 then
+    redis.call('HDEL', prefix .. '~', set)
+  end
+end
+local function names_add(prefix, set, member)
+  local directory = prefix .. set
   local bound = names_leaf(directory, member)
   if not bound then
     bound = ''
@@ -67,13 +75,14 @@ local function names_add(directory, member)
     names_split(directory, leaf)
     leaf = directory .. '|' .. names_leaf(directory, member)
   end
-  redis.call('ZADD', leaf, 0, member)
+  if redis.call('ZADD', leaf, 0, member) == 1 then names_size(prefix, set, 1) end
 end
-local function names_remove(directory, member)
+local function names_remove(prefix, set, member)
+  local directory = prefix .. set
   local bound = names_leaf(directory, member)
   if not bound then return end
   local leaf = directory .. '|' .. bound
-  redis.call('ZREM', leaf, member)
+  if redis.call('ZREM', leaf, member) == 1 then names_size(prefix, set, -1) end
   -- An emptied leaf goes, its bound too; the first one ("") only with the last person.
   if redis.call('EXISTS', leaf) == 0 then
     if bound ~= '' then redis.call('ZREM', directory, bound) end
@@ -100,12 +109,12 @@ local function names_move(before, after, prefix)
   end
   if before then
     for _, set in ipairs(before.sets) do
-      if not kept(before, after, set) then names_remove(prefix .. set, before.member) end
+      if not kept(before, after, set) then names_remove(prefix, set, before.member) end
     end
   end
   if after then
     for _, set in ipairs(after.sets) do
-      if not kept(after, before, set) then names_add(prefix .. set, after.member) end
+      if not kept(after, before, set) then names_add(prefix, set, after.member) end
     end
   end
 end

@@ -3,8 +3,12 @@
 -- in order (mode "page": `limit` members after skipping `offset`). Walks the set's leaves from
 -- the one holding the prefix, in bound order, a batch of bounds at a time: a leaf wholly past
 -- the skipped ones costs one count, so a page is O(log n + offset / 64 + page), not a scan.
-local directory = KEYS[1]
+local directory, sizes_key = KEYS[1], KEYS[2]  -- the set; every set's size (a hash)
 local mode, prefix, offset, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local set = ARGV[5]
+if mode == 'count' and prefix == '' then  -- everyone in the set: its size, kept
+  return tonumber(redis.call('HGET', sizes_key, set) or '0')
+end
 local low, high = '-', '+'
 if prefix ~= '' then low, high = '[' .. prefix, '[' .. prefix .. '\255' end
 local first = redis.call('ZRANGE', directory, '[' .. prefix, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)
