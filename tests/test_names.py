@@ -109,3 +109,29 @@ def test_a_recount_finds_a_damaged_name_index_and_rebuilds_it(
     assert stats.recount(svc.store, now).fields == {}
     assert not [k for k in svc.redis.scan_iter(match=names.scratch_prefix() + "*")]
     assert keys.NAMES_PREFIX.encode() + b"active/none" in names.existing(svc.redis)
+
+
+def test_an_index_of_the_layout_before_leaves_is_replaced(console_services: Services) -> None:
+    """A set as the version before leaves kept it (one sorted set of "<name>\\0<id>"): search
+    reads it as empty instead of walking it, the next write starts the set afresh, and a
+    recount puts everyone back."""
+    svc = console_services
+    people = crowd(svc, 3)
+    directory = names.set_key("active/none")
+    for key in names.existing(svc.redis):
+        svc.redis.delete(key)
+    svc.redis.zadd(directory, {names.key(p.name) + b"\0" + p.id.encode(): 0 for p in people})
+    assert names.page(svc.redis, ["active/none"], b"", 0, 10) == []
+    assert names.count(svc.redis, ["active/none"], b"ana") == 0
+
+    newcomer = Subscriber(
+        id="999000001", phone="+13125569999", email=None, name="Newcomer",
+        timezone="America/Chicago", send_time=time(20, 0), channels=frozenset({"sms"}),
+        sms_status=SmsStatus.ACTIVE)
+    svc.store.create(newcomer, [])
+    assert names.page(svc.redis, ["active/none"], b"", 0, 10) == [newcomer.id]
+
+    drift = stats.recount(svc.store, datetime.now(UTC))
+    assert drift.fields["names:missing"] == (0, 3)  # the three people from before
+    assert names.page(svc.redis, ["active/none"], b"", 0, 10) == by_name(
+        [*people, newcomer], b"", opted_out=False)

@@ -63,11 +63,13 @@ local function names_size(prefix, set, change)
 end
 local function names_add(prefix, set, member)
   local directory = prefix .. set
-  local bound = names_leaf(directory, member)
-  if not bound then
-    bound = ''
-    redis.call('ZADD', directory, 0, bound)
+  if not redis.call('ZSCORE', directory, '') then
+    -- A new set, or one of the layout before leaves (one sorted set of every name, which has no
+    -- "" bound): started afresh; `stats --recount` puts everyone back.
+    redis.call('UNLINK', directory)
+    redis.call('ZADD', directory, 0, '')
   end
+  local bound = names_leaf(directory, member)
   local leaf = directory .. '|' .. bound
   -- Split a full leaf before adding: one past NAMES_LEAF would turn it into a skiplist for good
   -- (Redis does not convert back when it shrinks).
@@ -79,8 +81,8 @@ local function names_add(prefix, set, member)
 end
 local function names_remove(prefix, set, member)
   local directory = prefix .. set
+  if not redis.call('ZSCORE', directory, '') then return end  -- no set (or an old one)
   local bound = names_leaf(directory, member)
-  if not bound then return end
   local leaf = directory .. '|' .. bound
   if redis.call('ZREM', leaf, member) == 1 then names_size(prefix, set, -1) end
   -- An emptied leaf goes, its bound too; the first one ("") only with the last person.

@@ -11,11 +11,13 @@ if mode == 'count' and prefix == '' then  -- everyone in the set: its size, kept
 end
 local low, high = '-', '+'
 if prefix ~= '' then low, high = '[' .. prefix, '[' .. prefix .. '\255' end
-local first = redis.call('ZRANGE', directory, '[' .. prefix, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)
-if not first[1] then  -- no such set: nobody (every set's first bound is "")
+-- No such set, or one of the layout before leaves (no "" bound, which every set has now):
+-- nobody, rather than a walk of a million names; `stats --recount` rebuilds it.
+if not redis.call('ZSCORE', directory, '') then
   if mode == 'count' then return 0 end
   return {}
 end
+local first = redis.call('ZRANGE', directory, '[' .. prefix, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)
 local bounds = {first[1]}
 local total, found, i = 0, {}, 1
 while true do
