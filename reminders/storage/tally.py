@@ -113,9 +113,12 @@ class Drift:
     names_ids: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"records": self.records,
-                "drift": {f: {"kept": k, "counted": c} for f, (k, c) in self.fields.items()},
-                "names_ids": list(self.names_ids)}
+        found: dict[str, Any] = {
+            "records": self.records,
+            "drift": {f: {"kept": k, "counted": c} for f, (k, c) in self.fields.items()}}
+        if self.names_ids:  # only with a name-index drift: the shape is otherwise as it was
+            found["names_ids"] = list(self.names_ids)
+        return found
 
 
 def _names_fields(diff: names.Diff) -> dict[str, tuple[int, int]]:
