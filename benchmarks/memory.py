@@ -64,7 +64,8 @@ def run(ctx: Context) -> list[Row]:
         how=(f"INFO memory used_memory before and after storing {N:,} SMS subscribers "
              f"(confirmed, with a first name), divided by {N:,}. Everything enrol() writes is "
              f"counted: the subscriber hash, the phone index entry (a field in one of "
-             f"{keys.INDEX_BUCKETS:,} bucket hashes), the due-index entry and the "
+             f"{keys.INDEX_BUCKETS:,} bucket hashes), the due-index entry, the name-index "
+             f"entry (leaves of at most 128 names: storage/names.py), the kept counts and the "
              f"consent-log event. Written with the service's own Store._write in pipelines "
              f"(layout check: {checked}). MEMORY USAGE (SAMPLES 0) breakdown, bytes: "
              f"{breakdown}; sum {sum(parts.values()):.0f}. The comparison stores the same "
@@ -81,6 +82,7 @@ def _parts(client: redis.Redis, now: datetime) -> dict[str, float]:
         "due share": (_total_usage(client, keys.DUE_SHARD_PREFIX + "*")
                       + usage(client, keys.DUE_NEXT)) / N,
         "consent share": usage(client, keys.CONSENT_LOG) / N,
+        "name index share": _total_usage(client, keys.NAMES_PREFIX + "*") / N,
     }
 
 

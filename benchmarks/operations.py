@@ -32,6 +32,7 @@ from werkzeug.serving import make_server
 from benchmarks import population
 from benchmarks.common import Context, Row, fmt_ms, verdict
 from reminders.app import capacity, operators, stats
+from reminders.domain.subscriber import Subscriber
 from reminders.entry.web.app import create_app
 from reminders.settings import load_settings
 from reminders.storage import due_index, keys
@@ -53,6 +54,7 @@ PAGES = (
     ("/metrics", "/metrics"),
 )
 PASSWORD = "bench password 123"
+WRITES = 10_000  # subscriber writes timed, twice (as they were; renamed)
 
 
 def redis_usec(client: redis.Redis) -> int:
@@ -60,18 +62,18 @@ def redis_usec(client: redis.Redis) -> int:
     return sum(int(v["usec"]) for k, v in found.items() if k != "cmdstat_info")
 
 
+def person(i: int, now: datetime) -> Subscriber:
+    """Person i of the bench: a name that differs per person, 1 in 100 flagged."""
+    sub = dataclasses.replace(population.make(i, now), name=f"{population.NAMES[i % 8]} {i}")
+    return (dataclasses.replace(sub, flag_until=now.date() + timedelta(days=5))
+            if i % 100 == 0 else sub)
+
+
 def seed(client: redis.Redis, now: datetime) -> float:
     """N people (a name that differs per person, 1 in 100 flagged), as enrol() stores them."""
     started = time.perf_counter()
 
-    def people() -> Any:
-        for i in range(N):
-            sub = dataclasses.replace(population.make(i, now),
-                                      name=f"{population.NAMES[i % 8]} {i}")
-            yield (dataclasses.replace(sub, flag_until=now.date() + timedelta(days=5))
-                   if i % 100 == 0 else sub)
-
-    population.write(client, people(), now)
+    population.write(client, (person(i, now) for i in range(N)), now)
     for i in range(0, N, 100):
         flag_lists.add(client, population.subscriber_id(i), {
             "at": "2026-01-01T20:00:00Z", "category": "wound", "text": "a blister"},
@@ -127,6 +129,25 @@ def _fields_of_all(store: Store) -> Any:
                 yield keys.subscriber_id_of(name), [(v or b"").decode() for v in values]
 
 
+def write_cost(client: redis.Redis, now: datetime, count: int = WRITES) -> tuple[float, float]:
+    """Redis time of one subscriber write (the subscriber_replace script: the record, the kept
+    counts, the name index), in microseconds: (record rewritten as it was, name changed)."""
+    store = Store(client)
+    found = []
+    for rename in (False, True):
+        client.config_resetstat()
+        for start in range(0, count, 500):
+            with client.pipeline(transaction=False) as pipe:
+                for i in range(start, min(count, start + 500)):
+                    sub = person(i * 37 % N, now)
+                    if rename:
+                        sub = dataclasses.replace(sub, name=f"{sub.name} B")
+                    store._write(pipe, sub, [], now)
+                pipe.execute()
+        found.append(float(client.info("commandstats")["cmdstat_evalsha"]["usec_per_call"]))
+    return found[0], found[1]
+
+
 def run(ctx: Context) -> list[Row]:
     client = ctx.client()
     client.flushall()
@@ -137,6 +158,9 @@ def run(ctx: Context) -> list[Row]:
     name_bytes = sum(int(client.memory_usage(k, samples=0) or 0)
                      for k in client.scan_iter(match=keys.NAMES_PREFIX + "*")) / N
     per_person = (int(client.info("memory")["used_memory"]) - before_memory) / N
+    same_us, renamed_us = write_cost(client, now)
+    print(f"  one write: {same_us:.0f} us of Redis (unchanged), {renamed_us:.0f} us (renamed)",
+          flush=True)
     svc = build(load_settings(ctx.env(), dotenv=False))
     operators.add(Store(client), "bench@example.org", PASSWORD, now, "bench")
 
@@ -188,7 +212,12 @@ def run(ctx: Context) -> list[Row]:
         verdict=verdict(ok),
         how=(f"{N:,} people written with the service's own Store._write (names 'Robert 17', "
              f"1 in 100 flagged; {wrote:.0f} s); {per_person:.0f} B per person in Redis in "
-             f"all, of which the name index {name_bytes:.0f} B. The due index counted first "
+             f"all, of which the name index {name_bytes:.0f} B. One subscriber write (the "
+             f"subscriber_replace script: record, kept counts, name index; INFO commandstats "
+             f"evalsha usec per call over {WRITES:,} Store._write of existing people): "
+             f"{same_us:.0f} us rewritten as it was, {renamed_us:.0f} us with a new name "
+             f"(the due-index entry, written outside the script, is not in it). The due index "
+             f"counted first "
              f"as the dispatcher's check does every 10 minutes (capacity.due_load: "
              f"{fmt_ms(statistics.median(count_times))}, Redis {fmt_ms(count_redis)}, in "
              f"scripts of 64 shards); Tonight reads that count. Each page fetched {REPEAT} "

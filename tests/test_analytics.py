@@ -70,3 +70,38 @@ def test_retention_by_week_and_why_people_stopped(cli: Cli, console_services: Se
     table = cli("analytics")
     assert table.returncode == 0, table.stderr
     assert "Stopped: replied STOP 1, unreachable 0, unsubscribed by email 1" in table.stdout
+
+
+def test_opt_outs_by_stop_word_and_the_loop_figures(cli: Cli,
+                                                     console_services: Services) -> None:
+    """Each opt-out by text is counted once, under its stop word (English or Spanish) or as a
+    plain request; a second STOP from someone already out is not an opt-out. The care team's
+    loop figures come along (the same ones `stats` shows)."""
+    svc = console_services
+    texts = {"+13125550201": "STOP", "+13125550202": "stop please", "+13125550203": "Cancel",
+             "+13125550204": "ALTO", "+13125550205": "no more texts", "+13125550206": "STOP"}
+    for phone, text in texts.items():
+        enrol(svc, phone, 2, language="es" if text == "ALTO" else None)
+        svc.inbound(NOW).handle(phone, text)
+    svc.inbound(NOW).handle("+13125550201", "STOP")  # already out: not counted again
+
+    found = json.loads(cli("analytics", "--json").stdout)
+    assert found["stopped_by_word"] == {"alto": 1, "cancel": 1, "phrase": 1, "stop": 3}
+    assert found["stopped"]["replied_stop"] == 6
+    assert [week["checkin_sent"] for week in found["loop"]["weeks"]] == [0, 0, 0, 0]
+    assert set(found["loop"]["open"]) >= {"emergency", "same_day"}
+
+    table = cli("analytics")
+    assert "Opt-outs by text, by the word used: STOP 3, ALTO 1, CANCEL 1, a plain request 1" \
+        in table.stdout
+    assert "Care-team loop, week " in table.stdout
+
+    from reminders.entry.web.app import create_app
+    from tests.console_client import add_operator, logged_in
+
+    add_operator(svc)
+    body = logged_in(create_app(svc)).get("/console/analytics").get_data(as_text=True)
+    assert "<title>STOP: 3 opt-out(s)</title>" in body
+    assert "<tr><td>request</td><td>1</td></tr>" in body
+    assert "<tr><td>STOP</td><td>3</td></tr>" in body
+    assert "The care team&#39;s loop" in body or "The care team's loop" in body

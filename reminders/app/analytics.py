@@ -7,7 +7,11 @@
   of one group: a week of people who started long ago stands for "still subscribed after k
   weeks". People who have not confirmed yet are counted apart (pending), not as stayed or left.
 - Why people stopped: replied STOP (or an equivalent) by text, unreachable (Twilio refused the
-  number as invalid or not a mobile), unsubscribed by email, email bouncing.
+  number as invalid or not a mobile), unsubscribed by email, email bouncing; and the opt-outs
+  by text by the word they used (STOP, CANCEL, ALTO, ... or "phrase": a plain request), kept
+  by the opt-out script itself (tally.stop_words).
+- The care team's loop (app/loop_stats.py, what `stats` shows): per week, the time to
+  acknowledge, outcomes, items past their deadline, check-ins, escalations; open items by age.
 
 Not here yet: engagement (DONE or a score per delivered evening, by program week) and silence
 need counts kept with the night records, which this does not add.
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reminders.app import loop_stats
 from reminders.storage.subscribers import Store
 
 # Program weeks count from this Monday (lua/tally_functions.lua, TALLY_WEEK_BASE).
@@ -74,4 +79,6 @@ def compute(store: Store, now: datetime) -> dict[str, Any]:
             "stopped": {"replied_stop": sms.get("opted_out", 0),
                         "unreachable": sms.get("invalid", 0),
                         "email_unsubscribed": email.get("unsubscribed", 0),
-                        "email_bouncing": email.get("bouncing", 0)}}
+                        "email_bouncing": email.get("bouncing", 0)},
+            "stopped_by_word": store.tally.stop_words(),
+            "loop": loop_stats.figures(store, now)}

@@ -140,6 +140,7 @@ class Names(Bound):
 
 class Tally(Bound):
     read, rebuild, paused_on = bind(tally.read), bind(tally.rebuild), bind(tally.paused_on)
+    stop_words = bind(tally.stop_words)
 
 
 class NightStats(Bound):

@@ -107,9 +107,9 @@ class Store(Reads, Structures):
         before, replicated = replicas.write(self.redis, "opt-out", lambda target: script(
             keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
                   keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE, *tally.script_keys(),
-                  keys.VOICE_CALLERS],
+                  keys.VOICE_CALLERS, keys.TALLY_STOP_WORDS],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:],
-                  *tally.script_args()],
+                  *tally.script_args(), tally.stop_word(event.words)],
             client=target))
         if not replicated:  # on the master only: "try again" (a 503); the retry is a no-op
             raise replicas.NotReplicated("opt-out: no replica acknowledged it in time")

@@ -11,22 +11,28 @@ record is one line in TALLY_DIMENSIONS there; a count of another structure (revi
 level, say) is add_in() in that structure's own transaction.
 
 rebuild() is `reminders stats --recount`: every record counted again (a SCAN, a page per script
-call) into scratch keys, compared with the kept counts (the drift), the difference added to the
-kept counts, the paused set and the name index (names.py) replaced. Changes made while it runs
-can show as drift that is not there: run it when the service is quiet (or twice).
+call) into scratch keys, compared with the kept counts and the name index (the drift), the
+difference added to the kept counts, the paused set and the name index (names.py) replaced.
+Changes made while it runs can show as drift that is not there: run it when the service is
+quiet (or twice).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from reminders.domain import keywords
 from reminders.storage import codec, keys, names
 from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
+# The words an opt-out is counted under (domain/keywords: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
+# END, QUIT, OPTOUT, REVOKE; ALTO, PARAR, CANCELAR, BAJA, ...).
+STOP_GROUPS = keywords.STOP_WORDS | keywords.SPANISH_STOP_WORDS
 # Dimensions /metrics leaves out: one label value per program week, language and cause is too
 # many time series for Prometheus (`reminders analytics` reads them).
 NOT_EXPORTED = ("cohort",)
@@ -76,6 +82,22 @@ def add_in(pipe: Pipeline | Client, dimension: str, value: str, delta: int) -> N
     pipe.hincrby(keys.TALLY, f"{dimension}:{value}", delta)
 
 
+def stop_word(words: str) -> str:
+    """The group an opt-out text is counted under: the first stop keyword in it, English or
+    Spanish ("STOP please" -> stop, "Alto." -> alto), else "phrase" (a plain request to stop:
+    "no more texts"); "" for no words (an opt-out not by text)."""
+    tokens = re.findall(r"[a-z]+", words.lower())
+    if not tokens:
+        return ""
+    return next((t for t in tokens if t in STOP_GROUPS), "phrase")
+
+
+def stop_words(client: Client) -> dict[str, int]:
+    """Opt-outs by text so far, by stop_word() group (one HGETALL)."""
+    raw = codec.text_hash(client.hgetall(keys.TALLY_STOP_WORDS))
+    return {word: int(n) for word, n in sorted(raw.items())}
+
+
 def paused_on(client: Client, day: date) -> int:
     """People whose pause runs through `day` or later (one ZCOUNT)."""
     return int(client.zcount(keys.TALLY_PAUSED, int(day.strftime("%Y%m%d")), "+inf"))
@@ -83,12 +105,26 @@ def paused_on(client: Client, day: date) -> int:
 
 @dataclass(frozen=True)
 class Drift:
-    fields: dict[str, tuple[int, int]]  # field -> (kept, counted), only where they differ
+    """Kept counts that differ from a recount: field -> (kept, counted). The name index's
+    drift is there too, by person (names.Diff): `names:missing` (0, n), `names:extra` (n, 0),
+    `names:misplaced` (n, n); `names_ids`: a few of those people."""
+    fields: dict[str, tuple[int, int]]
     records: int
+    names_ids: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"records": self.records,
-                "drift": {f: {"kept": k, "counted": c} for f, (k, c) in self.fields.items()}}
+        found: dict[str, Any] = {
+            "records": self.records,
+            "drift": {f: {"kept": k, "counted": c} for f, (k, c) in self.fields.items()}}
+        if self.names_ids:  # only with a name-index drift: the shape is otherwise as it was
+            found["names_ids"] = list(self.names_ids)
+        return found
+
+
+def _names_fields(diff: names.Diff) -> dict[str, tuple[int, int]]:
+    found = {"names:missing": (0, diff.missing), "names:extra": (diff.extra, 0),
+             "names:misplaced": (diff.misplaced, diff.misplaced)}
+    return {f: pair for f, pair in found.items() if any(pair)}
 
 
 def rebuild(client: Client, subscriber_ids: Iterable[list[str]], unreadable: list[str],
@@ -110,6 +146,7 @@ def rebuild(client: Client, subscriber_ids: Iterable[list[str]], unreadable: lis
             if k == TOTAL or ":" in k}
     drift = {f: (kept.get(f, 0), found.get(f, 0)) for f in sorted({*found, *kept})
              if kept.get(f, 0) != found.get(f, 0)}
+    wrong_names = names.diff(client, names_tmp)  # the rebuilt index replaces it below
     with client.pipeline(transaction=True) as pipe:
         for field, (had, counted) in drift.items():
             pipe.hincrby(keys.TALLY, field, counted - had)  # a delta: later writes still count
@@ -121,4 +158,4 @@ def rebuild(client: Client, subscriber_ids: Iterable[list[str]], unreadable: lis
             pipe.rename(paused_tmp, keys.TALLY_PAUSED)
         names.swap_in(client, pipe, names_tmp)
         pipe.execute()
-    return Drift(drift, records)
+    return Drift({**drift, **_names_fields(wrong_names)}, records, tuple(wrong_names.ids))

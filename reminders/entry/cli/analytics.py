@@ -1,5 +1,6 @@
-"""`reminders analytics [--json]`: retention by program week (by language and cause) and why
-people stopped (app/analytics.py, from the kept counts)."""
+"""`reminders analytics [--json]`: retention by program week (by language and cause), why
+people stopped (and by which stop word), the care team's loop figures (app/analytics.py, from
+the kept counts)."""
 
 from __future__ import annotations
 
@@ -47,4 +48,19 @@ def cmd_analytics(args: argparse.Namespace, svc: Services) -> int:
                   f"{stopped['unreachable']:,}, unsubscribed by email "
                   f"{stopped['email_unsubscribed']:,}, email bouncing "
                   f"{stopped['email_bouncing']:,}")
+    words = found["stopped_by_word"]
+    console.print("Opt-outs by text, by the word used: " + (", ".join(
+        f"{word.upper() if word != 'phrase' else 'a plain request'} {n:,}"
+        for word, n in sorted(words.items(), key=lambda pair: -pair[1])) or "none"))
+    for week in found["loop"]["weeks"]:
+        console.print(f"Care-team loop, week {week['week']}: acknowledged in (median "
+                      f"minutes) {_levels(week['ack_median_minutes'])}; past deadline "
+                      f"{week['past_deadline']}; check-ins sent {week['checkin_sent']}, "
+                      f"answered {week['checkin_answered']}; escalated "
+                      f"{week['escalated_1']} + {week['escalated_2']} (second stage); "
+                      f"closed: {_levels(week['outcomes'])}")
     return 0
+
+
+def _levels(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in values.items() if v) or "none"

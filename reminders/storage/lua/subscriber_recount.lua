@@ -6,7 +6,7 @@
 local tally_key, paused_key = KEYS[1], KEYS[2]
 local names_prefix = ARGV[1]
 for i = 3, #KEYS do
-  tally_record(KEYS[i], ARGV[i - 1], 1, tally_key, paused_key)
-  index_names(KEYS[i], ARGV[i - 1], 1, names_prefix)
+  tally_record(KEYS[i], ARGV[i - 1], tally_key, paused_key)
+  index_names(KEYS[i], ARGV[i - 1], names_prefix)
 end
 return #KEYS - 2

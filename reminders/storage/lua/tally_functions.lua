@@ -1,7 +1,8 @@
 -- Functions the subscriber scripts include (not a script of its own): the counts kept with the
--- records (storage/tally.py). A script calls tally_record(..., -1) before it changes or deletes
--- a subscriber hash and tally_record(..., 1) after, inside the same script, so the counts move
--- with the record or not at all (no drift after a crash, a retry or a lost race).
+-- records (storage/tally.py). A script reads tally_values() before it changes or deletes a
+-- subscriber hash and again after, and calls tally_move(before, after, ...), inside the same
+-- script, so the counts move with the record or not at all (no drift after a crash, a retry or
+-- a lost race); a recount calls tally_record().
 -- TALLY_DIMENSIONS: {dimension, field, the field's older name, value when absent}. A new
 -- dimension is one line here: stats, /metrics and the recount read whatever dimensions exist.
 local TALLY_DIMENSIONS = {
@@ -67,22 +68,47 @@ local function tally_add(tally_key, field, sign)
     redis.call('HDEL', tally_key, field)
   end
 end
-local function tally_record(record_key, subscriber_id, sign, tally_key, paused_key)
-  local values = tally_values(record_key)
-  if not values then return end
+-- The count fields one person adds to (their values as tally_values gives them).
+local function tally_fields(values)
+  local fields = {}
   for _, d in ipairs(TALLY_DIMENSIONS) do
-    tally_add(tally_key, d[1] .. ':' .. values[d[1]], sign)
+    fields[#fields + 1] = d[1] .. ':' .. values[d[1]]
   end
-  tally_add(tally_key, 'state:' .. values.state, sign)
-  tally_add(tally_key, 'cohort:' .. values.cohort, sign)
+  fields[#fields + 1] = 'state:' .. values.state
+  fields[#fields + 1] = 'cohort:' .. values.cohort
   -- An open foot-problem flag (the record's `flag` date; flags.py opens it until closed).
-  if values.flag then tally_add(tally_key, 'flag:open', sign) end
-  tally_add(tally_key, 'total', sign)
-  -- Paused: a date, so "paused now" is a range count (ZCOUNT from today), not a counter.
-  if sign < 0 then
-    redis.call('ZREM', paused_key, subscriber_id)
-  elseif values.paused then
-    local day = tonumber((string.gsub(values.paused, '-', '')))
-    if day then redis.call('ZADD', paused_key, day, subscriber_id) end
+  if values.flag then fields[#fields + 1] = 'flag:open' end
+  fields[#fields + 1] = 'total'
+  return fields
+end
+-- Move one person's counts from `before` to `after` (tally_values before and after the write;
+-- nil: no record): only the fields that differ are written, so a write that changes no counted
+-- value (most of them: a time, a score) costs the counts two HMGETs and nothing else.
+local function tally_move(before, after, subscriber_id, tally_key, paused_key)
+  local delta, order = {}, {}
+  for _, side in ipairs({{-1, before}, {1, after}}) do
+    if side[2] then
+      for _, field in ipairs(tally_fields(side[2])) do
+        if not delta[field] then order[#order + 1] = field end
+        delta[field] = (delta[field] or 0) + side[1]
+      end
+    end
   end
+  table.sort(order)  -- the same writes in the same order, whatever Lua's table order
+  for _, field in ipairs(order) do
+    if delta[field] ~= 0 then tally_add(tally_key, field, delta[field]) end
+  end
+  -- Paused: a date, so "paused now" is a range count (ZCOUNT from today), not a counter.
+  local was, now = before and before.paused, after and after.paused
+  if was == now then return end
+  local day = now and tonumber((string.gsub(now, '-', '')))
+  if day then
+    redis.call('ZADD', paused_key, day, subscriber_id)
+  else
+    redis.call('ZREM', paused_key, subscriber_id)
+  end
+end
+-- Count one record in (a recount).
+local function tally_record(record_key, subscriber_id, tally_key, paused_key)
+  tally_move(nil, tally_values(record_key), subscriber_id, tally_key, paused_key)
 end

@@ -75,3 +75,18 @@ def retention_chart(retention: list[dict[str, Any]]) -> dict[str, Any]:
                               f"subscribed"})
     return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
             "base": TOP + PLOT_HEIGHT, "top_y": TOP, "bars": bars}
+
+
+def stop_words_chart(words: dict[str, int]) -> dict[str, Any]:
+    """One bar per stop word (analytics.compute's "stopped_by_word"), most used first, scaled
+    to the most used; "phrase" is a plain request to stop ("no more texts")."""
+    step, bars = 64, []
+    rows = sorted(words.items(), key=lambda pair: (-pair[1], pair[0]))
+    top = max([1, *words.values()])
+    for n, (word, count) in enumerate(rows):
+        label = "request" if word == "phrase" else word.upper()
+        h = round(PLOT_HEIGHT * count / top, 1)
+        bars.append({"x": LEFT + n * step, "y": TOP + PLOT_HEIGHT - h, "w": step - 8, "h": h,
+                     "label": label, "title": f"{label}: {count} opt-out(s)"})
+    return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
+            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "top": top, "bars": bars}
