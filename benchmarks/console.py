@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 
 from benchmarks import population
 from benchmarks.common import private_redis
-from reminders.app import operators
+from reminders.app.console import operators
 from reminders.entry.web.app import create_app
 from reminders.settings import load_settings
 from reminders.storage import flags as flag_lists

@@ -29,7 +29,7 @@ from benchmarks.common import (
     profile_text,
     verdict,
 )
-from reminders.app.dispatch import Batch, Dispatcher
+from reminders.app.evenings.dispatch import Batch, Dispatcher
 from reminders.domain.schedule import send_instant
 from reminders.settings import load_settings
 from reminders.storage import due_index, keys

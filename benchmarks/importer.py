@@ -1,10 +1,10 @@
 """Rows 7 and 7b: CSV imports.
 
 7: `reminders import` of a 2 000-row CSV file, end to end (a process, the bench Redis). This
-used to be a timing assertion in tests/test_import.py (under 30 s): a test checks what the import
-writes; how long it takes is measured here.
+used to be a timing assertion in tests/app/imports/test_importer.py (under 30 s): a test checks what
+the import writes; how long it takes is measured here.
 
-7b: the console's import job (app/import_jobs.py, what the `reminders.import_csv` task runs) on
+7b: the console's import job (app/imports/jobs.py, what the `reminders.import_csv` task runs) on
 100,000 rows, its time and its peak memory, with 10,000 rows measured the same way in the same
 run: the job streams the upload from Redis, so its peak memory should barely grow with the file
 (the old in-request import held the whole file, its rows and its report: a 5 MB upload took

@@ -31,7 +31,9 @@ from werkzeug.serving import make_server
 
 from benchmarks import population
 from benchmarks.common import Context, Row, fmt_ms, verdict
-from reminders.app import capacity, operators, stats
+from reminders.app.console import operators
+from reminders.app.evenings import capacity
+from reminders.app.records import stats
 from reminders.domain.subscriber import Subscriber
 from reminders.entry.web.app import create_app
 from reminders.settings import load_settings

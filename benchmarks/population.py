@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from reminders.app.preferences import Enrolment, enrol
-from reminders.app.report import chunked
+from reminders.app.people.preferences import Enrolment, enrol
+from reminders.app.records.person_json import chunked
 from reminders.domain.schedule import send_instant
 from reminders.domain.states import EmailStatus, SmsStatus
 from reminders.domain.subscriber import Subscriber, now_iso

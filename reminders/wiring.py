@@ -14,21 +14,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from reminders.app import capacity, consent
-from reminders.app.care import CAREGIVER_LEVELS, EVENING_STARTS_HOUR
-from reminders.app.caregiver import Caregivers, CareSender
-from reminders.app.confirmations import Confirmations
-from reminders.app.delivery import Sender
-from reminders.app.dispatch import Dispatcher
-from reminders.app.guarded_sms import GuardedSms
-from reminders.app.inbound import Inbound
-from reminders.app.pacing import Pacer
-from reminders.app.reconfirm import Reconfirmations
-from reminders.app.recovery import Recovery
-from reminders.app.send_path import SendPath
-from reminders.app.send_window import SendWindow
-from reminders.app.weekly import Weekly
-from reminders.app.windows import Notices
+from reminders.app.care.foot_problems import CAREGIVER_LEVELS, EVENING_STARTS_HOUR
+from reminders.app.compliance.outside_window import Notices
+from reminders.app.compliance.reconfirm import Reconfirmations
+from reminders.app.evenings import capacity
+from reminders.app.evenings.dispatch import Dispatcher
+from reminders.app.evenings.nightly import Sender
+from reminders.app.evenings.weekly import Weekly
+from reminders.app.people.caregivers import Caregivers, CareSender
+from reminders.app.people.confirmations import Confirmations
+from reminders.app.replies.inbound import Inbound
+from reminders.app.sending import recipient_consent
+from reminders.app.sending.in_flight import SendWindow
+from reminders.app.sending.lost_answers import Recovery
+from reminders.app.sending.pacing import Pacer
+from reminders.app.sending.send_path import SendPath
+from reminders.app.sending.sms_circuit import GuardedSms
 from reminders.channels.base import (
     DeliveryError,
     EmailDelivery,
@@ -74,7 +75,7 @@ class Services(CareWiring, VoiceWiring):
     # at once (task reminders.care_sweep); None: done right here.
     checkin_handoff: Callable[[str, str], object] | None = field(default=None, repr=False)
     review_handoff: Callable[[str], object] | None = field(default=None, repr=False)
-    # An evening's second call (app/voice_redial.py) to a worker: (id, date, not before).
+    # An evening's second call (app/voice/redial.py) to a worker: (id, date, not before).
     redial_handoff: Callable[[str, str, datetime], object] | None = field(default=None)
 
     @cached_property
@@ -165,7 +166,7 @@ class Services(CareWiring, VoiceWiring):
 
     @cached_property
     def send_path(self) -> SendPath:
-        """The one send path every kind of message takes (app/send_path.py)."""
+        """The one send path every kind of message takes (app/sending/send_path.py)."""
         s = self.settings
         counted = Counters(self.redis)
         calls = ({"voice": RateLimiter(self.redis, s.twilio_cps, 1, key=keys.VOICE_RATE)}
@@ -272,7 +273,7 @@ class Services(CareWiring, VoiceWiring):
         """A status callback's error about the person (already sorted by the channel)."""
         sub = self.store.get(subscriber_id)
         if sub is not None:
-            consent.apply(self.store, sub, "sms", problem, code)
+            recipient_consent.apply(self.store, sub, "sms", problem, code)
 
     def check_storage(self) -> None:
         """What every entry point (CLI, web, worker, beat) does first, once per process: Redis

@@ -11,15 +11,15 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from reminders.app.escalation import Escalator
-from reminders.app.review import Reviews
-from reminders.app.silence import Silence
+from reminders.app.care.escalation import Escalator
+from reminders.app.care.review import Reviews
+from reminders.app.care.silence import Silence
 from reminders.channels.webhook import SignedWebhook
 from reminders.domain.deadlines import IMMEDIATE
 from reminders.messages.care_team import CareTeamMessages
 
 if TYPE_CHECKING:
-    from reminders.app.send_path import SendPath
+    from reminders.app.sending.send_path import SendPath
     from reminders.messages.replies import Replies
     from reminders.settings import Settings
     from reminders.storage.client import Client
@@ -74,7 +74,7 @@ class CareWiring:
 
     def after_status(self, subscriber_id: str, evening: date, status: str,
                      unreachable_code: str) -> str:
-        """A nightly text's new status, for the care-team loop (app/silence.py)."""
+        """A nightly text's new status, for the care-team loop (app/care/silence.py)."""
         now = datetime.now(UTC)
         action = self.silence.after_status(subscriber_id, evening, status, unreachable_code,
                                            now)

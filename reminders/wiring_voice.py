@@ -10,14 +10,14 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from reminders.app.delivery import Rendered
-from reminders.app.voice_keys import VoiceKeys
+from reminders.app.evenings.nightly import Rendered
+from reminders.app.voice.keypad import VoiceKeys
 from reminders.domain.content import Selection
 from reminders.domain.subscriber import Subscriber
 from reminders.messages.voice import VoiceScripts
 
 if TYPE_CHECKING:
-    from reminders.app.inbound import Inbound
+    from reminders.app.replies.inbound import Inbound
     from reminders.channels.twilio_sms import TwilioSms
     from reminders.channels.twilio_voice import TwilioVoice
     from reminders.messages.render import Renderer

@@ -1056,8 +1056,9 @@ class FakeTwilio(Pace):
             },
         )
 
-    # -- holding requests: a sender killed while its request hangs here (tests/test_faults.py) --
-    # Class-level defaults, so this feature needs nothing in __init__.
+    # -- holding requests: a sender killed while its request hangs here
+    # (tests/faults/test_faults.py) -- Class-level defaults, so this feature needs nothing in
+    # __init__.
     _hold_quota = 0  # message creations still to be held
     _holding = 0  # held right now
     _hold_gate: threading.Event | None = None

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from reminders.app import operators
-from reminders.app.preferences import Enrolment, enrol
+from reminders.app.console import operators
+from reminders.app.people.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
 

@@ -1,6 +1,6 @@
 """A password-protected primary and one sentinel on free loopback ports, for the tests of the
-sentinels' own password (tests/test_sentinel_auth.py, tests/test_sentinel_url_auth.py): real
-redis-server processes, nothing faked."""
+sentinels' own password (tests/storage/test_sentinel_auth.py,
+tests/storage/test_sentinel_url_auth.py): real redis-server processes, nothing faked."""
 
 from __future__ import annotations
 

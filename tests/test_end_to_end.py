@@ -55,7 +55,7 @@ def test_a_send_task_delivered_twice_sends_once(
     twilio_env: dict[str, str], twilio_services: Services, fake_twilio: FakeTwilio,
     start_worker: Callable[..., CeleryProcess],
 ) -> None:
-    from reminders.app.preferences import Enrolment, enrol
+    from reminders.app.people.preferences import Enrolment, enrol
 
     svc = twilio_services
     now = datetime.now(UTC)
@@ -79,7 +79,7 @@ def test_worker_retries_after_server_errors_and_sends_once(
     twilio_env: dict[str, str], fake_twilio: FakeTwilio,
     start_worker: Callable[..., CeleryProcess],
 ) -> None:
-    from reminders.app.preferences import Enrolment, enrol
+    from reminders.app.people.preferences import Enrolment, enrol
 
     svc = make_services(twilio_env)
     now = datetime.now(UTC)

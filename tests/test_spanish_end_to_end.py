@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from reminders.app.preferences import Enrolment, enrol
+from reminders.app.people.preferences import Enrolment, enrol
 from reminders.domain.gsm import count_segments
 from reminders.domain.schedule import send_instant
 from reminders.wiring import Services
 from testing.smtp import FakeSmtp
 from testing.twilio_api import FakeTwilio
-from tests.test_email import email_env, fake_smtp, parts, svc  # noqa: F401 (fixtures)
+from tests.channels.test_email import email_env, fake_smtp, parts, svc  # noqa: F401 (fixtures)
 
 PHONE = "+13125550142"
 EVENING = date(2027, 1, 9)

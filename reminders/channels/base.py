@@ -28,7 +28,7 @@ class DeliveryError(Exception):
     `ambiguous`: the provider may have accepted the message anyway (a timeout or a connection
     lost after the request was written): the next attempt looks it up first.
     `overload`: the provider asks for fewer requests at once (Twilio's 429): the worker's send
-    window shrinks (send_window.py).
+    window shrinks (in_flight.py).
     """
 
     def __init__(
@@ -86,7 +86,8 @@ class EmailTransport(Protocol):
         ...
 
 
-# -- what the one send path (app/send_path.py) calls, whatever the channel ------------------
+# -- what the one send path (app/sending/send_path.py) calls, whatever the channel
+# ------------------
 Receipt = SmsReceipt  # provider id, first status, segments (1 where the channel has none)
 
 

@@ -4,8 +4,8 @@ A channel is a name (sms, email, voice) and what the rest of the service needs t
 about it without naming it: where its address is on the subscriber record, which field holds
 its consent state, what a provider's answer about the person does to that state, how a lost
 answer is looked up, whether it shares the SMS pace and gets status callbacks. The transport
-itself (channels/<name>.py) is plugged in by wiring; the one send path (app/send_path.py) reads
-these declarations, so no app module writes `if channel == "sms" ... else`.
+itself (channels/<name>.py) is plugged in by wiring; the one send path (app/sending/send_path.py)
+reads these declarations, so no app module writes `if channel == "sms" ... else`.
 
 To add a channel: declare it here with `register`, add its transport under channels/ (raising
 channels.base.DeliveryError with neutral flags), its entry in wiring's transport table, its

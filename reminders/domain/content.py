@@ -211,7 +211,7 @@ def select(library: Library, subscriber_id: str, day: date, allowed: Allowed,
             if fits((*ids, "", note.id)):
                 tip = next(c.tip for c in tonight if c.safety is note)
                 return Selection(check, routine, tip, note, tip_in_sms=False)
-    assert first is not None  # pools are never empty (load_library, tests/test_content.py)
+    assert first is not None  # pools are never empty (load_library, tests/domain/test_content.py)
     return first  # nothing fits: the renderer says so loudly (BudgetError), never cuts
 
 

@@ -3,8 +3,8 @@
 A kind says who it goes to (audience), on which channels it may go (domain/channels.py names),
 which consent is checked at the moment of sending, what makes it once-only (its idempotency
 key: who, kind, period), the most SMS segments it may take, and its template per channel. The
-one send path (app/send_path.py) claims, renders, paces, sends, looks up after a lost answer and
-records every kind the same way; a flow (the nightly evening, the weekly summary, a caregiver
+one send path (app/sending/send_path.py) claims, renders, paces, sends, looks up after a lost answer
+and records every kind the same way; a flow (the nightly evening, the weekly summary, a caregiver
 alert) only says which kind, whom, which period, and the words.
 
 To add a kind: one `register(Kind(...))` here, its templates under templates/, and the flow that
@@ -101,7 +101,7 @@ CONFIRMATION = register(Kind(
     "confirmation", Audience.PERSON, ("sms", "email"), Consent.ASKED, Period.EVENT,
     templates={"sms": "sms/confirm.txt.j2", "email": "email/confirm.html.j2"}))
 CHECKIN = register(Kind(
-    # once per silent stretch (named by the instant of the last text heard: app/silence.py)
+    # once per silent stretch (named by the instant of the last text heard: app/care/silence.py)
     "checkin", Audience.PERSON, ("sms",), Consent.CHANNEL, Period.EVENT,
     templates={"sms": "sms/replies.txt.j2#checkin"}))
 RECONFIRM = register(Kind(
@@ -111,12 +111,12 @@ CARE_RECONFIRM = register(Kind(
     "care_reconfirm", Audience.CAREGIVER, ("sms",), Consent.CARE_LINK, Period.YEAR,
     templates={"sms": "sms/replies.txt.j2#reconfirm_ask_caregiver"}))
 CARE_TEAM_EMAIL = register(Kind(
-    # the care team told about a review item nobody took (app/escalation.py): once per
+    # the care team told about a review item nobody took (app/care/escalation.py): once per
     # (item, stage); its words are the minimum necessary, never the person's own
     "care_team_email", Audience.CARE_TEAM, ("email",), Consent.STAFF, Period.EVENT,
     templates={"email": "staff/care_team.txt.j2"}))
 TIME_MOVED = register(Kind(
     # `reminders window-apply` moved their evening time into the send window: told once per
-    # move (the event: old time, new time, the day of the move; app/windows.py)
+    # move (the event: old time, new time, the day of the move; app/compliance/outside_window.py)
     "time_moved", Audience.PERSON, ("sms",), Consent.CHANNEL, Period.EVENT,
     templates={"sms": "sms/replies.txt.j2#time_moved"}))

@@ -1,4 +1,4 @@
-"""The visit report's facts, as plain values (app/visit_report.py reads them, messages/
+"""The visit report's facts, as plain values (app/records/visit_report.py reads them, messages/
 visit_report.py prints them): the evenings, the scores, the problems, the routines and the
 person's settings in words a patient can read.
 """

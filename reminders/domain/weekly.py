@@ -1,6 +1,6 @@
 """The weekly progress facts: evenings done, streak, average score and its change, in words.
 
-Pure rules, no I/O: app/weekly.py reads the evenings (DONE and the 0-10 score kept in each
+Pure rules, no I/O: app/evenings/weekly.py reads the evenings (DONE and the 0-10 score kept in each
 night record) and hands them here; messages/weekly.py renders the result.
 
 "This week" is the 7 evenings before the summary evening (the summary goes out at that evening's

@@ -118,8 +118,8 @@ class Renderer:
         return self._languages[sub.language]
 
     def select(self, sub: Subscriber, day: date) -> Selection:
-        # Every language's library has the same ids and tags (tests/test_translations.py), so
-        # a person gets the same items whichever language they read them in.
+        # Every language's library has the same ids and tags (tests/messages/test_translations.py),
+        # so a person gets the same items whichever language they read them in.
         allowed = Allowed(heat=sub.heat_ok, massage=sub.massage_ok, cause=sub.cause,
                           sms=sub.wants_sms, flag_open=sub.flag_open_on(day))
         # Checked against the SMS budget whatever the channels: `preview` shows the text an
@@ -272,8 +272,9 @@ def _variants(selection: Selection, name: str) -> Iterator[Wording]:
     The program (name or tag) and STOP are in every form (carriers expect both in a recurring
     text); the selection fits the advice beside the barest form, so nothing gives way to them.
 
-    A short wording keeps every safety word of its long form (tests/test_content_safety.py),
-    so shortening never drops a caution, only words around it.
+    A short wording keeps every safety word of its long form
+    (tests/messages/test_content_safety.py), so shortening never drops a caution, only words around
+    it.
     """
     items: list[Item] = list(selection.sms_items)
     texts = [i.text for i in items]

@@ -6,7 +6,7 @@ words around them live in templates/voice/script.toml (and script.es.toml beside
 built with twilio's VoiceResponse, never by hand, so what is said is always escaped XML.
 
 The keypad (one digit, DTMF only): 1 done, 2 a foot problem, 3 then a digit for the pain score,
-9 to hear it again, 7 to stop these calls. What a key does is app/voice_keys.py's.
+9 to hear it again, 7 to stop these calls. What a key does is app/voice/keypad.py's.
 """
 
 from __future__ import annotations

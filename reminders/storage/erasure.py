@@ -1,4 +1,4 @@
-"""Erasing one person (`reminders forget`, app/forget.py): every structure that names them,
+"""Erasing one person (`reminders forget`, app/people/forget.py): every structure that names them,
 in one transaction with the subscriber record (Store.delete), then the inbox's texts.
 
 Removed: the subscriber record and its phone/email index entries, their place in the due

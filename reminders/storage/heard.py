@@ -1,7 +1,7 @@
 """When each person last texted us (keys.HEARD, one sorted set: id -> epoch seconds).
 
 Written by the inbound path for every text from a subscriber; read by the silence check
-(app/silence.py): evenings delivered after the last text heard are evenings without a reply.
+(app/care/silence.py): evenings delivered after the last text heard are evenings without a reply.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The inbox: texts a person on the care team should read (keys.INBOX, one Redis stream).
 
-Written by the inbound path (app/inbound.py) for every text the line did not understand and for
-every text the triage answered at the levels that need a person (emergency, crisis, urgent,
-same day, soon): the number, the subscriber id (empty for an unknown number), when, the words,
-the level and category, and the language. Read by the review screens (`reminders inbox`, later).
-The stream is capped at MAX_ENTRIES (oldest dropped first); `forget` erases a person's entries.
+Written by the inbound path (app/replies/inbound.py) for every text the line did not understand and
+for every text the triage answered at the levels that need a person (emergency, crisis, urgent, same
+day, soon): the number, the subscriber id (empty for an unknown number), when, the words, the level
+and category, and the language. Read by the review screens (`reminders inbox`, later). The stream is
+capped at MAX_ENTRIES (oldest dropped first); `forget` erases a person's entries.
 """
 
 from __future__ import annotations

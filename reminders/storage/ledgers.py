@@ -2,7 +2,7 @@
 a field of a person's night record (the nightly and weekly messages: storage/nights.py), a key
 of their caregiver-texts hash (storage/caregivers.py) or a field of an owner's sends hash (the
 check-in, the re-confirmation, the care team's email: storage/sends.py). Each ledger only
-calls its structure's owning module; the send path (app/send_path.py) never sees a key, a
+calls its structure's owning module; the send path (app/sending/send_path.py) never sees a key, a
 hash or a byte.
 
 A ledger is bound to one message (whose, which record field or text key): claim it, record it

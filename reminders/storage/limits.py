@@ -42,7 +42,7 @@ def release_inbox(client: Client, address: str) -> None:
 
 
 def forget_in(pipe: Pipeline, subscriber_id: str, phone: str | None, email: str | None) -> None:
-    """Queue the deletion of every limit record naming this person (see app/forget.py)."""
+    """Queue the deletion of every limit record naming this person (see app/people/forget.py)."""
     pipe.delete(keys.email_changes(subscriber_id))
     if email:
         pipe.delete(keys.email_confirmation(email))

@@ -4,7 +4,8 @@ One hash per (subscriber, local date), one set of fields per channel:
   <ch>          state: sending | retry | sent | failed | missed | skipped
   <ch>_lease    epoch until which the current sender owns the attempt
   <ch>_since    when the current attempt started (to look the message up after a crash); after a
-                lost answer, "first:last" attempts that may have reached the provider (recovery.py)
+                lost answer, "first:last" attempts that may have reached the provider
+                (lost_answers.py)
   <ch>_attempts how many attempts were claimed
   <ch>_id       provider message id (Twilio SID, Message-ID)
   <ch>_status   provider delivery status (queued, sent, delivered, undelivered, failed)
@@ -18,7 +19,7 @@ The claim is a Lua script, so two workers running the same task can never both s
 
 A record can be lost (Redis with `appendfsync everysec` crashing with its machine): a claim that
 finds no record, from a Redis that started within the evening's attempt window, answers
-`restarted`, and the sender asks the provider once before sending (delivery.py).
+`restarted`, and the sender asks the provider once before sending (nightly.py).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def finish(
     if state != "sent":
         return bool(run(client))
     # The text is out: an unconfirmed record is only logged. Lost in a failover, it leaves the
-    # replicated claim, whose next owner finds the message at the provider (recovery.py).
+    # replicated claim, whose next owner finds the message at the provider (lost_answers.py).
     done, _ = replicas.write(client, "send-record", run)
     return bool(done)
 

@@ -1,7 +1,7 @@
 """Operators of the web console: accounts (keys.OPERATORS), login sessions
 (keys.console_session) and failed-login counters (keys.login_failures). The only module that
 reads or writes them. Hashing and the rules (how many failures, how long a session) are the
-app's (app/operators.py); this module stores what it is given.
+app's (app/console/operators.py); this module stores what it is given.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What `show` and `list` need about many people, read in one pipelined round trip per batch
-(app/report.py): each person's next instant, newest final evening, open reports and caregiver
-link. Each part is queued by its owning module's `*_in` function; this module only batches
+(app/records/person_json.py): each person's next instant, newest final evening, open reports and
+caregiver link. Each part is queued by its owning module's `*_in` function; this module only batches
 them and hands back typed records.
 """
 

@@ -202,7 +202,7 @@ def person_from(raw: Mapping[Any, Any], subscriber_id: str) -> Subscriber:
 
 @dataclass(frozen=True)
 class Undecodable:
-    """A stored record that does not decode (app/guards.py skips it and says why)."""
+    """A stored record that does not decode (app/sending/guards.py skips it and says why)."""
 
     error: Exception
 

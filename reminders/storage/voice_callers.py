@@ -3,8 +3,8 @@ deliverable (chosen, with a number, voice_status active).
 
 Owned here; written in the same transaction as the record by subscribers.py (save, delete)
 and by lua/subscriber_opt_out.lua (a STOP by text ends calls); read by the capacity forecast
-(app/capacity.py), which places each caller at their next due instant: the calls are their own
-queue at TWILIO_CPS. Only callers are read, so the forecast never reads the texters' records.
+(app/evenings/capacity.py), which places each caller at their next due instant: the calls are their
+own queue at TWILIO_CPS. Only callers are read, so the forecast never reads the texters' records.
 """
 
 from __future__ import annotations

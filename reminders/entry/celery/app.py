@@ -17,8 +17,8 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import beat_init, setup_logging, worker_init
 
-from reminders.app import import_jobs
-from reminders.app.delivery import RetryLater
+from reminders.app.evenings.nightly import RetryLater
+from reminders.app.imports import jobs
 from reminders.entry.celery import broker
 from reminders.entry.celery.handoff import ApplyAsyncPublisher, BatchPublisher, publisher_for
 from reminders.logs import install
@@ -255,17 +255,17 @@ def _deliver(subscriber_id: str, local_date: str, limit: datetime | None) -> dic
 
 @app.task(name="reminders.import_csv", ignore_result=True, acks_late=False)
 def import_csv(job_id: str) -> str:
-    """A console import (app/import_jobs.py). Acknowledged as it starts, not after: a long
+    """A console import (app/imports/jobs.py). Acknowledged as it starts, not after: a long
     job must not come back from the broker's visibility timeout while it still runs (it
     would import twice); a worker lost mid-job leaves it shown as stalled, to upload again."""
     svc = services()
-    return import_jobs.run(svc.store, svc.settings, job_id)
+    return jobs.run(svc.store, svc.settings, job_id)
 
 
 @app.task(name="reminders.send_care_alert", bind=True, ignore_result=True, max_retries=20)
 def send_care_alert(self: Task, subscriber_id: str, key: str, words: str) -> str:
     """A caregiver's alert about one foot-problem report (handed off by the webhook); sent at
-    most once per `key`, only while both consents hold (app/caregiver.py)."""
+    most once per `key`, only while both consents hold (app/people/caregivers.py)."""
     try:
         return services().send_care_alert(subscriber_id, key, words)
     except RetryLater as exc:

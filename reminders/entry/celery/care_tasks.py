@@ -3,8 +3,8 @@ escalations whose stage is due), `reminders.escalate` (one new emergency or cris
 off by the webhook so the care team hears at once), `reminders.send_checkin` (a silence
 check-in, handed off by the status callback), `reminders.confirm_import` (the console's "ask
 everyone this import left pending": one confirmation text each, paced), `reminders.reconfirm`
-(beat, hourly: the yearly re-confirmation, app/reconfirm.py). Thin: each calls app/ and maps
-its errors to a retry; exactly once is the claims' (storage/send_claims.py, the send path's),
+(beat, hourly: the yearly re-confirmation, app/compliance/reconfirm.py). Thin: each calls app/ and
+maps its errors to a retry; exactly once is the claims' (storage/send_claims.py, the send path's),
 not the broker's."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 
 from celery import Task
 
-from reminders.app import import_jobs
-from reminders.app.silence import CheckinRetry
+from reminders.app.care.silence import CheckinRetry
+from reminders.app.imports import jobs
 from reminders.entry.celery.app import _backoff, app, services
 from reminders.storage.client import RedisError
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def confirm_import(job_id: str, operator: str) -> str:
     # Acknowledged as it starts: a broker's redelivery would only find everyone claimed.
     svc = services()
-    return import_jobs.confirm_pending(svc.store, svc.confirmations, job_id, operator)
+    return jobs.confirm_pending(svc.store, svc.confirmations, job_id, operator)
 
 
 @app.task(name="reminders.care_sweep", ignore_result=True, acks_late=False)

@@ -1,6 +1,6 @@
 """`reminders analytics [--json]`: retention by program week (by language and cause), why
-people stopped (and by which stop word), the care team's loop figures (app/analytics.py, from
-the kept counts)."""
+people stopped (and by which stop word), the care team's loop figures (app/records/analytics.py,
+from the kept counts)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
-from reminders.app import analytics
+from reminders.app.records import analytics
 from reminders.entry.cli import tables
 from reminders.wiring import Services
 

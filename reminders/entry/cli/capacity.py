@@ -1,5 +1,5 @@
 """`reminders capacity [--date YYYY-MM-DD] [--json]`: the load per minute and whether anyone
-would be sent past the late limit at TWILIO_MPS (the arithmetic: app/capacity.py).
+would be sent past the late limit at TWILIO_MPS (the arithmetic: app/evenings/capacity.py).
 
 Exit status 0 whatever the verdict (it is a report, not a check; `at_risk` says it), 2 for a
 bad date.
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from rich.table import Table
 from rich.text import Text
 
-from reminders.app import capacity
+from reminders.app.evenings import capacity
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import tables
 from reminders.wiring import Services

@@ -1,10 +1,11 @@
 """`reminders window-apply [--dry-run] [--json]`, `reminders registration-kit [--out DIR]` and
-`reminders reconfirm [--json]` (the yearly re-confirmation, app/reconfirm.py: run it daily):
-what a carrier's or a lawyer's review asks of the program (README, "Compliance").
+`reminders reconfirm [--json]` (the yearly re-confirmation, app/compliance/reconfirm.py: run it
+daily): what a carrier's or a lawyer's review asks of the program (README, "Compliance").
 
 window-apply moves the people whose evening time is outside their send window (SEND_WINDOW,
 STATE_WINDOWS) to the nearest allowed time, and texts each one whose SMS consent is active
-the new time: app/windows.py. Run it with --dry-run first (nothing saved, nothing sent).
+the new time: app/compliance/outside_window.py. Run it with --dry-run first (nothing saved, nothing
+sent).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reminders.app import reconfirm, windows
+from reminders.app.compliance import outside_window, reconfirm
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli.tables import print_json
 from reminders.messages import kit
@@ -45,8 +46,8 @@ def register(sub: Any) -> None:
 def cmd_window_apply(args: argparse.Namespace, svc: Services) -> int:
     # With --json, stdout is the JSON: the console backend's copy of each text goes to stderr.
     with redirect_stdout(sys.stderr) if args.json else nullcontext():
-        done = windows.apply(svc.store, svc.settings.windows, datetime.now(UTC), args.dry_run,
-                             notices=svc.time_notices)
+        done = outside_window.apply(svc.store, svc.settings.windows, datetime.now(UTC),
+                                    args.dry_run, notices=svc.time_notices)
     if args.json:  # told: texted the new time (only when not --dry-run)
         print_json([{**item.row(), "told": item.sub.id in done.told} for item in done.people])
         return 0

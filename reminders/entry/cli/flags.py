@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.table import Table
 
-from reminders.app import flags
+from reminders.app.care import flags
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import tables
 from reminders.wiring import Services

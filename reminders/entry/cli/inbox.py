@@ -15,8 +15,8 @@ from typing import Any
 
 from rich.table import Table
 
-from reminders.app import inbox_view
-from reminders.app.review import OUTCOMES
+from reminders.app.care import inbox
+from reminders.app.care.review import OUTCOMES
 from reminders.entry.cli import tables
 from reminders.entry.cli.flags import _operator
 from reminders.wiring import Services
@@ -50,7 +50,7 @@ def cmd_inbox(args: argparse.Namespace, svc: Services) -> int:
         item = svc.reviews.close(svc.store, args.item, args.outcome, args.note, _operator(), now)
         print(f"item {item['id']} closed: {item['outcome']}")
         return 0
-    rows = inbox_view.entries(svc.store, svc.reviews, now, include_closed=args.all)
+    rows = inbox.entries(svc.store, svc.reviews, now, include_closed=args.all)
     if args.json:
         print(json.dumps([{k: row[k] for k in JSON_FIELDS} for row in rows], indent=2,
                          ensure_ascii=False))
@@ -68,7 +68,7 @@ def cmd_inbox(args: argparse.Namespace, svc: Services) -> int:
     tables.stdout_console().print(table)
     waiting = sum(row["state"] == "needs_review" for row in rows)
     print(f"{waiting} item(s) need review")
-    for person in inbox_view.unreachable_people(svc.store):
+    for person in inbox.unreachable_people(svc.store):
         print(f"unreachable: {person['handle']} {person['name']} (error {person['code']}, "
               f"{person['local_at']})")
     return 0

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reminders.app import consent_export
+from reminders.app.compliance import consent_export
 from reminders.domain.validation import InvalidInput, parse_date
 from reminders.entry.cli.tables import print_json
 from reminders.messages.weekly import TooLong

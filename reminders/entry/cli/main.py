@@ -9,9 +9,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from reminders.app import import_file, importer, preferences
-from reminders.app.preferences import Enrolment
-from reminders.app.report import describe, describe_all
+from reminders.app.imports import csv_reader, importer
+from reminders.app.people import preferences
+from reminders.app.people.preferences import Enrolment
+from reminders.app.records.person_json import describe, describe_all
 from reminders.domain.content import LibraryError
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
@@ -47,7 +48,7 @@ language=es, the import column `language`, or the texts ESPAÑOL / ENGLISH).
 To add a language, e.g. fr: put a translation beside every English file of templates/sms,
 templates/email and templates/content (library.toml -> library.fr.toml, replies.txt.j2 ->
 replies.fr.txt.j2; same ids, tags and macros), and add "fr" to LANGUAGES in
-reminders/domain/subscriber.py; tests/test_translations.py lists whatever is missing.
+reminders/domain/subscriber.py; tests/messages/test_translations.py lists whatever is missing.
 docs/languages.md says more."""
 
 
@@ -98,8 +99,8 @@ def cmd_list(args: argparse.Namespace, svc: Services) -> int:
 def cmd_import(args: argparse.Namespace, svc: Services) -> int:
     # In this process (not a worker's job, as the console's is), streamed: the whole file is
     # read once first, so a broken one changes nothing, then again row by row.
-    source = (import_file.stdin_source() if args.file == "-"
-              else import_file.file_source(args.file))
+    source = (csv_reader.stdin_source() if args.file == "-"
+              else csv_reader.file_source(args.file))
     total = importer.count_rows(source, args.file)
     with tables.progress(total, "importing") as advance:
         report = importer.import_rows(svc.store, svc.settings, importer.rows(source, args.file),

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from reminders.app import operators
+from reminders.app.console import operators
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import tables
 from reminders.wiring import Services

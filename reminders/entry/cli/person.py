@@ -9,10 +9,10 @@ import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from reminders.app import preferences
-from reminders.app.forget import forget
-from reminders.app.history import tonight_date
-from reminders.app.report import iso_z
+from reminders.app.people import preferences
+from reminders.app.people.forget import forget
+from reminders.app.records.history import tonight_date
+from reminders.app.records.person_json import iso_z
 from reminders.domain.schedule import upcoming
 from reminders.domain.validation import InvalidInput, normalise_phone, parse_date
 from reminders.entry.cli.tables import print_json as _out

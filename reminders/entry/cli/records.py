@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reminders.app import audit, consent_export, fhir_export, visit_report
-from reminders.app.private_files import write_private
+from reminders.app.compliance import consent_export
+from reminders.app.records import audit, fhir_export, visit_report
+from reminders.app.records.private_files import write_private
 from reminders.domain.validation import InvalidInput
 from reminders.messages import visit_report as printed
 from reminders.settings import ConfigError

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.request import urlopen
 from zoneinfo import ZoneInfo
 
-from reminders.app.preferences import Enrolment, enrol
+from reminders.app.people.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.domain.windows import DEFAULT_WINDOWS, Window

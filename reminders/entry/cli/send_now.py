@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from kombu.exceptions import OperationalError
 
-from reminders.app.delivery import RetryLater
+from reminders.app.evenings.nightly import RetryLater
 from reminders.domain.schedule import send_instant
 from reminders.domain.subscriber import Subscriber
 from reminders.storage.client import RedisUnavailable

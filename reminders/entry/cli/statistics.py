@@ -10,7 +10,9 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from reminders.app import loop_stats, stats, windows
+from reminders.app.care import loop_stats
+from reminders.app.compliance import outside_window
+from reminders.app.records import stats
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli import inbox as cli_inbox
 from reminders.entry.cli import tables
@@ -39,7 +41,7 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     result["loop"] = loop_stats.figures(svc.store, datetime.now(UTC))
     if args.windows:  # a read of every record: only when asked
         result["outside_window"] = [item.row() for item in
-                                    windows.outside(svc.store.all(), svc.settings.windows)]
+                                    outside_window.outside(svc.store.all(), svc.settings.windows)]
     if args.json:
         _out({**result, "recount": drift.as_json()} if drift else result)
         return 0

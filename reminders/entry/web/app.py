@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from reminders.app.delivery_status import UnknownMessage, advance, target_of
+from reminders.app.sending.delivery_status import UnknownMessage, advance, target_of
 from reminders.channels.twilio_sms import recipient_problem, unreachable_handset
 from reminders.domain.keywords import Kind, parse
 from reminders.domain.kinds import NIGHTLY
@@ -165,7 +165,7 @@ class Webhooks:
         return Response(status=204)
 
     def _care_loop(self, sid: str, status: str, error_code: str) -> None:
-        """Silence check-ins and the unreachable list (app/silence.py): the status itself is
+        """Silence check-ins and the unreachable list (app/care/silence.py): the status itself is
         recorded already, so a fault here is logged, never the callback's 500."""
         subscriber_id = ""
         try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import render_template, request
 
-from reminders.app import email_consent
+from reminders.app.people import email_consent
 from reminders.messages import tokens
 from reminders.wiring import Services
 

@@ -1,7 +1,7 @@
 """Prometheus metrics for /metrics, read from Redis at scrape time: a few small keys, never a
 walk over the population (the due index's size and the capacity verdict are counted by the
-dispatcher on its own schedule, app/capacity.py, and only read here). With METRICS_TOKEN set the
-route asks for `Authorization: Bearer <token>` (entry/web/app.py).
+dispatcher on its own schedule, app/evenings/capacity.py, and only read here). With METRICS_TOKEN
+set the route asks for `Authorization: Bearer <token>` (entry/web/app.py).
 
 Workers, beat and web are separate processes (and machines): counting in Redis, where the
 events happen atomically anyway, gives one consistent view without a push gateway or
@@ -21,7 +21,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from reminders.app import loop_stats
+from reminders.app.care import loop_stats
 from reminders.domain import channels
 from reminders.domain.triage import FLAG_CATEGORIES
 from reminders.storage import capacity_check, circuit, counters, tally
@@ -48,7 +48,7 @@ class RedisCollector(Collector):
         yield self._subscribers()
 
     def _review(self) -> Metric:
-        """The care team's backlog: open review items by level and age (app/loop_stats.py)."""
+        """The care team's backlog: open review items by level and age (app/care/loop_stats.py)."""
         family = GaugeMetricFamily("reminders_review_open",
                                    "Open review items (not closed with an outcome), by level "
                                    "and age since opened", labels=["level", "age"])
@@ -74,8 +74,8 @@ class RedisCollector(Collector):
         return people
 
     def _capacity(self) -> Iterator[Metric]:
-        """The dispatcher's last capacity check (app/capacity.py), read, never computed here:
-        a scrape stays cheap whatever the population."""
+        """The dispatcher's last capacity check (app/evenings/capacity.py), read, never computed
+        here: a scrape stays cheap whatever the population."""
         last = capacity_check.last(self.redis)
         due = GaugeMetricFamily("reminders_due_index_size",
                                 "Subscribers in the due index, at the dispatcher's last count "
@@ -165,7 +165,7 @@ class RedisCollector(Collector):
                                     "accepts them again (sending stopped or being retried), on "
                                     "each channel the circuit stops", labels=["channel"])
         stopped = 1.0 if circuit.failing(self.redis) is not None else 0.0
-        for name in paced:  # the circuit gates every paced channel (app/pacing.py)
+        for name in paced:  # the circuit gates every paced channel (app/sending/pacing.py)
             failing.add_metric([name], stopped)
         yield failing
         yield _by_channel("reminders_send_window_cuts",

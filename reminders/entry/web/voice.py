@@ -1,5 +1,5 @@
 """The evening call's webhooks: the keys pressed (the Gather action), the call's status (a
-second call after busy / no answer: app/voice_redial.py) and the answering-machine verdict.
+second call after busy / no answer: app/voice/redial.py) and the answering-machine verdict.
 
 Signed like every Twilio webhook (twilio_auth.py); the person and the evening are in the
 action URL's query, which the signature covers, and the call's To must be their number. A key
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from reminders.app.voice_redial import UnknownMessage, on_status
+from reminders.app.voice.redial import UnknownMessage, on_status
 from reminders.domain.validation import InvalidInput
 from reminders.entry.web.twilio_auth import Refused, WebhookAuth
 from reminders.storage import replay

@@ -29,8 +29,8 @@ from flask import (
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from reminders.app import operators
-from reminders.app.review import local
+from reminders.app.care.review import local
+from reminders.app.console import operators
 from reminders.wiring import Services
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,10 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from reminders.app import audit, flags, preferences
-from reminders.app.report import describe
+from reminders.app.care import flags
+from reminders.app.people import preferences
+from reminders.app.records import audit
+from reminders.app.records.person_json import describe
 from reminders.domain.subscriber import Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.cli.send_now import send_now

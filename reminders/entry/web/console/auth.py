@@ -1,4 +1,5 @@
-"""Console login and logout: the form, the rate-limited check (app/operators.py), the cookie."""
+"""Console login and logout: the form, the rate-limited check (app/console/operators.py), the
+cookie."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
-from reminders.app import operators
+from reminders.app.console import operators
 from reminders.wiring import Services
 
 

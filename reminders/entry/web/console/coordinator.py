@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from reminders.app import audit, coordinator, people
-from reminders.app.preferences import Enrolment
+from reminders.app.console import coordinator, people_search
+from reminders.app.people.preferences import Enrolment
+from reminders.app.records import audit
 from reminders.domain import zones
 from reminders.domain.validation import InvalidInput
 from reminders.entry.web.console.pages import find
@@ -52,8 +53,8 @@ class Coordinator:
         return redirect(url_for("console.person", handle=sub.handle()))
 
     def pending_page(self) -> Any:
-        found = people.search(self.svc.store, "", "sms:pending", 1, datetime.now(UTC),
-                              per_page=coordinator.MAX_ASKED_AT_ONCE)
+        found = people_search.search(self.svc.store, "", "sms:pending", 1, datetime.now(UTC),
+                                     per_page=coordinator.MAX_ASKED_AT_ONCE)
         return render_template("console/pending.html", operator=g.operator, found=found)
 
     def pending_post(self) -> Any:

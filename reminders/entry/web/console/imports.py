@@ -19,7 +19,7 @@ from celery import Celery
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from kombu.exceptions import OperationalError
 
-from reminders.app import import_jobs
+from reminders.app.imports import jobs
 from reminders.storage import imports
 from reminders.wiring import Services
 
@@ -45,22 +45,22 @@ class ImportViews:
     def import_page(self, error: str = "", status: int = 200) -> Any:
         return render_template("console/import.html", operator=g.operator, error=error,
                                jobs=imports.recent(self.svc.redis), now=datetime.now(UTC),
-                               stalled=import_jobs.stalled), status
+                               stalled=jobs.stalled), status
 
     def import_csv(self) -> Any:
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             return self.import_page("Choose a CSV file to upload.", 400)
         now = datetime.now(UTC)
-        job_id = import_jobs.upload(self.svc.store, g.operator, upload.filename, upload.stream,
-                                    now)
+        job_id = jobs.upload(self.svc.store, g.operator, upload.filename, upload.stream,
+                             now)
         try:
             self.producer.send_task(TASK, args=(job_id,))
         except OperationalError as exc:
             log.error("import %s not handed to a worker: %s", job_id, exc)
-            import_jobs.refuse(self.svc.store, job_id, "The import could not be handed to a "
-                               "worker (the broker did not answer). Upload the file again.",
-                               now)
+            jobs.refuse(self.svc.store, job_id, "The import could not be handed to a "
+                        "worker (the broker did not answer). Upload the file again.",
+                        now)
         return redirect(url_for("console.import_job", job_id=job_id), 303)
 
     def _job(self, job_id: str) -> dict[str, str]:
@@ -73,8 +73,8 @@ class ImportViews:
         """Ask everyone this import enrolled who is still pending (each once, for good), on a
         worker: one paced text each would outlast the request."""
         self._job(job_id)
-        if not import_jobs.ask_pending_later(self.svc.store, job_id, g.operator,
-                                             datetime.now(UTC)):
+        if not jobs.ask_pending_later(self.svc.store, job_id, g.operator,
+                                      datetime.now(UTC)):
             flash("The import has not finished: nobody asked yet.")
             return redirect(url_for("console.import_job", job_id=job_id), 303)
         try:
@@ -95,13 +95,13 @@ class ImportViews:
         number = min(number, pages)
         rows = imports.errors(self.svc.redis, job_id, (number - 1) * PER_PAGE, PER_PAGE)
         now = datetime.now(UTC)
-        asking = import_jobs.asking(job, now)
+        asking = jobs.asking(job, now)
         running = (job.get("state") not in ("done", "failed")
-                   and not import_jobs.stalled(job, now)) or asking
+                   and not jobs.stalled(job, now)) or asking
         return render_template("console/import_job.html", operator=g.operator, job=job,
                                job_id=job_id, rows=rows, page=number, pages=pages, kept=kept,
                                per_page=PER_PAGE, refresh=REFRESH_SECONDS if running else 0,
-                               stalled=import_jobs.stalled(job, now), asking=asking)
+                               stalled=jobs.stalled(job, now), asking=asking)
 
 
 def register(bp: Blueprint, svc: Services) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from reminders.app import audit, inbox_view, loop_stats
-from reminders.app.review import OUTCOMES
+from reminders.app.care import inbox, loop_stats
+from reminders.app.care.review import OUTCOMES
+from reminders.app.records import audit
 from reminders.domain.validation import InvalidInput
 from reminders.wiring import Services
 
@@ -19,10 +20,10 @@ def register(bp: Blueprint, svc: Services) -> None:
     def inbox_page() -> Any:
         now = datetime.now(UTC)
         show_all = request.args.get("all") == "1"
-        rows = inbox_view.entries(svc.store, svc.reviews, now, include_closed=show_all)
+        rows = inbox.entries(svc.store, svc.reviews, now, include_closed=show_all)
         return render_template("console/inbox.html", operator=g.operator, rows=rows,
                                show_all=show_all, outcomes=OUTCOMES,
-                               unreachable=inbox_view.unreachable_people(svc.store),
+                               unreachable=inbox.unreachable_people(svc.store),
                                figures=loop_stats.figures(svc.store, now))
 
     def take(item_id: str) -> Any:

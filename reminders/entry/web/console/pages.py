@@ -12,9 +12,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
 
-from reminders.app import analytics, history, people, preferences, program, visit_report
-from reminders.app.report import describe
-from reminders.app.tonight import tonight
+from reminders.app.console import people_search
+from reminders.app.console.tonight import tonight
+from reminders.app.people import preferences
+from reminders.app.records import analytics, history, visit_report
+from reminders.app.records.person_json import describe
+from reminders.app.replies import program
 from reminders.domain.subscriber import CAUSES, Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.web.console import charts
@@ -105,11 +108,11 @@ def register(bp: Blueprint, svc: Services) -> None:
         query, state = request.args.get("q", ""), request.args.get("state", "")
         error = ""
         try:
-            found = people.search(svc.store, query, state, _page_number(), datetime.now(UTC))
+            found = people_search.search(svc.store, query, state, _page_number(), datetime.now(UTC))
         except InvalidInput as exc:
-            error, found = str(exc), people.Page([], 0, 1, 1)
+            error, found = str(exc), people_search.Page([], 0, 1, 1)
         return render_template("console/people.html", operator=g.operator, q=query,
-                               state=state, states=people.STATES, found=found, error=error)
+                               state=state, states=people_search.STATES, found=found, error=error)
 
     def person_view(handle: str) -> Any:
         return person_page(svc, find(svc, handle))

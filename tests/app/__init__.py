@@ -1,0 +1,1 @@
+"""Tests of reminders/app/, one directory per package."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/app/care/: foot problems, review items, escalation, silence."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/app/compliance/: re-confirmation, send windows, disclosures."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/app/console/: operators' accounts and logins."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/app/evenings/: dispatch, the nightly and weekly flows, capacity."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/app/imports/: CSV import, streamed, as a job."""

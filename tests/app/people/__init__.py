@@ -1,0 +1,1 @@
+"""Tests of reminders/app/people/: enrolment, consents, caregivers, forget."""

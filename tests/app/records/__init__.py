@@ -1,0 +1,1 @@
+"""Tests of reminders/app/records/: stats, analytics, reports, exports."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/app/replies/: texts from people and what they do."""

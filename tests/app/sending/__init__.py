@@ -1,0 +1,1 @@
+"""Tests of reminders/app/sending/: the one send path, pacing, lost answers."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/app/voice/: the evening call."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/domain/: the pure rules."""

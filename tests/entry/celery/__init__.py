@@ -1,0 +1,1 @@
+"""Tests of reminders/entry/celery/: tasks, hand-off, brokers."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/entry/cli/: the command line."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/entry/web/: webhooks, email pages, metrics."""

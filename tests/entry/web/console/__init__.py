@@ -1,0 +1,1 @@
+"""Tests of reminders/entry/web/console/: the console's pages."""

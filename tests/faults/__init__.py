@@ -1,0 +1,1 @@
+"""The fault suite: real workers, beats and a fake provider, whatever breaks."""

@@ -1,0 +1,1 @@
+"""Tests of reminders/messages/: what people receive (the content rules)."""

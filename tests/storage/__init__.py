@@ -1,0 +1,1 @@
+"""Tests of reminders/storage/: Redis structures, clients, replicas, Sentinel."""

@@ -1,0 +1,1 @@
+"""Tests of testing/: the fake provider and the segment counter."""
