@@ -600,7 +600,7 @@ def test_runs_as_a_separate_process(tmp_path: Path) -> None:
             "--log-file",
             str(log),
         ],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -62,9 +62,11 @@ def test_import_keeps_consented_at_and_refuses_future_or_ancient_dates(
         "+13125550147,Flo,yes,",
     ))
     assert result.returncode == 0, result.stderr
-    for line, reason in ((4, "in the future"), (5, "before 2000"), (6, "not an ISO 8601")):
-        assert f"line {line}: consented_at" in result.stdout + result.stderr
-        assert reason in result.stdout + result.stderr
+    for line, name, reason in ((4, "Cy", "in the future"), (5, "Di", "before 2000"),
+                               (6, "Ed", "not an ISO 8601")):
+        said = result.stdout + result.stderr
+        assert f"line {line} ({name}): consented_at" in said
+        assert reason in said
     store = console_services.store
     assert store.find("+13125550144") is None and store.find("+13125550145") is None
     ana = store.require("+13125550142")

@@ -27,7 +27,7 @@ from tests.messages import test_content_safety_es as safety_es
 from tests.sweep import STEP, year
 from tests.webhook_client import WebhookClient, said
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 PERSON = "+13125550142"
 NY = ZoneInfo("America/New_York")
 MOVEMENT_OUT = {"massage", "heat", "walk", "standing"}
