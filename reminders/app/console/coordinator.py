@@ -13,6 +13,7 @@ up at Twilio, when the answer was lost) instead of sending it twice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +33,7 @@ MAX_ASKED_AT_ONCE = 1000
 # Longer than one person's ask can take (a confirmation waits up to PACING_WAIT_SECONDS for its
 # turn, then the text and the email): a claim this old and unfinished lost its worker.
 CLAIM_LEASE_SECONDS = 1800
+PROGRESS_EVERY = 20  # people between two progress reports of a long ask (a job's page)
 
 
 @dataclass
@@ -60,11 +62,15 @@ def enrol_one(store: Store, settings: Settings, confirmations: Confirmations,
 
 
 def ask(store: Store, confirmations: Confirmations, ids: list[str], operator: str,
-        now: datetime, job_id: str = "") -> Asked:
+        now: datetime, job_id: str = "",
+        progress: Callable[[Asked], None] | None = None) -> Asked:
     """Send the confirmation text (and email) to each pending person, at most once a day; for
-    an import's people (`job_id`), at most once from that import."""
+    an import's people (`job_id`), at most once from that import. `progress` hears how it
+    goes every PROGRESS_EVERY people."""
     asked = Asked(since="from this import" if job_id else "today")
-    for subscriber_id in ids:
+    for done, subscriber_id in enumerate(ids, 1):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(asked)
         if len(asked.sent) + len(asked.problems) >= MAX_ASKED_AT_ONCE:
             break  # the rest on the next click: those asked now are skipped then
         sub = store.get(subscriber_id)
@@ -97,10 +103,10 @@ def claim_key(subscriber_id: str, now: datetime, job_id: str = "") -> tuple[str,
 
 
 def ask_import(store: Store, confirmations: Confirmations, job_id: str, operator: str,
-               now: datetime) -> Asked:
+               now: datetime, progress: Callable[[Asked], None] | None = None) -> Asked:
     """Ask everyone the import enrolled who is still pending, each once whatever the clicks."""
     ids = store.imports.pending(job_id, imports.IMPORT_PENDING_KEPT)
-    return ask(store, confirmations, ids, operator, now, job_id=job_id)
+    return ask(store, confirmations, ids, operator, now, job_id=job_id, progress=progress)
 
 
 def pending_ids(store: Store, now: datetime) -> list[str]:
