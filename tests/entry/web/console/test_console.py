@@ -134,12 +134,12 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
     # The counts are the due index as the dispatcher's periodic check last counted it (made
     # before the three were enrolled); the people listed are read from the index itself.
     before = console.get("/console/").get_data(as_text=True)
-    counted = re.search(r"Tonight: (\d+) due until", before)
+    counted = re.search(r"(\d+) people due until", before)
     assert counted and "as counted at" in before
     assert all(f"Soon {n}" in before for n in range(3))
     capacity.due_load(svc.store, datetime.now(UTC))  # the dispatcher's next check
     body = console.get("/console/").get_data(as_text=True)
-    assert f"Tonight: {int(counted.group(1)) + 3} due until" in body
+    assert f"{int(counted.group(1)) + 3} people due until" in body
     assert all(f"Soon {n}" in body for n in range(3))
     hours = body[body.index('aria-label="Due per hour"'):]
     assert f"<th scope=\"col\">{soon:%H}</th>" in hours and "font-weight:700\">" in hours
