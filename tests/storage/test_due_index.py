@@ -133,3 +133,27 @@ def test_the_single_set_of_earlier_versions_is_moved_and_still_claimed(
     encodings = {redis_client.object("encoding", k)
                  for k in redis_client.scan_iter(match=keys.DUE_SHARD_PREFIX + "*")}
     assert encodings == {b"listpack"}
+
+
+def test_due_before_pages_through_every_shard_in_order_with_ties(
+        redis_client: redis.Redis) -> None:
+    # 600 people over 16,384 shards, many at the same instant (one evening time), a few
+    # overdue, some after the end: each page is the next 50 in (instant, id) order, none twice
+    # or left out, and nobody at or after `end`.
+    instants = {f"p{n:04d}": T + 60 * (n % 7) - (300 if n % 50 == 0 else 0)
+                for n in range(600)}
+    instants.update({f"late{n}": T + 3600 + n for n in range(20)})
+    schedule(redis_client, instants)
+    expected = sorted((t, i) for i, t in instants.items() if t < T + 3600)
+    pages: list[tuple[str, float]] = []
+    after = None
+    while True:
+        page = due_index.due_before(redis_client, T + 3600, 50, after)
+        if not page:
+            break
+        assert len(page) <= 50
+        pages += page
+        after = (page[-1][1], page[-1][0])
+    assert [(t, i) for i, t in pages] == expected
+    assert due_index.due_before(redis_client, T + 3600, 3) == [
+        (i, t) for t, i in expected[:3]]

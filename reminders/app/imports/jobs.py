@@ -5,7 +5,10 @@ task `reminders.import_csv` reads it back streamed, checks it whole, imports it 
 keeps the refused rows (line, name, reason) for the report page and the ids of the people it
 enrolled pending (the report page's "ask them all"), and ends with one audit line: who, which
 file, the counts. Asking everyone an import left pending is a job too (a paced text each):
-the console marks it queued, a worker asks them and writes the counts on the import's record.
+the console marks it queued, a worker asks them and writes the counts on the import's record,
+every few people and at the end. The Pending page's "send to all" is the same job on a record
+of its own (kind PENDING_KIND, listed with the imports): everyone waiting for YES, each at most
+once a day (coordinator.ask's claims), however often it is pressed.
 
 Memory stays bounded whatever the file: one chunk of the upload, one CSV record, a batch of
 refused rows and of pending ids, and the importer's map of the phones and addresses already
@@ -36,6 +39,7 @@ STALLED_SECONDS = 300
 FILENAME_MAX = 120
 # Asking writes only when it starts and ends: MAX_ASKED_AT_ONCE paced texts may take this long.
 CONFIRM_STALLED_SECONDS = 3600
+PENDING_KIND = "pending"  # a record that asks everyone waiting for YES (no file imported)
 
 
 def upload(store: Store, operator: str, filename: str, stream: IO[bytes],
@@ -136,15 +140,46 @@ def ask_pending_later(store: Store, job_id: str, operator: str, now: datetime) -
     return True
 
 
+def ask_everyone_pending_later(store: Store, operator: str, now: datetime
+                               ) -> tuple[str, bool]:
+    """The job that asks everyone waiting for YES: (its id, True) for a new one marked queued
+    (the caller hands it to a worker), or (the id, False) of the one still under way (a second
+    click, or a second coordinator, waits for it rather than starting another)."""
+    for job_id, job in store.imports.recent():
+        if job.get("kind") == PENDING_KIND and asking(job, now):
+            return job_id, False
+    job_id = secrets.token_hex(8)
+    store.imports.create(job_id, {
+        "operator": operator, "kind": PENDING_KIND, "file": "everyone waiting for YES",
+        "state": "done", "created": _stamp(now), "updated": _stamp(now),
+        "confirm_state": "queued", "confirm_by": operator, "confirm_updated": _stamp(now)},
+        now.timestamp())
+    audit.record(store, operator, "console_confirm_all", job_id)
+    return job_id, True
+
+
 def confirm_pending(store: Store, confirmations: Confirmations, job_id: str, operator: str,
                     clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
     """The worker's part: ask them (each once for this import, whatever the clicks: the claims
     are coordinator.ask's), and write how it went on the job for its page."""
-    if store.imports.get(job_id) is None:
+    job = store.imports.get(job_id)
+    if job is None:
         return ""
     store.imports.update(job_id, {"confirm_state": "asking",
                                     "confirm_updated": _stamp(clock())})
-    asked = coordinator.ask_import(store, confirmations, job_id, operator, clock())
+
+    def progress(asked: coordinator.Asked) -> None:
+        store.imports.update(job_id, {"confirm_summary": asked.summary(),
+                                      "confirm_updated": _stamp(clock())})
+
+    if job.get("kind") == PENDING_KIND:
+        now = clock()
+        ids = coordinator.pending_ids(store, now)
+        store.imports.update(job_id, {"confirm_total": len(ids)})
+        asked = coordinator.ask(store, confirmations, ids, operator, now, progress=progress)
+    else:
+        asked = coordinator.ask_import(store, confirmations, job_id, operator, clock(),
+                                       progress)
     store.imports.update(job_id, {"confirm_state": "done", "confirm_summary": asked.summary(),
                                     "confirm_updated": _stamp(clock())})
     return asked.summary()

@@ -5,11 +5,14 @@ Each request is the `confirmation` kind (domain/kinds.py), once per (person, req
 request id each time one is asked for, and sent through the one send path (sending/send_path.py:
 pacing under TWILIO_MPS, the record in storage/sends.py, status callbacks through the
 message-id index, a deterministic Message-ID for the email). Nobody retries a request: a send
-that fails is reported to the caller, and asking again is a new request.
+that fails is reported to the caller, and asking again is a new request. A caller that may ask
+again for the same request (the console's asking, whose worker can die mid-send) names it
+(`request`): the same name is the same record, so a text already sent is not sent again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -72,14 +75,18 @@ class Confirmations:
             return refused[0].message, refused[0].code
         return sent, ""
 
-    def _outgoing(self, sub: Subscriber, channel: str, address: str) -> Outgoing:
-        # One request, one record: its id is new each time one is asked for.
-        request = f"{channel}-{uuid.uuid4().hex[:16]}"
+    def _outgoing(self, sub: Subscriber, channel: str, address: str,
+                  request: str = "") -> Outgoing:
+        # One request, one record: its id is new each time one is asked for, unless the caller
+        # names the request (then the same name finds the same record).
+        tag = (hashlib.sha256(request.encode()).hexdigest() if request
+               else uuid.uuid4().hex)[:16]
+        request = f"{channel}-{tag}"
         ledger = self.store.ledgers.sends(sub.id, f"{CONFIRMATION.name}:{request}",
                                           index=channels.get(channel).status_callbacks)
         return Outgoing(CONFIRMATION, channel, sub, address, ledger)
 
-    def text(self, sub: Subscriber) -> Asked:
+    def text(self, sub: Subscriber, request: str = "") -> Asked:
         if not (sub.phone and sub.sms_status == SmsStatus.PENDING):
             return Asked(False)
         replies = self.replies.in_language(sub.language)
@@ -87,13 +94,15 @@ class Confirmations:
                             time=format_clock(sub.send_time),
                             lighter=sub.frequency == "lighter")
         now = datetime.now(UTC)
-        out = self._outgoing(sub, "sms", sub.phone)
+        out = self._outgoing(sub, "sms", sub.phone, request)
         out.body, out.segments = body, count_segments(body).segments
         out.deadline = now + timedelta(seconds=PACING_WAIT_SECONDS)
         sent, _ = self._send(out, now)
         if sent == "missed":
             return Asked(False, "the confirmation text could not be sent (rate limit: no slot "
                                 "in time)")
+        if sent == "already sent":
+            return Asked(True)  # this named request went out before (its sender then died)
         if sent != "sent":
             log.warning("confirmation not sent subscriber=%s reason=%s", sub.id, sent)
             return Asked(False, f"the confirmation text could not be sent ({sent})")
@@ -103,7 +112,7 @@ class Confirmations:
             replies.template_version("confirm")))
         return Asked(True)
 
-    def mail(self, sub: Subscriber, claimed: bool = False) -> Asked:
+    def mail(self, sub: Subscriber, claimed: bool = False, request: str = "") -> Asked:
         """The confirmation email. `claimed`: the inbox's one email of the day is booked
         already (a texted EMAIL books it with the number's own limit); otherwise it is booked
         here, so an operator's `subscribe`, `set email=`, import or console form counts too."""
@@ -120,7 +129,7 @@ class Confirmations:
             return Asked(False, "a confirmation email went to this inbox in the last 24 hours "
                                 "(one a day at most): its link still works")
         now = datetime.now(UTC)
-        out = self._outgoing(sub, "email", sub.email)
+        out = self._outgoing(sub, "email", sub.email, request)
         out.compose = lambda at: self.composer.confirmation(sub, at)
         # Deterministic per request: a message repeated after a lost answer is the same one.
         out.message_id = message_ids.message_id_for(

@@ -83,11 +83,14 @@ class Actions:
         current = form_values(describe(self.svc.store, sub))
         given = {key: request.form[key].strip()[:100] for key in TONIGHT_KEYS
                  if key in request.form}
+        after = request.form.get("after", "")[:100]  # the page's cursor: back to that page
         try:
             self._save(sub, current, given)
         except InvalidInput as exc:  # the page again, the row as typed and what to fix
-            return tonight_view(self.svc, page, TonightError(sub.id, str(exc), given), 400)
-        return redirect(url_for("console.tonight", page=page) + f"#row-{sub.id}")
+            return tonight_view(self.svc, page, TonightError(sub.id, str(exc), given), 400,
+                                after)
+        return redirect(url_for("console.tonight", page=page, after=after or None)
+                        + f"#row-{sub.id}")
 
     def send_now_view(self, handle: str) -> Any:
         sub = find(self.svc, handle)

@@ -1,16 +1,24 @@
 """The coordinator's console pages: enrol one person (GET|POST /console/enrol), the people
-still pending and asking them (GET|POST /console/pending, POST /console/people/<h>/confirm),
-and a person's caregiver (POST /console/people/<h>/caregiver, .../caregiver/remove). The same
-app/ functions as `subscribe`, `caregiver add|remove`; an audit line names the operator."""
+still pending and asking them (GET|POST /console/pending, POST /console/people/<h>/confirm;
+"send to all" is a job on a worker, its page GET /console/pending/<job>: a paced text each
+would outlast the request), and a person's caregiver (POST /console/people/<h>/caregiver,
+.../caregiver/remove). The same app/ functions as `subscribe`, `caregiver add|remove`; an
+audit line names the operator."""
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from celery import Celery
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from kombu.exceptions import OperationalError
 
 from reminders.app.console import coordinator, people_search
+from reminders.app.imports import jobs
 from reminders.app.people.preferences import Enrolment
 from reminders.app.records import audit
 from reminders.domain import zones
@@ -18,6 +26,11 @@ from reminders.domain.validation import InvalidInput
 from reminders.entry.web.console.pages import find
 from reminders.wiring import Services
 
+log = logging.getLogger(__name__)
+
+CONFIRM_TASK = "reminders.confirm_import"  # asks a job's people (an import's, or everyone's)
+REFRESH_SECONDS = 2
+_JOB_ID = re.compile(r"[0-9a-f]{16}")
 FIELDS = ("phone", "email", "name", "timezone", "time", "channel", "language", "cause")
 
 
@@ -57,10 +70,38 @@ class Coordinator:
                                      per_page=coordinator.MAX_ASKED_AT_ONCE)
         return render_template("console/pending.html", operator=g.operator, found=found)
 
+    @cached_property
+    def producer(self) -> Celery:
+        from reminders.entry.celery.app import producer_for  # Celery config only when needed
+
+        return producer_for(self.svc.settings)
+
+    def ask_everyone(self) -> Any:
+        """Hand "everyone waiting for YES" to a worker; its page shows how it goes."""
+        store, now = self.svc.store, datetime.now(UTC)
+        job_id, new = jobs.ask_everyone_pending_later(store, g.operator, now)
+        if new:
+            try:
+                self.producer.send_task(CONFIRM_TASK, args=(job_id, g.operator))
+            except OperationalError as exc:
+                log.error("asking everyone pending (%s) not handed to a worker: %s", job_id,
+                          exc)
+                store.imports.update(job_id, {"confirm_state": "failed"})
+        return redirect(url_for("console.pending_job", job_id=job_id), 303)
+
+    def pending_job(self, job_id: str) -> Any:
+        job = self.svc.store.imports.get(job_id) if _JOB_ID.fullmatch(job_id) else None
+        if job is None or job.get("kind") != jobs.PENDING_KIND:
+            abort(404, "No such request (each is kept for 30 days).")
+        asking = jobs.asking(job, datetime.now(UTC))
+        return render_template("console/pending_job.html", operator=g.operator, job=job,
+                               asking=asking, refresh=REFRESH_SECONDS if asking else 0)
+
     def pending_post(self) -> Any:
+        if request.form.get("all") == "1":
+            return self.ask_everyone()
         now = datetime.now(UTC)
-        ids = (coordinator.pending_ids(self.svc.store, now) if request.form.get("all") == "1"
-               else [i[:64] for i in request.form.getlist("person")])
+        ids = [i[:64] for i in request.form.getlist("person")]
         if not ids:
             flash("Nobody selected.")
             return redirect(url_for("console.pending"))
@@ -107,6 +148,7 @@ def register(bp: Blueprint, svc: Services) -> None:
             ("/enrol", "enrol_post", c.enrol_post, "POST"),
             ("/pending", "pending", c.pending_page, "GET"),
             ("/pending", "pending_post", c.pending_post, "POST"),
+            ("/pending/<job_id>", "pending_job", c.pending_job, "GET"),
             ("/people/<handle>/confirm", "confirm_one", c.confirm_one, "POST"),
             ("/people/<handle>/caregiver", "caregiver_add", c.caregiver_add, "POST"),
             ("/people/<handle>/caregiver/remove", "caregiver_remove", c.caregiver_remove,

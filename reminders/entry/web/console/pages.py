@@ -18,6 +18,7 @@ from reminders.app.people import preferences
 from reminders.app.records import analytics, history, visit_report
 from reminders.app.records.person_json import describe
 from reminders.app.replies import program
+from reminders.domain import zones
 from reminders.domain.subscriber import CAUSES, Subscriber
 from reminders.domain.validation import InvalidInput
 from reminders.entry.web.console import charts
@@ -63,10 +64,12 @@ class TonightError:
 
 
 def tonight_view(svc: Services, page: int, error: TonightError | None = None,
-                 status: int = 200) -> Any:
+                 status: int = 200, after: str = "") -> Any:
     now = datetime.now(UTC)
-    found = tonight(svc.store, svc.settings, now, page=page)
+    found = tonight(svc.store, svc.settings, now, page=page, after=after)
     return render_template("console/tonight.html", operator=g.operator, t=found, now=now,
+                           after=after if found.page > 1 else "",
+                           until_name=zones.common_name(found.until_zone),
                            chart=charts.nights_chart(found.stats["nights"]), error=error,
                            causes=("none", *CAUSES)), status
 
@@ -102,7 +105,7 @@ def _page_number() -> int:
 
 def register(bp: Blueprint, svc: Services) -> None:
     def tonight_page() -> Any:
-        return tonight_view(svc, _page_number())
+        return tonight_view(svc, _page_number(), after=request.args.get("after", "")[:100])
 
     def people_page() -> Any:
         query, state = request.args.get("q", ""), request.args.get("state", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -130,16 +131,15 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
         enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{4000 + n:04d}",
                                                  name=f"Soon {n}", confirmed=True,
                                                  timezone=zone, time=local.strftime("%H:%M")))
-    ana_due = svc.store.next_due(sub.id)
-    ana_soon = ana_due is not None and ana_due < datetime.now(UTC) + timedelta(minutes=59)
     # The counts are the due index as the dispatcher's periodic check last counted it (made
     # before the three were enrolled); the people listed are read from the index itself.
     before = console.get("/console/").get_data(as_text=True)
-    assert f"Due now (within the hour): {int(ana_soon)}" in before and "as counted at" in before
+    counted = re.search(r"(\d+) people due until", before)
+    assert counted and "as counted at" in before
     assert all(f"Soon {n}" in before for n in range(3))
     capacity.due_load(svc.store, datetime.now(UTC))  # the dispatcher's next check
     body = console.get("/console/").get_data(as_text=True)
-    assert f"Due now (within the hour): {3 + ana_soon}" in body
+    assert f"{int(counted.group(1)) + 3} people due until" in body
     assert all(f"Soon {n}" in body for n in range(3))
     hours = body[body.index('aria-label="Due per hour"'):]
     assert f"<th scope=\"col\">{soon:%H}</th>" in hours and "font-weight:700\">" in hours
@@ -148,31 +148,42 @@ def test_tonight_shows_who_is_due_and_the_nights(console: Console,
     assert "sent (solid), delivered (stripes)" in body  # readable without colour
 
 
-def test_tonight_pages_through_the_people_due_soon(console: Console,
-                                                   console_services: Services) -> None:
+def test_tonight_pages_through_everyone_due_before_the_evening_window_ends(
+        console: Console, console_services: Services) -> None:
     from datetime import timedelta
 
+    from reminders.app.console.tonight import PER_PAGE
     from reminders.entry.cli.runner import demo_zone
 
     svc = console_services
-    soon = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
-    zone, local = demo_zone(soon)
-    for n in range(55):
-        enrol(svc.store, svc.settings, Enrolment(phone=f"+1312555{5000 + n:04d}",
-                                                 name=f"Due {n:02d}", confirmed=True,
-                                                 timezone=zone, time=local.strftime("%H:%M")))
+    # 55 people due in 20 minutes, and 5 more in three hours (still tonight, in their zone):
+    # every one of them listed once, earliest first, 50 a page; the edit form on each page.
+    people = []
+    for n, minutes in enumerate([20] * 55 + [180] * 5):
+        when = (datetime.now(UTC) + timedelta(minutes=minutes)).replace(second=0,
+                                                                        microsecond=0)
+        zone, local = demo_zone(when)
+        people.append(enrol(svc.store, svc.settings, Enrolment(
+            phone=f"+1312555{5000 + n:04d}", name=f"Due {n:02d}", confirmed=True,
+            timezone=zone, time=local.strftime("%H:%M"))))
     # No count kept (no dispatcher): each view counts for itself, and writes nothing.
     before = snapshot(svc.redis)
     first = console.get("/console/").get_data(as_text=True)
     assert differences(before, snapshot(svc.redis)) == []
-    second = console.get("/console/?page=2").get_data(as_text=True)
-    assert "Page 1 of 2" in first and "Page 2 of 2" in second and 'rel="next"' in first
-    shown = [f"Due {n:02d}" for n in range(55)]
-    on_first = {name for name in shown if f"<td>{name}</td>" in first}
-    on_second = {name for name in shown if f"<td>{name}</td>" in second}
-    assert len(on_first) == 50 and on_first | on_second == set(shown)
-    assert not on_first & on_second
-    assert console.get("/console/?page=zz").status_code == 200
+    link = re.search(r'<a rel="next" href="([^"]+)">Next page</a>', first)
+    assert link and "Page 1 of " in first, first[:3000]
+    second = console.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "Page 2 of " in second and 'rel="first"' in second
+    names = [re.findall(r"<td>(Due \d\d)</td>", page) for page in (first, second)]
+    assert len(names[0]) == PER_PAGE
+    expected = [sub.name for sub in sorted(
+        (sub for sub in people if svc.store.next_due(sub.id) is not None),
+        key=lambda sub: (svc.store.next_due(sub.id), sub.id))]
+    assert expected and [n for n in names[0] + names[1] if n in expected] == expected
+    # A Tonight row's form on page 2 keeps that page after a save.
+    form = second[second.index('action="/console/tonight/'):][:600]
+    assert 'name="after" value="' in form and 'name="page" value="2"' in form
+    assert console.get("/console/?page=zz&after=nonsense").status_code == 200
 
 
 def test_a_persons_delivery_report_downloads_as_csv(console: Console,

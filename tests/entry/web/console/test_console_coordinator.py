@@ -5,6 +5,7 @@ Through the web app (Flask's test client, a logged-in operator), texts at the fa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -12,6 +13,7 @@ from reminders.app.people.preferences import Enrolment, enrol
 from reminders.entry.web.app import create_app
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
+from tests.conftest import CeleryProcess, wait_until
 from tests.console_client import OPERATOR, Console, add_operator, logged_in
 
 ANA, BO, CY = "+13125550140", "+13125550141", "+13125550142"
@@ -60,13 +62,65 @@ def test_ask_pending_people_selected_or_all_once_a_day(console: Console,
     ana = svc.store.require(ANA)
     assert console.post("/console/pending", {"person": ana.id}).status_code == 302
     assert len(texts_to(fake_twilio, ANA)) == 1 and texts_to(fake_twilio, BO) == []
-    console.post("/console/pending", {"all": "1"})
+    console.post("/console/pending", {"person": [ana.id, svc.store.require(BO).id]})
     assert len(texts_to(fake_twilio, ANA)) == 1  # asked today already
     assert len(texts_to(fake_twilio, BO)) == 1 and texts_to(fake_twilio, CY) == []
     flashed = console.get("/console/pending").get_data(as_text=True)
     assert "asked 1, 1 already asked today" in flashed
     console.post(f"/console/people/{BO}/confirm", {})
     assert len(texts_to(fake_twilio, BO)) == 1
+
+
+def job_page(console: Console, location: str) -> str:
+    """The job's page once it no longer refreshes itself."""
+    pages: list[str] = []
+
+    def ended() -> bool:
+        pages.append(console.get(location).get_data(as_text=True))
+        return 'http-equiv="refresh"' not in pages[-1]
+
+    wait_until(ended, 60, "the asking job to end")
+    return pages[-1]
+
+
+def test_send_to_all_pending_is_a_job_on_a_worker_once_a_day_each(
+        console: Console, fake_twilio: FakeTwilio, twilio_services: Services,
+        twilio_env: dict[str, str], start_worker: Callable[..., CeleryProcess]) -> None:
+    svc = twilio_services
+    for phone, name in ((ANA, "Ana"), (BO, "Bo")):
+        enrol(svc.store, svc.settings, Enrolment(phone=phone, name=name, time="20:00"))
+    enrol(svc.store, svc.settings, Enrolment(phone=CY, name="Cy", confirmed=True))
+    console.get("/console/pending")
+    console.post("/console/pending", {"person": svc.store.require(ANA).id})
+    assert len(texts_to(fake_twilio, ANA)) == 1
+    # No worker yet: the request answers at once, nothing is sent in it, the page waits.
+    console.get("/console/pending")
+    queued = console.post("/console/pending", {"all": "1"})
+    assert queued.status_code == 303 and "/console/pending/" in queued.headers["Location"]
+    location = queued.headers["Location"]
+    waiting = console.get(location).get_data(as_text=True)
+    assert "Waiting for a worker" in waiting and 'http-equiv="refresh"' in waiting
+    assert texts_to(fake_twilio, BO) == []
+    # A second click while it waits is the same job, not another one.
+    console.get("/console/pending")
+    assert console.post("/console/pending", {"all": "1"}).headers["Location"] == location
+
+    start_worker(twilio_env)
+    done = job_page(console, location)
+    assert "Done: asked 1, 1 already asked today" in done, done
+    assert len(texts_to(fake_twilio, ANA)) == 1 and len(texts_to(fake_twilio, BO)) == 1
+    assert texts_to(fake_twilio, CY) == []
+
+    # Pressed again the same day: a new job, and nobody texted twice.
+    console.get("/console/pending")
+    again = console.post("/console/pending", {"all": "1"}).headers["Location"]
+    assert again != location
+    assert "Done: asked 0, 2 already asked today" in job_page(console, again)
+    assert len(texts_to(fake_twilio, ANA)) == 1 and len(texts_to(fake_twilio, BO)) == 1
+    listed = console.get("/console/import").get_data(as_text=True)
+    assert f'href="{again}"' in listed.replace("http://localhost", "")
+    assert console.get("/console/pending/0123456789abcdef").status_code == 404
+    assert console.get("/console/pending/..%2f").status_code == 404
 
 
 def test_add_and_remove_a_caregiver(console: Console, fake_twilio: FakeTwilio,

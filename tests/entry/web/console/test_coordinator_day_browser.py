@@ -189,7 +189,7 @@ def test_a_coordinators_whole_day(day: tuple[str, Services], page: Any, tmp_path
 
     # 6. Tonight: Eva is due within the hour; her language changed in her row, then a pause.
     page.get_by_role("link", name="Tonight").click()
-    due = page.get_by_role("table", name="Due now")
+    due = page.get_by_role("table", name="Tonight's people")
     expect(due).to_contain_text("Eva Due")
     page.get_by_label("Language, Eva Due").select_option("es")
     page.get_by_role("button", name="Save Eva Due").click()
