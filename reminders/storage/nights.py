@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
@@ -144,17 +144,19 @@ def release_for_retry(
 
 
 def note(client: redis.Redis, subscriber_id: str, local_date: date, **fields: str) -> None:
-    """What the person told us about that evening (DONE, a symptom score): kept as long as
-    the send record, and no longer (every write to a night record sets its expiry)."""
-    _write(client, keys.night(subscriber_id, local_date), fields)
+    """What the person told us about that evening (DONE, a score), as long as the send record
+    lasts; a DONE or score for a delivered evening counts it engaged (lua/night_note.lua)."""
+    lua_script(client, "night_note")(
+        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
+        args=[keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
+              *(item for pair in fields.items() for item in pair)])
 
 
-def _write(client: redis.Redis, key: str, fields: dict[str, str], *drop: str) -> None:
-    """Set `fields` (and delete `drop`) in one transaction that renews the record's expiry."""
+def _write(client: redis.Redis, key: str, fields: dict[str, str], drop: str) -> None:
+    """Set `fields` and delete `drop` in one transaction that renews the record's expiry."""
     with client.pipeline() as pipe:
         pipe.hset(key, mapping=cast(Any, fields))
-        if drop:
-            pipe.hdel(key, *drop)
+        pipe.hdel(key, drop)
         pipe.expire(key, keys.NIGHT_TTL_SECONDS)
         pipe.execute()
 
@@ -254,11 +256,14 @@ def _channels(sub: Subscriber) -> list[str]:
 
 def advance_status(client: redis.Redis, subscriber_id: str, day: date, status: str,
                    error_code: str, ranks: dict[str, int], channel: str = "sms") -> bool:
-    """Apply a delivery status to `channel`'s fields if it moves forward
-    (lua/night_status.lua); whether it did."""
+    """Apply a delivery status to `channel`'s fields if it moves forward; whether it did. The
+    first `delivered` counts the evening by program week (lua/night_status.lua)."""
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp()
     changed = lua_script(client, "night_status")(
-        keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS],
-        args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS, channel])
+        keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS,
+              keys.subscriber(subscriber_id)],
+        args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS, channel,
+              "1" if channel in registry.names() else "", int(midnight)])
     return bool(changed)
 
 

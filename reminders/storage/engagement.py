@@ -1,0 +1,101 @@
+"""Engagement kept with the night records: of the evenings delivered, how many the person
+answered (DONE or a score), by program week and language.
+
+The counts live in each local date's counters hash (keys.night_stats, 400 days), in fields
+`engagement:delivered:<week>/<language>` and `engagement:engaged:<week>/<language>`, written by
+the night scripts in the same script that changes the night (lua/engagement_functions.lua:
+night_status.lua counts an evening delivered, night_note.lua counts DONE or a score), so a
+crash cannot count without the change, and a second callback or DONE counts nothing. This
+module owns those fields: it reads them (a few hundred HGETALLs, whatever the number of
+people) and recounts them.
+
+recount_page()/settle() are part of `reminders stats --recount`: the dates whose night records
+all still exist (the last RECOUNT_DAYS; a record expires keys.NIGHT_TTL_SECONDS after its last
+write) counted again from the records into a scratch hash, compared with the kept fields, the
+difference added. Older dates have no records left to count: their counts stand as kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from reminders.domain import channels as registry
+from reminders.storage import codec, keys
+from reminders.storage.client import Client
+from reminders.storage.lua import script
+
+PREFIX = "engagement:"
+KINDS = ("delivered", "engaged")
+# Dates whose records have not started to expire (45 days after a write on the date itself,
+# less a day for the zones east and west of UTC).
+RECOUNT_DAYS = keys.NIGHT_TTL_SECONDS // 86_400 - 2
+
+
+def read(client: Client, dates: Sequence[date]) -> dict[tuple[str, str], dict[str, int]]:
+    """(program week, language) -> {"delivered": n, "engaged": n}, summed over `dates`."""
+    found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    with client.pipeline(transaction=False) as pipe:
+        for day in dates:
+            pipe.hgetall(keys.night_stats(day))
+        for raw in pipe.execute():
+            for field, value in codec.text_hash(raw).items():
+                kind, _, bucket = field.removeprefix(PREFIX).partition(":")
+                if field.startswith(PREFIX) and kind in KINDS and int(value):
+                    week, _, language = bucket.partition("/")
+                    found[(week, language)][kind] += int(value)
+    return dict(found)
+
+
+def recount_dates(now: datetime) -> list[date]:
+    """The local dates a recount checks: today's in every zone, and back RECOUNT_DAYS."""
+    tomorrow = now.astimezone(UTC).date() + timedelta(days=1)
+    return [tomorrow - timedelta(days=n) for n in range(RECOUNT_DAYS + 2)]
+
+
+def start(client: Client) -> None:
+    client.delete(keys.ENGAGEMENT_RECOUNT)
+
+
+def recount_page(client: Client, subscriber_ids: Sequence[str], dates: Sequence[date]) -> None:
+    """Count these people's nights of `dates` into the scratch hash (one script a person)."""
+    evening = json.dumps(list(registry.names()))
+    days = [f"{day.isoformat()}|{int(datetime.combine(day, datetime.min.time(), UTC).timestamp())}"
+            for day in dates]
+    count = script(client, "night_recount")
+    with client.pipeline(transaction=False) as pipe:
+        for subscriber_id in subscriber_ids:
+            count(keys=[keys.ENGAGEMENT_RECOUNT, keys.subscriber(subscriber_id),
+                        *(keys.night(subscriber_id, day) for day in dates)],
+                  args=[evening, *days], client=pipe)
+        pipe.execute()
+
+
+def settle(client: Client, dates: Sequence[date]) -> dict[str, tuple[int, int]]:
+    """Compare the recount with the kept fields, correct them by the difference; the drift,
+    as "engagement:<date>:<kind>:<week>/<language>" -> (kept, counted)."""
+    counted: dict[str, dict[str, int]] = defaultdict(dict)
+    for field, value in codec.text_hash(client.hgetall(keys.ENGAGEMENT_RECOUNT)).items():
+        when, _, name = field.partition("|")
+        counted[when][PREFIX + name] = int(value)
+    with client.pipeline(transaction=False) as pipe:
+        for day in dates:
+            pipe.hgetall(keys.night_stats(day))
+        kept_by_day = pipe.execute()
+    drift: dict[str, tuple[int, int]] = {}
+    with client.pipeline(transaction=True) as pipe:
+        for day, raw in zip(dates, kept_by_day, strict=True):
+            kept = {f: int(v) for f, v in codec.text_hash(raw).items() if f.startswith(PREFIX)}
+            found = counted.get(day.isoformat(), {})
+            for field in sorted({*kept, *found}):
+                had, now = kept.get(field, 0), found.get(field, 0)
+                if had != now:
+                    drift[f"{PREFIX}{day.isoformat()}:{field.removeprefix(PREFIX)}"] = (had, now)
+                    # a delta, so evenings counted while the recount ran still count
+                    pipe.hincrby(keys.night_stats(day), field, now - had)
+                    pipe.expire(keys.night_stats(day), keys.STATS_TTL_SECONDS, nx=True)
+        pipe.delete(keys.ENGAGEMENT_RECOUNT)
+        pipe.execute()
+    return drift
