@@ -9,10 +9,12 @@ crash cannot count without the change, and a second callback or DONE counts noth
 module owns those fields: it reads them (a few hundred HGETALLs, whatever the number of
 people) and recounts them.
 
-recount_page()/settle() are part of `reminders stats --recount`: the dates whose night records
+recount() is part of `reminders stats --recount`: the night records of the dates whose records
 all still exist (the last RECOUNT_DAYS; a record expires keys.NIGHT_TTL_SECONDS after its last
-write) counted again from the records into a scratch hash, compared with the kept fields, the
-difference added. Older dates have no records left to count: their counts stand as kept.
+write), found by one SCAN of the night keys, counted again into a scratch hash, compared with
+the kept fields, the difference added. Older dates have no records left to count: their counts
+stand as kept. A night delivered before these counts existed has no `eng` mark: the recount
+counts it (as drift, once), a DONE for it afterwards is not counted until the next recount.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from reminders.domain import channels as registry
 from reminders.storage import codec, keys
@@ -32,6 +35,7 @@ KINDS = ("delivered", "engaged")
 # Dates whose records have not started to expire (45 days after a write on the date itself,
 # less a day for the zones east and west of UTC).
 RECOUNT_DAYS = keys.NIGHT_TTL_SECONDS // 86_400 - 2
+SCAN_COUNT, PAGE = 1000, 500  # keys per SCAN call; records per script call (~1 ms of Redis)
 
 
 def read(client: Client, dates: Sequence[date]) -> dict[tuple[str, str], dict[str, int]]:
@@ -55,22 +59,34 @@ def recount_dates(now: datetime) -> list[date]:
     return [tomorrow - timedelta(days=n) for n in range(RECOUNT_DAYS + 2)]
 
 
-def start(client: Client) -> None:
+def recount(client: Client, dates: Sequence[date]) -> dict[str, tuple[int, int]]:
+    """Count the night records of `dates` again (one SCAN of the night keys, a script a page),
+    correct the kept fields; the drift (settle())."""
     client.delete(keys.ENGAGEMENT_RECOUNT)
-
-
-def recount_page(client: Client, subscriber_ids: Sequence[str], dates: Sequence[date]) -> None:
-    """Count these people's nights of `dates` into the scratch hash (one script a person)."""
     evening = json.dumps(list(registry.names()))
-    days = [f"{day.isoformat()}|{int(datetime.combine(day, datetime.min.time(), UTC).timestamp())}"
-            for day in dates]
+    wanted = {day.isoformat(): int(datetime.combine(day, datetime.min.time(), UTC).timestamp())
+              for day in dates}
     count = script(client, "night_recount")
-    with client.pipeline(transaction=False) as pipe:
-        for subscriber_id in subscriber_ids:
-            count(keys=[keys.ENGAGEMENT_RECOUNT, keys.subscriber(subscriber_id),
-                        *(keys.night(subscriber_id, day) for day in dates)],
-                  args=[evening, *days], client=pipe)
-        pipe.execute()
+    page: list[str] = []
+    for raw in client.scan_iter(match=keys.NIGHT_PREFIX + "*", count=SCAN_COUNT):
+        page.append(codec.text(raw))
+        if len(page) >= PAGE:
+            _count_page(count, page, wanted, evening)
+            page = []
+    _count_page(count, page, wanted, evening)
+    return settle(client, dates)
+
+
+def _count_page(count: Any, names: list[str], wanted: dict[str, int], evening: str) -> None:
+    pairs, days = [], []
+    for name in names:
+        # fc:night:<id>:<date>; a date outside the window: its records may be partly gone
+        head, _, day = name.rpartition(":")
+        if day in wanted:
+            pairs += [name, keys.subscriber(head.removeprefix(keys.NIGHT_PREFIX))]
+            days.append(f"{day}|{wanted[day]}")
+    if pairs:
+        count(keys=[keys.ENGAGEMENT_RECOUNT, *pairs], args=[evening, *days])
 
 
 def settle(client: Client, dates: Sequence[date]) -> dict[str, tuple[int, int]]:

@@ -149,9 +149,12 @@ def email_index_pattern() -> str:
     return f"{PREFIX}emails:*"
 
 
+NIGHT_PREFIX = PREFIX + "night:"  # every night record's key starts so (a recount's SCAN)
+
+
 def night(subscriber_id: str, local_date: date) -> str:
     """One subscriber's send record for one local evening (all channels)."""
-    return f"{PREFIX}night:{subscriber_id}:{local_date.isoformat()}"
+    return f"{NIGHT_PREFIX}{subscriber_id}:{local_date.isoformat()}"
 
 
 def night_stats(local_date: date) -> str:

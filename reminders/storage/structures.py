@@ -149,8 +149,7 @@ class NightStats(Bound):
 
 
 class Engagement(Bound):
-    read, start, settle = bind(engagement.read), bind(engagement.start), bind(engagement.settle)
-    recount_page = bind(engagement.recount_page)
+    read, recount = bind(engagement.read), bind(engagement.recount)
 
 
 class CapacityCheck(Bound):

@@ -47,10 +47,8 @@ def compute(store: Store, days: int = 7, now: datetime | None = None) -> dict[st
 def recount(store: Store, now: datetime) -> tally.Drift:
     """`stats --recount`: every record counted again (and checked: the ones that do not
     decode are kept for `stats`), the kept counts corrected; the drift found. The same pass
-    counts each person's recent evenings again for engagement (storage/engagement.py)."""
+    counts the recent evenings again for engagement (storage/engagement.py)."""
     bad: list[str] = []
-    dates = engagement.recount_dates(now)
-    store.engagement.start()
 
     def pages() -> Iterator[list[str]]:
         page: list[str] = []
@@ -63,15 +61,13 @@ def recount(store: Store, now: datetime) -> tally.Drift:
                 bad.append(subscriber_id)
             page.append(subscriber_id)
             if len(page) >= tally.PAGE:
-                store.engagement.recount_page(page, dates)
                 yield page
                 page = []
-        store.engagement.recount_page(page, dates)
         yield page
 
     # rebuild() reads `bad` only after it has consumed every page.
     found = store.tally.rebuild(pages(), bad, now.timestamp())
-    drift = store.engagement.settle(dates)
+    drift = store.engagement.recount(engagement.recount_dates(now))
     return replace(found, fields={**found.fields, **drift})
 
 
