@@ -31,25 +31,30 @@ from reminders.storage.client import Client
 from reminders.storage.lua import script
 
 PREFIX = "engagement:"
+_PREFIX_BYTES = PREFIX.encode()
 KINDS = ("delivered", "engaged")
 # Dates whose records have not started to expire (45 days after a write on the date itself,
 # less a day for the zones east and west of UTC).
 RECOUNT_DAYS = keys.NIGHT_TTL_SECONDS // 86_400 - 2
-SCAN_COUNT, PAGE = 1000, 500  # keys per SCAN call; records per script call (~1 ms of Redis)
+SCAN_COUNT, PAGE = 1000, 100  # keys per SCAN call; records per script call (~1 ms of Redis)
 
 
 def read(client: Client, dates: Sequence[date]) -> dict[tuple[str, str], dict[str, int]]:
     """(program week, language) -> {"delivered": n, "engaged": n}, summed over `dates`."""
-    found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    sums: dict[bytes, int] = defaultdict(int)
     with client.pipeline(transaction=False) as pipe:
         for day in dates:
             pipe.hgetall(keys.night_stats(day))
         for raw in pipe.execute():
-            for field, value in codec.text_hash(raw).items():
-                kind, _, bucket = field.removeprefix(PREFIX).partition(":")
-                if field.startswith(PREFIX) and kind in KINDS and int(value):
-                    week, _, language = bucket.partition("/")
-                    found[(week, language)][kind] += int(value)
+            for field, value in raw.items():
+                if field.startswith(_PREFIX_BYTES):  # the date's other counters are stats'
+                    sums[field] += int(value)
+    found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    for field, value in sums.items():
+        kind, _, bucket = codec.text(field).removeprefix(PREFIX).partition(":")
+        if kind in KINDS and value:
+            week, _, language = bucket.partition("/")
+            found[(week, language)][kind] += value
     return dict(found)
 
 
