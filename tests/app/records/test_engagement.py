@@ -13,11 +13,12 @@ import pytest
 import requests
 
 from reminders.app.people.preferences import Enrolment, enrol
+from reminders.app.records import stats
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys
 from reminders.wiring import Services
 from testing.twilio_api import DEFAULT_ACCOUNT_SID, FakeTwilio
-from tests.conftest import Cli
+from tests.conftest import Cli, run_threads
 from tests.webhook_client import WebhookClient, answering_here
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -115,3 +116,24 @@ def test_each_evening_counts_once_under_its_program_week(
                          "engagement:delivered:0/es": 1, "engagement:engaged:0/es": 1}
     again = json.loads(cli("stats", "--recount", "--json").stdout)["recount"]["drift"]
     assert again == {}
+
+
+def test_callbacks_and_answers_racing_count_each_evening_once(
+        twilio_services: Services, fake_twilio: FakeTwilio, web: WebhookClient) -> None:
+    """Twilio retries callbacks and people text DONE twice: three signed `delivered` callbacks
+    for each text and two DONEs from every other person, all at once, count each evening once,
+    and a recount finds nothing to correct."""
+    svc = twilio_services
+    people = [person(svc, f"+131255503{n:02d}", MIDNIGHT - timedelta(days=3)) for n in range(12)]
+    sids = [(sub.phone or "", send(svc, fake_twilio, sub)) for sub in people]
+
+    def callback(phone: str, sid: str) -> None:
+        assert status(web, phone, sid, "delivered").status_code == 204
+
+    def done(phone: str) -> None:
+        assert svc.inbound(AT).handle(phone, "DONE")
+
+    run_threads([*(lambda p=p, s=s: callback(p, s) for p, s in sids for _ in range(3)),
+                 *(lambda p=p: done(p) for p, _ in sids[::2] for _ in range(2))])
+    assert kept(svc) == {"engagement:delivered:0/en": 12, "engagement:engaged:0/en": 6}
+    assert stats.recount(svc.store, datetime.now(UTC)).fields == {}
