@@ -15,6 +15,8 @@ write), found by one SCAN of the night keys, counted again into a scratch hash, 
 the kept fields, the difference added. Older dates have no records left to count: their counts
 stand as kept. A night delivered before these counts existed has no `eng` mark: the recount
 counts it (as drift, once), a DONE for it afterwards is not counted until the next recount.
+As with the tally (tally.py), evenings counted while it runs can show as drift that is not
+there: run it when the service is quiet (or twice).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ One hash per (subscriber, local date), one set of fields per channel:
   <ch>_uncertain  start of an attempt that timed out (the provider may have the message), or
                 "first:last" such attempts
   email_data_at, email_date  an email attempt reached DATA, with that Date (message_ids.py)
+  done, score   what the person answered; eng, eng_done  counted for engagement (engagement.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 
 A record can be lost (Redis with `appendfsync everysec` crashing with its machine): a claim that
@@ -259,12 +260,11 @@ def advance_status(client: redis.Redis, subscriber_id: str, day: date, status: s
     """Apply a delivery status to `channel`'s fields if it moves forward; whether it did. The
     first `delivered` counts the evening by program week (lua/night_status.lua)."""
     midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp()
-    changed = lua_script(client, "night_status")(
+    return bool(lua_script(client, "night_status")(
         keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS,
               keys.subscriber(subscriber_id)],
         args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS, channel,
-              "1" if channel in registry.names() else "", int(midnight)])
-    return bool(changed)
+              "1" if channel in registry.names() else "", int(midnight)]))
 
 
 def last_final_in(pipe: redis.client.Pipeline, subscriber_id: str, days: list[date]) -> None:
