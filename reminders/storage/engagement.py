@@ -29,7 +29,7 @@ from typing import Any
 
 from reminders.domain import channels as registry
 from reminders.storage import codec, keys
-from reminders.storage.client import Client
+from reminders.storage.client import Client, Pipeline
 from reminders.storage.lua import script
 
 PREFIX = "engagement:"
@@ -58,6 +58,26 @@ def read(client: Client, dates: Sequence[date]) -> dict[tuple[str, str], dict[st
             week, _, language = bucket.partition("/")
             found[(week, language)][kind] += value
     return dict(found)
+
+
+def counted(client: Client, evenings: Sequence[tuple[str, date]]) -> list[tuple[date, str, bool]]:
+    """Of one person's evenings (nights.PersonNights.evenings), the ones counted: (date, bucket,
+    answered too); forget_in() takes them out of the counts with the records."""
+    with client.pipeline(transaction=False) as pipe:
+        for subscriber_id, day in evenings:
+            pipe.hmget(keys.night(subscriber_id, day), "eng", "eng_done")
+        marks = pipe.execute()
+    return [(day, codec.text(bucket), done is not None)
+            for (_, day), (bucket, done) in zip(evenings, marks, strict=True) if bucket]
+
+
+def forget_in(pipe: Pipeline, evenings: Sequence[tuple[date, str, bool]]) -> None:
+    """An erased person's evenings leave the counts, in the transaction that deletes their
+    records (storage/erasure.py), as they leave the tally: a recount then finds no drift."""
+    for day, bucket, answered in evenings:
+        pipe.hincrby(keys.night_stats(day), f"{PREFIX}delivered:{bucket}", -1)
+        if answered:
+            pipe.hincrby(keys.night_stats(day), f"{PREFIX}engaged:{bucket}", -1)
 
 
 def recount_dates(now: datetime) -> list[date]:

@@ -51,3 +51,19 @@ def test_a_recount_leaves_dates_whose_records_may_be_gone_alone(
     assert drift == {f"engagement:{DAY}:delivered:3/en": (2, 0)}
     assert redis_client.hget(keys.night_stats(old), "engagement:delivered:3/en") == b"7"
     assert int(redis_client.hget(keys.night_stats(DAY), "engagement:delivered:3/en") or 0) == 0
+
+
+def test_a_forgotten_persons_evenings_leave_the_counts_with_their_records(
+        redis_client: redis.Redis) -> None:
+    person(redis_client, "c3", "en")
+    nights.advance_status(redis_client, "c3", DAY, "delivered", "", DELIVERY_RANKS, "sms")
+    nights.note(redis_client, "c3", DAY, done="1")
+    found = nights.of_subscriber(redis_client, "c3", NOW.date())
+    marks = engagement.counted(redis_client, found.evenings)
+    assert marks == [(DAY, "1/en", True)]
+    with redis_client.pipeline(transaction=True) as pipe:
+        found.erase(pipe)
+        engagement.forget_in(pipe, marks)
+        pipe.execute()
+    assert {k: n for k, n in counts(redis_client).items() if n} == {}
+    assert engagement.recount(redis_client, engagement.recount_dates(NOW)) == {}
