@@ -2,12 +2,13 @@
 in one transaction with the subscriber record (Store.delete), then the inbox's texts.
 
 Removed: the subscriber record and its phone/email index entries, their place in the due
-index, claims and in-flight evenings, their consent-log entries, every per-night record, the
-provider-message records pointing at those nights, open foot-problem reports, foot
-temperatures, their review items and place on the unreachable list, their caregiver link, the
-records of their check-ins, re-confirmations and confirmations (sends.py) with those messages'
-index entries, and the rate-limit counters named after their number, id or address; then,
-just after, the texts kept in the inbox for the care team (a capped stream, read page by page).
+index, claims and in-flight evenings, their consent-log entries, every per-night record (and
+their evenings in the engagement counts), the provider-message records pointing at those
+nights, open foot-problem reports, foot temperatures, their review items and place on the
+unreachable list, their caregiver link, the records of their check-ins, re-confirmations and
+confirmations (sends.py) with those messages' index entries, and the rate-limit counters named
+after their number, id or address; then, just after, the texts kept in the inbox for the care
+team (a capped stream, read page by page).
 Each structure's part is its owning module's `forget_in`; this module only lists them.
 """
 
@@ -19,6 +20,7 @@ from reminders.domain.subscriber import Subscriber
 from reminders.storage import (
     caregivers,
     conversation,
+    engagement,
     flags,
     heard,
     inbox,
@@ -37,6 +39,7 @@ from reminders.storage.subscribers import Store
 def erase(store: Store, sub: Subscriber, today: date) -> None:
     """Everything about `sub`; only their opt-out (hashed) and a "forgotten" event stay."""
     found = nights.of_subscriber(store.redis, sub.id, today)
+    counted = engagement.counted(store.redis, found.evenings)
     caregiver_phone = caregivers.caregiver_phone(store.redis, sub.id)
     items = review.ids_of(store.redis, sub.id)
     # items from their number before it was enrolled (kept by number, not by subscriber)
@@ -44,6 +47,7 @@ def erase(store: Store, sub: Subscriber, today: date) -> None:
 
     def also(pipe: Pipeline) -> None:
         found.erase(pipe)
+        engagement.forget_in(pipe, counted)  # their evenings in the engagement counts
         replay.forget_in(pipe, sub.phone, found.message_sids)
         limits.forget_in(pipe, sub.id, sub.phone, sub.email)
         flags.remove_in(pipe, sub.id)  # open foot-problem reports

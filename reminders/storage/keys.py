@@ -58,6 +58,8 @@ TALLY = PREFIX + "tally"
 TALLY_STOP_WORDS = PREFIX + "tally:stopwords"
 # Who is paused until when (sorted set, member = id, score = the last paused date as YYYYMMDD).
 TALLY_PAUSED = PREFIX + "tally:paused"
+# Scratch hash of an engagement recount (storage/engagement.py): "<date>|<kind>:<week>/<lang>".
+ENGAGEMENT_RECOUNT = PREFIX + "engagement:recount"
 # Names for search (storage/names.py): per pair of consent states ("active/none", ...) and
 # "flagged", a directory (sorted set of leaf bounds) and leaves "<set>|<bound>" of at most 128
 # "<normalised name>\0<id>" members (all scores 0, read by lexical range).
@@ -147,9 +149,12 @@ def email_index_pattern() -> str:
     return f"{PREFIX}emails:*"
 
 
+NIGHT_PREFIX = PREFIX + "night:"  # every night record's key starts so (a recount's SCAN)
+
+
 def night(subscriber_id: str, local_date: date) -> str:
     """One subscriber's send record for one local evening (all channels)."""
-    return f"{PREFIX}night:{subscriber_id}:{local_date.isoformat()}"
+    return f"{NIGHT_PREFIX}{subscriber_id}:{local_date.isoformat()}"
 
 
 def night_stats(local_date: date) -> str:

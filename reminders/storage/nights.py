@@ -15,6 +15,7 @@ One hash per (subscriber, local date), one set of fields per channel:
   <ch>_uncertain  start of an attempt that timed out (the provider may have the message), or
                 "first:last" such attempts
   email_data_at, email_date  an email attempt reached DATA, with that Date (message_ids.py)
+  done, score   what the person answered; eng, eng_done  counted for engagement (engagement.py)
 The claim is a Lua script, so two workers running the same task can never both send.
 
 A record can be lost (Redis with `appendfsync everysec` crashing with its machine): a claim that
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
@@ -144,17 +145,19 @@ def release_for_retry(
 
 
 def note(client: redis.Redis, subscriber_id: str, local_date: date, **fields: str) -> None:
-    """What the person told us about that evening (DONE, a symptom score): kept as long as
-    the send record, and no longer (every write to a night record sets its expiry)."""
-    _write(client, keys.night(subscriber_id, local_date), fields)
+    """What the person told us about that evening (DONE, a score), as long as the send record
+    lasts; a DONE or score for a delivered evening counts it engaged (lua/night_note.lua)."""
+    lua_script(client, "night_note")(
+        keys=[keys.night(subscriber_id, local_date), keys.night_stats(local_date)],
+        args=[keys.NIGHT_TTL_SECONDS, keys.STATS_TTL_SECONDS,
+              *(item for pair in fields.items() for item in pair)])
 
 
-def _write(client: redis.Redis, key: str, fields: dict[str, str], *drop: str) -> None:
-    """Set `fields` (and delete `drop`) in one transaction that renews the record's expiry."""
+def _write(client: redis.Redis, key: str, fields: dict[str, str], drop: str) -> None:
+    """Set `fields` and delete `drop` in one transaction that renews the record's expiry."""
     with client.pipeline() as pipe:
         pipe.hset(key, mapping=cast(Any, fields))
-        if drop:
-            pipe.hdel(key, *drop)
+        pipe.hdel(key, drop)
         pipe.expire(key, keys.NIGHT_TTL_SECONDS)
         pipe.execute()
 
@@ -254,12 +257,14 @@ def _channels(sub: Subscriber) -> list[str]:
 
 def advance_status(client: redis.Redis, subscriber_id: str, day: date, status: str,
                    error_code: str, ranks: dict[str, int], channel: str = "sms") -> bool:
-    """Apply a delivery status to `channel`'s fields if it moves forward
-    (lua/night_status.lua); whether it did."""
-    changed = lua_script(client, "night_status")(
-        keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS],
-        args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS, channel])
-    return bool(changed)
+    """Apply a delivery status to `channel`'s fields if it moves forward; whether it did. The
+    first `delivered` counts the evening by program week (lua/night_status.lua)."""
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp()
+    return bool(lua_script(client, "night_status")(
+        keys=[keys.night(subscriber_id, day), keys.night_stats(day), keys.METRICS,
+              keys.subscriber(subscriber_id)],
+        args=[status, error_code, json.dumps(ranks), keys.STATS_TTL_SECONDS, channel,
+              "1" if channel in registry.names() else "", int(midnight)]))
 
 
 def last_final_in(pipe: redis.client.Pipeline, subscriber_id: str, days: list[date]) -> None:

@@ -15,6 +15,7 @@ from reminders.storage import (
     conversation,
     counters,
     due_index,
+    engagement,
     heard,
     imports,
     inbox,
@@ -147,6 +148,10 @@ class NightStats(Bound):
     read = bind(night_stats.read)
 
 
+class Engagement(Bound):
+    read, recount = bind(engagement.read), bind(engagement.recount)
+
+
 class CapacityCheck(Bound):
     store, store_load = bind(capacity_check.store), bind(capacity_check.store_load)
     last_load, claim_refresh = bind(capacity_check.last_load), bind(capacity_check.claim_refresh)
@@ -220,6 +225,7 @@ class Structures:
     names = part(Names)
     tally = part(Tally)
     night_stats = part(NightStats)
+    engagement = part(Engagement)
     capacity_check = part(CapacityCheck)
     ledgers = part(Ledgers)
     overview = part(Overviews)

@@ -13,15 +13,20 @@
 - The care team's loop (app/care/loop_stats.py, what `stats` shows): per week, the time to
   acknowledge, outcomes, items past their deadline, check-ins, escalations; open items by age.
 
-Not here yet: engagement (DONE or a score per delivered evening, by program week) and silence
-need counts kept with the night records, which this does not add.
+- Engagement by program week: of the evenings delivered in a person's k-th week since they
+  started, the share they answered with DONE or a score, in all and by language; counted with
+  the night records (storage/engagement.py) in each local date's counters, so it covers the
+  dates those counters last (400 days). An evening is delivered when a channel's provider said
+  so (an SMS status callback); one without a delivery report is not in it.
+
+Not here yet: silence (no answer for weeks) needs counts kept with the night records.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reminders.app.care import loop_stats
@@ -30,6 +35,7 @@ from reminders.storage.subscribers import Store
 # Program weeks count from this Monday (lua/tally_functions.lua, TALLY_WEEK_BASE).
 WEEK_BASE = 1_704_067_200
 WEEK = 604_800
+MAX_DAYS = 400  # the per-date counters live 400 days (keys.STATS_TTL_SECONDS)
 
 
 @dataclass
@@ -49,6 +55,26 @@ class Share:
         return {"started": self.started, "still_subscribed": self.on,
                 "share": round(self.on / self.started, 4) if self.started else None,
                 "pending": self.pending}
+
+
+def engagement(store: Store, now: datetime) -> list[dict[str, Any]]:
+    """[{"week", "delivered", "engaged", "share", "by_language"}] by program week (the week of
+    the person's program the evening fell in; "none" for a record without a start, last)."""
+    today = now.astimezone(UTC).date() + timedelta(days=1)  # tomorrow already, east of UTC
+    dates = [today - timedelta(days=n) for n in range(MAX_DAYS + 1)]
+    weeks: dict[str, dict[str, Any]] = {}
+    for (week, language), counts in sorted(store.engagement.read(dates).items()):
+        row = weeks.setdefault(week, {"week": int(week) if week.isdigit() else week,
+                                      "delivered": 0, "engaged": 0, "by_language": {}})
+        row["delivered"] += counts["delivered"]
+        row["engaged"] += counts["engaged"]
+        row["by_language"][language] = {**counts, "share": _share(counts)}
+    order = sorted(weeks, key=lambda week: (not week.isdigit(), int(week) if week.isdigit() else 0))
+    return [{**weeks[week], "share": _share(weeks[week])} for week in order]
+
+
+def _share(counts: dict[str, Any]) -> float | None:
+    return round(counts["engaged"] / counts["delivered"], 4) if counts["delivered"] else None
 
 
 def program_week(now: datetime) -> int:
@@ -76,6 +102,7 @@ def compute(store: Store, now: datetime) -> dict[str, Any]:
                  for k in sorted(weeks)]
     sms, email = kept.of("sms"), kept.of("email")
     return {"people": kept.total, "retention": retention,
+            "engagement": engagement(store, now),
             "stopped": {"replied_stop": sms.get("opted_out", 0),
                         "unreachable": sms.get("invalid", 0),
                         "email_unsubscribed": email.get("unsubscribed", 0),

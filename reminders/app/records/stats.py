@@ -10,6 +10,7 @@ same calendar date add up in the same row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 from reminders.app.sending import guards
 from reminders.domain import channels
 from reminders.domain.subscriber import DECODE_ERRORS, EMAIL_STATES, SMS_STATES
-from reminders.storage import counters, tally
+from reminders.storage import counters, engagement, tally
 from reminders.storage.subscribers import Store
 
 CHANNELS = channels.names()  # every declared channel (domain/channels.py)
@@ -45,7 +46,8 @@ def compute(store: Store, days: int = 7, now: datetime | None = None) -> dict[st
 
 def recount(store: Store, now: datetime) -> tally.Drift:
     """`stats --recount`: every record counted again (and checked: the ones that do not
-    decode are kept for `stats`), the kept counts corrected; the drift found."""
+    decode are kept for `stats`), the kept counts corrected; the drift found. The same pass
+    counts the recent evenings again for engagement (storage/engagement.py)."""
     bad: list[str] = []
 
     def pages() -> Iterator[list[str]]:
@@ -64,7 +66,9 @@ def recount(store: Store, now: datetime) -> tally.Drift:
         yield page
 
     # rebuild() reads `bad` only after it has consumed every page.
-    return store.tally.rebuild(pages(), bad, now.timestamp())
+    found = store.tally.rebuild(pages(), bad, now.timestamp())
+    drift = store.engagement.recount(engagement.recount_dates(now))
+    return replace(found, fields={**found.fields, **drift})
 
 
 def unreadable(store: Store, kept: tally.Tally) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""`reminders analytics [--json]`: retention by program week (by language and cause), why
-people stopped (and by which stop word), the care team's loop figures (app/records/analytics.py,
-from the kept counts)."""
+"""`reminders analytics [--json]`: retention by program week (by language and cause),
+engagement by program week (by language), why people stopped (and by which stop word), the
+care team's loop figures (app/records/analytics.py, from the kept counts)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from reminders.wiring import Services
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("analytics", help="retention by program week, why people stopped")
+    p = sub.add_parser("analytics",
+                       help="retention and engagement by program week, why people stopped")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_analytics)
 
@@ -43,6 +44,15 @@ def cmd_analytics(args: argparse.Namespace, svc: Services) -> int:
                       f"{row['pending']:,}")
     console = tables.stdout_console()
     console.print(table)
+    engaged = Table(show_edge=False, pad_edge=False, header_style="bold",
+                    title="Evenings answered (DONE or a score), by week of the program")
+    for header in ("week", "delivered", "answered", "share", "by language"):
+        engaged.add_column(header, justify="right")
+    for row in found["engagement"]:
+        engaged.add_row(str(row["week"]), f"{row['delivered']:,}", f"{row['engaged']:,}",
+                        _share(row["share"]), " ".join(
+                            f"{k} {_share(v['share'])}" for k, v in row["by_language"].items()))
+    console.print(engaged)
     stopped = found["stopped"]
     console.print(f"Stopped: replied STOP {stopped['replied_stop']:,}, unreachable "
                   f"{stopped['unreachable']:,}, unsubscribed by email "

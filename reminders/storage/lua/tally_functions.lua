@@ -29,6 +29,12 @@ local TALLY_WEEK_BASE, TALLY_WEEK = 1704067200, 604800
 local function tally_present(value)
   return value and value ~= ''
 end
+-- When a person's program started (epoch seconds), from the record's `c` or older `created`;
+-- nil when it has neither (engagement_functions.lua places nights in program weeks by it).
+local function tally_start(c, created)
+  if tonumber(c or '') then return TALLY_WEEK_BASE + tonumber(c) end
+  return tonumber(created or '')
+end
 -- {dimension = value}, plus `state` ("<sms>/<email>": the name index's set) and flag, paused
 -- (false when absent); nil when there is no such record.
 local function tally_values(record_key)
@@ -50,11 +56,8 @@ local function tally_values(record_key)
   -- The week they started, and whether they still get texts or emails (on), have not
   -- confirmed yet (pending) or no longer do (off): retention by program week (analytics.py).
   local week = 'none'
-  if tonumber(got[n - 1] or '') then
-    week = math.floor(tonumber(got[n - 1]) / TALLY_WEEK)
-  elseif tonumber(got[n] or '') then
-    week = math.floor((tonumber(got[n]) - TALLY_WEEK_BASE) / TALLY_WEEK)
-  end
+  local start = tally_start(got[n - 1], got[n])
+  if start then week = math.floor((start - TALLY_WEEK_BASE) / TALLY_WEEK) end
   local on = 'off'
   if values.sms == 'active' or values.email == 'active' then on = 'on'
   elseif values.sms == 'pending' or values.email == 'pending' then on = 'pending' end

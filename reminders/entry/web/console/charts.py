@@ -77,6 +77,22 @@ def retention_chart(retention: list[dict[str, Any]]) -> dict[str, Any]:
             "base": TOP + PLOT_HEIGHT, "top_y": TOP, "bars": bars}
 
 
+def engagement_chart(engagement: list[dict[str, Any]]) -> dict[str, Any]:
+    """One bar per program week (analytics.compute's "engagement"): the share of delivered
+    evenings answered with DONE or a score, 0-100 %; "none" (no start known) is left out."""
+    step, bars = 22, []
+    rows = [r for r in engagement if r["share"] is not None and isinstance(r["week"], int)]
+    for n, row in enumerate(rows):
+        share = row["share"]
+        h = round(PLOT_HEIGHT * share, 1)
+        bars.append({"x": LEFT + n * step, "y": TOP + PLOT_HEIGHT - h, "w": step - 4, "h": h,
+                     "label": str(row["week"]),
+                     "title": f"week {row['week']}: {share:.0%} of {row['delivered']} "
+                              f"delivered evenings answered"})
+    return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
+            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "bars": bars}
+
+
 def stop_words_chart(words: dict[str, int]) -> dict[str, Any]:
     """One bar per stop word (analytics.compute's "stopped_by_word"), most used first, scaled
     to the most used; "phrase" is a plain request to stop ("no more texts")."""

@@ -143,6 +143,7 @@ def register(bp: Blueprint, svc: Services) -> None:
         found = analytics.compute(svc.store, datetime.now(UTC))
         return render_template("console/analytics.html", operator=g.operator, a=found,
                                chart=charts.retention_chart(found["retention"]),
+                               engaged=charts.engagement_chart(found["engagement"]),
                                words=charts.stop_words_chart(found["stopped_by_word"]))
 
     bp.add_url_rule("/analytics", endpoint="analytics", view_func=analytics_page,
