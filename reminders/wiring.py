@@ -182,7 +182,7 @@ class Services(CareWiring, VoiceWiring):
         s = self.settings
         sender = Sender(self.send_path, self.renderer, self.composer,
                         timedelta(minutes=s.late_limit_minutes))
-        sender.after_evening = self.weekly.after_evening
+        sender.after_evening = self.weekly
         sender.render["voice"] = self._voice_render
         return sender
 

@@ -57,27 +57,26 @@ def update(client: Client, job_id: str, fields: Mapping[str, str | int]) -> None
     client.hset(keys.import_job(job_id), mapping=_fields(fields))
 
 
-def add_errors(client: Client, job_id: str, errors: Sequence[tuple[int, str, str]]) -> None:
-    """Keep these refused rows (line, name, reason) for the report (the caller stops at
-    IMPORT_ERRORS_KEPT)."""
-    if not errors:
-        return
-    key = keys.import_errors(job_id)
+def progress(client: Client, job_id: str, errors: Sequence[tuple[int, str, str]],
+             pending_ids: Sequence[str], fields: Mapping[str, str | int],
+             final: bool = False) -> None:
+    """One step of the job's progress in one transaction: the refused rows (line, name, reason;
+    the caller stops at IMPORT_ERRORS_KEPT), whom it enrolled pending (they wait for YES, in
+    file order) and the counts; `final`: the upload goes too. A page read between the rows and
+    the counts would show refused rows without their count (a 500 under load)."""
+    errors_key, pending_key = keys.import_errors(job_id), keys.import_pending(job_id)
+    keep_pending = pending_ids and client.llen(pending_key) < IMPORT_PENDING_KEPT
     with client.pipeline() as pipe:
-        pipe.rpush(key, *(f"{line}\t{_one_line(name)}\t{_one_line(reason)}"
-                          for line, name, reason in errors))
-        pipe.expire(key, KEEP_SECONDS)
-        pipe.execute()
-
-
-def add_pending(client: Client, job_id: str, subscriber_ids: Sequence[str]) -> None:
-    """Remember whom the job enrolled pending (they wait for YES), in file order."""
-    if not subscriber_ids or client.llen(keys.import_pending(job_id)) >= IMPORT_PENDING_KEPT:
-        return
-    key = keys.import_pending(job_id)
-    with client.pipeline() as pipe:
-        pipe.rpush(key, *subscriber_ids)
-        pipe.expire(key, KEEP_SECONDS)
+        if errors:
+            pipe.rpush(errors_key, *(f"{line}\t{_one_line(name)}\t{_one_line(reason)}"
+                                     for line, name, reason in errors))
+            pipe.expire(errors_key, KEEP_SECONDS)
+        if keep_pending:
+            pipe.rpush(pending_key, *pending_ids)
+            pipe.expire(pending_key, KEEP_SECONDS)
+        pipe.hset(keys.import_job(job_id), mapping=_fields(fields))
+        if final:
+            pipe.delete(keys.import_file(job_id))
         pipe.execute()
 
 

@@ -171,8 +171,7 @@ class Imports(Bound):
     create, claim, get = bind(imports.create), bind(imports.claim), bind(imports.get)
     append_file, read_file = bind(imports.append_file), bind(imports.read_file)
     update, finish = bind(imports.update), bind(imports.finish)
-    add_errors = bind(imports.add_errors)
-    add_pending, pending = bind(imports.add_pending), bind(imports.pending)
+    progress, pending = bind(imports.progress), bind(imports.pending)
     errors, recent = bind(imports.errors), bind(imports.recent)
 
 

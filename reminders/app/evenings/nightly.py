@@ -5,7 +5,10 @@ Tasks hand us ids, never objects: we reload the subscriber, check the date, the 
 each channel's skip rules, render the evening's words, and hand each channel's message to the
 one send path (sending/send_path.py), which claims the night's record before any send, paces, looks
 a lost answer up at the provider (or resends the same Message-ID) and records the outcome; the
-evening's last channel settles it. The weekly summary follows (after_evening: weekly.py).
+evening's last channel settles it. On an evening the weekly summary follows (after_evening:
+weekly.py), the evening is settled only after the summary, so a crash that takes the summary's
+record leaves the evening in flight: the dispatcher hands it out again and the summary's claim
+looks the lost text up at the provider.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from typing import Protocol
 
 from reminders.app.sending import guards, message_ids
 from reminders.app.sending.retry import Outcome, RetryLater, merge
@@ -30,6 +34,18 @@ from reminders.messages.email import EmailComposer
 from reminders.messages.render import Renderer
 
 log = logging.getLogger(__name__)
+
+
+class AfterEvening(Protocol):
+    """What follows some evenings' usual texts (the weekly summary: app/evenings/weekly.py)."""
+
+    def follows(self, local_date: date) -> bool:
+        """Whether that evening has anything to send after its usual texts."""
+
+    def after_evening(self, sub: Subscriber, local_date: date, now: datetime
+                      ) -> dict[str, str]:
+        """Send it (each message at most once); what happened, per record field."""
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -57,9 +73,9 @@ class Sender:
         # (and its templates); nothing else in this flow names a channel.
         self.render: dict[str, Callable[[Subscriber, Selection, date], Rendered]] = {
             "sms": self._sms, "email": self._email}
-        # Called once an evening's usual texts are settled (the weekly summary:
+        # Runs once an evening's usual texts are recorded (the weekly summary:
         # app/evenings/weekly.py); what it sent is added to the outcome. Set by wiring.
-        self.after_evening: Callable[[Subscriber, date, datetime], dict[str, str]] | None = None
+        self.after_evening: AfterEvening | None = None
 
     def deliver(self, subscriber_id: str, local_date: date, now: datetime,
                 ignore_late: bool = False, not_after: datetime | None = None) -> Outcome:
@@ -97,10 +113,11 @@ class Sender:
             return outcome
         retry: RetryLater | None = None
         wanted = policies.wanted(sub)
+        after = self._follows(local_date) if wanted else None
         for index, channel in enumerate(wanted):
             # The evening's last channel settles it in the same round trip as its record,
-            # unless an earlier channel still has to be retried.
-            settle = index == len(wanted) - 1 and retry is None
+            # unless an earlier channel still has to be retried or more follows it.
+            settle = index == len(wanted) - 1 and retry is None and after is None
             started, failure = time.monotonic(), None
             try:
                 outcome.channels[channel] = self._deliver(sub, channel, local_date, now,
@@ -115,11 +132,20 @@ class Sender:
         if retry is not None:
             retry.outcome = outcome
             raise retry
-        if not wanted or outcome.channels[wanted[-1]].startswith("already"):
-            self.nights.settle(sub.id, local_date)  # nothing was recorded that settled it
-        if wanted and self.after_evening is not None:
-            outcome.channels.update(self.after_evening(sub, local_date, now))
+        if after is not None:
+            outcome.channels.update(after.after_evening(sub, local_date, now))
+        if after is not None or not wanted or outcome.channels[wanted[-1]].startswith("already"):
+            # Nothing recorded settled it. After what follows only now: had a Redis crash
+            # taken that message's record (its last second), it took this settle too (the AOF
+            # loses a suffix), and the sweep hands the evening out again. A RetryLater above
+            # leaves the evening in flight as well.
+            self.nights.settle(sub.id, local_date)
         return outcome
+
+    def _follows(self, local_date: date) -> AfterEvening | None:
+        """What follows that evening's usual texts, if anything does."""
+        after = self.after_evening
+        return after if after is not None and after.follows(local_date) else None
 
     def _log_attempt(self, sub: Subscriber, channel: str, local_date: date, result: str,
                      seconds: float, retry: RetryLater | None) -> None:

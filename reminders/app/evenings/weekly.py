@@ -87,10 +87,14 @@ class Weekly:
             "weekly_ok": sub.weekly_ok,
         }
 
+    def follows(self, local_date: date) -> bool:
+        """The summary evening: the nightly flow settles it only after after_evening."""
+        return weekly.is_summary_evening(local_date, self.summary_day)
+
     def after_evening(self, sub: Subscriber, local_date: date, now: datetime) -> dict[str, str]:
-        """Called once the evening's usual text is settled: on the summary evening, the weekly
+        """Called once the evening's usual text is recorded: on the summary evening, the weekly
         texts (each at most once). What happened, per record field."""
-        if not weekly.is_summary_evening(local_date, self.summary_day):
+        if not self.follows(local_date):
             return {}
         sub = self.store.get(sub.id) or sub  # the usual text may have changed it (a 21610)
         if sub.is_paused_on(local_date) or not weekly.has_full_week(sub.created_at, local_date):

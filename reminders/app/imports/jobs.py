@@ -88,9 +88,10 @@ def run(store: Store, settings: Settings, job_id: str,
     importer.import_rows(store, settings, importer.rows(source, name), on_row=progress.row,
                          words=audit.words(operator, f"import {name}"),
                          on_error=progress.refused, report=progress.report)
-    progress.write(final=True)
+    # The audit line first: a page that says done has it.
     audit.record(store, operator, "console_import",
                  f"{name}: {progress.report.summary()} ({total} rows)")
+    progress.write(final=True)
     return "done"
 
 
@@ -112,20 +113,17 @@ class _Progress:
             self.batch.append((line, name, reason))
 
     def write(self, final: bool = False) -> None:
-        self.imports.add_errors(self.job_id, self.batch)
-        self.kept += len(self.batch)
-        self.batch = []
         report = self.report
-        self.imports.add_pending(self.job_id, report.pending_ids)
-        report.pending_ids.clear()
         fields: dict[str, str | int] = {
             "done": self.done, "imported": report.imported, "unchanged": report.unchanged,
             "failed": report.failed, "pending": report.pending, "updated": _stamp(self.clock())}
         if final:
             fields["state"] = "done"
-            self.imports.finish(self.job_id, fields)
-        else:
-            self.imports.update(self.job_id, fields)
+        # Rows, pending ids and counts at once: the page never sees rows without their count.
+        self.imports.progress(self.job_id, self.batch, report.pending_ids, fields, final)
+        self.kept += len(self.batch)
+        self.batch = []
+        report.pending_ids.clear()
 
 
 def ask_pending_later(store: Store, job_id: str, operator: str, now: datetime) -> bool:

@@ -11,9 +11,11 @@ import redis
 from reminders.app.evenings.dispatch import Dispatcher
 from reminders.app.people.preferences import Enrolment, enrol
 from reminders.domain.schedule import next_send_after, send_instant, upcoming
+from reminders.domain.subscriber import Subscriber
 from reminders.storage import due_index, keys, nights
 from reminders.storage.subscribers import Store
 from reminders.wiring import Services
+from testing.twilio_api import FakeTwilio
 from tests.conftest import make_services, run_threads
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -155,3 +157,39 @@ def test_a_reminder_past_the_late_limit_is_recorded_missed(console_services: Ser
     assert sent == []
     assert nights.read(svc.redis, sub_id, date(2027, 1, 9))["sms"] == "missed"
     assert svc.store.next_due(sub_id) == utc(2027, 1, 11, 2, 0)
+
+
+PHONE = "+13125550142"
+EVENING = date(2027, 1, 9)
+
+
+def subscribe(svc: Services, phone: str = PHONE, **kw: object) -> Subscriber:
+    request = Enrolment(**{"phone": phone, "timezone": "America/Chicago", "time": "20:00",
+                           "confirmed": True, **kw})  # type: ignore[arg-type]
+    return enrol(svc.store, svc.settings, request, datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def test_the_sweep_gives_up_on_an_evening_whose_task_keeps_vanishing(
+    twilio_services: Services, fake_twilio: FakeTwilio,
+) -> None:
+    svc = twilio_services
+    sub = subscribe(svc)
+    due = send_instant(EVENING, sub.send_time, ZoneInfo(sub.timezone))
+    member = keys.inflight_member(sub.id, EVENING)
+    svc.redis.zadd(keys.INFLIGHT, {member: due.timestamp()})
+    handed: list[str] = []
+    dispatcher = svc.dispatcher
+    late, grace = svc.sender.late_limit, dispatcher.grace
+    now = due
+    while now < due + 3 * late:  # every task handed out is lost before it runs
+        now += grace + timedelta(seconds=1)
+        dispatcher.tick(now, lambda sid, day: handed.append(f"{sid}:{day.isoformat()}"))
+        if now < due + late:  # still sendable: never given up before its late limit
+            assert svc.redis.zscore(keys.INFLIGHT, member) is not None
+    assert set(handed) == {member}
+    assert len(handed) <= late / grace + 2  # bounded: once per grace period, then no more
+    assert svc.redis.zscore(keys.INFLIGHT, member) is None
+    assert svc.redis.hget(keys.INFLIGHT_RESENDS, member) is None
+    record = nights.read(svc.redis, sub.id, EVENING)
+    assert record["sms"] == "missed" and record["sms_reason"] == "unfinished"
+    assert fake_twilio.message_attempts() == []

@@ -194,3 +194,16 @@ def test_an_evening_already_sent_is_settled_by_a_late_duplicate(
     assert svc.sender.deliver(sub.id, EVENING, due(sub)).channels == {"sms": "already sent"}
     assert svc.redis.zscore(keys.INFLIGHT, member) is None
     assert len(fake_twilio.messages) == 1
+
+
+def test_a_task_cannot_stretch_the_late_limit_past_the_evenings_day(
+    twilio_services: Services, fake_twilio: FakeTwilio,
+) -> None:
+    svc = twilio_services
+    sub = subscribe(svc)
+    due = send_instant(EVENING, sub.send_time, ZoneInfo(sub.timezone))
+    # send-now's hand-off may send later than usual, but not at 02:00 the next morning.
+    outcome = svc.sender.deliver(sub.id, EVENING, due + timedelta(hours=6),
+                                 not_after=due + timedelta(days=30))
+    assert outcome.channels == {"sms": "missed"}
+    assert fake_twilio.message_attempts() == []

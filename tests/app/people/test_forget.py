@@ -1,13 +1,13 @@
-"""Data hardening: no STOP is lost to concurrent writers, and `forget` leaves nothing behind.
+"""`forget` (app/people/forget.py) leaves nothing about the person in Redis but their opt-out.
 
 Everything reaches the service the way it does in production: texts and status callbacks
 through the signed webhook over HTTP, sends through the fake Twilio API, `forget` through the
-command line; what counts is what is in Redis afterwards.
+command line; what counts is what is in Redis afterwards. The webhook helpers here are shared
+with tests/app/replies/test_inbound.py and tests/storage/test_nights.py.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +17,7 @@ import pytest
 import redis
 import requests
 
-from reminders.app.people import email_consent, preferences
+from reminders.app.people import email_consent
 from reminders.app.people.preferences import Enrolment, enrol
 from reminders.domain.subscriber import Subscriber
 from reminders.storage import keys
@@ -60,83 +60,6 @@ def person(svc: Services, phone: str = PHONE) -> Subscriber:
                                                     confirmed=True))
 
 
-# -- finding 6: an opt-out is never lost ------------------------------------------------------
-class Rewriter(threading.Thread):
-    """What `reminders set` and the console do, in a loop: read, change a few fields, save.
-
-    A save that gives up is counted (and tried again, as an operator would); anything else
-    ends the thread and is kept in `error`.
-    """
-
-    def __init__(self, svc: Services, n: int, done: threading.Event) -> None:
-        super().__init__()
-        self.svc, self.n, self.done = svc, n, done
-        self.saves, self.gave_up, self.error = 0, 0, ""
-
-    def run(self) -> None:
-        try:
-            while not self.done.is_set():
-                self.rewrite_once()
-        except Exception as exc:  # reported by the test
-            self.error = f"writer {self.n}: {exc!r}"
-
-    def rewrite_once(self) -> None:
-        i = self.saves + self.gave_up
-        current = self.svc.store.require(PHONE)
-        changes = preferences.parse_assignments(current, [
-            f"name=Writer {self.n} {i}", f"time=20:{i % 60:02d}",
-            f"heat_ok={'yes' if i % 2 else 'no'}"])
-        try:
-            preferences.change(self.svc.store, current, changes)
-        except Exception as exc:
-            if "changed too often" not in str(exc):
-                raise
-            self.gave_up += 1
-            return
-        self.saves += 1
-
-
-def test_no_stop_is_lost_while_other_writers_rewrite_the_record(
-        twilio_services: Services, web: WebhookClient) -> None:
-    svc = twilio_services
-    sub = person(svc)
-    done = threading.Event()
-    writers = [Rewriter(svc, n, done) for n in range(3)]
-    for thread in writers:
-        thread.start()
-    twilio, lost = Twilio(web), []
-    try:
-        for round_ in range(200):
-            for word, expected in (("STOP", "opted_out"), ("START", "active")):
-                response = twilio.text(PHONE, word)
-                assert response.status_code == 200, response.text
-                current = svc.store.get(sub.id)
-                if current is None or current.sms_status != expected:
-                    lost.append(f"{word} #{round_}")
-    finally:
-        done.set()
-        for thread in writers:
-            thread.join(30)
-    assert not any(thread.is_alive() for thread in writers)
-    assert lost == []
-    assert [w.error for w in writers if w.error] == []
-    assert sum(w.gave_up for w in writers) == 0 and all(w.saves > 0 for w in writers)
-    actions = [event["action"] for event in svc.store.consent_history(sub.id)]
-    assert actions.count("opted_out") == 200 and actions.count("opted_in") == 200
-    print(f"writer saves={sum(w.saves for w in writers)} "
-          f"webhook retries after a 5xx={twilio.retries}")
-
-
-def test_a_stop_from_a_number_being_forgotten_is_still_honoured(
-        twilio_services: Services, web: WebhookClient) -> None:
-    svc = twilio_services
-    sub = person(svc)
-    svc.store.delete(sub, suppress=False)  # an operator's forget won the race
-    assert Twilio(web).text(PHONE, "STOP").status_code == 200
-    assert svc.store.is_suppressed_phone(PHONE)
-
-
-# -- finding 7: forget removes everything but the opt-out -------------------------------------
 def history(svc: Services, web: WebhookClient, fake_twilio: FakeTwilio) -> Subscriber:
     """A person with a month's worth of data: sends, delivery statuses, DONE, scores, email."""
     sub = person(svc)
@@ -203,48 +126,3 @@ def test_forget_leaves_nothing_about_the_person_but_their_opt_out(
     assert svc.store.is_suppressed_phone(PHONE)
     again = Cli(twilio_env)("subscribe", PHONE, "--confirmed")
     assert again.returncode == 2 and "asked us to stop" in again.stderr
-
-
-def test_every_night_record_expires(twilio_services: Services, web: WebhookClient,
-                                    fake_twilio: FakeTwilio, redis_client: redis.Redis) -> None:
-    svc = twilio_services
-    person(svc, "+13125550143")
-    twilio = Twilio(web)
-    assert twilio.text("+13125550143", "DONE").status_code == 200  # nothing sent that night
-    history_keys = list(redis_client.scan_iter(match=keys.PREFIX + "night:*"))
-    assert len(history_keys) == 1
-    sub = history(svc, web, fake_twilio)  # a second person with sends, statuses, scores
-    nights = list(redis_client.scan_iter(match=keys.PREFIX + "night:*"))
-    assert len(nights) >= 5 and any(sub.id.encode() in name for name in nights)
-    ttls = {name.decode(): redis_client.ttl(name) for name in nights}
-    assert all(0 < ttl <= keys.NIGHT_TTL_SECONDS for ttl in ttls.values()), ttls
-    for name in redis_client.scan_iter(match=keys.PREFIX + "msg:*"):
-        assert redis_client.ttl(name) > 0
-
-
-def test_no_night_is_recreated_by_a_late_status_callback(
-        twilio_services: Services, web: WebhookClient, fake_twilio: FakeTwilio,
-        redis_client: redis.Redis) -> None:
-    svc = twilio_services
-    sub = person(svc)
-    day = datetime.now(UTC).astimezone(ZoneInfo(ZONE)).date() - timedelta(days=2)
-    svc.sender.deliver(sub.id, day, datetime.now(UTC), ignore_late=True)
-    [message] = fake_twilio.messages
-    redis_client.delete(keys.night(sub.id, day))  # expired, while its SID record lingers
-    web.post("/sms/status", {"MessageSid": message.sid, "MessageStatus": "delivered",
-                             "AccountSid": DEFAULT_ACCOUNT_SID})
-    assert redis_client.ttl(keys.night(sub.id, day)) != -1
-
-
-
-def test_suppression_lists_written_in_clear_are_still_honoured(cli: Cli,
-                                                              redis_client: redis.Redis) -> None:
-    redis_client.sadd(keys.SUPPRESSED_PHONES, PHONE)  # as the code before hashing wrote it
-    refused = cli("subscribe", PHONE, "--confirmed")
-    assert refused.returncode == 2 and "asked us to stop" in refused.stderr
-    assert cli("reply", PHONE, "START").returncode == 0  # their own START lifts it
-    assert redis_client.smembers(keys.SUPPRESSED_PHONES) == set()
-    assert cli("reply", PHONE, "STOP").returncode == 0
-    assert cli("forget", PHONE).returncode == 0
-    [member] = redis_client.smembers(keys.SUPPRESSED_PHONES)
-    assert PHONE[2:].encode() not in member and member.startswith(b"h:")

@@ -5,12 +5,13 @@ fake Twilio API (its own clock), with TWILIO_MPS=1 so the gaps are whole seconds
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from reminders.app.people.preferences import Enrolment, enrol
 from reminders.domain.schedule import send_instant
-from reminders.storage import keys
+from reminders.domain.subscriber import Subscriber
+from reminders.storage import keys, nights
 from reminders.storage.rate_limit import paced_rate
 from reminders.wiring import Services
 from testing.twilio_api import FakeTwilio
@@ -45,3 +46,29 @@ def test_two_segment_texts_are_paced_two_segments_apart(twilio_env: dict[str, st
     # longer, but never makes a text reach the fake before its slot.
     free_at = float(svc.redis.get(keys.SMS_RATE) or 0)
     assert free_at - arrivals[-1] <= slot + 0.05, (free_at - arrivals[-1], slot)
+
+
+PHONE = "+13125550142"
+
+
+def subscribe(svc: Services, phone: str = PHONE, **kw: object) -> Subscriber:
+    request = Enrolment(**{"phone": phone, "timezone": "America/Chicago", "time": "20:00",
+                           "confirmed": True, **kw})  # type: ignore[arg-type]
+    return enrol(svc.store, svc.settings, request, datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def test_no_text_goes_out_after_the_late_limit_while_waiting_for_a_slot(
+    twilio_services: Services, fake_twilio: FakeTwilio,
+) -> None:
+    svc = twilio_services
+    sub = subscribe(svc)
+    assert svc.limiter is not None
+    # Book the shared budget about three seconds ahead (another crowd is going out).
+    assert svc.limiter.try_acquire(300) == 0
+    due = send_instant(EVENING, sub.send_time, ZoneInfo(sub.timezone))
+    one_second_left = due + svc.sender.late_limit - timedelta(seconds=1)
+    outcome = svc.sender.deliver(sub.id, EVENING, one_second_left)
+    assert outcome.channels == {"sms": "missed"}
+    assert fake_twilio.message_attempts() == []
+    record = nights.read(svc.redis, sub.id, EVENING)
+    assert record["sms"] == "missed" and record["sms_reason"] == "rate-limit"
