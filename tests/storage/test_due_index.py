@@ -4,6 +4,7 @@ Redis actually stores (small listpacks)."""
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 
@@ -157,3 +158,34 @@ def test_due_before_pages_through_every_shard_in_order_with_ties(
     assert [(t, i) for i, t in pages] == expected
     assert due_index.due_before(redis_client, T + 3600, 3) == [
         (i, t) for t, i in expected[:3]]
+
+
+def test_due_before_pages_match_a_plain_sort_with_random_ties_and_cursors_inside_them(
+        redis_client: redis.Redis) -> None:
+    # Few distinct instants over many people (long tie runs, across shards and inside them),
+    # ids of different lengths and cases, some overdue, some in the legacy set, some at or after
+    # `end`; more shards than one due_page call takes. Every page, from any cursor (here inside
+    # tie runs and on an id nobody has), is the next `limit` of a plain sort.
+    rng = random.Random(31)
+    instants = {secrets.token_hex(rng.randint(1, 6)) + rng.choice(["", "A", "z", "_"]):
+                T + 60 * rng.randint(-3, 8) for _ in range(6000)}
+    legacy = {f"old{n}": T + 60 * rng.randint(-3, 8) for n in range(40)}
+    schedule(redis_client, instants)
+    redis_client.zadd(keys.DUE, legacy)
+    end = T + 60 * 6
+    expected = sorted((t, i) for i, t in {**instants, **legacy}.items() if t < end)
+    assert len({keys.due_shard(i) for _, i in expected}) > due_index.PAGE_SHARDS
+    walked: list[tuple[float, str]] = []
+    after = None
+    for _ in range(len(expected) // 97 + 2):  # bounded: a wrong cursor must not loop forever
+        page = due_index.due_before(redis_client, end, 97, after)
+        if not page:
+            break
+        walked += [(t, i) for i, t in page]
+        after = walked[-1]
+    assert walked == expected
+    for after in [*rng.sample(expected, 20), (T + 60, "0"), (T + 60, "7fff~"), (T - 600, "")]:
+        later = [entry for entry in expected if entry > after]
+        for limit in (1, 50):
+            assert due_index.due_before(redis_client, end, limit, after) == [
+                (i, t) for t, i in later[:limit]], (after, limit)
