@@ -52,7 +52,9 @@ def paths(svc: Services) -> list[str]:
             continue
         path = rule.rule
         for argument in rule.arguments:
-            value = import_job(svc) if argument == "job_id" else ACTIVE
+            value = ACTIVE
+            if argument == "job_id":  # the pending page shows a "send to all" job only
+                value = pending_job(svc) if "/pending/" in path else import_job(svc)
             path = re.sub(rf"<(?:[^:<>]+:)?{argument}>", value, path)
         found.append(path)
     assert {"/unsubscribe", "/email/confirm", "/healthz", "/metrics", "/console/",
@@ -62,11 +64,18 @@ def paths(svc: Services) -> list[str]:
 
 def import_job(svc: Services) -> str:
     """A console import's job (the newest, else a new one waiting for a worker)."""
-    jobs = imports.recent(svc.redis)
+    jobs = [job_id for job_id, job in imports.recent(svc.redis)
+            if job.get("kind") != import_jobs.PENDING_KIND]
     if jobs:
-        return jobs[0][0]
+        return jobs[0]
     return import_jobs.upload(svc.store, OPERATOR, "people.csv",
                               io.BytesIO(b"phone\n+13125550199\n"), datetime.now(UTC))
+
+
+def pending_job(svc: Services) -> str:
+    """The console's "ask everyone waiting for YES" job (made once, never handed to a worker)."""
+    job_id, _ = import_jobs.ask_everyone_pending_later(svc.store, OPERATOR, datetime.now(UTC))
+    return job_id
 
 
 def console_cookie(svc: Services, base: str) -> str:
