@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reminders import settings_care
 from reminders.domain.windows import DEFAULT_WINDOWS, Window, Windows
 from reminders.settings_care import CareSettings
-from reminders.settings_fields import AsGiven, Checked, Lower, Text, one_line, var
+from reminders.settings_fields import AsGiven, Checked, GivenSettings, Lower, Text, one_line, var
 from reminders.settings_fields import check as checked_by
 from reminders.settings_files import PROJECT_ROOT, load_dotenv_file, remembered_redis_url
 from reminders.settings_parse import (
@@ -54,25 +53,12 @@ def check(parse: Checked) -> BeforeValidator:
     return checked_by(parse, lambda field: _name_of(field))  # _name_of: defined below
 
 
-class Settings(BaseSettings):
+class Settings(GivenSettings):
     """Every variable the service reads, once: its type, its default, its check. A bad value is
     one line naming the variable (ConfigError, from pydantic's error: `load_settings`). The
     compose file and .env.example are checked against these names by tests/test_deploy.py."""
 
-    # Defaults are what they say (not checked: SEND_CONCURRENCY 0 means "derived").
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True,
-                                      validate_default=False)
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # load_settings hands over the environment it read (os.environ, .env, the file `make
-        # run` writes, or a test's mapping): nothing is read behind its back.
-        return (init_settings,)
+    # Defaults are not checked: SEND_CONCURRENCY 0 means "derived".
 
     redis_url: Annotated[str, var("REDIS_URL"), check(_redis_url)] = "redis://127.0.0.1:6379/0"
     # sentinel:// URLs: the Sentinel-managed master (a broker's may have a name of its own).

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reminders.domain.deadlines import (
     ALWAYS,
@@ -23,7 +22,7 @@ from reminders.domain.deadlines import (
     parse_clinic_hours,
     parse_deadlines,
 )
-from reminders.settings_fields import AsGiven, Checked, alias_of, one_line, var
+from reminders.settings_fields import AsGiven, Checked, GivenSettings, alias_of, one_line, var
 from reminders.settings_fields import check as checked_by
 from reminders.settings_parse import ConfigError, _email_address, _url
 
@@ -45,21 +44,8 @@ def deadline_rule(parse: Callable[[str], Any]) -> Checked:
     return read
 
 
-class CareSettings(BaseSettings):
+class CareSettings(GivenSettings):
     """Every variable of the care-team loop: its type, its default, its check."""
-
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True,
-                                      validate_default=False)
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # load() hands over the environment load_settings read: nothing read behind its back.
-        return (init_settings,)
 
     team_email: Annotated[str, var("CARE_TEAM_EMAIL"), check(_email_address)] = ""
     escalation_email: Annotated[str, var("CARE_TEAM_ESCALATION_EMAIL"),

@@ -1,6 +1,7 @@
 """The pieces every settings table is declared with (settings.py, settings_care.py): a field's
 variable and range (`var`), the text conversions, a settings_parse.py check as a validator
-(`check`), and pydantic's first error as our one line naming the variable (`one_line`)."""
+(`check`), pydantic's first error as our one line naming the variable (`one_line`), and the
+base both tables share (`GivenSettings`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, get_args
 
 from pydantic import BeforeValidator, Field, ValidationError
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reminders.settings_parse import ConfigError
 
@@ -57,3 +58,21 @@ def one_line(exc: ValidationError, model: type[BaseSettings]) -> ConfigError:
     if what is None and kind == "literal_error" and info is not None:
         what = "one of " + ", ".join(get_args(info.annotation))
     return ConfigError(f"{name} must be {what or 'valid'}, got {raw!r}")
+
+
+class GivenSettings(BaseSettings):
+    """A table read only from the mapping it is given (load_settings hands over the environment
+    it read: os.environ, .env, the file `make run` writes, or a test's mapping): nothing is read
+    behind its back. Defaults are what they say (not checked)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True,
+                                      validate_default=False)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
