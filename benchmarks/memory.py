@@ -16,6 +16,7 @@ from benchmarks.common import Context, Row, verdict
 from benchmarks.dispatch import measure_naive
 from reminders.settings import load_settings
 from reminders.storage import keys
+from reminders.storage.keys_counts import NAMES_PREFIX
 from reminders.storage.subscriber_codec import to_hash
 from reminders.storage.subscribers import ConsentEvent, Store
 
@@ -82,7 +83,7 @@ def _parts(client: redis.Redis, now: datetime) -> dict[str, float]:
         "due share": (_total_usage(client, keys.DUE_SHARD_PREFIX + "*")
                       + usage(client, keys.DUE_NEXT)) / N,
         "consent share": usage(client, keys.CONSENT_LOG) / N,
-        "name index share": _total_usage(client, keys.NAMES_PREFIX + "*") / N,
+        "name index share": _total_usage(client, NAMES_PREFIX + "*") / N,
     }
 
 

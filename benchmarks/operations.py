@@ -39,6 +39,7 @@ from reminders.entry.web.app import create_app
 from reminders.settings import load_settings
 from reminders.storage import due_index, keys
 from reminders.storage import flags as flag_lists
+from reminders.storage.keys_counts import NAMES_PREFIX
 from reminders.storage.subscribers import Store
 from reminders.wiring import build
 
@@ -158,7 +159,7 @@ def run(ctx: Context) -> list[Row]:
     wrote = seed(client, now)
     print(f"  wrote {N:,} people in {wrote:.0f} s", flush=True)
     name_bytes = sum(int(client.memory_usage(k, samples=0) or 0)
-                     for k in client.scan_iter(match=keys.NAMES_PREFIX + "*")) / N
+                     for k in client.scan_iter(match=NAMES_PREFIX + "*")) / N
     per_person = (int(client.info("memory")["used_memory"]) - before_memory) / N
     same_us, renamed_us = write_cost(client, now)
     print(f"  one write: {same_us:.0f} us of Redis (unchanged), {renamed_us:.0f} us (renamed)",

@@ -30,6 +30,7 @@ from typing import Any
 from reminders.domain import channels as registry
 from reminders.storage import codec, keys
 from reminders.storage.client import Client, Pipeline
+from reminders.storage.keys_counts import ENGAGEMENT_RECOUNT
 from reminders.storage.lua import script
 
 PREFIX = "engagement:"
@@ -89,7 +90,7 @@ def recount_dates(now: datetime) -> list[date]:
 def recount(client: Client, dates: Sequence[date]) -> dict[str, tuple[int, int]]:
     """Count the night records of `dates` again (one SCAN of the night keys, a script a page),
     correct the kept fields; the drift (settle())."""
-    client.delete(keys.ENGAGEMENT_RECOUNT)
+    client.delete(ENGAGEMENT_RECOUNT)
     evening = json.dumps(list(registry.names()))
     wanted = {day.isoformat(): int(datetime.combine(day, datetime.min.time(), UTC).timestamp())
               for day in dates}
@@ -113,14 +114,14 @@ def _count_page(count: Any, names: list[str], wanted: dict[str, int], evening: s
             pairs += [name, keys.subscriber(head.removeprefix(keys.NIGHT_PREFIX))]
             days.append(f"{day}|{wanted[day]}")
     if pairs:
-        count(keys=[keys.ENGAGEMENT_RECOUNT, *pairs], args=[evening, *days])
+        count(keys=[ENGAGEMENT_RECOUNT, *pairs], args=[evening, *days])
 
 
 def settle(client: Client, dates: Sequence[date]) -> dict[str, tuple[int, int]]:
     """Compare the recount with the kept fields, correct them by the difference; the drift,
     as "engagement:<date>:<kind>:<week>/<language>" -> (kept, counted)."""
     counted: dict[str, dict[str, int]] = defaultdict(dict)
-    for field, value in codec.text_hash(client.hgetall(keys.ENGAGEMENT_RECOUNT)).items():
+    for field, value in codec.text_hash(client.hgetall(ENGAGEMENT_RECOUNT)).items():
         when, _, name = field.partition("|")
         counted[when][PREFIX + name] = int(value)
     with client.pipeline(transaction=False) as pipe:
@@ -139,6 +140,6 @@ def settle(client: Client, dates: Sequence[date]) -> dict[str, tuple[int, int]]:
                     # a delta, so evenings counted while the recount ran still count
                     pipe.hincrby(keys.night_stats(day), field, now - had)
                     pipe.expire(keys.night_stats(day), keys.STATS_TTL_SECONDS, nx=True)
-        pipe.delete(keys.ENGAGEMENT_RECOUNT)
+        pipe.delete(ENGAGEMENT_RECOUNT)
         pipe.execute()
     return drift

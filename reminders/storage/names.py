@@ -1,8 +1,8 @@
-"""The name index for People search: one set per pair of consent states (keys.NAMES_PREFIX +
+"""The name index for People search: one set per pair of consent states (keys_counts.NAMES_PREFIX +
 "<sms>/<email>": "active/none", "opted_out/active", ...: everyone is in exactly one) and one of
 the people with an open flag ("flagged"). A member is "<normalised name>\\0<id as 4 bytes>"
 (member()); the kept counts (tally `state:<sms>/<email>`) say which sets have people, and
-keys.NAMES_PREFIX + "~" (a hash) how many each holds.
+keys_counts.NAMES_PREFIX + "~" (a hash) how many each holds.
 
 A set is a directory (its own key: a sorted set of lower bounds, read by lexical range) and
 leaves of at most 128 members ("<set>|<bound>"), so that every leaf stays listpack-encoded:
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from reminders.storage import codec, keys
 from reminders.storage.client import Client, Pipeline
+from reminders.storage.keys_counts import NAMES_PREFIX
 from reminders.storage.lua import script
 
 # The same fold and length as lua/names_functions.lua (NAME_FOLD, NAME_BYTES): Latin-1 letters
@@ -66,14 +67,14 @@ def subscriber_id(entry: bytes) -> str:
 
 def script_args() -> list[str]:
     """ARGV the subscriber scripts take for the index (the sets' prefix)."""
-    return [keys.NAMES_PREFIX]
+    return [NAMES_PREFIX]
 
 
 def set_key(which: str) -> str:
-    return keys.NAMES_PREFIX + which
+    return NAMES_PREFIX + which
 
 
-def existing(client: Client, prefix: str = keys.NAMES_PREFIX) -> list[bytes]:
+def existing(client: Client, prefix: str = NAMES_PREFIX) -> list[bytes]:
     """The index's keys, directories and leaves (a SCAN of its own prefix)."""
     return sorted(client.scan_iter(match=prefix + "*", count=1000))
 
@@ -89,10 +90,10 @@ def swap_in(client: Client, pipe: Pipeline, scratch: str) -> None:
     if live:
         pipe.unlink(*live)  # in the background: thousands of leaves at a million people
     for name in built:
-        pipe.rename(name, keys.NAMES_PREFIX.encode() + name.removeprefix(scratch.encode()))
+        pipe.rename(name, NAMES_PREFIX.encode() + name.removeprefix(scratch.encode()))
 
 
-def sizes_key(prefix: str = keys.NAMES_PREFIX) -> str:
+def sizes_key(prefix: str = NAMES_PREFIX) -> str:
     """Every set's size (a hash: set -> people), kept by the same scripts."""
     return prefix + SIZES
 
@@ -122,14 +123,14 @@ def page(client: Client, sets: list[str], prefix: bytes, offset: int, limit: int
     return [subscriber_id(m) for m in list(merged)[offset - start: offset - start + limit]]
 
 
-def sets(client: Client, prefix: str = keys.NAMES_PREFIX) -> list[str]:
+def sets(client: Client, prefix: str = NAMES_PREFIX) -> list[str]:
     """The sets of the index (their directories), by name."""
     found = {codec.text(k.removeprefix(prefix.encode()).partition(LEAF)[0])
              for k in existing(client, prefix)}
     return sorted(found - {SIZES})
 
 
-def members(client: Client, which: str, prefix: str = keys.NAMES_PREFIX) -> Iterator[bytes]:
+def members(client: Client, which: str, prefix: str = NAMES_PREFIX) -> Iterator[bytes]:
     """Every member of one set, in order (a recount's comparison, tests): the directory, then
     LEAVES_PER_CALL leaves a round trip."""
     directory = (prefix + which).encode()

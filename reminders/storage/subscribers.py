@@ -27,6 +27,7 @@ from reminders.storage.errors import IdTaken
 from reminders.storage.errors import NotFound as NotFound
 from reminders.storage.ids import new_subscriber_id as new_subscriber_id
 from reminders.storage.ids import utcnow as utcnow
+from reminders.storage.keys_counts import TALLY_STOP_WORDS
 from reminders.storage.lua import script as lua_script
 from reminders.storage.structures import Structures
 from reminders.storage.subscriber_codec import from_hash, to_hash
@@ -107,7 +108,7 @@ class Store(Reads, Structures):
         before, replicated = replicas.write(self.redis, "opt-out", lambda target: script(
             keys=[*consent_log.person_keys(subscriber_id), keys.due_shard(subscriber_id),
                   keys.CONSENT_LOG, keys.CONSENT_INDEXED, keys.DUE, *tally.script_keys(),
-                  keys.VOICE_CALLERS, keys.TALLY_STOP_WORDS],
+                  keys.VOICE_CALLERS, TALLY_STOP_WORDS],
             args=[subscriber_id, *consent_log.limits(), *event.args(subscriber_id)[1:],
                   *tally.script_args(), tally.stop_word(event.words)],
             client=target))

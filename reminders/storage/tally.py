@@ -1,7 +1,7 @@
-"""Counts kept, not counted: people by "<dimension>:<value>" (keys.TALLY: sms:active,
+"""Counts kept, not counted: people by "<dimension>:<value>" (keys_counts.TALLY: sms:active,
 email:none, channel:sms,email, language:es, cause:diabetes, zone:America/Chicago, flag:open; and
 `total`; `state` = "<sms>/<email>", `cohort` = "<week started>/<on|pending|off>/<language>/
-<cause>" for retention) and who is paused until when (keys.TALLY_PAUSED).
+<cause>" for retention) and who is paused until when (keys_counts.TALLY_PAUSED).
 
 The scripts that write a subscriber hash (lua/subscriber_replace.lua, subscriber_opt_out.lua,
 subscriber_delete.lua) take the old record out of the counts and put the new one in, in the same
@@ -28,6 +28,7 @@ from typing import Any
 from reminders.domain import keywords
 from reminders.storage import codec, keys, names
 from reminders.storage.client import Client, Pipeline
+from reminders.storage.keys_counts import TALLY, TALLY_PAUSED, TALLY_STOP_WORDS
 from reminders.storage.lua import script
 
 # The words an opt-out is counted under (domain/keywords: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
@@ -44,7 +45,7 @@ TOTAL, RECOUNTED, UNREADABLE, UNREADABLE_IDS = "total", "recounted", "unreadable
 
 def script_keys() -> list[str]:
     """KEYS the subscriber scripts take for the counts (after their own)."""
-    return [keys.TALLY, keys.TALLY_PAUSED]
+    return [TALLY, TALLY_PAUSED]
 
 
 def script_args() -> list[str]:
@@ -66,7 +67,7 @@ class Tally:
 
 def read(client: Client) -> Tally:
     """The kept counts: one HGETALL of a hash of a few hundred fields at most."""
-    raw = codec.text_hash(client.hgetall(keys.TALLY))
+    raw = codec.text_hash(client.hgetall(TALLY))
     counts: dict[str, dict[str, int]] = {}
     for field, value in raw.items():
         dimension, colon, name = field.partition(":")
@@ -79,7 +80,7 @@ def read(client: Client) -> Tally:
 def add_in(pipe: Pipeline | Client, dimension: str, value: str, delta: int) -> None:
     """Count something else in the same hash, in the caller's transaction (e.g. review items:
     add_in(pipe, "review", level, 1) where an item is opened, -1 where it is closed)."""
-    pipe.hincrby(keys.TALLY, f"{dimension}:{value}", delta)
+    pipe.hincrby(TALLY, f"{dimension}:{value}", delta)
 
 
 def stop_word(words: str) -> str:
@@ -94,13 +95,13 @@ def stop_word(words: str) -> str:
 
 def stop_words(client: Client) -> dict[str, int]:
     """Opt-outs by text so far, by stop_word() group (one HGETALL)."""
-    raw = codec.text_hash(client.hgetall(keys.TALLY_STOP_WORDS))
+    raw = codec.text_hash(client.hgetall(TALLY_STOP_WORDS))
     return {word: int(n) for word, n in sorted(raw.items())}
 
 
 def paused_on(client: Client, day: date) -> int:
     """People whose pause runs through `day` or later (one ZCOUNT)."""
-    return int(client.zcount(keys.TALLY_PAUSED, int(day.strftime("%Y%m%d")), "+inf"))
+    return int(client.zcount(TALLY_PAUSED, int(day.strftime("%Y%m%d")), "+inf"))
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def rebuild(client: Client, subscriber_ids: Iterable[list[str]], unreadable: lis
             now: float) -> Drift:
     """Count every record again (`subscriber_ids`: the ids, a page at a time), report the
     drift and correct it; `unreadable`: ids of records that do not decode (kept for stats)."""
-    tally_tmp, paused_tmp = keys.TALLY + SCRATCH, keys.TALLY_PAUSED + SCRATCH
+    tally_tmp, paused_tmp = TALLY + SCRATCH, TALLY_PAUSED + SCRATCH
     names_tmp = names.scratch_prefix()
     client.delete(tally_tmp, paused_tmp, *names.existing(client, names_tmp))
     count = script(client, "subscriber_recount")
@@ -142,20 +143,20 @@ def rebuild(client: Client, subscriber_ids: Iterable[list[str]], unreadable: lis
             records += int(count(keys=[tally_tmp, paused_tmp, *map(keys.subscriber, page)],
                                  args=[names_tmp, *page]))
     found = {k: int(v) for k, v in codec.text_hash(client.hgetall(tally_tmp)).items()}
-    kept = {k: int(v) for k, v in codec.text_hash(client.hgetall(keys.TALLY)).items()
+    kept = {k: int(v) for k, v in codec.text_hash(client.hgetall(TALLY)).items()
             if k == TOTAL or ":" in k}
     drift = {f: (kept.get(f, 0), found.get(f, 0)) for f in sorted({*found, *kept})
              if kept.get(f, 0) != found.get(f, 0)}
     wrong_names = names.diff(client, names_tmp)  # the rebuilt index replaces it below
     with client.pipeline(transaction=True) as pipe:
         for field, (had, counted) in drift.items():
-            pipe.hincrby(keys.TALLY, field, counted - had)  # a delta: later writes still count
-        pipe.hset(keys.TALLY, mapping={RECOUNTED: now, UNREADABLE: len(unreadable),
+            pipe.hincrby(TALLY, field, counted - had)  # a delta: later writes still count
+        pipe.hset(TALLY, mapping={RECOUNTED: now, UNREADABLE: len(unreadable),
                                        UNREADABLE_IDS: " ".join(unreadable[:20])})
-        pipe.unlink(keys.TALLY_PAUSED)
+        pipe.unlink(TALLY_PAUSED)
         pipe.delete(tally_tmp)
         if client.exists(paused_tmp):
-            pipe.rename(paused_tmp, keys.TALLY_PAUSED)
+            pipe.rename(paused_tmp, TALLY_PAUSED)
         names.swap_in(client, pipe, names_tmp)
         pipe.execute()
     return Drift({**drift, **_names_fields(wrong_names)}, records, tuple(wrong_names.ids))

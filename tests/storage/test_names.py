@@ -14,7 +14,8 @@ from reminders.app.people.forget import forget
 from reminders.app.records import stats
 from reminders.domain.states import SmsStatus
 from reminders.domain.subscriber import Subscriber
-from reminders.storage import keys, names
+from reminders.storage import names
+from reminders.storage.keys_counts import NAMES_PREFIX
 from reminders.wiring import Services
 
 FIRST = ("Ana", "Anabel", "Bo", "José", "Robert", "Rob", "Zoë")
@@ -108,7 +109,7 @@ def test_a_recount_finds_a_damaged_name_index_and_rebuilds_it(
     assert names.count(svc.redis, ["active/none"], b"") == len(entries)  # the size rebuilt too
     assert stats.recount(svc.store, now).fields == {}
     assert not [k for k in svc.redis.scan_iter(match=names.scratch_prefix() + "*")]
-    assert keys.NAMES_PREFIX.encode() + b"active/none" in names.existing(svc.redis)
+    assert NAMES_PREFIX.encode() + b"active/none" in names.existing(svc.redis)
 
 
 def test_an_index_of_the_layout_before_leaves_is_replaced(console_services: Services) -> None:
