@@ -62,47 +62,41 @@ def _title(night: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _bars(rows: list[tuple[str, float, str]], step: int, gap: int) -> dict[str, Any]:
+    """A bar chart's geometry: one bar per (label, height 0-1, title), `step` apart."""
+    bars = []
+    for n, (label, fraction, title) in enumerate(rows):
+        h = round(PLOT_HEIGHT * fraction, 1)
+        bars.append({"x": LEFT + n * step, "y": TOP + PLOT_HEIGHT - h, "w": step - gap, "h": h,
+                     "label": label, "title": title})
+    return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
+            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "bars": bars}
+
+
 def retention_chart(retention: list[dict[str, Any]]) -> dict[str, Any]:
     """One bar per program week (analytics.compute's "retention"): the share still subscribed,
     0-100 %, with its title; weeks nobody started in are left out."""
-    step, bars = 22, []
-    for n, row in enumerate(r for r in retention if r["share"] is not None):
-        share = row["share"]
-        h = round(PLOT_HEIGHT * share, 1)
-        bars.append({"x": LEFT + n * step, "y": TOP + PLOT_HEIGHT - h, "w": step - 4, "h": h,
-                     "label": str(row["week"]),
-                     "title": f"week {row['week']}: {share:.0%} of {row['started']} still "
-                              f"subscribed"})
-    return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
-            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "bars": bars}
+    return _bars([(str(row["week"]), row["share"],
+                   f"week {row['week']}: {row['share']:.0%} of {row['started']} still subscribed")
+                  for row in retention if row["share"] is not None], step=22, gap=4)
 
 
 def engagement_chart(engagement: list[dict[str, Any]]) -> dict[str, Any]:
     """One bar per program week (analytics.compute's "engagement"): the share of delivered
     evenings answered with DONE or a score, 0-100 %; "none" (no start known) is left out."""
-    step, bars = 22, []
-    rows = [r for r in engagement if r["share"] is not None and isinstance(r["week"], int)]
-    for n, row in enumerate(rows):
-        share = row["share"]
-        h = round(PLOT_HEIGHT * share, 1)
-        bars.append({"x": LEFT + n * step, "y": TOP + PLOT_HEIGHT - h, "w": step - 4, "h": h,
-                     "label": str(row["week"]),
-                     "title": f"week {row['week']}: {share:.0%} of {row['delivered']} "
-                              f"delivered evenings answered"})
-    return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
-            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "bars": bars}
+    return _bars([(str(row["week"]), row["share"],
+                   f"week {row['week']}: {row['share']:.0%} of {row['delivered']} delivered "
+                   "evenings answered")
+                  for row in engagement
+                  if row["share"] is not None and isinstance(row["week"], int)], step=22, gap=4)
 
 
 def stop_words_chart(words: dict[str, int]) -> dict[str, Any]:
     """One bar per stop word (analytics.compute's "stopped_by_word"), most used first, scaled
     to the most used; "phrase" is a plain request to stop ("no more texts")."""
-    step, bars = 64, []
     rows = sorted(words.items(), key=lambda pair: (-pair[1], pair[0]))
     top = max([1, *words.values()])
-    for n, (word, count) in enumerate(rows):
-        label = "request" if word == "phrase" else word.upper()
-        h = round(PLOT_HEIGHT * count / top, 1)
-        bars.append({"x": LEFT + n * step, "y": TOP + PLOT_HEIGHT - h, "w": step - 8, "h": h,
-                     "label": label, "title": f"{label}: {count} opt-out(s)"})
-    return {"width": LEFT + step * len(bars) + 10, "height": TOP + PLOT_HEIGHT + 40,
-            "base": TOP + PLOT_HEIGHT, "top_y": TOP, "top": top, "bars": bars}
+    labels = [("request" if word == "phrase" else word.upper(), count) for word, count in rows]
+    chart = _bars([(label, count / top, f"{label}: {count} opt-out(s)")
+                   for label, count in labels], step=64, gap=8)
+    return {**chart, "top": top}
